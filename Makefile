@@ -1,0 +1,50 @@
+# Pathwise: two commands for a fresh machine, `make run` and `make test`.
+# uv is the house tool; when it is missing we install it into .tools/ (from PyPI) first.
+
+SHELL := /bin/bash
+UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+PYTEST_ARGS ?=
+PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+
+.PHONY: help install run test test-pg lint typecheck pytest format bench clean
+
+help:
+	@echo "make run      install, migrate, seed the demo district, start all four services"
+	@echo "make test     install, then ruff, mypy and the whole pytest suite (SQLite)"
+	@echo "make test-pg  the pytest suite against PostgreSQL ($(PG_TEST_URL))"
+	@echo "make bench    the benchmarks in bench/ (see docs/benchmarks.md)"
+
+.tools/bin/uv:
+	python3 -m venv .tools
+	.tools/bin/python -m pip install --quiet --disable-pip-version-check "uv>=0.5,<1"
+
+install: $(if $(filter .tools/bin/uv,$(UV)),.tools/bin/uv)
+	$(UV) sync --locked --quiet
+
+run: install
+	$(UV) run --locked python -m pathwise_devstack
+
+lint: install
+	$(UV) run --locked ruff check .
+	$(UV) run --locked ruff format --check .
+
+typecheck: install
+	$(UV) run --locked mypy
+
+pytest: install
+	$(UV) run --locked pytest $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+test-pg: install
+	PATHWISE_TEST_DATABASE=postgresql PATHWISE_TEST_PG_URL=$(PG_TEST_URL) $(UV) run --locked pytest $(PYTEST_ARGS)
+
+format: install
+	$(UV) run --locked ruff format .
+	$(UV) run --locked ruff check --fix .
+
+bench: install
+	$(UV) run --locked python -m bench
+
+clean:
+	rm -rf var .tools .venv .pytest_cache .mypy_cache .ruff_cache

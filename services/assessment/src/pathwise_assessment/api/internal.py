@@ -1,0 +1,36 @@
+"""Internal operations for pathways and the gateway (docs/contracts.md, "assessment")."""
+
+import uuid
+
+from fastapi import APIRouter
+
+from pathwise_assessment.api.mastery import skill_mastery
+from pathwise_assessment.schemas import LearnerMastery, MasteryQuery, MasteryQueryOut, MasteryRow
+from pathwise_assessment.service import mastery_read as service
+from pathwise_shared.app import DbSession
+from pathwise_shared.auth import CurrentPrincipal
+from pathwise_shared.problems import problem_responses
+
+__all__ = ["router"]
+
+router = APIRouter(
+    prefix="/internal", tags=["internal"], responses=problem_responses(401, 403, 422)
+)
+
+
+@router.get("/learners/{learner_id}/mastery", response_model=LearnerMastery)
+async def internal_learner_mastery(
+    learner_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal
+) -> LearnerMastery:
+    states = await service.learner_mastery(session, principal, learner_id)
+    return LearnerMastery(learner_id=learner_id, skills=[skill_mastery(s) for s in states])
+
+
+@router.post("/mastery/query", response_model=MasteryQueryOut)
+async def internal_mastery_query(
+    body: MasteryQuery, session: DbSession, principal: CurrentPrincipal
+) -> MasteryQueryOut:
+    states = await service.query_mastery(session, principal, body.learner_ids, body.skill_codes)
+    return MasteryQueryOut(
+        items=[MasteryRow(learner_id=s.learner_id, **skill_mastery(s).model_dump()) for s in states]
+    )

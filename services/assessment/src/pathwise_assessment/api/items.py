@@ -1,0 +1,70 @@
+"""/v1/items: the item bank (staff only: items carry their answer keys)."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi import Response as HttpResponse
+
+from pathwise_assessment.api.deps import IdempotencyKey, UpstreamsDep
+from pathwise_assessment.api.views import item_out
+from pathwise_assessment.schemas import ItemCreate, ItemOut, ItemUpdate, SkillCode
+from pathwise_assessment.service import items as service
+from pathwise_shared.access import STAFF, access
+from pathwise_shared.app import DbSession
+from pathwise_shared.auth import CurrentPrincipal
+from pathwise_shared.pagination import CursorParam, LimitParam, Page, decode_cursor, page_of
+from pathwise_shared.problems import BadRequest
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1/items", tags=["items"])
+READ = access(roles=STAFF, scopes=["assessment:read", "assessment:write"])
+WRITE = access(roles=STAFF, scopes=["assessment:write"], action="write")
+
+
+def cursor_id(cursor: str | None) -> uuid.UUID | None:
+    if cursor is None:
+        return None
+    try:
+        return uuid.UUID(decode_cursor(cursor)[0])
+    except ValueError as exc:
+        raise BadRequest("The cursor is not valid.", slug="invalid-cursor") from exc
+
+
+@router.post("", status_code=201, response_model=ItemOut, **WRITE)
+async def create_item(
+    body: ItemCreate, session: DbSession, principal: CurrentPrincipal, upstreams: UpstreamsDep,
+    response: HttpResponse, idempotency_key: IdempotencyKey = None,
+) -> ItemOut:  # fmt: skip
+    (item, version), created = await service.create_item(
+        session, upstreams, principal, body, idempotency_key
+    )
+    if not created:
+        response.status_code = 200
+    return item_out(item, version)
+
+
+@router.get("", response_model=Page[ItemOut], **READ)
+async def list_items(
+    session: DbSession, principal: CurrentPrincipal, limit: LimitParam = 50,
+    cursor: CursorParam = None, skill_code: Annotated[SkillCode | None, Query()] = None,
+) -> Page[ItemOut]:  # fmt: skip
+    rows = await service.list_items(session, principal, skill_code, cursor_id(cursor), limit)
+    return page_of(rows, limit, lambda r: (r[0].id,), lambda r: item_out(*r))
+
+
+@router.get("/{item_id}", response_model=ItemOut, **READ)
+async def get_item(
+    item_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal,
+    version: Annotated[int | None, Query(ge=1, le=100_000)] = None,
+) -> ItemOut:  # fmt: skip
+    return item_out(*await service.get_item(session, principal, item_id, version))
+
+
+@router.put("/{item_id}", response_model=ItemOut, **WRITE)
+async def update_item(
+    item_id: uuid.UUID, body: ItemUpdate, session: DbSession, principal: CurrentPrincipal,
+    upstreams: UpstreamsDep,
+) -> ItemOut:  # fmt: skip
+    return item_out(*await service.update_item(session, upstreams, principal, item_id, body))

@@ -1,0 +1,89 @@
+"""/v1/learners/{learner_id}/mastery… and /v1/mastery/fits…"""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from pathwise_assessment.api.items import cursor_id
+from pathwise_assessment.api.views import fit_out
+from pathwise_assessment.models import MasteryHistory, MasteryState
+from pathwise_assessment.schemas import (
+    FitCreate,
+    FitOut,
+    HistoryPoint,
+    LearnerMastery,
+    SkillCode,
+    SkillMastery,
+)
+from pathwise_assessment.service import fits as fits_service
+from pathwise_assessment.service import mastery_read as service
+from pathwise_shared.access import ADMINS, ALL_USERS, access
+from pathwise_shared.app import DbSession
+from pathwise_shared.auth import CurrentPrincipal
+from pathwise_shared.pagination import CursorParam, LimitParam, Page, page_of
+
+__all__ = ["router", "skill_mastery"]
+
+router = APIRouter(tags=["mastery"])
+LEARNER_READ = access(roles=ALL_USERS, scopes=["assessment:read", "assessment:write"],
+                      learner="learner_id")  # fmt: skip
+FITS_READ = access(roles=ADMINS, scopes=["assessment:read", "assessment:write"])
+
+
+def skill_mastery(state: MasteryState) -> SkillMastery:
+    return SkillMastery(
+        skill_code=state.skill_code, p_known=round(state.p_known, 6), mastered=state.mastered,
+        level=state.level, evidence_count=state.evidence_count, updated_at=state.updated_at,
+    )  # fmt: skip
+
+
+def _point(h: MasteryHistory) -> HistoryPoint:
+    return HistoryPoint(
+        id=h.id, at=h.created_at, reason=h.reason, response_id=h.response_id, correct=h.correct,
+        hard=h.hard, p_before=round(h.p_before, 6), p_known=round(h.p_after, 6),
+        mastered=h.mastered, level=h.level,
+    )  # fmt: skip
+
+
+@router.get("/v1/learners/{learner_id}/mastery", response_model=LearnerMastery, **LEARNER_READ)
+async def get_learner_mastery(
+    learner_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal
+) -> LearnerMastery:
+    states = await service.learner_mastery(session, principal, learner_id)
+    return LearnerMastery(learner_id=learner_id, skills=[skill_mastery(s) for s in states])
+
+
+@router.get("/v1/learners/{learner_id}/mastery/{skill_code}/history",
+            response_model=Page[HistoryPoint], **LEARNER_READ)  # fmt: skip
+async def get_mastery_history(
+    learner_id: uuid.UUID, skill_code: Annotated[SkillCode, Path()], session: DbSession,
+    principal: CurrentPrincipal, limit: LimitParam = 200, cursor: CursorParam = None,
+) -> Page[HistoryPoint]:  # fmt: skip
+    rows = await service.mastery_history(
+        session, principal, learner_id, skill_code, cursor_id(cursor), limit
+    )
+    return page_of(rows, limit, lambda h: (h.id,), _point)
+
+
+@router.post("/v1/mastery/fits", status_code=201, response_model=FitOut,
+             **access(roles=ADMINS, scopes=["assessment:write"], action="write"))  # fmt: skip
+async def create_fit(body: FitCreate, session: DbSession, principal: CurrentPrincipal) -> FitOut:
+    fit = await fits_service.fit_district(
+        session, principal.require_district(), principal.subject, body.min_responses
+    )
+    return fit_out(fit)
+
+
+@router.get("/v1/mastery/fits", response_model=Page[FitOut], **FITS_READ)
+async def list_fits(
+    session: DbSession, principal: CurrentPrincipal, limit: LimitParam = 50,
+    cursor: CursorParam = None,
+) -> Page[FitOut]:  # fmt: skip
+    rows = await fits_service.list_fits(session, principal, cursor_id(cursor), limit)
+    return page_of(rows, limit, lambda f: (f.id,), fit_out)
+
+
+@router.get("/v1/mastery/fits/{fit_id}", response_model=FitOut, **FITS_READ)
+async def get_fit(fit_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal) -> FitOut:
+    return fit_out(await fits_service.get_fit(session, principal, fit_id))

@@ -1,0 +1,60 @@
+"""The assessment service application."""
+
+import asyncio
+import contextlib
+
+import httpx
+from fastapi import FastAPI
+
+from pathwise_assessment.api import assessments, attempts, internal, items, mastery
+from pathwise_assessment.migrations import MIGRATIONS
+from pathwise_assessment.models import outbox
+from pathwise_assessment.service.fits import run_scheduled_fits
+from pathwise_assessment.service.upstreams import close_upstreams, open_upstreams
+from pathwise_assessment.settings import AssessmentSettings, get_settings
+from pathwise_shared.app import create_service_app
+
+__all__ = ["create_app"]
+
+
+def create_app(
+    settings: AssessmentSettings | None = None,
+    *,
+    upstream_clients: dict[str, httpx.AsyncClient] | None = None,
+) -> FastAPI:
+    """``upstream_clients`` (``profiles``, ``pathways``) replaces the HTTP clients to those
+    services, e.g. by in-process clients of their real apps in tests."""
+    settings = settings or get_settings()
+
+    async def start(app: FastAPI) -> None:
+        open_upstreams(app, upstream_clients)
+        app.state.fit_task = None
+        if settings.fit_interval_hours > 0 and settings.environment != "test":
+            app.state.fit_task = asyncio.create_task(run_scheduled_fits(
+                app.state.db, settings.fit_interval_hours * 3600, settings.fit_min_responses
+            ))  # fmt: skip
+
+    async def stop(app: FastAPI) -> None:
+        task: asyncio.Task[None] | None = app.state.fit_task
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await close_upstreams(app)
+
+    return create_service_app(
+        settings,
+        title="Pathwise assessment service",
+        description="Item bank, assessments and attempts, scoring, Bayesian Knowledge Tracing mastery, model fitting, adaptive checks.",
+        routers=[
+            items.router,
+            assessments.router,
+            attempts.router,
+            mastery.router,
+            internal.router,
+        ],
+        migrations=MIGRATIONS,
+        outbox=outbox,
+        on_startup=[start],
+        on_shutdown=[stop],
+    )

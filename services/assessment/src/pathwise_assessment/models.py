@@ -1,0 +1,283 @@
+"""Tables of the assessment service. The migrations in ``migrations/`` are the only way they change.
+
+Every row carries ``district_id``; every query filters on it. Items are versioned: an edit writes a
+new ``item_versions`` row, and an attempt pins the version each of its items showed.
+"""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from pathwise_shared.db import UTCDateTime, make_metadata
+from pathwise_shared.db.outbox import outbox_table
+
+__all__ = [
+    "Assessment",
+    "AssessmentItem",
+    "Attempt",
+    "AttemptItem",
+    "Base",
+    "Item",
+    "ItemSkill",
+    "ItemVersion",
+    "MasteryFit",
+    "MasteryHistory",
+    "MasteryState",
+    "Response",
+    "SkillParams",
+    "outbox",
+]
+
+
+class Base(DeclarativeBase):
+    metadata = make_metadata()
+
+
+outbox = outbox_table(Base.metadata)
+
+ITEM_TYPES = "'single_choice','multiple_select','numeric','short_text','ordering','open_response'"
+
+
+class Item(Base):
+    __tablename__ = "items"
+    __table_args__ = (
+        UniqueConstraint("district_id", "idempotency_key"),
+        Index("ix_items_district_id_id", "district_id", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    district_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    type: Mapped[str] = mapped_column(String(20))
+    current_version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ItemVersion(Base):
+    __tablename__ = "item_versions"
+    __table_args__ = (
+        UniqueConstraint("item_id", "version"),
+        CheckConstraint(f"type IN ({ITEM_TYPES})", name="type"),
+        CheckConstraint("points > 0", name="points"),
+        CheckConstraint("discrimination > 0", name="discrimination"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    item_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    district_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    version: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(20))
+    stem: Mapped[str] = mapped_column(Text)
+    skill_codes: Mapped[list[str]] = mapped_column(JSON)
+    points: Mapped[float] = mapped_column(Float)
+    difficulty: Mapped[float] = mapped_column(Float)
+    discrimination: Mapped[float] = mapped_column(Float)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ItemSkill(Base):
+    """Skill tags of each item's *current* version: finds a skill's items and median difficulty."""
+
+    __tablename__ = "item_skills"
+    __table_args__ = (Index("ix_item_skills_district_skill", "district_id", "skill_code"),)
+
+    item_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
+    )
+    skill_code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    district_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    difficulty: Mapped[float] = mapped_column(Float)
+
+
+class Assessment(Base):
+    __tablename__ = "assessments"
+    __table_args__ = (
+        UniqueConstraint("district_id", "idempotency_key"),
+        CheckConstraint("kind IN ('skill_check','summative','adaptive','diagnostic')", name="kind"),
+        Index("ix_assessments_district_id_id", "district_id", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    district_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    kind: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(200))
+    skill_codes: Mapped[list[str]] = mapped_column(JSON)
+    time_limit_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    max_items: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    target_se: Mapped[float | None] = mapped_column(Float, nullable=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AssessmentItem(Base):
+    __tablename__ = "assessment_items"
+
+    assessment_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("assessments.id", ondelete="CASCADE"), primary_key=True
+    )
+    item_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("items.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class Attempt(Base):
+    __tablename__ = "attempts"
+    __table_args__ = (
+        UniqueConstraint("district_id", "idempotency_key"),
+        CheckConstraint("status IN ('in_progress','finished')", name="status"),
+        Index("ix_attempts_district_learner", "district_id", "learner_id", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    district_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    assessment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("assessments.id"))
+    learner_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    status: Mapped[str] = mapped_column(String(20), default="in_progress")
+    time_factor: Mapped[float] = mapped_column(Float, default=1.0)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    theta: Mapped[float | None] = mapped_column(Float, nullable=True)
+    theta_se: Mapped[float | None] = mapped_column(Float, nullable=True)
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    max_score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    results: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+class AttemptItem(Base):
+    """The items an attempt shows, each pinned to the version it saw."""
+
+    __tablename__ = "attempt_items"
+
+    attempt_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("attempts.id", ondelete="CASCADE"), primary_key=True
+    )
+    item_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("items.id"), primary_key=True)
+    item_version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("item_versions.id"))
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class Response(Base):
+    __tablename__ = "responses"
+    __table_args__ = (
+        UniqueConstraint("attempt_id", "item_id"),
+        CheckConstraint("status IN ('scored','pending')", name="status"),
+        Index("ix_responses_district_id_id", "district_id", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    district_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    attempt_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("attempts.id", ondelete="CASCADE"))
+    item_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("items.id"))
+    item_version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("item_versions.id"))
+    learner_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    answer: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20))
+    earned: Mapped[float] = mapped_column(Float, default=0.0)
+    possible: Mapped[float] = mapped_column(Float)
+    correct: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    rubric: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    scored_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class SkillParams(Base):
+    """BKT parameters of a skill in a district (defaults until a fit writes them)."""
+
+    __tablename__ = "skill_params"
+
+    district_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    skill_code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    prior: Mapped[float] = mapped_column(Float)
+    learn: Mapped[float] = mapped_column(Float)
+    guess: Mapped[float] = mapped_column(Float)
+    slip: Mapped[float] = mapped_column(Float)
+    forget: Mapped[float] = mapped_column(Float, default=0.0)
+    threshold: Mapped[float] = mapped_column(Float, default=0.95)
+    source: Mapped[str] = mapped_column(String(20), default="fitted")
+    fit_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    response_count: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MasteryState(Base):
+    __tablename__ = "mastery_states"
+    __table_args__ = (Index("ix_mastery_states_district_skill", "district_id", "skill_code"),)
+
+    district_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    learner_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    skill_code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    p_known: Mapped[float] = mapped_column(Float)
+    mastered: Mapped[bool] = mapped_column(Boolean, default=False)
+    level: Mapped[str] = mapped_column(String(20))
+    evidence_count: Mapped[int] = mapped_column(Integer, default=0)
+    hard_correct_count: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MasteryHistory(Base):
+    """Every move of P(known), with the response that moved it (its evidence)."""
+
+    __tablename__ = "mastery_history"
+    __table_args__ = (
+        Index("ix_mastery_history_learner_skill", "district_id", "learner_id", "skill_code", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    district_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    learner_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    skill_code: Mapped[str] = mapped_column(String(40))
+    response_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    reason: Mapped[str] = mapped_column(String(20))
+    correct: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    hard: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    p_before: Mapped[float] = mapped_column(Float)
+    p_after: Mapped[float] = mapped_column(Float)
+    mastered: Mapped[bool] = mapped_column(Boolean)
+    level: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MasteryFit(Base):
+    """One EM fitting run over a district's responses."""
+
+    __tablename__ = "mastery_fits"
+    __table_args__ = (
+        CheckConstraint("status IN ('running','succeeded','failed')", name="status"),
+        Index("ix_mastery_fits_district_id_id", "district_id", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    district_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    status: Mapped[str] = mapped_column(String(20))
+    min_responses: Mapped[int] = mapped_column(Integer)
+    response_count: Mapped[int] = mapped_column(Integer, default=0)
+    skill_count: Mapped[int] = mapped_column(Integer, default=0)
+    results: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    requested_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

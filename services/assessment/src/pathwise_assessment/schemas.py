@@ -1,0 +1,222 @@
+"""Request and response bodies of the assessment API."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from pathwise_assessment.domain.items import ItemSpec
+
+__all__ = [
+    "Ability",
+    "AnswerIn",
+    "AssessmentCreate",
+    "AssessmentOut",
+    "AttemptCreate",
+    "AttemptItemOut",
+    "AttemptOut",
+    "FitCreate",
+    "FitOut",
+    "HistoryPoint",
+    "ItemCreate",
+    "ItemOut",
+    "ItemUpdate",
+    "LearnerMastery",
+    "MasteryQuery",
+    "MasteryQueryOut",
+    "MasteryRow",
+    "NextItemOut",
+    "ResponseOut",
+    "RubricScoreIn",
+    "SkillCode",
+    "SkillMastery",
+]
+
+SkillCode = Annotated[
+    str,
+    StringConstraints(min_length=3, max_length=40, pattern=r"^[A-Za-z0-9]+(\.[A-Za-z0-9-]+)+$"),
+]
+SkillCodes = Annotated[list[SkillCode], Field(min_length=1, max_length=10)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ItemCreate(_In):
+    stem: str = Field(min_length=1, max_length=5000)
+    skill_codes: Annotated[list[SkillCode], Field(min_length=1, max_length=5)]
+    points: float = Field(1.0, gt=0, le=100, allow_inf_nan=False)
+    difficulty: float = Field(0.0, ge=-6, le=6, allow_inf_nan=False, description="IRT b")
+    discrimination: float = Field(1.0, gt=0, le=5, allow_inf_nan=False, description="IRT a (2PL)")
+    spec: ItemSpec
+
+
+class ItemUpdate(ItemCreate):
+    """An edit: a full new version (the item's type cannot change)."""
+
+
+class ItemOut(BaseModel):
+    id: uuid.UUID
+    version: int
+    type: str
+    status: str
+    stem: str
+    skill_codes: list[str]
+    points: float
+    difficulty: float
+    discrimination: float
+    spec: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+class AssessmentCreate(_In):
+    kind: Literal["skill_check", "summative", "adaptive", "diagnostic"]
+    title: str = Field(min_length=1, max_length=200)
+    skill_codes: SkillCodes
+    item_ids: list[uuid.UUID] = Field(
+        default_factory=list, max_length=100, description="Fixed forms (skill checks, summative)"
+    )
+    time_limit_seconds: int | None = Field(None, ge=30, le=6 * 3600)
+    max_items: int | None = Field(None, ge=1, le=100, description="Adaptive / diagnostic")
+    target_se: float | None = Field(None, gt=0.05, le=2.0, description="Adaptive / diagnostic")
+
+
+class AssessmentOut(BaseModel):
+    id: uuid.UUID
+    kind: str
+    title: str
+    skill_codes: list[str]
+    item_ids: list[uuid.UUID]
+    time_limit_seconds: int | None
+    max_items: int | None
+    target_se: float | None
+    created_at: datetime
+
+
+class AttemptCreate(_In):
+    learner_id: uuid.UUID
+
+
+class AnswerIn(_In):
+    answer: dict[str, Any] = Field(
+        description="Shape depends on the item type (docs/assessment.md)"
+    )
+
+
+class RubricScoreIn(_In):
+    criteria: dict[
+        Annotated[str, StringConstraints(min_length=1, max_length=40)],
+        Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)],
+    ] = Field(min_length=1, max_length=10)
+    comment: str | None = Field(None, max_length=2000)
+
+
+class ResponseOut(BaseModel):
+    id: uuid.UUID
+    item_id: uuid.UUID
+    status: Literal["recorded", "scored", "pending"]
+    answer: dict[str, Any]
+    earned: float | None = None
+    possible: float | None = None
+    correct: bool | None = None
+    created_at: datetime
+
+
+class AttemptItemOut(BaseModel):
+    item_id: uuid.UUID
+    version: int
+    position: int
+    type: str
+    stem: str
+    points: float
+    skill_codes: list[str]
+    spec: dict[str, Any]
+
+
+class Ability(BaseModel):
+    theta: float
+    se: float
+
+
+class AttemptOut(BaseModel):
+    id: uuid.UUID
+    assessment_id: uuid.UUID
+    kind: str
+    learner_id: uuid.UUID
+    status: str
+    started_at: datetime
+    deadline_at: datetime | None
+    finished_at: datetime | None
+    time_factor: float
+    items: list[AttemptItemOut]
+    responses: list[ResponseOut]
+    score: float | None = None
+    max_score: float | None = None
+    results: dict[str, Any] | None = None
+    ability: Ability | None = None
+
+
+class NextItemOut(BaseModel):
+    done: bool
+    item: AttemptItemOut | None = None
+    ability: Ability
+    answered: int
+
+
+class SkillMastery(BaseModel):
+    skill_code: str
+    p_known: float
+    mastered: bool
+    level: str
+    evidence_count: int
+    updated_at: datetime
+
+
+class LearnerMastery(BaseModel):
+    learner_id: uuid.UUID
+    skills: list[SkillMastery]
+
+
+class MasteryRow(SkillMastery):
+    learner_id: uuid.UUID
+
+
+class MasteryQuery(_In):
+    learner_ids: list[uuid.UUID] = Field(min_length=1, max_length=1000)
+    skill_codes: list[SkillCode] | None = Field(None, max_length=500)
+
+
+class MasteryQueryOut(BaseModel):
+    items: list[MasteryRow]
+
+
+class HistoryPoint(BaseModel):
+    id: uuid.UUID
+    at: datetime
+    reason: str
+    response_id: uuid.UUID | None
+    correct: bool | None
+    hard: bool | None
+    p_before: float
+    p_known: float
+    mastered: bool
+    level: str
+
+
+class FitCreate(_In):
+    min_responses: int = Field(50, ge=10, le=1_000_000, description="Skip skills with fewer")
+
+
+class FitOut(BaseModel):
+    id: uuid.UUID
+    status: str
+    min_responses: int
+    response_count: int
+    skill_count: int
+    results: dict[str, Any] | None
+    error: str | None
+    created_at: datetime
+    finished_at: datetime | None

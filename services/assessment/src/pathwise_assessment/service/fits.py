@@ -1,0 +1,121 @@
+"""The fitting job: EM over a district's scored responses, stored as per-skill BKT parameters.
+
+Runs off the request path's hot loop: the numpy fit runs in a worker thread. Skills with fewer than
+``min_responses`` observations keep their current (default) parameters.
+"""
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pathwise_assessment.domain.bkt_fit import build_sequences, fit_em
+from pathwise_assessment.models import MasteryFit
+from pathwise_assessment.repository import mastery as repo
+from pathwise_shared.auth import Principal
+from pathwise_shared.db.engine import Database
+from pathwise_shared.ids import new_id
+from pathwise_shared.problems import NotFound
+from pathwise_shared.timeutil import utcnow
+
+__all__ = ["fit_district", "fit_observations", "get_fit", "list_fits", "run_scheduled_fits"]
+
+logger = logging.getLogger("pathwise.assessment.fits")
+
+
+def fit_observations(
+    observations: Sequence[tuple[uuid.UUID, bool, list[str], datetime]], min_responses: int
+) -> dict[str, dict[str, Any]]:
+    """Pure: (learner, correct, skills, time) rows in time order -> fitted parameters per skill."""
+    codes: dict[str, int] = {}
+    learners: dict[uuid.UUID, int] = {}
+    skill_idx: list[int] = []
+    learner_idx: list[int] = []
+    correct: list[int] = []
+    for learner, ok, skills, _ in observations:
+        lid = learners.setdefault(learner, len(learners))
+        for code in dict.fromkeys(skills):
+            skill_idx.append(codes.setdefault(code, len(codes)))
+            learner_idx.append(lid)
+            correct.append(1 if ok else 0)
+    if not codes:
+        return {}
+    data = build_sequences(
+        np.array(skill_idx), np.array(learner_idx), np.array(correct), len(codes)
+    )
+    result = fit_em(data)
+    fitted: dict[str, dict[str, Any]] = {}
+    for code, k in codes.items():
+        count = int(data.responses_per_skill[k])
+        if count < min_responses:
+            continue
+        prior, learn, guess, slip = result.params(k)
+        fitted[code] = {
+            "prior": round(prior, 6), "learn": round(learn, 6), "guess": round(guess, 6),
+            "slip": round(slip, 6), "response_count": count,
+            "log_likelihood": round(float(result.log_likelihood[k]), 4),
+        }  # fmt: skip
+    return fitted
+
+
+async def fit_district(
+    session: AsyncSession, district_id: uuid.UUID, requested_by: str, min_responses: int
+) -> MasteryFit:
+    now = utcnow()
+    fit = MasteryFit(
+        id=new_id(), district_id=district_id, status="running", min_responses=min_responses,
+        requested_by=requested_by, created_at=now,
+    )  # fmt: skip
+    observations = await repo.scored_responses(session, district_id)
+    try:
+        fitted = await asyncio.to_thread(fit_observations, observations, min_responses)
+    except (ValueError, FloatingPointError) as exc:
+        fit.status, fit.error, fit.finished_at = "failed", str(exc)[:2000], utcnow()
+        await repo.add_fit(session, fit)
+        return fit
+    finished = utcnow()
+    await repo.upsert_params(session, district_id, {
+        code: {"prior": v["prior"], "learn": v["learn"], "guess": v["guess"], "slip": v["slip"],
+               "forget": 0.0, "source": "fitted", "fit_id": fit.id,
+               "response_count": v["response_count"], "updated_at": finished}
+        for code, v in fitted.items()
+    })  # fmt: skip
+    fit.status, fit.finished_at = "succeeded", finished
+    fit.response_count = len(observations)
+    fit.skill_count = len(fitted)
+    fit.results = {"skills": fitted}
+    await repo.add_fit(session, fit)
+    return fit
+
+
+async def get_fit(session: AsyncSession, principal: Principal, fit_id: uuid.UUID) -> MasteryFit:
+    found = await repo.get_fit(session, principal.require_district(), fit_id)
+    if found is None:
+        raise NotFound("No such fit.", slug="fit-not-found")
+    return found
+
+
+async def list_fits(
+    session: AsyncSession, principal: Principal, after: uuid.UUID | None, limit: int
+) -> list[MasteryFit]:
+    return await repo.list_fits(session, principal.require_district(), after, limit)
+
+
+async def run_scheduled_fits(db: Database, interval_seconds: float, min_responses: int) -> None:
+    """The schedule: refit every district with responses, every ``interval_seconds``."""
+    while True:
+        await asyncio.sleep(interval_seconds)
+        try:
+            async with db.session() as session:
+                districts = await repo.districts_with_responses(session)
+            for district_id in districts:
+                async with db.session() as session:
+                    await fit_district(session, district_id, "system:scheduled-fit", min_responses)
+                    await session.commit()
+        except Exception:  # a failed round must not stop the schedule
+            logger.exception("scheduled BKT fit failed")

@@ -1,0 +1,120 @@
+"""Evidence -> mastery: the BKT update of every skill a scored response touches, its history row,
+and ``mastery.changed`` when a skill's level or mastered state moves (both directions)."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pathwise_assessment.domain import mastery as rule
+from pathwise_assessment.domain.bkt import DEFAULT_PARAMS, BktParams, decay
+from pathwise_assessment.models import MasteryHistory, MasteryState, SkillParams
+from pathwise_assessment.repository import items as items_repo
+from pathwise_assessment.repository import mastery as repo
+from pathwise_shared.db.outbox import enqueue_event
+from pathwise_shared.events import new_event
+from pathwise_shared.ids import new_id
+
+__all__ = ["DECAY_HALF_LIFE_DAYS", "bkt_params", "record_evidence"]
+
+# Without practice, the part of P(known) above the prior halves every 180 days (a school term and
+# a summer): long enough that a week off changes nothing, short enough that stale mastery fades.
+DECAY_HALF_LIFE_DAYS = 180.0
+
+
+def bkt_params(row: SkillParams | None) -> tuple[BktParams, float]:
+    if row is None:
+        return DEFAULT_PARAMS, rule.DEFAULT_THRESHOLD
+    return BktParams(row.prior, row.learn, row.guess, row.slip, row.forget), row.threshold
+
+
+async def record_evidence(
+    session: AsyncSession,
+    outbox: Table,
+    *,
+    district_id: uuid.UUID,
+    learner_id: uuid.UUID,
+    response_id: uuid.UUID,
+    skill_codes: list[str],
+    difficulty: float,
+    correct: bool,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """Update every skill of the item with the response; returns the changes (for the caller)."""
+    params = await repo.params_for(session, district_id, skill_codes)
+    difficulties = await items_repo.difficulties_by_skill(session, district_id, skill_codes)
+    states = await repo.states_for(session, district_id, learner_id, skill_codes)
+    history: list[MasteryHistory] = []
+    changes: list[dict[str, Any]] = []
+    for code in dict.fromkeys(skill_codes):
+        bkt, threshold = bkt_params(params.get(code))
+        row = states.get(code)
+        before = (
+            rule.MasteryState(row.p_known, row.mastered, row.evidence_count, row.hard_correct_count)
+            if row is not None
+            else rule.MasteryState(bkt.prior)
+        )
+        start = before
+        if row is not None:
+            days = (now - row.updated_at).total_seconds() / 86400.0
+            decayed = decay(before.p_known, bkt.prior, days, DECAY_HALF_LIFE_DAYS)
+            if before.p_known - decayed > 1e-3:
+                start = rule.reassess(rule.MasteryState(
+                    decayed, before.mastered, before.evidence_count, before.hard_correct_count
+                ), threshold)  # fmt: skip
+                history.append(_history(district_id, learner_id, code, None, "decay", None,
+                                        None, before.p_known, start, now))  # fmt: skip
+        hard = rule.is_hard(difficulty, rule.median(difficulties.get(code, [])))
+        after = rule.apply_response(
+            start, correct=correct, hard=hard, params=bkt, threshold=threshold
+        )
+        history.append(_history(district_id, learner_id, code, response_id, "response", correct,
+                                hard, start.p_known, after, now))  # fmt: skip
+        if row is None:
+            row = MasteryState(district_id=district_id, learner_id=learner_id, skill_code=code)
+            session.add(row)
+        row.p_known = after.p_known
+        row.mastered = after.mastered
+        row.level = after.level
+        row.evidence_count = after.evidence_count
+        row.hard_correct_count = after.hard_correct_count
+        row.updated_at = now
+        if after.mastered != before.mastered or after.level != before.level:
+            changes.append({
+                "learner_id": str(learner_id),
+                "skill_code": code,
+                "p_known": round(after.p_known, 6),
+                "mastered": after.mastered,
+                "previous_mastered": before.mastered,
+                "level": after.level,
+                "previous_level": before.level,
+            })  # fmt: skip
+    await repo.add_history(session, history)
+    for change in changes:
+        evidence = await repo.recent_evidence(
+            session, district_id, learner_id, change["skill_code"]
+        )
+        change["evidence"] = [
+            {"response_id": str(h.response_id), "correct": h.correct, "hard": h.hard,
+             "p_before": round(h.p_before, 6), "p_after": round(h.p_after, 6)}
+            for h in evidence
+        ]  # fmt: skip
+        await enqueue_event(session, outbox, new_event(
+            "mastery.changed", district_id=district_id,
+            subject=f"learner/{learner_id}/skill/{change['skill_code']}", data=change,
+        ))  # fmt: skip
+    return changes
+
+
+def _history(
+    district_id: uuid.UUID, learner_id: uuid.UUID, code: str, response_id: uuid.UUID | None,
+    reason: str, correct: bool | None, hard: bool | None, p_before: float,
+    after: rule.MasteryState, now: datetime,
+) -> MasteryHistory:  # fmt: skip
+    return MasteryHistory(
+        id=new_id(), district_id=district_id, learner_id=learner_id, skill_code=code,
+        response_id=response_id, reason=reason, correct=correct, hard=hard, p_before=p_before,
+        p_after=after.p_known, mastered=after.mastered, level=after.level, created_at=now,
+    )  # fmt: skip

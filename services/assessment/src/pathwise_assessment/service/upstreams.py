@@ -1,0 +1,94 @@
+"""The other services assessment calls: profiles (planning profile) and pathways (skill codes).
+
+One HTTP client per upstream, created at start-up and kept on ``app.state.upstreams``.
+"""
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from pathwise_shared.auth import Principal
+from pathwise_shared.calls import ServiceCaller
+from pathwise_shared.http import create_http_client
+from pathwise_shared.problems import Problem, ServiceUnavailable, UnprocessableContent
+
+__all__ = ["Upstreams", "close_upstreams", "open_upstreams"]
+
+_RETRY = {"Retry-After": "5"}
+
+
+class Upstreams:
+    def __init__(self, profiles: ServiceCaller, pathways: ServiceCaller) -> None:
+        self.profiles = profiles
+        self.pathways = pathways
+
+    async def planning_profile(self, principal: Principal, learner_id: uuid.UUID) -> dict[str, Any]:
+        body = await self.profiles.json(
+            "GET", f"/internal/learners/{learner_id}/planning-profile", principal
+        )
+        if not isinstance(body, dict):
+            raise ServiceUnavailable(
+                "The profiles service answered the planning profile in an unexpected shape.",
+                slug="profiles-unavailable", headers=_RETRY,
+            )  # fmt: skip
+        return body
+
+    async def require_known_skills(self, principal: Principal, codes: Sequence[str]) -> None:
+        """Refuse (422) skill codes pathways does not know; a pathways outage is a 503."""
+        wanted = sorted(set(codes))
+        try:
+            body = await self.pathways.json(
+                "POST", "/internal/skills/resolve", principal, json={"codes": wanted}
+            )
+        except ServiceUnavailable as exc:
+            raise ServiceUnavailable(
+                "Skill codes cannot be checked right now: the pathways service did not answer.",
+                slug="skills-unavailable", headers=_RETRY,
+            ) from exc  # fmt: skip
+        except Problem as exc:
+            raise ServiceUnavailable(
+                f"Skill codes cannot be checked right now: pathways answered {exc.status_code}.",
+                slug="skills-unavailable", headers=_RETRY,
+            ) from exc  # fmt: skip
+        unknown = body.get("unknown") if isinstance(body, dict) else None
+        if not isinstance(unknown, list):
+            raise ServiceUnavailable(
+                "Skill codes cannot be checked right now: pathways answered an unexpected shape.",
+                slug="skills-unavailable", headers=_RETRY,
+            )  # fmt: skip
+        if unknown:
+            names = ", ".join(sorted(str(u) for u in unknown))
+            raise UnprocessableContent(
+                f"Unknown skill codes: {names}.", slug="unknown-skill", unknown=sorted(unknown)
+            )
+
+
+def open_upstreams(app: FastAPI, clients: dict[str, httpx.AsyncClient] | None = None) -> Upstreams:
+    settings = app.state.settings
+    secret = settings.internal_token_secret.get_secret_value()
+    ttl = settings.internal_token_ttl_seconds
+    given = clients or {}
+    made: list[httpx.AsyncClient] = []
+
+    def client(name: str, url: str) -> httpx.AsyncClient:
+        if name in given:
+            return given[name]
+        new = create_http_client(url, timeout=settings.http_timeout_seconds)
+        made.append(new)
+        return new
+
+    upstreams = Upstreams(
+        profiles=ServiceCaller("profiles", client("profiles", settings.profiles_url), secret, ttl),
+        pathways=ServiceCaller("pathways", client("pathways", settings.pathways_url), secret, ttl),
+    )
+    app.state.upstreams = upstreams
+    app.state.owned_http_clients = made
+    return upstreams
+
+
+async def close_upstreams(app: FastAPI) -> None:
+    for client in getattr(app.state, "owned_http_clients", []):
+        await client.aclose()

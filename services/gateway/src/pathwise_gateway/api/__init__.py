@@ -1,0 +1,3 @@
+"""Thin routers of the gateway's own operations."""
+
+__all__: list[str] = []

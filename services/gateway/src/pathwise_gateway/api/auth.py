@@ -1,0 +1,101 @@
+"""``POST /v1/auth/token`` (OAuth2) and ``GET /v1/auth/me``."""
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Form, Request, Response
+from pydantic import BaseModel
+
+from pathwise_gateway.authz import gateway_access
+from pathwise_gateway.security import Authenticator, CallerPrincipal
+from pathwise_gateway.service.clients import CLIENT_SCOPES
+from pathwise_gateway.service.tokens import (
+    TokenRequestError,
+    token_for_client,
+    token_for_dev_user,
+)
+from pathwise_gateway.settings import GatewaySettings
+from pathwise_shared.access import ALL_USERS
+from pathwise_shared.app import DbSession
+from pathwise_shared.problems import Problem, problem_responses
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1/auth", tags=["auth"])
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 - the OAuth2 token type
+    expires_in: int
+    scope: str = ""
+
+
+class Me(BaseModel):
+    subject: str
+    kind: str
+    district_id: uuid.UUID | None
+    user_id: uuid.UUID | None
+    roles: list[str]
+    scopes: list[str]
+
+
+def _oauth_problem(exc: TokenRequestError) -> Problem:
+    headers = {"Cache-Control": "no-store"}
+    if exc.status == 401:
+        headers["WWW-Authenticate"] = 'Basic realm="pathwise"'
+    return Problem(exc.detail, status=exc.status, slug=exc.error.replace("_", "-"),
+                   headers=headers, error=exc.error)  # fmt: skip
+
+
+@router.post(
+    "/token",
+    response_model=TokenResponse,
+    summary="Get an access token (client credentials; development login outside production)",
+    responses=problem_responses(400, 401, 422, 429),
+    openapi_extra={"security": []},
+)
+async def issue_token(
+    request: Request,
+    response: Response,
+    session: DbSession,
+    grant_type: Annotated[Literal["client_credentials", "password"], Form()],
+    client_id: Annotated[str | None, Form(max_length=64)] = None,
+    client_secret: Annotated[str | None, Form(max_length=200)] = None,
+    scope: Annotated[str | None, Form(max_length=500)] = None,
+    username: Annotated[str | None, Form(max_length=200)] = None,
+    password: Annotated[str | None, Form(max_length=200)] = None,
+    district_id: Annotated[uuid.UUID | None, Form()] = None,
+) -> TokenResponse:
+    """OAuth2 token endpoint (form-encoded). ``client_credentials`` for integration clients;
+    ``password`` is the development login by username (no password check), refused in
+    production."""
+    settings: GatewaySettings = request.app.state.settings
+    try:
+        if grant_type == "client_credentials":
+            issued = await token_for_client(session, settings, client_id, client_secret, scope)
+        else:
+            authenticator: Authenticator = request.app.state.authenticator
+            issued = await token_for_dev_user(settings, authenticator, username, district_id)
+    except TokenRequestError as exc:
+        raise _oauth_problem(exc) from exc
+    response.headers["Cache-Control"] = "no-store"
+    return TokenResponse(access_token=issued.access_token, expires_in=issued.expires_in,
+                         scope=issued.scope)  # fmt: skip
+
+
+@router.get(
+    "/me",
+    response_model=Me,
+    summary="Who the bearer token says you are",
+    **gateway_access(roles=ALL_USERS, scopes=CLIENT_SCOPES),
+)
+async def who_am_i(principal: CallerPrincipal) -> Me:
+    return Me(
+        subject=principal.subject,
+        kind=principal.kind,
+        district_id=principal.district_id,
+        user_id=principal.user_id,
+        roles=sorted(principal.roles),
+        scopes=sorted(principal.scopes),
+    )

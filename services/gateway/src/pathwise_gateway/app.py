@@ -1,0 +1,79 @@
+"""The gateway service application."""
+
+from fastapi import FastAPI
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+
+from pathwise_gateway.api import auth, clients, proxy
+from pathwise_gateway.events import api as events_api
+from pathwise_gateway.events.hub import start_event_hub, stop_event_hub
+from pathwise_gateway.limits_mw import BodyLimitMiddleware
+from pathwise_gateway.migrations import MIGRATIONS
+from pathwise_gateway.models import outbox
+from pathwise_gateway.openapi import install_merged_openapi
+from pathwise_gateway.ratelimit import RateLimitHeadersMiddleware
+from pathwise_gateway.routing.directory import start_route_directory, stop_route_directory
+from pathwise_gateway.security import open_authenticator
+from pathwise_gateway.service.audit import start_audit_log, stop_audit_log
+from pathwise_gateway.service.proxy import open_gateway
+from pathwise_gateway.settings import GatewaySettings, get_settings
+from pathwise_gateway.upstreams import close_upstreams, open_upstreams
+from pathwise_gateway.webhooks import api as webhooks_api
+from pathwise_gateway.webhooks import inbound as webhooks_inbound
+from pathwise_shared.app import create_service_app
+
+__all__ = ["create_app"]
+
+EXPOSED_HEADERS = [
+    "ETag", "Location", "Retry-After", "X-Request-ID", "Idempotent-Replayed",
+    "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "RateLimit-Policy",
+]  # fmt: skip
+ALLOWED_HEADERS = [
+    "Authorization", "Content-Type", "Idempotency-Key", "If-Match", "If-None-Match", "X-Request-ID",
+]  # fmt: skip
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = create_service_app(
+        settings,
+        title="Pathwise API",
+        description="The one public API of Pathwise: authentication, authorization, routing, aggregates, rate limits, audit, events and webhooks.",
+        migrations=MIGRATIONS,
+        outbox=outbox,
+        routers=[
+            auth.router,
+            clients.router,
+            events_api.internal_router,
+            events_api.public_router,
+            webhooks_inbound.router,
+            webhooks_api.router,
+        ],
+        on_startup=[
+            open_upstreams,
+            open_authenticator,
+            start_route_directory,
+            start_audit_log,
+            open_gateway,
+            start_event_hub,
+        ],
+        on_shutdown=[close_upstreams, stop_route_directory, stop_audit_log, stop_event_hub],
+    )
+    # Last: the catch-all must not shadow any other /v1 route.
+    app.include_router(proxy.router)
+    install_merged_openapi(app)
+    # Inside the request-id middleware (index 0), so a 413 carries the request id too.
+    app.user_middleware.insert(1, Middleware(RateLimitHeadersMiddleware))
+    app.user_middleware.insert(
+        2, Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    )
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=ALLOWED_HEADERS,
+            expose_headers=EXPOSED_HEADERS,
+            max_age=600,
+        )
+    return app

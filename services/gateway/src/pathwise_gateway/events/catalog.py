@@ -1,0 +1,173 @@
+"""The event catalog: every event type, what it means, and the JSON Schema of its ``data``.
+
+The catalog is also the allow-list of what leaves Pathwise: a webhook body carries only the
+``data`` fields its type declares here (:func:`thin_data`), so a field a service adds later (or one
+that must never leave, such as a learner's accommodations) is not sent until it is catalogued.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "CATALOG",
+    "INTERNAL_SUBSCRIPTIONS",
+    "EventType",
+    "catalog_entries",
+    "is_known_type",
+    "thin_data",
+]
+
+
+class _Data(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class LearnerRef(_Data):
+    learner_id: uuid.UUID
+
+
+class LearnerCreated(LearnerRef):
+    school_id: uuid.UUID | None = None
+    grade: str | None = Field(None, max_length=20)
+
+
+class LearnerChanged(LearnerRef):
+    changed: list[str] = Field(
+        default_factory=list, description="Names of the fields that changed (never their values)"
+    )
+
+
+class EnrollmentChanged(_Data):
+    enrollment_id: uuid.UUID | None = None
+    class_id: uuid.UUID
+    user_id: uuid.UUID | None = None
+    learner_id: uuid.UUID | None = None
+    role: str | None = None
+    status: str | None = Field(None, description="active, inactive, deleted")
+
+
+class RosterImported(_Data):
+    import_id: uuid.UUID | None = None
+    counts: dict[str, int] = Field(default_factory=dict)
+
+
+class ResponseScored(LearnerRef):
+    attempt_id: uuid.UUID
+    item_id: uuid.UUID | None = None
+    skill_code: str | None = None
+    correct: bool | None = None
+    score: float | None = None
+
+
+class AttemptCompleted(LearnerRef):
+    attempt_id: uuid.UUID
+    assessment_id: uuid.UUID | None = None
+    score: float | None = None
+
+
+class MasteryChanged(LearnerRef):
+    skill_code: str
+    p_known: float = Field(ge=0, le=1)
+    mastered: bool
+    previous_mastered: bool | None = None
+    level: str | None = None
+
+
+class PathwayPlanned(LearnerRef):
+    pathway_id: uuid.UUID | None = None
+    step_count: int | None = None
+
+
+class PathwayStep(LearnerRef):
+    pathway_id: uuid.UUID | None = None
+    step_id: uuid.UUID | None = None
+    skill_code: str | None = None
+
+
+class LearnerFlagged(LearnerRef):
+    class_id: uuid.UUID | None = None
+    reason: str | None = None
+
+
+class EndpointDisabled(_Data):
+    endpoint_id: uuid.UUID
+    url: str
+    reason: Literal["gone", "failing"]
+    failing_since: datetime | None = None
+
+
+class WebhookTest(_Data):
+    endpoint_id: uuid.UUID
+    message: str
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    description: str
+    data: type[_Data]
+
+    @property
+    def fields(self) -> frozenset[str]:
+        return frozenset(self.data.model_fields)
+
+
+_TYPES = (
+    EventType("learner.created", "A learner was added to the roster.", LearnerCreated),
+    EventType("learner.updated", "A learner's roster record changed.", LearnerChanged),
+    EventType("learner.deleted", "A learner was removed (or erased).", LearnerRef),
+    EventType("profile.changed", "A learner profile changed (field names only).", LearnerChanged),
+    EventType(
+        "enrollment.changed", "An enrollment was added, changed or ended.", EnrollmentChanged
+    ),
+    EventType("roster.imported", "A roster import finished.", RosterImported),
+    EventType("response.scored", "A response to an item was scored.", ResponseScored),
+    EventType("attempt.completed", "A skill check attempt was completed.", AttemptCompleted),
+    EventType(
+        "mastery.changed", "A learner's mastery estimate of a skill changed.", MasteryChanged
+    ),
+    EventType("pathway.planned", "A learner's pathway was (re)planned.", PathwayPlanned),
+    EventType("pathway.step_mastered", "A pathway step was mastered.", PathwayStep),
+    EventType("pathway.step_reopened", "A mastered step was reopened.", PathwayStep),
+    EventType("learner.flagged", "A learner was flagged as struggling.", LearnerFlagged),
+    EventType(
+        "webhook.endpoint_disabled",
+        "A webhook endpoint was disabled (410 Gone, or failing for too long).",
+        EndpointDisabled,
+    ),
+    EventType("webhook.test", "A test message sent on request.", WebhookTest),
+)
+
+CATALOG: dict[str, EventType] = {t.name: t for t in _TYPES}
+
+# Internal subscribers: event type → the services whose ``POST /internal/events`` receive it.
+INTERNAL_SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {"mastery.changed": ("pathways",)}
+
+
+def is_known_type(name: str) -> bool:
+    return name in CATALOG
+
+
+def thin_data(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` restricted to the fields the catalog declares for its type (nothing else leaves)."""
+    entry = CATALOG.get(event_type)
+    if entry is None:
+        return {}
+    return {key: value for key, value in data.items() if key in entry.fields}
+
+
+@cache
+def catalog_entries() -> list[dict[str, Any]]:
+    return [
+        {
+            "type": t.name,
+            "description": t.description,
+            "schema": t.data.model_json_schema(),
+        }
+        for t in _TYPES
+    ]

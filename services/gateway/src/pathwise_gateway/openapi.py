@@ -1,0 +1,129 @@
+"""One public OpenAPI document: the gateway's own ``/v1`` operations and every public operation
+the services publish, each with its auth (bearer) and problem+json error responses declared.
+
+Only ``/v1`` paths are kept (never ``/internal``), plus the gateway's own ``/healthz`` and
+``/readyz`` probes. Component schemas are
+merged by name; a name two services define differently is renamed ``<Service>_<Name>`` (and the
+references of that service rewritten), so a generated client gets one type per shape.
+"""
+
+import copy
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from pathwise_shared.problems import ProblemDetail
+
+__all__ = ["install_merged_openapi", "merge_openapi"]
+
+_ERRORS = {
+    401: "Unauthorized: missing or invalid bearer token",
+    403: "Forbidden: the caller's role, scopes or relationship do not allow this",
+    404: "Not Found (also: an object of another district)",
+    422: "Unprocessable Content: the request is invalid",
+    429: "Too Many Requests: see Retry-After and the RateLimit headers",
+    503: "Service Unavailable: the owning service is down; see Retry-After",
+}
+# The gateway's own probes stay documented (load balancers and the foundation tests use them).
+_HEALTH = frozenset({"/healthz", "/readyz"})
+_PROBLEM_REF = {"$ref": "#/components/schemas/ProblemDetail"}
+
+
+def _rewrite_refs(node: Any, renames: Mapping[str, str]) -> Any:
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if (
+                key == "$ref"
+                and isinstance(value, str)
+                and value.startswith("#/components/schemas/")
+            ):
+                name = value.rsplit("/", 1)[1]
+                out[key] = f"#/components/schemas/{renames.get(name, name)}"
+            else:
+                out[key] = _rewrite_refs(value, renames)
+        return out
+    if isinstance(node, list):
+        return [_rewrite_refs(item, renames) for item in node]
+    return node
+
+
+def _declare_auth_and_errors(operation: dict[str, Any]) -> None:
+    public = operation.get("security") == []
+    if not public:
+        operation["security"] = [{"bearer": []}]
+    responses = operation.setdefault("responses", {})
+    for status, description in _ERRORS.items():
+        if public and status in (401, 403):
+            continue
+        responses.setdefault(str(status), {
+            "description": description,
+            "content": {"application/problem+json": {"schema": _PROBLEM_REF}},
+        })  # fmt: skip
+
+
+def merge_openapi(
+    own: Mapping[str, Any], services: Mapping[str, Mapping[str, Any]]
+) -> dict[str, Any]:
+    merged: dict[str, Any] = copy.deepcopy(dict(own))
+    merged["paths"] = {
+        p: v for p, v in merged.get("paths", {}).items() if p.startswith("/v1/") or p in _HEALTH
+    }
+    components = merged.setdefault("components", {})
+    schemas: dict[str, Any] = components.setdefault("schemas", {})
+    for service, spec in sorted(services.items()):
+        theirs: dict[str, Any] = spec.get("components", {}).get("schemas", {}) or {}
+        renames: dict[str, str] = {}
+        for name, schema in theirs.items():
+            if name in schemas and json.dumps(schemas[name], sort_keys=True) != json.dumps(
+                schema, sort_keys=True
+            ):
+                renames[name] = f"{service.capitalize()}_{name}"
+        for name, schema in theirs.items():
+            schemas[renames.get(name, name)] = _rewrite_refs(copy.deepcopy(schema), renames)
+        for path, item in (spec.get("paths") or {}).items():
+            if not str(path).startswith("/v1/") or path in merged["paths"]:
+                continue
+            merged["paths"][path] = _rewrite_refs(copy.deepcopy(item), renames)
+    schemas["ProblemDetail"] = ProblemDetail.model_json_schema(
+        ref_template="#/components/schemas/{model}"
+    )
+    schemas.update(schemas["ProblemDetail"].pop("$defs", {}))
+    for path, item in merged["paths"].items():
+        if path in _HEALTH:
+            for operation in item.values():
+                operation["security"] = []
+            continue
+        for operation in item.values():
+            if isinstance(operation, dict) and "responses" in operation:
+                _declare_auth_and_errors(operation)
+    components.setdefault("securitySchemes", {})["bearer"] = {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "An access token from POST /v1/auth/token (or the district identity provider's JWT).",
+    }
+    return merged
+
+
+def install_merged_openapi(app: FastAPI) -> None:
+    """``/openapi.json`` (and so ``/docs``) serve the merged document, rebuilt when routes change."""
+    cache: dict[str, Any] = {}
+
+    def openapi() -> dict[str, Any]:
+        directory = getattr(app.state, "routes", None)
+        specs = dict(directory.specs) if directory is not None else {}
+        key = directory.version if directory is not None else -1
+        if cache.get("key") == key and "doc" in cache:
+            return dict(cache["doc"])
+        own = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        doc = merge_openapi(own, specs)
+        cache.update(key=key, doc=doc)
+        return doc
+
+    app.openapi = openapi  # type: ignore[method-assign]

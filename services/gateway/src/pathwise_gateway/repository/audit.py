@@ -1,0 +1,37 @@
+"""Queries of ``audit_log``: append and read, never update or delete (append-only)."""
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from pathwise_gateway.models import AuditEntry
+
+__all__ = ["append_entries", "list_entries"]
+
+
+async def append_entries(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    await conn.execute(insert(AuditEntry), list(rows))
+
+
+async def list_entries(
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    *,
+    learner_id: uuid.UUID | None,
+    actor: str | None,
+    before: uuid.UUID | None,
+    limit: int,
+) -> Sequence[AuditEntry]:
+    """Newest first (ids are UUIDv7, so id order is time order)."""
+    query = select(AuditEntry).where(AuditEntry.district_id == district_id)
+    if learner_id is not None:
+        query = query.where(AuditEntry.learner_id == learner_id)
+    if actor is not None:
+        query = query.where(AuditEntry.actor == actor)
+    if before is not None:
+        query = query.where(AuditEntry.id < before)
+    result = await session.execute(query.order_by(AuditEntry.id.desc()).limit(limit + 1))
+    return result.scalars().all()

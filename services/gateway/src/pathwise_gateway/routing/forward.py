@@ -1,0 +1,107 @@
+"""Forwarding one call to its service: a fresh internal token naming the caller, the request id,
+and the headers that matter both ways. A service that does not answer is a 503 (or 504 on a
+timeout) with ``Retry-After``; never a 500, never a hang (the client's timeouts are explicit)."""
+
+import time
+from dataclasses import dataclass
+
+import httpx
+
+from pathwise_gateway.upstreams import Upstream
+from pathwise_shared.auth import Principal, issue_internal_token
+from pathwise_shared.problems import Problem, ServiceUnavailable
+
+__all__ = ["REQUEST_HEADERS", "RESPONSE_HEADERS", "Forwarded", "Forwarder"]
+
+REQUEST_HEADERS = (
+    "content-type", "accept", "accept-language", "if-match", "if-none-match",
+    "if-modified-since", "if-unmodified-since", "idempotency-key", "prefer",
+)  # fmt: skip
+RESPONSE_HEADERS = (
+    "content-type", "etag", "location", "retry-after", "last-modified", "cache-control",
+    "link", "content-language", "preference-applied", "idempotency-key", "deprecation",
+    "sunset", "content-location",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Forwarded:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+class GatewayTimeout(Problem):
+    status = 504
+    slug = "upstream-timeout"
+
+
+class BadGateway(Problem):
+    status = 502
+    slug = "upstream-error"
+
+
+class Forwarder:
+    def __init__(self, secret: str, ttl_seconds: int) -> None:
+        self._secret = secret
+        self._ttl = ttl_seconds
+        self._tokens: dict[Principal, tuple[float, str]] = {}
+
+    def internal_authorization(self, principal: Principal) -> str:
+        """A fresh internal token, reused only while it has most of its life left."""
+        now = time.monotonic()
+        hit = self._tokens.get(principal)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        value = f"Bearer {issue_internal_token(principal, self._secret, self._ttl)}"
+        if len(self._tokens) > 10_000:
+            self._tokens.clear()
+        self._tokens[principal] = (now + self._ttl / 2, value)
+        return value
+
+    async def forward(
+        self,
+        upstream: Upstream,
+        principal: Principal,
+        *,
+        method: str,
+        path: str,
+        query: str,
+        headers: dict[str, str],
+        body: bytes,
+    ) -> Forwarded:
+        breaker = upstream.breaker
+        if not breaker.allow():
+            raise ServiceUnavailable(
+                f"The {upstream.name} service is unavailable.",
+                headers={"Retry-After": str(breaker.retry_after())},
+            )
+        out = {k: v for k, v in headers.items() if k in REQUEST_HEADERS}
+        out["authorization"] = self.internal_authorization(principal)
+        url = f"{path}?{query}" if query else path
+        try:
+            response = await upstream.client.request(method, url, headers=out, content=body or None)
+        except httpx.TimeoutException as exc:
+            breaker.record_failure()
+            raise GatewayTimeout(
+                f"The {upstream.name} service did not answer in time.",
+                headers={"Retry-After": str(breaker.retry_after())},
+            ) from exc
+        except httpx.HTTPError as exc:
+            breaker.record_failure()
+            raise ServiceUnavailable(
+                f"The {upstream.name} service is unavailable.",
+                headers={"Retry-After": str(breaker.retry_after())},
+            ) from exc
+        status = response.status_code
+        if status >= 500:
+            breaker.record_failure()
+            if status in (503, 504):
+                raise ServiceUnavailable(
+                    f"The {upstream.name} service is unavailable.",
+                    headers={"Retry-After": response.headers.get("retry-after", "5")},
+                )
+            raise BadGateway(f"The {upstream.name} service failed; quote the request id.")
+        breaker.record_success()
+        kept = {k: v for k, v in response.headers.items() if k.lower() in RESPONSE_HEADERS}
+        return Forwarded(status, kept, response.content)

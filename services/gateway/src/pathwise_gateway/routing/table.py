@@ -1,0 +1,149 @@
+"""The route table: which service owns a ``/v1`` operation, and the access rule it declared.
+
+Built from the services' OpenAPI documents (pure: no I/O here). Path templates such as
+``/v1/learners/{learner_id}/goals/{goal_id}`` match one path segment per parameter; a template
+with more literal segments wins over one with fewer (``/v1/skills/search`` before
+``/v1/skills/{code}``).
+"""
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pathwise_gateway.authz import AccessRule
+from pathwise_shared.access import ACCESS_EXTENSION
+
+__all__ = [
+    "HTTP_METHODS",
+    "Match",
+    "Operation",
+    "RouteTable",
+    "operations_from_openapi",
+    "owner_by_prefix",
+]
+
+HTTP_METHODS = ("get", "put", "post", "delete", "patch")
+_PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+# The ownership table of docs/contracts.md: used only to answer 503 for a service whose
+# operations we could not load yet (it is down), instead of a misleading 404.
+_PREFIXES: tuple[tuple[str, str], ...] = (
+    (r"/v1/(districts|schools|sessions|courses|enrollments|users|guardians)(/.*)?", "profiles"),
+    (r"/v1/classes/[^/]+(/enrollments(/.*)?)?", "profiles"),
+    (r"/v1/learners/[^/]+/(profile|goals|history)(/.*)?", "profiles"),
+    (r"/v1/roster/imports(/.*)?", "profiles"),
+    (r"/v1/(frameworks|skills|activities)(/.*)?", "pathways"),
+    (r"/v1/learners/[^/]+/pathway(/.*)?", "pathways"),
+    (r"/v1/classes/[^/]+/(groups|insights)(/.*)?", "pathways"),
+    (r"/v1/(items|assessments|attempts)(/.*)?", "assessment"),
+    (r"/v1/learners/[^/]+/mastery(/.*)?", "assessment"),
+    (r"/v1/mastery/fits(/.*)?", "assessment"),
+)
+_PREFIX_RES = tuple((re.compile(p), s) for p, s in _PREFIXES)
+
+
+def owner_by_prefix(path: str) -> str | None:
+    for pattern, service in _PREFIX_RES:
+        if pattern.fullmatch(path):
+            return service
+    return None
+
+
+@dataclass(frozen=True)
+class Operation:
+    service: str
+    method: str  # upper case
+    template: str
+    operation_id: str
+    rule: AccessRule
+
+
+@dataclass(frozen=True)
+class Match:
+    operation: Operation
+    params: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class _Template:
+    template: str
+    regex: re.Pattern[str]
+    literal_segments: int
+    methods: dict[str, Operation]
+
+
+def _compile(template: str) -> re.Pattern[str]:
+    pattern, last = "", 0
+    for found in _PARAM.finditer(template):
+        pattern += re.escape(template[last : found.start()]) + f"(?P<{found.group(1)}>[^/]+)"
+        last = found.end()
+    return re.compile(pattern + re.escape(template[last:]))
+
+
+def operations_from_openapi(service: str, spec: Mapping[str, Any]) -> list[Operation]:
+    """The public operations of one service: ``/v1`` paths that declare an access rule.
+
+    An operation without a (valid) rule is not exposed: the gateway never forwards a call it
+    cannot authorize.
+    """
+    ops: list[Operation] = []
+    paths = spec.get("paths")
+    if not isinstance(paths, dict):
+        return ops
+    for template, item in paths.items():
+        if not isinstance(template, str) or not template.startswith("/v1/"):
+            continue
+        if not isinstance(item, dict):
+            continue
+        for method in HTTP_METHODS:
+            op = item.get(method)
+            if not isinstance(op, dict):
+                continue
+            rule = AccessRule.from_openapi(op.get(ACCESS_EXTENSION))
+            if rule is None:
+                continue
+            if rule.object is not None and f"{{{rule.object.param}}}" not in template:
+                continue
+            op_id = str(op.get("operationId") or f"{method}_{template}")
+            ops.append(Operation(service, method.upper(), template, op_id, rule))
+    return ops
+
+
+class RouteTable:
+    def __init__(self, operations: Iterable[Operation] = ()) -> None:
+        by_template: dict[str, _Template] = {}
+        for op in operations:
+            entry = by_template.get(op.template)
+            if entry is None:
+                literal = sum(1 for s in op.template.split("/") if s and not _PARAM.search(s))
+                entry = _Template(op.template, _compile(op.template), literal, {})
+                by_template[op.template] = entry
+            entry.methods.setdefault(op.method, op)
+        # Bucket by segment count, most specific first: a lookup tries only same-length templates.
+        self._buckets: dict[int, list[_Template]] = {}
+        for entry in by_template.values():
+            size = entry.template.count("/")
+            self._buckets.setdefault(size, []).append(entry)
+        for bucket in self._buckets.values():
+            bucket.sort(key=lambda t: (-t.literal_segments, t.template))
+        self.operations: list[Operation] = [
+            op for t in by_template.values() for op in t.methods.values()
+        ]
+
+    def __len__(self) -> int:
+        return len(self.operations)
+
+    def match(self, method: str, path: str) -> Match | list[str] | None:
+        """The operation and its path parameters; the allowed methods when only the method is
+        wrong; None when no template matches."""
+        allowed: list[str] = []
+        for entry in self._buckets.get(path.count("/"), ()):
+            found = entry.regex.fullmatch(path)
+            if found is None:
+                continue
+            op = entry.methods.get(method)
+            if op is not None:
+                return Match(op, found.groupdict())
+            allowed.extend(m for m in entry.methods if m not in allowed)
+        return allowed or None

@@ -1,0 +1,147 @@
+"""Who is calling the public API: the one place bearer tokens are checked.
+
+``CallerPrincipal`` is the dependency every public gateway route takes (the proxy takes the same
+check): the verified caller as a :class:`pathwise_shared.auth.Principal`, or 401 with
+``WWW-Authenticate``. Two kinds of bearer token are accepted:
+
+- the gateway's own access tokens (``POST /v1/auth/token``), HS256 with the gateway key;
+- in production, the district identity provider's JWTs, verified against its JWKS and resolved to
+  a user through profiles.
+
+Anything else (missing, malformed, expired, wrong issuer or audience, ``alg=none``, wrong key)
+is a 401.
+"""
+
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, FastAPI, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from pathwise_gateway.idp import JwksVerifier
+from pathwise_gateway.ratelimit import STATE_KEY, RateLimiter
+from pathwise_gateway.ratelimit import enforce as enforce_rate
+from pathwise_gateway.service.principals import PrincipalResolver, UserNotFound
+from pathwise_gateway.settings import GatewaySettings
+from pathwise_gateway.tokens import TokenError, verify_access_token
+from pathwise_gateway.upstreams import Upstreams
+from pathwise_shared.auth import Principal
+from pathwise_shared.problems import Unauthorized
+
+__all__ = [
+    "Authenticator",
+    "CallerPrincipal",
+    "bearer_scheme",
+    "get_caller",
+    "open_authenticator",
+    "unauthorized",
+]
+
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    description="An access token from POST /v1/auth/token, or the district identity provider's JWT.",
+)
+
+
+def unauthorized(detail: str, *, error: str = "invalid_token") -> Unauthorized:
+    """A 401 whose ``WWW-Authenticate`` tells the client what to do (RFC 6750)."""
+    challenge = f'Bearer realm="pathwise", error="{error}", error_description="{detail}"'
+    if error == "":
+        challenge = 'Bearer realm="pathwise"'
+    return Unauthorized(detail, slug="invalid-token" if error else "unauthorized",
+                        headers={"WWW-Authenticate": challenge})  # fmt: skip
+
+
+class Authenticator:
+    def __init__(
+        self,
+        settings: GatewaySettings,
+        resolver: PrincipalResolver,
+        idp: JwksVerifier | None = None,
+    ) -> None:
+        self._key = settings.token_signing_key.get_secret_value()
+        self._issuer = settings.token_issuer
+        self._audience = settings.token_audience
+        self._idp = idp
+        self._idp_issuer = settings.idp_issuer
+        self._idp_username_claim = settings.idp_username_claim
+        self._idp_district = settings.idp_district_id
+        self.resolver = resolver
+
+    async def authenticate(self, token: str) -> Principal:
+        try:
+            unverified = jwt.decode(token, options={"verify_signature": False})
+        except jwt.InvalidTokenError as exc:
+            raise unauthorized("The access token is malformed.") from exc
+        issuer = unverified.get("iss") if isinstance(unverified, dict) else None
+        try:
+            if issuer == self._issuer:
+                return verify_access_token(
+                    token, key=self._key, issuer=self._issuer, audience=self._audience
+                )
+            if self._idp is not None and issuer == self._idp_issuer:
+                return await self._from_identity_provider(token)
+        except TokenError as exc:
+            raise unauthorized(str(exc)) from exc
+        raise unauthorized("The access token was not issued by a trusted issuer.")
+
+    async def _from_identity_provider(self, token: str) -> Principal:
+        assert self._idp is not None
+        claims = await self._idp.verify(token)
+        username = claims.get(self._idp_username_claim)
+        if not isinstance(username, str) or not username:
+            raise TokenError("The token names no user.")
+        try:
+            return await self.resolver.by_username(username, self._idp_district)
+        except UserNotFound as exc:
+            raise TokenError("The token's user is not an active Pathwise user.") from exc
+
+
+async def open_authenticator(app: FastAPI) -> None:
+    """Start-up hook (after the upstreams): the authenticator lives on ``app.state``."""
+    settings: GatewaySettings = app.state.settings
+    upstreams: Upstreams = app.state.upstreams
+    idp = None
+    if settings.idp_enabled:
+        idp = JwksVerifier(
+            jwks_url=settings.idp_jwks_url,
+            issuer=settings.idp_issuer,
+            audience=settings.idp_audience,
+            algorithms=settings.idp_algorithms,
+            http=upstreams.external,
+            cache_seconds=settings.idp_jwks_cache_seconds,
+            leeway_seconds=settings.idp_leeway_seconds,
+        )
+    resolver = PrincipalResolver(upstreams["profiles"], settings.principal_cache_seconds)
+    app.state.authenticator = Authenticator(settings, resolver, idp)
+    app.state.rate_limiter = RateLimiter(
+        settings.user_rate,
+        settings.client_rate,
+        settings.rate_limit_token,
+        settings.rate_limit_storage,
+    )
+
+
+async def get_caller(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> Principal:
+    """FastAPI dependency: the verified caller of a public route (401 otherwise)."""
+    cached: Principal | None = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    if credentials is None or not credentials.credentials.strip():
+        raise unauthorized("A bearer token is required.", error="")
+    authenticator: Authenticator = request.app.state.authenticator
+    principal = await authenticator.authenticate(credentials.credentials.strip())
+    request.state.principal = principal
+    limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
+    if limiter is not None:
+        state = limiter.hit_principal(principal)
+        setattr(request.state, STATE_KEY, state)
+        enforce_rate(state)
+    return principal
+
+
+CallerPrincipal = Annotated[Principal, Depends(get_caller)]

@@ -1,0 +1,3 @@
+"""Use cases of the gateway: principals, clients, access checks, aggregates, audit."""
+
+__all__: list[str] = []

@@ -1,0 +1,104 @@
+"""Settings of the gateway service (environment variables prefixed ``GATEWAY_``)."""
+
+import uuid
+from functools import lru_cache
+from typing import Self
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import SettingsConfigDict
+
+from pathwise_shared.settings import ServiceSettings
+
+__all__ = ["DEV_TOKEN_SIGNING_KEY", "GatewaySettings", "get_settings"]
+
+DEV_TOKEN_SIGNING_KEY = "pathwise-development-gateway-signing-key-change-me"  # noqa: S105
+
+
+class GatewaySettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore", populate_by_name=True)
+
+    service_name: str = "gateway"
+
+    # Our own access tokens (HS256, pinned): the key never leaves the gateway.
+    token_signing_key: SecretStr = SecretStr(DEV_TOKEN_SIGNING_KEY)
+    token_issuer: str = "pathwise"  # noqa: S105 - an issuer name, not a secret
+    token_audience: str = "pathwise-api"  # noqa: S105 - an audience name
+    access_token_ttl_seconds: int = Field(900, ge=60, le=3600)
+    # Development login (grant_type=password by username, no password): never in production.
+    dev_login: bool | None = Field(
+        None, description="None = on outside production; True is refused in production"
+    )
+
+    # District identity provider (production users): bearer JWTs verified against its JWKS.
+    idp_jwks_url: str = Field("", description="https://… or file://… ; empty = no IdP")
+    idp_issuer: str = ""
+    idp_audience: str = ""
+    idp_algorithms: list[str] = Field(default_factory=lambda: ["RS256"])
+    idp_username_claim: str = "preferred_username"
+    idp_district_id: uuid.UUID | None = None
+    idp_jwks_cache_seconds: float = Field(300.0, gt=0)
+    idp_leeway_seconds: int = Field(30, ge=0, le=300)
+
+    # Routing and upstream calls.
+    route_refresh_seconds: float = Field(30.0, gt=0)
+    route_retry_seconds: float = Field(2.0, gt=0)
+    access_cache_seconds: float = Field(5.0, ge=0)
+    principal_cache_seconds: float = Field(60.0, ge=0)
+    breaker_failures: int = Field(5, ge=1)
+    breaker_reset_seconds: float = Field(10.0, gt=0)
+
+    # Limits and hygiene.
+    # Empty = the default for the environment: generous under test so suites are not throttled.
+    rate_limit_user: str = ""
+    rate_limit_client: str = ""
+    rate_limit_storage: str = "memory://"
+    rate_limit_token: str = "30/minute"  # noqa: S105 - a rate, not a secret
+    max_body_bytes: int = Field(1_048_576, ge=1024)
+    cors_origins: list[str] = Field(default_factory=list)
+    idempotency_ttl_hours: int = Field(24, ge=1, le=24 * 30)
+    audit_flush_seconds: float = Field(0.5, gt=0)
+
+    @property
+    def dev_login_enabled(self) -> bool:
+        return not self.is_production if self.dev_login is None else self.dev_login
+
+    @property
+    def user_rate(self) -> str:
+        return self.rate_limit_user or (
+            "100000/minute" if self.environment == "test" else "300/minute"
+        )
+
+    @property
+    def client_rate(self) -> str:
+        return self.rate_limit_client or (
+            "100000/minute" if self.environment == "test" else "1200/minute"
+        )
+
+    @property
+    def idp_enabled(self) -> bool:
+        return bool(self.idp_jwks_url)
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_gateway_settings(self) -> Self:
+        if any(
+            alg.lower() == "none" or alg.upper().startswith("HS") for alg in self.idp_algorithms
+        ):
+            raise ValueError("GATEWAY_IDP_ALGORITHMS must be asymmetric (RS*, ES*, PS*, EdDSA)")
+        if not self.is_production:
+            return self
+        key = self.token_signing_key.get_secret_value()
+        if key == DEV_TOKEN_SIGNING_KEY or len(key) < 32:
+            raise ValueError(
+                "GATEWAY_TOKEN_SIGNING_KEY must be set to a random value of at least 32 "
+                "characters in production"
+            )
+        if self.dev_login:
+            raise ValueError("GATEWAY_DEV_LOGIN cannot be enabled in production")
+        if self.idp_enabled and not (self.idp_issuer and self.idp_audience):
+            raise ValueError("GATEWAY_IDP_ISSUER and GATEWAY_IDP_AUDIENCE are required with a JWKS")
+        return self
+
+
+@lru_cache
+def get_settings() -> GatewaySettings:
+    return GatewaySettings()

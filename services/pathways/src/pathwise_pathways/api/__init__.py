@@ -1,0 +1,3 @@
+"""Thin routers: parse, call the service layer, shape the response."""
+
+__all__: list[str] = []

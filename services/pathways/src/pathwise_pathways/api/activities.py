@@ -1,0 +1,116 @@
+"""``/v1/activities``: the catalogue of activities aligned to skills."""
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response, status
+
+from pathwise_pathways.api.deps import Cache, DistrictId, after_id
+from pathwise_pathways.repository import activities as repo
+from pathwise_pathways.schemas import ActivityCreate, ActivityOut, ActivityUpdate, BulkActivities
+from pathwise_pathways.services import activities as service
+from pathwise_shared.access import ALL_USERS, STAFF, access
+from pathwise_shared.app import DbSession
+from pathwise_shared.pagination import CursorParam, LimitParam, Page, page_of
+from pathwise_shared.problems import UnprocessableContent
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["activities"])
+
+
+def _read() -> dict[str, Any]:
+    return access(roles=ALL_USERS, scopes={"pathways:read", "pathways:write"})
+
+
+def _write() -> dict[str, Any]:
+    return access(roles=STAFF, scopes={"pathways:write"}, action="write")
+
+
+@router.get("/v1/activities", response_model=Page[ActivityOut], **_read())
+async def list_activities(
+    session: DbSession,
+    district_id: DistrictId,
+    skill_code: Annotated[str | None, Query(max_length=100)] = None,
+    format: Annotated[str | None, Query(max_length=20)] = None,
+    limit: LimitParam = 50,
+    cursor: CursorParam = None,
+) -> Page[ActivityOut]:
+    rows = await repo.list_activities(
+        session,
+        district_id,
+        limit=limit,
+        after=after_id(cursor),
+        skill_code=skill_code,
+        format_=format,
+    )
+    return page_of(rows, limit, lambda a: (a.id,), ActivityOut.model_validate)
+
+
+@router.post(
+    "/v1/activities",
+    response_model=ActivityOut,
+    status_code=status.HTTP_201_CREATED,
+    **_write(),
+)
+async def create_activity(
+    body: ActivityCreate, session: DbSession, district_id: DistrictId, cache: Cache
+) -> ActivityOut:
+    [created] = await service.create_activities(session, cache, district_id, [body.model_dump()])
+    return ActivityOut.model_validate(created)
+
+
+@router.post(
+    "/v1/activities/bulk",
+    response_model=list[ActivityOut],
+    status_code=status.HTTP_201_CREATED,
+    **_write(),
+)
+async def bulk_import_activities(
+    body: BulkActivities, session: DbSession, district_id: DistrictId, cache: Cache
+) -> list[ActivityOut]:
+    """Up to 500 activities, all or none."""
+    created = await service.create_activities(
+        session, cache, district_id, [a.model_dump() for a in body.activities]
+    )
+    return [ActivityOut.model_validate(a) for a in created]
+
+
+@router.get("/v1/activities/{activity_id}", response_model=ActivityOut, **_read())
+async def get_activity(
+    activity_id: uuid.UUID, session: DbSession, district_id: DistrictId
+) -> ActivityOut:
+    return ActivityOut.model_validate(
+        await service.require_activity(session, district_id, activity_id)
+    )
+
+
+@router.patch("/v1/activities/{activity_id}", response_model=ActivityOut, **_write())
+async def update_activity(
+    activity_id: uuid.UUID,
+    body: ActivityUpdate,
+    session: DbSession,
+    district_id: DistrictId,
+    cache: Cache,
+) -> ActivityOut:
+    changes = body.model_dump(exclude_unset=True)
+    required = {"title", "format", "difficulty", "minutes", "languages", "skill_codes"}
+    nulled = sorted(k for k, v in changes.items() if v is None and k in required)
+    if nulled:
+        raise UnprocessableContent(
+            "These fields cannot be null: " + ", ".join(nulled), slug="null-field"
+        )
+    updated = await service.update_activity(session, cache, district_id, activity_id, changes)
+    return ActivityOut.model_validate(updated)
+
+
+@router.delete(
+    "/v1/activities/{activity_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    **_write(),
+)
+async def delete_activity(
+    activity_id: uuid.UUID, session: DbSession, district_id: DistrictId
+) -> None:
+    await service.delete_activity(session, district_id, activity_id)

@@ -1,0 +1,61 @@
+"""``/internal/...``: operations for the other services (never exposed by the gateway)."""
+
+from fastapi import APIRouter
+
+from pathwise_pathways.api.deps import Cache
+from pathwise_pathways.repository import pathways as pathways_repo
+from pathwise_pathways.schemas import ResolveRequest, ResolveResponse
+from pathwise_pathways.services import frameworks as frameworks_service
+from pathwise_pathways.services import pathways as pathways_service
+from pathwise_shared.app import DbSession
+from pathwise_shared.auth import CurrentPrincipal, Principal
+from pathwise_shared.events import EventEnvelope
+from pathwise_shared.problems import Forbidden, UnprocessableContent, problem_responses
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/internal", tags=["internal"])
+
+
+@router.post(
+    "/skills/resolve",
+    response_model=ResolveResponse,
+    responses=problem_responses(401, 422),
+)
+async def resolve_skills(
+    body: ResolveRequest, session: DbSession, principal: CurrentPrincipal, cache: Cache
+) -> ResolveResponse:
+    """Which codes exist in the caller's district frameworks or the shared ones."""
+    if principal.district_id is None:
+        raise UnprocessableContent(
+            "Resolving codes needs a principal with a district.", slug="district-required"
+        )
+    known, unknown = await frameworks_service.resolve_codes(
+        session, cache, principal.district_id, body.codes
+    )
+    return ResolveResponse(known=known, unknown=unknown)
+
+
+@router.post("/events", responses=problem_responses(401, 403, 422))
+async def receive_event(
+    envelope: EventEnvelope, session: DbSession, principal: CurrentPrincipal, cache: Cache
+) -> dict[str, str]:
+    """Event subscriber (the gateway's fan-out): ``mastery.changed`` advances or reopens steps.
+
+    Idempotent on the event id: a redelivery answers 200 ``duplicate`` and changes nothing.
+    """
+    if not principal.is_system:
+        raise Forbidden("Only the system delivers events.", slug="system-only")
+    if envelope.district_id is None:
+        raise UnprocessableContent("The event names no district.", slug="district-required")
+    if not await pathways_repo.record_event(session, envelope.id, envelope.type):
+        return {"status": "duplicate"}
+    if envelope.type != "mastery.changed":
+        return {"status": "ignored"}
+    acting = Principal(
+        subject="system:pathways-advance", kind="system", district_id=envelope.district_id
+    )
+    outcome = await pathways_service.apply_mastery_event(
+        session, cache, acting, envelope.district_id, envelope.data
+    )
+    return {"status": outcome}

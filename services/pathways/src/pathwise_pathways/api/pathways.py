@@ -1,0 +1,198 @@
+"""``/v1/learners/{learner_id}/pathway``: plan, read, choose, override, approve, history."""
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, status
+
+from pathwise_pathways.api.deps import Cache, DistrictId, UpstreamDep
+from pathwise_pathways.models import PathwayVersion
+from pathwise_pathways.repository import pathways as repo
+from pathwise_pathways.schemas import (
+    BoardEntryOut,
+    ChoiceRequest,
+    GoalForecastOut,
+    OverrideRequest,
+    PathwayOut,
+    PlanRequest,
+    StepOut,
+    VersionOut,
+)
+from pathwise_pathways.services import pathways as service
+from pathwise_shared.access import ALL_USERS, STAFF, access
+from pathwise_shared.app import DbSession
+from pathwise_shared.auth import CurrentPrincipal
+from pathwise_shared.pagination import CursorParam, LimitParam, Page, decode_cursor, page_of
+from pathwise_shared.problems import BadRequest
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1/learners/{learner_id}/pathway", tags=["pathways"])
+
+
+def _read() -> dict[str, Any]:
+    return access(roles=ALL_USERS, scopes={"pathways:read", "pathways:write"}, learner="learner_id")
+
+
+def _staff_write() -> dict[str, Any]:
+    return access(roles=STAFF, scopes={"pathways:write"}, action="write", learner="learner_id")
+
+
+def _learner_write() -> dict[str, Any]:
+    return access(
+        roles=STAFF | {"student"}, scopes={"pathways:write"}, action="write", learner="learner_id"
+    )
+
+
+def pathway_out(v: service.PathwayView) -> PathwayOut:
+    p = v.pathway
+    return PathwayOut(
+        id=p.id,
+        learner_id=p.learner_id,
+        status=p.status,
+        version=p.version,
+        goals=p.goals,
+        approved_by=p.approved_by,
+        updated_at=p.updated_at,
+        steps=[
+            StepOut(
+                id=s.id,
+                skill_code=s.skill_code,
+                title=s.title,
+                position=s.position,
+                status=s.status,
+                goal_codes=s.goal_codes or [],
+                due_date=s.due_date,
+                pinned=s.pinned,
+                inserted=s.inserted,
+                teacher_rank=s.teacher_rank,
+                choice_locked=s.choice_locked,
+                chosen_activity_id=s.chosen_activity_id,
+                board=[BoardEntryOut.model_validate(e) for e in s.board or []],
+                mastered_at=s.mastered_at,
+            )
+            for s in v.steps
+        ],
+        pace=[
+            GoalForecastOut(
+                skill_code=f.skill_code,
+                target_date=f.target_date,
+                expected_date=f.expected_date,
+                remaining_minutes=f.remaining_minutes,
+                status=f.status,
+                reason=f.reason,
+            )
+            for f in v.pace
+        ],
+    )
+
+
+@router.post("", response_model=PathwayOut, status_code=status.HTTP_201_CREATED, **_staff_write())
+async def plan_pathway(
+    learner_id: uuid.UUID,
+    body: PlanRequest,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    district_id: DistrictId,
+    cache: Cache,
+    upstream: UpstreamDep,
+) -> PathwayOut:
+    """Plan or replan from the learner's live profile and mastery toward the given goals (or the
+    learner's active goals)."""
+    goals = None if body.goals is None else [(g.skill_code, g.target_date) for g in body.goals]
+    pathway = await service.plan(
+        session,
+        cache,
+        upstream,
+        principal,
+        district_id,
+        learner_id,
+        goals=goals,
+        requires_approval=body.requires_approval,
+        assume_prior_grades=body.assume_prior_grades,
+        reason=body.reason,
+    )
+    return pathway_out(await service.view(session, pathway))
+
+
+@router.get("", response_model=PathwayOut, **_read())
+async def get_pathway(
+    learner_id: uuid.UUID, session: DbSession, district_id: DistrictId
+) -> PathwayOut:
+    pathway = await service.require_pathway(session, district_id, learner_id)
+    return pathway_out(await service.view(session, pathway))
+
+
+@router.post("/approve", response_model=PathwayOut, **_staff_write())
+async def approve_pathway(
+    learner_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal, district_id: DistrictId
+) -> PathwayOut:
+    """draft → active."""
+    pathway = await service.require_pathway(session, district_id, learner_id)
+    await service.approve(session, principal, pathway, "approved by a teacher")
+    return pathway_out(await service.view(session, pathway))
+
+
+@router.post("/steps/{step_id}/choice", response_model=PathwayOut, **_learner_write())
+async def choose_activity(
+    learner_id: uuid.UUID,
+    step_id: uuid.UUID,
+    body: ChoiceRequest,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    district_id: DistrictId,
+) -> PathwayOut:
+    """The learner picks an activity from the step's choice board."""
+    pathway = await service.require_pathway(session, district_id, learner_id)
+    await service.choose(session, principal, pathway, step_id, body.activity_id)
+    return pathway_out(await service.view(session, pathway))
+
+
+@router.post("/overrides", response_model=PathwayOut, **_staff_write())
+async def override_pathway(
+    learner_id: uuid.UUID,
+    body: OverrideRequest,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    district_id: DistrictId,
+    cache: Cache,
+) -> PathwayOut:
+    """A teacher pins, skips, inserts or reorders steps, or locks a choice; always with a reason."""
+    pathway = await service.require_pathway(session, district_id, learner_id)
+    await service.override(
+        session,
+        cache,
+        principal,
+        pathway,
+        action=body.action,
+        reason=body.reason,
+        step_id=body.step_id,
+        skill_code=body.skill_code,
+        order=body.order,
+        activity_id=body.activity_id,
+    )
+    return pathway_out(await service.view(session, pathway))
+
+
+@router.get("/versions", response_model=Page[VersionOut], **_read())
+async def list_pathway_versions(
+    learner_id: uuid.UUID,
+    session: DbSession,
+    district_id: DistrictId,
+    limit: LimitParam = 50,
+    cursor: CursorParam = None,
+) -> Page[VersionOut]:
+    """Every change, newest first: who, why, and the steps after it."""
+    pathway = await service.require_pathway(session, district_id, learner_id)
+    before = None
+    if cursor is not None:
+        raw = decode_cursor(cursor)[0]
+        if not raw.isdigit():
+            raise BadRequest("The cursor is not valid.", slug="invalid-cursor")
+        before = int(raw)
+    rows = await repo.list_versions(session, pathway.id, limit, before)
+    return page_of(rows, limit, lambda v: (v.version,), _version_out)
+
+
+def _version_out(v: PathwayVersion) -> VersionOut:
+    return VersionOut.model_validate(v)

@@ -1,0 +1,72 @@
+"""The pathways service application."""
+
+import httpx
+from fastapi import FastAPI
+
+from pathwise_pathways.api import activities, classes, frameworks, internal, pathways
+from pathwise_pathways.migrations import MIGRATIONS
+from pathwise_pathways.models import outbox
+from pathwise_pathways.services.graph_cache import GraphCache
+from pathwise_pathways.services.upstream import Upstream
+from pathwise_pathways.settings import PathwaysSettings, get_settings
+from pathwise_shared.app import create_service_app
+from pathwise_shared.calls import ServiceCaller
+from pathwise_shared.http import create_http_client
+
+__all__ = ["create_app"]
+
+
+def create_app(
+    settings: PathwaysSettings | None = None,
+    *,
+    upstream_clients: dict[str, httpx.AsyncClient] | None = None,
+) -> FastAPI:
+    """``upstream_clients`` (``profiles``, ``assessment``) replaces the HTTP clients to those
+    services, e.g. by in-process clients of their real apps in tests (never by fakes)."""
+    settings = settings or get_settings()
+    given = upstream_clients or {}
+    secret = settings.internal_token_secret.get_secret_value()
+    ttl = settings.internal_token_ttl_seconds
+
+    async def start(app: FastAPI) -> None:
+        app.state.graph_cache = GraphCache()
+        app.state.profiles_client = given.get("profiles") or create_http_client(
+            settings.profiles_url, timeout=settings.http_timeout_seconds
+        )
+        app.state.assessment_client = given.get("assessment") or create_http_client(
+            settings.assessment_url, timeout=settings.http_timeout_seconds
+        )
+        app.state.upstream = Upstream(
+            ServiceCaller("profiles", app.state.profiles_client, secret, ttl),
+            ServiceCaller("assessment", app.state.assessment_client, secret, ttl),
+        )
+
+    async def stop(app: FastAPI) -> None:
+        if "profiles" not in given:
+            await app.state.profiles_client.aclose()
+        if "assessment" not in given:
+            await app.state.assessment_client.aclose()
+
+    return create_service_app(
+        settings,
+        title="Pathwise pathways service",
+        description="Skill frameworks and prerequisite graphs, activities, learner pathways with choice boards, mastery-gated advance, class grouping and insights.",
+        routers=[
+            frameworks.router,
+            activities.router,
+            pathways.router,
+            classes.router,
+            internal.router,
+        ],
+        migrations=MIGRATIONS,
+        on_startup=[start],
+        on_shutdown=[stop],
+        outbox=outbox,
+        openapi_tags=[
+            {"name": "frameworks", "description": "Skill frameworks, skills, prerequisites"},
+            {"name": "activities", "description": "The activity catalogue"},
+            {"name": "pathways", "description": "Learner pathways, choice boards, overrides"},
+            {"name": "classes", "description": "Grouping and insights for teachers"},
+            {"name": "internal", "description": "For the other services"},
+        ],
+    )

@@ -1,0 +1,275 @@
+"""Tables of the pathways service. The migrations in ``migrations/`` are the only way they change.
+
+Skills are addressed by their framework's code (``3.NF.A.1``): that code is what assessment keys
+mastery on, so pathway steps, activity alignments and events carry the code, not a row id.
+"""
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from pathwise_shared.db import UTCDateTime, make_metadata
+from pathwise_shared.db.outbox import outbox_table
+from pathwise_shared.ids import new_id
+from pathwise_shared.timeutil import utcnow
+
+__all__ = [
+    "Activity",
+    "ActivitySkill",
+    "Base",
+    "ClassGrouping",
+    "Framework",
+    "GroupAssignment",
+    "Pathway",
+    "PathwayStep",
+    "PathwayVersion",
+    "ProcessedEvent",
+    "Skill",
+    "SkillEdge",
+    "outbox",
+]
+
+
+class Base(DeclarativeBase):
+    metadata = make_metadata()
+
+
+outbox = outbox_table(Base.metadata)
+
+
+class Framework(Base):
+    """A skill framework: shared by every district (``district_id`` NULL) or one district's own."""
+
+    __tablename__ = "frameworks"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    district_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    key: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(300))
+    subject: Mapped[str] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(String(30))
+    source_id: Mapped[str | None] = mapped_column(String(200))
+    # Bumped on every change of skills or edges: the in-process graph cache is keyed on it.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    import_report: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (UniqueConstraint("district_id", "key"),)
+
+
+class Skill(Base):
+    __tablename__ = "skills"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    framework_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("frameworks.id", ondelete="CASCADE"), index=True
+    )
+    code: Mapped[str] = mapped_column(String(100), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    subject: Mapped[str] = mapped_column(String(100))
+    grade: Mapped[str | None] = mapped_column(String(20))
+    domain: Mapped[str | None] = mapped_column(String(100))
+    cluster: Mapped[str | None] = mapped_column(String(100))
+    parent_code: Mapped[str | None] = mapped_column(String(100))
+    source_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("framework_id", "code"),)
+
+
+class SkillEdge(Base):
+    """``prerequisite`` (source before target), ``related`` (conceptual connection, never gating)
+    or ``exact_match`` (crosswalk to a skill of another framework, by that framework's code)."""
+
+    __tablename__ = "skill_edges"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    framework_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("frameworks.id", ondelete="CASCADE"), index=True
+    )
+    source_code: Mapped[str] = mapped_column(String(100))
+    target_code: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))
+    target_framework_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
+    __table_args__ = (
+        UniqueConstraint("framework_id", "source_code", "target_code", "kind"),
+        CheckConstraint("kind IN ('prerequisite', 'related', 'exact_match')", name="kind"),
+    )
+
+
+class Activity(Base):
+    __tablename__ = "activities"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    district_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    format: Mapped[str] = mapped_column(String(20))
+    difficulty: Mapped[int] = mapped_column(Integer)
+    minutes: Mapped[int] = mapped_column(Integer)
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    accessibility: Mapped[list[str]] = mapped_column(JSON, default=list)
+    interest_tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    url: Mapped[str | None] = mapped_column(String(2000))
+    skill_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        CheckConstraint(
+            "format IN ('video', 'text', 'audio', 'interactive', 'hands_on', 'game')",
+            name="format",
+        ),
+        CheckConstraint("difficulty BETWEEN 1 AND 5", name="difficulty"),
+        CheckConstraint("minutes > 0", name="minutes"),
+    )
+
+
+class ActivitySkill(Base):
+    """The alignment index: which activities teach a skill code (the choice board's one query)."""
+
+    __tablename__ = "activity_skills"
+
+    activity_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True
+    )
+    skill_code: Mapped[str] = mapped_column(String(100), primary_key=True)
+    district_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+
+    __table_args__ = (Index("ix_activity_skills_lookup", "district_id", "skill_code"),)
+
+
+class Pathway(Base):
+    """One learner's route. Status ``draft`` waits for a teacher's approval; ``active`` runs."""
+
+    __tablename__ = "pathways"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    district_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    learner_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    status: Mapped[str] = mapped_column(String(20))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    goals: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # The mastery the plan was made from, kept up to date by mastery.changed events so an advance
+    # replans without another round trip to assessment.
+    mastered_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    learner_profile: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    minutes_per_week: Mapped[int] = mapped_column(Integer, default=120)
+    approved_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("district_id", "learner_id"),
+        CheckConstraint("status IN ('draft', 'active')", name="status"),
+    )
+
+
+class PathwayStep(Base):
+    __tablename__ = "pathway_steps"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    pathway_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("pathways.id", ondelete="CASCADE"), index=True
+    )
+    skill_code: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(300))
+    position: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))
+    goal_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    teacher_rank: Mapped[int | None] = mapped_column(Integer)
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    inserted: Mapped[bool] = mapped_column(Boolean, default=False)
+    choice_locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    chosen_activity_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    board: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    mastered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("pathway_id", "skill_code"),
+        CheckConstraint(
+            "status IN ('locked', 'ready', 'mastered', 'skipped')",
+            name="status",
+        ),
+    )
+
+
+class PathwayVersion(Base):
+    """Every change of a pathway: who, why, what, and the steps as they were after it."""
+
+    __tablename__ = "pathway_versions"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    pathway_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("pathways.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    change: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(200))
+    actor_kind: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(String(1000))
+    steps: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("pathway_id", "version"),)
+
+
+class ProcessedEvent(Base):
+    """Event ids already applied by ``POST /internal/events`` (at-least-once delivery)."""
+
+    __tablename__ = "processed_events"
+
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(100))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ClassGrouping(Base):
+    __tablename__ = "class_groupings"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    district_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    class_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    strategy: Mapped[str] = mapped_column(String(30))
+    groups: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_class_groupings_class", "district_id", "class_id", "id"),)
+
+
+class GroupAssignment(Base):
+    __tablename__ = "group_assignments"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    grouping_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("class_groupings.id", ondelete="CASCADE"), index=True
+    )
+    district_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    group_index: Mapped[int] = mapped_column(Integer)
+    learner_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    activity_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
+    assigned_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("grouping_id", "learner_id"),)

@@ -1,0 +1,82 @@
+"""Queries on the activity catalogue and its skill alignment index."""
+
+import uuid
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pathwise_pathways.models import Activity, ActivitySkill
+
+__all__ = [
+    "activities_for_skills",
+    "get_activities",
+    "get_activity",
+    "list_activities",
+    "set_alignment",
+]
+
+
+async def get_activity(
+    session: AsyncSession, district_id: uuid.UUID, activity_id: uuid.UUID
+) -> Activity | None:
+    stmt = select(Activity).where(Activity.id == activity_id, Activity.district_id == district_id)
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def get_activities(
+    session: AsyncSession, district_id: uuid.UUID, ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, Activity]:
+    wanted = list(set(ids))
+    if not wanted:
+        return {}
+    stmt = select(Activity).where(Activity.district_id == district_id, Activity.id.in_(wanted))
+    return {a.id: a for a in (await session.scalars(stmt)).all()}
+
+
+async def list_activities(
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    *,
+    limit: int,
+    after: uuid.UUID | None,
+    skill_code: str | None,
+    format_: str | None,
+) -> Sequence[Activity]:
+    stmt = select(Activity).where(Activity.district_id == district_id)
+    if skill_code is not None:
+        stmt = stmt.join(ActivitySkill, ActivitySkill.activity_id == Activity.id).where(
+            ActivitySkill.skill_code == skill_code
+        )
+    if format_ is not None:
+        stmt = stmt.where(Activity.format == format_)
+    if after is not None:
+        stmt = stmt.where(Activity.id > after)
+    return (await session.scalars(stmt.order_by(Activity.id).limit(limit + 1))).all()
+
+
+async def activities_for_skills(
+    session: AsyncSession, district_id: uuid.UUID, codes: Sequence[str]
+) -> dict[str, list[Activity]]:
+    """Every activity aligned to each code, in one round trip."""
+    if not codes:
+        return {}
+    stmt = (
+        select(ActivitySkill.skill_code, Activity)
+        .join(Activity, Activity.id == ActivitySkill.activity_id)
+        .where(ActivitySkill.district_id == district_id, ActivitySkill.skill_code.in_(codes))
+    )
+    found: dict[str, list[Activity]] = {}
+    for code, activity in await session.execute(stmt):
+        found.setdefault(code, []).append(activity)
+    return found
+
+
+async def set_alignment(session: AsyncSession, activity: Activity, codes: Sequence[str]) -> None:
+    await session.execute(delete(ActivitySkill).where(ActivitySkill.activity_id == activity.id))
+    rows = [
+        {"activity_id": activity.id, "skill_code": c, "district_id": activity.district_id}
+        for c in dict.fromkeys(codes)
+    ]
+    if rows:
+        await session.execute(insert(ActivitySkill), rows)

@@ -1,0 +1,243 @@
+"""Queries on frameworks, skills and skill edges."""
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pathwise_pathways.domain.frameworks import EdgeData, SkillData
+from pathwise_pathways.models import Framework, Skill, SkillEdge
+from pathwise_shared.ids import new_id
+from pathwise_shared.timeutil import utcnow
+
+__all__ = [
+    "GraphRows",
+    "SkillRow",
+    "add_edges",
+    "add_skills",
+    "bump_version",
+    "codes_in_framework",
+    "edges_of_skill",
+    "find_framework_by_key",
+    "framework_versions",
+    "get_framework",
+    "get_skill",
+    "graph_rows",
+    "list_frameworks",
+    "list_skills",
+    "remove_edge",
+    "visible",
+]
+
+
+def visible(district_id: uuid.UUID) -> object:
+    """Frameworks a district sees: its own and the shared ones."""
+    return or_(Framework.district_id == district_id, Framework.district_id.is_(None))
+
+
+async def list_frameworks(
+    session: AsyncSession, district_id: uuid.UUID, limit: int, after: uuid.UUID | None
+) -> Sequence[Framework]:
+    stmt = select(Framework).where(visible(district_id))  # type: ignore[arg-type]
+    if after is not None:
+        stmt = stmt.where(Framework.id > after)
+    return (await session.scalars(stmt.order_by(Framework.id).limit(limit + 1))).all()
+
+
+async def get_framework(
+    session: AsyncSession, district_id: uuid.UUID | None, framework_id: uuid.UUID
+) -> Framework | None:
+    stmt = select(Framework).where(Framework.id == framework_id)
+    if district_id is not None:
+        stmt = stmt.where(visible(district_id))  # type: ignore[arg-type]
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def find_framework_by_key(
+    session: AsyncSession, district_id: uuid.UUID | None, key: str
+) -> Framework | None:
+    cond = (
+        Framework.district_id.is_(None)
+        if district_id is None
+        else Framework.district_id == district_id
+    )
+    return (await session.scalars(select(Framework).where(cond, Framework.key == key))).first()
+
+
+async def framework_versions(
+    session: AsyncSession, district_id: uuid.UUID
+) -> list[tuple[uuid.UUID, int, bool]]:
+    """(id, version, owned by the district) of every visible framework; the graph cache key."""
+    rows = await session.execute(
+        select(Framework.id, Framework.version, Framework.district_id)
+        .where(visible(district_id))  # type: ignore[arg-type]
+        .order_by(Framework.id)
+    )
+    return [(r[0], r[1], r[2] is not None) for r in rows]
+
+
+@dataclass(frozen=True)
+class SkillRow:
+    code: str
+    title: str
+    grade: str | None
+    framework_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class GraphRows:
+    skills: list[SkillRow]
+    prerequisites: list[tuple[uuid.UUID, str, str]]
+
+
+async def graph_rows(session: AsyncSession, framework_ids: Sequence[uuid.UUID]) -> GraphRows:
+    skills = await session.execute(
+        select(Skill.code, Skill.title, Skill.grade, Skill.framework_id).where(
+            Skill.framework_id.in_(framework_ids)
+        )
+    )
+    edges = await session.execute(
+        select(SkillEdge.framework_id, SkillEdge.source_code, SkillEdge.target_code).where(
+            SkillEdge.framework_id.in_(framework_ids), SkillEdge.kind == "prerequisite"
+        )
+    )
+    return GraphRows(
+        skills=[SkillRow(r[0], r[1], r[2], r[3]) for r in skills],
+        prerequisites=[(r[0], r[1], r[2]) for r in edges],
+    )
+
+
+async def codes_in_framework(session: AsyncSession, framework_id: uuid.UUID) -> set[str]:
+    rows = await session.scalars(select(Skill.code).where(Skill.framework_id == framework_id))
+    return set(rows)
+
+
+async def add_skills(
+    session: AsyncSession, framework_id: uuid.UUID, skills: Iterable[SkillData]
+) -> int:
+    now = utcnow()
+    rows = [
+        {
+            "id": new_id(),
+            "framework_id": framework_id,
+            "code": s.code,
+            "title": s.title,
+            "description": s.description,
+            "subject": s.subject,
+            "grade": s.grade,
+            "domain": s.domain,
+            "cluster": s.cluster,
+            "parent_code": s.parent_code,
+            "source_id": s.source_id,
+            "created_at": now,
+        }
+        for s in skills
+    ]
+    if rows:
+        await session.execute(insert(Skill), rows)
+    return len(rows)
+
+
+async def add_edges(
+    session: AsyncSession,
+    framework_id: uuid.UUID,
+    edges: Iterable[EdgeData],
+    target_framework_id: uuid.UUID | None = None,
+) -> int:
+    rows = [
+        {
+            "id": new_id(),
+            "framework_id": framework_id,
+            "source_code": e.source,
+            "target_code": e.target,
+            "kind": e.kind,
+            "target_framework_id": target_framework_id if e.kind == "exact_match" else None,
+        }
+        for e in edges
+    ]
+    if rows:
+        await session.execute(insert(SkillEdge), rows)
+    return len(rows)
+
+
+async def remove_edge(
+    session: AsyncSession, framework_id: uuid.UUID, source: str, target: str, kind: str
+) -> int:
+    result = await session.execute(
+        delete(SkillEdge).where(
+            SkillEdge.framework_id == framework_id,
+            SkillEdge.source_code == source,
+            SkillEdge.target_code == target,
+            SkillEdge.kind == kind,
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def bump_version(session: AsyncSession, framework_id: uuid.UUID) -> None:
+    await session.execute(
+        update(Framework)
+        .where(Framework.id == framework_id)
+        .values(version=Framework.version + 1, updated_at=utcnow())
+    )
+
+
+async def list_skills(
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    *,
+    limit: int,
+    after: uuid.UUID | None,
+    framework_id: uuid.UUID | None,
+    grade: str | None,
+    q: str | None,
+) -> Sequence[Skill]:
+    stmt = (
+        select(Skill)
+        .join(Framework, Framework.id == Skill.framework_id)
+        .where(
+            visible(district_id)  # type: ignore[arg-type]
+        )
+    )
+    if framework_id is not None:
+        stmt = stmt.where(Skill.framework_id == framework_id)
+    if grade is not None:
+        stmt = stmt.where(Skill.grade == grade)
+    if q:
+        pattern = f"%{q.lower()}%"
+        stmt = stmt.where(
+            or_(func.lower(Skill.code).like(pattern), func.lower(Skill.title).like(pattern))
+        )
+    if after is not None:
+        stmt = stmt.where(Skill.id > after)
+    return (await session.scalars(stmt.order_by(Skill.id).limit(limit + 1))).all()
+
+
+async def get_skill(
+    session: AsyncSession, district_id: uuid.UUID, code: str, framework_id: uuid.UUID | None
+) -> Skill | None:
+    """The district's own skill of that code first, else the shared one."""
+    stmt = (
+        select(Skill)
+        .join(Framework, Framework.id == Skill.framework_id)
+        .where(visible(district_id), Skill.code == code)  # type: ignore[arg-type]
+        .order_by(Framework.district_id.is_(None), Framework.id)
+    )
+    if framework_id is not None:
+        stmt = stmt.where(Skill.framework_id == framework_id)
+    return (await session.scalars(stmt.limit(1))).first()
+
+
+async def edges_of_skill(
+    session: AsyncSession, framework_id: uuid.UUID, code: str
+) -> Sequence[SkillEdge]:
+    stmt = select(SkillEdge).where(
+        SkillEdge.framework_id == framework_id,
+        or_(
+            SkillEdge.source_code == code,
+            and_(SkillEdge.target_code == code, SkillEdge.kind != "exact_match"),
+        ),
+    )
+    return (await session.scalars(stmt)).all()

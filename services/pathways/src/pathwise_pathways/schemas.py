@@ -1,0 +1,321 @@
+"""Request and response bodies of the pathways API."""
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+__all__ = [
+    "ActivityCreate",
+    "ActivityOut",
+    "ActivityUpdate",
+    "AssignmentIn",
+    "AssignmentRequest",
+    "AssignmentsOut",
+    "BoardEntryOut",
+    "BulkActivities",
+    "CaseImport",
+    "ChoiceRequest",
+    "Code",
+    "EdgeIn",
+    "EdgesIn",
+    "FrameworkCreate",
+    "FrameworkOut",
+    "GoalForecastOut",
+    "GoalIn",
+    "GroupOut",
+    "GroupingOut",
+    "GroupingRequest",
+    "InsightOut",
+    "InsightsOut",
+    "OverrideRequest",
+    "PathwayOut",
+    "PlanRequest",
+    "ResolveRequest",
+    "ResolveResponse",
+    "SkillIn",
+    "SkillOut",
+    "SkillsIn",
+    "StepOut",
+    "VersionOut",
+]
+
+Code = Annotated[
+    str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._\-]+$")
+]
+Short = Annotated[str, StringConstraints(min_length=1, max_length=300)]
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=50)]
+Lang = Annotated[str, StringConstraints(min_length=2, max_length=10, pattern=r"^[a-zA-Z-]+$")]
+Reason = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+Format = Literal["video", "text", "audio", "interactive", "hands_on", "game"]
+Feature = Literal["captions", "text_to_speech", "large_print", "transcript", "screen_reader"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FrameworkCreate(Strict):
+    key: Code
+    title: Short
+    subject: Annotated[str, StringConstraints(min_length=1, max_length=100)] = "math"
+
+
+class FrameworkOut(BaseModel):
+    id: uuid.UUID
+    district_id: uuid.UUID | None
+    shared: bool
+    key: str
+    title: str
+    subject: str
+    source: str
+    version: int
+    import_report: dict[str, Any]
+    created_at: datetime
+
+
+class SkillIn(Strict):
+    code: Code
+    title: Short
+    description: Annotated[str, StringConstraints(max_length=5000)] = ""
+    grade: Annotated[str, StringConstraints(max_length=20)] | None = None
+    parent_code: Code | None = None
+
+
+class SkillsIn(Strict):
+    skills: list[SkillIn] = Field(min_length=1, max_length=2000)
+
+
+class EdgeIn(Strict):
+    source: Code = Field(description="The prerequisite (or the related/matching skill)")
+    target: Code
+    kind: Literal["prerequisite", "related", "exact_match"] = "prerequisite"
+
+
+class EdgesIn(Strict):
+    edges: list[EdgeIn] = Field(min_length=1, max_length=5000)
+
+
+class CaseImport(Strict):
+    key: Code | None = None
+    CFDocument: dict[str, Any]
+    CFItems: list[dict[str, Any]] = Field(max_length=20_000)
+    CFAssociations: list[dict[str, Any]] = Field(default_factory=list, max_length=100_000)
+
+
+class SkillOut(BaseModel):
+    id: uuid.UUID
+    framework_id: uuid.UUID
+    code: str
+    title: str
+    description: str
+    subject: str
+    grade: str | None
+    domain: str | None
+    cluster: str | None
+    parent_code: str | None
+    prerequisites: list[str] | None = None
+    dependents: list[str] | None = None
+    related: list[str] | None = None
+    exact_matches: list[str] | None = None
+
+
+class ResolveRequest(Strict):
+    codes: list[Code] = Field(max_length=2000)
+
+
+class ResolveResponse(BaseModel):
+    known: list[str]
+    unknown: list[str]
+
+
+class ActivityCreate(Strict):
+    title: Short
+    description: Annotated[str, StringConstraints(max_length=5000)] = ""
+    format: Format
+    difficulty: int = Field(ge=1, le=5)
+    minutes: int = Field(ge=1, le=600)
+    languages: list[Lang] = Field(default_factory=lambda: ["en"], min_length=1, max_length=20)
+    accessibility: list[Feature] = Field(default_factory=list, max_length=10)
+    interest_tags: list[Tag] = Field(default_factory=list, max_length=30)
+    url: Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://")] | None = None
+    skill_codes: list[Code] = Field(min_length=1, max_length=50)
+
+
+class ActivityUpdate(Strict):
+    title: Short | None = None
+    description: Annotated[str, StringConstraints(max_length=5000)] | None = None
+    format: Format | None = None
+    difficulty: int | None = Field(None, ge=1, le=5)
+    minutes: int | None = Field(None, ge=1, le=600)
+    languages: list[Lang] | None = Field(None, min_length=1, max_length=20)
+    accessibility: list[Feature] | None = Field(None, max_length=10)
+    interest_tags: list[Tag] | None = Field(None, max_length=30)
+    url: Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://")] | None = None
+    skill_codes: list[Code] | None = Field(None, min_length=1, max_length=50)
+
+
+class BulkActivities(Strict):
+    activities: list[ActivityCreate] = Field(min_length=1, max_length=500)
+
+
+class ActivityOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    title: str
+    description: str
+    format: str
+    difficulty: int
+    minutes: int
+    languages: list[str]
+    accessibility: list[str]
+    interest_tags: list[str]
+    url: str | None
+    skill_codes: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+
+class GoalIn(Strict):
+    skill_code: Code
+    target_date: date | None = None
+
+
+class PlanRequest(Strict):
+    goals: list[GoalIn] | None = Field(
+        None, max_length=20, description="Goal skills; omitted: the learner's active goals"
+    )
+    requires_approval: bool = Field(False, description="Start as a draft a teacher must approve")
+    assume_prior_grades: bool = Field(
+        True,
+        description="Skills two or more grades below the learner's count as mastered unless "
+        "assessment has evidence they are not",
+    )
+    reason: Reason = "planned"
+
+
+class BoardEntryOut(BaseModel):
+    activity_id: uuid.UUID
+    title: str
+    format: str
+    minutes: int
+    score: float
+    reasons: list[str]
+
+
+class StepOut(BaseModel):
+    id: uuid.UUID
+    skill_code: str
+    title: str
+    position: int
+    status: str
+    goal_codes: list[str]
+    due_date: date | None
+    pinned: bool
+    inserted: bool
+    teacher_rank: int | None
+    choice_locked: bool
+    chosen_activity_id: uuid.UUID | None
+    board: list[BoardEntryOut]
+    mastered_at: datetime | None
+
+
+class GoalForecastOut(BaseModel):
+    skill_code: str
+    target_date: date | None
+    expected_date: date
+    remaining_minutes: int
+    status: str
+    reason: str
+
+
+class PathwayOut(BaseModel):
+    id: uuid.UUID
+    learner_id: uuid.UUID
+    status: str
+    version: int
+    goals: list[dict[str, Any]]
+    steps: list[StepOut]
+    pace: list[GoalForecastOut]
+    approved_by: str | None
+    updated_at: datetime
+
+
+class ChoiceRequest(Strict):
+    activity_id: uuid.UUID
+
+
+class OverrideRequest(Strict):
+    action: Literal["pin", "unpin", "skip", "unskip", "insert", "reorder", "lock", "unlock"]
+    reason: Reason
+    step_id: uuid.UUID | None = None
+    skill_code: Code | None = Field(None, description="insert: the skill of the new step")
+    order: list[uuid.UUID] | None = Field(
+        None, max_length=2000, description="reorder: step ids of open steps in the new order"
+    )
+    activity_id: uuid.UUID | None = Field(None, description="lock: the activity to lock in")
+
+
+class VersionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    version: int
+    change: str
+    actor: str
+    actor_kind: str
+    reason: str
+    steps: list[dict[str, Any]]
+    created_at: datetime
+
+
+class GroupingRequest(Strict):
+    strategy: Literal["next_skill", "mastery_band"] = "next_skill"
+    min_size: int = Field(2, ge=1, le=100)
+    max_size: int = Field(6, ge=1, le=100)
+    skill_codes: list[Code] | None = Field(
+        None, max_length=200, description="mastery_band: the skills to average mastery over"
+    )
+
+
+class GroupOut(BaseModel):
+    index: int
+    label: str
+    skill_codes: list[str]
+    learner_ids: list[uuid.UUID]
+
+
+class GroupingOut(BaseModel):
+    id: uuid.UUID
+    class_id: uuid.UUID
+    strategy: str
+    groups: list[GroupOut]
+    created_by: str
+    created_at: datetime
+
+
+class AssignmentIn(Strict):
+    group_index: int = Field(ge=0, le=1000)
+    activity_id: uuid.UUID
+
+
+class AssignmentRequest(Strict):
+    assignments: list[AssignmentIn] = Field(min_length=1, max_length=200)
+
+
+class AssignmentsOut(BaseModel):
+    grouping_id: uuid.UUID
+    assigned: int
+    pathways_updated: int
+
+
+class InsightOut(BaseModel):
+    learner_id: uuid.UUID
+    display_name: str | None
+    flags: list[dict[str, str]]
+
+
+class InsightsOut(BaseModel):
+    class_id: uuid.UUID
+    learners: list[InsightOut]

@@ -1,0 +1,107 @@
+"""The pathways part of the demo district (``make run``), and the shared CCSS framework.
+
+``seed_demo`` writes straight into this service's database before it starts: the shared Common
+Core framework and an activity catalogue for the demo skills. ``seed_demo_live`` runs once every
+service answers: it plans a pathway for each demo learner through this service's own API, as the
+system principal of the demo district, so the plans read the live profiles and mastery. Both are
+idempotent: ids are deterministic and a learner who has a pathway already is left alone.
+"""
+
+from sqlalchemy import insert, select
+
+from pathwise_pathways.demo_catalogue import demo_activities
+from pathwise_pathways.models import Activity, ActivitySkill
+from pathwise_pathways.services.frameworks import import_ccssm
+from pathwise_shared.auth import Principal, issue_internal_token
+from pathwise_shared.db import Database
+from pathwise_shared.demo import demo_id
+from pathwise_shared.http import create_http_client
+
+__all__ = ["DEMO_LEARNERS", "import_shared_frameworks", "seed_demo", "seed_demo_live"]
+
+DEMO_LEARNERS = [f"learner-{n:02d}" for n in range(1, 31)]
+
+
+async def import_shared_frameworks(database_url: str) -> list[str]:
+    """The shared CCSS framework (once); what it did, as lines worth printing."""
+    db = Database(database_url)
+    try:
+        async with db.session() as session:
+            framework, created = await import_ccssm(session)
+            await session.commit()
+            report = framework.import_report
+            if not created:
+                return ["pathways: CCSS framework already imported"]
+            return [
+                f"pathways: imported CCSS math ({report['skills']} skills, "
+                f"{report['edges'].get('prerequisite', 0)} prerequisites, "
+                f"{report['edges'].get('related', 0)} conceptual connections, "
+                f"{len(report['unmatched_edges'])} unmatched edges)"
+            ]
+    finally:
+        await db.dispose()
+
+
+async def seed_demo(database_url: str) -> list[str]:
+    lines = await import_shared_frameworks(database_url)
+    district = demo_id("district", "riverside")
+    rows = demo_activities(district)
+    db = Database(database_url)
+    try:
+        async with db.session() as session:
+            present = set(
+                await session.scalars(
+                    select(Activity.id).where(Activity.id.in_([r["id"] for r in rows]))
+                )
+            )
+            fresh = [r for r in rows if r["id"] not in present]
+            if fresh:
+                await session.execute(insert(Activity), fresh)
+                await session.execute(
+                    insert(ActivitySkill),
+                    [
+                        {"activity_id": r["id"], "skill_code": c, "district_id": district}
+                        for r in fresh
+                        for c in r["skill_codes"]
+                    ],
+                )
+            await session.commit()
+    finally:
+        await db.dispose()
+    codes = {c for r in rows for c in r["skill_codes"]}
+    lines.append(
+        f"pathways: {len(fresh)} demo activities added for {len(codes)} skills"
+        if fresh
+        else "pathways: demo activities already present"
+    )
+    return lines
+
+
+async def seed_demo_live(urls: dict[str, str], secret: str) -> list[str]:
+    """A pathway for each demo learner toward their own goals, through this service's API."""
+    district = demo_id("district", "riverside")
+    system = Principal(subject="system:demo-seed", kind="system", district_id=district)
+    planned = kept = failed = 0
+    errors: list[str] = []
+    async with create_http_client(urls["pathways"], timeout=30.0) as client:
+        for key in DEMO_LEARNERS:
+            learner = demo_id("learner", key)
+            headers = {"Authorization": f"Bearer {issue_internal_token(system, secret)}"}
+            existing = await client.get(f"/v1/learners/{learner}/pathway", headers=headers)
+            if existing.status_code == 200:
+                kept += 1
+                continue
+            response = await client.post(
+                f"/v1/learners/{learner}/pathway",
+                json={"reason": "demo seed: planned toward the learner's own goals"},
+                headers=headers,
+            )
+            if response.status_code == 201:
+                planned += 1
+            else:
+                failed += 1
+                errors.append(f"{key}: {response.status_code} {response.text[:200]}")
+    lines = [f"pathways: {planned} demo pathways planned, {kept} already present"]
+    if failed:
+        lines.append(f"pathways: {failed} demo pathways failed: " + "; ".join(errors[:3]))
+    return lines

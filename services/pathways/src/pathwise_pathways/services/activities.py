@@ -1,0 +1,81 @@
+"""The activity catalogue: create, bulk import, update, delete; skill codes must be known."""
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pathwise_pathways.models import Activity
+from pathwise_pathways.repository import activities as repo
+from pathwise_pathways.services.frameworks import resolve_codes
+from pathwise_pathways.services.graph_cache import GraphCache
+from pathwise_shared.problems import NotFound, UnprocessableContent
+
+__all__ = ["create_activities", "delete_activity", "require_activity", "update_activity"]
+
+
+async def _check_codes(
+    session: AsyncSession, cache: GraphCache, district_id: uuid.UUID, codes: Sequence[str]
+) -> None:
+    _, unknown = await resolve_codes(session, cache, district_id, codes)
+    if unknown:
+        raise UnprocessableContent(
+            "Unknown skill codes: " + ", ".join(unknown[:20]),
+            slug="unknown-skill-codes",
+            codes=unknown[:100],
+        )
+
+
+async def create_activities(
+    session: AsyncSession,
+    cache: GraphCache,
+    district_id: uuid.UUID,
+    specs: Sequence[dict[str, Any]],
+) -> list[Activity]:
+    """All or none: every activity is checked before the first is written."""
+    await _check_codes(session, cache, district_id, [c for s in specs for c in s["skill_codes"]])
+    created = []
+    for spec in specs:
+        activity = Activity(district_id=district_id, **spec)
+        session.add(activity)
+        created.append(activity)
+    await session.flush()
+    for activity in created:
+        await repo.set_alignment(session, activity, activity.skill_codes)
+    return created
+
+
+async def require_activity(
+    session: AsyncSession, district_id: uuid.UUID, activity_id: uuid.UUID
+) -> Activity:
+    activity = await repo.get_activity(session, district_id, activity_id)
+    if activity is None:
+        raise NotFound("No such activity.", slug="activity-not-found")
+    return activity
+
+
+async def update_activity(
+    session: AsyncSession,
+    cache: GraphCache,
+    district_id: uuid.UUID,
+    activity_id: uuid.UUID,
+    changes: dict[str, Any],
+) -> Activity:
+    activity = await require_activity(session, district_id, activity_id)
+    if "skill_codes" in changes:
+        await _check_codes(session, cache, district_id, changes["skill_codes"])
+    for name, value in changes.items():
+        setattr(activity, name, value)
+    await session.flush()
+    if "skill_codes" in changes:
+        await repo.set_alignment(session, activity, activity.skill_codes)
+    return activity
+
+
+async def delete_activity(
+    session: AsyncSession, district_id: uuid.UUID, activity_id: uuid.UUID
+) -> None:
+    activity = await require_activity(session, district_id, activity_id)
+    await session.delete(activity)
+    await session.flush()

@@ -1,0 +1,239 @@
+"""Teacher tools for a class: flexible grouping, one-call assignment, insights."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pathwise_pathways.domain.grouping import (
+    Group,
+    LearnerStanding,
+    group_by_band,
+    group_by_next_skill,
+)
+from pathwise_pathways.domain.insights import LearnerSignals, SkillSignal, flag_learner
+from pathwise_pathways.models import ClassGrouping, GroupAssignment, PathwayStep
+from pathwise_pathways.repository import activities as activities_repo
+from pathwise_pathways.repository import classes as repo
+from pathwise_pathways.repository import pathways as pathways_repo
+from pathwise_pathways.services.graph_cache import GraphCache
+from pathwise_pathways.services.pathways import OPEN, _record, pace_of
+from pathwise_pathways.services.upstream import Upstream
+from pathwise_shared.auth import Principal
+from pathwise_shared.problems import NotFound, UnprocessableContent
+from pathwise_shared.timeutil import utcnow
+
+__all__ = ["assign", "class_insights", "make_groups"]
+
+
+async def _roster(
+    upstream: Upstream, principal: Principal, district_id: uuid.UUID, class_id: uuid.UUID
+) -> list[dict[str, Any]]:
+    roster = await upstream.class_learners(principal, class_id)
+    if str(roster.get("district_id")) != str(district_id):
+        raise NotFound("No such class in your district.", slug="class-not-found")
+    learners: list[dict[str, Any]] = roster.get("learners", [])
+    return learners
+
+
+def _next_skill(steps: list[PathwayStep]) -> str | None:
+    return next((s.skill_code for s in steps if s.status == "ready"), None)
+
+
+async def make_groups(
+    session: AsyncSession,
+    cache: GraphCache,
+    upstream: Upstream,
+    principal: Principal,
+    district_id: uuid.UUID,
+    class_id: uuid.UUID,
+    *,
+    strategy: str,
+    min_size: int,
+    max_size: int,
+    skill_codes: list[str] | None,
+) -> ClassGrouping:
+    if min_size > max_size:
+        raise UnprocessableContent("min_size is larger than max_size.", slug="invalid-sizes")
+    learners = await _roster(upstream, principal, district_id, class_id)
+    ids = [uuid.UUID(str(row["id"])) for row in learners]
+    pathways = await pathways_repo.pathways_for_learners(session, district_id, ids)
+    steps = await pathways_repo.steps_of_many(session, [p.id for p in pathways.values()])
+    groups: list[Group]
+    if strategy == "next_skill":
+        graph = await cache.get(session, district_id)
+        standings = [
+            LearnerStanding(
+                str(lid),
+                _next_skill(steps.get(pathways[lid].id, [])) if lid in pathways else None,
+                None,
+            )
+            for lid in ids
+        ]
+        rank = graph.graph.rank
+        index = graph.graph.index
+        groups = group_by_next_skill(
+            standings,
+            lambda code: rank[index[code]] if code in index else len(rank),
+            min_size=min_size,
+            max_size=max_size,
+        )
+    else:
+        rows = await upstream.mastery_query(principal, ids, skill_codes)
+        totals: dict[str, list[float]] = {}
+        for row in rows:
+            totals.setdefault(str(row["learner_id"]), []).append(float(row.get("p_known", 0.0)))
+        standings = [
+            LearnerStanding(
+                str(lid),
+                None,
+                sum(totals[str(lid)]) / len(totals[str(lid)]) if totals.get(str(lid)) else None,
+            )
+            for lid in ids
+        ]
+        groups = group_by_band(standings, min_size=min_size, max_size=max_size)
+    grouping = ClassGrouping(
+        district_id=district_id,
+        class_id=class_id,
+        strategy=strategy,
+        groups=[
+            {
+                "index": i,
+                "label": g.label,
+                "skill_codes": list(g.skill_codes),
+                "learner_ids": list(g.learner_ids),
+            }
+            for i, g in enumerate(groups)
+        ],
+        created_by=principal.subject,
+    )
+    session.add(grouping)
+    await session.flush()
+    return grouping
+
+
+async def assign(
+    session: AsyncSession,
+    principal: Principal,
+    district_id: uuid.UUID,
+    class_id: uuid.UUID,
+    grouping_id: uuid.UUID,
+    assignments: list[tuple[int, uuid.UUID]],
+) -> tuple[int, int]:
+    """One activity per group; a learner's open step of that skill gets it as a locked choice."""
+    grouping = await repo.get_grouping(session, district_id, class_id, grouping_id)
+    if grouping is None:
+        raise NotFound("No such grouping for this class.", slug="grouping-not-found")
+    groups = {g["index"]: g for g in grouping.groups}
+    missing = sorted({i for i, _ in assignments} - set(groups))
+    if missing:
+        raise UnprocessableContent(
+            f"No group with index {', '.join(map(str, missing))}.", slug="group-not-found"
+        )
+    activities = await activities_repo.get_activities(
+        session, district_id, [a for _, a in assignments]
+    )
+    unknown = sorted({str(a) for _, a in assignments if a not in activities})
+    if unknown:
+        raise UnprocessableContent(
+            "Unknown activities: " + ", ".join(unknown), slug="activity-not-found"
+        )
+    learner_ids = [uuid.UUID(lid) for i, _ in assignments for lid in groups[i]["learner_ids"]]
+    pathways = await pathways_repo.pathways_for_learners(session, district_id, learner_ids)
+    steps = await pathways_repo.steps_of_many(session, [p.id for p in pathways.values()])
+    assigned = updated = 0
+    for index, activity_id in assignments:
+        activity = activities[activity_id]
+        for lid in groups[index]["learner_ids"]:
+            learner = uuid.UUID(lid)
+            session.add(
+                GroupAssignment(
+                    grouping_id=grouping.id,
+                    district_id=district_id,
+                    group_index=index,
+                    learner_id=learner,
+                    activity_id=activity_id,
+                    assigned_by=principal.subject,
+                )
+            )
+            assigned += 1
+            pathway = pathways.get(learner)
+            if pathway is None:
+                continue
+            own = steps.get(pathway.id, [])
+            target = next(
+                (s for s in own if s.status in OPEN and s.skill_code in activity.skill_codes), None
+            )
+            if target is None:
+                continue
+            target.chosen_activity_id = activity_id
+            target.choice_locked = True
+            await _record(
+                session,
+                pathway,
+                own,
+                principal,
+                "assigned",
+                f"group '{groups[index]['label']}' assigned {activity.title}",
+            )
+            updated += 1
+    await session.flush()
+    return assigned, updated
+
+
+async def class_insights(
+    session: AsyncSession,
+    upstream: Upstream,
+    principal: Principal,
+    district_id: uuid.UUID,
+    class_id: uuid.UUID,
+    now: datetime | None = None,
+) -> list[tuple[dict[str, Any], list[dict[str, str]]]]:
+    learners = await _roster(upstream, principal, district_id, class_id)
+    ids = [uuid.UUID(str(row["id"])) for row in learners]
+    pathways = await pathways_repo.pathways_for_learners(session, district_id, ids)
+    steps = await pathways_repo.steps_of_many(session, [p.id for p in pathways.values()])
+    rows = await upstream.mastery_query(principal, ids) if ids else []
+    chosen_ids = [s.chosen_activity_id for ss in steps.values() for s in ss if s.chosen_activity_id]
+    activities = await activities_repo.get_activities(session, district_id, chosen_ids)
+    by_learner: dict[str, list[SkillSignal]] = {}
+    for row in rows:
+        updated = row.get("updated_at")
+        by_learner.setdefault(str(row["learner_id"]), []).append(
+            SkillSignal(
+                skill_code=str(row["skill_code"]),
+                p_known=float(row.get("p_known", 0.0)),
+                mastered=bool(row.get("mastered")),
+                evidence_count=int(row.get("evidence_count", 0)),
+                updated_at=datetime.fromisoformat(updated) if updated else None,
+            )
+        )
+    moment = now or utcnow()
+    result = []
+    for row, lid in zip(learners, ids, strict=True):
+        pathway = pathways.get(lid)
+        own = steps.get(pathway.id, []) if pathway else []
+        current = next((s for s in own if s.status == "ready"), None)
+        needs = set((pathway.learner_profile or {}).get("needs", [])) if pathway else set()
+        missing: list[str] = []
+        if current is not None and current.chosen_activity_id in activities:
+            features = set(activities[current.chosen_activity_id].accessibility or [])
+            missing = sorted(needs - features)
+        at_risk = (
+            [f.skill_code for f in pace_of(pathway, own, activities) if f.status == "at_risk"]
+            if pathway
+            else []
+        )
+        signals = LearnerSignals(
+            learner_id=str(lid),
+            has_pathway=pathway is not None,
+            current_skill=current.skill_code if current else None,
+            current_since=current.updated_at if current else None,
+            skills=by_learner.get(str(lid), []),
+            at_risk_goals=at_risk,
+            missing_features=missing,
+        )
+        flags = [{"code": f.code, "detail": f.detail} for f in flag_learner(signals, moment)]
+        result.append((row, flags))
+    return result

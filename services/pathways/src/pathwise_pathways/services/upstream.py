@@ -1,0 +1,50 @@
+"""Calls to profiles and assessment: the only place this service reads them."""
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from pathwise_shared.auth import Principal
+from pathwise_shared.calls import ServiceCaller
+
+__all__ = ["Upstream"]
+
+
+class Upstream:
+    def __init__(self, profiles: ServiceCaller, assessment: ServiceCaller) -> None:
+        self.profiles = profiles
+        self.assessment = assessment
+
+    async def planning_profile(self, principal: Principal, learner_id: uuid.UUID) -> dict[str, Any]:
+        body: dict[str, Any] = await self.profiles.json(
+            "GET", f"/internal/learners/{learner_id}/planning-profile", principal
+        )
+        return body
+
+    async def class_learners(self, principal: Principal, class_id: uuid.UUID) -> dict[str, Any]:
+        body: dict[str, Any] = await self.profiles.json(
+            "GET", f"/internal/classes/{class_id}/learners", principal
+        )
+        return body
+
+    async def mastery(self, principal: Principal, learner_id: uuid.UUID) -> list[dict[str, Any]]:
+        body = await self.assessment.json(
+            "GET", f"/internal/learners/{learner_id}/mastery", principal
+        )
+        skills: list[dict[str, Any]] = (body or {}).get("skills", [])
+        return skills
+
+    async def mastery_query(
+        self,
+        principal: Principal,
+        learner_ids: Sequence[uuid.UUID],
+        skill_codes: Sequence[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        payload: dict[str, Any] = {"learner_ids": [str(i) for i in learner_ids]}
+        if skill_codes:
+            payload["skill_codes"] = list(skill_codes)
+        body = await self.assessment.json(
+            "POST", "/internal/mastery/query", principal, json=payload
+        )
+        items: list[dict[str, Any]] = (body or {}).get("items", [])
+        return items

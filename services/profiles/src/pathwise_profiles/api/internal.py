@@ -1,0 +1,72 @@
+"""Internal operations for the gateway and the other services (never exposed publicly)."""
+
+import uuid
+
+from fastapi import APIRouter
+
+from pathwise_profiles.schemas.internal import (
+    AccessCheckAnswer,
+    AccessCheckRequest,
+    ClassLearners,
+    PlanningProfile,
+    ResolvedPrincipal,
+    ResolveRequest,
+)
+from pathwise_profiles.service import lookups
+from pathwise_profiles.service.access import check_access
+from pathwise_shared.app import DbSession
+from pathwise_shared.auth import CurrentPrincipal
+from pathwise_shared.problems import problem_responses
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/internal", tags=["internal"], responses=problem_responses(401, 422))
+
+
+@router.post("/access-check", response_model=AccessCheckAnswer)
+async def access_check(
+    body: AccessCheckRequest, principal: CurrentPrincipal, session: DbSession
+) -> AccessCheckAnswer:
+    """May the calling principal do ``action`` on the learner, class or school?"""
+    if body.learner_id is not None:
+        decision = await check_access(session, principal, body.action, "learner", body.learner_id)
+    elif body.class_id is not None:
+        decision = await check_access(session, principal, body.action, "class", body.class_id)
+    else:
+        assert body.school_id is not None  # the model validator guarantees exactly one target
+        decision = await check_access(session, principal, body.action, "school", body.school_id)
+    return AccessCheckAnswer(allowed=decision.allowed, found=decision.found, reason=decision.reason)
+
+
+@router.post(
+    "/principals/resolve",
+    response_model=ResolvedPrincipal,
+    responses=problem_responses(403, 404, 409),
+)
+async def resolve_principal(
+    body: ResolveRequest, principal: CurrentPrincipal, session: DbSession
+) -> ResolvedPrincipal:
+    """A user's roles, schools and status, by id, username or (system only) sourcedId."""
+    return await lookups.resolve_principal(session, principal, body)
+
+
+@router.get(
+    "/learners/{learner_id}/planning-profile",
+    response_model=PlanningProfile,
+    responses=problem_responses(404),
+)
+async def planning_profile(
+    learner_id: uuid.UUID, principal: CurrentPrincipal, session: DbSession
+) -> PlanningProfile:
+    """What pathways and assessment plan with: interests, formats, languages, pace, goals."""
+    return await lookups.planning_profile(session, principal, learner_id)
+
+
+@router.get(
+    "/classes/{class_id}/learners", response_model=ClassLearners, responses=problem_responses(404)
+)
+async def class_learners(
+    class_id: uuid.UUID, principal: CurrentPrincipal, session: DbSession
+) -> ClassLearners:
+    """The actively enrolled students of a class."""
+    return await lookups.class_learners(session, principal, class_id)

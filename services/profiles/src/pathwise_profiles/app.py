@@ -1,0 +1,22 @@
+"""The profiles service application."""
+
+from fastapi import FastAPI
+
+from pathwise_profiles.api import internal, profiles, roster
+from pathwise_profiles.migrations import MIGRATIONS
+from pathwise_profiles.models import outbox
+from pathwise_profiles.settings import ProfilesSettings, get_settings
+from pathwise_shared.app import create_service_app
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
+    return create_service_app(
+        settings or get_settings(),
+        title="Pathwise profiles service",
+        description="Districts, schools, classes, enrollments, users and guardian links; learner profiles and goals; OneRoster import; access checks.",
+        routers=[roster.router, profiles.router, internal.router],
+        migrations=MIGRATIONS,
+        outbox=outbox,
+    )

@@ -1,0 +1,322 @@
+"""Tables of the profiles service. The migrations in ``migrations/`` are the only way they change.
+
+Every roster table carries ``district_id`` (the tenant), the external OneRoster ``sourced_id``
+(unique within the district when present) and a ``status`` (``active`` / ``tobedeleted``):
+deletes are soft, as in OneRoster, so a re-import or a late event can still name the row.
+Queries go through SQLAlchemy Core on these tables (``repository/``): the hot reads avoid the ORM.
+"""
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import DeclarativeBase
+
+from pathwise_shared.db import UTCDateTime, make_metadata
+from pathwise_shared.db.outbox import outbox_table
+
+__all__ = [
+    "ROSTER_STATUSES",
+    "Base",
+    "academic_sessions",
+    "classes",
+    "courses",
+    "districts",
+    "enrollments",
+    "goals",
+    "guardian_links",
+    "import_jobs",
+    "learner_profiles",
+    "outbox",
+    "profile_history",
+    "schools",
+    "user_roles",
+    "user_schools",
+    "users",
+]
+
+ROSTER_STATUSES = ("active", "tobedeleted")
+
+
+class Base(DeclarativeBase):
+    metadata = make_metadata()
+
+
+metadata = Base.metadata
+outbox = outbox_table(metadata)
+
+
+def _status_check() -> CheckConstraint:
+    return CheckConstraint("status IN ('active', 'tobedeleted')", name="status")
+
+
+def _roster_columns() -> list[Column[object]]:
+    return [
+        Column("sourced_id", String(255), nullable=True),
+        Column("status", String(20), nullable=False, server_default="active"),
+        Column("created_at", UTCDateTime, nullable=False),
+        Column("updated_at", UTCDateTime, nullable=False),
+    ]
+
+
+def _district_fk() -> Column[object]:
+    return Column(
+        "district_id", Uuid, ForeignKey("districts.id", ondelete="CASCADE"), nullable=False
+    )
+
+
+districts = Table(
+    "districts",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("name", String(255), nullable=False),
+    *_roster_columns(),
+    _status_check(),
+    UniqueConstraint("sourced_id"),
+)
+
+schools = Table(
+    "schools",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _district_fk(),
+    Column("name", String(255), nullable=False),
+    Column("identifier", String(255), nullable=True),
+    *_roster_columns(),
+    _status_check(),
+    UniqueConstraint("district_id", "sourced_id"),
+    Index("ix_schools_district_id_id", "district_id", "id"),
+)
+
+academic_sessions = Table(
+    "academic_sessions",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _district_fk(),
+    Column("title", String(255), nullable=False),
+    Column("type", String(30), nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
+    Column("parent_id", Uuid, ForeignKey("academic_sessions.id"), nullable=True),
+    Column("school_year", Integer, nullable=True),
+    *_roster_columns(),
+    _status_check(),
+    CheckConstraint("type IN ('schoolYear', 'term', 'semester', 'gradingPeriod')", name="type"),
+    UniqueConstraint("district_id", "sourced_id"),
+    Index("ix_academic_sessions_district_id_id", "district_id", "id"),
+)
+
+courses = Table(
+    "courses",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _district_fk(),
+    Column("school_id", Uuid, ForeignKey("schools.id"), nullable=True),
+    Column("title", String(255), nullable=False),
+    Column("course_code", String(100), nullable=True),
+    Column("grades", JSON, nullable=False),
+    *_roster_columns(),
+    _status_check(),
+    UniqueConstraint("district_id", "sourced_id"),
+    Index("ix_courses_district_id_id", "district_id", "id"),
+)
+
+classes = Table(
+    "classes",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _district_fk(),
+    Column("school_id", Uuid, ForeignKey("schools.id"), nullable=False),
+    Column("course_id", Uuid, ForeignKey("courses.id"), nullable=True),
+    Column("session_id", Uuid, ForeignKey("academic_sessions.id"), nullable=True),
+    Column("title", String(255), nullable=False),
+    Column("class_code", String(100), nullable=True),
+    # The lowest grade of the class, for filtering; ``grades`` keeps the full OneRoster list.
+    Column("grade", String(10), nullable=True),
+    Column("grades", JSON, nullable=False),
+    *_roster_columns(),
+    _status_check(),
+    UniqueConstraint("district_id", "sourced_id"),
+    Index("ix_classes_district_id_id", "district_id", "id"),
+    Index("ix_classes_school_id", "school_id"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _district_fk(),
+    Column("username", String(255), nullable=False),
+    Column("email", String(320), nullable=True),
+    Column("given_name", String(255), nullable=False),
+    Column("family_name", String(255), nullable=False),
+    Column("grade", String(10), nullable=True),
+    Column("enabled", Boolean, nullable=False, server_default="1"),
+    *_roster_columns(),
+    _status_check(),
+    UniqueConstraint("district_id", "sourced_id"),
+    UniqueConstraint("district_id", "username"),
+    Index("ix_users_district_id_id", "district_id", "id"),
+)
+
+# Roles as a set: one row per (user, role); the access check and role filters use the index.
+user_roles = Table(
+    "user_roles",
+    metadata,
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("role", String(20), primary_key=True),
+    Column("district_id", Uuid, nullable=False),
+    CheckConstraint(
+        "role IN ('student', 'teacher', 'guardian', 'school_admin', 'district_admin')",
+        name="role",
+    ),
+    Index("ix_user_roles_district_id_role", "district_id", "role"),
+)
+
+# Which schools a user belongs to (OneRoster orgSourcedIds): school admins' scope, filters.
+user_schools = Table(
+    "user_schools",
+    metadata,
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("school_id", Uuid, ForeignKey("schools.id", ondelete="CASCADE"), primary_key=True),
+    Column("district_id", Uuid, nullable=False),
+    Index("ix_user_schools_school_id", "school_id"),
+)
+
+enrollments = Table(
+    "enrollments",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _district_fk(),
+    Column("class_id", Uuid, ForeignKey("classes.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("school_id", Uuid, ForeignKey("schools.id"), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("is_primary", Boolean, nullable=False, server_default="0"),
+    Column("begin_date", Date, nullable=True),
+    Column("end_date", Date, nullable=True),
+    *_roster_columns(),
+    _status_check(),
+    CheckConstraint("role IN ('student', 'teacher')", name="role"),
+    UniqueConstraint("district_id", "sourced_id"),
+    # The access check joins a teacher's classes to a learner's: both lookups start at user_id.
+    Index("ix_enrollments_user_id_class_id", "user_id", "class_id"),
+    Index("ix_enrollments_class_id_role", "class_id", "role"),
+    Index("ix_enrollments_district_id_id", "district_id", "id"),
+)
+
+guardian_links = Table(
+    "guardian_links",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _district_fk(),
+    Column("guardian_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("student_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("relationship", String(30), nullable=False),
+    *_roster_columns(),
+    _status_check(),
+    UniqueConstraint("guardian_id", "student_id"),
+    Index("ix_guardian_links_student_id", "student_id"),
+)
+
+learner_profiles = Table(
+    "learner_profiles",
+    metadata,
+    Column("learner_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    _district_fk(),
+    Column("version", Integer, nullable=False),
+    Column("strengths", JSON, nullable=False),
+    Column("needs", JSON, nullable=False),
+    Column("interests", JSON, nullable=False),
+    Column("preferred_formats", JSON, nullable=False),
+    Column("pace", String(10), nullable=False, server_default="steady"),
+    Column("home_languages", JSON, nullable=False),
+    Column("english_learner", Boolean, nullable=False, server_default="0"),
+    Column("english_proficiency", Integer, nullable=True),
+    Column("accommodations", JSON, nullable=False),
+    Column("notes", Text, nullable=True),
+    # Staff-set restrictions and learner-set sharing (see docs/profiles.md, "Visibility").
+    Column("restrictions", JSON, nullable=False),
+    Column("sharing", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    CheckConstraint("pace IN ('slower', 'steady', 'faster')", name="pace"),
+)
+
+goals = Table(
+    "goals",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _district_fk(),
+    Column(
+        "learner_id",
+        Uuid,
+        ForeignKey("learner_profiles.learner_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("term", String(10), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("skill_codes", JSON, nullable=False),
+    Column("target_date", Date, nullable=True),
+    Column("status", String(20), nullable=False),
+    Column("progress", Float, nullable=False, server_default="0"),
+    Column("version", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    CheckConstraint("term IN ('short', 'long')", name="term"),
+    CheckConstraint("status IN ('active', 'achieved', 'paused', 'dropped')", name="status"),
+    Index("ix_goals_learner_id", "learner_id"),
+)
+
+profile_history = Table(
+    "profile_history",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _district_fk(),
+    Column("learner_id", Uuid, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("actor_roles", JSON, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("part", String(20), nullable=False),
+    Column("target_id", Uuid, nullable=True),
+    Column("fields", JSON, nullable=False),
+    Column("before", JSON, nullable=False),
+    Column("after", JSON, nullable=False),
+    Index("ix_profile_history_learner_id_id", "learner_id", "id"),
+)
+
+import_jobs = Table(
+    "import_jobs",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _district_fk(),
+    Column("state", String(20), nullable=False),
+    Column("source", String(20), nullable=False),
+    Column("dry_run", Boolean, nullable=False),
+    Column("strict", Boolean, nullable=False),
+    Column("force", Boolean, nullable=False),
+    Column("rows_done", Integer, nullable=False, server_default="0"),
+    Column("rows_total", Integer, nullable=False, server_default="0"),
+    Column("report", JSON, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("started_at", UTCDateTime, nullable=True),
+    Column("finished_at", UTCDateTime, nullable=True),
+    CheckConstraint(
+        "state IN ('queued', 'running', 'succeeded', 'failed', 'refused')", name="state"
+    ),
+    Index("ix_import_jobs_district_id_id", "district_id", "id"),
+)

@@ -1,0 +1,125 @@
+"""Reads the other services depend on: principals, planning profiles, class learners."""
+
+import uuid
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import RowMapping, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pathwise_profiles.models import (
+    classes,
+    enrollments,
+    goals,
+    learner_profiles,
+    user_roles,
+    user_schools,
+    users,
+)
+from pathwise_profiles.repository.access import active_enrollment
+
+__all__ = [
+    "class_learners",
+    "find_users",
+    "get_class",
+    "planning_rows",
+    "roles_and_schools",
+]
+
+
+async def find_users(
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID | None = None,
+    username: str | None = None,
+    sourced_id: str | None = None,
+    district_id: uuid.UUID | None = None,
+    limit: int = 2,
+) -> Sequence[RowMapping]:
+    stmt = select(users)
+    if user_id is not None:
+        stmt = stmt.where(users.c.id == user_id)
+    if username is not None:
+        stmt = stmt.where(users.c.username == username)
+    if sourced_id is not None:
+        stmt = stmt.where(users.c.sourced_id == sourced_id)
+    if district_id is not None:
+        stmt = stmt.where(users.c.district_id == district_id)
+    return (await session.execute(stmt.limit(limit))).mappings().all()
+
+
+async def roles_and_schools(
+    session: AsyncSession, user_ids: Sequence[uuid.UUID]
+) -> tuple[dict[uuid.UUID, list[str]], dict[uuid.UUID, list[uuid.UUID]]]:
+    roles: dict[uuid.UUID, list[str]] = {uid: [] for uid in user_ids}
+    school_ids: dict[uuid.UUID, list[uuid.UUID]] = {uid: [] for uid in user_ids}
+    if not user_ids:
+        return roles, school_ids
+    for uid, role in await session.execute(
+        select(user_roles.c.user_id, user_roles.c.role)
+        .where(user_roles.c.user_id.in_(user_ids))
+        .order_by(user_roles.c.role)
+    ):
+        roles[uid].append(role)
+    for uid, sid in await session.execute(
+        select(user_schools.c.user_id, user_schools.c.school_id)
+        .where(user_schools.c.user_id.in_(user_ids))
+        .order_by(user_schools.c.school_id)
+    ):
+        school_ids[uid].append(sid)
+    return roles, school_ids
+
+
+async def planning_rows(
+    session: AsyncSession, learner_id: uuid.UUID, district_id: uuid.UUID | None
+) -> tuple[RowMapping, list[RowMapping]] | None:
+    stmt = (
+        select(learner_profiles, users.c.grade)
+        .join(users, users.c.id == learner_profiles.c.learner_id)
+        .where(learner_profiles.c.learner_id == learner_id)
+    )
+    if district_id is not None:
+        stmt = stmt.where(learner_profiles.c.district_id == district_id)
+    profile = (await session.execute(stmt)).mappings().first()
+    if profile is None:
+        return None
+    goal_rows = (
+        (
+            await session.execute(
+                select(goals).where(goals.c.learner_id == learner_id).order_by(goals.c.id)
+            )
+        )
+        .mappings()
+        .all()
+    )
+    return profile, list(goal_rows)
+
+
+async def get_class(
+    session: AsyncSession, class_id: uuid.UUID, district_id: uuid.UUID | None
+) -> RowMapping | None:
+    stmt = select(classes).where(classes.c.id == class_id)
+    if district_id is not None:
+        stmt = stmt.where(classes.c.district_id == district_id)
+    return (await session.execute(stmt)).mappings().first()
+
+
+async def class_learners(
+    session: AsyncSession, class_id: uuid.UUID, today: date
+) -> list[dict[str, Any]]:
+    stmt = (
+        select(users.c.id, users.c.given_name, users.c.family_name, users.c.grade)
+        .join(enrollments, enrollments.c.user_id == users.c.id)
+        .where(
+            enrollments.c.class_id == class_id,
+            enrollments.c.role == "student",
+            active_enrollment(enrollments, today),
+            users.c.status == "active",
+        )
+        .order_by(users.c.family_name, users.c.given_name, users.c.id)
+    )
+    return [
+        {"id": r.id, "display_name": f"{r.given_name} {r.family_name}".strip(), "grade": r.grade}
+        for r in await session.execute(stmt)
+    ]

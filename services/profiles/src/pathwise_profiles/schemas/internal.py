@@ -1,0 +1,116 @@
+"""Bodies of the internal operations (docs/contracts.md, "profiles")."""
+
+import uuid
+from datetime import date
+from typing import Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = [
+    "AccessCheckAnswer",
+    "AccessCheckRequest",
+    "ClassLearner",
+    "ClassLearners",
+    "PlanningAccommodation",
+    "PlanningGoal",
+    "PlanningProfile",
+    "ResolveRequest",
+    "ResolvedPrincipal",
+]
+
+
+class AccessCheckRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    action: Literal["read", "write"]
+    learner_id: uuid.UUID | None = None
+    class_id: uuid.UUID | None = None
+    school_id: uuid.UUID | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one_target(self) -> Self:
+        named = [t for t in (self.learner_id, self.class_id, self.school_id) if t is not None]
+        if len(named) != 1:
+            raise ValueError("name exactly one of learner_id, class_id, school_id")
+        return self
+
+
+class AccessCheckAnswer(BaseModel):
+    allowed: bool
+    found: bool
+    reason: str
+
+
+class ResolveRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: uuid.UUID | None = None
+    username: str | None = Field(None, min_length=1, max_length=255)
+    district_id: uuid.UUID | None = None
+    sourced_id: str | None = Field(None, min_length=1, max_length=255)
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> Self:
+        if self.user_id is not None:
+            if self.username or self.sourced_id:
+                raise ValueError("user_id cannot be combined with username or sourced_id")
+        elif self.username is not None:
+            if self.sourced_id:
+                raise ValueError("username cannot be combined with sourced_id")
+        elif self.sourced_id is not None:
+            if self.district_id is None:
+                raise ValueError("sourced_id needs district_id")
+        else:
+            raise ValueError(
+                "send one of user_id, username (+ district_id), district_id + sourced_id"
+            )
+        return self
+
+
+class ResolvedPrincipal(BaseModel):
+    user_id: uuid.UUID
+    district_id: uuid.UUID
+    roles: list[str]
+    school_ids: list[uuid.UUID]
+    status: str
+    display_name: str
+
+
+class PlanningAccommodation(BaseModel):
+    term: str
+    factor: float | None = None
+
+
+class PlanningGoal(BaseModel):
+    id: uuid.UUID
+    title: str
+    term: Literal["short", "long"]
+    skill_codes: list[str]
+    target_date: date | None
+    status: str
+
+
+class PlanningProfile(BaseModel):
+    learner_id: uuid.UUID
+    district_id: uuid.UUID
+    grade: str | None
+    interests: list[str]
+    preferred_formats: list[str]
+    languages: list[str]
+    english_learner: bool
+    pace: Literal["slower", "steady", "faster"]
+    accommodations: list[PlanningAccommodation]
+    goals: list[PlanningGoal]
+
+
+class ClassLearner(BaseModel):
+    id: uuid.UUID
+    display_name: str
+    grade: str | None
+
+
+class ClassLearners(BaseModel):
+    class_id: uuid.UUID
+    district_id: uuid.UUID
+    school_id: uuid.UUID
+    learners: list[ClassLearner]

@@ -1,0 +1,179 @@
+"""Learner profile, goal and history bodies."""
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from pathwise_profiles.domain.profile import ACCOMMODATION_TERMS, Format, Pace
+
+__all__ = [
+    "Accommodation",
+    "GoalCreate",
+    "GoalOut",
+    "GoalUpdate",
+    "HistoryEntry",
+    "Languages",
+    "PartSharing",
+    "ProfileOut",
+    "ProfilePatch",
+    "Restriction",
+]
+
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+Phrase = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+LanguageCode = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
+]
+SkillCode = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, max_length=40, pattern=r"^[A-Za-z0-9]+(\.[A-Za-z0-9]+){1,6}$"
+    ),
+]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Accommodation(_Body):
+    term: str = Field(max_length=40, description="AfA PNP-aligned term, e.g. extended_time")
+    factor: float | None = Field(None, ge=1.0, le=5.0, description="extended_time only")
+    note: str | None = Field(None, max_length=500)
+
+    @field_validator("term")
+    @classmethod
+    def _known_term(cls, value: str) -> str:
+        if value not in ACCOMMODATION_TERMS:
+            raise ValueError(
+                f"unknown accommodation; use one of {', '.join(sorted(ACCOMMODATION_TERMS))}"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _factor_only_for_time(self) -> Self:
+        if self.factor is not None and self.term != "extended_time":
+            raise ValueError("factor applies only to extended_time")
+        return self
+
+
+class Languages(_Body):
+    home: list[LanguageCode] = Field(default_factory=list, max_length=10)
+    english_learner: bool = False
+    english_proficiency: int | None = Field(
+        None, ge=1, le=6, description="WIDA-style level 1-6 for English learners"
+    )
+
+
+class Restriction(_Body):
+    hide_from_student: bool = False
+    hide_from_guardians: bool = False
+
+
+class PartSharing(_Body):
+    guardians: bool = True
+    teachers: bool = True
+
+
+class ProfilePatch(_Body):
+    """Only the fields sent change; each reader may change only its own parts (403 otherwise)."""
+
+    strengths: list[Phrase] | None = Field(None, max_length=30)
+    needs: list[Phrase] | None = Field(None, max_length=30)
+    interests: list[Tag] | None = Field(None, max_length=30)
+    preferred_formats: list[Format] | None = Field(None, max_length=5)
+    pace: Pace | None = None
+    languages: Languages | None = None
+    accommodations: list[Accommodation] | None = Field(None, max_length=20)
+    notes: str | None = Field(None, max_length=5000)
+    restrictions: dict[Literal["accommodations", "notes"], Restriction] | None = None
+    sharing: dict[Literal["interests", "goals"], PartSharing] | None = None
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Self:
+        if not self.model_fields_set:
+            raise ValueError("send at least one field to change")
+        nulls = [f for f in self.model_fields_set if getattr(self, f) is None and f != "notes"]
+        if nulls:
+            raise ValueError(f"these fields cannot be null: {', '.join(sorted(nulls))}")
+        return self
+
+
+class GoalCreate(_Body):
+    term: Literal["short", "long"]
+    title: Phrase
+    skill_codes: list[SkillCode] = Field(default_factory=list, max_length=20)
+    target_date: date | None = None
+    status: Literal["active", "achieved", "paused", "dropped"] = "active"
+    progress: float = Field(0.0, ge=0.0, le=1.0)
+
+
+class GoalUpdate(_Body):
+    term: Literal["short", "long"] | None = None
+    title: Phrase | None = None
+    skill_codes: list[SkillCode] | None = Field(None, max_length=20)
+    target_date: date | None = None
+    status: Literal["active", "achieved", "paused", "dropped"] | None = None
+    progress: float | None = Field(None, ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Self:
+        if not self.model_fields_set:
+            raise ValueError("send at least one field to change")
+        return self
+
+
+class GoalOut(BaseModel):
+    id: uuid.UUID
+    learner_id: uuid.UUID
+    term: str
+    title: str
+    skill_codes: list[str]
+    target_date: date | None
+    status: str
+    progress: float
+    version: int
+    etag: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class ProfileOut(BaseModel):
+    learner_id: uuid.UUID
+    district_id: uuid.UUID
+    version: int
+    etag: str
+    strengths: list[str] | None
+    needs: list[str] | None
+    interests: list[str] | None
+    preferred_formats: list[str] | None
+    pace: str | None
+    languages: Languages | None
+    accommodations: list[dict[str, Any]] | None
+    notes: str | None
+    restrictions: dict[str, Restriction] | None = Field(description="shown to staff only")
+    sharing: dict[str, PartSharing]
+    goals: list[GoalOut] | None
+    hidden: list[str] = Field(description="parts withheld from this reader")
+    updated_at: datetime
+
+
+class HistoryEntry(BaseModel):
+    id: uuid.UUID
+    at: datetime
+    actor: str
+    actor_roles: list[str]
+    part: str
+    target_id: uuid.UUID | None
+    fields: list[str]
+    before: dict[str, Any]
+    after: dict[str, Any]

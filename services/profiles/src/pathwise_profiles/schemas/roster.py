@@ -1,0 +1,239 @@
+"""Roster bodies: districts, schools, sessions, courses, classes, users, enrollments, guardians."""
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+__all__ = [
+    "ClassCreate",
+    "ClassOut",
+    "ClassUpdate",
+    "CourseCreate",
+    "CourseOut",
+    "DistrictCreate",
+    "DistrictOut",
+    "EnrollmentCreate",
+    "EnrollmentOut",
+    "EnrollmentUpdate",
+    "GuardianLinkCreate",
+    "GuardianLinkOut",
+    "Name",
+    "RosterStatus",
+    "SchoolCreate",
+    "SchoolOut",
+    "SchoolUpdate",
+    "SessionCreate",
+    "SessionOut",
+    "SourcedId",
+    "UserCreate",
+    "UserOut",
+    "UserRole",
+    "UserUpdate",
+]
+
+RosterStatus = Literal["active", "tobedeleted"]
+UserRole = Literal["student", "teacher", "guardian", "school_admin", "district_admin"]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+SourcedId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+# OneRoster grade codes: KG, PK, 01..13, or other short tokens some SIS send.
+Grade = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9]{1,10}$")]
+Email = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+]
+Username = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255, pattern=r"^\S+$")
+]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Out(BaseModel):
+    id: uuid.UUID
+    sourced_id: str | None
+    status: RosterStatus
+    created_at: datetime
+    updated_at: datetime = Field(description="OneRoster dateLastModified")
+
+
+class DistrictCreate(_Body):
+    name: Name
+    sourced_id: SourcedId | None = None
+
+
+class DistrictOut(_Out):
+    name: str
+
+
+class SchoolCreate(_Body):
+    name: Name
+    identifier: Code | None = None
+    sourced_id: SourcedId | None = None
+
+
+class SchoolUpdate(_Body):
+    name: Name | None = None
+    identifier: Code | None = None
+    status: RosterStatus | None = None
+
+
+class SchoolOut(_Out):
+    district_id: uuid.UUID
+    name: str
+    identifier: str | None
+
+
+class SessionCreate(_Body):
+    title: Name
+    type: Literal["schoolYear", "term", "semester", "gradingPeriod"]
+    start_date: date
+    end_date: date
+    parent_id: uuid.UUID | None = None
+    school_year: int | None = Field(None, ge=1900, le=2200)
+    sourced_id: SourcedId | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.end_date < self.start_date:
+            raise ValueError("end_date is before start_date")
+        return self
+
+
+class SessionOut(_Out):
+    district_id: uuid.UUID
+    title: str
+    type: str
+    start_date: date
+    end_date: date
+    parent_id: uuid.UUID | None
+    school_year: int | None
+
+
+class CourseCreate(_Body):
+    title: Name
+    course_code: Code | None = None
+    grades: list[Grade] = Field(default_factory=list, max_length=20)
+    school_id: uuid.UUID | None = None
+    sourced_id: SourcedId | None = None
+
+
+class CourseOut(_Out):
+    district_id: uuid.UUID
+    school_id: uuid.UUID | None
+    title: str
+    course_code: str | None
+    grades: list[str]
+
+
+class ClassCreate(_Body):
+    title: Name
+    school_id: uuid.UUID
+    course_id: uuid.UUID | None = None
+    session_id: uuid.UUID | None = None
+    class_code: Code | None = None
+    grades: list[Grade] = Field(default_factory=list, max_length=20)
+    sourced_id: SourcedId | None = None
+
+
+class ClassUpdate(_Body):
+    title: Name | None = None
+    class_code: Code | None = None
+    grades: list[Grade] | None = Field(None, max_length=20)
+    status: RosterStatus | None = None
+
+
+class ClassOut(_Out):
+    district_id: uuid.UUID
+    school_id: uuid.UUID
+    course_id: uuid.UUID | None
+    session_id: uuid.UUID | None
+    title: str
+    class_code: str | None
+    grades: list[str]
+
+
+class UserCreate(_Body):
+    username: Username
+    given_name: Name
+    family_name: Name
+    email: Email | None = None
+    roles: list[UserRole] = Field(min_length=1, max_length=5)
+    grade: Grade | None = None
+    school_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50)
+    enabled: bool = True
+    sourced_id: SourcedId | None = None
+
+
+class UserUpdate(_Body):
+    given_name: Name | None = None
+    family_name: Name | None = None
+    email: Email | None = None
+    grade: Grade | None = None
+    enabled: bool | None = None
+    roles: list[UserRole] | None = Field(None, min_length=1, max_length=5)
+    school_ids: list[uuid.UUID] | None = Field(None, max_length=50)
+    status: RosterStatus | None = None
+
+
+class UserOut(_Out):
+    district_id: uuid.UUID
+    username: str
+    given_name: str
+    family_name: str
+    email: str | None
+    grade: str | None
+    enabled: bool
+    roles: list[str]
+    school_ids: list[uuid.UUID]
+
+
+class EnrollmentCreate(_Body):
+    user_id: uuid.UUID
+    role: Literal["student", "teacher"]
+    primary: bool = False
+    begin_date: date | None = None
+    end_date: date | None = None
+    sourced_id: SourcedId | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.begin_date and self.end_date and self.end_date < self.begin_date:
+            raise ValueError("end_date is before begin_date")
+        return self
+
+
+class EnrollmentUpdate(_Body):
+    primary: bool | None = None
+    begin_date: date | None = None
+    end_date: date | None = None
+    status: RosterStatus | None = None
+
+
+class EnrollmentOut(_Out):
+    district_id: uuid.UUID
+    class_id: uuid.UUID
+    user_id: uuid.UUID
+    school_id: uuid.UUID
+    role: str
+    primary: bool
+    begin_date: date | None
+    end_date: date | None
+
+
+class GuardianLinkCreate(_Body):
+    guardian_id: uuid.UUID
+    student_id: uuid.UUID
+    relationship: Literal["parent", "guardian", "relative", "other"] = "parent"
+    sourced_id: SourcedId | None = None
+
+
+class GuardianLinkOut(_Out):
+    district_id: uuid.UUID
+    guardian_id: uuid.UUID
+    student_id: uuid.UUID
+    relationship: str

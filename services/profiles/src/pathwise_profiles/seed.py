@@ -1,0 +1,322 @@
+"""The profiles part of the demo district (``make run``): roster, learners, profiles, guardians.
+
+Ids are deterministic (``demo_id``) so the other services can seed against them without asking,
+and the seed is idempotent: when the district already exists it adds nothing.
+"""
+
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pathwise_profiles.domain.profile import default_profile, default_restrictions
+from pathwise_profiles.models import (
+    academic_sessions,
+    classes,
+    courses,
+    districts,
+    enrollments,
+    goals,
+    guardian_links,
+    learner_profiles,
+    schools,
+    user_roles,
+    user_schools,
+    users,
+)
+from pathwise_shared.db import Database
+from pathwise_shared.demo import demo_id
+from pathwise_shared.timeutil import utcnow
+
+__all__ = ["DEMO_DISTRICT", "build_demo_rows", "insert_demo", "school_year_bounds", "seed_demo"]
+
+DEMO_DISTRICT = demo_id("district", "riverside")
+RIVERSIDE = demo_id("school", "riverside-elementary")
+HILLCREST = demo_id("school", "hillcrest-elementary")
+
+_FIRST = [
+    "Maya", "Liam", "Sofia", "Noah", "Amara", "Ethan", "Linh", "Omar", "Chloe", "Mateo",
+    "Ava", "Khalid", "Isabella", "Lucas", "Mai", "Elijah", "Zara", "Diego", "Grace", "Minh",
+    "Layla", "Henry", "Valentina", "Samuel", "Nadia", "Leo", "Camila", "Yusuf", "Harper", "Bao",
+    "Ruby", "Tariq", "Elena",
+]  # fmt: skip
+_LAST = [
+    "Lopez", "Johnson", "Garcia", "Smith", "Okafor", "Brown", "Nguyen", "Haddad", "Martin",
+    "Hernandez", "Wilson", "Rahman", "Rodriguez", "Lee", "Tran", "Davis", "Ali", "Morales",
+    "Clark", "Pham", "Mansour", "Walker", "Cruz", "Young", "Saleh", "King", "Reyes", "Aziz",
+    "Scott", "Le", "Baker", "Hassan", "Flores",
+]  # fmt: skip
+_INTERESTS = [
+    ["space", "robots"], ["animals", "drawing"], ["soccer", "music"], ["cooking", "gardening"],
+    ["dinosaurs", "space"], ["basketball", "video games"], ["art", "fashion"], ["music", "dance"],
+    ["animals", "ocean"], ["sports", "cars"],
+]  # fmt: skip
+_FORMATS = [
+    ["video", "interactive"], ["hands_on", "text"], ["audio", "video"], ["interactive"],
+    ["text", "hands_on"], ["video"],
+]  # fmt: skip
+_STRENGTHS = [
+    ["mental math", "curiosity"], ["visual reasoning"], ["persistence", "explaining ideas"],
+    ["pattern spotting"], ["working with others"], ["careful work", "drawing models"],
+]  # fmt: skip
+_NEEDS = [
+    ["fraction sense"], ["multi-step word problems"], ["math facts fluency"],
+    ["reading longer problems"], ["staying focused in long tasks"], ["place value"],
+]  # fmt: skip
+# Home languages (BCP 47) with English-learner proficiency (WIDA-style 1-6) for some learners.
+_LANGUAGES: dict[int, tuple[list[str], int | None]] = {
+    3: (["es"], 2), 8: (["vi"], 3), 10: (["es"], 4), 14: (["ar"], 2), 17: (["es"], 5),
+    20: (["vi"], 3), 22: (["ar"], 4), 27: (["es"], 1), 32: (["es"], 3),
+}  # fmt: skip
+_ACCOMMODATIONS: dict[int, list[dict[str, Any]]] = {
+    2: [{"term": "extended_time", "factor": 1.5}],
+    5: [{"term": "text_to_speech"}, {"term": "reduced_distraction"}],
+    9: [{"term": "large_print"}],
+    12: [{"term": "extended_time", "factor": 1.5}, {"term": "breaks"}],
+    16: [{"term": "text_to_speech"}],
+    23: [{"term": "extended_time", "factor": 2.0}, {"term": "scribe"}],
+    26: [{"term": "large_print"}, {"term": "high_contrast"}],
+    31: [{"term": "breaks"}],
+}
+_GOALS = {
+    "3": [("Understand fractions as parts of a whole", ["3.NF.A.1", "3.NF.A.2"]),
+          ("Multiply and divide within 100", ["3.OA.A.1", "3.OA.C.7"])],
+    "4": [("Multiply multi-digit numbers", ["4.NBT.B.5"]),
+          ("Compare and order fractions", ["4.NF.A.1", "4.NF.A.2"])],
+    "5": [("Add and subtract fractions with unlike denominators", ["5.NF.A.1", "5.NF.A.2"]),
+          ("Read and write decimals to thousandths", ["5.NBT.A.3"])],
+}  # fmt: skip
+
+
+def school_year_bounds(today: date) -> tuple[date, date]:
+    """The US school year containing ``today``: 1 August to 30 June."""
+    start_year = today.year if today.month >= 8 else today.year - 1
+    return date(start_year, 8, 1), date(start_year + 1, 6, 30)
+
+
+def _grade_of(n: int) -> str:
+    if n > 30:
+        return "4"
+    return str(3 + (n - 1) // 10)
+
+
+def build_demo_rows(today: date) -> dict[str, list[dict[str, Any]]]:
+    """Every row of the demo district, table by table, in insertion order."""
+    now = utcnow()
+    d = DEMO_DISTRICT
+    stamp = {"status": "active", "created_at": now, "updated_at": now}
+    start, end = school_year_bounds(today)
+    year_id = demo_id("session", f"riverside-{start.year}")
+    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in _TABLES}
+    rows["districts"].append(
+        {"id": d, "name": "Riverside Unified", "sourced_id": "riverside", **stamp}
+    )
+    for sid, key, name in (
+        (RIVERSIDE, "riverside-elementary", "Riverside Elementary"),
+        (HILLCREST, "hillcrest-elementary", "Hillcrest Elementary"),
+    ):
+        rows["schools"].append(
+            {
+                "id": sid,
+                "district_id": d,
+                "name": name,
+                "identifier": key,
+                "sourced_id": key,
+                **stamp,
+            }
+        )
+    rows["academic_sessions"].append(
+        {
+            "id": year_id, "district_id": d, "title": f"{start.year}-{end.year}",
+            "type": "schoolYear", "start_date": start, "end_date": end, "parent_id": None,
+            "school_year": end.year, "sourced_id": f"sy-{start.year}", **stamp,
+        }
+    )  # fmt: skip
+    for grade in ("3", "4", "5"):
+        rows["courses"].append(
+            {
+                "id": demo_id("course", f"math-grade{grade}"), "district_id": d, "school_id": None,
+                "title": f"Mathematics {grade}", "course_code": f"MATH{grade}",
+                "grades": [f"0{grade}"], "sourced_id": f"math-grade{grade}", **stamp,
+            }
+        )  # fmt: skip
+    class_specs = [
+        ("grade3-math", RIVERSIDE, "3", "teacher-01", range(1, 11)),
+        ("grade4-math", RIVERSIDE, "4", "teacher-02", range(11, 21)),
+        ("grade5-math", RIVERSIDE, "5", "teacher-03", range(21, 31)),
+        ("hillcrest-grade4-math", HILLCREST, "4", "teacher-04", range(31, 34)),
+    ]
+    for key, school, grade, _teacher, _learners in class_specs:
+        rows["classes"].append(
+            {
+                "id": demo_id("class", key), "district_id": d, "school_id": school,
+                "course_id": demo_id("course", f"math-grade{grade}"), "session_id": year_id,
+                "title": f"Grade {grade} Math" + (" (Hillcrest)" if school == HILLCREST else ""),
+                "class_code": key.upper(), "grade": f"0{grade}", "grades": [f"0{grade}"],
+                "sourced_id": key, **stamp,
+            }
+        )  # fmt: skip
+
+    def add_user(uid: uuid.UUID, username: str, given: str, family: str, role: str,
+                 school: uuid.UUID | None, grade: str | None = None) -> None:  # fmt: skip
+        rows["users"].append(
+            {
+                "id": uid, "district_id": d, "username": username,
+                "email": None if role == "student" else f"{username}@riverside.example",
+                "given_name": given, "family_name": family, "grade": grade, "enabled": True,
+                "sourced_id": username, **stamp,
+            }
+        )  # fmt: skip
+        rows["user_roles"].append({"user_id": uid, "role": role, "district_id": d})
+        if school is not None:
+            rows["user_schools"].append({"user_id": uid, "school_id": school, "district_id": d})
+
+    teacher_names = [("Ana", "Rivera"), ("Ben", "Carter"), ("Priya", "Shah"), ("Tom", "Okoye")]
+    for i, (given, family) in enumerate(teacher_names, start=1):
+        key = f"teacher-{i:02d}"
+        add_user(
+            demo_id("user", key), key, given, family, "teacher", HILLCREST if i == 4 else RIVERSIDE
+        )
+    add_user(demo_id("user", "admin-riverside-elementary"), "admin-riverside-elementary",
+             "Rosa", "Delgado", "school_admin", RIVERSIDE)  # fmt: skip
+    add_user(demo_id("user", "admin-district"), "admin-district", "Marcus", "Bell",
+             "district_admin", None)  # fmt: skip
+
+    for key, school, grade, teacher, learner_numbers in class_specs:
+        class_id = demo_id("class", key)
+        teacher_id = demo_id("user", teacher)
+        rows["enrollments"].append(
+            {
+                "id": demo_id("enrollment", f"{key}/{teacher}"), "district_id": d,
+                "class_id": class_id, "user_id": teacher_id, "school_id": school,
+                "role": "teacher", "is_primary": True, "begin_date": start, "end_date": end,
+                "sourced_id": f"{key}-{teacher}", **stamp,
+            }
+        )  # fmt: skip
+        for n in learner_numbers:
+            lkey = f"learner-{n:02d}"
+            lid = demo_id("learner", lkey)
+            add_user(lid, lkey, _FIRST[n - 1], _LAST[n - 1], "student", school, f"0{grade}")
+            rows["enrollments"].append(
+                {
+                    "id": demo_id("enrollment", f"{key}/{lkey}"), "district_id": d,
+                    "class_id": class_id, "user_id": lid, "school_id": school, "role": "student",
+                    "is_primary": False, "begin_date": start, "end_date": end,
+                    "sourced_id": f"{key}-{lkey}", **stamp,
+                }
+            )  # fmt: skip
+            rows["learner_profiles"].append(_profile(n, lid, now))
+            for g, (title, codes) in enumerate(_GOALS[grade]):
+                if g == 1 and n % 2:
+                    continue  # every learner has a short-term goal, half also a long-term one
+                rows["goals"].append(
+                    {
+                        "id": demo_id("goal", f"{lkey}/{g}"), "district_id": d,
+                        "learner_id": lid, "term": "short" if g == 0 else "long",
+                        "title": title, "skill_codes": codes,
+                        "target_date": date(end.year, 1 if g == 0 else 5, 31),
+                        "status": "active", "progress": round((n * 7 % 60) / 100, 2),
+                        "version": 1, "created_at": now, "updated_at": now,
+                    }
+                )  # fmt: skip
+            gkey = f"guardian-{n:02d}"
+            add_user(
+                demo_id("user", gkey), gkey, _guardian_first(n), _LAST[n - 1], "guardian", None
+            )
+            _link(rows, demo_id("user", gkey), lid, "parent", now)
+    # Siblings: one guardian with two children in different grades.
+    _link(rows, demo_id("user", "guardian-05"), demo_id("learner", "learner-15"), "parent", now)
+    return rows
+
+
+def _guardian_first(n: int) -> str:
+    names = ["Elena", "James", "Carmen", "David", "Ngozi", "Mark", "Thu", "Samir", "Julie", "Jorge"]
+    return names[(n - 1) % len(names)]
+
+
+def _link(rows: dict[str, list[dict[str, Any]]], guardian: uuid.UUID, student: uuid.UUID,
+          relationship: str, now: Any) -> None:  # fmt: skip
+    rows["guardian_links"].append(
+        {
+            "id": demo_id("guardian-link", f"{guardian}/{student}"), "district_id": DEMO_DISTRICT,
+            "guardian_id": guardian, "student_id": student, "relationship": relationship,
+            "sourced_id": None, "status": "active", "created_at": now, "updated_at": now,
+        }
+    )  # fmt: skip
+
+
+def _profile(n: int, learner_id: uuid.UUID, now: Any) -> dict[str, Any]:
+    profile = default_profile()
+    languages, proficiency = _LANGUAGES.get(n, (["en"], None))
+    restrictions = default_restrictions()
+    if n in (12, 23):
+        # Marked by staff: these learners' accommodations are not shown to the students.
+        restrictions["accommodations"]["hide_from_student"] = True
+    profile.update(
+        {
+            "learner_id": learner_id,
+            "district_id": DEMO_DISTRICT,
+            "strengths": _STRENGTHS[n % len(_STRENGTHS)],
+            "needs": _NEEDS[(n * 5) % len(_NEEDS)],
+            "interests": _INTERESTS[n % len(_INTERESTS)] + (["cooking"] if n % 7 == 0 else []),
+            "preferred_formats": _FORMATS[n % len(_FORMATS)],
+            "pace": ("slower", "steady", "steady", "faster")[n % 4],
+            "home_languages": languages,
+            "english_learner": proficiency is not None,
+            "english_proficiency": proficiency,
+            "accommodations": _ACCOMMODATIONS.get(n, []),
+            "notes": "Responds well to visual models; check in after long tasks."
+            if n in _ACCOMMODATIONS
+            else None,
+            "restrictions": restrictions,
+            "created_at": now,
+            "updated_at": now,
+        }
+    )
+    return profile
+
+
+_TABLES = {
+    "districts": districts,
+    "schools": schools,
+    "academic_sessions": academic_sessions,
+    "courses": courses,
+    "classes": classes,
+    "users": users,
+    "user_roles": user_roles,
+    "user_schools": user_schools,
+    "enrollments": enrollments,
+    "learner_profiles": learner_profiles,
+    "goals": goals,
+    "guardian_links": guardian_links,
+}
+
+
+async def insert_demo(session: AsyncSession, today: date) -> bool:
+    """Insert the demo district unless it is there; True when it was inserted."""
+    present = await session.scalar(select(districts.c.id).where(districts.c.id == DEMO_DISTRICT))
+    if present is not None:
+        return False
+    for name, values in build_demo_rows(today).items():
+        if values:
+            await session.execute(insert(_TABLES[name]), values)
+    return True
+
+
+async def seed_demo(database_url: str) -> list[str]:
+    db = Database(database_url)
+    try:
+        async with db.session() as session:
+            inserted = await insert_demo(session, utcnow().date())
+            await session.commit()
+    finally:
+        await db.dispose()
+    if not inserted:
+        return ["profiles: demo district Riverside Unified already present"]
+    return [
+        "profiles: Riverside Unified, 2 schools, 4 classes, 4 teachers, 33 learners with "
+        "profiles and goals, 33 guardians, 2 admins (log in as teacher-01, learner-01, "
+        "guardian-01, admin-riverside-elementary, admin-district)"
+    ]

@@ -1,0 +1,42 @@
+"""The access check: facts from one query, decision from the pure rules."""
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pathwise_profiles.domain.access_rules import Decision, TargetKind, decide
+from pathwise_profiles.repository.access import load_relations
+from pathwise_shared.auth import Principal
+from pathwise_shared.problems import Forbidden, NotFound
+from pathwise_shared.timeutil import utcnow
+
+__all__ = ["check_access", "require_access"]
+
+
+async def check_access(
+    session: AsyncSession,
+    principal: Principal,
+    action: str,
+    target: TargetKind,
+    object_id: uuid.UUID,
+) -> Decision:
+    relations = await load_relations(session, principal, target, object_id, utcnow().date())
+    return decide(principal, action, target, relations)
+
+
+async def require_access(
+    session: AsyncSession,
+    principal: Principal,
+    action: str,
+    target: TargetKind,
+    object_id: uuid.UUID,
+) -> Decision:
+    """The same check, as the service's own guard: 404 when absent, 403 when not allowed."""
+    decision = await check_access(session, principal, action, target, object_id)
+    if not decision.found:
+        raise NotFound(f"No such {target} in your district.", slug=f"{target}-not-found")
+    if not decision.allowed:
+        raise Forbidden(
+            f"You may not {action} this {target}.", slug="access-denied", reason=decision.reason
+        )
+    return decision

@@ -1,0 +1,113 @@
+"""Principals, planning profiles and class rosters for the other services."""
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pathwise_profiles.repository import lookups
+from pathwise_profiles.schemas.internal import (
+    ClassLearner,
+    ClassLearners,
+    PlanningAccommodation,
+    PlanningGoal,
+    PlanningProfile,
+    ResolvedPrincipal,
+    ResolveRequest,
+)
+from pathwise_shared.auth import Principal
+from pathwise_shared.problems import Conflict, Forbidden, NotFound
+from pathwise_shared.timeutil import utcnow
+
+__all__ = ["class_learners", "planning_profile", "resolve_principal"]
+
+
+def _scope(principal: Principal) -> uuid.UUID | None:
+    """The district a lookup is limited to: the caller's, or none for our own system jobs."""
+    if principal.is_system:
+        return None
+    return principal.require_district()
+
+
+async def resolve_principal(
+    session: AsyncSession, principal: Principal, request: ResolveRequest
+) -> ResolvedPrincipal:
+    district = _scope(principal)
+    if request.district_id is not None:
+        if district is not None and request.district_id != district:
+            raise NotFound("No such user.", slug="user-not-found")
+        district = request.district_id
+    if request.sourced_id is not None and not principal.is_system:
+        raise Forbidden("Only the system resolves users by sourcedId.", slug="system-only")
+    rows = await lookups.find_users(
+        session,
+        user_id=request.user_id,
+        username=request.username,
+        sourced_id=request.sourced_id,
+        district_id=district,
+    )
+    if not rows:
+        raise NotFound("No such user.", slug="user-not-found")
+    if len(rows) > 1:
+        raise Conflict(
+            "This username exists in several districts: send district_id too.",
+            slug="ambiguous-username",
+        )
+    user = rows[0]
+    roles, schools = await lookups.roles_and_schools(session, [user["id"]])
+    return ResolvedPrincipal(
+        user_id=user["id"],
+        district_id=user["district_id"],
+        roles=roles[user["id"]],
+        school_ids=schools[user["id"]],
+        status=user["status"],
+        display_name=f"{user['given_name']} {user['family_name']}".strip(),
+    )
+
+
+async def planning_profile(
+    session: AsyncSession, principal: Principal, learner_id: uuid.UUID
+) -> PlanningProfile:
+    found = await lookups.planning_rows(session, learner_id, _scope(principal))
+    if found is None:
+        raise NotFound("No such learner in your district.", slug="learner-not-found")
+    profile, goal_rows = found
+    return PlanningProfile(
+        learner_id=profile["learner_id"],
+        district_id=profile["district_id"],
+        grade=profile["grade"],
+        interests=profile["interests"],
+        preferred_formats=profile["preferred_formats"],
+        languages=profile["home_languages"],
+        english_learner=profile["english_learner"],
+        pace=profile["pace"],
+        accommodations=[
+            PlanningAccommodation(term=a["term"], factor=a.get("factor"))
+            for a in profile["accommodations"]
+        ],
+        goals=[
+            PlanningGoal(
+                id=g["id"],
+                title=g["title"],
+                term=g["term"],
+                skill_codes=g["skill_codes"],
+                target_date=g["target_date"],
+                status=g["status"],
+            )
+            for g in goal_rows
+        ],
+    )
+
+
+async def class_learners(
+    session: AsyncSession, principal: Principal, class_id: uuid.UUID
+) -> ClassLearners:
+    row = await lookups.get_class(session, class_id, _scope(principal))
+    if row is None:
+        raise NotFound("No such class in your district.", slug="class-not-found")
+    learners = await lookups.class_learners(session, class_id, utcnow().date())
+    return ClassLearners(
+        class_id=row["id"],
+        district_id=row["district_id"],
+        school_id=row["school_id"],
+        learners=[ClassLearner(**learner) for learner in learners],
+    )

@@ -1,0 +1,355 @@
+"""Learner profile and goal use cases: per-reader views, per-part edits, ETags, history, events."""
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pathwise_profiles.domain.changes import diff
+from pathwise_profiles.domain.etags import etag_of, require_match
+from pathwise_profiles.domain.profile import PARTS
+from pathwise_profiles.domain.visibility import Reader, forbidden_fields, reader_for, visible_parts
+from pathwise_profiles.repository import profiles as repo
+from pathwise_profiles.schemas.profiles import (
+    GoalCreate,
+    GoalOut,
+    GoalUpdate,
+    HistoryEntry,
+    ProfileOut,
+    ProfilePatch,
+)
+from pathwise_profiles.service.access import require_access
+from pathwise_profiles.service.events import emit
+from pathwise_shared.auth import Principal
+from pathwise_shared.ids import new_id
+from pathwise_shared.pagination import Page, decode_cursor, page_of
+from pathwise_shared.problems import BadRequest, Forbidden, NotFound, PreconditionFailed
+from pathwise_shared.timeutil import utcnow
+
+__all__ = [
+    "Policy",
+    "create_goal",
+    "delete_goal",
+    "get_profile",
+    "list_goals",
+    "list_history",
+    "patch_profile",
+    "update_goal",
+]
+
+
+Record = RowMapping | Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Policy:
+    """District policy on consent (docs/profiles.md)."""
+
+    learner_may_hide_from_teachers: bool = False
+
+
+def _part_values(row: Record) -> dict[str, Any]:
+    """The profile as parts (``languages`` groups three columns), JSON-ready."""
+    return {
+        "strengths": row["strengths"],
+        "needs": row["needs"],
+        "interests": row["interests"],
+        "preferred_formats": row["preferred_formats"],
+        "pace": row["pace"],
+        "languages": {
+            "home": row["home_languages"],
+            "english_learner": row["english_learner"],
+            "english_proficiency": row["english_proficiency"],
+        },
+        "accommodations": row["accommodations"],
+        "notes": row["notes"],
+        "restrictions": row["restrictions"],
+        "sharing": row["sharing"],
+    }
+
+
+def _columns_of(parts: Mapping[str, Any]) -> dict[str, Any]:
+    values = {k: v for k, v in parts.items() if k != "languages"}
+    if "languages" in parts:
+        values["home_languages"] = parts["languages"]["home"]
+        values["english_learner"] = parts["languages"]["english_learner"]
+        values["english_proficiency"] = parts["languages"]["english_proficiency"]
+    return values
+
+
+def _goal_out(row: Record) -> GoalOut:
+    return GoalOut.model_validate({**dict(row), "etag": etag_of("goal", row["version"])})
+
+
+async def _reader(
+    session: AsyncSession, principal: Principal, learner_id: uuid.UUID, action: str
+) -> Reader:
+    decision = await require_access(session, principal, action, "learner", learner_id)
+    return reader_for(decision.reason)
+
+
+async def _profile_row(
+    session: AsyncSession, principal: Principal, learner_id: uuid.UUID
+) -> RowMapping:
+    district = principal.district_id
+    row = None if district is None else await repo.get_profile(session, learner_id, district)
+    if row is None:
+        raise NotFound("No such learner in your district.", slug="learner-not-found")
+    return row
+
+
+def _visible(reader: Reader, row: Record, policy: Policy) -> set[str]:
+    return visible_parts(
+        reader,
+        row["restrictions"],
+        row["sharing"],
+        learner_may_hide_from_teachers=policy.learner_may_hide_from_teachers,
+    )
+
+
+async def get_profile(
+    session: AsyncSession, principal: Principal, learner_id: uuid.UUID, policy: Policy
+) -> ProfileOut:
+    reader = await _reader(session, principal, learner_id, "read")
+    row = await _profile_row(session, principal, learner_id)
+    return await _render(session, reader, row, policy)
+
+
+async def _render(session: AsyncSession, reader: Reader, row: Record, policy: Policy) -> ProfileOut:
+    visible = _visible(reader, row, policy)
+    parts = _part_values(row)
+    goal_rows = await repo.list_goals(session, row["learner_id"]) if "goals" in visible else []
+    shown = {
+        name: (parts[name] if name in visible else None)
+        for name in (
+            "strengths", "needs", "interests", "preferred_formats", "pace", "languages",
+            "accommodations", "notes",
+        )
+    }  # fmt: skip
+    return ProfileOut(
+        learner_id=row["learner_id"],
+        district_id=row["district_id"],
+        version=row["version"],
+        etag=etag_of("profile", row["version"]),
+        **shown,
+        restrictions=row["restrictions"] if reader in {"admin", "teacher"} else None,
+        sharing=row["sharing"],
+        goals=[_goal_out(g) for g in goal_rows] if "goals" in visible else None,
+        hidden=sorted(set(PARTS) - visible),
+        updated_at=row["updated_at"],
+    )
+
+
+def _require_writable(reader: Reader, fields: set[str]) -> None:
+    refused = forbidden_fields(reader, fields)
+    if refused:
+        raise Forbidden(
+            f"You may not change: {', '.join(refused)}.", slug="part-not-writable", fields=refused
+        )
+
+
+async def _record(
+    session: AsyncSession,
+    principal: Principal,
+    row: Record,
+    part: str,
+    target_id: uuid.UUID | None,
+    change: tuple[list[str], dict[str, Any], dict[str, Any]],
+    version: int,
+) -> None:
+    fields, before, after = change
+    await repo.insert_history(
+        session,
+        {
+            "id": new_id(),
+            "district_id": row["district_id"],
+            "learner_id": row["learner_id"],
+            "actor": principal.subject,
+            "actor_roles": sorted(principal.roles) or [principal.kind],
+            "at": utcnow(),
+            "part": part,
+            "target_id": target_id,
+            "fields": fields,
+            "before": before,
+            "after": after,
+        },
+    )
+    # Thin payload: which parts changed, never their content.
+    await emit(
+        session,
+        "profile.changed",
+        row["district_id"],
+        f"learner/{row['learner_id']}",
+        {
+            "learner_id": str(row["learner_id"]),
+            "parts": ["goals"] if part == "goal" else fields,
+            "version": version,
+        },
+    )
+
+
+async def patch_profile(
+    session: AsyncSession,
+    principal: Principal,
+    learner_id: uuid.UUID,
+    body: ProfilePatch,
+    if_match: str | None,
+    policy: Policy,
+) -> ProfileOut:
+    reader = await _reader(session, principal, learner_id, "write")
+    _require_writable(reader, set(body.model_fields_set))
+    row = await _profile_row(session, principal, learner_id)
+    require_match(if_match, etag_of("profile", row["version"]))
+    current = _part_values(row)
+    sent = body.model_dump(mode="json", exclude_unset=True, exclude_none=False)
+    if "accommodations" in sent:
+        sent["accommodations"] = [
+            {k: v for k, v in a.items() if v is not None} for a in sent["accommodations"]
+        ]
+    # Restrictions and sharing are maps: an edit changes the named parts, keeps the others.
+    for merged in ("restrictions", "sharing"):
+        if merged in sent:
+            sent[merged] = {**current[merged], **sent[merged]}
+    change = diff(current, sent)
+    if not change[0]:
+        return await _render(session, reader, row, policy)
+    ok = await repo.update_profile_if_version(
+        session, learner_id, row["version"], {**_columns_of(change[2]), "updated_at": utcnow()}
+    )
+    if not ok:
+        raise PreconditionFailed(
+            "The profile changed meanwhile; read it again.", slug="precondition-failed"
+        )
+    await _record(session, principal, row, "profile", None, change, row["version"] + 1)
+    return await _render(
+        session, reader, await _profile_row(session, principal, learner_id), policy
+    )
+
+
+# goals --------------------------------------------------------------------------------------
+
+
+async def list_goals(
+    session: AsyncSession, principal: Principal, learner_id: uuid.UUID, policy: Policy
+) -> list[GoalOut]:
+    reader = await _reader(session, principal, learner_id, "read")
+    row = await _profile_row(session, principal, learner_id)
+    if "goals" not in _visible(reader, row, policy):
+        raise Forbidden("The learner does not share their goals with you.", slug="not-shared")
+    return [_goal_out(g) for g in await repo.list_goals(session, learner_id)]
+
+
+async def create_goal(
+    session: AsyncSession, principal: Principal, learner_id: uuid.UUID, body: GoalCreate
+) -> GoalOut:
+    reader = await _reader(session, principal, learner_id, "write")
+    _require_writable(reader, {"goals"})
+    row = await _profile_row(session, principal, learner_id)
+    now = utcnow()
+    values = {
+        "id": new_id(),
+        "district_id": row["district_id"],
+        "learner_id": learner_id,
+        **body.model_dump(),
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
+    await repo.insert_goal(session, values)
+    after = body.model_dump(mode="json")
+    await _record(
+        session, principal, row, "goal", values["id"], (sorted(after), {}, after), row["version"]
+    )
+    return _goal_out(values)
+
+
+async def _goal_for_edit(
+    session: AsyncSession, principal: Principal, learner_id: uuid.UUID, goal_id: uuid.UUID
+) -> tuple[RowMapping, RowMapping]:
+    reader = await _reader(session, principal, learner_id, "write")
+    _require_writable(reader, {"goals"})
+    row = await _profile_row(session, principal, learner_id)
+    goal = await repo.get_goal(session, learner_id, goal_id)
+    if goal is None:
+        raise NotFound("No such goal for this learner.", slug="goal-not-found")
+    return row, goal
+
+
+def _goal_parts(goal: Record) -> dict[str, Any]:
+    return GoalCreate.model_validate(
+        {k: goal[k] for k in ("term", "title", "skill_codes", "target_date", "status", "progress")}
+    ).model_dump(mode="json")
+
+
+async def update_goal(
+    session: AsyncSession,
+    principal: Principal,
+    learner_id: uuid.UUID,
+    goal_id: uuid.UUID,
+    body: GoalUpdate,
+    if_match: str | None,
+) -> GoalOut:
+    row, goal = await _goal_for_edit(session, principal, learner_id, goal_id)
+    require_match(if_match, etag_of("goal", goal["version"]))
+    change = diff(_goal_parts(goal), body.model_dump(mode="json", exclude_unset=True))
+    if change[0]:
+        values = {k: v for k, v in body.model_dump(exclude_unset=True).items() if k in change[0]}
+        if not await repo.update_goal_if_version(
+            session, goal_id, goal["version"], {**values, "updated_at": utcnow()}
+        ):
+            raise PreconditionFailed(
+                "The goal changed meanwhile; read it again.", slug="precondition-failed"
+            )
+        await _record(session, principal, row, "goal", goal_id, change, row["version"])
+    fresh = await repo.get_goal(session, learner_id, goal_id)
+    assert fresh is not None
+    return _goal_out(fresh)
+
+
+async def delete_goal(
+    session: AsyncSession,
+    principal: Principal,
+    learner_id: uuid.UUID,
+    goal_id: uuid.UUID,
+    if_match: str | None,
+) -> None:
+    row, goal = await _goal_for_edit(session, principal, learner_id, goal_id)
+    require_match(if_match, etag_of("goal", goal["version"]))
+    before = _goal_parts(goal)
+    if not await repo.delete_goal(session, goal_id, goal["version"]):
+        raise PreconditionFailed(
+            "The goal changed meanwhile; read it again.", slug="precondition-failed"
+        )
+    await _record(
+        session, principal, row, "goal", goal_id, (sorted(before), before, {}), row["version"]
+    )
+
+
+# history ------------------------------------------------------------------------------------
+
+
+async def list_history(
+    session: AsyncSession,
+    principal: Principal,
+    learner_id: uuid.UUID,
+    *,
+    cursor: str | None,
+    limit: int,
+) -> Page[HistoryEntry]:
+    reader = await _reader(session, principal, learner_id, "read")
+    if reader not in {"admin", "teacher"}:
+        raise Forbidden(
+            "The change history is for the learner's teachers and admins.", slug="staff-only"
+        )
+    await _profile_row(session, principal, learner_id)
+    after = None
+    if cursor is not None:
+        try:
+            after = uuid.UUID(decode_cursor(cursor)[0])
+        except ValueError as exc:
+            raise BadRequest("The cursor is not valid.", slug="invalid-cursor") from exc
+    rows = await repo.list_history(session, learner_id, after=after, limit=limit)
+    return page_of(rows, limit, lambda r: [r["id"]], lambda r: HistoryEntry.model_validate(dict(r)))

@@ -1,0 +1,143 @@
+"""The internal operations other services code against: principals, planning profile, class list."""
+
+import uuid
+
+import pytest
+
+from pathwise_devstack.testing import ServiceClient
+from pathwise_profiles.seed import DEMO_DISTRICT
+from pathwise_profiles.testing import OTHER_DISTRICT, OTHER_LEARNER, as_learner, as_user, learner
+from pathwise_shared.calls import system_principal
+from pathwise_shared.demo import demo_id
+
+SYSTEM = system_principal("gateway-login")
+
+
+async def test_resolve_by_username_as_system(client: ServiceClient) -> None:
+    response = await client.post(
+        "/internal/principals/resolve",
+        json={"username": "teacher-01", "district_id": str(DEMO_DISTRICT)},
+        headers=client.as_(SYSTEM),
+    )
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "user_id": str(demo_id("user", "teacher-01")),
+        "district_id": str(DEMO_DISTRICT),
+        "roles": ["teacher"],
+        "school_ids": [str(demo_id("school", "riverside-elementary"))],
+        "status": "active",
+        "display_name": "Ana Rivera",
+    }
+
+
+async def test_resolve_by_username_without_district(client: ServiceClient) -> None:
+    response = await client.post(
+        "/internal/principals/resolve", json={"username": "learner-11"}, headers=client.as_(SYSTEM)
+    )
+    assert response.status_code == 200
+    assert response.json()["user_id"] == str(learner(11))
+    assert response.json()["roles"] == ["student"]
+
+
+async def test_resolve_by_user_id_and_sourced_id(client: ServiceClient) -> None:
+    by_id = await client.post(
+        "/internal/principals/resolve",
+        json={"user_id": str(demo_id("user", "admin-district"))},
+        headers=client.as_(SYSTEM),
+    )
+    assert by_id.json()["roles"] == ["district_admin"]
+    by_sourced = await client.post(
+        "/internal/principals/resolve",
+        json={"district_id": str(DEMO_DISTRICT), "sourced_id": "guardian-05"},
+        headers=client.as_(SYSTEM),
+    )
+    assert by_sourced.json()["user_id"] == str(demo_id("user", "guardian-05"))
+
+
+async def test_resolve_is_scoped_to_the_callers_district(client: ServiceClient) -> None:
+    other = as_user("admin-district", "district_admin", district=OTHER_DISTRICT)
+    response = await client.post(
+        "/internal/principals/resolve", json={"username": "teacher-01"}, headers=client.as_(other)
+    )
+    assert response.status_code == 404
+    sourced = await client.post(
+        "/internal/principals/resolve",
+        json={"district_id": str(DEMO_DISTRICT), "sourced_id": "teacher-01"},
+        headers=client.as_(as_user("admin-district", "district_admin")),
+    )
+    assert sourced.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"username": ""},
+        {"sourced_id": "x"},
+        {"user_id": str(uuid.uuid4()), "username": "a"},
+        {"username": "a", "x": 1},
+    ],
+)
+async def test_resolve_refuses_bad_input(client: ServiceClient, body: dict[str, object]) -> None:
+    response = await client.post(
+        "/internal/principals/resolve", json=body, headers=client.as_(SYSTEM)
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_resolve_unknown_user(client: ServiceClient) -> None:
+    response = await client.post(
+        "/internal/principals/resolve", json={"username": "nobody"}, headers=client.as_(SYSTEM)
+    )
+    assert response.status_code == 404
+
+
+async def test_planning_profile(client: ServiceClient) -> None:
+    response = await client.get(
+        f"/internal/learners/{learner(12)}/planning-profile", headers=client.as_(as_learner(12))
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["learner_id"] == str(learner(12)) and body["grade"] == "04"
+    assert body["accommodations"] == [
+        {"term": "extended_time", "factor": 1.5},
+        {"term": "breaks", "factor": None},
+    ]
+    assert body["pace"] in {"slower", "steady", "faster"}
+    assert body["goals"] and all(g["skill_codes"][0].startswith("4.") for g in body["goals"])
+    assert set(body) == {
+        "learner_id", "district_id", "grade", "interests", "preferred_formats", "languages",
+        "english_learner", "pace", "accommodations", "goals",
+    }  # fmt: skip
+
+
+async def test_planning_profile_of_another_district_is_404(client: ServiceClient) -> None:
+    response = await client.get(
+        f"/internal/learners/{OTHER_LEARNER}/planning-profile",
+        headers=client.as_(as_user("admin-district", "district_admin")),
+    )
+    assert response.status_code == 404
+    bad = await client.get(
+        "/internal/learners/nope/planning-profile", headers=client.as_(as_learner(1))
+    )
+    assert bad.status_code == 422
+
+
+async def test_class_learners(client: ServiceClient) -> None:
+    class_id = demo_id("class", "grade3-math")
+    response = await client.get(
+        f"/internal/classes/{class_id}/learners",
+        headers=client.as_(as_user("teacher-01", "teacher")),
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["class_id"] == str(class_id)
+    assert body["school_id"] == str(demo_id("school", "riverside-elementary"))
+    ids = {item["id"] for item in body["learners"]}
+    assert ids == {str(learner(n)) for n in range(1, 11)}
+    other = await client.get(
+        f"/internal/classes/{class_id}/learners",
+        headers=client.as_(as_user("x", "teacher", district=OTHER_DISTRICT)),
+    )
+    assert other.status_code == 404

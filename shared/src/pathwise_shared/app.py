@@ -1,0 +1,171 @@
+"""The application factory every service builds on.
+
+It wires what must be the same everywhere: problem+json errors, request ids, structured logs,
+Prometheus metrics, ``/healthz`` and ``/readyz``, stable OpenAPI operation ids, and the database.
+"""
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from asgi_correlation_id import CorrelationIdMiddleware
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.routing import APIRoute
+from prometheus_fastapi_instrumentator import Instrumentator
+from pydantic import BaseModel
+from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pathwise_shared.db.engine import Database
+from pathwise_shared.db.migrations import MigrationSpec
+from pathwise_shared.http import REQUEST_ID_HEADER
+from pathwise_shared.logging import configure_logging
+from pathwise_shared.problems import (
+    ServiceUnavailable,
+    UnexpectedErrorMiddleware,
+    install_problem_handlers,
+    problem_responses,
+)
+from pathwise_shared.relay import start_app_relay, stop_app_relay
+from pathwise_shared.settings import ServiceSettings
+
+__all__ = ["DbSession", "Health", "Hook", "create_service_app", "get_session"]
+
+logger = logging.getLogger("pathwise.app")
+
+Hook = Callable[[FastAPI], Awaitable[None]]
+
+
+class Health(BaseModel):
+    status: str
+    service: str
+    checks: dict[str, str] = {}
+
+
+def _operation_id(route: APIRoute) -> str:
+    # The function name: stable across releases and readable in generated clients.
+    return route.name
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session per request that commits when the endpoint returns and rolls back on error.
+
+    This is the one place that commits: services and repositories only flush.
+    """
+    db: Database = request.app.state.db
+    async with db.session() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+def _health_router(service: str, migrations: MigrationSpec | None) -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz", response_model=Health, summary="The process is alive")
+    async def healthz() -> Health:
+        return Health(status="ok", service=service)
+
+    @router.get(
+        "/readyz",
+        response_model=Health,
+        summary="The database answers and its migrations are at head",
+        responses=problem_responses(503),
+    )
+    async def readyz(request: Request) -> Health:
+        db: Database = request.app.state.db
+        try:
+            await db.ping()
+        except Exception as exc:
+            logger.warning("readiness: database unreachable: %s", exc)
+            raise ServiceUnavailable(
+                "The database does not answer.", headers={"Retry-After": "5"}
+            ) from exc
+        checks = {"database": "ok"}
+        if migrations is not None:
+            heads: set[str] = request.app.state.migration_heads
+            try:
+                current = await db.current_revisions(migrations.version_table)
+            except Exception as exc:
+                raise ServiceUnavailable(
+                    "The database has no migrations applied.", headers={"Retry-After": "5"}
+                ) from exc
+            if current != heads:
+                raise ServiceUnavailable(
+                    f"Migrations are not at head (database {sorted(current)}, code {sorted(heads)}).",
+                    headers={"Retry-After": "5"},
+                )
+            checks["migrations"] = "head"
+        return Health(status="ready", service=service, checks=checks)
+
+    return router
+
+
+def create_service_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter] = (),
+    migrations: MigrationSpec | None = None,
+    on_startup: Sequence[Hook] = (),
+    on_shutdown: Sequence[Hook] = (),
+    version: str = "0.1.0",
+    openapi_tags: list[dict[str, Any]] | None = None,
+    outbox: Table | None = None,
+) -> FastAPI:
+    configure_logging(settings.service_name, level=settings.log_level, json=settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.db = Database(settings.database_url)
+        app.state.migration_heads = migrations.heads() if migrations else set()
+        try:
+            for hook in on_startup:
+                await hook(app)
+            if outbox is not None and settings.outbox_relay:
+                await start_app_relay(app, settings, outbox)
+            yield
+        finally:
+            await stop_app_relay(app)
+            for hook in reversed(on_shutdown):
+                await hook(app)
+            await app.state.db.dispose()
+
+    app = FastAPI(
+        title=title,
+        description=description,
+        version=version,
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+        openapi_tags=openapi_tags,
+    )
+    app.state.settings = settings
+    # The service's outbox table; its relay (pathwise_shared.relay) sends the rows to the gateway.
+    app.state.outbox = outbox
+    install_problem_handlers(app)
+    app.include_router(_health_router(settings.service_name, migrations))
+    for router in routers:
+        app.include_router(router)
+    Instrumentator(excluded_handlers=["/metrics"]).instrument(app).expose(
+        app, endpoint="/metrics", include_in_schema=False
+    )
+    app.add_middleware(UnexpectedErrorMiddleware)
+    app.add_middleware(
+        CorrelationIdMiddleware,
+        header_name=REQUEST_ID_HEADER,
+        validator=_valid_request_id,
+    )
+    return app
+
+
+def _valid_request_id(value: str) -> bool:
+    # Accept ids from other systems too, but only sane ones (no header or log injection).
+    return 8 <= len(value) <= 128 and all(c.isalnum() or c in "-_." for c in value)

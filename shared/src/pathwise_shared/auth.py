@@ -1,0 +1,118 @@
+"""The principal behind a request, and the short-lived internal token that carries it.
+
+The gateway authenticates the caller, resolves a :class:`Principal` and mints an internal token
+(HS256, pinned) for each upstream call. Services accept nothing else: they verify the token and
+scope every row they touch to ``principal.district_id``.
+"""
+
+import uuid
+from datetime import timedelta
+from typing import Annotated, Literal
+
+import jwt
+from fastapi import Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from pathwise_shared.problems import Forbidden, Unauthorized
+from pathwise_shared.timeutil import utcnow
+
+__all__ = [
+    "INTERNAL_AUDIENCE",
+    "INTERNAL_ISSUER",
+    "CurrentPrincipal",
+    "Principal",
+    "PrincipalKind",
+    "Role",
+    "get_principal",
+    "issue_internal_token",
+    "verify_internal_token",
+]
+
+INTERNAL_ISSUER = "pathwise-gateway"
+INTERNAL_AUDIENCE = "pathwise-internal"
+_ALGORITHM = "HS256"
+
+Role = Literal["student", "teacher", "guardian", "school_admin", "district_admin"]
+PrincipalKind = Literal["user", "client", "system"]
+
+
+class Principal(BaseModel):
+    """Who is calling: a user of a district, an integration client, or the system itself."""
+
+    model_config = ConfigDict(frozen=True)
+
+    subject: str = Field(description="User id, client id, or the name of a system job")
+    kind: PrincipalKind = "user"
+    district_id: uuid.UUID | None = Field(
+        None, description="The tenant; None only for the system principal"
+    )
+    roles: frozenset[str] = frozenset()
+    scopes: frozenset[str] = frozenset()
+    user_id: uuid.UUID | None = None
+
+    @property
+    def is_system(self) -> bool:
+        return self.kind == "system"
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    def has_scope(self, *scopes: str) -> bool:
+        return bool(self.scopes.intersection(scopes))
+
+    def require_district(self) -> uuid.UUID:
+        if self.district_id is None:
+            raise Forbidden("This operation needs a caller that belongs to a district.")
+        return self.district_id
+
+
+def issue_internal_token(principal: Principal, secret: str, ttl_seconds: int = 60) -> str:
+    now = utcnow()
+    claims = {
+        "iss": INTERNAL_ISSUER,
+        "aud": INTERNAL_AUDIENCE,
+        "iat": now,
+        "exp": now + timedelta(seconds=ttl_seconds),
+        "sub": principal.subject,
+        "knd": principal.kind,
+        "dst": str(principal.district_id) if principal.district_id else None,
+        "rol": sorted(principal.roles),
+        "scp": sorted(principal.scopes),
+        "uid": str(principal.user_id) if principal.user_id else None,
+    }
+    return jwt.encode(claims, secret, algorithm=_ALGORITHM)
+
+
+def verify_internal_token(token: str, secret: str) -> Principal:
+    try:
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[_ALGORITHM],
+            audience=INTERNAL_AUDIENCE,
+            issuer=INTERNAL_ISSUER,
+            options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+        )
+        return Principal(
+            subject=claims["sub"],
+            kind=claims.get("knd", "user"),
+            district_id=uuid.UUID(claims["dst"]) if claims.get("dst") else None,
+            roles=frozenset(claims.get("rol") or ()),
+            scopes=frozenset(claims.get("scp") or ()),
+            user_id=uuid.UUID(claims["uid"]) if claims.get("uid") else None,
+        )
+    except (jwt.InvalidTokenError, ValueError, KeyError, TypeError) as exc:
+        raise Unauthorized("The internal token is missing, expired or invalid.") from exc
+
+
+def get_principal(request: Request) -> Principal:
+    """FastAPI dependency: the verified principal of an internal call."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("This service only accepts calls with an internal bearer token.")
+    secret: str = request.app.state.settings.internal_token_secret.get_secret_value()
+    return verify_internal_token(token.strip(), secret)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

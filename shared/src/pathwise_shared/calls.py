@@ -1,0 +1,72 @@
+"""Calls from one service to another, as a principal, with upstream errors mapped to problems."""
+
+from typing import Any
+
+import httpx
+
+from pathwise_shared.auth import Principal, issue_internal_token
+from pathwise_shared.problems import Problem, ServiceUnavailable
+
+__all__ = ["ServiceCaller", "system_principal"]
+
+
+def system_principal(job: str) -> Principal:
+    """Our own background work (relays, replanning): not a user, not tied to a request."""
+    return Principal(subject=f"system:{job}", kind="system")
+
+
+class ServiceCaller:
+    """Wraps a shared ``httpx.AsyncClient`` for one upstream service."""
+
+    def __init__(
+        self, service: str, client: httpx.AsyncClient, secret: str, ttl_seconds: int = 60
+    ) -> None:
+        self.service = service
+        self.client = client
+        self._secret = secret
+        self._ttl = ttl_seconds
+
+    def headers(self, principal: Principal) -> dict[str, str]:
+        return {
+            "Authorization": f"Bearer {issue_internal_token(principal, self._secret, self._ttl)}"
+        }
+
+    async def request(
+        self, method: str, path: str, principal: Principal, **kwargs: Any
+    ) -> httpx.Response:
+        headers = {**self.headers(principal), **kwargs.pop("headers", {})}
+        try:
+            return await self.client.request(method, path, headers=headers, **kwargs)
+        except httpx.HTTPError as exc:
+            raise ServiceUnavailable(
+                f"The {self.service} service did not answer.", headers={"Retry-After": "5"}
+            ) from exc
+
+    async def json(self, method: str, path: str, principal: Principal, **kwargs: Any) -> Any:
+        """The JSON body of a 2xx answer; a 4xx becomes the same problem here, a 5xx a 503."""
+        response = await self.request(method, path, principal, **kwargs)
+        if response.status_code >= 500:
+            raise ServiceUnavailable(
+                f"The {self.service} service failed ({response.status_code}).",
+                headers={"Retry-After": "5"},
+            )
+        if response.status_code >= 400:
+            body = _problem_body(response)
+            problem_type = str(body.get("type", ""))
+            raise Problem(
+                body.get("detail") or body.get("title"),
+                status=response.status_code,
+                title=body.get("title"),
+                slug=problem_type.removeprefix("/problems/")
+                if problem_type.startswith("/problems/")
+                else None,
+            )
+        return response.json() if response.content else None
+
+
+def _problem_body(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}

@@ -1,0 +1,45 @@
+"""The event envelope every Pathwise event travels in (outbox → gateway → subscribers)."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pathwise_shared.ids import new_id
+from pathwise_shared.timeutil import utcnow
+
+__all__ = ["EventEnvelope", "new_event"]
+
+
+class EventEnvelope(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: uuid.UUID = Field(description="UUIDv7: sortable by creation time; the idempotency key")
+    type: str = Field(
+        min_length=3, max_length=100, pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"
+    )
+    occurred_at: datetime
+    district_id: uuid.UUID | None
+    subject: str = Field(max_length=200, description="What the event is about, e.g. learner/<id>")
+    data: dict[str, Any]
+    version: int = Field(1, ge=1)
+
+
+def new_event(
+    type_: str,
+    *,
+    district_id: uuid.UUID | None,
+    subject: str,
+    data: dict[str, Any],
+    version: int = 1,
+) -> EventEnvelope:
+    return EventEnvelope(
+        id=new_id(),
+        type=type_,
+        occurred_at=utcnow(),
+        district_id=district_id,
+        subject=subject,
+        data=data,
+        version=version,
+    )

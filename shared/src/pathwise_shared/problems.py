@@ -1,0 +1,291 @@
+"""RFC 9457 problem details: the one error shape of every Pathwise service.
+
+Raise a :class:`Problem` (or a subclass) anywhere below a router; the handlers installed by
+:func:`install_problem_handlers` turn it, request validation errors and unexpected exceptions into
+``application/problem+json`` responses. An unexpected error never shows its stack trace to the
+caller: it is logged with the request id, and the caller gets that id to quote.
+"""
+
+import logging
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any, ClassVar
+
+from asgi_correlation_id import correlation_id
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = [
+    "PROBLEM_CONTENT_TYPE",
+    "BadRequest",
+    "Conflict",
+    "FieldError",
+    "Forbidden",
+    "NotFound",
+    "PayloadTooLarge",
+    "PreconditionFailed",
+    "PreconditionRequired",
+    "Problem",
+    "ProblemDetail",
+    "ServiceUnavailable",
+    "TooManyRequests",
+    "Unauthorized",
+    "UnexpectedErrorMiddleware",
+    "UnprocessableContent",
+    "install_problem_handlers",
+    "problem_response",
+    "problem_responses",
+]
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "/problems/"
+logger = logging.getLogger("pathwise.problems")
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+    type: str
+
+
+class ProblemDetail(BaseModel):
+    """The documented shape of every error body (extension members may follow)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    request_id: str | None = None
+    errors: list[FieldError] | None = None
+
+
+class Problem(Exception):
+    """An error the caller can act on. Subclasses fix the status and a default title."""
+
+    status: ClassVar[int] = 500
+    slug: ClassVar[str | None] = None
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        title: str | None = None,
+        slug: str | None = None,
+        status: int | None = None,
+        headers: Mapping[str, str] | None = None,
+        **extensions: Any,
+    ) -> None:
+        super().__init__(detail or title or "")
+        self.status_code = status or self.status
+        self.title = title or HTTPStatus(self.status_code).phrase
+        self.detail = detail
+        chosen = slug or self.slug
+        self.type = PROBLEM_TYPE_BASE + chosen if chosen else "about:blank"
+        self.headers = dict(headers or {})
+        self.extensions = extensions
+
+
+class BadRequest(Problem):
+    status = 400
+    slug = "bad-request"
+
+
+class Unauthorized(Problem):
+    status = 401
+    slug = "unauthorized"
+
+    def __init__(self, detail: str | None = None, **kwargs: Any) -> None:
+        headers = dict(kwargs.pop("headers", None) or {})
+        headers.setdefault("WWW-Authenticate", 'Bearer realm="pathwise"')
+        super().__init__(detail, headers=headers, **kwargs)
+
+
+class Forbidden(Problem):
+    status = 403
+    slug = "forbidden"
+
+
+class NotFound(Problem):
+    status = 404
+    slug = "not-found"
+
+
+class Conflict(Problem):
+    status = 409
+    slug = "conflict"
+
+
+class PreconditionFailed(Problem):
+    status = 412
+    slug = "precondition-failed"
+
+
+class PayloadTooLarge(Problem):
+    status = 413
+    slug = "payload-too-large"
+
+
+class UnprocessableContent(Problem):
+    status = 422
+    slug = "unprocessable-content"
+
+
+class PreconditionRequired(Problem):
+    status = 428
+    slug = "precondition-required"
+
+
+class TooManyRequests(Problem):
+    status = 429
+    slug = "too-many-requests"
+
+
+class ServiceUnavailable(Problem):
+    status = 503
+    slug = "service-unavailable"
+
+
+def problem_response(
+    status: int,
+    title: str,
+    *,
+    detail: str | None = None,
+    type_: str = "about:blank",
+    instance: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    extensions: Mapping[str, Any] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {"type": type_, "title": title, "status": status}
+    if detail is not None:
+        body["detail"] = detail
+    if instance is not None:
+        body["instance"] = instance
+    request_id = correlation_id.get()
+    if request_id:
+        body["request_id"] = request_id
+    if extensions:
+        body.update({k: v for k, v in extensions.items() if k not in body})
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_CONTENT_TYPE)
+
+
+def _field_path(loc: Sequence[int | str]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+async def _handle_problem(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Problem)
+    return problem_response(
+        exc.status_code,
+        exc.title,
+        detail=exc.detail,
+        type_=exc.type,
+        instance=request.url.path,
+        headers=exc.headers,
+        extensions=exc.extensions,
+    )
+
+
+async def _handle_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    if any(err.get("type") == "json_invalid" for err in errors):
+        return problem_response(
+            400,
+            "Malformed JSON body",
+            detail="The request body is not valid JSON.",
+            type_=PROBLEM_TYPE_BASE + "malformed-json",
+            instance=request.url.path,
+        )
+    fields = [
+        FieldError(
+            field=_field_path(err.get("loc", ())),
+            message=str(err.get("msg", "invalid")),
+            type=str(err.get("type", "invalid")),
+        ).model_dump()
+        for err in errors
+    ]
+    named = ", ".join(sorted({f["field"] for f in fields}))
+    return problem_response(
+        422,
+        "Request validation failed",
+        detail=f"Invalid or unknown fields: {named}" if named else "The request is invalid.",
+        type_=PROBLEM_TYPE_BASE + "validation-error",
+        instance=request.url.path,
+        extensions={"errors": fields},
+    )
+
+
+async def _handle_http_exception(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else None
+    phrase = HTTPStatus(exc.status_code).phrase
+    return problem_response(
+        exc.status_code,
+        phrase,
+        detail=detail if detail != phrase else None,
+        instance=request.url.path,
+        headers=exc.headers,
+    )
+
+
+class UnexpectedErrorMiddleware:
+    """Turns an unhandled exception into a 500 problem and logs it with the request id.
+
+    Sits inside the request-id middleware, so the id is known both to the log line and the body.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            logger.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            response = problem_response(
+                500,
+                "Internal Server Error",
+                detail="An unexpected error occurred. Quote the request id when reporting it.",
+                instance=scope.get("path"),
+            )
+            await response(scope, receive, send)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(Problem, _handle_problem)
+    app.add_exception_handler(RequestValidationError, _handle_validation)
+    app.add_exception_handler(StarletteHTTPException, _handle_http_exception)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` entries declaring problem+json bodies for the given statuses."""
+    return {
+        status: {
+            "model": ProblemDetail,
+            "description": HTTPStatus(status).phrase,
+            "content": {
+                PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemDetail"}}
+            },
+        }
+        for status in statuses
+    }

@@ -1,0 +1,128 @@
+"""The gateway in front of the real services: dev login, forwarding, merged OpenAPI, request ids,
+bad tokens on every route, all over real HTTP on loopback."""
+
+import time
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from pathwise_devstack.stack import Stack
+from pathwise_gateway.settings import GatewaySettings
+from pathwise_gateway.tokens import issue_access_token
+from pathwise_shared.auth import Principal
+from pathwise_shared.demo import demo_id
+
+pytestmark = pytest.mark.integration
+
+DEMO = demo_id("district", "riverside")
+
+
+def token_for(principal: Principal) -> dict[str, str]:
+    settings = GatewaySettings(environment="test")
+    issued = issue_access_token(
+        principal,
+        key=settings.token_signing_key.get_secret_value(),
+        issuer=settings.token_issuer,
+        audience=settings.token_audience,
+        ttl_seconds=300,
+    )
+    return {"Authorization": f"Bearer {issued.access_token}"}
+
+
+@pytest.fixture(scope="module")
+def gw(stack: Stack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=stack.config.url("gateway"), timeout=10.0) as client:
+        yield client
+
+
+def test_merged_openapi_has_only_public_operations(gw: httpx.Client) -> None:
+    spec = gw.get("/openapi.json").json()
+    paths = {p: v for p, v in spec["paths"].items() if p not in ("/healthz", "/readyz")}
+    assert paths, "the merged document lists operations"
+    assert all(p.startswith("/v1/") for p in paths)
+    assert "/v1/auth/token" in paths and "/v1/clients" in paths
+    assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    for path, item in paths.items():
+        for method, op in item.items():
+            responses = op["responses"]
+            if path == "/v1/auth/token":
+                assert op["security"] == []
+                continue
+            assert op["security"] == [{"bearer": []}], (method, path)
+            for status in ("401", "403", "404", "429", "503"):
+                assert status in responses, (method, path, status)
+    ids = [op["operationId"] for item in paths.values() for op in item.values()]
+    assert len(ids) == len(set(ids))
+    assert "swagger" in gw.get("/docs").text.lower()
+
+
+def _published(stack: Stack) -> set[tuple[str, str]]:
+    found = set()
+    for name in ("profiles", "pathways", "assessment"):
+        spec = httpx.get(f"{stack.config.url(name)}/openapi.json", timeout=5).json()
+        for path, item in spec["paths"].items():
+            for method, op in item.items():
+                if path.startswith("/v1/") and "x-pathwise-access" in op:
+                    found.add((method, path))
+    return found
+
+
+def test_services_publish_into_the_gateway(stack: Stack, gw: httpx.Client) -> None:
+    """Every /v1 operation a service declares with an access rule is in the gateway's document
+    (the gateway picks up services that started after it within its retry interval)."""
+    wanted = _published(stack)
+    deadline = time.monotonic() + 20
+    while True:
+        merged = gw.get("/openapi.json").json()["paths"]
+        missing = {(m, p) for m, p in wanted if m not in merged.get(p, {})}
+        if not missing or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert not missing
+
+
+@pytest.mark.parametrize("header", [None, "Bearer", "Bearer abc.def.ghi", "Basic dXNlcjpw"])
+def test_every_non_public_route_needs_a_token(gw: httpx.Client, header: str | None) -> None:
+    spec = gw.get("/openapi.json").json()
+    headers = {"Authorization": header} if header else {}
+    for path, item in spec["paths"].items():
+        if path in ("/v1/auth/token", "/healthz", "/readyz"):
+            continue
+        concrete = path
+        for part in path.split("/"):
+            if part.startswith("{"):
+                concrete = concrete.replace(part, str(uuid.uuid4()))
+        for method in item:
+            response = gw.request(method.upper(), concrete, headers=headers)
+            assert response.status_code == 401, (method, path, response.text)
+            assert response.headers["www-authenticate"].startswith("Bearer")
+            assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_forwarding_passes_status_and_request_id(gw: httpx.Client) -> None:
+    teacher = Principal(subject=str(uuid.uuid4()), district_id=DEMO, roles=frozenset({"teacher"}))
+    response = gw.get(
+        "/v1/skills", headers={**token_for(teacher), "X-Request-ID": "trace-12345678"}
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["x-request-id"] == "trace-12345678"
+    assert "ratelimit-limit" in response.headers
+    missing = gw.get(f"/v1/activities/{uuid.uuid4()}", headers=token_for(teacher))
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+
+
+def test_unknown_operation_and_wrong_method(gw: httpx.Client) -> None:
+    teacher = Principal(subject=str(uuid.uuid4()), district_id=DEMO, roles=frozenset({"teacher"}))
+    assert gw.get("/v1/no-such-thing", headers=token_for(teacher)).status_code == 404
+    wrong = gw.put("/v1/skills", headers=token_for(teacher))
+    assert wrong.status_code == 405
+    assert "GET" in wrong.headers["allow"]
+
+
+def test_page_size_is_capped(gw: httpx.Client) -> None:
+    teacher = Principal(subject=str(uuid.uuid4()), district_id=DEMO, roles=frozenset({"teacher"}))
+    response = gw.get("/v1/skills", params={"limit": 5000}, headers=token_for(teacher))
+    assert response.status_code == 422

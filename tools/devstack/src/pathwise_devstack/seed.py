@@ -1,0 +1,54 @@
+"""The demo district of ``make run``: each service seeds its part, idempotently.
+
+A service takes part by providing ``pathwise_<service>.seed`` with either or both of:
+
+- ``async def seed_demo(database_url: str) -> list[str]``: before the services start, straight
+  into its own database (roster, items, frameworks);
+- ``async def seed_demo_live(urls: dict[str, str], secret: str) -> list[str]``: once all four
+  services answer, through their APIs (work that needs another service, e.g. planning pathways).
+
+Both return lines worth printing. Seeds use deterministic ids (``pathwise_shared.demo.demo_id``),
+so running ``make run`` again keeps the data and adds nothing twice.
+"""
+
+import asyncio
+import importlib
+import importlib.util
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from pathwise_devstack.services import SERVICES
+from pathwise_devstack.stack import StackConfig
+
+__all__ = ["seed_demo", "seed_demo_live"]
+
+SeedFn = Callable[[str], Coroutine[Any, Any, list[str]]]
+LiveSeedFn = Callable[[dict[str, str], str], Coroutine[Any, Any, list[str]]]
+
+
+def _seed_modules() -> list[tuple[str, Any]]:
+    found = []
+    for spec in SERVICES:
+        module_name = f"{spec.package}.seed"
+        if importlib.util.find_spec(module_name) is not None:
+            found.append((spec.name, importlib.import_module(module_name)))
+    return found
+
+
+def seed_demo(config: StackConfig) -> list[str]:
+    lines: list[str] = []
+    for name, module in _seed_modules():
+        seed: SeedFn | None = getattr(module, "seed_demo", None)
+        if seed is not None:
+            lines.extend(asyncio.run(seed(config.database_urls[name])))
+    return lines
+
+
+def seed_demo_live(config: StackConfig, secret: str) -> list[str]:
+    urls = {spec.name: config.url(spec.name) for spec in SERVICES}
+    lines: list[str] = []
+    for _name, module in _seed_modules():
+        seed: LiveSeedFn | None = getattr(module, "seed_demo_live", None)
+        if seed is not None:
+            lines.extend(asyncio.run(seed(urls, secret)))
+    return lines

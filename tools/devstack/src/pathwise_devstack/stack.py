@@ -1,0 +1,132 @@
+"""Start, watch and stop the four services as real uvicorn processes on loopback ports."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import IO
+
+import httpx
+
+from pathwise_devstack.services import SERVICES, ServiceSpec
+
+__all__ = ["Stack", "StackConfig", "free_port"]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class StackConfig:
+    """Where each service listens and which database it uses; ``env`` goes to every process."""
+
+    ports: dict[str, int]
+    database_urls: dict[str, str]
+    env: dict[str, str] = field(default_factory=dict)
+    host: str = "127.0.0.1"
+
+    def url(self, service: str) -> str:
+        return f"http://{self.host}:{self.ports[service]}"
+
+    def process_env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(self.env)
+        for spec in SERVICES:
+            env[f"{spec.env_prefix}PORT"] = str(self.ports[spec.name])
+            env[f"{spec.env_prefix}HOST"] = self.host
+            env[f"{spec.env_prefix}DATABASE_URL"] = self.database_urls[spec.name]
+            env[f"PATHWISE_{spec.name.upper()}_URL"] = self.url(spec.name)
+        return env
+
+
+class Stack:
+    def __init__(self, config: StackConfig, *, log_dir: str | None = None) -> None:
+        self.config = config
+        self.log_dir = log_dir
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self._logs: dict[str, IO[bytes]] = {}
+
+    def migrate(self) -> None:
+        for spec in SERVICES:
+            spec.migrations.upgrade(self.config.database_urls[spec.name])
+
+    def start(self, services: tuple[ServiceSpec, ...] = SERVICES) -> None:
+        env = self.config.process_env()
+        for spec in services:
+            self.start_one(spec, env)
+
+    def start_one(self, spec: ServiceSpec, env: Mapping[str, str] | None = None) -> None:
+        cmd = [
+            sys.executable, "-m", "uvicorn", spec.app_factory, "--factory",
+            "--host", self.config.host, "--port", str(self.config.ports[spec.name]),
+            "--no-access-log", "--timeout-graceful-shutdown", "5",
+        ]  # fmt: skip
+        log = None
+        if self.log_dir:
+            os.makedirs(self.log_dir, exist_ok=True)
+            log = open(os.path.join(self.log_dir, f"{spec.name}.log"), "ab")  # noqa: SIM115
+            self._logs[spec.name] = log
+        self.processes[spec.name] = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            cmd,
+            env=dict(env or self.config.process_env()),
+            stdout=log,
+            stderr=subprocess.STDOUT if log else None,
+        )
+
+    def wait_ready(self, timeout: float = 60.0, services: tuple[str, ...] | None = None) -> None:
+        pending = set(services or self.processes)
+        deadline = time.monotonic() + timeout
+        with httpx.Client(timeout=2.0) as client:
+            while pending:
+                for name in sorted(pending):
+                    proc = self.processes[name]
+                    if proc.poll() is not None:
+                        raise RuntimeError(
+                            f"{name} exited with code {proc.returncode} during start-up"
+                        )
+                    try:
+                        if client.get(f"{self.config.url(name)}/readyz").status_code == 200:
+                            pending.discard(name)
+                    except httpx.HTTPError:
+                        pass
+                if pending and time.monotonic() > deadline:
+                    raise TimeoutError(
+                        f"not ready after {timeout:.0f}s: {', '.join(sorted(pending))}"
+                    )
+                if pending:
+                    time.sleep(0.1)
+
+    def stop_one(self, name: str) -> None:
+        proc = self.processes.pop(name, None)
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        log = self._logs.pop(name, None)
+        if log is not None:
+            log.close()
+
+    def log_text(self, name: str) -> str:
+        """What a service wrote so far (for test failure messages)."""
+        if not self.log_dir:
+            return ""
+        path = os.path.join(self.log_dir, f"{name}.log")
+        if not os.path.exists(path):
+            return ""
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return fh.read()
+
+    def stop(self) -> None:
+        for name in reversed(list(self.processes)):
+            self.stop_one(name)

@@ -1,0 +1,131 @@
+"""Test support: throwaway databases (SQLite or PostgreSQL) and in-process service clients.
+
+``PATHWISE_TEST_DATABASE=postgresql`` switches every test database to PostgreSQL; each test run
+creates its own databases on ``PATHWISE_TEST_PG_URL`` (default: the local server, trust auth) and
+drops them afterwards. Nothing here fakes a service: in-process clients run the real app, with its
+real lifespan and a real database, over ASGI.
+"""
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+from fastapi import FastAPI
+from sqlalchemy.engine import make_url
+
+from pathwise_shared.auth import Principal, PrincipalKind, issue_internal_token
+from pathwise_shared.db.migrations import MigrationSpec
+from pathwise_shared.settings import DEV_INTERNAL_TOKEN_SECRET
+
+__all__ = [
+    "TEST_SECRET",
+    "ServiceClient",
+    "TestDatabase",
+    "backend",
+    "create_test_database",
+    "drop_test_database",
+    "make_principal",
+    "service_client",
+]
+
+TEST_SECRET = DEV_INTERNAL_TOKEN_SECRET
+_PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def backend() -> str:
+    value = os.environ.get("PATHWISE_TEST_DATABASE", "sqlite").lower()
+    if value not in {"sqlite", "postgresql"}:
+        raise ValueError(f"PATHWISE_TEST_DATABASE must be sqlite or postgresql, not {value!r}")
+    return value
+
+
+def _pg_admin_url() -> str:
+    return os.environ.get("PATHWISE_TEST_PG_URL", _PG_DEFAULT)
+
+
+async def _pg_admin(sql: str) -> None:
+    url = make_url(_pg_admin_url())
+    conn = await asyncpg.connect(
+        host=url.host, port=url.port or 5432, user=url.username, password=url.password,
+        database=url.database or "postgres",
+    )  # fmt: skip
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@dataclass(frozen=True)
+class TestDatabase:
+    url: str
+    pg_name: str | None = None
+
+
+def create_test_database(service: str, directory: Path) -> TestDatabase:
+    if backend() == "sqlite":
+        return TestDatabase(url=f"sqlite:///{directory / f'{service}.db'}")
+    name = f"pw_test_{service}_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    url = make_url(_pg_admin_url()).set(database=name).render_as_string(hide_password=False)
+    return TestDatabase(url=url, pg_name=name)
+
+
+def drop_test_database(db: TestDatabase) -> None:
+    if db.pg_name:
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{db.pg_name}" WITH (FORCE)'))
+
+
+def make_principal(
+    district_id: uuid.UUID | None = None,
+    *,
+    roles: Iterable[str] = (),
+    scopes: Iterable[str] = (),
+    kind: PrincipalKind = "user",
+    user_id: uuid.UUID | None = None,
+    subject: str | None = None,
+) -> Principal:
+    uid = user_id or (uuid.uuid4() if kind == "user" else None)
+    return Principal(
+        subject=subject or str(uid or "system"),
+        kind=kind,
+        district_id=district_id,
+        roles=frozenset(roles),
+        scopes=frozenset(scopes),
+        user_id=uid,
+    )
+
+
+class ServiceClient(httpx.AsyncClient):
+    """An httpx client bound to one app, able to act as any principal (``headers=client.as_(p)``)."""
+
+    def __init__(self, app: FastAPI, secret: str, **kwargs: Any) -> None:
+        super().__init__(
+            transport=httpx.ASGITransport(app=app), base_url="http://service", **kwargs
+        )
+        self.app = app
+        self.secret = secret
+
+    def as_(self, principal: Principal) -> dict[str, str]:
+        """Headers that make a request come from ``principal``."""
+        return {"Authorization": f"Bearer {issue_internal_token(principal, self.secret)}"}
+
+
+@asynccontextmanager
+async def service_client(
+    create_app: Callable[..., FastAPI],
+    settings: Any,
+    migrations: MigrationSpec,
+) -> AsyncIterator[ServiceClient]:
+    """Migrate the settings' database to head, run the app's lifespan, and yield a client."""
+    await asyncio.to_thread(migrations.upgrade, settings.database_url)
+    app = create_app(settings)
+    secret = settings.internal_token_secret.get_secret_value()
+    async with app.router.lifespan_context(app), ServiceClient(app, secret) as client:
+        yield client
