@@ -4,6 +4,7 @@
 SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
 .PHONY: help install run test test-pg lint typecheck pytest format bench clean
@@ -44,7 +45,7 @@ format: install
 	$(UV) run --locked ruff check --fix .
 
 bench: install
-	$(UV) run --locked python -m bench
+	$(UV) run --locked python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf var .tools .venv .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,52 @@
+"""Run the benchmarks: ``python -m bench`` (all) or ``python -m bench pathways gateway``.
+
+Each benchmark is a module ``bench/bench_<name>.py`` with ``main(quick: bool) -> dict``; the
+results are printed and written to ``bench/results/<name>.json`` (not committed). Copy the numbers
+you keep into docs/benchmarks.md with the command and the date.
+"""
+
+import argparse
+import importlib
+import json
+import pkgutil
+import sys
+import time
+from pathlib import Path
+
+import bench
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def _available() -> list[str]:
+    return sorted(
+        m.name.removeprefix("bench_")
+        for m in pkgutil.iter_modules(bench.__path__)
+        if m.name.startswith("bench_")
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("names", nargs="*", help=f"which benchmarks (default all): {_available()}")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    args = parser.parse_args()
+    names = args.names or _available()
+    unknown = sorted(set(names) - set(_available()))
+    if unknown:
+        parser.error(f"unknown benchmarks: {unknown}; choose from {_available()}")
+    RESULTS.mkdir(exist_ok=True)
+    for name in names:
+        module = importlib.import_module(f"bench.bench_{name}")
+        print(f"== {name} ==", flush=True)
+        started = time.perf_counter()
+        result = module.main(quick=args.quick)
+        result["_seconds"] = round(time.perf_counter() - started, 1)
+        result["_date"] = time.strftime("%Y-%m-%d")
+        print(json.dumps(result, indent=2), flush=True)
+        (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

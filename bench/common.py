@@ -1,0 +1,126 @@
+"""What the benchmarks share: a running stack on free ports and an HTTP load generator.
+
+The load generator is aiohttp with a fixed number of connections, each sending its next request
+as soon as the last one answered (closed loop, like wrk). It runs in this process while the
+services run as their own uvicorn processes, so on a 2-core machine the absolute numbers are
+lower than wrk's; compare the ratios measured in the same run, never numbers across runs.
+"""
+
+import asyncio
+import statistics
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from pathwise_devstack.seed import seed_demo, seed_demo_live
+from pathwise_devstack.services import SERVICES
+from pathwise_devstack.stack import Stack, StackConfig, free_port
+from pathwise_devstack.testing import TEST_SECRET, create_test_database, drop_test_database
+
+__all__ = ["LoadResult", "load", "percentile", "running_stack"]
+
+
+def percentile(values: list[float], p: float) -> float:
+    """The p-th percentile (0-100) by nearest rank; 0.0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered)) - 1))
+    return ordered[rank]
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    requests: int
+    errors: int
+    seconds: float
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    mean_ms: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: round(v, 2) if isinstance(v, float) else v for k, v in asdict(self).items()}
+
+
+async def _load(
+    url: str, method: str, headers: Mapping[str, str], body: Any, connections: int,
+    duration: float, warmup: float, ok: tuple[int, ...],
+) -> LoadResult:  # fmt: skip
+    latencies: list[float] = []
+    errors = 0
+    connector = aiohttp.TCPConnector(limit=connections, force_close=False)
+    async with aiohttp.ClientSession(connector=connector, headers=dict(headers)) as session:
+
+        async def worker(until: float, record: bool) -> None:
+            nonlocal errors
+            while time.perf_counter() < until:
+                started = time.perf_counter()
+                async with session.request(method, url, json=body) as response:
+                    await response.read()
+                    status = response.status
+                if record:
+                    latencies.append(time.perf_counter() - started)
+                    if status not in ok:
+                        errors += 1
+
+        if warmup > 0:
+            end = time.perf_counter() + warmup
+            await asyncio.gather(*(worker(end, False) for _ in range(connections)))
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(started + duration, True) for _ in range(connections)))
+        elapsed = time.perf_counter() - started
+    ms = [x * 1000 for x in latencies]
+    return LoadResult(
+        requests=len(ms), errors=errors, seconds=elapsed, rps=len(ms) / elapsed,
+        p50_ms=percentile(ms, 50), p99_ms=percentile(ms, 99),
+        mean_ms=statistics.fmean(ms) if ms else 0.0,
+    )  # fmt: skip
+
+
+def load(
+    url: str, *, method: str = "GET", headers: Mapping[str, str] | None = None,
+    body: Any = None, connections: int = 32, duration: float = 5.0, warmup: float = 1.0,
+    ok: tuple[int, ...] = (200, 201),
+) -> LoadResult:  # fmt: skip
+    """Closed-loop load on one URL; responses outside ``ok`` count as errors."""
+    return asyncio.run(_load(url, method, headers or {}, body, connections, duration, warmup, ok))
+
+
+@contextmanager
+def running_stack(
+    backend_env: Mapping[str, str] | None = None, *, seed: bool = True
+) -> Iterator[Stack]:
+    """The four services on free loopback ports with fresh databases (and the demo district).
+
+    The database backend follows ``PATHWISE_TEST_DATABASE`` (sqlite by default, or postgresql),
+    exactly as in the test suite.
+    """
+    with tempfile.TemporaryDirectory(prefix="pathwise-bench-") as tmp:
+        directory = Path(tmp)
+        databases = {spec.name: create_test_database(spec.name, directory) for spec in SERVICES}
+        config = StackConfig(
+            ports={spec.name: free_port() for spec in SERVICES},
+            database_urls={name: db.url for name, db in databases.items()},
+            env={"PATHWISE_ENV": "test", "PATHWISE_LOG_LEVEL": "WARNING", **(backend_env or {})},
+        )
+        stack = Stack(config, log_dir=str(directory / "logs"))
+        try:
+            stack.migrate()
+            if seed:
+                seed_demo(config)
+            stack.start()
+            stack.wait_ready(timeout=90)
+            if seed:
+                seed_demo_live(config, TEST_SECRET)
+            yield stack
+        finally:
+            stack.stop()
+            for db in databases.values():
+                drop_test_database(db)
