@@ -79,6 +79,3 @@ class IdempotencyRecord(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
-
-# The event hub's and webhooks' tables live in their own module; importing it here registers them
-# on Base.metadata, so Alembic sees them.
