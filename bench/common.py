@@ -18,10 +18,8 @@ from typing import Any
 
 import aiohttp
 
-from pathwise_devstack.seed import seed_demo, seed_demo_live
-from pathwise_devstack.services import SERVICES
-from pathwise_devstack.stack import Stack, StackConfig, free_port
-from pathwise_devstack.testing import TEST_SECRET, create_test_database, drop_test_database
+from pathwise_devstack.stack import Stack
+from pathwise_devstack.testing import start_stack
 
 __all__ = ["LoadResult", "load", "percentile", "running_stack"]
 
@@ -94,33 +92,14 @@ def load(
 
 
 @contextmanager
-def running_stack(
-    backend_env: Mapping[str, str] | None = None, *, seed: bool = True
-) -> Iterator[Stack]:
+def running_stack(env: Mapping[str, str] | None = None, *, seed: bool = True) -> Iterator[Stack]:
     """The four services on free loopback ports with fresh databases (and the demo district).
 
     The database backend follows ``PATHWISE_TEST_DATABASE`` (sqlite by default, or postgresql),
     exactly as in the test suite.
     """
-    with tempfile.TemporaryDirectory(prefix="pathwise-bench-") as tmp:
-        directory = Path(tmp)
-        databases = {spec.name: create_test_database(spec.name, directory) for spec in SERVICES}
-        config = StackConfig(
-            ports={spec.name: free_port() for spec in SERVICES},
-            database_urls={name: db.url for name, db in databases.items()},
-            env={"PATHWISE_ENV": "test", "PATHWISE_LOG_LEVEL": "WARNING", **(backend_env or {})},
-        )
-        stack = Stack(config, log_dir=str(directory / "logs"))
-        try:
-            stack.migrate()
-            if seed:
-                seed_demo(config)
-            stack.start()
-            stack.wait_ready(timeout=90)
-            if seed:
-                seed_demo_live(config, TEST_SECRET)
-            yield stack
-        finally:
-            stack.stop()
-            for db in databases.values():
-                drop_test_database(db)
+    with (
+        tempfile.TemporaryDirectory(prefix="pathwise-bench-") as tmp,
+        start_stack(Path(tmp), seed=seed, env=env) as stack,
+    ):
+        yield stack

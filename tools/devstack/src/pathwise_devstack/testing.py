@@ -9,8 +9,8 @@ real lifespan and a real database, over ASGI.
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,9 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
+from pathwise_devstack.seed import seed_demo, seed_demo_live
+from pathwise_devstack.services import SERVICES
+from pathwise_devstack.stack import Stack, StackConfig, free_port
 from pathwise_shared.auth import Principal, PrincipalKind, issue_internal_token
 from pathwise_shared.db.migrations import MigrationSpec
 from pathwise_shared.settings import DEV_INTERNAL_TOKEN_SECRET
@@ -33,6 +36,7 @@ __all__ = [
     "drop_test_database",
     "make_principal",
     "service_client",
+    "start_stack",
 ]
 
 TEST_SECRET = DEV_INTERNAL_TOKEN_SECRET
@@ -129,3 +133,34 @@ async def service_client(
     secret = settings.internal_token_secret.get_secret_value()
     async with app.router.lifespan_context(app), ServiceClient(app, secret) as client:
         yield client
+
+
+@contextmanager
+def start_stack(
+    directory: Path, *, seed: bool = True, env: Mapping[str, str] | None = None
+) -> Iterator[Stack]:
+    """The four services as real uvicorn processes on free loopback ports, on fresh databases.
+
+    Migrates, seeds the demo district of ``make run`` (unless ``seed=False``), starts, waits for
+    readiness; stops everything and drops the databases afterwards. ``env`` goes to every process.
+    """
+    databases = {spec.name: create_test_database(spec.name, directory) for spec in SERVICES}
+    config = StackConfig(
+        ports={spec.name: free_port() for spec in SERVICES},
+        database_urls={name: db.url for name, db in databases.items()},
+        env={"PATHWISE_ENV": "test", "PATHWISE_LOG_LEVEL": "WARNING", **(env or {})},
+    )
+    running = Stack(config, log_dir=str(directory / "logs"))
+    try:
+        running.migrate()
+        if seed:
+            seed_demo(config)
+        running.start()
+        running.wait_ready(timeout=90)
+        if seed:
+            seed_demo_live(config, TEST_SECRET)
+        yield running
+    finally:
+        running.stop()
+        for db in databases.values():
+            drop_test_database(db)
