@@ -35,3 +35,16 @@ def test_production_refuses_sqlite(monkeypatch: pytest.MonkeyPatch) -> None:
         ServiceSettings(service_name="profiles")
     ok = ServiceSettings(service_name="profiles", database_url="postgresql://db/p")
     assert ok.is_production
+
+
+def test_a_test_process_relays_only_to_a_gateway_it_was_given(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("PATHWISE_GATEWAY_URL", raising=False)
+    monkeypatch.setenv("PATHWISE_ENV", "test")
+    assert ServiceSettings(service_name="profiles").outbox_relay is False
+    monkeypatch.setenv("PATHWISE_GATEWAY_URL", "http://127.0.0.1:45678")
+    assert ServiceSettings(service_name="profiles").outbox_relay is True
+    monkeypatch.setenv("PATHWISE_ENV", "development")
+    monkeypatch.delenv("PATHWISE_GATEWAY_URL")
+    assert ServiceSettings(service_name="profiles").outbox_relay is True

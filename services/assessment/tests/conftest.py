@@ -33,7 +33,8 @@ from pathwise_shared.http import create_http_client
 def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, TestDatabase]]:
     directory: Path = tmp_path_factory.mktemp("assessment")
     dbs = {name: create_test_database(name, directory)
-           for name in ("assessment", "profiles", "pathways", "assessment_down")}  # fmt: skip
+           for name in ("assessment", "profiles", "pathways", "assessment_down",
+                         "assessment_own")}  # fmt: skip
     yield dbs
     for db in dbs.values():
         drop_test_database(db)
@@ -73,6 +74,22 @@ async def api(
 
     async with service_client(factory, settings, MIGRATIONS) as client:  # type: ignore[arg-type]
         await seed_demo(settings.database_url)
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def api_own(
+    databases: dict[str, TestDatabase], profiles: ServiceClient, pathways: ServiceClient
+) -> AsyncIterator[ServiceClient]:
+    """A second assessment app on a database of its own, for tests of jobs that sweep the whole
+    database (they must not change what the other tests' learners have mastered)."""
+    settings = AssessmentSettings(database_url=databases["assessment_own"].url,
+                                  environment="test", outbox_relay=False)  # fmt: skip
+
+    def factory(s: AssessmentSettings) -> object:
+        return create_app(s, upstream_clients={"profiles": profiles, "pathways": pathways})
+
+    async with service_client(factory, settings, MIGRATIONS) as client:  # type: ignore[arg-type]
         yield client
 
 

@@ -1,5 +1,6 @@
 """The assessment API end to end, in-process, with real profiles and pathways apps beside it."""
 
+import asyncio
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -313,8 +314,16 @@ async def test_rubric_scoring_and_fits(api: ServiceClient) -> None:
     assert (
         await api.post("/v1/mastery/fits", json={"min_responses": 1}, headers=api.as_(ADMIN))
     ).status_code == 422
-    fit = await api.post("/v1/mastery/fits", json={"min_responses": 10}, headers=api.as_(ADMIN))
-    assert fit.status_code == 201 and fit.json()["status"] == "succeeded"
+    started = await api.post("/v1/mastery/fits", json={"min_responses": 10}, headers=api.as_(ADMIN))
+    assert started.status_code == 202 and started.json()["status"] == "running"
+    assert started.headers["location"] == f"/v1/mastery/fits/{started.json()['id']}"
+    fit = await api.get(started.headers["location"], headers=api.as_(ADMIN))
+    for _ in range(50):  # bounded: the run finishes after the response (here, before it returns)
+        if fit.json()["status"] != "running":
+            break
+        await asyncio.sleep(0.1)
+        fit = await api.get(started.headers["location"], headers=api.as_(ADMIN))
+    assert fit.json()["status"] == "succeeded" and fit.json()["finished_at"]
     assert fit.json()["response_count"] >= 1
     listed = await api.get("/v1/mastery/fits", headers=api.as_(ADMIN))
     assert fit.json()["id"] in [f["id"] for f in listed.json()["items"]]

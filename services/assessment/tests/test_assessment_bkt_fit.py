@@ -96,3 +96,31 @@ def test_agrees_with_pybkt() -> None:
     ll_theirs = log_likelihood(data, *(np.array(col) for col in zip(*pybkt, strict=True)))
     assert np.allclose(ours.log_likelihood, ll_theirs, rtol=5e-4)
     assert (ours.log_likelihood >= ll_theirs - 1e-3).all()
+
+
+def test_ragged_sequences_match_a_plain_forward_pass() -> None:
+    """Sequences of different lengths (the prefix layout) give the same log-likelihood and
+    predictions as the textbook forward pass written out one response at a time."""
+    from pathwise_assessment.domain.bkt import BktParams, p_correct, update
+
+    rng = np.random.default_rng(3)
+    n = 400
+    skill = rng.integers(0, 2, n)
+    learner = rng.integers(0, 25, n)
+    correct = (rng.random(n) < 0.6).astype(int)
+    params = [BktParams(0.3, 0.1, 0.2, 0.1), BktParams(0.5, 0.2, 0.25, 0.05)]
+    columns = [np.array([getattr(p, name) for p in params]) for name in ("prior", "learn", "guess", "slip")]  # fmt: skip
+    data = build_sequences(skill, learner, correct)
+    lengths = np.concatenate([c.lengths for c in data.chunks])
+    assert lengths.min() < lengths.max()  # really ragged
+    expected_ll = np.zeros(2)
+    expected_pred = np.zeros(n)
+    known: dict[tuple[int, int], float] = {}
+    for i in range(n):
+        k, who = int(skill[i]), int(learner[i])
+        p = known.get((k, who), params[k].prior)
+        expected_pred[i] = p_correct(p, params[k])
+        expected_ll[k] += np.log(expected_pred[i] if correct[i] else 1 - expected_pred[i])
+        known[(k, who)] = update(p, bool(correct[i]), params[k])
+    assert np.allclose(log_likelihood(data, *columns), expected_ll)
+    assert np.allclose(predict_correct(data, *columns), expected_pred)

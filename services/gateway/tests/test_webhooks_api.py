@@ -31,16 +31,17 @@ from pathwise_devstack.testing import (
     service_client,
 )
 from pathwise_gateway.app import create_app
+from pathwise_gateway.events import repository as events_repository
 from pathwise_gateway.events.dispatcher import Dispatcher
 from pathwise_gateway.events.hub import EventHub
 from pathwise_gateway.events.models import event_deliveries, event_log, webhook_endpoints
 from pathwise_gateway.events.settings import EventHubSettings
+from pathwise_gateway.events.webhook_http import open_webhook_session
 from pathwise_gateway.migrations import MIGRATIONS
 from pathwise_gateway.settings import GatewaySettings
 from pathwise_gateway.tokens import issue_access_token
 from pathwise_shared.auth import Principal
 from pathwise_shared.events import new_event
-from pathwise_shared.http import create_http_client
 from pathwise_shared.timeutil import utcnow
 
 DISTRICT = uuid.uuid4()
@@ -619,7 +620,9 @@ async def test_a_dispatcher_killed_mid_batch_loses_nothing(
         for _ in range(20)
     ]
     await publish(gateway, *events)
-    async with create_http_client(timeout=5, retries=0) as http:
+    async with open_webhook_session(
+        timeout_seconds=5, connect_timeout_seconds=5, max_connections=64
+    ) as http:
         first = Dispatcher(gateway.app.state.db, HUB_SETTINGS, http, {})
         task = asyncio.create_task(first.run())
         await until(lambda: sum(hook.calls.values()) >= 20)
@@ -702,3 +705,58 @@ async def test_inbound_roster_hook_verifies_dedupes_and_forwards(
     junk = await gateway.post(path, content=junk_body, headers=junk_headers)
     assert junk.status_code == 400
     assert len(receiver.roster) == before + 1
+
+
+# --- replicas ----------------------------------------------------------------------------------
+
+
+async def test_concurrent_dispatchers_never_claim_the_same_delivery(
+    gateway: ServiceClient, receiver: Receiver, gw_settings: GatewaySettings
+) -> None:
+    """What lets dispatchers run on several gateway replicas: concurrent claims are disjoint
+    (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; one writer at a time on SQLite)."""
+    headers = bearer(gw_settings, client_principal(name="client-replicas"))
+    url, hook = receiver.hook("replicas")
+    created = await create_endpoint(gateway, headers, url, hook, event_types=["learner.created"])
+    running = hub(gateway)
+    assert running.task is not None
+    running.task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await running.task
+    try:
+        events = [
+            new_event("learner.created", district_id=DISTRICT, subject="l", data={})
+            for _ in range(300)
+        ]
+        await publish(gateway, *events)
+        db = gateway.app.state.db
+
+        async def replica() -> list[uuid.UUID]:
+            claimed: list[uuid.UUID] = []
+            for _ in range(100):  # bounded: 300 rows in batches of 10 take 30 claims in all
+                async with db.session() as session, session.begin():
+                    now = utcnow()
+                    # A long lease: nothing comes due again while the replicas run.
+                    batch = await events_repository.claim_due_deliveries(
+                        session, now, now + timedelta(minutes=10), 10
+                    )
+                if not batch:
+                    break
+                claimed.extend(batch)
+                await asyncio.sleep(0)
+            return claimed
+
+        claims = await asyncio.gather(replica(), replica(), replica())
+        everything = [delivery for claim in claims for delivery in claim]
+        assert len(everything) == len(set(everything))
+        mine = await scalar(
+            gateway,
+            select(func.count()).where(
+                event_deliveries.c.endpoint_id == uuid.UUID(created["id"]),
+                event_deliveries.c.id.in_(everything),
+            ),
+        )
+        assert mine == 300
+        assert sum(1 for claim in claims if claim) >= 2, "the claims should have interleaved"
+    finally:
+        running.task = asyncio.create_task(running.dispatcher.run())

@@ -240,15 +240,26 @@ def test_catalog_lists_every_contract_type_with_a_schema() -> None:
 def test_webhook_bodies_are_thin() -> None:
     data = {
         "learner_id": str(uuid.uuid4()),
-        "changed": ["accommodations"],
+        "parts": ["accommodations"],
+        "version": 3,
         "accommodations": [{"term": "extended time"}],
         "notes": "private",
     }
     assert thin_data("profile.changed", data) == {
         "learner_id": data["learner_id"],
-        "changed": ["accommodations"],
+        "parts": ["accommodations"],
+        "version": 3,
     }
     assert thin_data("no.such_type", data) == {}
+    # Nested objects are thinned too, and a badly shaped field still lets only declared keys out.
+    job = str(uuid.uuid4())
+    imported = {"job_id": job, "users": {"created": 2, "samples": ["jane.doe"]}, "x": 1}
+    assert thin_data("roster.imported", imported) == {"job_id": job, "users": {"created": 2}}
+    odd = {"learner_id": data["learner_id"], "parts": "not-a-list", "notes": "private"}
+    assert thin_data("profile.changed", odd) == {
+        "learner_id": data["learner_id"],
+        "parts": "not-a-list",
+    }
     event = new_event("profile.changed", district_id=uuid.uuid4(), subject="learner/x", data=data)
     assert b"extended time" not in webhook_body(event.model_dump(mode="json"))
 

@@ -1,11 +1,23 @@
-"""Fixtures of the pathways tests: one real database and app per session, CCSS imported."""
+"""Fixtures of the pathways tests.
+
+``client``: this service alone on one database per session, CCSS imported. ``live_apps``: the
+real profiles (demo district seeded), assessment (demo items and skill checks seeded) and
+pathways (demo catalogue seeded) apps in process, pathways calling the other two over ASGI; one
+fresh set of databases per test module, so modules never see each other's changes.
+"""
 
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
+from pathwise_assessment.app import create_app as create_assessment
+from pathwise_assessment.migrations import MIGRATIONS as ASSESSMENT_MIGRATIONS
+from pathwise_assessment.seed import seed_demo as seed_assessment
+from pathwise_assessment.settings import AssessmentSettings
 from pathwise_devstack.testing import (
     ServiceClient,
     TestDatabase,
@@ -16,8 +28,12 @@ from pathwise_devstack.testing import (
 )
 from pathwise_pathways.app import create_app
 from pathwise_pathways.migrations import MIGRATIONS
-from pathwise_pathways.seed import import_shared_frameworks
+from pathwise_pathways.seed import import_shared_frameworks, seed_demo
 from pathwise_pathways.settings import PathwaysSettings
+from pathwise_profiles.app import create_app as create_profiles
+from pathwise_profiles.migrations import MIGRATIONS as PROFILES_MIGRATIONS
+from pathwise_profiles.seed import seed_demo as seed_profiles
+from pathwise_profiles.settings import ProfilesSettings
 from pathwise_shared.auth import Principal
 
 
@@ -34,6 +50,66 @@ async def client(pathways_db: TestDatabase) -> AsyncIterator[ServiceClient]:
     async with service_client(create_app, settings, MIGRATIONS) as c:
         await import_shared_frameworks(pathways_db.url)
         yield c
+
+
+@dataclass(frozen=True)
+class LiveApps:
+    profiles: ServiceClient
+    assessment: ServiceClient
+    pathways: ServiceClient
+
+
+@pytest.fixture(scope="module")
+def live_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, TestDatabase]]:
+    directory = tmp_path_factory.mktemp("pathways-live")
+    dbs = {n: create_test_database(n, directory) for n in ("profiles", "assessment", "pathways")}
+    yield dbs
+    for db in dbs.values():
+        drop_test_database(db)
+
+
+@pytest.fixture(scope="module")
+async def live_apps(live_databases: dict[str, TestDatabase]) -> AsyncIterator[LiveApps]:
+    dbs = live_databases
+    async with AsyncExitStack() as stack:
+        profiles = await stack.enter_async_context(
+            service_client(
+                create_profiles,
+                ProfilesSettings(
+                    database_url=dbs["profiles"].url, environment="test", outbox_relay=False
+                ),
+                PROFILES_MIGRATIONS,
+            )
+        )
+        await seed_profiles(dbs["profiles"].url)
+        assessment = await stack.enter_async_context(
+            service_client(
+                lambda s: create_assessment(s, upstream_clients={"profiles": profiles}),
+                AssessmentSettings(
+                    database_url=dbs["assessment"].url, environment="test", outbox_relay=False
+                ),
+                ASSESSMENT_MIGRATIONS,
+            )
+        )
+        await seed_assessment(dbs["assessment"].url)
+        pathways = await stack.enter_async_context(
+            service_client(
+                lambda s: create_app(
+                    s, upstream_clients={"profiles": profiles, "assessment": assessment}
+                ),
+                PathwaysSettings(
+                    database_url=dbs["pathways"].url, environment="test", outbox_relay=False
+                ),
+                MIGRATIONS,
+            )
+        )
+        await seed_demo(dbs["pathways"].url)
+        yield LiveApps(profiles, assessment, pathways)
+
+
+@pytest.fixture(scope="module")
+def live(live_apps: LiveApps) -> ServiceClient:
+    return live_apps.pathways
 
 
 @pytest.fixture(scope="session")

@@ -1,93 +1,21 @@
 """Pathways through the API, with the real profiles and assessment apps in process.
 
-Profiles is seeded with its demo district (learners, profiles, goals); assessment runs on its own
-empty database, so mastery arrives here only through ``mastery.changed`` events posted to
-``/internal/events``, the way the gateway fans them out.
+Profiles is seeded with its demo district (learners, profiles, goals); nobody takes a skill check
+in this module, so mastery arrives here only through ``mastery.changed`` events posted to
+``/internal/events``, the way the gateway fans them out (conftest's ``live``).
 """
 
+import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import AsyncExitStack
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-
-from pathwise_assessment.app import create_app as create_assessment
-from pathwise_assessment.migrations import MIGRATIONS as ASSESSMENT_MIGRATIONS
-from pathwise_assessment.settings import AssessmentSettings
-from pathwise_devstack import testing
-from pathwise_devstack.testing import (
-    ServiceClient,
-    create_test_database,
-    drop_test_database,
-    make_principal,
-    service_client,
-)
-from pathwise_pathways.app import create_app
-from pathwise_pathways.migrations import MIGRATIONS
-from pathwise_pathways.seed import seed_demo
-from pathwise_pathways.settings import PathwaysSettings
-from pathwise_profiles.app import create_app as create_profiles
-from pathwise_profiles.migrations import MIGRATIONS as PROFILES_MIGRATIONS
-from pathwise_profiles.seed import seed_demo as seed_profiles
-from pathwise_profiles.settings import ProfilesSettings
+from pathwise_devstack.testing import ServiceClient, make_principal
 from pathwise_shared.demo import demo_id
 from pathwise_shared.ids import new_id
 
 DISTRICT = demo_id("district", "riverside")
 LEARNER = demo_id("learner", "learner-02")
-
-
-@pytest.fixture(scope="module")
-def databases(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[dict[str, testing.TestDatabase]]:
-    directory = tmp_path_factory.mktemp("pathways-live")
-    dbs = {n: create_test_database(n, directory) for n in ("profiles", "assessment", "pathways")}
-    yield dbs
-    for db in dbs.values():
-        drop_test_database(db)
-
-
-@pytest.fixture(scope="module")
-async def live(databases: dict[str, testing.TestDatabase]) -> AsyncIterator[ServiceClient]:
-    async with AsyncExitStack() as stack:
-        profiles = await stack.enter_async_context(
-            service_client(
-                create_profiles,
-                ProfilesSettings(
-                    database_url=databases["profiles"].url, environment="test", outbox_relay=False
-                ),
-                PROFILES_MIGRATIONS,
-            )
-        )
-        await seed_profiles(databases["profiles"].url)
-        assessment = await stack.enter_async_context(
-            service_client(
-                lambda s: create_assessment(s, upstream_clients={"profiles": profiles}),
-                AssessmentSettings(
-                    database_url=databases["assessment"].url,
-                    environment="test",
-                    outbox_relay=False,
-                ),
-                ASSESSMENT_MIGRATIONS,
-            )
-        )
-        settings = PathwaysSettings(
-            database_url=databases["pathways"].url, environment="test", outbox_relay=False
-        )
-        client = await stack.enter_async_context(
-            service_client(
-                lambda s: create_app(
-                    s, upstream_clients={"profiles": profiles, "assessment": assessment}
-                ),
-                settings,
-                MIGRATIONS,
-            )
-        )
-        await seed_demo(databases["pathways"].url)
-        yield client
 
 
 def teacher() -> Any:
@@ -99,12 +27,16 @@ def system() -> Any:
 
 
 def _event(
-    code: str, mastered: bool, p_known: float, learner: uuid.UUID = LEARNER
+    code: str,
+    mastered: bool,
+    p_known: float,
+    learner: uuid.UUID = LEARNER,
+    occurred_at: datetime | None = None,
 ) -> dict[str, Any]:
     return {
         "id": str(new_id()),
         "type": "mastery.changed",
-        "occurred_at": datetime.now(UTC).isoformat(),
+        "occurred_at": (occurred_at or datetime.now(UTC)).isoformat(),
         "district_id": str(DISTRICT),
         "subject": f"learner/{learner}",
         "data": {
@@ -332,3 +264,108 @@ async def test_plan_bad_input(live: ServiceClient) -> None:
         f"/v1/learners/{LEARNER}/pathway", json={}, headers=live.as_(guardian)
     )
     assert forbidden.status_code == 403
+
+
+async def test_pin_keeps_a_step_through_a_replan_and_unpin_releases_it(
+    live: ServiceClient,
+) -> None:
+    learner = demo_id("learner", "learner-13")
+    url = f"/v1/learners/{learner}/pathway"
+    headers = live.as_(teacher())
+
+    async def plan(goal: str) -> dict[str, Any]:
+        made = await live.post(url, json={"goals": [{"skill_code": goal}]}, headers=headers)
+        assert made.status_code == 201, made.text
+        body: dict[str, Any] = made.json()
+        return body
+
+    multiply = {s["skill_code"] for s in (await plan("4.NBT.B.5"))["steps"]}
+    fractions = await plan("4.NF.A.2")
+    keep = next(
+        s
+        for s in fractions["steps"]
+        if s["status"] in {"ready", "locked"} and s["skill_code"] not in multiply | {"4.NF.A.2"}
+    )
+    pinned = await live.post(
+        f"{url}/overrides",
+        json={"action": "pin", "step_id": keep["id"], "reason": "keep practising fractions"},
+        headers=headers,
+    )
+    assert pinned.status_code == 200, pinned.text
+    assert next(s for s in pinned.json()["steps"] if s["id"] == keep["id"])["pinned"]
+    # Back to the multiplication goal: the pinned step stays, the other fraction steps go.
+    replanned = await plan("4.NBT.B.5")
+    codes = {s["skill_code"]: s for s in replanned["steps"]}
+    assert keep["skill_code"] in codes and codes[keep["skill_code"]]["pinned"]
+    # What stays besides the new goal's route is the pinned step and what it needs, which the
+    # fraction plan put before it; the fraction goal itself is gone.
+    before_keep = {s["skill_code"] for s in fractions["steps"] if s["position"] <= keep["position"]}
+    assert set(codes) <= multiply | before_keep
+    assert "4.NF.A.2" not in codes
+    unpinned = await live.post(
+        f"{url}/overrides",
+        json={"action": "unpin", "step_id": codes[keep["skill_code"]]["id"], "reason": "done"},
+        headers=headers,
+    )
+    assert unpinned.status_code == 200
+    assert keep["skill_code"] not in {s["skill_code"] for s in unpinned.json()["steps"]}
+    history = (await live.get(f"{url}/versions?limit=3", headers=headers)).json()["items"]
+    assert [v["change"] for v in history] == ["unpin", "replanned", "pin"]
+    assert history[2]["reason"] == "keep practising fractions"
+    no_step = await live.post(
+        f"{url}/overrides", json={"action": "pin", "reason": "x"}, headers=headers
+    )
+    assert no_step.status_code == 422 and no_step.json()["type"] == "/problems/step-id-required"
+    unknown = await live.post(
+        f"{url}/overrides",
+        json={"action": "pin", "step_id": str(uuid.uuid4()), "reason": "x"},
+        headers=headers,
+    )
+    assert unknown.status_code == 404
+
+
+async def test_concurrent_changes_of_one_pathway_conflict_cleanly(live: ServiceClient) -> None:
+    learner = demo_id("learner", "learner-14")
+    url = f"/v1/learners/{learner}/pathway"
+    headers = live.as_(teacher())
+    first = await live.post(url, json={"reason": "first"}, headers=headers)
+    assert first.status_code == 201, first.text
+    answers = await asyncio.gather(
+        *(live.post(url, json={"reason": f"replan {n}"}, headers=headers) for n in range(8))
+    )
+    statuses = [a.status_code for a in answers]
+    assert set(statuses) <= {201, 409}, [a.text for a in answers if a.status_code not in (201, 409)]
+    for refused in (a for a in answers if a.status_code == 409):
+        assert refused.json()["type"] == "/problems/pathway-changed-concurrently"
+    # Every accepted change is one version, numbered without gaps or repeats.
+    history = (await live.get(f"{url}/versions?limit=50", headers=headers)).json()["items"]
+    assert [v["version"] for v in history] == list(range(len(history), 0, -1))
+    assert len(history) == 1 + statuses.count(201)
+    final = (await live.get(url, headers=headers)).json()
+    assert final["version"] == len(history)
+
+
+async def test_a_late_older_mastery_event_is_stale(live: ServiceClient) -> None:
+    learner = demo_id("learner", "learner-05")
+    url = f"/v1/learners/{learner}/pathway"
+    planned = await live.post(url, json={}, headers=live.as_(teacher()))
+    assert planned.status_code == 201, planned.text
+    code = next(s["skill_code"] for s in planned.json()["steps"] if s["status"] == "ready")
+    earlier = datetime.now(UTC)
+    later = earlier + timedelta(seconds=1)
+    newer = _event(code, True, 0.95, learner=learner, occurred_at=later)
+    older = _event(code, False, 0.55, learner=learner, occurred_at=earlier)
+    applied = await live.post("/internal/events", json=newer, headers=live.as_(system()))
+    assert applied.json() == {"status": "advanced"}
+    late = await live.post("/internal/events", json=older, headers=live.as_(system()))
+    assert late.status_code == 200 and late.json() == {"status": "stale"}
+    after = (await live.get(url, headers=live.as_(teacher()))).json()
+    assert next(s for s in after["steps"] if s["skill_code"] == code)["status"] == "mastered"
+    # A replan keeps what was seen: the late event is still stale afterwards.
+    await live.post(url, json={}, headers=live.as_(teacher()))
+    again = await live.post(
+        "/internal/events",
+        json=_event(code, False, 0.5, learner=learner, occurred_at=earlier),
+        headers=live.as_(system()),
+    )
+    assert again.json() == {"status": "stale"}

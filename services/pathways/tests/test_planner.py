@@ -1,5 +1,6 @@
 """The planner on the real CCSS graph: never a skill before one of its prerequisites."""
 
+import heapq
 from datetime import date
 
 import pytest
@@ -103,3 +104,71 @@ def test_unknown_goal_is_refused() -> None:
     with pytest.raises(UnknownSkills) as info:
         plan_steps(GRAPH, [Goal("3.XX.A.1")], mastered=[])
     assert info.value.codes == ["3.XX.A.1"]
+
+
+def _reference_plan(
+    graph: SkillGraph, goals: list[Goal], mastered: set[str], extra: list[str]
+) -> list[tuple[str, bool, tuple[str, ...], date | None, tuple[str, ...]]]:
+    """The planner as first written (one walk per goal), kept as an oracle for the faster one."""
+    index, prereqs, codes = graph.index, graph.prereqs, graph.codes
+    targets = [(g.code, g.target_date) for g in goals] + [(c, None) for c in extra]
+    goal_codes = {g.code for g in goals}
+    no_date = date.max.toordinal()
+    due: dict[int, int] = {}
+    serves: dict[int, list[str]] = {}
+    for code, target in targets:
+        if code in mastered:
+            continue
+        day = target.toordinal() if target else no_date
+        seen, stack = {index[code]}, [index[code]]
+        while stack:
+            node = stack.pop()
+            due[node] = min(due.get(node, no_date + 1), day)
+            if code in goal_codes:
+                serves.setdefault(node, []).append(code)
+            for p in prereqs[node]:
+                if p not in seen:
+                    seen.add(p)
+                    if codes[p] not in mastered:
+                        stack.append(p)
+    waiting = {n: [p for p in prereqs[n] if p in due] for n in due}
+    remaining = {n: len(w) for n, w in waiting.items()}
+
+    def key(n: int) -> tuple[int, int, int, int]:
+        return (due[n], 1 if waiting[n] else 0, graph.rank[n], n)
+
+    heap = [key(n) for n, c in remaining.items() if c == 0]
+    heapq.heapify(heap)
+    out = []
+    while heap:
+        n = heapq.heappop(heap)[-1]
+        out.append((
+            codes[n], not waiting[n], tuple(dict.fromkeys(serves.get(n, ()))),
+            None if due[n] == no_date else date.fromordinal(due[n]),
+            tuple(codes[p] for p in waiting[n]),
+        ))  # fmt: skip
+        for d in graph.dependents[n]:
+            if d in remaining:
+                remaining[d] -= 1
+                if remaining[d] == 0:
+                    heapq.heappush(heap, key(d))
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    goals=st.lists(st.sampled_from(CODES), min_size=1, max_size=6),
+    mastered=st.sets(st.sampled_from(CODES), max_size=120),
+    extra=st.lists(st.sampled_from(CODES), max_size=3),
+    days=st.lists(st.integers(0, 300), min_size=6, max_size=6),
+)
+def test_one_walk_plans_exactly_as_one_walk_per_goal(
+    goals: list[str], mastered: set[str], extra: list[str], days: list[int]
+) -> None:
+    goal_objs = [
+        Goal(code, date.fromordinal(date(2026, 9, 1).toordinal() + d) if d % 3 else None)
+        for code, d in zip(goals, days, strict=False)
+    ]
+    got = plan_steps(GRAPH, goal_objs, mastered, extra_targets=extra)
+    want = _reference_plan(GRAPH, goal_objs, mastered, extra)
+    assert [(s.code, s.ready, s.goal_codes, s.due_date, s.waiting_on) for s in got] == want

@@ -88,6 +88,10 @@ class ServiceSettings(BaseSettings):
             self.database_url = default_sqlite_url(self.service_name)
         if not self.port:
             self.port = SERVICE_PORTS.get(self.service_name, 0)
+        if self.environment == "test" and "gateway_url" not in self.model_fields_set:
+            # A test process that was not told where the gateway is must not send its events to
+            # the default port, where a developer's `make run` may be listening.
+            self.outbox_relay = False
         return self
 
     @model_validator(mode="after")

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from pathwise_assessment.api import assessments, attempts, internal, items, mastery
 from pathwise_assessment.migrations import MIGRATIONS
 from pathwise_assessment.models import outbox
+from pathwise_assessment.service.decay import run_decay_sweeps
 from pathwise_assessment.service.fits import run_scheduled_fits
 from pathwise_assessment.service.upstreams import close_upstreams, open_upstreams
 from pathwise_assessment.settings import AssessmentSettings, get_settings
@@ -28,16 +29,24 @@ def create_app(
 
     async def start(app: FastAPI) -> None:
         open_upstreams(app, upstream_clients)
-        app.state.fit_task = None
-        if settings.fit_interval_hours > 0 and settings.environment != "test":
-            app.state.fit_task = asyncio.create_task(run_scheduled_fits(
-                app.state.db, settings.fit_interval_hours * 3600, settings.fit_min_responses
-            ))  # fmt: skip
+        tasks: list[asyncio.Task[None]] = []
+        # Background schedules stay off in tests: a test runs them once, directly.
+        if settings.environment != "test":
+            if settings.fit_interval_hours > 0:
+                tasks.append(asyncio.create_task(run_scheduled_fits(
+                    app.state.db, settings.fit_interval_hours * 3600, settings.fit_min_responses
+                )))  # fmt: skip
+            if settings.decay_sweep_interval_hours > 0:
+                tasks.append(asyncio.create_task(run_decay_sweeps(
+                    app.state.db, outbox, settings.decay_sweep_interval_hours * 3600
+                )))  # fmt: skip
+        app.state.background_tasks = tasks
 
     async def stop(app: FastAPI) -> None:
-        task: asyncio.Task[None] | None = app.state.fit_task
-        if task is not None:
+        tasks: list[asyncio.Task[None]] = app.state.background_tasks
+        for task in tasks:
             task.cancel()
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await close_upstreams(app)

@@ -31,6 +31,8 @@ __all__ = [
     "RubricScoreIn",
     "SkillCode",
     "SkillMastery",
+    "SkillParamsOut",
+    "SkillParamsUpdate",
 ]
 
 SkillCode = Annotated[
@@ -220,3 +222,23 @@ class FitOut(BaseModel):
     error: str | None
     created_at: datetime
     finished_at: datetime | None
+
+
+class SkillParamsUpdate(_In):
+    threshold: float = Field(
+        gt=0.5, lt=1.0, allow_inf_nan=False,
+        description="P(known) at which the skill counts as mastered (default 0.95)",
+    )  # fmt: skip
+
+
+class SkillParamsOut(BaseModel):
+    skill_code: str
+    prior: float
+    learn: float
+    guess: float
+    slip: float
+    forget: float
+    threshold: float
+    source: Literal["default", "fitted"]
+    response_count: int
+    updated_at: datetime | None

@@ -4,7 +4,7 @@ from fastapi import FastAPI
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
-from pathwise_gateway.api import auth, clients, proxy
+from pathwise_gateway.api import aggregates, audit, auth, clients, proxy
 from pathwise_gateway.events import api as events_api
 from pathwise_gateway.events.hub import start_event_hub, stop_event_hub
 from pathwise_gateway.limits_mw import BodyLimitMiddleware
@@ -44,6 +44,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         routers=[
             auth.router,
             clients.router,
+            aggregates.router,
+            audit.router,
             events_api.internal_router,
             events_api.public_router,
             webhooks_inbound.router,

@@ -17,7 +17,7 @@ from pathwise_shared.access import ACCESS_EXTENSION
 from pathwise_shared.auth import Principal
 from pathwise_shared.problems import Forbidden, problem_responses
 
-__all__ = ["AccessRule", "ObjectRef", "check_route", "gateway_access"]
+__all__ = ["AccessRule", "ObjectKind", "ObjectRef", "check_route", "gateway_access"]
 
 ObjectKind = Literal["learner", "class", "school"]
 

@@ -3,7 +3,7 @@ while reading when a chunked body grows past the limit."""
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pathwise_shared.problems import PayloadTooLarge, problem_response
+from pathwise_shared.problems import problem_response
 
 __all__ = ["BodyLimitMiddleware"]
 
@@ -12,11 +12,6 @@ class BodyLimitMiddleware:
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
-
-    def _too_large(self) -> PayloadTooLarge:
-        return PayloadTooLarge(
-            f"The request body is larger than {self.max_bytes} bytes.", slug="body-too-large"
-        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -43,14 +38,42 @@ class BodyLimitMiddleware:
                     await response(scope, receive, send)
                     return
         received = 0
+        too_large = False
+        started = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, too_large
+            if too_large:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise self._too_large()
+                    # Raising here would reach the app as "cannot parse the body" (400): the
+                    # app sees a disconnect instead, and we answer 413 in its place.
+                    too_large = True
+                    return {"type": "http.disconnect"}
             return message
 
-        await self.app(scope, counting_receive, send)
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if too_large and not started:
+                return
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, guarded_send)
+        except Exception:
+            if not too_large:
+                raise
+        if too_large and not started:
+            response = problem_response(
+                413,
+                "Content Too Large",
+                detail=f"The request body is larger than {self.max_bytes} bytes.",
+                type_="/problems/body-too-large",
+                instance=scope.get("path"),
+            )
+            await response(scope, receive, send)

@@ -12,6 +12,7 @@ Anything else (missing, malformed, expired, wrong issuer or audience, ``alg=none
 is a 401.
 """
 
+import time
 from typing import Annotated
 
 import jwt
@@ -36,6 +37,8 @@ __all__ = [
     "open_authenticator",
     "unauthorized",
 ]
+
+_MAX_VERIFIED = 50_000
 
 bearer_scheme = HTTPBearer(
     auto_error=False,
@@ -68,8 +71,24 @@ class Authenticator:
         self._idp_username_claim = settings.idp_username_claim
         self._idp_district = settings.idp_district_id
         self.resolver = resolver
+        # Our own tokens, once verified, until they expire: verifying one costs more than the
+        # rest of the gateway's work on a call (see docs/benchmarks.md). Only valid tokens
+        # are kept, so an attacker cannot fill it with garbage.
+        self._verified: dict[str, tuple[float, Principal]] = {}
+
+    def _remember(self, token: str, exp: object, principal: Principal) -> None:
+        if not isinstance(exp, int | float):
+            return
+        if len(self._verified) >= _MAX_VERIFIED:
+            self._verified.clear()
+        self._verified[token] = (float(exp), principal)
 
     async def authenticate(self, token: str) -> Principal:
+        hit = self._verified.get(token)
+        if hit is not None:
+            if time.time() < hit[0]:
+                return hit[1]
+            del self._verified[token]
         try:
             unverified = jwt.decode(token, options={"verify_signature": False})
         except jwt.InvalidTokenError as exc:
@@ -77,9 +96,11 @@ class Authenticator:
         issuer = unverified.get("iss") if isinstance(unverified, dict) else None
         try:
             if issuer == self._issuer:
-                return verify_access_token(
+                principal = verify_access_token(
                     token, key=self._key, issuer=self._issuer, audience=self._audience
                 )
+                self._remember(token, unverified.get("exp"), principal)
+                return principal
             if self._idp is not None and issuer == self._idp_issuer:
                 return await self._from_identity_provider(token)
         except TokenError as exc:
@@ -118,7 +139,7 @@ async def open_authenticator(app: FastAPI) -> None:
     app.state.rate_limiter = RateLimiter(
         settings.user_rate,
         settings.client_rate,
-        settings.rate_limit_token,
+        settings.token_rate,
         settings.rate_limit_storage,
     )
 

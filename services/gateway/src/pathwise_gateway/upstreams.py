@@ -3,12 +3,13 @@
 from dataclasses import dataclass, field
 
 import httpx
+from asgi_correlation_id import correlation_id
 from fastapi import FastAPI
 
 from pathwise_gateway.routing.breaker import CircuitBreaker
 from pathwise_gateway.settings import GatewaySettings
 from pathwise_shared.calls import ServiceCaller
-from pathwise_shared.http import create_http_client
+from pathwise_shared.http import REQUEST_ID_HEADER, create_http_client
 
 __all__ = ["UPSTREAM_NAMES", "Upstream", "Upstreams", "close_upstreams", "open_upstreams"]
 
@@ -24,6 +25,24 @@ class Upstream:
     breaker: CircuitBreaker = field(default_factory=CircuitBreaker)
 
 
+def _httpx_transport_client(base_url: str, timeout: float) -> httpx.AsyncClient:
+    """The same client on httpx's default transport (retries on connect errors only)."""
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    return httpx.AsyncClient(
+        base_url=base_url,
+        transport=httpx.AsyncHTTPTransport(limits=limits, retries=2),
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 2.0)),
+        event_hooks={"request": [_propagate_request_id]},
+        follow_redirects=False,
+    )
+
+
+async def _propagate_request_id(request: httpx.Request) -> None:
+    request_id = correlation_id.get()
+    if request_id and REQUEST_ID_HEADER not in request.headers:
+        request.headers[REQUEST_ID_HEADER] = request_id
+
+
 class Upstreams:
     def __init__(self, settings: GatewaySettings) -> None:
         secret = settings.internal_token_secret.get_secret_value()
@@ -34,7 +53,11 @@ class Upstreams:
         }
         self.by_name: dict[str, Upstream] = {}
         for name in UPSTREAM_NAMES:
-            client = create_http_client(urls[name], timeout=settings.http_timeout_seconds)
+            client = (
+                create_http_client(urls[name], timeout=settings.http_timeout_seconds)
+                if settings.upstream_transport == "aiohttp"
+                else _httpx_transport_client(urls[name], settings.http_timeout_seconds)
+            )
             self.by_name[name] = Upstream(
                 name=name,
                 base_url=urls[name],

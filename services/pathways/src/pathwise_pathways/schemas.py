@@ -279,11 +279,19 @@ class GroupingRequest(Strict):
     )
 
 
+class AssignedActivityOut(BaseModel):
+    id: uuid.UUID
+    title: str
+
+
 class GroupOut(BaseModel):
     index: int
     label: str
     skill_codes: list[str]
     learner_ids: list[uuid.UUID]
+    activity: AssignedActivityOut | None = Field(
+        None, description="The activity assigned to the whole group, if any"
+    )
 
 
 class GroupingOut(BaseModel):

@@ -19,7 +19,8 @@ from pathwise_shared.http import create_http_client
 
 __all__ = ["DEMO_LEARNERS", "import_shared_frameworks", "seed_demo", "seed_demo_live"]
 
-DEMO_LEARNERS = [f"learner-{n:02d}" for n in range(1, 31)]
+# learner-01 … learner-30 at Riverside, learner-31 … learner-33 at Hillcrest (profiles seed).
+DEMO_LEARNERS = [f"learner-{n:02d}" for n in range(1, 34)]
 
 
 async def import_shared_frameworks(database_url: str) -> list[str]:

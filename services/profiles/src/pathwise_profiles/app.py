@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from pathwise_profiles.api import internal, profiles, roster
+from pathwise_profiles.api import imports, internal, profiles, roster
 from pathwise_profiles.migrations import MIGRATIONS
 from pathwise_profiles.models import outbox
 from pathwise_profiles.settings import ProfilesSettings, get_settings
@@ -16,7 +16,7 @@ def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
         settings or get_settings(),
         title="Pathwise profiles service",
         description="Districts, schools, classes, enrollments, users and guardian links; learner profiles and goals; OneRoster import; access checks.",
-        routers=[roster.router, profiles.router, internal.router],
+        routers=[roster.router, imports.router, profiles.router, internal.router],
         migrations=MIGRATIONS,
         outbox=outbox,
     )

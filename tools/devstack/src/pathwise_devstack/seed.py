@@ -3,7 +3,9 @@
 A service takes part by providing ``pathwise_<service>.seed`` with either or both of:
 
 - ``async def seed_demo(database_url: str) -> list[str]``: before the services start, straight
-  into its own database (roster, items, frameworks);
+  into its own database (roster, items, frameworks); the gateway's also takes
+  ``webhook_url``, where the demo integration client's endpoint delivers when the stack runs the
+  demo webhook receiver;
 - ``async def seed_demo_live(urls: dict[str, str], secret: str) -> list[str]``: once all four
   services answer, through their APIs (work that needs another service, e.g. planning pathways).
 
@@ -23,6 +25,7 @@ from pathwise_devstack.stack import StackConfig
 __all__ = ["seed_demo", "seed_demo_live"]
 
 SeedFn = Callable[[str], Coroutine[Any, Any, list[str]]]
+GatewaySeedFn = Callable[[str, str], Coroutine[Any, Any, list[str]]]
 LiveSeedFn = Callable[[dict[str, str], str], Coroutine[Any, Any, list[str]]]
 
 
@@ -39,9 +42,20 @@ def seed_demo(config: StackConfig) -> list[str]:
     lines: list[str] = []
     for name, module in _seed_modules():
         seed: SeedFn | None = getattr(module, "seed_demo", None)
-        if seed is not None:
+        if seed is None:
+            continue
+        if name == "gateway" and config.webhook_url is not None:
+            lines.extend(
+                asyncio.run(_gateway_seed(module)(config.database_urls[name], config.webhook_url))
+            )
+        else:
             lines.extend(asyncio.run(seed(config.database_urls[name])))
     return lines
+
+
+def _gateway_seed(module: Any) -> GatewaySeedFn:
+    seed: GatewaySeedFn = module.seed_demo
+    return seed
 
 
 def seed_demo_live(config: StackConfig, secret: str) -> list[str]:

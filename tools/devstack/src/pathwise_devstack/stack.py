@@ -12,9 +12,14 @@ from typing import IO
 
 import httpx
 
+from pathwise_devstack.receiver import HOOK_PATH
 from pathwise_devstack.services import SERVICES, ServiceSpec
+from pathwise_gateway.seed import DEMO_WEBHOOK_SECRET
 
-__all__ = ["Stack", "StackConfig", "free_port"]
+__all__ = ["RECEIVER", "Stack", "StackConfig", "free_port"]
+
+# The demo webhook receiver's name among the stack's processes (not a service: no database).
+RECEIVER = "receiver"
 
 
 def free_port() -> int:
@@ -26,15 +31,31 @@ def free_port() -> int:
 
 @dataclass
 class StackConfig:
-    """Where each service listens and which database it uses; ``env`` goes to every process."""
+    """Where each service listens and which database it uses; ``env`` goes to every process.
+
+    With ``receiver_port``, the stack also runs the demo webhook receiver
+    (``pathwise_devstack.receiver``) there, and the gateway may deliver to loopback.
+    """
 
     ports: dict[str, int]
     database_urls: dict[str, str]
     env: dict[str, str] = field(default_factory=dict)
     host: str = "127.0.0.1"
+    receiver_port: int | None = None
 
     def url(self, service: str) -> str:
+        if service == RECEIVER:
+            if self.receiver_port is None:
+                raise KeyError("this stack runs no webhook receiver")
+            return f"http://127.0.0.1:{self.receiver_port}"
         return f"http://{self.host}:{self.ports[service]}"
+
+    @property
+    def webhook_url(self) -> str | None:
+        """Where the demo endpoint delivers: the receiver's hook, when the stack runs one."""
+        if self.receiver_port is None:
+            return None
+        return f"{self.url(RECEIVER)}{HOOK_PATH}"
 
     def process_env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -44,6 +65,9 @@ class StackConfig:
             env[f"{spec.env_prefix}HOST"] = self.host
             env[f"{spec.env_prefix}DATABASE_URL"] = self.database_urls[spec.name]
             env[f"PATHWISE_{spec.name.upper()}_URL"] = self.url(spec.name)
+        if self.receiver_port is not None:
+            # The development allowance of the SSRF guard (production settings refuse it).
+            env.setdefault("GATEWAY_WEBHOOKS_ALLOW_LOOPBACK", "true")
         return env
 
 
@@ -60,6 +84,9 @@ class Stack:
 
     def start(self, services: tuple[ServiceSpec, ...] = SERVICES) -> None:
         env = self.config.process_env()
+        # The receiver first: the gateway may deliver as soon as it is up.
+        if self.config.receiver_port is not None and RECEIVER not in self.processes:
+            self.start_receiver(env)
         for spec in services:
             self.start_one(spec, env)
 
@@ -69,12 +96,23 @@ class Stack:
             "--host", self.config.host, "--port", str(self.config.ports[spec.name]),
             "--no-access-log", "--timeout-graceful-shutdown", "5",
         ]  # fmt: skip
+        self._spawn(spec.name, cmd, env)
+
+    def start_receiver(self, env: Mapping[str, str] | None = None) -> None:
+        """The demo webhook receiver, verifying with the demo endpoint's secret."""
+        cmd = [
+            sys.executable, "-m", "pathwise_devstack.receiver",
+            "--port", str(self.config.receiver_port), "--secret", DEMO_WEBHOOK_SECRET,
+        ]  # fmt: skip
+        self._spawn(RECEIVER, cmd, env)
+
+    def _spawn(self, name: str, cmd: list[str], env: Mapping[str, str] | None) -> None:
         log = None
         if self.log_dir:
             os.makedirs(self.log_dir, exist_ok=True)
-            log = open(os.path.join(self.log_dir, f"{spec.name}.log"), "ab")  # noqa: SIM115
-            self._logs[spec.name] = log
-        self.processes[spec.name] = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            log = open(os.path.join(self.log_dir, f"{name}.log"), "ab")  # noqa: SIM115
+            self._logs[name] = log
+        self.processes[name] = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             cmd,
             env=dict(env or self.config.process_env()),
             stdout=log,

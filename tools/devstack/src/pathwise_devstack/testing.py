@@ -137,18 +137,25 @@ async def service_client(
 
 @contextmanager
 def start_stack(
-    directory: Path, *, seed: bool = True, env: Mapping[str, str] | None = None
+    directory: Path,
+    *,
+    seed: bool = True,
+    env: Mapping[str, str] | None = None,
+    receiver: bool = False,
 ) -> Iterator[Stack]:
     """The four services as real uvicorn processes on free loopback ports, on fresh databases.
 
     Migrates, seeds the demo district of ``make run`` (unless ``seed=False``), starts, waits for
     readiness; stops everything and drops the databases afterwards. ``env`` goes to every process.
+    With ``receiver``, the demo webhook receiver of ``make run`` runs too (``stack.config.url(
+    "receiver")``) and the seeded demo integration client's endpoint delivers to it.
     """
     databases = {spec.name: create_test_database(spec.name, directory) for spec in SERVICES}
     config = StackConfig(
         ports={spec.name: free_port() for spec in SERVICES},
         database_urls={name: db.url for name, db in databases.items()},
         env={"PATHWISE_ENV": "test", "PATHWISE_LOG_LEVEL": "WARNING", **(env or {})},
+        receiver_port=free_port() if receiver else None,
     )
     running = Stack(config, log_dir=str(directory / "logs"))
     try:

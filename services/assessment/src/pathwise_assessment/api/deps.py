@@ -6,8 +6,9 @@ from fastapi import Depends, Header, Request
 from sqlalchemy import Table
 
 from pathwise_assessment.service.upstreams import Upstreams
+from pathwise_shared.db import Database
 
-__all__ = ["IdempotencyKey", "Outbox", "UpstreamsDep"]
+__all__ = ["AppDatabase", "IdempotencyKey", "Outbox", "UpstreamsDep"]
 
 
 def _upstreams(request: Request) -> Upstreams:
@@ -20,6 +21,12 @@ def _outbox(request: Request) -> Table:
     return table
 
 
+def _database(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+AppDatabase = Annotated[Database, Depends(_database)]
 UpstreamsDep = Annotated[Upstreams, Depends(_upstreams)]
 Outbox = Annotated[Table, Depends(_outbox)]
 IdempotencyKey = Annotated[

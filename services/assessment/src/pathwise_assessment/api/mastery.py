@@ -1,10 +1,12 @@
-"""/v1/learners/{learner_id}/mastery… and /v1/mastery/fits…"""
+"""/v1/learners/{learner_id}/mastery…, /v1/mastery/skills/{code}/params and /v1/mastery/fits…"""
 
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, BackgroundTasks, Path
+from fastapi import Response as HttpResponse
 
+from pathwise_assessment.api.deps import AppDatabase, UpstreamsDep
 from pathwise_assessment.api.items import cursor_id
 from pathwise_assessment.api.views import fit_out
 from pathwise_assessment.models import MasteryHistory, MasteryState
@@ -15,10 +17,13 @@ from pathwise_assessment.schemas import (
     LearnerMastery,
     SkillCode,
     SkillMastery,
+    SkillParamsOut,
+    SkillParamsUpdate,
 )
 from pathwise_assessment.service import fits as fits_service
 from pathwise_assessment.service import mastery_read as service
-from pathwise_shared.access import ADMINS, ALL_USERS, access
+from pathwise_assessment.service import skill_params as params_service
+from pathwise_shared.access import ADMINS, ALL_USERS, STAFF, access
 from pathwise_shared.app import DbSession
 from pathwise_shared.auth import CurrentPrincipal
 from pathwise_shared.pagination import CursorParam, LimitParam, Page, page_of
@@ -66,12 +71,19 @@ async def get_mastery_history(
     return page_of(rows, limit, lambda h: (h.id,), _point)
 
 
-@router.post("/v1/mastery/fits", status_code=201, response_model=FitOut,
+@router.post("/v1/mastery/fits", status_code=202, response_model=FitOut,
              **access(roles=ADMINS, scopes=["assessment:write"], action="write"))  # fmt: skip
-async def create_fit(body: FitCreate, session: DbSession, principal: CurrentPrincipal) -> FitOut:
-    fit = await fits_service.fit_district(
-        session, principal.require_district(), principal.subject, body.min_responses
-    )
+async def create_fit(
+    body: FitCreate, session: DbSession, principal: CurrentPrincipal, db: AppDatabase,
+    background: BackgroundTasks, response: HttpResponse,
+) -> FitOut:  # fmt: skip
+    """Start fitting the district's BKT parameters: 202 with the run (``running``); follow its
+    ``Location`` until ``succeeded`` or ``failed``."""
+    district_id = principal.require_district()
+    fit = await fits_service.start_fit(session, district_id, principal.subject, body.min_responses)
+    # Background tasks run after the response, so after DbSession committed the run.
+    background.add_task(fits_service.run_fit, db, district_id, fit.id)
+    response.headers["Location"] = f"/v1/mastery/fits/{fit.id}"
     return fit_out(fit)
 
 
@@ -87,3 +99,28 @@ async def list_fits(
 @router.get("/v1/mastery/fits/{fit_id}", response_model=FitOut, **FITS_READ)
 async def get_fit(fit_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal) -> FitOut:
     return fit_out(await fits_service.get_fit(session, principal, fit_id))
+
+
+def _params_out(view: params_service.SkillParamsView) -> SkillParamsOut:
+    return SkillParamsOut.model_validate(view, from_attributes=True)
+
+
+@router.get("/v1/mastery/skills/{skill_code}/params", response_model=SkillParamsOut,
+            **access(roles=STAFF, scopes=["assessment:read", "assessment:write"]))  # fmt: skip
+async def get_skill_params(
+    skill_code: Annotated[SkillCode, Path()], session: DbSession, principal: CurrentPrincipal
+) -> SkillParamsOut:
+    return _params_out(await params_service.read_params(session, principal, skill_code))
+
+
+@router.patch("/v1/mastery/skills/{skill_code}/params", response_model=SkillParamsOut,
+              **access(roles=STAFF, scopes=["assessment:write"], action="write"))  # fmt: skip
+async def set_skill_threshold(
+    skill_code: Annotated[SkillCode, Path()], body: SkillParamsUpdate, session: DbSession,
+    principal: CurrentPrincipal, upstreams: UpstreamsDep,
+) -> SkillParamsOut:  # fmt: skip
+    """Set the skill's mastery threshold in the caller's district (teachers and admins)."""
+    view = await params_service.set_threshold(
+        session, upstreams, principal, skill_code, body.threshold
+    )
+    return _params_out(view)

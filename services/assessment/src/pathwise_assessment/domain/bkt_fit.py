@@ -3,12 +3,17 @@
 All skills are fitted together: each (learner, skill) response sequence is a column of a
 time-major matrix, parameters are gathered per column from its skill, the forward-backward pass
 loops over time steps only, and the expected counts are summed per skill with ``np.bincount``.
-Sequences are bucketed by length so padding stays small and memory bounded.
+
+Speed (see docs/assessment.md and bench/bench_assessment.py): columns are sorted longest first,
+so at step ``t`` the sequences still running are a prefix ``[:active[t]]`` of the columns and each
+step works on contiguous slices with no padding and no masks; a skill whose parameters stopped
+moving leaves the working set, so the slow skills do not make every skill pay for more
+iterations; several starting points each run a few *probe* iterations and only the best one per
+skill (by log-likelihood) is carried on to convergence.
 
 Constraints: guess and slip stay below 0.5 (above it "known" and "unknown" swap roles and the model
 is not identifiable); every probability is kept inside [1e-4, 1 - 1e-4]. Forgetting is not fitted
-(classic BKT, as pyBKT's default). Several deterministic starting points are tried and the best
-log-likelihood kept per skill.
+(classic BKT, as pyBKT's default).
 """
 
 from collections.abc import Sequence
@@ -32,8 +37,10 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+Params = tuple[FloatArray, FloatArray, FloatArray, FloatArray]
 _EPS = 1e-4
 _MAX_CELLS = 4_000_000  # time steps x sequences per chunk: bounds memory (~100 MB of float64)
+PROBE_ITERATIONS = 8
 
 # (prior, learn, guess, slip) starting points; EM keeps the best log-likelihood per skill.
 DEFAULT_STARTS: tuple[tuple[float, float, float, float], ...] = (
@@ -45,10 +52,11 @@ DEFAULT_STARTS: tuple[tuple[float, float, float, float], ...] = (
 
 @dataclass(frozen=True)
 class _Chunk:
-    obs: FloatArray  # (T, N) 0/1, padded with 0
-    mask: npt.NDArray[np.bool_]  # (T, N) True where a response exists
+    obs: FloatArray  # (T, N) 0/1, zero after each sequence's end
+    lengths: IntArray  # (N,) longest first
+    active: IntArray  # (T,) columns [:active[t]] have a response at step t
     skill: IntArray  # (N,) skill index of each sequence
-    index: IntArray  # (T, N) position of the response in the input, -1 for padding
+    index: IntArray | None  # (T, N) position of the response in the input, -1 for padding
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,13 @@ class FitResult:
         )
 
 
+def _chunk(obs: FloatArray, lengths: IntArray, skill: IntArray, index: IntArray | None) -> _Chunk:
+    steps = np.arange(obs.shape[0])
+    # lengths descend, so the count of sequences longer than t is a binary search on -lengths.
+    active = np.searchsorted(-lengths, -steps, side="left").astype(np.int64)
+    return _Chunk(obs, lengths, active, skill, index)
+
+
 def build_sequences(
     skill: Sequence[int] | IntArray,
     learner: Sequence[int] | IntArray,
@@ -103,7 +118,7 @@ def build_sequences(
     key = full_key[order]
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
     lengths = np.diff(np.r_[starts, key.size])
-    # Longest first, so each chunk's padding is small.
+    # Longest first: each chunk's padding is small and running sequences form a prefix.
     by_length = np.argsort(-lengths, kind="stable")
     chunks: list[_Chunk] = []
     i = 0
@@ -116,7 +131,8 @@ def build_sequences(
         pos = np.where(mask, starts[seqs][None, :] + steps, 0)
         index = np.where(mask, order[pos], -1)
         obs = np.where(mask, correct_a[np.maximum(index, 0)], 0.0)
-        chunks.append(_Chunk(obs, mask, skill_a[order[starts[seqs]]], index))
+        chunks.append(_chunk(obs, lengths[seqs].astype(np.int64), skill_a[order[starts[seqs]]],
+                             index))  # fmt: skip
         i += n
     return SequenceData(
         tuple(chunks), k, int(skill_a.size), np.bincount(skill_a, minlength=k).astype(np.int64)
@@ -124,86 +140,87 @@ def build_sequences(
 
 
 def _forward(
-    chunk: _Chunk, prior: FloatArray, learn: FloatArray, guess: FloatArray, slip: FloatArray
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
-    """Scaled forward pass. Returns filtered P(unknown), P(known), scale factors, emissions
-    (e0, e1) and the one-step-ahead P(correct) at each step."""
+    chunk: _Chunk, params: Params, *, predict: bool = False
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray | None]:
+    """Scaled forward pass. Returns filtered P(known) per step, the scale factors (P(this
+    response | the ones before); 1 on padding), the emissions e0, e1 of each cell, and, when
+    asked, the one-step-ahead P(correct)."""
+    prior, learn, guess, slip = params
     sk = chunk.skill
-    pi, lr, g, s = prior[sk], learn[sk], guess[sk], slip[sk]
-    obs, mask = chunk.obs, chunk.mask
-    e0 = np.where(obs > 0, g, 1.0 - g)
+    g, s, lr = guess[sk], slip[sk], learn[sk]
+    obs = chunk.obs
     e1 = np.where(obs > 0, 1.0 - s, s)
-    t_max, n = obs.shape
-    a0 = np.empty((t_max, n))
-    a1 = np.empty((t_max, n))
-    scale = np.ones((t_max, n))
-    pred = np.zeros((t_max, n))
-    k1 = pi.copy()
+    e0 = np.where(obs > 0, g, 1.0 - g)
+    diff = e1 - e0
+    keep = 1.0 - lr
+    t_max, n_all = obs.shape
+    a1 = np.zeros((t_max, n_all))
+    scale = np.ones((t_max, n_all))
+    pred = np.zeros((t_max, n_all)) if predict else None
+    k1 = prior[sk].copy()
     for t in range(t_max):
-        k0 = 1.0 - k1
-        pred[t] = k1 * (1.0 - s) + k0 * g
-        f0 = k0 * e0[t]
-        f1 = k1 * e1[t]
-        c = f0 + f1
-        m = mask[t]
-        scale[t] = np.where(m, c, 1.0)
-        a1[t] = np.where(m, f1 / c, k1)
-        a0[t] = 1.0 - a1[t]
-        k1 = a1[t] + a0[t] * lr
-    return a0, a1, scale, e0, e1, pred
+        n = chunk.active[t]
+        k = k1[:n]
+        if pred is not None:
+            pred[t, :n] = g[:n] + k * (1.0 - s[:n] - g[:n])
+        c = e0[t, :n] + k * diff[t, :n]
+        scale[t, :n] = c
+        filtered = k * e1[t, :n] / c
+        a1[t, :n] = filtered
+        k1[:n] = filtered * keep[:n] + lr[:n]
+    return a1, scale, e0, e1, pred
 
 
-def _e_step(
-    data: SequenceData, prior: FloatArray, learn: FloatArray, guess: FloatArray, slip: FloatArray
-) -> tuple[FloatArray, FloatArray]:
-    """Expected counts per skill (8 rows) and log-likelihood per skill."""
+def _e_step(data: SequenceData, params: Params) -> tuple[FloatArray, FloatArray]:
+    """Expected counts per skill (8 rows) and log-likelihood per skill, both at ``params``."""
     k = data.n_skills
     stats = np.zeros((8, k))
     loglik = np.zeros(k)
+    learn = params[1]
     for chunk in data.chunks:
-        a0, a1, scale, e0, e1, _ = _forward(chunk, prior, learn, guess, slip)
+        a1, scale, e0, e1, _ = _forward(chunk, params)
         lr = learn[chunk.skill]
-        mask, obs = chunk.mask, chunk.obs
-        t_max, n = obs.shape
-        b0 = np.ones(n)
-        b1 = np.ones(n)
-        xi01 = np.zeros(n)
-        from0 = np.zeros(n)
-        g0_obs = np.zeros(n)
-        g0_all = np.zeros(n)
-        g1_wrong = np.zeros(n)
-        g1_all = np.zeros(n)
+        keep = 1.0 - lr
+        t_max, n_all = a1.shape
+        b0 = np.ones(n_all)
+        b1 = np.ones(n_all)
+        gamma1 = np.zeros((t_max, n_all))
+        xi01 = np.zeros((t_max, n_all))
         for t in range(t_max - 1, -1, -1):
-            m = mask[t]
-            if t < t_max - 1:
-                nxt = mask[t + 1]
-                w1 = e1[t + 1] * b1 / scale[t + 1]
-                w0 = e0[t + 1] * b0 / scale[t + 1]
-                xi01 += np.where(nxt, a0[t] * lr * w1, 0.0)
-                from0 += np.where(nxt, a0[t] * (1.0 - lr) * w0 + a0[t] * lr * w1, 0.0)
-                nb0 = np.where(nxt, (1.0 - lr) * w0 + lr * w1, 1.0)
-                nb1 = np.where(nxt, w1, 1.0)
-                b0, b1 = nb0, nb1
-            gamma1 = a1[t] * b1
-            gamma0 = a0[t] * b0
-            norm = gamma0 + gamma1
-            gamma1 = np.where(m, gamma1 / norm, 0.0)
-            gamma0 = np.where(m, gamma0 / norm, 0.0)
-            g0_obs += gamma0 * obs[t]
-            g0_all += gamma0
-            g1_wrong += gamma1 * (1.0 - obs[t]) * m
-            g1_all += gamma1
-        first1 = a1[0] * b1 / (a0[0] * b0 + a1[0] * b1)
-        per_seq = (first1, np.ones(n), xi01, from0, g0_obs, g0_all, g1_wrong, g1_all)
+            # Sequences that go on to step t + 1 take the backward recursion; for the others t
+            # is the last step and their beta stays 1.
+            m = chunk.active[t + 1] if t + 1 < t_max else 0
+            if m:
+                inv = 1.0 / scale[t + 1, :m]
+                w1 = e1[t + 1, :m] * b1[:m] * inv
+                lw1 = lr[:m] * w1
+                xi01[t, :m] = (1.0 - a1[t, :m]) * lw1
+                b0[:m] = keep[:m] * e0[t + 1, :m] * b0[:m] * inv + lw1
+                b1[:m] = w1
+            n = chunk.active[t]
+            # Scaled alpha times scaled beta is already the posterior: it sums to 1 over states.
+            gamma1[t, :n] = a1[t, :n] * b1[:n]
+        g1_all = gamma1.sum(axis=0)
+        g1_right = (gamma1 * chunk.obs).sum(axis=0)
+        g0_all = chunk.lengths - g1_all
+        last1 = gamma1[chunk.lengths - 1, np.arange(n_all)]
+        per_seq = (
+            gamma1[0],  # P(known) at the first response
+            np.ones(n_all),  # sequences
+            xi01.sum(axis=0),  # unknown -> known transitions
+            g0_all - (1.0 - last1),  # time unknown with a next step
+            chunk.obs.sum(axis=0) - g1_right,  # right while unknown
+            g0_all,  # time unknown
+            g1_all - g1_right,  # wrong while known
+            g1_all,  # time known
+        )
         for row, values in enumerate(per_seq):
             stats[row] += np.bincount(chunk.skill, weights=values, minlength=k)
         loglik += np.bincount(chunk.skill, weights=np.log(scale).sum(axis=0), minlength=k)
     return stats, loglik
 
 
-def _m_step(
-    stats: FloatArray, current: tuple[FloatArray, FloatArray, FloatArray, FloatArray]
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+def _m_step(stats: FloatArray, current: Params) -> Params:
     first1, n_seq, xi01, from0, g0_obs, g0_all, g1_wrong, g1_all = stats
     prior, learn, guess, slip = current
 
@@ -230,37 +247,48 @@ def log_likelihood(
     """Log-likelihood per skill of the data under the given parameters."""
     loglik = np.zeros(data.n_skills)
     for chunk in data.chunks:
-        _, _, scale, _, _, _ = _forward(chunk, prior, learn, guess, slip)
+        _, scale, _, _, _ = _forward(chunk, (prior, learn, guess, slip))
         loglik += np.bincount(
             chunk.skill, weights=np.log(scale).sum(axis=0), minlength=data.n_skills
         )
     return loglik
 
 
+def _without(data: SequenceData, done: npt.NDArray[np.bool_]) -> SequenceData:
+    """The sequences of the skills not yet ``done`` (longest-first order is kept)."""
+    chunks: list[_Chunk] = []
+    for chunk in data.chunks:
+        cols = np.flatnonzero(~done[chunk.skill])
+        if cols.size == chunk.skill.size:
+            chunks.append(chunk)
+        elif cols.size:
+            lengths = chunk.lengths[cols]
+            t_max = int(lengths[0])
+            chunks.append(_chunk(chunk.obs[:t_max, cols], lengths, chunk.skill[cols], None))
+    return SequenceData(tuple(chunks), data.n_skills, data.n_responses, data.responses_per_skill)
+
+
 def _run_em(
-    data: SequenceData, start: tuple[float, float, float, float], max_iter: int, tol: float
-) -> tuple[FitResult, FloatArray]:
-    k = data.n_skills
-    params = tuple(np.full(k, v, dtype=np.float64) for v in start)
-    current: tuple[FloatArray, FloatArray, FloatArray, FloatArray] = (
-        params[0], params[1], params[2], params[3]
-    )  # fmt: skip
-    converged = False
+    data: SequenceData, start: Params, max_iter: int, tol: float
+) -> tuple[Params, int, bool]:
+    """EM from ``start``; a skill whose parameters move less than ``tol`` is done and leaves the
+    working set (its parameters stay as they are: no data, no change in the M-step)."""
+    current = start
+    done = np.zeros(data.n_skills, dtype=bool)
+    working = data
     iteration = 0
-    for iteration in range(1, max_iter + 1):  # noqa: B007 - reported as iterations
-        stats, _ = _e_step(data, *current)
+    for iteration in range(1, max_iter + 1):
+        stats, _ = _e_step(working, current)
         new = _m_step(stats, current)
-        change = max(
-            float(np.max(np.abs(a - b))) if k else 0.0 for a, b in zip(new, current, strict=True)
-        )
+        change = np.max(np.abs(np.stack(new) - np.stack(current)), axis=0)
         current = new
-        if change < tol:
-            converged = True
-            break
-    loglik = log_likelihood(data, *current)
-    return FitResult(
-        *current, log_likelihood=loglik, iterations=iteration, converged=converged
-    ), loglik
+        finished = change < tol
+        if finished.all():
+            return current, iteration, True
+        if (finished & ~done).any():
+            done |= finished
+            working = _without(data, done)
+    return current, iteration, False
 
 
 def fit_em(
@@ -269,28 +297,42 @@ def fit_em(
     starts: Sequence[tuple[float, float, float, float]] = DEFAULT_STARTS,
     max_iter: int = 200,
     tol: float = 1e-5,
+    probe_iterations: int = PROBE_ITERATIONS,
 ) -> FitResult:
-    """Fit (prior, learn, guess, slip) per skill; skills without data keep the first start."""
+    """Fit (prior, learn, guess, slip) per skill; skills without data keep the first start.
+
+    With several starting points, each runs ``probe_iterations`` EM steps, the best one per skill
+    by log-likelihood is kept, and only that one runs on to convergence.
+    """
     if not starts:
         raise ValueError("give at least one starting point")
-    best: FitResult | None = None
-    for start in starts:
-        result, loglik = _run_em(data, start, max_iter, tol)
-        if best is None:
-            best = result
-            continue
-        better = loglik > best.log_likelihood + 1e-9
-        best = FitResult(
-            prior=np.where(better, result.prior, best.prior),
-            learn=np.where(better, result.learn, best.learn),
-            guess=np.where(better, result.guess, best.guess),
-            slip=np.where(better, result.slip, best.slip),
-            log_likelihood=np.where(better, loglik, best.log_likelihood),
-            iterations=max(best.iterations, result.iterations),
-            converged=best.converged and result.converged,
-        )
-    assert best is not None
-    return best
+    k = data.n_skills
+
+    def filled(start: tuple[float, float, float, float]) -> Params:
+        prior, learn, guess, slip = (np.full(k, v, dtype=np.float64) for v in start)
+        return prior, learn, guess, slip
+
+    best = filled(starts[0])
+    probed = 0
+    if len(starts) > 1:
+        probed = probe_iterations
+        best_ll = np.full(k, -np.inf)
+        for start in starts:
+            params, _, _ = _run_em(data, filled(start), probe_iterations, tol)
+            loglik = log_likelihood(data, *params)
+            better = loglik > best_ll + 1e-9
+            best_ll = np.where(better, loglik, best_ll)
+            best = (
+                np.where(better, params[0], best[0]), np.where(better, params[1], best[1]),
+                np.where(better, params[2], best[2]), np.where(better, params[3], best[3]),
+            )  # fmt: skip
+    fitted, iterations, converged = _run_em(data, best, max_iter, tol)
+    return FitResult(
+        *fitted,
+        log_likelihood=log_likelihood(data, *fitted),
+        iterations=probed + iterations,
+        converged=converged,
+    )
 
 
 def predict_correct(
@@ -303,8 +345,10 @@ def predict_correct(
     """One-step-ahead P(correct) of every response given the ones before it (input order)."""
     out = np.zeros(data.n_responses)
     for chunk in data.chunks:
-        *_, pred = _forward(chunk, prior, learn, guess, slip)
-        out[chunk.index[chunk.mask]] = pred[chunk.mask]
+        *_, pred = _forward(chunk, (prior, learn, guess, slip), predict=True)
+        assert pred is not None and chunk.index is not None
+        valid = chunk.index >= 0
+        out[chunk.index[valid]] = pred[valid]
     return out
 
 

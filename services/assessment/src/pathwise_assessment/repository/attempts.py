@@ -16,7 +16,6 @@ __all__ = [
     "count_attempt_items",
     "get_attempt",
     "get_attempt_by_key",
-    "get_attempt_item",
     "get_response",
     "list_attempts",
     "responses_of",
@@ -89,19 +88,6 @@ async def attempt_items(
         .order_by(AttemptItem.position)
     )
     return [(r[0], r[1]) for r in rows.all()]
-
-
-async def get_attempt_item(
-    session: AsyncSession, attempt_id: uuid.UUID, item_id: uuid.UUID
-) -> tuple[AttemptItem, ItemVersion] | None:
-    row = (
-        await session.execute(
-            select(AttemptItem, ItemVersion)
-            .join(ItemVersion, ItemVersion.id == AttemptItem.item_version_id)
-            .where(AttemptItem.attempt_id == attempt_id, AttemptItem.item_id == item_id)
-        )
-    ).first()
-    return (row[0], row[1]) if row else None
 
 
 async def count_attempt_items(session: AsyncSession, attempt_id: uuid.UUID) -> int:

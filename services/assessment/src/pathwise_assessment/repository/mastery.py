@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_assessment.models import (
@@ -24,7 +24,9 @@ __all__ = [
     "get_fit",
     "history",
     "list_fits",
+    "mastered_states",
     "params_for",
+    "params_of_pairs",
     "recent_evidence",
     "scored_responses",
     "states_for",
@@ -42,6 +44,26 @@ async def params_for(
         )
     )
     return {p.skill_code: p for p in rows.scalars()}
+
+
+async def params_of_pairs(
+    session: AsyncSession, pairs: Sequence[tuple[uuid.UUID, str]]
+) -> dict[tuple[uuid.UUID, str], SkillParams]:
+    """Parameters of several (district, skill) pairs at once (a superset is read, then kept)."""
+    if not pairs:
+        return {}
+    rows = await session.execute(
+        select(SkillParams).where(
+            SkillParams.district_id.in_({d for d, _ in pairs}),
+            SkillParams.skill_code.in_({c for _, c in pairs}),
+        )
+    )
+    wanted = set(pairs)
+    return {
+        (p.district_id, p.skill_code): p
+        for p in rows.scalars()
+        if (p.district_id, p.skill_code) in wanted
+    }
 
 
 async def upsert_params(
@@ -82,6 +104,23 @@ async def states_of_learners(
         query = query.where(MasteryState.skill_code.in_(skill_codes))
     rows = await session.execute(query.order_by(MasteryState.learner_id, MasteryState.skill_code))
     return list(rows.scalars())
+
+
+async def mastered_states(
+    session: AsyncSession, after: tuple[uuid.UUID, uuid.UUID, str] | None, limit: int
+) -> list[MasteryState]:
+    """Mastered states of every district in key order, locked for the caller's transaction
+    (rows a scoring request holds are skipped: that request applies decay itself)."""
+    key = tuple_(MasteryState.district_id, MasteryState.learner_id, MasteryState.skill_code)
+    query = select(MasteryState).where(MasteryState.mastered.is_(True))
+    if after is not None:
+        query = query.where(key > tuple_(*after))
+    query = (
+        query.order_by(MasteryState.district_id, MasteryState.learner_id, MasteryState.skill_code)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list((await session.execute(query)).scalars())
 
 
 async def add_history(session: AsyncSession, rows: Sequence[MasteryHistory]) -> None:

@@ -148,20 +148,21 @@ async def answer_item(
     """Record and score one answer. The same answer again is a no-op; a different one a 409."""
     attempt = await _attempt_for(session, principal, attempt_id, lock=True)
     now = utcnow()
-    found = await repo.get_attempt_item(session, attempt.id, item_id)
-    existing = await repo.get_response(session, attempt.id, item_id=item_id)
-    if found is None:
+    # The view is read once and kept up to date here: the hot path of every answer.
+    view = await _view(session, attempt)
+    version = next((v for _, v in view.items if v.item_id == item_id), None)
+    existing = next((r for r in view.responses if r.item_id == item_id), None)
+    if version is None:
         raise UnprocessableContent(
             "The item is not part of this attempt.", slug="item-not-in-attempt"
         )
-    _, version = found
     try:
         answer = parse_answer(version.spec, raw_answer).model_dump(mode="json")
     except AnswerError as exc:
         raise _answer_problem(exc) from None
     if existing is not None:
         if existing.answer == answer:
-            return await _view(session, attempt), existing, False
+            return view, existing, False
         raise Conflict("This item was already answered differently in this attempt.",
                        slug="already-answered")  # fmt: skip
     _require_open(attempt, now)
@@ -181,7 +182,8 @@ async def answer_item(
                        slug="already-answered") from exc  # fmt: skip
     if result.status == "scored":
         await _scored(session, outbox, attempt, response, version, now)
-    return await _view(session, attempt), response, True
+    view.responses.append(response)
+    return view, response, True
 
 
 async def _scored(
@@ -232,18 +234,22 @@ async def next_item(
     )  # fmt: skip
     if stop:
         return view, None, ability, True
-    bank = [v for v in await items_repo.bank_for_skills(session, attempt.district_id, assessment.skill_codes)
-            if v.item_id not in {s.item_id for _, s in view.items}]  # fmt: skip
+    bank = await items_repo.bank_for_skills(
+        session, attempt.district_id, assessment.skill_codes, {v.item_id for _, v in view.items}
+    )
     if not bank:
         return view, None, ability, True
-    a = np.array([v.discrimination for v in bank])
-    b = np.array([v.difficulty for v in bank])
+    a = np.fromiter((row[1] for row in bank), dtype=np.float64, count=len(bank))
+    b = np.fromiter((row[2] for row in bank), dtype=np.float64, count=len(bank))
     chosen = irt.select_next(ability.theta, a, b, np.zeros(len(bank), dtype=bool),
                              top_k=EXPOSURE_TOP_K, rng=rng)  # fmt: skip
-    assert chosen is not None
-    await repo.add_attempt_items(session, attempt.id, [bank[chosen]], start=len(view.items))
-    view.items.append((len(view.items), bank[chosen]))
-    return view, bank[chosen], ability, False
+    if chosen is None:
+        return view, None, ability, True
+    version_id = uuid.UUID(bank[chosen][0])
+    version = (await items_repo.versions_by_id(session, [version_id]))[version_id]
+    await repo.add_attempt_items(session, attempt.id, [version], start=len(view.items))
+    view.items.append((len(view.items), version))
+    return view, version, ability, False
 
 
 def _ability(view: AttemptView) -> irt.Ability:

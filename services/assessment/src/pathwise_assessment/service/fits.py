@@ -1,6 +1,8 @@
 """The fitting job: EM over a district's scored responses, stored as per-skill BKT parameters.
 
-Runs off the request path's hot loop: the numpy fit runs in a worker thread. Skills with fewer than
+``POST /v1/mastery/fits`` commits a ``running`` run and answers 202; the fit itself runs after the
+response (a background task with its own transaction) and the numpy work in a worker thread, so
+neither the request nor the event loop waits for it. Skills with fewer than
 ``min_responses`` observations keep their current (default) parameters.
 """
 
@@ -23,7 +25,16 @@ from pathwise_shared.ids import new_id
 from pathwise_shared.problems import NotFound
 from pathwise_shared.timeutil import utcnow
 
-__all__ = ["fit_district", "fit_observations", "get_fit", "list_fits", "run_scheduled_fits"]
+__all__ = [
+    "complete_fit",
+    "fit_district",
+    "fit_observations",
+    "get_fit",
+    "list_fits",
+    "run_fit",
+    "run_scheduled_fits",
+    "start_fit",
+]
 
 logger = logging.getLogger("pathwise.assessment.fits")
 
@@ -63,23 +74,29 @@ def fit_observations(
     return fitted
 
 
-async def fit_district(
+async def start_fit(
     session: AsyncSession, district_id: uuid.UUID, requested_by: str, min_responses: int
 ) -> MasteryFit:
-    now = utcnow()
+    """A fitting run in state ``running``; :func:`complete_fit` does the work."""
     fit = MasteryFit(
         id=new_id(), district_id=district_id, status="running", min_responses=min_responses,
-        requested_by=requested_by, created_at=now,
+        requested_by=requested_by, created_at=utcnow(),
     )  # fmt: skip
-    observations = await repo.scored_responses(session, district_id)
+    await repo.add_fit(session, fit)
+    return fit
+
+
+async def complete_fit(session: AsyncSession, fit: MasteryFit) -> MasteryFit:
+    """Fit the district's scored responses and store the parameters of every skill with enough."""
+    observations = await repo.scored_responses(session, fit.district_id)
     try:
-        fitted = await asyncio.to_thread(fit_observations, observations, min_responses)
+        fitted = await asyncio.to_thread(fit_observations, observations, fit.min_responses)
     except (ValueError, FloatingPointError) as exc:
         fit.status, fit.error, fit.finished_at = "failed", str(exc)[:2000], utcnow()
-        await repo.add_fit(session, fit)
+        await session.flush()
         return fit
     finished = utcnow()
-    await repo.upsert_params(session, district_id, {
+    await repo.upsert_params(session, fit.district_id, {
         code: {"prior": v["prior"], "learn": v["learn"], "guess": v["guess"], "slip": v["slip"],
                "forget": 0.0, "source": "fitted", "fit_id": fit.id,
                "response_count": v["response_count"], "updated_at": finished}
@@ -89,8 +106,37 @@ async def fit_district(
     fit.response_count = len(observations)
     fit.skill_count = len(fitted)
     fit.results = {"skills": fitted}
-    await repo.add_fit(session, fit)
+    await session.flush()
     return fit
+
+
+async def fit_district(
+    session: AsyncSession, district_id: uuid.UUID, requested_by: str, min_responses: int
+) -> MasteryFit:
+    """Start and complete a run in the caller's transaction (the schedule)."""
+    return await complete_fit(
+        session, await start_fit(session, district_id, requested_by, min_responses)
+    )
+
+
+async def run_fit(db: Database, district_id: uuid.UUID, fit_id: uuid.UUID) -> None:
+    """The background half of ``POST /v1/mastery/fits``: completes a run the request committed as
+    ``running``, in a transaction of its own; an unexpected error marks it ``failed``."""
+    try:
+        async with db.session() as session:
+            fit = await repo.get_fit(session, district_id, fit_id)
+            if fit is None or fit.status != "running":
+                return
+            await complete_fit(session, fit)
+            await session.commit()
+    except Exception as exc:
+        logger.exception("BKT fit %s failed", fit_id)
+        async with db.session() as session:
+            fit = await repo.get_fit(session, district_id, fit_id)
+            if fit is not None and fit.status == "running":
+                fit.status, fit.finished_at = "failed", utcnow()
+                fit.error = f"{type(exc).__name__}: {exc}"[:2000]
+                await session.commit()
 
 
 async def get_fit(session: AsyncSession, principal: Principal, fit_id: uuid.UUID) -> MasteryFit:
@@ -106,10 +152,15 @@ async def list_fits(
     return await repo.list_fits(session, principal.require_district(), after, limit)
 
 
-async def run_scheduled_fits(db: Database, interval_seconds: float, min_responses: int) -> None:
-    """The schedule: refit every district with responses, every ``interval_seconds``."""
-    while True:
+async def run_scheduled_fits(
+    db: Database, interval_seconds: float, min_responses: int, rounds: int | None = None
+) -> None:
+    """The schedule: refit every district with responses, every ``interval_seconds``
+    (``rounds`` bounds it, for tests)."""
+    done = 0
+    while rounds is None or done < rounds:
         await asyncio.sleep(interval_seconds)
+        done += 1
         try:
             async with db.session() as session:
                 districts = await repo.districts_with_responses(session)

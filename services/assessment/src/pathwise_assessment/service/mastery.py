@@ -17,7 +17,14 @@ from pathwise_shared.db.outbox import enqueue_event
 from pathwise_shared.events import new_event
 from pathwise_shared.ids import new_id
 
-__all__ = ["DECAY_HALF_LIFE_DAYS", "bkt_params", "record_evidence"]
+__all__ = [
+    "DECAY_HALF_LIFE_DAYS",
+    "bkt_params",
+    "change_of",
+    "emit_change",
+    "history_row",
+    "record_evidence",
+]
 
 # Without practice, the part of P(known) above the prior halves every 180 days (a school term and
 # a summer): long enough that a week off changes nothing, short enough that stale mastery fades.
@@ -64,13 +71,13 @@ async def record_evidence(
                 start = rule.reassess(rule.MasteryState(
                     decayed, before.mastered, before.evidence_count, before.hard_correct_count
                 ), threshold)  # fmt: skip
-                history.append(_history(district_id, learner_id, code, None, "decay", None,
+                history.append(history_row(district_id, learner_id, code, None, "decay", None,
                                         None, before.p_known, start, now))  # fmt: skip
         hard = rule.is_hard(difficulty, rule.median(difficulties.get(code, [])))
         after = rule.apply_response(
             start, correct=correct, hard=hard, params=bkt, threshold=threshold
         )
-        history.append(_history(district_id, learner_id, code, response_id, "response", correct,
+        history.append(history_row(district_id, learner_id, code, response_id, "response", correct,
                                 hard, start.p_known, after, now))  # fmt: skip
         if row is None:
             row = MasteryState(district_id=district_id, learner_id=learner_id, skill_code=code)
@@ -82,33 +89,43 @@ async def record_evidence(
         row.hard_correct_count = after.hard_correct_count
         row.updated_at = now
         if after.mastered != before.mastered or after.level != before.level:
-            changes.append({
-                "learner_id": str(learner_id),
-                "skill_code": code,
-                "p_known": round(after.p_known, 6),
-                "mastered": after.mastered,
-                "previous_mastered": before.mastered,
-                "level": after.level,
-                "previous_level": before.level,
-            })  # fmt: skip
+            changes.append(change_of(learner_id, code, before, after, "response"))
     await repo.add_history(session, history)
     for change in changes:
-        evidence = await repo.recent_evidence(
-            session, district_id, learner_id, change["skill_code"]
-        )
-        change["evidence"] = [
-            {"response_id": str(h.response_id), "correct": h.correct, "hard": h.hard,
-             "p_before": round(h.p_before, 6), "p_after": round(h.p_after, 6)}
-            for h in evidence
-        ]  # fmt: skip
-        await enqueue_event(session, outbox, new_event(
-            "mastery.changed", district_id=district_id,
-            subject=f"learner/{learner_id}/skill/{change['skill_code']}", data=change,
-        ))  # fmt: skip
+        await emit_change(session, outbox, district_id, change)
     return changes
 
 
-def _history(
+def change_of(
+    learner_id: uuid.UUID, code: str, before: rule.MasteryState, after: rule.MasteryState,
+    reason: str,
+) -> dict[str, Any]:  # fmt: skip
+    return {
+        "learner_id": str(learner_id), "skill_code": code, "reason": reason,
+        "p_known": round(after.p_known, 6), "mastered": after.mastered,
+        "previous_mastered": before.mastered, "level": after.level,
+        "previous_level": before.level,
+    }  # fmt: skip
+
+
+async def emit_change(
+    session: AsyncSession, outbox: Table, district_id: uuid.UUID, change: dict[str, Any]
+) -> None:
+    """``mastery.changed`` with its evidence: the latest responses that moved P(known)."""
+    learner_id = uuid.UUID(change["learner_id"])
+    evidence = await repo.recent_evidence(session, district_id, learner_id, change["skill_code"])
+    change["evidence"] = [
+        {"response_id": str(h.response_id), "correct": h.correct, "hard": h.hard,
+         "p_before": round(h.p_before, 6), "p_after": round(h.p_after, 6)}
+        for h in evidence
+    ]  # fmt: skip
+    await enqueue_event(session, outbox, new_event(
+        "mastery.changed", district_id=district_id,
+        subject=f"learner/{learner_id}/skill/{change['skill_code']}", data=change,
+    ))  # fmt: skip
+
+
+def history_row(
     district_id: uuid.UUID, learner_id: uuid.UUID, code: str, response_id: uuid.UUID | None,
     reason: str, correct: bool | None, hard: bool | None, p_before: float,
     after: rule.MasteryState, now: datetime,

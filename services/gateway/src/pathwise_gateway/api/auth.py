@@ -7,6 +7,8 @@ from fastapi import APIRouter, Form, Request, Response
 from pydantic import BaseModel
 
 from pathwise_gateway.authz import gateway_access
+from pathwise_gateway.ratelimit import STATE_KEY, RateLimiter
+from pathwise_gateway.ratelimit import enforce as enforce_rate
 from pathwise_gateway.security import Authenticator, CallerPrincipal
 from pathwise_gateway.service.clients import CLIENT_SCOPES
 from pathwise_gateway.service.tokens import (
@@ -48,6 +50,17 @@ def _oauth_problem(exc: TokenRequestError) -> Problem:
                    headers=headers, error=exc.error)  # fmt: skip
 
 
+def _limit_token_requests(request: Request, who: str) -> None:
+    """Guessing secrets costs attempts: counted per address and client id (or username)."""
+    limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
+    if limiter is None:
+        return
+    address = request.client.host if request.client else "-"
+    state = limiter.hit_token_endpoint(f"{address}|{who}")
+    setattr(request.state, STATE_KEY, state)
+    enforce_rate(state)
+
+
 @router.post(
     "/token",
     response_model=TokenResponse,
@@ -71,6 +84,7 @@ async def issue_token(
     ``password`` is the development login by username (no password check), refused in
     production."""
     settings: GatewaySettings = request.app.state.settings
+    _limit_token_requests(request, client_id or username or "")
     try:
         if grant_type == "client_credentials":
             issued = await token_for_client(session, settings, client_id, client_secret, scope)

@@ -11,7 +11,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 __all__ = [
     "CATALOG",
@@ -37,37 +37,61 @@ class LearnerCreated(LearnerRef):
 
 
 class LearnerChanged(LearnerRef):
-    changed: list[str] = Field(
+    fields: list[str] = Field(
         default_factory=list, description="Names of the fields that changed (never their values)"
     )
+
+
+class ProfileChanged(LearnerRef):
+    parts: list[str] = Field(
+        default_factory=list,
+        description="Names of the profile parts that changed (never their content)",
+    )
+    version: int | None = Field(None, description="The profile's version after the change")
 
 
 class EnrollmentChanged(_Data):
     enrollment_id: uuid.UUID | None = None
     class_id: uuid.UUID
     user_id: uuid.UUID | None = None
-    learner_id: uuid.UUID | None = None
     role: str | None = None
-    status: str | None = Field(None, description="active, inactive, deleted")
+    change: str | None = Field(None, description="created, updated or deleted")
+
+
+class ImportCounts(_Data):
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
 
 
 class RosterImported(_Data):
-    import_id: uuid.UUID | None = None
-    counts: dict[str, int] = Field(default_factory=dict)
+    job_id: uuid.UUID
+    schools: ImportCounts | None = None
+    sessions: ImportCounts | None = None
+    courses: ImportCounts | None = None
+    classes: ImportCounts | None = None
+    users: ImportCounts | None = None
+    enrollments: ImportCounts | None = None
 
 
 class ResponseScored(LearnerRef):
+    response_id: uuid.UUID | None = None
     attempt_id: uuid.UUID
     item_id: uuid.UUID | None = None
-    skill_code: str | None = None
+    item_version: int | None = None
+    skill_codes: list[str] = Field(default_factory=list)
     correct: bool | None = None
-    score: float | None = None
+    earned: float | None = None
+    possible: float | None = None
 
 
 class AttemptCompleted(LearnerRef):
     attempt_id: uuid.UUID
     assessment_id: uuid.UUID | None = None
+    kind: str | None = Field(None, description="skill_check, summative or adaptive")
     score: float | None = None
+    max_score: float | None = None
 
 
 class MasteryChanged(LearnerRef):
@@ -76,17 +100,24 @@ class MasteryChanged(LearnerRef):
     mastered: bool
     previous_mastered: bool | None = None
     level: str | None = None
+    previous_level: str | None = None
 
 
 class PathwayPlanned(LearnerRef):
     pathway_id: uuid.UUID | None = None
-    step_count: int | None = None
+    version: int | None = None
+    status: str | None = None
+    goal_codes: list[str] = Field(default_factory=list)
+    steps: int | None = Field(None, description="How many steps the plan has")
 
 
 class PathwayStep(LearnerRef):
     pathway_id: uuid.UUID | None = None
-    step_id: uuid.UUID | None = None
     skill_code: str | None = None
+    version: int | None = None
+    opened: list[str] = Field(
+        default_factory=list, description="Skill codes of the steps this one opened"
+    )
 
 
 class LearnerFlagged(LearnerRef):
@@ -121,7 +152,7 @@ _TYPES = (
     EventType("learner.created", "A learner was added to the roster.", LearnerCreated),
     EventType("learner.updated", "A learner's roster record changed.", LearnerChanged),
     EventType("learner.deleted", "A learner was removed (or erased).", LearnerRef),
-    EventType("profile.changed", "A learner profile changed (field names only).", LearnerChanged),
+    EventType("profile.changed", "A learner profile changed (part names only).", ProfileChanged),
     EventType(
         "enrollment.changed", "An enrollment was added, changed or ended.", EnrollmentChanged
     ),
@@ -158,7 +189,14 @@ def thin_data(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
     entry = CATALOG.get(event_type)
     if entry is None:
         return {}
-    return {key: value for key, value in data.items() if key in entry.fields}
+    try:
+        # Through the model, so nested objects lose their undeclared fields too.
+        model = entry.data.model_validate(data)
+    except ValidationError:
+        # A service sent a field of another shape: still only the declared top-level keys.
+        return {key: value for key, value in data.items() if key in entry.fields}
+    thin: dict[str, Any] = model.model_dump(mode="json", exclude_unset=True)
+    return thin
 
 
 @cache

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import aiohttp
 import httpx
 from sqlalchemy import Row
 
@@ -35,7 +36,7 @@ from pathwise_gateway.events.schedule import (
 from pathwise_gateway.events.service import ingest_events
 from pathwise_gateway.events.settings import EventHubSettings
 from pathwise_gateway.webhooks.signing import webhook_headers
-from pathwise_gateway.webhooks.ssrf import UnsafeUrlError, resolve_target
+from pathwise_gateway.webhooks.ssrf import Target, UnsafeUrlError, resolve_target
 from pathwise_shared.auth import Principal
 from pathwise_shared.calls import ServiceCaller
 from pathwise_shared.db import Database
@@ -86,13 +87,13 @@ class Dispatcher:
         self,
         db: Database,
         settings: EventHubSettings,
-        http: httpx.AsyncClient,
+        webhooks: aiohttp.ClientSession,
         internal: Mapping[str, ServiceCaller],
         rng: random.Random | None = None,
     ) -> None:
         self.db = db
         self.settings = settings
-        self.http = http
+        self.webhooks = webhooks
         self.internal = internal
         self.rng = rng or random.Random()
         self._wake = asyncio.Event()
@@ -152,7 +153,10 @@ class Dispatcher:
 
     async def _process(self, rows: Sequence[Row[Any]]) -> None:
         try:
-            results = await asyncio.gather(*(self._attempt(row) for row in rows))
+            # One SSRF check per URL and batch: deliveries to the same endpoint share the
+            # resolved, checked address (and still connect to exactly that address).
+            targets: dict[str, asyncio.Future[Target]] = {}
+            results = await asyncio.gather(*(self._attempt(row, targets) for row in rows))
             await self._record(results)
         except asyncio.CancelledError:
             raise
@@ -163,7 +167,9 @@ class Dispatcher:
             self._in_flight -= len(rows)
             self._wake.set()
 
-    async def _attempt(self, row: Row[Any]) -> AttemptResult:
+    async def _attempt(
+        self, row: Row[Any], targets: dict[str, asyncio.Future[Target]]
+    ) -> AttemptResult:
         started = utcnow()
         attempt_count = int(row.attempt_count) + 1
         base = {
@@ -185,14 +191,16 @@ class Dispatcher:
             if row.endpoint_id is None:
                 response_status, excerpt, retry_after = await self._send_internal(row)
             else:
-                response_status, excerpt, retry_after = await self._send_webhook(row, started)
+                response_status, excerpt, retry_after = await self._send_webhook(
+                    row, started, targets
+                )
         except UnsafeUrlError as exc:
             return AttemptResult(**base, verdict=Verdict.RETRY, error=f"refused: {exc}"[:300])
-        except httpx.TimeoutException:
+        except (httpx.TimeoutException, TimeoutError):
             return AttemptResult(
                 **base, verdict=Verdict.RETRY, error="timeout", latency_ms=_ms_since(clock)
             )
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, aiohttp.ClientError) as exc:
             return AttemptResult(
                 **base,
                 verdict=Verdict.RETRY,
@@ -221,13 +229,18 @@ class Dispatcher:
         return response.status_code, response.text[:EXCERPT_BYTES], None
 
     async def _send_webhook(
-        self, row: Row[Any], now: datetime
+        self, row: Row[Any], now: datetime, targets: dict[str, asyncio.Future[Target]]
     ) -> tuple[int, str | None, float | None]:
-        target = await resolve_target(
-            row.url,
-            allow_http=self.settings.allow_http,
-            allow_loopback=self.settings.allow_loopback,
-        )
+        pending = targets.get(row.url)
+        if pending is None:
+            pending = targets[row.url] = asyncio.ensure_future(
+                resolve_target(
+                    row.url,
+                    allow_http=self.settings.allow_http,
+                    allow_loopback=self.settings.allow_loopback,
+                )
+            )
+        target = await pending
         body = webhook_body(row.envelope)
         secrets = [row.secret]
         expires = row.previous_secret_expires_at
@@ -236,22 +249,22 @@ class Dispatcher:
         headers = webhook_headers(str(row.event_id), int(now.timestamp()), body, secrets)
         headers["host"] = target.host
         headers["user-agent"] = "Pathwise-Webhooks/1"
-        extensions = {"sni_hostname": target.server_name} if target.server_name else None
-        request = self.http.build_request(
-            "POST", target.url, content=body, headers=headers, extensions=extensions
-        )
-        response = await self.http.send(request, stream=True)
-        try:
-            excerpt = b""
-            async for chunk in response.aiter_raw():
-                excerpt += chunk
-                if len(excerpt) >= EXCERPT_BYTES:
-                    break
-        finally:
-            await response.aclose()
-        retry_after = parse_retry_after(response.headers.get("retry-after"), now)
-        text = excerpt[:EXCERPT_BYTES].decode("utf-8", errors="replace")
-        return response.status_code, text or None, retry_after
+        async with self.webhooks.post(
+            target.url,
+            data=body,
+            headers=headers,
+            allow_redirects=False,
+            # The connection goes to the checked address; TLS still verifies the URL's host.
+            server_hostname=target.server_name,
+        ) as response:
+            # Only an excerpt: leaving the block unread closes the connection, so a receiver
+            # answering with an endless body costs us nothing.
+            excerpt = await response.content.read(EXCERPT_BYTES)
+            status = response.status
+            retry_after_header = response.headers.get("retry-after")
+        retry_after = parse_retry_after(retry_after_header, now)
+        text = excerpt.decode("utf-8", errors="replace")
+        return status, text or None, retry_after
 
     async def _record(self, results: Sequence[AttemptResult]) -> None:
         now = utcnow()

@@ -8,12 +8,14 @@ import asyncio
 import contextlib
 import logging
 
+import aiohttp
 import httpx
 from fastapi import FastAPI
 
 from pathwise_gateway.events.catalog import INTERNAL_SUBSCRIPTIONS
 from pathwise_gateway.events.dispatcher import Dispatcher
 from pathwise_gateway.events.settings import EventHubSettings
+from pathwise_gateway.events.webhook_http import open_webhook_session
 from pathwise_shared.calls import ServiceCaller
 from pathwise_shared.http import create_http_client
 from pathwise_shared.settings import ServiceSettings
@@ -28,6 +30,7 @@ class EventHub:
         self.settings = settings
         self.dispatcher = dispatcher
         self.clients: list[httpx.AsyncClient] = []
+        self.webhooks: aiohttp.ClientSession | None = None
         self.task: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
@@ -58,15 +61,15 @@ async def start_event_hub(app: FastAPI) -> None:
     settings: EventHubSettings = getattr(app.state, "event_hub_settings", None) or (
         EventHubSettings(environment=service_settings.environment)
     )
-    webhooks_http = create_http_client(
-        timeout=settings.timeout_seconds,
-        connect_timeout=min(settings.timeout_seconds, 5.0),
-        retries=0,
+    webhooks = open_webhook_session(
+        timeout_seconds=settings.timeout_seconds,
+        connect_timeout_seconds=min(settings.timeout_seconds, 5.0),
         max_connections=settings.concurrency,
     )
     callers, clients = _internal_callers(service_settings, settings.timeout_seconds)
-    hub = EventHub(settings, Dispatcher(app.state.db, settings, webhooks_http, callers))
-    hub.clients = [webhooks_http, *clients]
+    hub = EventHub(settings, Dispatcher(app.state.db, settings, webhooks, callers))
+    hub.clients = clients
+    hub.webhooks = webhooks
     app.state.event_hub = hub
     if settings.dispatcher:
         hub.task = asyncio.create_task(hub.dispatcher.run(), name="webhook-dispatcher")
@@ -84,6 +87,9 @@ async def stop_event_hub(app: FastAPI) -> None:
     for client in hub.clients:
         await client.aclose()
     hub.clients = []
+    if hub.webhooks is not None:
+        await hub.webhooks.close()
+        hub.webhooks = None
 
 
 def get_event_hub(app: FastAPI) -> EventHub:

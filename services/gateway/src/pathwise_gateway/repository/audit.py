@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -24,13 +25,20 @@ async def list_entries(
     actor: str | None,
     before: uuid.UUID | None,
     limit: int,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> Sequence[AuditEntry]:
-    """Newest first (ids are UUIDv7, so id order is time order)."""
+    """Newest first (ids are UUIDv7, so id order is time order); ``limit + 1`` rows so the
+    caller knows whether there is a next page."""
     query = select(AuditEntry).where(AuditEntry.district_id == district_id)
     if learner_id is not None:
         query = query.where(AuditEntry.learner_id == learner_id)
     if actor is not None:
         query = query.where(AuditEntry.actor == actor)
+    if since is not None:
+        query = query.where(AuditEntry.occurred_at >= since)
+    if until is not None:
+        query = query.where(AuditEntry.occurred_at < until)
     if before is not None:
         query = query.where(AuditEntry.id < before)
     result = await session.execute(query.order_by(AuditEntry.id.desc()).limit(limit + 1))

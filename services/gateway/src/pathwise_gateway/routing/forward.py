@@ -81,6 +81,14 @@ class Forwarder:
         url = f"{path}?{query}" if query else path
         try:
             response = await upstream.client.request(method, url, headers=out, content=body or None)
+        except httpx.ConnectTimeout as exc:
+            # The request never reached the service: it is down, not slow. (httpx-aiohttp also
+            # reports a refused or dropped connection as ConnectTimeout.)
+            breaker.record_failure()
+            raise ServiceUnavailable(
+                f"The {upstream.name} service is unavailable.",
+                headers={"Retry-After": str(breaker.retry_after())},
+            ) from exc
         except httpx.TimeoutException as exc:
             breaker.record_failure()
             raise GatewayTimeout(

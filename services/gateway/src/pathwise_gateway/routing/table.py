@@ -8,10 +8,10 @@ with more literal segments wins over one with fewer (``/v1/skills/search`` befor
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from pathwise_gateway.authz import AccessRule
+from pathwise_gateway.authz import AccessRule, ObjectKind, ObjectRef
 from pathwise_shared.access import ACCESS_EXTENSION
 
 __all__ = [
@@ -105,9 +105,25 @@ def operations_from_openapi(service: str, spec: Mapping[str, Any]) -> list[Opera
                 continue
             if rule.object is not None and f"{{{rule.object.param}}}" not in template:
                 continue
+            if rule.object is None:
+                rule = _with_named_object(rule, template)
             op_id = str(op.get("operationId") or f"{method}_{template}")
             ops.append(Operation(service, method.upper(), template, op_id, rule))
     return ops
+
+
+# A path that names one of these is about that object, whatever the rule says: a rule that
+# forgot to declare it still gets the object-level check (failing safe, never open).
+_NAMED_OBJECTS: tuple[tuple[str, ObjectKind], ...] = (
+    ("learner_id", "learner"), ("class_id", "class"), ("school_id", "school"),
+)  # fmt: skip
+
+
+def _with_named_object(rule: AccessRule, template: str) -> AccessRule:
+    for param, kind in _NAMED_OBJECTS:
+        if f"{{{param}}}" in template:
+            return replace(rule, object=ObjectRef(kind, param))
+    return rule
 
 
 class RouteTable:

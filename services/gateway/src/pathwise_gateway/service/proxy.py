@@ -90,6 +90,23 @@ class Gateway:
             )
         return found
 
+    async def authorize_object(
+        self, principal: Principal, action: str, kind: str, object_id: uuid.UUID
+    ) -> None:
+        """The object-level check of the gateway's own routes: 404 outside the caller's
+        district, 403 when the caller has no relationship with the object."""
+        enforce(await self.access.check(principal, action, kind, str(object_id)), kind)
+
+    async def fetch(self, principal: Principal, path: str, request_id: str) -> Forwarded:
+        """A GET of one public operation on behalf of ``principal`` (for aggregates): routed and
+        route-checked like a public call; the caller has done the object-level check."""
+        match = await self._route(CallRequest("GET", path, "", {}, b"", request_id))
+        check_route(match.operation.rule, principal)
+        return await self.forwarder.forward(
+            self.upstreams[match.operation.service], principal, method="GET", path=path,
+            query="", headers={}, body=b"",
+        )  # fmt: skip
+
     async def call(self, principal: Principal, call: CallRequest) -> Forwarded:
         match = await self._route(call)
         op = match.operation

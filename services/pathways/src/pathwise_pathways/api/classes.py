@@ -8,6 +8,7 @@ from fastapi import APIRouter, status
 from pathwise_pathways.api.deps import Cache, DistrictId, UpstreamDep
 from pathwise_pathways.models import ClassGrouping
 from pathwise_pathways.schemas import (
+    AssignedActivityOut,
     AssignmentRequest,
     AssignmentsOut,
     GroupingOut,
@@ -36,15 +37,40 @@ def _staff(action: str = "read") -> dict[str, Any]:
     )
 
 
-def grouping_out(g: ClassGrouping) -> GroupingOut:
+def grouping_out(
+    g: ClassGrouping, activities: dict[int, tuple[uuid.UUID, str]] | None = None
+) -> GroupingOut:
+    assigned = activities or {}
     return GroupingOut(
         id=g.id,
         class_id=g.class_id,
         strategy=g.strategy,
-        groups=[GroupOut.model_validate(group) for group in g.groups],
+        groups=[
+            GroupOut.model_validate(
+                {
+                    **group,
+                    "activity": AssignedActivityOut(
+                        id=assigned[group["index"]][0], title=assigned[group["index"]][1]
+                    )
+                    if group["index"] in assigned
+                    else None,
+                }
+            )
+            for group in g.groups
+        ],
         created_by=g.created_by,
         created_at=g.created_at,
     )
+
+
+@router.get("/groups", response_model=GroupingOut, **_staff())
+async def current_groups(
+    class_id: uuid.UUID, session: DbSession, district_id: DistrictId
+) -> GroupingOut:
+    """The latest grouping made for the class: its groups, members, skills and the activity
+    assigned to each group. 404 (``class-not-grouped``) when the class has never been grouped."""
+    grouping, activities = await service.current_grouping(session, district_id, class_id)
+    return grouping_out(grouping, activities)
 
 
 @router.post(

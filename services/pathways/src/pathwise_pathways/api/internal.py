@@ -56,6 +56,6 @@ async def receive_event(
         subject="system:pathways-advance", kind="system", district_id=envelope.district_id
     )
     outcome = await pathways_service.apply_mastery_event(
-        session, cache, acting, envelope.district_id, envelope.data
+        session, cache, acting, envelope.district_id, envelope.data, envelope.occurred_at
     )
     return {"status": outcome}

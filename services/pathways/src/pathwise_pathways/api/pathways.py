@@ -128,7 +128,7 @@ async def approve_pathway(
     learner_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal, district_id: DistrictId
 ) -> PathwayOut:
     """draft → active."""
-    pathway = await service.require_pathway(session, district_id, learner_id)
+    pathway = await service.require_pathway(session, district_id, learner_id, lock=True)
     await service.approve(session, principal, pathway, "approved by a teacher")
     return pathway_out(await service.view(session, pathway))
 
@@ -143,7 +143,7 @@ async def choose_activity(
     district_id: DistrictId,
 ) -> PathwayOut:
     """The learner picks an activity from the step's choice board."""
-    pathway = await service.require_pathway(session, district_id, learner_id)
+    pathway = await service.require_pathway(session, district_id, learner_id, lock=True)
     await service.choose(session, principal, pathway, step_id, body.activity_id)
     return pathway_out(await service.view(session, pathway))
 
@@ -158,7 +158,7 @@ async def override_pathway(
     cache: Cache,
 ) -> PathwayOut:
     """A teacher pins, skips, inserts or reorders steps, or locks a choice; always with a reason."""
-    pathway = await service.require_pathway(session, district_id, learner_id)
+    pathway = await service.require_pathway(session, district_id, learner_id, lock=True)
     await service.override(
         session,
         cache,

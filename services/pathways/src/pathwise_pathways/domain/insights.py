@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 __all__ = ["FAILED_CHECKS", "STALL_DAYS", "Flag", "LearnerSignals", "SkillSignal", "flag_learner"]
 
 STALL_DAYS = 14
+# Counted in scored answers (assessment's evidence_count), the unit mastery is estimated from:
+# three wrong answers already say more than one failed check of a single item.
 FAILED_CHECKS = 3
 
 
@@ -64,7 +66,7 @@ def flag_learner(signals: LearnerSignals, now: datetime) -> list[Flag]:
         flags.append(
             Flag(
                 "repeated_failed_checks",
-                f"{worst.evidence_count} checks on {worst.skill_code} without mastery "
+                f"{worst.evidence_count} scored answers on {worst.skill_code} without mastery "
                 f"(p_known {worst.p_known:.2f})",
             )
         )
@@ -72,7 +74,7 @@ def flag_learner(signals: LearnerSignals, now: datetime) -> list[Flag]:
         flags.append(
             Flag(
                 "repeated_failed_checks",
-                f"{current.evidence_count} checks on {current.skill_code} without mastery",
+                f"{current.evidence_count} scored answers on {current.skill_code} without mastery",
             )
         )
     if signals.missing_features:

@@ -60,16 +60,22 @@ def plan_steps(
     if unknown:
         raise UnknownSkills(unknown)
 
-    done = {index[c] for c in mastered if c in index}
-    done.update(index[c] for c in skipped if c in index)
+    # Checked by code during the walk rather than converted to node ids up front: a learner
+    # may have mastered most of a large graph, and the walk touches only the part it needs.
+    mastered_set = mastered if isinstance(mastered, set | frozenset) else set(mastered)
+    skipped_set = skipped if isinstance(skipped, set | frozenset) else set(skipped)
+    codes = graph.codes
     prereqs = graph.prereqs
     due: dict[int, int] = {}
     serves: dict[int, list[str]] = {}
     goal_codes = {g.code for g in goal_list}
 
+    # One walk per target: measured against one shared walk with goal dates and served goals
+    # propagated afterwards in reverse topological order, this was faster for real plans
+    # (hundreds to a few thousand steps; the sort the propagation needs costs more than it saves).
     for code, target_date in targets:
         start = index[code]
-        if start in done:
+        if code in mastered_set or code in skipped_set:
             continue
         day = target_date.toordinal() if target_date else _NO_DATE
         seen = {start}
@@ -81,9 +87,11 @@ def plan_steps(
             if code in goal_codes:
                 serves.setdefault(node, []).append(code)
             for p in prereqs[node]:
-                if p not in seen and p not in done:
+                if p not in seen:
                     seen.add(p)
-                    stack.append(p)
+                    prereq = codes[p]
+                    if prereq not in mastered_set and prereq not in skipped_set:
+                        stack.append(p)
 
     needed = due
     waiting: dict[int, list[int]] = {n: [p for p in prereqs[n] if p in needed] for n in needed}
@@ -98,7 +106,6 @@ def plan_steps(
     heap = [key(n) for n, count in remaining.items() if count == 0]
     heapq.heapify(heap)
     steps: list[PlannedStep] = []
-    codes = graph.codes
     while heap:
         n = heapq.heappop(heap)[-1]
         day = needed[n]

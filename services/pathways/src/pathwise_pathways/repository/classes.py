@@ -1,13 +1,14 @@
 """Queries on class groupings and group assignments."""
 
 import uuid
+from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pathwise_pathways.models import ClassGrouping
+from pathwise_pathways.models import Activity, ClassGrouping, GroupAssignment
 
-__all__ = ["get_grouping"]
+__all__ = ["clear_assignments", "get_grouping", "group_activities", "latest_grouping"]
 
 
 async def get_grouping(
@@ -19,3 +20,42 @@ async def get_grouping(
         ClassGrouping.class_id == class_id,
     )
     return (await session.scalars(stmt)).one_or_none()
+
+
+async def latest_grouping(
+    session: AsyncSession, district_id: uuid.UUID, class_id: uuid.UUID
+) -> ClassGrouping | None:
+    # Ids are UUIDv7, so the highest id is the newest grouping (and the index covers the order).
+    stmt = (
+        select(ClassGrouping)
+        .where(ClassGrouping.district_id == district_id, ClassGrouping.class_id == class_id)
+        .order_by(ClassGrouping.id.desc())
+        .limit(1)
+    )
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def group_activities(
+    session: AsyncSession, grouping_id: uuid.UUID
+) -> dict[int, tuple[uuid.UUID, str]]:
+    """Group index → the activity assigned to that group (id, title)."""
+    stmt = (
+        select(GroupAssignment.group_index, Activity.id, Activity.title)
+        .join(Activity, Activity.id == GroupAssignment.activity_id)
+        .where(GroupAssignment.grouping_id == grouping_id)
+        .distinct()
+    )
+    return {
+        index: (activity_id, title) for index, activity_id, title in await session.execute(stmt)
+    }
+
+
+async def clear_assignments(
+    session: AsyncSession, grouping_id: uuid.UUID, group_indexes: Sequence[int]
+) -> None:
+    await session.execute(
+        delete(GroupAssignment).where(
+            GroupAssignment.grouping_id == grouping_id,
+            GroupAssignment.group_index.in_(list(group_indexes)),
+        )
+    )

@@ -40,13 +40,20 @@ async def steps_of(session: AsyncSession, pathway_id: uuid.UUID) -> list[Pathway
 
 
 async def pathways_for_learners(
-    session: AsyncSession, district_id: uuid.UUID, learner_ids: Sequence[uuid.UUID]
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    learner_ids: Sequence[uuid.UUID],
+    *,
+    lock: bool = False,
 ) -> dict[uuid.UUID, Pathway]:
     if not learner_ids:
         return {}
     stmt = select(Pathway).where(
         Pathway.district_id == district_id, Pathway.learner_id.in_(list(learner_ids))
     )
+    if lock:
+        # In id order, so two class-wide changes at once cannot deadlock on PostgreSQL.
+        stmt = stmt.order_by(Pathway.id).with_for_update()
     return {p.learner_id: p for p in (await session.scalars(stmt)).all()}
 
 

@@ -18,13 +18,13 @@ from pathwise_pathways.repository import activities as activities_repo
 from pathwise_pathways.repository import classes as repo
 from pathwise_pathways.repository import pathways as pathways_repo
 from pathwise_pathways.services.graph_cache import GraphCache
-from pathwise_pathways.services.pathways import OPEN, _record, pace_of
+from pathwise_pathways.services.pathways import OPEN, _record, fill_boards, pace_of
 from pathwise_pathways.services.upstream import Upstream
 from pathwise_shared.auth import Principal
 from pathwise_shared.problems import NotFound, UnprocessableContent
 from pathwise_shared.timeutil import utcnow
 
-__all__ = ["assign", "class_insights", "make_groups"]
+__all__ = ["assign", "class_insights", "current_grouping", "make_groups"]
 
 
 async def _roster(
@@ -56,13 +56,18 @@ async def make_groups(
 ) -> ClassGrouping:
     if min_size > max_size:
         raise UnprocessableContent("min_size is larger than max_size.", slug="invalid-sizes")
+    graph = await cache.get(session, district_id)
+    unknown = sorted({code for code in skill_codes or [] if code not in graph.skills})
+    if unknown:
+        raise UnprocessableContent(
+            "Unknown skill codes: " + ", ".join(unknown), slug="unknown-skill-codes", codes=unknown
+        )
     learners = await _roster(upstream, principal, district_id, class_id)
     ids = [uuid.UUID(str(row["id"])) for row in learners]
     pathways = await pathways_repo.pathways_for_learners(session, district_id, ids)
     steps = await pathways_repo.steps_of_many(session, [p.id for p in pathways.values()])
     groups: list[Group]
     if strategy == "next_skill":
-        graph = await cache.get(session, district_id)
         standings = [
             LearnerStanding(
                 str(lid),
@@ -80,7 +85,7 @@ async def make_groups(
             max_size=max_size,
         )
     else:
-        rows = await upstream.mastery_query(principal, ids, skill_codes)
+        rows = await upstream.mastery_query(principal, ids, skill_codes) if ids else []
         totals: dict[str, list[float]] = {}
         for row in rows:
             totals.setdefault(str(row["learner_id"]), []).append(float(row.get("p_known", 0.0)))
@@ -113,6 +118,20 @@ async def make_groups(
     return grouping
 
 
+async def current_grouping(
+    session: AsyncSession, district_id: uuid.UUID, class_id: uuid.UUID
+) -> tuple[ClassGrouping, dict[int, tuple[uuid.UUID, str]]]:
+    """The latest grouping made for the class and the activity assigned to each of its groups.
+
+    No roster call: a grouping is stored with its district, so another district's class (or a
+    class never grouped) simply has none, and the gateway has already checked the relationship.
+    """
+    grouping = await repo.latest_grouping(session, district_id, class_id)
+    if grouping is None:
+        raise NotFound("This class has not been grouped yet.", slug="class-not-grouped")
+    return grouping, await repo.group_activities(session, grouping.id)
+
+
 async def assign(
     session: AsyncSession,
     principal: Principal,
@@ -126,6 +145,13 @@ async def assign(
     if grouping is None:
         raise NotFound("No such grouping for this class.", slug="grouping-not-found")
     groups = {g["index"]: g for g in grouping.groups}
+    indexes = [i for i, _ in assignments]
+    twice = sorted({i for i in indexes if indexes.count(i) > 1})
+    if twice:
+        raise UnprocessableContent(
+            f"One activity per group: group {', '.join(map(str, twice))} is given twice.",
+            slug="duplicate-group",
+        )
     missing = sorted({i for i, _ in assignments} - set(groups))
     if missing:
         raise UnprocessableContent(
@@ -140,8 +166,12 @@ async def assign(
             "Unknown activities: " + ", ".join(unknown), slug="activity-not-found"
         )
     learner_ids = [uuid.UUID(lid) for i, _ in assignments for lid in groups[i]["learner_ids"]]
-    pathways = await pathways_repo.pathways_for_learners(session, district_id, learner_ids)
+    pathways = await pathways_repo.pathways_for_learners(
+        session, district_id, learner_ids, lock=True
+    )
     steps = await pathways_repo.steps_of_many(session, [p.id for p in pathways.values()])
+    # Assigning a group again replaces its earlier assignment rather than adding a second one.
+    await repo.clear_assignments(session, grouping.id, indexes)
     assigned = updated = 0
     for index, activity_id in assignments:
         activity = activities[activity_id]
@@ -169,6 +199,8 @@ async def assign(
                 continue
             target.chosen_activity_id = activity_id
             target.choice_locked = True
+            # The assigned activity joins the step's board, so the learner sees what was chosen.
+            await fill_boards(session, pathway, [target])
             await _record(
                 session,
                 pathway,

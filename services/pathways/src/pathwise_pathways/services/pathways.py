@@ -6,9 +6,10 @@ write a :class:`PathwayVersion` row naming who changed it and why, with the step
 
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_pathways.domain.pace import DEFAULT_STEP_MINUTES, GoalForecast, StepLoad, forecast
@@ -36,6 +37,7 @@ __all__ = [
     "apply_mastery_event",
     "approve",
     "choose",
+    "fill_boards",
     "learner_fit",
     "override",
     "pace_of",
@@ -166,9 +168,10 @@ async def view(session: AsyncSession, pathway: Pathway) -> PathwayView:
 
 
 async def require_pathway(
-    session: AsyncSession, district_id: uuid.UUID, learner_id: uuid.UUID
+    session: AsyncSession, district_id: uuid.UUID, learner_id: uuid.UUID, *, lock: bool = False
 ) -> Pathway:
-    pathway = await repo.get_pathway(session, district_id, learner_id)
+    """``lock`` for a change: PostgreSQL then serializes concurrent changes of one pathway."""
+    pathway = await repo.get_pathway(session, district_id, learner_id, lock=lock)
     if pathway is None:
         raise NotFound("This learner has no pathway yet.", slug="pathway-not-found")
     return pathway
@@ -209,7 +212,19 @@ async def _record(
             steps=_snapshot(steps),
         )
     )
-    await session.flush()
+    await _flush_or_conflict(session)
+
+
+async def _flush_or_conflict(session: AsyncSession) -> None:
+    """Two changes of one pathway at once (SQLite has no row lock) collide on the version number
+    or on the one pathway per learner: the loser gets a 409 to retry, never a 500."""
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(
+            "The pathway was changed at the same time by another request; try again.",
+            slug="pathway-changed-concurrently",
+        ) from exc
 
 
 async def _replan(
@@ -285,12 +300,12 @@ async def _replan(
         step.position = position
         if step.status == "mastered" and step.mastered_at is None:
             step.mastered_at = now
-    await _fill_boards(session, pathway, [s for s in result if s.status in OPEN])
+    await fill_boards(session, pathway, [s for s in result if s.status in OPEN])
     await session.flush()
     return result, opened, reopened
 
 
-async def _fill_boards(session: AsyncSession, pathway: Pathway, steps: list[PathwayStep]) -> None:
+async def fill_boards(session: AsyncSession, pathway: Pathway, steps: list[PathwayStep]) -> None:
     codes = [s.skill_code for s in steps]
     catalogue = await activities_repo.activities_for_skills(session, pathway.district_id, codes)
     fit = learner_fit(pathway.learner_profile or {})
@@ -399,7 +414,7 @@ async def plan(
     for code, target in goals:
         if code not in merged or (target and (merged[code] is None or target < merged[code])):  # type: ignore[operator]
             merged[code] = target
-    pathway = await repo.get_pathway(session, district_id, learner_id)
+    pathway = await repo.get_pathway(session, district_id, learner_id, lock=True)
     created = pathway is None
     if pathway is None:
         pathway = Pathway(
@@ -412,7 +427,7 @@ async def plan(
             learner_profile={},
         )
         session.add(pathway)
-        await session.flush()
+        await _flush_or_conflict(session)
         existing: list[PathwayStep] = []
     else:
         existing = await repo.steps_of(session, pathway.id)
@@ -420,6 +435,8 @@ async def plan(
         {"skill_code": c, "target_date": t.isoformat() if t else None} for c, t in merged.items()
     ]
     pathway.mastered_codes = sorted(c for c, m in evidence.items() if m.get("mastered"))
+    # Kept across replans: an event older than one already applied stays stale.
+    snapshot["mastery_event_at"] = dict((pathway.learner_profile or {}).get("mastery_event_at", {}))
     pathway.learner_profile = snapshot
     if requires_approval:
         pathway.status = "draft"
@@ -527,6 +544,8 @@ async def override(
     elif action == "reorder":
         _apply_order(graph, steps, order)
     else:
+        if step_id is None:
+            raise UnprocessableContent(f"{action} needs step_id.", slug="step-id-required")
         step = _step(steps, step_id)
         if action in {"pin", "unpin"}:
             step.pinned = action == "pin"
@@ -585,8 +604,14 @@ async def apply_mastery_event(
     principal: Principal,
     district_id: uuid.UUID,
     data: dict[str, Any],
+    occurred_at: datetime | None = None,
 ) -> str:
-    """mastery.changed → mark mastered / reopen, open the next steps, replan; what happened."""
+    """mastery.changed → mark mastered / reopen, open the next steps, replan; what happened.
+
+    Delivery is at least once and in no particular order (retries, several dispatch workers):
+    an event older than the last one applied for the same skill is stale and changes nothing,
+    so a late "not mastered yet" can never undo the "mastered" that followed it.
+    """
     try:
         learner_id = uuid.UUID(str(data["learner_id"]))
         code = str(data["skill_code"])
@@ -600,6 +625,15 @@ async def apply_mastery_event(
         return "no pathway"
     codes = set(pathway.mastered_codes)
     profile = dict(pathway.learner_profile or {})
+    seen_at = dict(profile.get("mastery_event_at", {}))
+    if occurred_at is not None:
+        if occurred_at.tzinfo is None:
+            occurred_at = occurred_at.replace(tzinfo=UTC)
+        last = seen_at.get(code)
+        if last is not None and datetime.fromisoformat(last) > occurred_at:
+            return "stale"
+        seen_at[code] = occurred_at.isoformat()
+        profile["mastery_event_at"] = seen_at
     assumed = set(profile.get("assumed_mastered", []))
     p_known = dict(profile.get("p_known", {}))
     if "p_known" in data:

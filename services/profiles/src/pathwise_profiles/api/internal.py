@@ -2,7 +2,7 @@
 
 import uuid
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from pathwise_profiles.schemas.internal import (
     AccessCheckAnswer,
@@ -11,9 +11,13 @@ from pathwise_profiles.schemas.internal import (
     PlanningProfile,
     ResolvedPrincipal,
     ResolveRequest,
+    RosterChanges,
+    RosterChangesResult,
 )
 from pathwise_profiles.service import lookups
 from pathwise_profiles.service.access import check_access
+from pathwise_profiles.service.inbound import apply_changes
+from pathwise_shared.access import role_guard
 from pathwise_shared.app import DbSession
 from pathwise_shared.auth import CurrentPrincipal
 from pathwise_shared.problems import problem_responses
@@ -70,3 +74,17 @@ async def class_learners(
 ) -> ClassLearners:
     """The actively enrolled students of a class."""
     return await lookups.class_learners(session, principal, class_id)
+
+
+@router.post(
+    "/roster/changes",
+    response_model=RosterChangesResult,
+    responses=problem_responses(403),
+    # Only our own system principals (the gateway's verified inbound webhook) push rosters here.
+    dependencies=[Depends(role_guard((), ()))],
+)
+async def roster_changes(
+    body: RosterChanges, principal: CurrentPrincipal, session: DbSession
+) -> RosterChangesResult:
+    """Apply OneRoster-shaped users, classes and enrollments to the principal's district."""
+    return await apply_changes(session, principal, body)

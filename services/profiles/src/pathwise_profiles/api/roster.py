@@ -12,8 +12,10 @@ from pathwise_profiles.schemas.roster import (
     ClassUpdate,
     CourseCreate,
     CourseOut,
+    CourseUpdate,
     DistrictCreate,
     DistrictOut,
+    DistrictUpdate,
     EnrollmentCreate,
     EnrollmentOut,
     EnrollmentUpdate,
@@ -24,6 +26,7 @@ from pathwise_profiles.schemas.roster import (
     SchoolUpdate,
     SessionCreate,
     SessionOut,
+    SessionUpdate,
     UserCreate,
     UserOut,
     UserRole,
@@ -82,6 +85,28 @@ async def get_district(
     return await svc.get_district(session, principal, district_id)
 
 
+@router.patch(
+    "/districts/{district_id}",
+    **access(roles={"district_admin"}, scopes=WRITE, action="write"),
+)
+async def update_district(
+    district_id: uuid.UUID, body: DistrictUpdate, principal: CurrentPrincipal, session: DbSession
+) -> DistrictOut:
+    """Rename the caller's district; only system operators change its status."""
+    return await svc.update_district(session, principal, district_id, body)
+
+
+@router.delete(
+    "/districts/{district_id}", status_code=status.HTTP_204_NO_CONTENT, **access(action="write")
+)
+async def delete_district(
+    district_id: uuid.UUID, principal: CurrentPrincipal, session: DbSession
+) -> Response:
+    """Soft delete a tenant (system operators only); its rows stay for the privacy workflows."""
+    await svc.update_district(session, principal, district_id, DistrictUpdate(status="tobedeleted"))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
 # schools ------------------------------------------------------------------------------------
 
 
@@ -120,6 +145,19 @@ async def update_school(
     return await svc.update_school(session, principal, school_id, body)
 
 
+@router.delete(
+    "/schools/{school_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    **access(roles={"district_admin"}, scopes=WRITE, action="write", school="school_id"),
+)
+async def delete_school(
+    school_id: uuid.UUID, principal: CurrentPrincipal, session: DbSession
+) -> Response:
+    """Soft delete (``tobedeleted``): classes and people keep their history."""
+    await svc.update_school(session, principal, school_id, SchoolUpdate(status="tobedeleted"))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
 # sessions and courses -----------------------------------------------------------------------
 
 
@@ -148,6 +186,25 @@ async def get_session(
     return await svc.get_session(session, principal, session_id)
 
 
+@router.patch("/sessions/{session_id}", **access(roles=ADMINS, scopes=WRITE, action="write"))
+async def update_session(
+    session_id: uuid.UUID, body: SessionUpdate, principal: CurrentPrincipal, session: DbSession
+) -> SessionOut:
+    return await svc.update_session(session, principal, session_id, body)
+
+
+@router.delete(
+    "/sessions/{session_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    **access(roles=ADMINS, scopes=WRITE, action="write"),
+)
+async def delete_session(
+    session_id: uuid.UUID, principal: CurrentPrincipal, session: DbSession
+) -> Response:
+    await svc.update_session(session, principal, session_id, SessionUpdate(status="tobedeleted"))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
 @router.post(
     "/courses",
     status_code=status.HTTP_201_CREATED,
@@ -171,6 +228,25 @@ async def get_course(
     course_id: uuid.UUID, principal: CurrentPrincipal, session: DbSession
 ) -> CourseOut:
     return await svc.get_course(session, principal, course_id)
+
+
+@router.patch("/courses/{course_id}", **access(roles=ADMINS, scopes=WRITE, action="write"))
+async def update_course(
+    course_id: uuid.UUID, body: CourseUpdate, principal: CurrentPrincipal, session: DbSession
+) -> CourseOut:
+    return await svc.update_course(session, principal, course_id, body)
+
+
+@router.delete(
+    "/courses/{course_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    **access(roles=ADMINS, scopes=WRITE, action="write"),
+)
+async def delete_course(
+    course_id: uuid.UUID, principal: CurrentPrincipal, session: DbSession
+) -> Response:
+    await svc.update_course(session, principal, course_id, CourseUpdate(status="tobedeleted"))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 # classes ------------------------------------------------------------------------------------

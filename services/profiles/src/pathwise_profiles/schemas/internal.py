@@ -2,7 +2,7 @@
 
 import uuid
 from datetime import date
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -16,6 +16,8 @@ __all__ = [
     "PlanningProfile",
     "ResolveRequest",
     "ResolvedPrincipal",
+    "RosterChanges",
+    "RosterChangesResult",
 ]
 
 
@@ -114,3 +116,25 @@ class ClassLearners(BaseModel):
     district_id: uuid.UUID
     school_id: uuid.UUID
     learners: list[ClassLearner]
+
+
+MAX_RECORDS = 10_000
+
+
+class RosterChanges(BaseModel):
+    """OneRoster-shaped records forwarded by the gateway's inbound webhook (each one is read
+    and validated like a CSV row; a bad record is reported, not fatal)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    users: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_RECORDS)
+    classes: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_RECORDS)
+    enrollments: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_RECORDS)
+
+
+class RosterChangesResult(BaseModel):
+    applied: int = Field(description="rows created, updated or marked tobedeleted")
+    diff: dict[str, dict[str, int]]
+    errors: list[dict[str, Any]] = Field(
+        description="per record: file (the list), line (1-based position), field, message"
+    )

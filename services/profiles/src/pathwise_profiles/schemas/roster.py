@@ -12,8 +12,10 @@ __all__ = [
     "ClassUpdate",
     "CourseCreate",
     "CourseOut",
+    "CourseUpdate",
     "DistrictCreate",
     "DistrictOut",
+    "DistrictUpdate",
     "EnrollmentCreate",
     "EnrollmentOut",
     "EnrollmentUpdate",
@@ -26,6 +28,7 @@ __all__ = [
     "SchoolUpdate",
     "SessionCreate",
     "SessionOut",
+    "SessionUpdate",
     "SourcedId",
     "UserCreate",
     "UserOut",
@@ -66,6 +69,11 @@ class DistrictCreate(_Body):
     sourced_id: SourcedId | None = None
 
 
+class DistrictUpdate(_Body):
+    name: Name | None = None
+    status: RosterStatus | None = None
+
+
 class DistrictOut(_Out):
     name: str
 
@@ -104,6 +112,15 @@ class SessionCreate(_Body):
         return self
 
 
+class SessionUpdate(_Body):
+    title: Name | None = None
+    type: Literal["schoolYear", "term", "semester", "gradingPeriod"] | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    school_year: int | None = Field(None, ge=1900, le=2200)
+    status: RosterStatus | None = None
+
+
 class SessionOut(_Out):
     district_id: uuid.UUID
     title: str
@@ -120,6 +137,13 @@ class CourseCreate(_Body):
     grades: list[Grade] = Field(default_factory=list, max_length=20)
     school_id: uuid.UUID | None = None
     sourced_id: SourcedId | None = None
+
+
+class CourseUpdate(_Body):
+    title: Name | None = None
+    course_code: Code | None = None
+    grades: list[Grade] | None = Field(None, max_length=20)
+    status: RosterStatus | None = None
 
 
 class CourseOut(_Out):

@@ -4,15 +4,17 @@ Payloads are thin (ids and what changed), never accommodations or notes (docs/co
 """
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_profiles.models import outbox
+from pathwise_profiles.repository.imports import insert_many
 from pathwise_shared.db.outbox import enqueue_event
 from pathwise_shared.events import new_event
 
-__all__ = ["emit"]
+__all__ = ["emit", "emit_many"]
 
 
 async def emit(
@@ -25,3 +27,27 @@ async def emit(
     await enqueue_event(
         session, outbox, new_event(type_, district_id=district_id, subject=subject, data=data)
     )
+
+
+async def emit_many(
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    events: Sequence[tuple[str, str, dict[str, Any]]],
+) -> None:
+    """Many ``(type, subject, data)`` events in one statement (imports emit thousands)."""
+    if not events:
+        return
+    rows = []
+    for type_, subject, data in events:
+        envelope = new_event(type_, district_id=district_id, subject=subject, data=data)
+        rows.append(
+            {
+                "id": envelope.id,
+                "event_type": envelope.type,
+                "district_id": envelope.district_id,
+                "subject": envelope.subject,
+                "envelope": envelope.model_dump(mode="json"),
+                "occurred_at": envelope.occurred_at,
+            }
+        )
+    await insert_many(session, outbox, rows)

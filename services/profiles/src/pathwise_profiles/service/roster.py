@@ -35,8 +35,10 @@ from pathwise_profiles.schemas.roster import (
     ClassUpdate,
     CourseCreate,
     CourseOut,
+    CourseUpdate,
     DistrictCreate,
     DistrictOut,
+    DistrictUpdate,
     EnrollmentCreate,
     EnrollmentOut,
     EnrollmentUpdate,
@@ -47,6 +49,7 @@ from pathwise_profiles.schemas.roster import (
     SchoolUpdate,
     SessionCreate,
     SessionOut,
+    SessionUpdate,
     UserCreate,
     UserOut,
     UserUpdate,
@@ -85,8 +88,11 @@ __all__ = [
     "list_sessions",
     "list_users",
     "update_class",
+    "update_course",
+    "update_district",
     "update_enrollment",
     "update_school",
+    "update_session",
     "update_user",
 ]
 
@@ -217,6 +223,18 @@ async def get_district(
     return DistrictOut.model_validate(dict(row))
 
 
+async def update_district(
+    session: AsyncSession, principal: Principal, district_id: uuid.UUID, body: DistrictUpdate
+) -> DistrictOut:
+    await get_district(session, principal, district_id)
+    if body.status is not None and not principal.is_system:
+        raise Forbidden("Only system operators retire a district.", slug="not-operator")
+    changes = body.model_dump(exclude_unset=True)
+    if changes:
+        await repo.update_row(session, districts, district_id, {**changes, "updated_at": utcnow()})
+    return await get_district(session, principal, district_id)
+
+
 # schools ------------------------------------------------------------------------------------
 
 
@@ -279,6 +297,25 @@ async def get_session(
     return SessionOut.model_validate(dict(row))
 
 
+async def update_session(
+    session: AsyncSession, principal: Principal, session_id: uuid.UUID, body: SessionUpdate
+) -> SessionOut:
+    row = await _get(session, academic_sessions, principal, session_id, "session")
+    changes = body.model_dump(exclude_unset=True)
+    for required in ("title", "type", "start_date", "end_date"):
+        if required in changes and changes[required] is None:
+            raise UnprocessableContent(f"{required} cannot be null.", slug="invalid-field")
+    start = changes.get("start_date", row["start_date"])
+    end = changes.get("end_date", row["end_date"])
+    if end < start:
+        raise UnprocessableContent("end_date is before start_date.", slug="invalid-dates")
+    if changes:
+        await repo.update_row(
+            session, academic_sessions, session_id, {**changes, "updated_at": utcnow()}
+        )
+    return await get_session(session, principal, session_id)
+
+
 async def create_course(
     session: AsyncSession, principal: Principal, body: CourseCreate
 ) -> CourseOut:
@@ -302,6 +339,24 @@ async def get_course(
     return CourseOut.model_validate(
         dict(await _get(session, courses, principal, course_id, "course"))
     )
+
+
+async def update_course(
+    session: AsyncSession, principal: Principal, course_id: uuid.UUID, body: CourseUpdate
+) -> CourseOut:
+    row = await _get(session, courses, principal, course_id, "course")
+    # A district-wide course (no school) is the district admins' to change.
+    await _require_school_admin_of(
+        session, principal, [row["school_id"]] if row["school_id"] else []
+    )
+    changes = body.model_dump(exclude_unset=True)
+    if "title" in changes and changes["title"] is None:
+        raise UnprocessableContent("title cannot be null.", slug="invalid-field")
+    if "grades" in changes:
+        changes["grades"] = changes["grades"] or []
+    if changes:
+        await repo.update_row(session, courses, course_id, {**changes, "updated_at": utcnow()})
+    return await get_course(session, principal, course_id)
 
 
 # classes ------------------------------------------------------------------------------------

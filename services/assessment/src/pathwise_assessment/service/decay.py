@@ -1,0 +1,108 @@
+"""Mastery lost to time: a periodic sweep over mastered skills.
+
+A response applies decay itself (``record_evidence``), but a learner who stops practising sends no
+response, so without the sweep an idle learner would keep a mastery that has faded. The sweep
+applies the same decay (the part of P(known) above the skill's prior halves every
+``DECAY_HALF_LIFE_DAYS``) and the same loss rule as a response (``domain.mastery.reassess``), and
+for every state that loses mastery writes the new state, a ``decay`` history row and
+``mastery.changed`` (``previous_mastered: true``) in the caller's transaction.
+
+States that fade but stay mastered are left as they are: decay composes over time
+(``0.5**(a/h) * 0.5**(b/h) == 0.5**((a+b)/h)``), so applying it later from ``updated_at`` gives the
+same P(known), and the sweep writes nothing it does not have to.
+"""
+
+import asyncio
+import logging
+from datetime import datetime
+
+from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pathwise_assessment.domain import mastery as rule
+from pathwise_assessment.domain.bkt import decay
+from pathwise_assessment.repository import mastery as repo
+from pathwise_assessment.service.mastery import (
+    DECAY_HALF_LIFE_DAYS,
+    bkt_params,
+    change_of,
+    emit_change,
+    history_row,
+)
+from pathwise_shared.db.engine import Database
+from pathwise_shared.timeutil import utcnow
+
+__all__ = ["run_decay_sweeps", "sweep_decay"]
+
+logger = logging.getLogger("pathwise.assessment.decay")
+
+
+async def sweep_decay(
+    session: AsyncSession, outbox: Table, *, now: datetime | None = None,
+    half_life_days: float = DECAY_HALF_LIFE_DAYS, batch_size: int = 500,
+) -> int:  # fmt: skip
+    """One pass over every mastered state of every district; returns how many lost mastery.
+    The caller commits (everything of the pass in one transaction)."""
+    now = now or utcnow()
+    lost = 0
+    after = None
+    while True:
+        rows = await repo.mastered_states(session, after, batch_size)
+        if not rows:
+            return lost
+        params = await repo.params_of_pairs(session, [(r.district_id, r.skill_code) for r in rows])
+        history = []
+        changes = []
+        for row in rows:
+            bkt, threshold = bkt_params(params.get((row.district_id, row.skill_code)))
+            days = (now - row.updated_at).total_seconds() / 86400.0
+            before = rule.MasteryState(
+                row.p_known, row.mastered, row.evidence_count, row.hard_correct_count
+            )
+            after_decay = rule.reassess(
+                rule.MasteryState(
+                    decay(row.p_known, bkt.prior, days, half_life_days), row.mastered,
+                    row.evidence_count, row.hard_correct_count,
+                ),
+                threshold,
+            )  # fmt: skip
+            if after_decay.mastered:
+                continue
+            row.p_known, row.mastered, row.level = (
+                after_decay.p_known, False, after_decay.level
+            )  # fmt: skip
+            row.updated_at = now
+            history.append(history_row(
+                row.district_id, row.learner_id, row.skill_code, None, "decay", None, None,
+                before.p_known, after_decay, now,
+            ))  # fmt: skip
+            changes.append(
+                (row.district_id, change_of(row.learner_id, row.skill_code, before, after_decay,
+                                            "decay"))
+            )  # fmt: skip
+        await repo.add_history(session, history)
+        for district_id, change in changes:
+            await emit_change(session, outbox, district_id, change)
+        lost += len(changes)
+        if len(rows) < batch_size:
+            return lost
+        last = rows[-1]
+        after = (last.district_id, last.learner_id, last.skill_code)
+
+
+async def run_decay_sweeps(
+    db: Database, outbox: Table, interval_seconds: float, rounds: int | None = None
+) -> None:
+    """The schedule: a sweep every ``interval_seconds`` (``rounds`` bounds it, for tests)."""
+    done = 0
+    while rounds is None or done < rounds:
+        await asyncio.sleep(interval_seconds)
+        done += 1
+        try:
+            async with db.session() as session:
+                lost = await sweep_decay(session, outbox)
+                await session.commit()
+            if lost:
+                logger.info("decay sweep: %d learner skills lost mastery", lost)
+        except Exception:  # a failed round must not stop the schedule
+            logger.exception("decay sweep failed")

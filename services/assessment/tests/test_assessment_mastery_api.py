@@ -1,0 +1,215 @@
+"""Mastery through the API: lost after failures, lost to time (the decay sweep), per-skill
+thresholds, and the scheduled fit run once."""
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from pathwise_assessment.models import outbox
+from pathwise_assessment.seed import DEMO_DISTRICT
+from pathwise_assessment.service.decay import run_decay_sweeps, sweep_decay
+from pathwise_assessment.service.fits import run_scheduled_fits
+from pathwise_devstack.testing import ServiceClient, make_principal
+from pathwise_profiles.testing import OTHER_DISTRICT, as_learner
+from pathwise_shared.db import Database
+from pathwise_shared.timeutil import utcnow
+
+TEACHER = make_principal(DEMO_DISTRICT, roles=["teacher"])
+ADMIN = make_principal(DEMO_DISTRICT, roles=["district_admin"])
+GUARDIAN = make_principal(DEMO_DISTRICT, roles=["guardian"])
+OUTSIDER = make_principal(OTHER_DISTRICT, roles=["district_admin"])
+CHOICES = [{"id": "a", "text": "1/2"}, {"id": "b", "text": "2/4"}, {"id": "c", "text": "3/4"}]
+
+
+async def make_items(api: ServiceClient, code: str, n: int) -> list[str]:
+    """``n`` single-choice items of equal difficulty (so each is at the skill's median: hard)."""
+    ids = []
+    for k in range(n):
+        made = await api.post("/v1/items", headers=api.as_(TEACHER), json={
+            "stem": f"Which fraction equals 1/2? ({k})", "skill_codes": [code],
+            "spec": {"type": "single_choice", "choices": CHOICES, "correct": "b"},
+        })  # fmt: skip
+        assert made.status_code == 201, made.text
+        ids.append(made.json()["id"])
+    return ids
+
+
+async def make_check(api: ServiceClient, code: str, item_ids: list[str]) -> str:
+    made = await api.post("/v1/assessments", headers=api.as_(TEACHER), json={
+        "kind": "summative", "title": "Fractions", "skill_codes": [code], "item_ids": item_ids,
+    })  # fmt: skip
+    assert made.status_code == 201, made.text
+    return str(made.json()["id"])
+
+
+async def take(
+    api: ServiceClient, assessment_id: str, learner_id: uuid.UUID, choice: str
+) -> dict[str, Any]:
+    """Answer every item of a fresh attempt with ``choice`` and finish it."""
+    started = await api.post(f"/v1/assessments/{assessment_id}/attempts", headers=api.as_(TEACHER),
+                             json={"learner_id": str(learner_id)})  # fmt: skip
+    assert started.status_code == 201, started.text
+    attempt = started.json()
+    for item in attempt["items"]:
+        put = await api.put(f"/v1/attempts/{attempt['id']}/responses/{item['item_id']}",
+                            json={"answer": {"choice": choice}}, headers=api.as_(TEACHER))  # fmt: skip
+        assert put.status_code == 200, put.text
+    finished = await api.post(f"/v1/attempts/{attempt['id']}/finish", headers=api.as_(TEACHER))
+    assert finished.status_code == 200, finished.text
+    body: dict[str, Any] = finished.json()
+    return body
+
+
+async def skill_state(api: ServiceClient, learner_id: uuid.UUID, code: str) -> dict[str, Any]:
+    got = await api.get(f"/v1/learners/{learner_id}/mastery", headers=api.as_(TEACHER))
+    assert got.status_code == 200, got.text
+    found: dict[str, Any] = next(s for s in got.json()["skills"] if s["skill_code"] == code)
+    return found
+
+
+async def changes(api: ServiceClient, learner_id: uuid.UUID, code: str) -> list[dict[str, Any]]:
+    """The ``mastery.changed`` events of one learner and skill, oldest first."""
+    db = Database(api.app.state.settings.database_url)
+    try:
+        async with db.session() as session:
+            rows = await session.execute(
+                select(outbox.c.envelope)
+                .where(outbox.c.event_type == "mastery.changed")
+                .order_by(outbox.c.id)
+            )
+            return [r[0]["data"] for r in rows
+                    if r[0]["data"]["learner_id"] == str(learner_id)
+                    and r[0]["data"]["skill_code"] == code]  # fmt: skip
+    finally:
+        await db.dispose()
+
+
+async def test_mastery_is_lost_after_failures_and_says_so(api: ServiceClient) -> None:
+    code, learner_id = "4.NF.A.1", uuid.uuid4()
+    items = await make_items(api, code, 6)
+    await take(api, await make_check(api, code, items[:3]), learner_id, "b")
+    won = await skill_state(api, learner_id, code)
+    assert won["mastered"] is True and won["level"] == "mastered"
+    failed = await take(api, await make_check(api, code, items[3:]), learner_id, "a")
+    lost = await skill_state(api, learner_id, code)
+    assert lost["mastered"] is False and lost["level"] != "mastered"
+    assert lost["p_known"] < won["p_known"]
+    events = await changes(api, learner_id, code)
+    gained = [e for e in events if e["mastered"] and not e["previous_mastered"]]
+    dropped = [e for e in events if not e["mastered"] and e["previous_mastered"]]
+    assert len(gained) == 1 and len(dropped) == 1
+    assert dropped[0]["reason"] == "response" and dropped[0]["previous_level"] == "mastered"
+    # The evidence names the wrong answers that moved it, newest first.
+    wrong = {r["id"] for r in failed["responses"]}
+    assert dropped[0]["evidence"][0]["response_id"] in wrong
+    assert dropped[0]["evidence"][0]["correct"] is False
+    history = await api.get(f"/v1/learners/{learner_id}/mastery/{code}/history",
+                            headers=api.as_(TEACHER))  # fmt: skip
+    marks = [p["mastered"] for p in history.json()["items"]]
+    assert True in marks and marks[-1] is False
+
+
+async def test_decay_sweep_takes_idle_mastery_away(api_own: ServiceClient) -> None:
+    api = api_own
+    code, idle, also_idle, beginner = "4.NF.A.2", uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    items = await make_items(api, code, 3)
+    check = await make_check(api, code, items)
+    await take(api, check, idle, "b")
+    await take(api, check, also_idle, "b")
+    started = await api.post(f"/v1/assessments/{check}/attempts", headers=api.as_(TEACHER),
+                             json={"learner_id": str(beginner)})  # fmt: skip
+    one = started.json()["items"][0]["item_id"]
+    await api.put(f"/v1/attempts/{started.json()['id']}/responses/{one}",
+                  json={"answer": {"choice": "b"}}, headers=api.as_(TEACHER))  # fmt: skip
+    before = await skill_state(api, idle, code)
+    beginner_before = await skill_state(api, beginner, code)
+    assert before["mastered"] is True and beginner_before["mastered"] is False
+    db = Database(api.app.state.settings.database_url)
+    try:
+        # The schedule runs a sweep; today nothing has faded yet.
+        await run_decay_sweeps(db, outbox, interval_seconds=0, rounds=1)
+        assert (await skill_state(api, idle, code))["mastered"] is True
+
+        async def sweep(days: float) -> int:
+            async with db.session() as session:
+                # Batches of one: the keyset paging over several mastered states is exercised.
+                lost = await sweep_decay(
+                    session, outbox, now=utcnow() + timedelta(days=days), batch_size=1
+                )
+                await session.commit()
+                return lost
+
+        # A month off fades P(known) a little but keeps the mastery, and writes nothing.
+        assert await sweep(30) == 0
+        assert (await skill_state(api, idle, code)) == before
+        assert await sweep(365) == 2
+        assert await sweep(365) == 0  # nothing more to lose
+    finally:
+        await db.dispose()
+    assert (await skill_state(api, also_idle, code))["mastered"] is False
+    after = await skill_state(api, idle, code)
+    assert after["mastered"] is False and after["level"] != "mastered"
+    assert after["p_known"] < before["p_known"]
+    assert await skill_state(api, beginner, code) == beginner_before  # not mastered: untouched
+    history = await api.get(f"/v1/learners/{idle}/mastery/{code}/history", headers=api.as_(TEACHER))
+    last = history.json()["items"][-1]
+    assert last["reason"] == "decay" and last["response_id"] is None and last["mastered"] is False
+    decayed = [e for e in await changes(api, idle, code) if e["reason"] == "decay"]
+    assert len(decayed) == 1
+    assert decayed[0]["previous_mastered"] is True and decayed[0]["mastered"] is False
+    assert len(decayed[0]["evidence"]) == 3  # the responses that had earned it
+
+
+async def test_skill_threshold_is_set_by_staff_per_district(api: ServiceClient) -> None:
+    code, url = "4.NF.B.4", "/v1/mastery/skills/4.NF.B.4/params"
+    default = await api.get(url, headers=api.as_(TEACHER))
+    assert default.status_code == 200
+    assert default.json()["threshold"] == 0.95 and default.json()["source"] == "default"
+    for bad in ({"threshold": 0.5}, {"threshold": 1.0}, {"threshold": "high"}, {},
+                {"threshold": 0.8, "prior": 0.9}):  # fmt: skip
+        refused = await api.patch(url, json=bad, headers=api.as_(TEACHER))
+        assert refused.status_code == 422, bad
+        assert refused.headers["content-type"] == "application/problem+json"
+    unknown = await api.patch("/v1/mastery/skills/9.ZZ.Z.9/params", json={"threshold": 0.8},
+                              headers=api.as_(TEACHER))  # fmt: skip
+    assert unknown.status_code == 422 and unknown.json()["type"] == "/problems/unknown-skill"
+    assert (await api.get("/v1/mastery/skills/9.ZZ.Z.9/params",
+                          headers=api.as_(TEACHER))).json()["source"] == "default"  # fmt: skip
+    assert (await api.get("/v1/mastery/skills/not-a-code/params",
+                          headers=api.as_(TEACHER))).status_code == 422  # fmt: skip
+    for outsider in (as_learner(3), GUARDIAN):
+        denied = await api.patch(url, json={"threshold": 0.8}, headers=api.as_(outsider))
+        assert denied.status_code == 403
+    assert (await api.get(url, headers=api.as_(as_learner(3)))).status_code == 403
+    set_ = await api.patch(url, json={"threshold": 0.8}, headers=api.as_(TEACHER))
+    assert set_.status_code == 200, set_.text
+    assert set_.json()["threshold"] == 0.8 and set_.json()["prior"] == 0.2
+    assert (await api.get(url, headers=api.as_(ADMIN))).json()["threshold"] == 0.8
+    # Another district keeps its own (default) threshold.
+    assert (await api.get(url, headers=api.as_(OUTSIDER))).json()["threshold"] == 0.95
+    # Two right answers reach P(known) ≈ 0.89: mastered at 0.8, not at the default 0.95.
+    learner_id = uuid.uuid4()
+    await take(api, await make_check(api, code, await make_items(api, code, 2)), learner_id, "b")
+    state = await skill_state(api, learner_id, code)
+    assert 0.8 <= state["p_known"] < 0.95 and state["mastered"] is True
+
+
+async def test_scheduled_fit_round_fits_every_district(api_own: ServiceClient) -> None:
+    api = api_own
+    code = "4.NF.B.3"
+    check = await make_check(api, code, await make_items(api, code, 10))
+    for n in range(3):
+        await take(api, check, uuid.uuid4(), "b" if n else "a")
+    db = Database(api.app.state.settings.database_url)
+    try:
+        await run_scheduled_fits(db, interval_seconds=0, min_responses=10, rounds=1)
+    finally:
+        await db.dispose()
+    fits = (await api.get("/v1/mastery/fits", headers=api.as_(ADMIN))).json()["items"]
+    scheduled = [f for f in fits if f["status"] == "succeeded" and code in f["results"]["skills"]]
+    assert scheduled and scheduled[-1]["response_count"] >= 30
+    params = (await api.get(f"/v1/mastery/skills/{code}/params", headers=api.as_(ADMIN))).json()
+    assert params["source"] == "fitted" and params["response_count"] == 30
+    assert params["threshold"] == 0.95  # a fit never touches the threshold

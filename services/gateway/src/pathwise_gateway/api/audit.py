@@ -1,0 +1,94 @@
+"""``/v1/audit``: the audit log of reads and changes of learners' records, read side."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel
+
+from pathwise_gateway.authz import gateway_access
+from pathwise_gateway.models import AuditEntry
+from pathwise_gateway.security import CallerPrincipal
+from pathwise_gateway.service import audit_queries as service
+from pathwise_shared.app import DbSession
+from pathwise_shared.pagination import CursorParam, LimitParam, Page, decode_cursor, page_of
+from pathwise_shared.problems import BadRequest, UnprocessableContent
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1/audit", tags=["audit"])
+
+
+class AuditEntryOut(BaseModel):
+    id: uuid.UUID
+    occurred_at: datetime
+    actor: str
+    actor_kind: str
+    actor_roles: list[str]
+    learner_id: uuid.UUID | None
+    class_id: uuid.UUID | None
+    operation: str
+    action: str
+    method: str
+    path: str
+    status: int
+    request_id: str
+
+    @classmethod
+    def of(cls, entry: AuditEntry) -> "AuditEntryOut":
+        return cls.model_validate(entry, from_attributes=True)
+
+
+def _before(cursor: str | None) -> uuid.UUID | None:
+    if cursor is None:
+        return None
+    try:
+        return uuid.UUID(decode_cursor(cursor)[0])
+    except ValueError as exc:
+        raise BadRequest("The cursor is not valid.", slug="invalid-cursor") from exc
+
+
+@router.get(
+    "",
+    response_model=Page[AuditEntryOut],
+    summary="Search the district's audit log (newest first)",
+    **gateway_access(roles=["district_admin"]),
+)
+async def search_audit(
+    request: Request,
+    session: DbSession,
+    principal: CallerPrincipal,
+    learner_id: uuid.UUID | None = None,
+    actor: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    since: Annotated[datetime | None, Query(description="From this time (inclusive)")] = None,
+    until: Annotated[datetime | None, Query(description="Before this time")] = None,
+    limit: LimitParam = 50,
+    cursor: CursorParam = None,
+) -> Page[AuditEntryOut]:
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and value.tzinfo is None:
+            raise UnprocessableContent(f"{name} needs a time zone (e.g. Z).", slug="naive-time")
+    found = service.AuditFilter(learner_id, actor, since, until, _before(cursor))
+    rows = await service.search_audit(session, request.app.state.audit, principal, found, limit)
+    return page_of(rows, limit, lambda e: (e.id,), AuditEntryOut.of)
+
+
+@router.get(
+    "/learners/{learner_id}",
+    response_model=Page[AuditEntryOut],
+    summary="Who read or changed this learner's records (for the learner's guardians)",
+    **gateway_access(roles=["guardian", "school_admin", "district_admin"], learner="learner_id"),
+)
+async def learner_audit(
+    learner_id: uuid.UUID,
+    request: Request,
+    session: DbSession,
+    principal: CallerPrincipal,
+    limit: LimitParam = 50,
+    cursor: CursorParam = None,
+) -> Page[AuditEntryOut]:
+    rows = await service.learner_audit(
+        session, request.app.state.gateway, principal, learner_id, _before(cursor), limit
+    )
+    return page_of(rows, limit, lambda e: (e.id,), AuditEntryOut.of)

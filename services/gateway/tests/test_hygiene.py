@@ -1,0 +1,300 @@
+"""Limits and hygiene of the gateway, each on an app of its own with the setting under test:
+rate limits (users, clients, the token endpoint), the body limit, CORS, the development login,
+and what a slow or failing upstream turns into (504, 502, then 503 from an open breaker).
+
+The slow or failing upstream is a fault injector on a loopback port: it publishes one operation
+in its OpenAPI document (so the gateway routes to it) and then hangs or answers 500, counting
+the calls that reach it. Behaviour of the real services is tested in ``tests/``.
+"""
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from pathwise_devstack import testing
+from pathwise_devstack.testing import ServiceClient, service_client
+from pathwise_gateway.app import create_app
+from pathwise_gateway.migrations import MIGRATIONS
+from pathwise_gateway.settings import GatewaySettings
+from pathwise_gateway.tokens import issue_access_token
+from pathwise_shared.auth import Principal
+
+CLOSED = "http://127.0.0.1:9"
+DISTRICT = uuid.uuid4()
+
+
+def _settings(db: testing.TestDatabase, **overrides: Any) -> GatewaySettings:
+    values: dict[str, Any] = {
+        "database_url": db.url,
+        "environment": "test",
+        "profiles_url": CLOSED,
+        "pathways_url": CLOSED,
+        "assessment_url": CLOSED,
+    }
+    values.update(overrides)
+    return GatewaySettings(**values)
+
+
+def _bearer(settings: GatewaySettings, principal: Principal) -> dict[str, str]:
+    token = issue_access_token(
+        principal,
+        key=settings.token_signing_key.get_secret_value(),
+        issuer=settings.token_issuer,
+        audience=settings.token_audience,
+        ttl_seconds=300,
+    ).access_token
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _teacher() -> Principal:
+    uid = uuid.uuid4()
+    return Principal(subject=str(uid), district_id=DISTRICT, roles=frozenset({"teacher"}),
+                     user_id=uid)  # fmt: skip
+
+
+@asynccontextmanager
+async def _gateway(settings: GatewaySettings) -> AsyncIterator[ServiceClient]:
+    async with service_client(create_app, settings, MIGRATIONS) as client:
+        yield client
+
+
+def _assert_problem(response: Any, status: int) -> None:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["x-request-id"]
+
+
+async def test_user_rate_limit_headers_then_429(gateway_db: testing.TestDatabase) -> None:
+    settings = _settings(gateway_db, rate_limit_user="3/minute")
+    headers = _bearer(settings, _teacher())
+    async with _gateway(settings) as gw:
+        remaining = []
+        for _ in range(3):
+            answer = await gw.get("/v1/auth/me", headers=headers)
+            assert answer.status_code == 200, answer.text
+            assert answer.headers["ratelimit-limit"] == "3"
+            assert answer.headers["ratelimit-policy"] == "3;w=60"
+            remaining.append(int(answer.headers["ratelimit-remaining"]))
+        assert remaining == [2, 1, 0]
+        refused = await gw.get("/v1/auth/me", headers=headers)
+        _assert_problem(refused, 429)
+        assert 1 <= int(refused.headers["retry-after"]) <= 60
+        # Another user has a budget of their own.
+        assert (await gw.get("/v1/auth/me", headers=_bearer(settings, _teacher()))).is_success
+
+
+async def test_client_rate_limit(gateway_db: testing.TestDatabase) -> None:
+    settings = _settings(gateway_db, rate_limit_client="2/minute")
+    client = Principal(subject="sis", kind="client", district_id=DISTRICT,
+                       scopes=frozenset({"roster:read"}))  # fmt: skip
+    headers = _bearer(settings, client)
+    async with _gateway(settings) as gw:
+        for _ in range(2):
+            assert (await gw.get("/v1/auth/me", headers=headers)).status_code == 200
+        refused = await gw.get("/v1/auth/me", headers=headers)
+        _assert_problem(refused, 429)
+        assert int(refused.headers["retry-after"]) >= 1
+
+
+async def test_token_endpoint_is_rate_limited(gateway_db: testing.TestDatabase) -> None:
+    settings = _settings(gateway_db, rate_limit_token="3/minute")
+    async with _gateway(settings) as gw:
+        guess = {"grant_type": "client_credentials", "client_id": "sis", "client_secret": "x"}
+        for _ in range(3):
+            assert (await gw.post("/v1/auth/token", data=guess)).status_code == 401
+        refused = await gw.post("/v1/auth/token", data=guess)
+        _assert_problem(refused, 429)
+        assert int(refused.headers["retry-after"]) >= 1
+        assert refused.headers["ratelimit-remaining"] == "0"
+        other = await gw.post("/v1/auth/token", data={**guess, "client_id": "other"})
+        assert other.status_code == 401
+
+
+async def test_body_limit_is_413(gateway_db: testing.TestDatabase) -> None:
+    settings = _settings(gateway_db, max_body_bytes=1024)
+    admin = Principal(subject=str(uuid.uuid4()), district_id=DISTRICT,
+                      roles=frozenset({"district_admin"}))  # fmt: skip
+    headers = _bearer(settings, admin)
+    big = {"name": "x" * 2000, "scopes": ["roster:read"]}
+    async with _gateway(settings) as gw:
+        declared = await gw.post("/v1/clients", json=big, headers=headers)
+        _assert_problem(declared, 413)
+
+        async def chunks() -> AsyncIterator[bytes]:
+            body = json.dumps(big).encode()
+            for start in range(0, len(body), 500):
+                yield body[start : start + 500]
+
+        streamed = await gw.post(
+            "/v1/clients",
+            content=chunks(),
+            headers={**headers, "Content-Type": "application/json"},
+        )
+        _assert_problem(streamed, 413)
+        # Nothing was half-written: the district still has no client.
+        listed = await gw.get("/v1/clients", headers=headers)
+        assert listed.json()["items"] == []
+
+
+async def test_cors_allow_list(gateway_db: testing.TestDatabase) -> None:
+    settings = _settings(gateway_db, cors_origins=["https://app.example"])
+    preflight = {"Access-Control-Request-Method": "GET",
+                 "Access-Control-Request-Headers": "Authorization"}  # fmt: skip
+    async with _gateway(settings) as gw:
+        allowed = await gw.options(
+            "/v1/auth/me", headers={**preflight, "Origin": "https://app.example"}
+        )
+        assert allowed.status_code == 200
+        assert allowed.headers["access-control-allow-origin"] == "https://app.example"
+        refused = await gw.options(
+            "/v1/auth/me", headers={**preflight, "Origin": "https://evil.example"}
+        )
+        assert refused.status_code == 400
+        assert "access-control-allow-origin" not in refused.headers
+        simple = await gw.get("/healthz", headers={"Origin": "https://app.example"})
+        assert simple.headers["access-control-allow-origin"] == "https://app.example"
+        assert "x-request-id" in simple.headers["access-control-expose-headers"].lower()
+        other = await gw.get("/healthz", headers={"Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in other.headers
+
+
+async def test_development_login_off(gateway_db: testing.TestDatabase) -> None:
+    settings = _settings(gateway_db, dev_login=False)
+    async with _gateway(settings) as gw:
+        answer = await gw.post(
+            "/v1/auth/token", data={"grant_type": "password", "username": "teacher-01"}
+        )
+        assert answer.status_code == 400
+        assert answer.json()["error"] == "unsupported_grant_type"
+
+
+def test_development_login_is_refused_in_production() -> None:
+    production: dict[str, Any] = {
+        "environment": "production",
+        "database_url": "postgresql://pathwise@db/gateway",
+        "internal_token_secret": "i" * 40,
+        "token_signing_key": "k" * 40,
+    }
+    assert GatewaySettings(**production).dev_login_enabled is False
+    with pytest.raises(ValidationError, match="DEV_LOGIN"):
+        GatewaySettings(**production, dev_login=True)
+    with pytest.raises(ValidationError, match="TOKEN_SIGNING_KEY"):
+        GatewaySettings(**{**production, "token_signing_key": "short"})
+    with pytest.raises(ValidationError, match="asymmetric"):
+        GatewaySettings(idp_algorithms=["HS256"])
+
+
+class FaultyUpstream:
+    """Publishes ``GET /v1/skills`` (a pathways path) and then hangs or answers 500."""
+
+    SPEC = {
+        "openapi": "3.1.0",
+        "info": {"title": "faulty", "version": "1"},
+        "paths": {"/v1/skills": {"get": {
+            "operationId": "listSkills", "responses": {"200": {"description": "ok"}},
+            "x-pathwise-access": {"roles": ["teacher"], "scopes": [], "action": "read"},
+        }}},
+    }  # fmt: skip
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.hits = 0
+        self.port = 0
+        self._server: asyncio.Server | None = None
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            path = head.split(b" ", 2)[1].decode()
+            if path == "/openapi.json":
+                status, body = "200 OK", json.dumps(self.SPEC).encode()
+            else:
+                self.hits += 1
+                if self.mode == "hang":
+                    await asyncio.sleep(30)
+                status, body = "500 Internal Server Error", b'{"detail": "boom"}'
+            writer.write(
+                f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+                + body
+            )
+            await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    async def __aenter__(self) -> "FaultyUpstream":
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+async def test_slow_upstream_is_504_never_a_hang(gateway_db: testing.TestDatabase) -> None:
+    async with FaultyUpstream("hang") as upstream:
+        settings = _settings(gateway_db, pathways_url=upstream.url, http_timeout_seconds=0.5)
+        async with _gateway(settings) as gw:
+            answer = await asyncio.wait_for(
+                gw.get("/v1/skills", headers=_bearer(settings, _teacher())), timeout=10
+            )
+            _assert_problem(answer, 504)
+            assert int(answer.headers["retry-after"]) >= 1
+            assert upstream.hits == 1  # a read timeout is not retried: the call may have run
+
+
+async def test_failing_upstream_opens_the_breaker(gateway_db: testing.TestDatabase) -> None:
+    async with FaultyUpstream("fail") as upstream:
+        settings = _settings(
+            gateway_db, pathways_url=upstream.url, breaker_failures=2, breaker_reset_seconds=60
+        )
+        headers = _bearer(settings, _teacher())
+        async with _gateway(settings) as gw:
+            for _ in range(2):
+                _assert_problem(await gw.get("/v1/skills", headers=headers), 502)
+            assert upstream.hits == 2
+            opened = await gw.get("/v1/skills", headers=headers)
+            _assert_problem(opened, 503)
+            assert 50 <= int(opened.headers["retry-after"]) <= 60
+            assert upstream.hits == 2  # answered by the open breaker, not by the upstream
+
+
+async def test_upstream_never_seen_is_503(gateway_db: testing.TestDatabase) -> None:
+    settings = _settings(gateway_db)
+    async with _gateway(settings) as gw:
+        answer = await gw.get("/v1/skills", headers=_bearer(settings, _teacher()))
+        _assert_problem(answer, 503)
+        assert int(answer.headers["retry-after"]) >= 1
+
+
+async def test_a_remembered_token_still_expires(gateway_db: testing.TestDatabase) -> None:
+    """Verified tokens are remembered to save work, never past their expiry."""
+    settings = _settings(gateway_db)
+    issued = issue_access_token(
+        _teacher(),
+        key=settings.token_signing_key.get_secret_value(),
+        issuer=settings.token_issuer,
+        audience=settings.token_audience,
+        ttl_seconds=2,
+    )
+    headers = {"Authorization": f"Bearer {issued.access_token}"}
+    async with _gateway(settings) as gw:
+        assert (await gw.get("/v1/auth/me", headers=headers)).status_code == 200
+        assert (await gw.get("/v1/auth/me", headers=headers)).status_code == 200
+        await asyncio.sleep(3)
+        expired = await gw.get("/v1/auth/me", headers=headers)
+        assert expired.status_code == 401
+        assert 'error="invalid_token"' in expired.headers["www-authenticate"]

@@ -1,0 +1,161 @@
+"""The pure parts of the OneRoster import: values, manifests, rows, records, the plan."""
+
+import itertools
+import uuid
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+
+from pathwise_profiles.domain.oneroster_csv import (
+    ManifestError,
+    parse_bool,
+    parse_date,
+    parse_list,
+    parse_manifest,
+    read_rows,
+)
+from pathwise_profiles.domain.roster_plan import Existing, Snapshot, guard_share, make_plan
+from pathwise_profiles.domain.roster_records import (
+    Record,
+    RowProblems,
+    flatten_json,
+    read_record,
+)
+from pathwise_profiles.oneroster_samples import manifest
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("true", True), ("TRUE", True), ("1", True), ("False", False), ("", None), (" no ", False)],
+)
+def test_booleans_as_sis_send_them(text: str, expected: bool | None) -> None:
+    assert parse_bool(text, default=None) is expected  # type: ignore[arg-type]
+
+
+def test_bad_boolean_and_dates() -> None:
+    with pytest.raises(ValueError, match="not a boolean"):
+        parse_bool("sometimes", default=True)
+    assert parse_date("2026-09-01") == date(2026, 9, 1)
+    assert parse_date("2026-09-01T08:00:00Z") == date(2026, 9, 1)
+    assert parse_date("") is None
+    for bad in ("09/01/2026", "2026-13-01", "soon"):
+        with pytest.raises(ValueError, match=r"date|month"):
+            parse_date(bad)
+    assert parse_list(" 03, 04 ,,") == ["03", "04"]
+
+
+def test_manifest_versions_and_modes() -> None:
+    parsed = parse_manifest(manifest(users="bulk", enrollments="DELTA").splitlines())
+    assert parsed.modes["users"] == "bulk" and parsed.modes["enrollments"] == "delta"
+    assert parsed.modes["orgs"] == "absent" and parsed.mapped_from is None
+    assert parse_manifest(manifest("1.1", users="bulk").splitlines()).mapped_from == "1.1"
+    with pytest.raises(ManifestError, match=r"oneroster.version is 1.0.*OneRoster 1.2"):
+        parse_manifest(manifest("1.0", users="bulk").splitlines())
+    with pytest.raises(ManifestError, match="bulk, delta or absent"):
+        parse_manifest(manifest(users="sometimes").splitlines())
+    with pytest.raises(ManifestError, match="names no file"):
+        parse_manifest(manifest().splitlines())
+    with pytest.raises(ManifestError, match="propertyName,value"):
+        parse_manifest(["name,value", "oneroster.version,1.2"])
+
+
+def test_rows_keep_their_line_numbers_and_drop_unknown_columns() -> None:
+    text = (
+        "\ufeffsourcedId,title,schoolSourcedId,ext_colour,metadata.x\n"
+        'k1,"Math,\nadvanced",s1,red,1\n'
+        "\n"
+        "k2,Art,s1,,\n"
+    )
+    read = read_rows("classes", text.splitlines(keepends=True))
+    assert read.ignored_columns == ["ext_colour", "metadata.x"]
+    assert [(r.line, r.values) for r in read.rows] == [
+        (2, {"sourcedId": "k1", "title": "Math,\nadvanced", "schoolSourcedId": "s1"}),
+        (5, {"sourcedId": "k2", "title": "Art", "schoolSourcedId": "s1"}),
+    ]
+    with pytest.raises(ManifestError, match=r"classes.csv: missing column\(s\) schoolSourcedId"):
+        read_rows("classes", ["sourcedId,title\n"])
+
+
+def test_a_row_reports_every_problem_at_once() -> None:
+    (row,) = read_rows(
+        "users",
+        ["sourcedId,username,givenName,familyName,email,grades,enabledUser,role\n",
+         "u1,has space,,Lee,nope,5th grade,maybe,aide\n"],
+    ).rows  # fmt: skip
+    with pytest.raises(RowProblems) as caught:
+        read_record(row)
+    assert {(e.line, e.field) for e in caught.value.errors} == {
+        (2, "username"), (2, "givenName"), (2, "email"), (2, "grades"), (2, "enabledUser"),
+        (2, "role"),
+    }  # fmt: skip
+    assert caught.value.sourced_id == "u1"
+
+
+def test_json_records_read_like_csv_rows() -> None:
+    row = flatten_json(
+        "classes",
+        0,
+        {"sourcedId": "k1", "title": "Math", "school": {"sourcedId": "s1"},
+         "terms": [{"sourcedId": "t1"}], "grades": ["04", "05"], "unknown": {"x": 1}},
+    )  # fmt: skip
+    record = read_record(row)
+    assert record is not None
+    assert record.refs == {"school_id": "s1", "course_id": None, "session_id": "t1"}
+    assert record.values["grades"] == ["04", "05"] and record.values["grade"] == "04"
+    user = read_record(
+        flatten_json(
+            "users", 3,
+            {"sourcedId": "u1", "username": "u", "givenName": "A", "familyName": "B",
+             "enabledUser": True, "roles": [{"role": "parent", "org": {"sourcedId": "s1"}}]},
+        )
+    )  # fmt: skip
+    assert user is not None and user.roles == {"guardian"} and user.org_refs == ["s1"]
+
+
+def _ids() -> Iterator[int]:
+    return itertools.count(1)
+
+
+def _school(sid: str, name: str, status: str = "active") -> Record:
+    return Record("schools", sid, status, {"name": name, "identifier": None}, file="orgs", line=2)
+
+
+def test_plan_is_empty_when_nothing_changed_and_guard_weighs_changes() -> None:
+    counter = _ids()
+
+    def new_id() -> uuid.UUID:
+        return uuid.UUID(int=next(counter))
+
+    empty = Snapshot({}, 0, {}, set())
+    records = {"schools": [_school("s1", "North"), _school("s2", "South")]}
+    first = make_plan(records, {"orgs": "bulk"}, empty, new_id=new_id)
+    assert [w.sourced_id for w in first.kinds["schools"].creates] == ["s1", "s2"]
+    assert guard_share(first, empty) == 0.0
+    stored = Snapshot(
+        {"schools": {w.sourced_id: Existing(w.id, "active", dict(w.values))
+                     for w in first.kinds["schools"].creates}},
+        2, {}, set(),
+    )  # fmt: skip
+    again = make_plan(records, {"orgs": "bulk"}, stored, new_id=new_id)
+    assert again.writes == 0 and again.kinds["schools"].unchanged == 2
+    renamed = make_plan({"schools": [_school("s1", "Northern")]}, {"orgs": "bulk"}, stored,
+                        new_id=new_id)  # fmt: skip
+    plan = renamed.kinds["schools"]
+    assert [(w.sourced_id, w.changed) for w in plan.updates] == [("s1", ("name",))]
+    assert [w.sourced_id for w in plan.deletes] == ["s2"]
+    assert guard_share(renamed, stored) == 1.0
+    delta = make_plan({"schools": [_school("s2", "South", "tobedeleted")]}, {"orgs": "delta"},
+                      stored, new_id=new_id)  # fmt: skip
+    assert [w.sourced_id for w in delta.kinds["schools"].deletes] == ["s2"]
+    assert delta.kinds["schools"].updates == []
+
+
+def test_bulk_file_does_not_delete_rows_it_failed_to_read() -> None:
+    stored = Snapshot(
+        {"schools": {"s1": Existing(uuid.UUID(int=1), "active", {"name": "N", "identifier": None})}},
+        1, {}, set(),
+    )  # fmt: skip
+    plan = make_plan({"schools": []}, {"orgs": "bulk"}, stored, failed={"schools": {"s1"}},
+                     new_id=uuid.uuid4)  # fmt: skip
+    assert plan.kinds["schools"].deletes == []

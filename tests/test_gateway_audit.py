@@ -1,0 +1,171 @@
+"""The audit log through the real gateway: reads and changes of a learner's records are recorded
+(actor, learner, operation, time, request id); a district admin searches it; a guardian sees who
+looked at their own child's records, and nobody else's."""
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from pathwise_devstack.stack import Stack
+from pathwise_gateway.settings import GatewaySettings
+from pathwise_gateway.tokens import issue_access_token
+from pathwise_shared.auth import Principal
+from pathwise_shared.demo import demo_id
+
+pytestmark = pytest.mark.integration
+
+CHILD = demo_id("learner", "learner-01")  # guardian-01's child, in teacher-01's class
+OTHER_CHILD = demo_id("learner", "learner-11")
+
+
+@pytest.fixture(scope="module")
+def gw(stack: Stack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=stack.config.url("gateway"), timeout=20.0) as client:
+        yield client
+
+
+def _login(gw: httpx.Client, username: str) -> dict[str, str]:
+    answer = gw.post("/v1/auth/token", data={"grant_type": "password", "username": username})
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+def _subject(gw: httpx.Client, headers: dict[str, str]) -> str:
+    me = gw.get("/v1/auth/me", headers=headers)
+    assert me.status_code == 200, me.text
+    return str(me.json()["subject"])
+
+
+def _elsewhere(role: str) -> dict[str, str]:
+    settings = GatewaySettings(environment="test")
+    uid = uuid.uuid4()
+    principal = Principal(subject=str(uid), district_id=uuid.uuid4(), roles=frozenset({role}),
+                          user_id=uid)  # fmt: skip
+    token = issue_access_token(
+        principal,
+        key=settings.token_signing_key.get_secret_value(),
+        issuer=settings.token_issuer,
+        audience=settings.token_audience,
+        ttl_seconds=300,
+    ).access_token
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_guardian_sees_who_looked_at_their_child(gw: httpx.Client) -> None:
+    teacher = _login(gw, "teacher-01")
+    guardian = _login(gw, "guardian-01")
+    trace = f"audit-{uuid.uuid4().hex[:12]}"
+    read = gw.get(f"/v1/learners/{CHILD}/profile", headers={**teacher, "X-Request-ID": trace})
+    assert read.status_code == 200, read.text
+    overview = gw.get(f"/v1/learners/{CHILD}/overview", headers={**teacher, "X-Request-ID": trace})
+    assert overview.status_code == 200, overview.text
+    change = gw.post(f"/v1/learners/{CHILD}/goals", json={}, headers=teacher)
+    assert change.status_code == 422  # refused by profiles, but the attempt is recorded
+
+    seen = gw.get(f"/v1/audit/learners/{CHILD}", headers=guardian)
+    assert seen.status_code == 200, seen.text
+    entries = seen.json()["items"]
+    teacher_id = _subject(gw, teacher)
+    mine = [e for e in entries if e["request_id"] == trace]
+    assert {e["operation"] for e in mine} >= {"getLearnerOverview"}
+    assert len(mine) == 2
+    for entry in mine:
+        assert entry["actor"] == teacher_id
+        assert entry["actor_roles"] == ["teacher"]
+        assert entry["learner_id"] == str(CHILD)
+        assert entry["action"] == "read" and entry["status"] == 200
+        assert datetime.fromisoformat(entry["occurred_at"]) > datetime.now(UTC) - timedelta(
+            minutes=5
+        )
+    writes = [e for e in entries if e["action"] == "write" and e["actor"] == teacher_id]
+    assert writes and writes[0]["method"] == "POST" and writes[0]["status"] == 422
+    assert all(e["learner_id"] == str(CHILD) for e in entries)
+
+
+def test_guardian_sees_no_other_child(gw: httpx.Client) -> None:
+    guardian = _login(gw, "guardian-01")
+    other = gw.get(f"/v1/audit/learners/{OTHER_CHILD}", headers=guardian)
+    assert other.status_code == 403
+    assert other.headers["content-type"] == "application/problem+json"
+    elsewhere = gw.get(f"/v1/audit/learners/{CHILD}", headers=_elsewhere("guardian"))
+    assert elsewhere.status_code == 404
+    teacher = gw.get(f"/v1/audit/learners/{CHILD}", headers=_login(gw, "teacher-01"))
+    assert teacher.status_code == 403
+    bad = gw.get("/v1/audit/learners/not-a-uuid", headers=guardian)
+    assert bad.status_code == 422
+    assert bad.headers["content-type"] == "application/problem+json"
+
+
+def test_district_admin_searches_the_log(gw: httpx.Client) -> None:
+    admin = _login(gw, "admin-district")
+    teacher = _login(gw, "teacher-01")
+    teacher_id = _subject(gw, teacher)
+    for _ in range(3):
+        assert gw.get(f"/v1/learners/{CHILD}/goals", headers=teacher).status_code == 200
+
+    query: dict[str, str | int] = {"learner_id": str(CHILD), "actor": teacher_id, "limit": 2}
+    first = gw.get("/v1/audit", params=query, headers=admin)
+    assert first.status_code == 200, first.text
+    page = first.json()
+    assert len(page["items"]) == 2 and page["next_cursor"]
+    assert all(e["actor"] == teacher_id and e["learner_id"] == str(CHILD) for e in page["items"])
+    second = gw.get("/v1/audit", params={**query, "cursor": page["next_cursor"]}, headers=admin)
+    assert second.status_code == 200, second.text
+    ids_first = [e["id"] for e in page["items"]]
+    ids_second = [e["id"] for e in second.json()["items"]]
+    assert ids_second and not set(ids_first) & set(ids_second)
+    assert ids_first + ids_second == sorted(ids_first + ids_second, reverse=True)  # newest first
+
+    now = datetime.now(UTC)
+    recent = gw.get(
+        "/v1/audit",
+        params={**query, "since": (now - timedelta(minutes=10)).isoformat()},
+        headers=admin,
+    )
+    assert len(recent.json()["items"]) == 2
+    past = gw.get(
+        "/v1/audit",
+        params={**query, "until": (now - timedelta(days=1)).isoformat()},
+        headers=admin,
+    )
+    assert past.status_code == 200 and past.json()["items"] == []
+
+    # Another district's admin sees none of this district's entries.
+    other = gw.get(
+        "/v1/audit", params={"learner_id": str(CHILD)}, headers=_elsewhere("district_admin")
+    )
+    assert other.status_code == 200 and other.json()["items"] == []
+
+
+@pytest.mark.parametrize(
+    ("params", "status"),
+    [
+        ({"learner_id": "nope"}, 422),
+        ({"limit": 5000}, 422),
+        ({"cursor": "%%%"}, 400),
+        ({"since": "2026-01-01T00:00:00"}, 422),
+        ({"actor": ""}, 422),
+    ],
+)
+def test_audit_search_bad_input(
+    gw: httpx.Client, params: dict[str, str | int], status: int
+) -> None:
+    admin = _login(gw, "admin-district")
+    answer = gw.get("/v1/audit", params=params, headers=admin)
+    assert answer.status_code == status, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+
+
+def test_only_district_admins_search_and_nobody_rewrites(gw: httpx.Client) -> None:
+    for username in ("admin-riverside-elementary", "teacher-01", "guardian-01", "learner-01"):
+        answer = gw.get("/v1/audit", headers=_login(gw, username))
+        assert answer.status_code == 403, username
+    admin = _login(gw, "admin-district")
+    for method in ("POST", "PUT", "PATCH", "DELETE"):
+        # No operation changes the log: these fall through to "no such operation".
+        answer = gw.request(method, "/v1/audit", headers=admin)
+        assert answer.status_code == 404, (method, answer.text)
+        assert answer.json()["type"].endswith("/no-such-operation")

@@ -1,0 +1,250 @@
+"""The authorization matrix, from outside: every role x every public operation that names a
+learner, class or school x ownership, through the real gateway in front of the real services.
+
+The expected answers are declared here as data (who may call an operation at all, and which
+objects each role may reach); the test computes the declared answer of every cell, calls the
+gateway once per cell and fails with the list of cells that differ.
+
+Ownership is seen from the demo district's users: ``own`` is the caller's own learner, class or
+school (learner-01 / grade-3 math / Riverside Elementary), ``same_school`` a learner or class of
+another class in the same school, ``other_school`` one of Hillcrest Elementary. ``other_district``
+is every role again, as a principal of another district asking for the ``own`` objects: the demo
+seed has one district, and the answer must be the same either way (not found, never forbidden).
+"""
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import httpx
+import pytest
+
+from pathwise_devstack.stack import Stack
+from pathwise_gateway.settings import GatewaySettings
+from pathwise_gateway.tokens import issue_access_token
+from pathwise_shared.auth import Principal
+from pathwise_shared.demo import demo_id
+
+pytestmark = pytest.mark.integration
+
+Kind = Literal["learner", "class", "school"]
+Ownership = Literal["own", "same_school", "other_school"]
+Outcome = Literal["ok", "forbidden", "not_found"]
+
+ROLES = ("student", "guardian", "teacher", "school_admin", "district_admin", "client")
+OWNERSHIPS: tuple[Ownership, ...] = ("own", "same_school", "other_school")
+ALL = frozenset(ROLES) - {"client"}
+STAFF = frozenset({"teacher", "school_admin", "district_admin"})
+ADMINS = frozenset({"school_admin", "district_admin"})
+CLIENT_SCOPES = ("profiles:read", "roster:read", "pathways:read", "assessment:read")
+
+OBJECTS: dict[Kind, dict[Ownership, uuid.UUID]] = {
+    "learner": {
+        "own": demo_id("learner", "learner-01"),  # grade 3 math, Riverside; guardian-01's child
+        "same_school": demo_id("learner", "learner-11"),  # grade 4 math, Riverside
+        "other_school": demo_id("learner", "learner-31"),  # Hillcrest
+    },
+    "class": {
+        "own": demo_id("class", "grade3-math"),
+        "same_school": demo_id("class", "grade4-math"),
+        "other_school": demo_id("class", "hillcrest-grade4-math"),
+    },
+    "school": {
+        "own": demo_id("school", "riverside-elementary"),
+        "other_school": demo_id("school", "hillcrest-elementary"),
+    },
+}
+
+# Which objects each role reaches (the object-level rule of the profiles access check), for the
+# roles that pass the route-level check. The client reaches its whole district through its scopes.
+REACH: dict[Kind, dict[str, frozenset[Ownership]]] = {
+    "learner": {
+        "student": frozenset({"own"}),
+        "guardian": frozenset({"own"}),
+        "teacher": frozenset({"own"}),
+        "school_admin": frozenset({"own", "same_school"}),
+        "district_admin": frozenset(OWNERSHIPS),
+        "client": frozenset(OWNERSHIPS),
+    },
+    "class": {
+        "student": frozenset({"own"}),
+        "guardian": frozenset(),
+        "teacher": frozenset({"own"}),
+        "school_admin": frozenset({"own", "same_school"}),
+        "district_admin": frozenset(OWNERSHIPS),
+        "client": frozenset(OWNERSHIPS),
+    },
+    "school": {
+        "student": frozenset(),
+        "guardian": frozenset(),
+        "teacher": frozenset({"own"}),
+        "school_admin": frozenset({"own"}),
+        "district_admin": frozenset(OWNERSHIPS),
+        "client": frozenset(OWNERSHIPS),
+    },
+}
+
+
+@dataclass(frozen=True)
+class Op:
+    method: str
+    template: str  # "{id}" is the learner, class or school
+    kind: Kind
+    roles: frozenset[str]  # user roles the route admits
+    client: bool  # whether a read-scoped integration client is admitted
+    # The answers of an allowed call. Writes send an invalid body: 422 proves the gateway let the
+    # call through to the service, without changing anything. A learner without a planned
+    # pathway has none: the service's 404 (not the gateway's object check) is still "let through".
+    ok: frozenset[int]
+    body: Any = None
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.template}"
+
+
+OK = frozenset({200})
+INVALID = frozenset({422})
+MAYBE = frozenset({200, 404})  # the service's own "none yet" (no pathway, history, grouping)
+OPERATIONS = (
+    Op("GET", "/v1/learners/{id}/profile", "learner", ALL, True, OK),
+    Op("GET", "/v1/learners/{id}/goals", "learner", ALL, True, OK),
+    Op("GET", "/v1/learners/{id}/history", "learner", STAFF, False, OK),
+    Op("GET", "/v1/learners/{id}/pathway", "learner", ALL, True, MAYBE),
+    Op("GET", "/v1/learners/{id}/pathway/versions", "learner", ALL, True, MAYBE),
+    Op("GET", "/v1/learners/{id}/mastery", "learner", ALL, True, OK),
+    Op("GET", "/v1/learners/{id}/mastery/3.NF.A.1/history", "learner", ALL, True, MAYBE),
+    Op("GET", "/v1/learners/{id}/overview", "learner", ALL, True, OK),
+    Op("GET", "/v1/audit/learners/{id}", "learner", ADMINS | {"guardian"}, False, OK),
+    Op("POST", "/v1/learners/{id}/goals", "learner", ALL - {"guardian"}, False, INVALID, {}),
+    Op("POST", "/v1/learners/{id}/pathway/overrides", "learner", STAFF, False, INVALID, {}),
+    Op("GET", "/v1/classes/{id}", "class", ADMINS | {"student", "teacher"}, True, OK),
+    Op("GET", "/v1/classes/{id}/enrollments", "class", STAFF, True, OK),
+    Op("GET", "/v1/classes/{id}/insights", "class", STAFF, True, OK),
+    Op("GET", "/v1/classes/{id}/dashboard", "class", STAFF, True, OK),
+    Op("GET", "/v1/classes/{id}/groups", "class", STAFF, True, MAYBE),
+    Op("POST", "/v1/classes/{id}/groups", "class", STAFF, False, INVALID, {"min_size": "x"}),
+    Op("GET", "/v1/schools/{id}", "school", STAFF, True, OK),
+    Op("PATCH", "/v1/schools/{id}", "school", ADMINS, False, INVALID, {"name": 5}),
+)
+
+
+def declared(op: Op, role: str, ownership: Ownership | Literal["other_district"]) -> Outcome:
+    admitted = op.client if role == "client" else role in op.roles
+    if not admitted:
+        return "forbidden"  # the route-level check comes first: no object is looked up
+    if ownership == "other_district":
+        return "not_found"
+    return "ok" if ownership in REACH[op.kind][role] else "forbidden"
+
+
+def _mint(principal: Principal) -> str:
+    settings = GatewaySettings(environment="test")
+    return issue_access_token(
+        principal,
+        key=settings.token_signing_key.get_secret_value(),
+        issuer=settings.token_issuer,
+        audience=settings.token_audience,
+        ttl_seconds=600,
+    ).access_token
+
+
+@dataclass(frozen=True)
+class Callers:
+    home: dict[str, dict[str, str]]
+    elsewhere: dict[str, dict[str, str]]
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture(scope="module")
+def gw(stack: Stack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=stack.config.url("gateway"), timeout=20.0) as client:
+        yield client
+
+
+def dev_login(gw: httpx.Client, username: str) -> dict[str, str]:
+    answer = gw.post("/v1/auth/token", data={"grant_type": "password", "username": username})
+    assert answer.status_code == 200, answer.text
+    return _bearer(answer.json()["access_token"])
+
+
+@pytest.fixture(scope="module")
+def callers(gw: httpx.Client) -> Callers:
+    """The demo district's users by dev login, an integration client by client credentials,
+    and every role again as a principal of another district."""
+    usernames = {
+        "student": "learner-01",
+        "guardian": "guardian-01",
+        "teacher": "teacher-01",
+        "school_admin": "admin-riverside-elementary",
+        "district_admin": "admin-district",
+    }
+    home = {role: dev_login(gw, name) for role, name in usernames.items()}
+    created = gw.post(
+        "/v1/clients",
+        json={"name": "matrix SIS", "scopes": list(CLIENT_SCOPES)},
+        headers=home["district_admin"],
+    )
+    assert created.status_code == 201, created.text
+    token = gw.post(
+        "/v1/auth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": created.json()["client_id"],
+            "client_secret": created.json()["client_secret"],
+        },
+    )
+    assert token.status_code == 200, token.text
+    home["client"] = _bearer(token.json()["access_token"])
+
+    other = uuid.uuid4()
+    elsewhere = {}
+    for role in ROLES:
+        if role == "client":
+            principal = Principal(subject="other-sis", kind="client", district_id=other,
+                                  scopes=frozenset(CLIENT_SCOPES))  # fmt: skip
+        else:
+            uid = uuid.uuid4()
+            principal = Principal(subject=str(uid), kind="user", district_id=other,
+                                  roles=frozenset({role}), user_id=uid)  # fmt: skip
+        elsewhere[role] = _bearer(_mint(principal))
+    return Callers(home, elsewhere)
+
+
+def _outcome_of(op: Op, response: httpx.Response) -> str:
+    """What the gateway decided: its object-level refusal carries ``check: object``; any other
+    404 came from the service, after the gateway let the call through."""
+    status = response.status_code
+    if status == 403:
+        return "forbidden"
+    if status == 404 and response.json().get("check") == "object":
+        return "not_found"
+    if status in op.ok:
+        return "ok"
+    return f"status {status}: {response.text[:160]}"
+
+
+def test_role_operation_ownership_matrix(gw: httpx.Client, callers: Callers) -> None:
+    differ: list[str] = []
+    cells = 0
+    for op in OPERATIONS:
+        for role in ROLES:
+            targets: list[tuple[str, uuid.UUID, dict[str, str]]] = [
+                (ownership, object_id, callers.home[role])
+                for ownership, object_id in OBJECTS[op.kind].items()
+            ]
+            targets.append(("other_district", OBJECTS[op.kind]["own"], callers.elsewhere[role]))
+            for ownership, object_id, headers in targets:
+                want = declared(op, role, ownership)  # type: ignore[arg-type]
+                path = op.template.replace("{id}", str(object_id))
+                response = gw.request(op.method, path, headers=headers, json=op.body)
+                got = _outcome_of(op, response)
+                cells += 1
+                if got != want:
+                    differ.append(f"{op} as {role} on {ownership}: want {want}, got {got}")
+                if response.status_code in (403, 404):
+                    assert response.headers["content-type"] == "application/problem+json"
+    assert not differ, f"{len(differ)} of {cells} cells differ:\n" + "\n".join(differ)
