@@ -1,5 +1,5 @@
 """Aggregated views through the real gateway and services: a learner's overview (profile,
-pathway, mastery summary) and a class dashboard (roster, mastery per skill, flags). Degraded
+pathway, mastery summary) and a class dashboard (roster, mastery per skill, flags, groups). Degraded
 answers when a service is down are in ``test_gateway_degraded.py`` (it owns its stack)."""
 
 from collections.abc import Iterator
@@ -117,6 +117,33 @@ def test_class_dashboard_is_roster_mastery_and_flags(gw: httpx.Client) -> None:
         holders = [r for r in body["learners"] if stat["skill_code"] in r["mastery"]]
         assert stat["learners_assessed"] == len(holders)
         assert 0 <= stat["learners_mastered"] <= stat["learners_assessed"]
+
+
+def test_class_dashboard_shows_the_groups_a_teacher_made(gw: httpx.Client) -> None:
+    teacher = _login(gw, "teacher-01")
+    made = gw.post(
+        f"/v1/classes/{CLASS}/groups",
+        json={"strategy": "next_skill", "min_size": 1, "max_size": 10},
+        headers=teacher,
+    )
+    assert made.status_code == 201, made.text
+    grouping = made.json()
+    current = gw.get(f"/v1/classes/{CLASS}/groups", headers=teacher)
+    assert current.status_code == 200, current.text
+    assert current.json()["id"] == grouping["id"]
+
+    for username in ("teacher-01", "admin-riverside-elementary"):
+        answer = gw.get(f"/v1/classes/{CLASS}/dashboard", headers=_login(gw, username))
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        assert body["degraded"] == [] and body["withheld"] == []
+        groups = body["groups"]
+        assert groups["id"] == grouping["id"] and groups["strategy"] == "next_skill"
+        assert groups["created_by"] == grouping["created_by"]
+        assert groups["groups"] == current.json()["groups"]
+        # Every learner on the roster is in exactly one group.
+        members = [lid for g in groups["groups"] for lid in g["learner_ids"]]
+        assert sorted(members) == sorted(row["id"] for row in body["learners"])
 
 
 @pytest.mark.parametrize(

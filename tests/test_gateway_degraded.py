@@ -73,6 +73,7 @@ def test_services_going_down(own_stack: Stack) -> None:
         assert board.status_code == 200, board.text
         assert board.json()["degraded"] == []
         assert len(board.json()["learners"]) == 10
+        assert board.json()["groups"] is None  # never grouped: not a degraded part
 
         # Assessment down: the mastery parts are missing, the rest still comes.
         own_stack.stop_one("assessment")
@@ -98,7 +99,8 @@ def test_services_going_down(own_stack: Stack) -> None:
         assert sorted(overview.json()["degraded"]) == ["mastery", "pathway"]
         assert overview.json()["profile"] is not None
         board = gw.get(dashboard_url, headers=teacher)
-        assert sorted(board.json()["degraded"]) == ["flags", "mastery"]
+        assert sorted(board.json()["degraded"]) == ["flags", "groups", "mastery"]
+        assert board.json()["groups"] is None
 
         # Back up, but the breaker is open: 503 at once, until its reset time has passed.
         spec = next(s for s in SERVICES if s.name == "pathways")
