@@ -1,6 +1,6 @@
 """Aggregated views through the real gateway and services: a learner's overview (profile,
-pathway, mastery summary) and a class dashboard (roster, mastery per skill, flags, groups). Degraded
-answers when a service is down are in ``test_gateway_degraded.py`` (it owns its stack)."""
+pathway, mastery summary) and a class dashboard (roster, mastery per skill, flags, groups).
+Degraded answers when a service is down are in ``test_gateway_degraded.py`` (it owns its stack)."""
 
 from collections.abc import Iterator
 from typing import Any

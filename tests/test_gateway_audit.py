@@ -1,6 +1,7 @@
 """The audit log through the real gateway: reads and changes of a learner's records are recorded
-(actor, learner, operation, time, request id); a district admin searches it; a guardian sees who
-looked at their own child's records, and nobody else's."""
+(actor, learner, operation, time, request id), also when only the answer names the learner (an
+attempt); a district admin searches it; a guardian sees who looked at their own child's records,
+and nobody else's."""
 
 import uuid
 from collections.abc import Iterator
@@ -83,6 +84,45 @@ def test_guardian_sees_who_looked_at_their_child(gw: httpx.Client) -> None:
     writes = [e for e in entries if e["action"] == "write" and e["actor"] == teacher_id]
     assert writes and writes[0]["method"] == "POST" and writes[0]["status"] == 422
     assert all(e["learner_id"] == str(CHILD) for e in entries)
+
+
+def test_guardian_sees_that_the_childs_attempt_was_read(gw: httpx.Client) -> None:
+    """``/v1/attempts/{id}`` names no learner: the entry names the one the attempt belongs to."""
+    # learner-08 / guardian-08: no other module touches them.
+    child = demo_id("learner", "learner-08")
+    student = _login(gw, "learner-08")
+    teacher = _login(gw, "teacher-01")
+    check = demo_id("assessment", "skill-check/3.NF.A.1")
+    started = gw.post(
+        f"/v1/assessments/{check}/attempts", json={"learner_id": str(child)}, headers=student
+    )
+    assert started.status_code == 201, started.text
+    attempt = started.json()["id"]
+    trace = f"attempt-{uuid.uuid4().hex[:12]}"
+    read = gw.get(f"/v1/attempts/{attempt}", headers={**teacher, "X-Request-ID": trace})
+    assert read.status_code == 200, read.text
+    # Refused before anything is read: another district's teacher gets the service's 404.
+    hidden = gw.get(f"/v1/attempts/{attempt}", headers=_elsewhere("teacher"))
+    assert hidden.status_code == 404
+
+    seen = gw.get(f"/v1/audit/learners/{child}", headers=_login(gw, "guardian-08"))
+    assert seen.status_code == 200, seen.text
+    entries = seen.json()["items"]
+    reads = [e for e in entries if e["request_id"] == trace]
+    assert len(reads) == 1, entries
+    entry = reads[0]
+    assert entry["actor"] == _subject(gw, teacher) and entry["actor_roles"] == ["teacher"]
+    assert entry["learner_id"] == str(child)
+    assert (entry["method"], entry["path"]) == ("GET", f"/v1/attempts/{attempt}")
+    assert entry["action"] == "read" and entry["status"] == 200
+    started_entries = [
+        e for e in entries if e["method"] == "POST" and e["path"].endswith(f"{check}/attempts")
+    ]
+    assert started_entries and started_entries[0]["actor"] == _subject(gw, student)
+    assert started_entries[0]["action"] == "write" and started_entries[0]["status"] == 201
+    # Another guardian's child's log does not include it.
+    mine = gw.get(f"/v1/audit/learners/{CHILD}", headers=_login(gw, "guardian-01")).json()
+    assert all(e["request_id"] != trace for e in mine["items"])
 
 
 def test_guardian_sees_no_other_child(gw: httpx.Client) -> None:

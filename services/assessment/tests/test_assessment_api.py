@@ -245,6 +245,7 @@ async def test_adaptive_and_diagnostic(api: ServiceClient) -> None:
         nxt = (await api.post(f"{url}/next", headers=api.as_(as_learner(12)))).json()
         if nxt["done"]:
             break
+        assert nxt["learner_id"] == str(learner(12)) and nxt["attempt_id"] == attempt["id"]
         again = (await api.post(f"{url}/next", headers=api.as_(as_learner(12)))).json()
         assert again["item"]["item_id"] == nxt["item"]["item_id"]  # unanswered: same item again
         assert "value" not in nxt["item"]["spec"] and "correct" not in nxt["item"]["spec"]

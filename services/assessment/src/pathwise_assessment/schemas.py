@@ -162,6 +162,9 @@ class AttemptOut(BaseModel):
 
 
 class NextItemOut(BaseModel):
+    # Names the learner so the gateway's audit log can record who this step of a check concerns.
+    attempt_id: uuid.UUID
+    learner_id: uuid.UUID
     done: bool
     item: AttemptItemOut | None = None
     ability: Ability

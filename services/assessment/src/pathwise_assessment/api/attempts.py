@@ -69,6 +69,8 @@ async def next_item(
     reveal = can_see_keys(principal, False)
     position = next((p for p, v in view.items if version is not None and v.id == version.id), 0)
     return NextItemOut(
+        attempt_id=view.attempt.id,
+        learner_id=view.attempt.learner_id,
         done=done,
         item=attempt_item_out(position, version, reveal) if version is not None else None,
         ability=Ability(theta=ability.theta, se=ability.se),

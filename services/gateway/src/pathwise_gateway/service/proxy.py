@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 
 from pathwise_gateway.authz import check_route
+from pathwise_gateway.domain.answer_learners import learners_in_answer
 from pathwise_gateway.routing.directory import RouteDirectory
 from pathwise_gateway.routing.forward import Forwarded, Forwarder
 from pathwise_gateway.routing.table import Match, owner_by_prefix
@@ -156,6 +157,17 @@ class Gateway:
                 path=call.path, status=answer.status, request_id=call.request_id,
                 learner_id=learner_id, class_id=class_id,
             )  # fmt: skip
+        else:
+            # The path names no learner (an attempt, say): the answer does, when it is about one.
+            content_type = next(
+                (v for k, v in answer.headers.items() if k.lower() == "content-type"), ""
+            )
+            for named in learners_in_answer(content_type, answer.body):
+                self.audit.record(
+                    principal, operation=op.operation_id, action=op.rule.action,
+                    method=call.method, path=call.path, status=answer.status,
+                    request_id=call.request_id, learner_id=named,
+                )  # fmt: skip
         return answer
 
 
