@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase
 
@@ -48,6 +49,7 @@ __all__ = [
 ]
 
 ROSTER_STATUSES = ("active", "tobedeleted")
+ACTIVE_IMPORT = "state IN ('queued', 'running')"
 
 
 class Base(DeclarativeBase):
@@ -315,8 +317,19 @@ import_jobs = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("started_at", UTCDateTime, nullable=True),
     Column("finished_at", UTCDateTime, nullable=True),
+    # host:pid:token of the process running the job: on start-up, jobs of a dead one are failed
+    Column("runner", String(200), nullable=True),
+    Column("idempotency_key", String(200), nullable=True),
+    Column("request_hash", String(64), nullable=True),
     CheckConstraint(
         "state IN ('queued', 'running', 'succeeded', 'failed', 'refused')", name="state"
     ),
     Index("ix_import_jobs_district_id_id", "district_id", "id"),
+    # One import at a time per district: two would diff against the same snapshot and collide.
+    Index(
+        "uq_import_jobs_one_active", "district_id", unique=True,
+        sqlite_where=text(ACTIVE_IMPORT), postgresql_where=text(ACTIVE_IMPORT),
+    ),
+    Index("uq_import_jobs_idempotency_key", "district_id", "created_by", "idempotency_key",
+          unique=True),
 )

@@ -32,7 +32,10 @@ from pathwise_profiles.models import (
 __all__ = [
     "COMPARED",
     "TABLES",
+    "active_job",
+    "active_jobs",
     "get_job",
+    "job_by_key",
     "insert_job",
     "insert_many",
     "list_jobs",
@@ -65,6 +68,7 @@ COMPARED: dict[str, tuple[str, ...]] = {
     ),
 }  # fmt: skip
 CHUNK_IDS = 500
+ACTIVE_STATES = ("queued", "running")
 
 
 async def load_snapshot(
@@ -274,6 +278,33 @@ async def get_job(
 ) -> RowMapping | None:
     stmt = select(import_jobs).where(
         import_jobs.c.id == job_id, import_jobs.c.district_id == district_id
+    )
+    return (await session.execute(stmt)).mappings().first()
+
+
+async def active_job(session: AsyncSession, district_id: uuid.UUID) -> RowMapping | None:
+    """The district's queued or running import (at most one: a partial unique index)."""
+    stmt = select(import_jobs).where(
+        import_jobs.c.district_id == district_id, import_jobs.c.state.in_(ACTIVE_STATES)
+    )
+    return (await session.execute(stmt)).mappings().first()
+
+
+async def active_jobs(session: AsyncSession) -> Sequence[RowMapping]:
+    """Every district's queued or running jobs (start-up looks for abandoned ones)."""
+    c = import_jobs.c
+    stmt = select(c.id, c.runner, c.report, c.rows_done, c.rows_total, c.state).where(
+        c.state.in_(ACTIVE_STATES)
+    )
+    return (await session.execute(stmt)).mappings().all()
+
+
+async def job_by_key(
+    session: AsyncSession, district_id: uuid.UUID, created_by: str, key: str
+) -> RowMapping | None:
+    c = import_jobs.c
+    stmt = select(import_jobs).where(
+        c.district_id == district_id, c.created_by == created_by, c.idempotency_key == key
     )
     return (await session.execute(stmt)).mappings().first()
 

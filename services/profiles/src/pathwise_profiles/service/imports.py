@@ -25,6 +25,7 @@ from pathwise_profiles.domain.roster_plan import Plan, Snapshot, guard_share, ma
 from pathwise_profiles.repository import imports as repo
 from pathwise_profiles.schemas.imports import ImportJobOut
 from pathwise_profiles.service.events import emit
+from pathwise_profiles.service.gc_pause import gc_paused
 from pathwise_profiles.service.import_sources import FileSet, open_file_set
 from pathwise_profiles.service.roster_apply import Parsed, apply_plan, read_file_set
 from pathwise_shared.auth import Principal
@@ -136,7 +137,8 @@ async def run_job(
 ) -> None:
     """The job itself (a background task): never raises; the job row says how it ended."""
     try:
-        await _run(db, job_id, district_id, files, manifest, options, max_share)
+        with gc_paused():
+            await _run(db, job_id, district_id, files, manifest, options, max_share)
     except Exception:
         logger.exception("import %s stopped on an unexpected error", job_id)
         async with db.session() as session:
