@@ -16,6 +16,7 @@ all.
 """
 
 import asyncio
+import contextlib
 import multiprocessing
 import os
 import tempfile
@@ -26,6 +27,7 @@ from multiprocessing.synchronize import Event as MpEvent
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 
 from bench.common import percentile
@@ -155,12 +157,37 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _backend_cpu(database_url: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL server process serving the gateway's database (the
+    server runs on this machine); empty on SQLite, which works inside the gateway process."""
+    if not database_url.startswith("postgresql"):
+        return {}
+
+    async def pids() -> list[int]:
+        connection = await asyncpg.connect(database_url)
+        try:
+            rows = await connection.fetch(
+                "SELECT pid FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        finally:
+            await connection.close()
+        return [int(row["pid"]) for row in rows]
+
+    cpu: dict[int, float] = {}
+    for pid in asyncio.run(pids()):
+        with contextlib.suppress(OSError):  # a connection closed meanwhile
+            cpu[pid] = _cpu_seconds(pid)
+    return cpu
+
+
 def _throughput(
-    gw: httpx.Client, receiver: httpx.Client, count: int, gateway_pid: int
+    gw: httpx.Client, receiver: httpx.Client, count: int, gateway_pid: int, database_url: str
 ) -> dict[str, Any]:
     receiver.post("/reset")
     headers = _system_headers()
     cpu_before = _cpu_seconds(gateway_pid)
+    db_before = _backend_cpu(database_url)
     published = time.time()
     for start in range(0, count, PUBLISH_BATCH):
         batch = [_event() for _ in range(min(PUBLISH_BATCH, count - start))]
@@ -170,6 +197,8 @@ def _throughput(
     published_all = time.time()
     stats = _wait_for(receiver, count, timeout=120)
     cpu = _cpu_seconds(gateway_pid) - cpu_before
+    db_after = _backend_cpu(database_url)
+    db_cpu = sum(seconds - db_before.get(pid, 0.0) for pid, seconds in db_after.items())
     window = (stats["last"] - stats["first"]) if stats["received"] > 1 else 0.0
     # After the last batch is in, the dispatcher drains the rest with no ingest beside it.
     drained = receiver.get("/stats", params={"since": published_all}).json()
@@ -187,6 +216,9 @@ def _throughput(
         # about its cost than wall-clock rates do.
         "gateway_cpu_seconds": round(cpu, 2),
         "deliveries_per_gateway_cpu_second": round(stats["received"] / cpu, 1) if cpu else None,
+        # PostgreSQL's own work for the gateway (its server processes; none on SQLite): it
+        # competes for the same two cores.
+        "database_cpu_seconds": round(db_cpu, 2) if db_after else None,
         "drained_after_publishing": drained["received_since"],
         "drain_per_second": round(drained["received_since"] / drain_window, 1)
         if drained["received_since"] > 100 and drain_window > 0
@@ -247,8 +279,9 @@ def main(quick: bool) -> dict[str, Any]:
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as receiver:
                 # Warm-up: connections, caches, the first SQLite pages.
                 gateway_pid = stack.processes["gateway"].pid
-                _throughput(gw, receiver, 500, gateway_pid)
-                throughput = _throughput(gw, receiver, backlog, gateway_pid)
+                database_url = stack.config.database_urls["gateway"]
+                _throughput(gw, receiver, 500, gateway_pid, database_url)
+                throughput = _throughput(gw, receiver, backlog, gateway_pid, database_url)
                 latency = _latency(gw, receiver, latency_events, rate)
         finally:
             receiver_process.terminate()

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select, update
 from standardwebhooks import Webhook, WebhookVerificationError
 
@@ -736,13 +737,18 @@ async def test_concurrent_dispatchers_never_claim_the_same_delivery(
             for _ in range(100):  # bounded: 300 rows in batches of 10 take 30 claims in all
                 async with db.session() as session, session.begin():
                     now = utcnow()
-                    # A long lease: nothing comes due again while the replicas run.
-                    batch = await events_repository.claim_due_deliveries(
+                    # A long lease: nothing comes due again while the replicas run. The
+                    # dispatcher's own claim (one statement on PostgreSQL).
+                    batch = await events_repository.claim_work(
                         session, now, now + timedelta(minutes=10), 10
                     )
                 if not batch:
                     break
-                claimed.extend(batch)
+                # Each claimed row comes with its event and its endpoint (other tests' deliveries
+                # may be due too).
+                assert all(row.envelope["id"] == str(row.event_id) for row in batch)
+                assert all(row.url == url for row in batch if str(row.endpoint_id) == created["id"])
+                claimed.extend(row.id for row in batch)
                 await asyncio.sleep(0)
             return claimed
 
@@ -758,5 +764,82 @@ async def test_concurrent_dispatchers_never_claim_the_same_delivery(
         )
         assert mine == 300
         assert sum(1 for claim in claims if claim) >= 2, "the claims should have interleaved"
+    finally:
+        running.task = asyncio.create_task(running.dispatcher.run())
+
+
+async def test_a_batch_of_outcomes_is_written_by_one_statement(
+    gateway: ServiceClient, receiver: Receiver, gw_settings: GatewaySettings
+) -> None:
+    """The dispatcher records a whole batch at once: on PostgreSQL one ``UPDATE … FROM unnest``
+    (not one execution per delivery), and every field of every outcome lands on its own row."""
+    headers = bearer(gw_settings, client_principal(name="client-batch-update"))
+    url, hook = receiver.hook("batch-update")
+    await create_endpoint(gateway, headers, url, hook, event_types=["learner.deleted"])
+    running = hub(gateway)
+    assert running.task is not None
+    running.task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await running.task
+    db = gateway.app.state.db
+    statements: list[tuple[str, bool]] = []
+
+    def count(*args: Any) -> None:
+        statements.append((str(args[2]), bool(args[5])))
+
+    try:
+        await publish(
+            gateway,
+            *(new_event("learner.deleted", district_id=DISTRICT, subject="l", data={})
+              for _ in range(3)),
+        )  # fmt: skip
+        now = utcnow()
+        async with db.session() as session, session.begin():
+            rows = await events_repository.claim_work(session, now, now + timedelta(hours=1), 2000)
+            # Other tests' deliveries that were due go back to the queue as they were.
+            await session.execute(
+                update(event_deliveries)
+                .where(event_deliveries.c.id.in_([row.id for row in rows if row.url != url]))
+                .values(next_attempt_at=now)
+            )
+        mine = sorted((row for row in rows if row.url == url), key=lambda row: row.id)
+        assert len(mine) == 3
+        later = now + timedelta(minutes=5)
+        outcomes = [
+            ("succeeded", 1, None, now, 200, None, now),
+            ("pending", 2, later, now, 503, "HTTP 503 ✗", None),
+            ("failed", 8, None, None, None, "timeout", None),
+        ]
+        updates = [
+            dict(zip(
+                ("b_id", "b_status", "b_attempt_count", "b_next_attempt_at",
+                 "b_last_attempt_at", "b_last_status_code", "b_last_error", "b_delivered_at"),
+                (row.id, *outcome), strict=True,
+            ))
+            for row, outcome in zip(mine, outcomes, strict=True)
+        ]  # fmt: skip
+        sa_event.listen(db.engine.sync_engine, "before_cursor_execute", count)
+        try:
+            async with db.session() as session, session.begin():
+                await events_repository.update_deliveries(session, updates)
+        finally:
+            sa_event.remove(db.engine.sync_engine, "before_cursor_execute", count)
+        assert len(statements) == 1
+        if db.engine.dialect.name == "postgresql":
+            assert statements[0][1] is False, "one statement, not an executemany"
+            assert "unnest" in statements[0][0]
+        d = event_deliveries
+        async with db.session() as session:
+            stored = (
+                await session.execute(
+                    select(
+                        d.c.status, d.c.attempt_count, d.c.next_attempt_at, d.c.last_attempt_at,
+                        d.c.last_status_code, d.c.last_error, d.c.delivered_at,
+                    )
+                    .where(d.c.id.in_([row.id for row in mine]))
+                    .order_by(d.c.id)
+                )
+            ).all()  # fmt: skip
+        assert [tuple(row) for row in stored] == outcomes
     finally:
         running.task = asyncio.create_task(running.dispatcher.run())

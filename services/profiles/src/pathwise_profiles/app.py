@@ -5,6 +5,7 @@ from fastapi import FastAPI
 from pathwise_profiles.api import imports, internal, profiles, roster
 from pathwise_profiles.migrations import MIGRATIONS
 from pathwise_profiles.models import outbox
+from pathwise_profiles.service.import_runner import fail_abandoned_jobs_on_startup
 from pathwise_profiles.settings import ProfilesSettings, get_settings
 from pathwise_shared.app import create_service_app
 
@@ -19,4 +20,5 @@ def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
         routers=[roster.router, imports.router, profiles.router, internal.router],
         migrations=MIGRATIONS,
         outbox=outbox,
+        on_startup=[fail_abandoned_jobs_on_startup],
     )

@@ -327,9 +327,17 @@ import_jobs = Table(
     Index("ix_import_jobs_district_id_id", "district_id", "id"),
     # One import at a time per district: two would diff against the same snapshot and collide.
     Index(
-        "uq_import_jobs_one_active", "district_id", unique=True,
-        sqlite_where=text(ACTIVE_IMPORT), postgresql_where=text(ACTIVE_IMPORT),
+        "uq_import_jobs_one_active",
+        "district_id",
+        unique=True,
+        sqlite_where=text(ACTIVE_IMPORT),
+        postgresql_where=text(ACTIVE_IMPORT),
     ),
-    Index("uq_import_jobs_idempotency_key", "district_id", "created_by", "idempotency_key",
-          unique=True),
+    Index(
+        "uq_import_jobs_idempotency_key",
+        "district_id",
+        "created_by",
+        "idempotency_key",
+        unique=True,
+    ),
 )

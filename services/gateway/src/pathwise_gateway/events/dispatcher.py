@@ -146,10 +146,7 @@ class Dispatcher:
         now = utcnow()
         lease = now + timedelta(seconds=self.settings.lease_seconds)
         async with self.db.session() as session, session.begin():
-            ids = await repository.claim_due_deliveries(session, now, lease, limit)
-            if not ids:
-                return []
-            return await repository.load_work(session, ids)
+            return await repository.claim_work(session, now, lease, limit)
 
     async def _process(self, rows: Sequence[Row[Any]]) -> None:
         try:

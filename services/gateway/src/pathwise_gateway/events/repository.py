@@ -5,7 +5,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, select, update
+from sqlalchemy import Row, bindparam, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +19,7 @@ from pathwise_gateway.events.models import (
 __all__ = [
     "DeliveryUpdate",
     "claim_due_deliveries",
+    "claim_work",
     "clear_failing",
     "disable_endpoint",
     "enabled_endpoints",
@@ -71,12 +72,8 @@ async def insert_deliveries(session: AsyncSession, rows: Sequence[dict[str, Any]
         await session.execute(event_deliveries.insert(), list(rows))
 
 
-async def claim_due_deliveries(
-    session: AsyncSession, now: datetime, lease_until: datetime, limit: int
-) -> list[uuid.UUID]:
-    """Take up to ``limit`` due deliveries: their next attempt moves to the end of the lease, so
-    a dispatcher that dies holding them gives them back when it runs out. ``SKIP LOCKED`` lets
-    dispatchers on several replicas (PostgreSQL) claim disjoint batches."""
+def _claim_statement(now: datetime, lease_until: datetime, limit: int) -> Any:
+    """Move the next attempt of up to ``limit`` due deliveries to the end of the lease."""
     d = event_deliveries
     due = (
         select(d.c.id)
@@ -85,36 +82,78 @@ async def claim_due_deliveries(
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    statement = (
-        update(d)
-        .where(d.c.id.in_(due.scalar_subquery()))
-        .values(next_attempt_at=lease_until)
-        .returning(d.c.id)
-    )
+    return update(d).where(d.c.id.in_(due.scalar_subquery())).values(next_attempt_at=lease_until)
+
+
+async def claim_due_deliveries(
+    session: AsyncSession, now: datetime, lease_until: datetime, limit: int
+) -> list[uuid.UUID]:
+    """Take up to ``limit`` due deliveries: their next attempt moves to the end of the lease, so
+    a dispatcher that dies holding them gives them back when it runs out. ``SKIP LOCKED`` lets
+    dispatchers on several replicas (PostgreSQL) claim disjoint batches."""
+    statement = _claim_statement(now, lease_until, limit).returning(event_deliveries.c.id)
     return [row.id for row in await session.execute(statement)]
 
 
-async def load_work(session: AsyncSession, ids: Sequence[uuid.UUID]) -> Sequence[Any]:
-    """What a dispatcher needs to send each delivery: the event, and the endpoint if any."""
-    d, e, w = event_deliveries, event_log, webhook_endpoints
-    query = (
-        select(
+def _work_columns(d: Any) -> tuple[Any, ...]:
+    """What a dispatcher needs to send a delivery (``d`` is the deliveries table or a CTE)."""
+    e, w = event_log, webhook_endpoints
+    return (
+        d.c.id,
+        d.c.event_id,
+        d.c.district_id,
+        d.c.endpoint_id,
+        d.c.subscriber,
+        d.c.attempt_count,
+        e.c.envelope,
+        w.c.url,
+        w.c.enabled,
+        w.c.secret,
+        w.c.previous_secret,
+        w.c.previous_secret_expires_at,
+        w.c.failing_since,
+    )
+
+
+async def claim_work(
+    session: AsyncSession, now: datetime, lease_until: datetime, limit: int
+) -> Sequence[Any]:
+    """``claim_due_deliveries`` and ``load_work`` together. On PostgreSQL that is one statement
+    (the claiming ``UPDATE … RETURNING`` in a CTE, joined to the event and the endpoint): one
+    round trip, and no ``IN`` list of 200 ids whose changing length defeats the prepared
+    statement cache. SQLite has no DML in a CTE, and no round trips to save."""
+    if session.get_bind().dialect.name != "postgresql":
+        ids = await claim_due_deliveries(session, now, lease_until, limit)
+        return await load_work(session, ids) if ids else []
+    d = event_deliveries
+    claimed = (
+        _claim_statement(now, lease_until, limit)
+        .returning(
             d.c.id,
             d.c.event_id,
             d.c.district_id,
             d.c.endpoint_id,
             d.c.subscriber,
             d.c.attempt_count,
-            e.c.envelope,
-            w.c.url,
-            w.c.enabled,
-            w.c.secret,
-            w.c.previous_secret,
-            w.c.previous_secret_expires_at,
-            w.c.failing_since,
         )
-        .join(e, e.c.id == d.c.event_id)
-        .outerjoin(w, w.c.id == d.c.endpoint_id)
+        .cte("claimed")
+    )
+    query = (
+        select(*_work_columns(claimed))
+        .select_from(claimed)
+        .join(event_log, event_log.c.id == claimed.c.event_id)
+        .outerjoin(webhook_endpoints, webhook_endpoints.c.id == claimed.c.endpoint_id)
+    )
+    return (await session.execute(query)).all()
+
+
+async def load_work(session: AsyncSession, ids: Sequence[uuid.UUID]) -> Sequence[Any]:
+    """What a dispatcher needs to send each delivery: the event, and the endpoint if any."""
+    d = event_deliveries
+    query = (
+        select(*_work_columns(d))
+        .join(event_log, event_log.c.id == d.c.event_id)
+        .outerjoin(webhook_endpoints, webhook_endpoints.c.id == d.c.endpoint_id)
         .where(d.c.id.in_(ids))
     )
     return (await session.execute(query)).all()
@@ -140,10 +179,56 @@ _UPDATE_DELIVERY = (
 )
 
 
+# PostgreSQL: the whole batch as one statement over arrays, one per column (``unnest`` zips them
+# into rows). The text never changes with the batch size, so it stays prepared; an executemany
+# of the single-row UPDATE costs one statement execution per delivery on the server.
+_UPDATE_DELIVERIES_PG = text(
+    """
+    UPDATE event_deliveries AS d SET
+        status = v.status,
+        attempt_count = v.attempt_count,
+        next_attempt_at = v.next_attempt_at,
+        last_attempt_at = v.last_attempt_at,
+        last_status_code = v.last_status_code,
+        last_error = v.last_error,
+        delivered_at = v.delivered_at
+    FROM unnest(
+        CAST(:ids AS uuid[]),
+        CAST(:statuses AS varchar[]),
+        CAST(:attempt_counts AS integer[]),
+        CAST(:next_attempt_ats AS timestamptz[]),
+        CAST(:last_attempt_ats AS timestamptz[]),
+        CAST(:last_status_codes AS integer[]),
+        CAST(:last_errors AS varchar[]),
+        CAST(:delivered_ats AS timestamptz[])
+    ) AS v(id, status, attempt_count, next_attempt_at, last_attempt_at, last_status_code,
+           last_error, delivered_at)
+    WHERE d.id = v.id
+    """
+)
+
+_PG_ARRAYS = {
+    "ids": "b_id",
+    "statuses": "b_status",
+    "attempt_counts": "b_attempt_count",
+    "next_attempt_ats": "b_next_attempt_at",
+    "last_attempt_ats": "b_last_attempt_at",
+    "last_status_codes": "b_last_status_code",
+    "last_errors": "b_last_error",
+    "delivered_ats": "b_delivered_at",
+}
+
+
 async def update_deliveries(session: AsyncSession, updates: Sequence[DeliveryUpdate]) -> None:
-    """Each update has the keys ``b_id``, ``b_status``, ``b_attempt_count``, … (one executemany)."""
-    if updates:
-        await session.execute(_UPDATE_DELIVERY, list(updates))
+    """Each update has the keys ``b_id``, ``b_status``, ``b_attempt_count``, … (aware UTC
+    datetimes). One statement on PostgreSQL, one executemany on SQLite."""
+    if not updates:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        arrays = {name: [u[key] for u in updates] for name, key in _PG_ARRAYS.items()}
+        await session.execute(_UPDATE_DELIVERIES_PG, arrays)
+        return
+    await session.execute(_UPDATE_DELIVERY, list(updates))
 
 
 async def clear_failing(session: AsyncSession, endpoint_ids: Iterable[uuid.UUID]) -> None:

@@ -1,13 +1,14 @@
 """OneRoster 1.2 CSV imports (``/v1/roster/imports``): start a job, read its progress and report."""
 
 import asyncio
+import hashlib
 import shutil
 import tempfile
 import uuid
 from pathlib import Path
 from typing import Annotated, BinaryIO
 
-from fastapi import APIRouter, BackgroundTasks, Form, Request, status
+from fastapi import APIRouter, BackgroundTasks, Form, Header, Request, Response, status
 
 from pathwise_profiles.domain.oneroster_csv import ManifestError
 from pathwise_profiles.schemas.imports import FolderImport, ImportJobOut, ImportUpload
@@ -28,17 +29,28 @@ IMPORTERS = {"district_admin"}
 WRITE = ("roster:write",)
 READ = ("roster:read", "roster:write")
 MAX_UPLOAD = 512 * 1024**2
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", description="a retry with the same key gets the first job"),
+]
 
 
-def _save(upload: BinaryIO, target: Path) -> int:
+def _save(upload: BinaryIO, target: Path) -> str:
+    """Copy the upload to ``target``; its SHA-256 (what an Idempotency-Key retry must match)."""
     size = 0
+    digest = hashlib.sha256()
     with target.open("wb") as out:
         while chunk := upload.read(1024 * 1024):
             size += len(chunk)
             if size > MAX_UPLOAD:
                 raise PayloadTooLarge(f"The zip is larger than {MAX_UPLOAD} bytes.")
+            digest.update(chunk)
             out.write(chunk)
-    return size
+    return digest.hexdigest()
+
+
+def _replayed(response: Response) -> None:
+    response.headers["Idempotent-Replayed"] = "true"
 
 
 @router.post(
@@ -51,22 +63,32 @@ async def upload_import(
     principal: CurrentPrincipal,
     session: DbSession,
     request: Request,
+    response: Response,
     background: BackgroundTasks,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> ImportJobOut:
-    """Upload a zip (manifest.csv + OneRoster files); the job runs after the answer: poll it."""
+    """Upload a zip (manifest.csv + OneRoster files); the job runs after the answer: poll it.
+    A retry with the same ``Idempotency-Key`` and zip gets the first job back; 409 while another
+    import of the district is queued or running."""
+    options = svc.ImportOptions(dry_run=form.dry_run, strict=form.strict, force=form.force)
     folder = Path(tempfile.mkdtemp(prefix="pathwise-import-"))
     try:
-        await asyncio.to_thread(_save, form.file.file, folder / "upload.zip")
+        digest = await asyncio.to_thread(_save, form.file.file, folder / "upload.zip")
+        key = svc.idempotency_key(idempotency_key, "upload", digest, options)
+        earlier = await svc.replay(session, principal, key)
+        if earlier is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+            _replayed(response)
+            return earlier
         try:
             files = ZipFileSet(folder / "upload.zip")
         except ManifestError as exc:
             raise UnprocessableContent(str(exc), slug="bad-file-set", field="file") from exc
         manifest = svc.check_file_set(files)
+        job = await svc.start_job(session, principal, "upload", options, key)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    options = svc.ImportOptions(dry_run=form.dry_run, strict=form.strict, force=form.force)
-    job = await svc.start_job(session, principal, "upload", options)
     settings: ProfilesSettings = request.app.state.settings
     background.add_task(
         svc.run_job, request.app.state.db, job.id, job.district_id, files, manifest, options,
@@ -86,17 +108,26 @@ async def folder_import(
     principal: CurrentPrincipal,
     session: DbSession,
     request: Request,
+    response: Response,
     background: BackgroundTasks,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> ImportJobOut:
-    """Import a folder below the operator-configured ``PROFILES_IMPORT_ROOT``."""
+    """Import a folder below the operator-configured ``PROFILES_IMPORT_ROOT`` (Idempotency-Key
+    and the one-import-per-district rule as for uploads)."""
     settings: ProfilesSettings = request.app.state.settings
     try:
-        files = FolderFileSet(folder_under(settings.import_root, body.path))
+        folder = folder_under(settings.import_root, body.path)
     except ManifestError as exc:
         raise UnprocessableContent(str(exc), slug="bad-folder", field="body.path") from exc
-    manifest = svc.check_file_set(files)
     options = svc.ImportOptions(dry_run=body.dry_run, strict=body.strict, force=body.force)
-    job = await svc.start_job(session, principal, "folder", options)
+    key = svc.idempotency_key(idempotency_key, "folder", str(folder), options)
+    earlier = await svc.replay(session, principal, key)
+    if earlier is not None:
+        _replayed(response)
+        return earlier
+    files = FolderFileSet(folder)
+    manifest = svc.check_file_set(files)
+    job = await svc.start_job(session, principal, "folder", options, key)
     background.add_task(
         svc.run_job, request.app.state.db, job.id, job.district_id, files, manifest, options,
         settings.import_max_change_share,

@@ -10,6 +10,7 @@ re-running the same file set finishes the work (imports are idempotent by source
 """
 
 import asyncio
+import hashlib
 import logging
 import shutil
 import uuid
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import RowMapping
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_profiles.domain.oneroster_csv import Manifest, ManifestError
@@ -26,16 +28,27 @@ from pathwise_profiles.repository import imports as repo
 from pathwise_profiles.schemas.imports import ImportJobOut
 from pathwise_profiles.service.events import emit
 from pathwise_profiles.service.gc_pause import gc_paused
+from pathwise_profiles.service.import_runner import this_runner
 from pathwise_profiles.service.import_sources import FileSet, open_file_set
 from pathwise_profiles.service.roster_apply import Parsed, apply_plan, read_file_set
 from pathwise_shared.auth import Principal
 from pathwise_shared.db import Database
 from pathwise_shared.ids import new_id
 from pathwise_shared.pagination import Page, decode_cursor, page_of
-from pathwise_shared.problems import BadRequest, NotFound, UnprocessableContent
+from pathwise_shared.problems import BadRequest, Conflict, NotFound, UnprocessableContent
 from pathwise_shared.timeutil import utcnow
 
-__all__ = ["ImportOptions", "check_file_set", "get_job", "list_jobs", "run_job", "start_job"]
+__all__ = [
+    "IdempotencyKey",
+    "ImportOptions",
+    "check_file_set",
+    "get_job",
+    "idempotency_key",
+    "list_jobs",
+    "replay",
+    "run_job",
+    "start_job",
+]
 
 logger = logging.getLogger("pathwise.profiles.imports")
 MAX_ERRORS_REPORTED = 1_000
@@ -59,15 +72,84 @@ def check_file_set(files: FileSet) -> Manifest:
         raise UnprocessableContent(str(exc), slug="bad-file-set", field="file") from exc
 
 
+@dataclass(frozen=True)
+class IdempotencyKey:
+    """A client's ``Idempotency-Key`` and a hash of what it asked (the zip or folder, options)."""
+
+    key: str
+    request_hash: str
+
+
+_KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:")
+
+
+def idempotency_key(
+    header: str | None, source: str, content: str, options: ImportOptions
+) -> IdempotencyKey | None:
+    """The header checked as the gateway checks it; ``content`` identifies the file set (the
+    zip's SHA-256, not the multipart body: a client's retry may pick a new boundary)."""
+    if header is None:
+        return None
+    if not 1 <= len(header) <= 200 or not set(header) <= _KEY_CHARS:
+        raise BadRequest(
+            "Idempotency-Key must be 1-200 characters of letters, digits and -_.:",
+            slug="invalid-idempotency-key",
+        )
+    digest = hashlib.sha256(
+        f"{source}\0{content}\0{options.dry_run}\0{options.strict}\0{options.force}".encode()
+    )
+    return IdempotencyKey(header, digest.hexdigest())
+
+
+async def replay(
+    session: AsyncSession, principal: Principal, idempotency: IdempotencyKey | None
+) -> ImportJobOut | None:
+    """The job an earlier request with this key started (a retry gets it, nothing new runs)."""
+    if idempotency is None:
+        return None
+    row = await repo.job_by_key(
+        session, principal.require_district(), _created_by(principal), idempotency.key
+    )
+    if row is None:
+        return None
+    if row["request_hash"] != idempotency.request_hash:
+        raise UnprocessableContent(
+            "This Idempotency-Key was already used for a different import (other files or "
+            "options); send a new key.",
+            slug="idempotency-key-reused",
+        )
+    return _job_out(row)
+
+
+def _created_by(principal: Principal) -> str:
+    return principal.subject[:200]
+
+
+async def _refuse_if_running(session: AsyncSession, district_id: uuid.UUID) -> None:
+    running = await repo.active_job(session, district_id)
+    if running is not None:
+        raise Conflict(
+            f"Import {running['id']} of your district is still {running['state']}; wait for it "
+            f"to finish (GET /v1/roster/imports/{running['id']}), then send this one again.",
+            slug="import-running",
+            job_id=str(running["id"]),
+        )
+
+
 async def start_job(
     session: AsyncSession,
     principal: Principal,
     source: str,
     options: ImportOptions,
+    idempotency: IdempotencyKey | None = None,
 ) -> ImportJobOut:
+    """A new queued job; 409 while another import of the district is queued or running: two
+    would diff against the same snapshot and the second would write duplicates or fail."""
+    district_id = principal.require_district()
+    await _refuse_if_running(session, district_id)
     values = {
         "id": new_id(),
-        "district_id": principal.require_district(),
+        "district_id": district_id,
         "state": "queued",
         "source": source,
         "dry_run": options.dry_run,
@@ -77,12 +159,24 @@ async def start_job(
         "rows_total": 0,
         "report": None,
         "error": None,
-        "created_by": principal.subject[:200],
+        "created_by": _created_by(principal),
         "created_at": utcnow(),
         "started_at": None,
         "finished_at": None,
+        "runner": this_runner(),
+        "idempotency_key": None if idempotency is None else idempotency.key,
+        "request_hash": None if idempotency is None else idempotency.request_hash,
     }
-    await repo.insert_job(session, values)
+    try:
+        async with session.begin_nested():
+            await repo.insert_job(session, values)
+    except IntegrityError as exc:
+        # Lost a race the checks above could not see (the other request not yet committed).
+        raise Conflict(
+            "Another import of your district (or a retry with this Idempotency-Key) started at "
+            "the same moment; list the imports to find it.",
+            slug="import-running",
+        ) from exc
     return _job_out(values)
 
 
