@@ -8,6 +8,7 @@ must stop or reconfigure a service owns a stack of its own
 
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from pathwise_devstack.stack import Stack
@@ -18,3 +19,10 @@ from pathwise_devstack.testing import start_stack
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with start_stack(tmp_path_factory.mktemp("stack")) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def gw(stack: Stack) -> Iterator[httpx.Client]:
+    """A client of the shared stack's gateway (log in with ``pathwise_devstack.testing.dev_login``)."""
+    with httpx.Client(base_url=stack.config.url("gateway"), timeout=20.0) as client:
+        yield client

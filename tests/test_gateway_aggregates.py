@@ -2,13 +2,12 @@
 pathway, mastery summary) and a class dashboard (roster, mastery per skill, flags, groups).
 Degraded answers when a service is down are in ``test_gateway_degraded.py`` (it owns its stack)."""
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from pathwise_devstack.stack import Stack
+from pathwise_devstack.testing import dev_login
 from pathwise_shared.demo import demo_id
 
 pytestmark = pytest.mark.integration
@@ -21,21 +20,9 @@ TESTED = demo_id("learner", "learner-02")
 SKILL = "3.NF.A.1"
 
 
-@pytest.fixture(scope="module")
-def gw(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.config.url("gateway"), timeout=20.0) as client:
-        yield client
-
-
-def _login(gw: httpx.Client, username: str) -> dict[str, str]:
-    answer = gw.post("/v1/auth/token", data={"grant_type": "password", "username": username})
-    assert answer.status_code == 200, answer.text
-    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
-
-
 @pytest.mark.parametrize("username", ["learner-01", "guardian-01", "teacher-01"])
 def test_learner_overview_is_the_parts_in_one_call(gw: httpx.Client, username: str) -> None:
-    headers = _login(gw, username)
+    headers = dev_login(gw, username)
     answer = gw.get(f"/v1/learners/{LEARNER}/overview", headers=headers)
     assert answer.status_code == 200, answer.text
     body = answer.json()
@@ -72,7 +59,7 @@ def _answer(item: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def skill_check_taken(gw: httpx.Client) -> None:
     """learner-02 takes the demo skill check of 3.NF.A.1 through the gateway."""
-    student = _login(gw, "learner-02")
+    student = dev_login(gw, "learner-02")
     check = demo_id("assessment", f"skill-check/{SKILL}")
     started = gw.post(
         f"/v1/assessments/{check}/attempts", json={"learner_id": str(TESTED)}, headers=student
@@ -92,7 +79,7 @@ def skill_check_taken(gw: httpx.Client) -> None:
 
 @pytest.mark.usefixtures("skill_check_taken")
 def test_class_dashboard_is_roster_mastery_and_flags(gw: httpx.Client) -> None:
-    teacher = _login(gw, "teacher-01")
+    teacher = dev_login(gw, "teacher-01")
     answer = gw.get(f"/v1/classes/{CLASS}/dashboard", headers=teacher)
     assert answer.status_code == 200, answer.text
     body = answer.json()
@@ -120,7 +107,7 @@ def test_class_dashboard_is_roster_mastery_and_flags(gw: httpx.Client) -> None:
 
 
 def test_class_dashboard_shows_the_groups_a_teacher_made(gw: httpx.Client) -> None:
-    teacher = _login(gw, "teacher-01")
+    teacher = dev_login(gw, "teacher-01")
     made = gw.post(
         f"/v1/classes/{CLASS}/groups",
         json={"strategy": "next_skill", "min_size": 1, "max_size": 10},
@@ -133,7 +120,7 @@ def test_class_dashboard_shows_the_groups_a_teacher_made(gw: httpx.Client) -> No
     assert current.json()["id"] == grouping["id"]
 
     for username in ("teacher-01", "admin-riverside-elementary"):
-        answer = gw.get(f"/v1/classes/{CLASS}/dashboard", headers=_login(gw, username))
+        answer = gw.get(f"/v1/classes/{CLASS}/dashboard", headers=dev_login(gw, username))
         assert answer.status_code == 200, answer.text
         body = answer.json()
         assert body["degraded"] == [] and body["withheld"] == []
@@ -150,6 +137,6 @@ def test_class_dashboard_shows_the_groups_a_teacher_made(gw: httpx.Client) -> No
     "path", ["/v1/learners/not-a-uuid/overview", "/v1/classes/12345/dashboard"]
 )
 def test_aggregates_bad_input(gw: httpx.Client, path: str) -> None:
-    answer = gw.get(path, headers=_login(gw, "admin-district"))
+    answer = gw.get(path, headers=dev_login(gw, "admin-district"))
     assert answer.status_code == 422, answer.text
     assert answer.headers["content-type"] == "application/problem+json"

@@ -4,15 +4,12 @@ attempt); a district admin searches it; a guardian sees who looked at their own 
 and nobody else's."""
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
-from pathwise_devstack.stack import Stack
-from pathwise_gateway.settings import GatewaySettings
-from pathwise_gateway.tokens import issue_access_token
+from pathwise_devstack.testing import dev_login, gateway_token
 from pathwise_shared.auth import Principal
 from pathwise_shared.demo import demo_id
 
@@ -22,18 +19,6 @@ CHILD = demo_id("learner", "learner-01")  # guardian-01's child, in teacher-01's
 OTHER_CHILD = demo_id("learner", "learner-11")
 
 
-@pytest.fixture(scope="module")
-def gw(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.config.url("gateway"), timeout=20.0) as client:
-        yield client
-
-
-def _login(gw: httpx.Client, username: str) -> dict[str, str]:
-    answer = gw.post("/v1/auth/token", data={"grant_type": "password", "username": username})
-    assert answer.status_code == 200, answer.text
-    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
-
-
 def _subject(gw: httpx.Client, headers: dict[str, str]) -> str:
     me = gw.get("/v1/auth/me", headers=headers)
     assert me.status_code == 200, me.text
@@ -41,23 +26,15 @@ def _subject(gw: httpx.Client, headers: dict[str, str]) -> str:
 
 
 def _elsewhere(role: str) -> dict[str, str]:
-    settings = GatewaySettings(environment="test")
     uid = uuid.uuid4()
     principal = Principal(subject=str(uid), district_id=uuid.uuid4(), roles=frozenset({role}),
                           user_id=uid)  # fmt: skip
-    token = issue_access_token(
-        principal,
-        key=settings.token_signing_key.get_secret_value(),
-        issuer=settings.token_issuer,
-        audience=settings.token_audience,
-        ttl_seconds=300,
-    ).access_token
-    return {"Authorization": f"Bearer {token}"}
+    return gateway_token(principal, ttl_seconds=300)
 
 
 def test_guardian_sees_who_looked_at_their_child(gw: httpx.Client) -> None:
-    teacher = _login(gw, "teacher-01")
-    guardian = _login(gw, "guardian-01")
+    teacher = dev_login(gw, "teacher-01")
+    guardian = dev_login(gw, "guardian-01")
     trace = f"audit-{uuid.uuid4().hex[:12]}"
     read = gw.get(f"/v1/learners/{CHILD}/profile", headers={**teacher, "X-Request-ID": trace})
     assert read.status_code == 200, read.text
@@ -90,8 +67,8 @@ def test_guardian_sees_that_the_childs_attempt_was_read(gw: httpx.Client) -> Non
     """``/v1/attempts/{id}`` names no learner: the entry names the one the attempt belongs to."""
     # learner-08 / guardian-08: no other module touches them.
     child = demo_id("learner", "learner-08")
-    student = _login(gw, "learner-08")
-    teacher = _login(gw, "teacher-01")
+    student = dev_login(gw, "learner-08")
+    teacher = dev_login(gw, "teacher-01")
     check = demo_id("assessment", "skill-check/3.NF.A.1")
     started = gw.post(
         f"/v1/assessments/{check}/attempts", json={"learner_id": str(child)}, headers=student
@@ -105,7 +82,7 @@ def test_guardian_sees_that_the_childs_attempt_was_read(gw: httpx.Client) -> Non
     hidden = gw.get(f"/v1/attempts/{attempt}", headers=_elsewhere("teacher"))
     assert hidden.status_code == 404
 
-    seen = gw.get(f"/v1/audit/learners/{child}", headers=_login(gw, "guardian-08"))
+    seen = gw.get(f"/v1/audit/learners/{child}", headers=dev_login(gw, "guardian-08"))
     assert seen.status_code == 200, seen.text
     entries = seen.json()["items"]
     reads = [e for e in entries if e["request_id"] == trace]
@@ -121,18 +98,18 @@ def test_guardian_sees_that_the_childs_attempt_was_read(gw: httpx.Client) -> Non
     assert started_entries and started_entries[0]["actor"] == _subject(gw, student)
     assert started_entries[0]["action"] == "write" and started_entries[0]["status"] == 201
     # Another guardian's child's log does not include it.
-    mine = gw.get(f"/v1/audit/learners/{CHILD}", headers=_login(gw, "guardian-01")).json()
+    mine = gw.get(f"/v1/audit/learners/{CHILD}", headers=dev_login(gw, "guardian-01")).json()
     assert all(e["request_id"] != trace for e in mine["items"])
 
 
 def test_guardian_sees_no_other_child(gw: httpx.Client) -> None:
-    guardian = _login(gw, "guardian-01")
+    guardian = dev_login(gw, "guardian-01")
     other = gw.get(f"/v1/audit/learners/{OTHER_CHILD}", headers=guardian)
     assert other.status_code == 403
     assert other.headers["content-type"] == "application/problem+json"
     elsewhere = gw.get(f"/v1/audit/learners/{CHILD}", headers=_elsewhere("guardian"))
     assert elsewhere.status_code == 404
-    teacher = gw.get(f"/v1/audit/learners/{CHILD}", headers=_login(gw, "teacher-01"))
+    teacher = gw.get(f"/v1/audit/learners/{CHILD}", headers=dev_login(gw, "teacher-01"))
     assert teacher.status_code == 403
     bad = gw.get("/v1/audit/learners/not-a-uuid", headers=guardian)
     assert bad.status_code == 422
@@ -140,8 +117,8 @@ def test_guardian_sees_no_other_child(gw: httpx.Client) -> None:
 
 
 def test_district_admin_searches_the_log(gw: httpx.Client) -> None:
-    admin = _login(gw, "admin-district")
-    teacher = _login(gw, "teacher-01")
+    admin = dev_login(gw, "admin-district")
+    teacher = dev_login(gw, "teacher-01")
     teacher_id = _subject(gw, teacher)
     for _ in range(3):
         assert gw.get(f"/v1/learners/{CHILD}/goals", headers=teacher).status_code == 200
@@ -193,7 +170,7 @@ def test_district_admin_searches_the_log(gw: httpx.Client) -> None:
 def test_audit_search_bad_input(
     gw: httpx.Client, params: dict[str, str | int], status: int
 ) -> None:
-    admin = _login(gw, "admin-district")
+    admin = dev_login(gw, "admin-district")
     answer = gw.get("/v1/audit", params=params, headers=admin)
     assert answer.status_code == status, answer.text
     assert answer.headers["content-type"] == "application/problem+json"
@@ -201,9 +178,9 @@ def test_audit_search_bad_input(
 
 def test_only_district_admins_search_and_nobody_rewrites(gw: httpx.Client) -> None:
     for username in ("admin-riverside-elementary", "teacher-01", "guardian-01", "learner-01"):
-        answer = gw.get("/v1/audit", headers=_login(gw, username))
+        answer = gw.get("/v1/audit", headers=dev_login(gw, username))
         assert answer.status_code == 403, username
-    admin = _login(gw, "admin-district")
+    admin = dev_login(gw, "admin-district")
     for method in ("POST", "PUT", "PATCH", "DELETE"):
         # No operation changes the log: these fall through to "no such operation".
         answer = gw.request(method, "/v1/audit", headers=admin)

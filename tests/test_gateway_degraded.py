@@ -15,7 +15,7 @@ import pytest
 
 from pathwise_devstack.services import SERVICES
 from pathwise_devstack.stack import Stack
-from pathwise_devstack.testing import start_stack
+from pathwise_devstack.testing import dev_login, start_stack
 from pathwise_shared.demo import demo_id
 
 pytestmark = pytest.mark.integration
@@ -37,12 +37,6 @@ def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield running
 
 
-def _login(gw: httpx.Client, username: str) -> dict[str, str]:
-    answer = gw.post("/v1/auth/token", data={"grant_type": "password", "username": username})
-    assert answer.status_code == 200, answer.text
-    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
-
-
 def _assert_unavailable(response: httpx.Response) -> None:
     assert response.status_code == 503, response.text
     assert response.headers["content-type"] == "application/problem+json"
@@ -52,7 +46,7 @@ def _assert_unavailable(response: httpx.Response) -> None:
 
 def test_services_going_down(own_stack: Stack) -> None:
     with httpx.Client(base_url=own_stack.config.url("gateway"), timeout=20.0) as gw:
-        teacher = _login(gw, "teacher-01")
+        teacher = dev_login(gw, "teacher-01")
         overview_url = f"/v1/learners/{LEARNER}/overview"
         dashboard_url = f"/v1/classes/{CLASS}/dashboard"
 

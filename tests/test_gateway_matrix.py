@@ -13,16 +13,13 @@ seed has one district, and the answer must be the same either way (not found, ne
 """
 
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import httpx
 import pytest
 
-from pathwise_devstack.stack import Stack
-from pathwise_gateway.settings import GatewaySettings
-from pathwise_gateway.tokens import issue_access_token
+from pathwise_devstack.testing import bearer, dev_login, gateway_token
 from pathwise_shared.auth import Principal
 from pathwise_shared.demo import demo_id
 
@@ -138,37 +135,10 @@ def declared(op: Op, role: str, ownership: Ownership | Literal["other_district"]
     return "ok" if ownership in REACH[op.kind][role] else "forbidden"
 
 
-def _mint(principal: Principal) -> str:
-    settings = GatewaySettings(environment="test")
-    return issue_access_token(
-        principal,
-        key=settings.token_signing_key.get_secret_value(),
-        issuer=settings.token_issuer,
-        audience=settings.token_audience,
-        ttl_seconds=600,
-    ).access_token
-
-
 @dataclass(frozen=True)
 class Callers:
     home: dict[str, dict[str, str]]
     elsewhere: dict[str, dict[str, str]]
-
-
-def _bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-@pytest.fixture(scope="module")
-def gw(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.config.url("gateway"), timeout=20.0) as client:
-        yield client
-
-
-def dev_login(gw: httpx.Client, username: str) -> dict[str, str]:
-    answer = gw.post("/v1/auth/token", data={"grant_type": "password", "username": username})
-    assert answer.status_code == 200, answer.text
-    return _bearer(answer.json()["access_token"])
 
 
 @pytest.fixture(scope="module")
@@ -198,7 +168,7 @@ def callers(gw: httpx.Client) -> Callers:
         },
     )
     assert token.status_code == 200, token.text
-    home["client"] = _bearer(token.json()["access_token"])
+    home["client"] = bearer(token.json()["access_token"])
 
     other = uuid.uuid4()
     elsewhere = {}
@@ -210,7 +180,7 @@ def callers(gw: httpx.Client) -> Callers:
             uid = uuid.uuid4()
             principal = Principal(subject=str(uid), kind="user", district_id=other,
                                   roles=frozenset({role}), user_id=uid)  # fmt: skip
-        elsewhere[role] = _bearer(_mint(principal))
+        elsewhere[role] = gateway_token(principal)
     return Callers(home, elsewhere)
 
 

@@ -3,38 +3,18 @@ bad tokens on every route, all over real HTTP on loopback."""
 
 import time
 import uuid
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from pathwise_devstack.stack import Stack
-from pathwise_gateway.settings import GatewaySettings
-from pathwise_gateway.tokens import issue_access_token
+from pathwise_devstack.testing import gateway_token
 from pathwise_shared.auth import Principal
 from pathwise_shared.demo import demo_id
 
 pytestmark = pytest.mark.integration
 
 DEMO = demo_id("district", "riverside")
-
-
-def token_for(principal: Principal) -> dict[str, str]:
-    settings = GatewaySettings(environment="test")
-    issued = issue_access_token(
-        principal,
-        key=settings.token_signing_key.get_secret_value(),
-        issuer=settings.token_issuer,
-        audience=settings.token_audience,
-        ttl_seconds=300,
-    )
-    return {"Authorization": f"Bearer {issued.access_token}"}
-
-
-@pytest.fixture(scope="module")
-def gw(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.config.url("gateway"), timeout=10.0) as client:
-        yield client
 
 
 def test_merged_openapi_has_only_public_operations(gw: httpx.Client) -> None:
@@ -104,25 +84,25 @@ def test_every_non_public_route_needs_a_token(gw: httpx.Client, header: str | No
 def test_forwarding_passes_status_and_request_id(gw: httpx.Client) -> None:
     teacher = Principal(subject=str(uuid.uuid4()), district_id=DEMO, roles=frozenset({"teacher"}))
     response = gw.get(
-        "/v1/skills", headers={**token_for(teacher), "X-Request-ID": "trace-12345678"}
+        "/v1/skills", headers={**gateway_token(teacher), "X-Request-ID": "trace-12345678"}
     )
     assert response.status_code == 200, response.text
     assert response.headers["x-request-id"] == "trace-12345678"
     assert "ratelimit-limit" in response.headers
-    missing = gw.get(f"/v1/activities/{uuid.uuid4()}", headers=token_for(teacher))
+    missing = gw.get(f"/v1/activities/{uuid.uuid4()}", headers=gateway_token(teacher))
     assert missing.status_code == 404
     assert missing.headers["content-type"] == "application/problem+json"
 
 
 def test_unknown_operation_and_wrong_method(gw: httpx.Client) -> None:
     teacher = Principal(subject=str(uuid.uuid4()), district_id=DEMO, roles=frozenset({"teacher"}))
-    assert gw.get("/v1/no-such-thing", headers=token_for(teacher)).status_code == 404
-    wrong = gw.put("/v1/skills", headers=token_for(teacher))
+    assert gw.get("/v1/no-such-thing", headers=gateway_token(teacher)).status_code == 404
+    wrong = gw.put("/v1/skills", headers=gateway_token(teacher))
     assert wrong.status_code == 405
     assert "GET" in wrong.headers["allow"]
 
 
 def test_page_size_is_capped(gw: httpx.Client) -> None:
     teacher = Principal(subject=str(uuid.uuid4()), district_id=DEMO, roles=frozenset({"teacher"}))
-    response = gw.get("/v1/skills", params={"limit": 5000}, headers=token_for(teacher))
+    response = gw.get("/v1/skills", params={"limit": 5000}, headers=gateway_token(teacher))
     assert response.status_code == 422

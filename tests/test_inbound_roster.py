@@ -5,30 +5,17 @@ OneRoster CSV upload passes through the gateway to the profiles import."""
 import json
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import httpx
 import pytest
 from standardwebhooks import Webhook
 
-from pathwise_devstack.stack import Stack
+from pathwise_devstack.testing import dev_login
 from pathwise_profiles.oneroster_samples import manifest, zipped
 from pathwise_profiles.seed import DEMO_DISTRICT
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def gw(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.config.url("gateway"), timeout=20.0) as client:
-        yield client
-
-
-def _login(gw: httpx.Client, username: str) -> dict[str, str]:
-    answer = gw.post("/v1/auth/token", data={"grant_type": "password", "username": username})
-    assert answer.status_code == 200, answer.text
-    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
 
 def _signed(secret: str, body: bytes, msg_id: str) -> dict[str, str]:
@@ -49,7 +36,7 @@ def _find(gw: httpx.Client, admin: dict[str, str], username: str) -> list[dict[s
 
 
 def test_signed_roster_change_reaches_profiles(gw: httpx.Client) -> None:
-    admin = _login(gw, "admin-district")
+    admin = dev_login(gw, "admin-district")
     secret = gw.post("/v1/webhooks/inbound/roster/secret", headers=admin)
     assert secret.status_code == 200, secret.text
     username = f"sis-{uuid.uuid4().hex[:8]}"
@@ -82,7 +69,7 @@ def test_signed_roster_change_reaches_profiles(gw: httpx.Client) -> None:
     assert answer.json()["result"]["errors"] == []
     (created,) = _find(gw, admin, username)
     assert created["roles"] == ["student"] and created["grade"] == "03"
-    teacher = _login(gw, "teacher-01")
+    teacher = dev_login(gw, "teacher-01")
     profile = gw.get(f"/v1/learners/{created['id']}/profile", headers=teacher)
     assert profile.status_code == 200, profile.text  # teacher-01 teaches grade 3 math
 
@@ -92,7 +79,7 @@ def test_signed_roster_change_reaches_profiles(gw: httpx.Client) -> None:
 
 def test_csv_import_dry_run_through_the_gateway(gw: httpx.Client) -> None:
     """The multipart upload and the job's progress pass through the gateway unchanged."""
-    admin = _login(gw, "admin-district")
+    admin = dev_login(gw, "admin-district")
     files = {
         "manifest.csv": manifest(users="delta"),
         "users.csv": "sourcedId,username,givenName,familyName,role,orgSourcedIds,grades\n"
@@ -114,7 +101,7 @@ def test_csv_import_dry_run_through_the_gateway(gw: httpx.Client) -> None:
     assert job["state"] == "succeeded", job
     assert job["report"]["diff"]["users"]["samples"]["created"] == ["csv-1"]
     assert _find(gw, admin, "csv.one") == []  # a dry run writes nothing
-    teacher = _login(gw, "teacher-01")
+    teacher = dev_login(gw, "teacher-01")
     denied = gw.post(
         "/v1/roster/imports",
         files={"file": ("roster.zip", zipped(files), "application/zip")},

@@ -9,7 +9,6 @@ class tools keep to the teacher's own class.
 
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -17,9 +16,7 @@ import pytest
 
 from pathwise_assessment.seed import check_id, item_id
 from pathwise_assessment.seed_items import DEMO_ITEMS
-from pathwise_devstack.stack import Stack
-from pathwise_gateway.settings import GatewaySettings
-from pathwise_gateway.tokens import issue_access_token
+from pathwise_devstack.testing import dev_login, gateway_token
 from pathwise_shared.auth import Principal
 from pathwise_shared.demo import demo_id
 
@@ -30,18 +27,6 @@ LEARNER = demo_id("learner", "learner-06")
 SKILL = "3.NF.A.1"
 GRADE3 = demo_id("class", "grade3-math")
 DEADLINE_SECONDS = 20.0
-
-
-@pytest.fixture(scope="module")
-def gw(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.config.url("gateway"), timeout=20.0) as client:
-        yield client
-
-
-def login(gw: httpx.Client, username: str) -> dict[str, str]:
-    answer = gw.post("/v1/auth/token", data={"grant_type": "password", "username": username})
-    assert answer.status_code == 200, answer.text
-    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
 
 def answer(spec: dict[str, Any]) -> dict[str, Any]:
@@ -92,8 +77,8 @@ def step_of(pathway: dict[str, Any], code: str) -> dict[str, Any]:
 
 
 def test_mastery_in_assessment_advances_the_pathway(gw: httpx.Client) -> None:
-    learner = login(gw, "learner-06")
-    teacher = login(gw, "teacher-01")
+    learner = dev_login(gw, "learner-06")
+    teacher = dev_login(gw, "teacher-01")
     before = gw.get(f"/v1/learners/{LEARNER}/pathway", headers=learner)
     assert before.status_code == 200, before.text
     first = before.json()
@@ -146,7 +131,7 @@ def needed_elsewhere(
 
 
 def test_every_demo_learner_has_a_pathway_toward_their_own_goal(gw: httpx.Client) -> None:
-    admin = login(gw, "admin-district")
+    admin = dev_login(gw, "admin-district")
     learners: list[str] = []
     cursor: str | None = None
     for _ in range(20):  # bounded: the demo district has a few dozen students
@@ -175,20 +160,12 @@ def _other_district_teacher() -> dict[str, str]:
     uid = uuid.uuid4()
     principal = Principal(subject=str(uid), kind="user", district_id=uuid.uuid4(),
                           roles=frozenset({"teacher"}), user_id=uid)  # fmt: skip
-    settings = GatewaySettings(environment="test")
-    token = issue_access_token(
-        principal,
-        key=settings.token_signing_key.get_secret_value(),
-        issuer=settings.token_issuer,
-        audience=settings.token_audience,
-        ttl_seconds=600,
-    ).access_token
-    return {"Authorization": f"Bearer {token}"}
+    return gateway_token(principal)
 
 
 def test_class_tools_only_for_the_class_teacher(gw: httpx.Client) -> None:
-    own = login(gw, "teacher-01")
-    other_class = login(gw, "teacher-02")
+    own = dev_login(gw, "teacher-01")
+    other_class = dev_login(gw, "teacher-02")
     elsewhere = _other_district_teacher()
     url = f"/v1/classes/{GRADE3}/groups"
     body = {"strategy": "next_skill", "min_size": 2, "max_size": 5}

@@ -23,6 +23,8 @@ from sqlalchemy.engine import make_url
 from pathwise_devstack.seed import seed_demo, seed_demo_live
 from pathwise_devstack.services import SERVICES
 from pathwise_devstack.stack import Stack, StackConfig, free_port
+from pathwise_gateway.settings import GatewaySettings
+from pathwise_gateway.tokens import issue_access_token
 from pathwise_shared.auth import Principal, PrincipalKind, issue_internal_token
 from pathwise_shared.db.migrations import MigrationSpec
 from pathwise_shared.settings import DEV_INTERNAL_TOKEN_SECRET
@@ -32,8 +34,11 @@ __all__ = [
     "ServiceClient",
     "TestDatabase",
     "backend",
+    "bearer",
     "create_test_database",
+    "dev_login",
     "drop_test_database",
+    "gateway_token",
     "make_principal",
     "service_client",
     "start_stack",
@@ -171,3 +176,28 @@ def start_stack(
         running.stop()
         for db in databases.values():
             drop_test_database(db)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def dev_login(gateway: httpx.Client, username: str) -> dict[str, str]:
+    """Headers of a demo user, through the gateway's development login (a real token)."""
+    answer = gateway.post("/v1/auth/token", data={"grant_type": "password", "username": username})
+    assert answer.status_code == 200, answer.text
+    return bearer(answer.json()["access_token"])
+
+
+def gateway_token(principal: Principal, ttl_seconds: int = 600) -> dict[str, str]:
+    """Headers of any principal (e.g. a user of another district), signed as a test gateway
+    signs its own access tokens."""
+    settings = GatewaySettings(environment="test")
+    issued = issue_access_token(
+        principal,
+        key=settings.token_signing_key.get_secret_value(),
+        issuer=settings.token_issuer,
+        audience=settings.token_audience,
+        ttl_seconds=ttl_seconds,
+    )
+    return bearer(issued.access_token)
