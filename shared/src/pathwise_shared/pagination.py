@@ -7,6 +7,7 @@ the last row's sort key.
 import base64
 import binascii
 import json
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -22,6 +23,7 @@ __all__ = [
     "LimitParam",
     "Page",
     "decode_cursor",
+    "decode_id_cursor",
     "encode_cursor",
     "page_of",
 ]
@@ -63,6 +65,17 @@ def decode_cursor(cursor: str, parts: int = 1) -> list[str]:
     ):
         raise BadRequest("The cursor is not valid.", slug="invalid-cursor")
     return values
+
+
+def decode_id_cursor(cursor: str | None) -> uuid.UUID | None:
+    """The id a one-part cursor carries (None for the first page); a bad cursor is a 400."""
+    if cursor is None:
+        return None
+    (value,) = decode_cursor(cursor)
+    try:
+        return uuid.UUID(value)
+    except ValueError as exc:
+        raise BadRequest("The cursor is not valid.", slug="invalid-cursor") from exc
 
 
 def page_of(

@@ -6,7 +6,6 @@ from fastapi import APIRouter
 from fastapi import Response as HttpResponse
 
 from pathwise_assessment.api.deps import IdempotencyKey, UpstreamsDep
-from pathwise_assessment.api.items import cursor_id
 from pathwise_assessment.api.views import assessment_out, attempt_out
 from pathwise_assessment.schemas import AssessmentCreate, AssessmentOut, AttemptCreate, AttemptOut
 from pathwise_assessment.service import assessments as service
@@ -14,7 +13,7 @@ from pathwise_assessment.service import attempts as attempts_service
 from pathwise_shared.access import STAFF, access
 from pathwise_shared.app import DbSession
 from pathwise_shared.auth import CurrentPrincipal
-from pathwise_shared.pagination import CursorParam, LimitParam, Page, page_of
+from pathwise_shared.pagination import CursorParam, LimitParam, Page, decode_id_cursor, page_of
 
 __all__ = ["router"]
 
@@ -42,7 +41,7 @@ async def list_assessments(
     session: DbSession, principal: CurrentPrincipal, limit: LimitParam = 50,
     cursor: CursorParam = None,
 ) -> Page[AssessmentOut]:  # fmt: skip
-    rows = await service.list_assessments(session, principal, cursor_id(cursor), limit)
+    rows = await service.list_assessments(session, principal, decode_id_cursor(cursor), limit)
     return page_of(rows, limit, lambda a: (a.id,), lambda a: assessment_out(a, []))
 
 

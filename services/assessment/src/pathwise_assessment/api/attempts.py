@@ -6,7 +6,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from pathwise_assessment.api.deps import Outbox
-from pathwise_assessment.api.items import cursor_id
 from pathwise_assessment.api.views import attempt_item_out, attempt_out
 from pathwise_assessment.repository import attempts as repo
 from pathwise_assessment.schemas import Ability, AnswerIn, AttemptOut, NextItemOut, RubricScoreIn
@@ -15,7 +14,7 @@ from pathwise_assessment.service.access import can_see_keys, is_student_only
 from pathwise_shared.access import STAFF, access
 from pathwise_shared.app import DbSession
 from pathwise_shared.auth import CurrentPrincipal
-from pathwise_shared.pagination import CursorParam, LimitParam, Page, page_of
+from pathwise_shared.pagination import CursorParam, LimitParam, Page, decode_id_cursor, page_of
 
 __all__ = ["router"]
 
@@ -34,7 +33,7 @@ async def list_attempts(
         learner_id = principal.user_id
     rows = await repo.list_attempts(
         session, principal.require_district(), learner_id=learner_id,
-        after=cursor_id(cursor), limit=limit,
+        after=decode_id_cursor(cursor), limit=limit,
     )  # fmt: skip
     views = [await service.load_attempt(session, principal, a.id) for a in rows[:limit]]
     page = page_of(rows, limit, lambda a: (a.id,), lambda a: a.id)

@@ -13,23 +13,19 @@ from pathwise_assessment.service import items as service
 from pathwise_shared.access import STAFF, access
 from pathwise_shared.app import DbSession
 from pathwise_shared.auth import CurrentPrincipal
-from pathwise_shared.pagination import CursorParam, LimitParam, Page, decode_cursor, page_of
-from pathwise_shared.problems import BadRequest
+from pathwise_shared.pagination import (
+    CursorParam,
+    LimitParam,
+    Page,
+    decode_id_cursor,
+    page_of,
+)
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1/items", tags=["items"])
 READ = access(roles=STAFF, scopes=["assessment:read", "assessment:write"])
 WRITE = access(roles=STAFF, scopes=["assessment:write"], action="write")
-
-
-def cursor_id(cursor: str | None) -> uuid.UUID | None:
-    if cursor is None:
-        return None
-    try:
-        return uuid.UUID(decode_cursor(cursor)[0])
-    except ValueError as exc:
-        raise BadRequest("The cursor is not valid.", slug="invalid-cursor") from exc
 
 
 @router.post("", status_code=201, response_model=ItemOut, **WRITE)
@@ -50,7 +46,7 @@ async def list_items(
     session: DbSession, principal: CurrentPrincipal, limit: LimitParam = 50,
     cursor: CursorParam = None, skill_code: Annotated[SkillCode | None, Query()] = None,
 ) -> Page[ItemOut]:  # fmt: skip
-    rows = await service.list_items(session, principal, skill_code, cursor_id(cursor), limit)
+    rows = await service.list_items(session, principal, skill_code, decode_id_cursor(cursor), limit)
     return page_of(rows, limit, lambda r: (r[0].id,), lambda r: item_out(*r))
 
 

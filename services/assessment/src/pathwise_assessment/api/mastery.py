@@ -7,7 +7,6 @@ from fastapi import APIRouter, BackgroundTasks, Path
 from fastapi import Response as HttpResponse
 
 from pathwise_assessment.api.deps import AppDatabase, UpstreamsDep
-from pathwise_assessment.api.items import cursor_id
 from pathwise_assessment.api.views import fit_out
 from pathwise_assessment.models import MasteryHistory, MasteryState
 from pathwise_assessment.schemas import (
@@ -26,7 +25,7 @@ from pathwise_assessment.service import skill_params as params_service
 from pathwise_shared.access import ADMINS, ALL_USERS, STAFF, access
 from pathwise_shared.app import DbSession
 from pathwise_shared.auth import CurrentPrincipal
-from pathwise_shared.pagination import CursorParam, LimitParam, Page, page_of
+from pathwise_shared.pagination import CursorParam, LimitParam, Page, decode_id_cursor, page_of
 
 __all__ = ["router", "skill_mastery"]
 
@@ -66,7 +65,7 @@ async def get_mastery_history(
     principal: CurrentPrincipal, limit: LimitParam = 200, cursor: CursorParam = None,
 ) -> Page[HistoryPoint]:  # fmt: skip
     rows = await service.mastery_history(
-        session, principal, learner_id, skill_code, cursor_id(cursor), limit
+        session, principal, learner_id, skill_code, decode_id_cursor(cursor), limit
     )
     return page_of(rows, limit, lambda h: (h.id,), _point)
 
@@ -92,7 +91,7 @@ async def list_fits(
     session: DbSession, principal: CurrentPrincipal, limit: LimitParam = 50,
     cursor: CursorParam = None,
 ) -> Page[FitOut]:  # fmt: skip
-    rows = await fits_service.list_fits(session, principal, cursor_id(cursor), limit)
+    rows = await fits_service.list_fits(session, principal, decode_id_cursor(cursor), limit)
     return page_of(rows, limit, lambda f: (f.id,), fit_out)
 
 

@@ -12,8 +12,14 @@ from pathwise_gateway.models import AuditEntry
 from pathwise_gateway.security import CallerPrincipal
 from pathwise_gateway.service import audit_queries as service
 from pathwise_shared.app import DbSession
-from pathwise_shared.pagination import CursorParam, LimitParam, Page, decode_cursor, page_of
-from pathwise_shared.problems import BadRequest, UnprocessableContent
+from pathwise_shared.pagination import (
+    CursorParam,
+    LimitParam,
+    Page,
+    decode_id_cursor,
+    page_of,
+)
+from pathwise_shared.problems import UnprocessableContent
 
 __all__ = ["router"]
 
@@ -40,15 +46,6 @@ class AuditEntryOut(BaseModel):
         return cls.model_validate(entry, from_attributes=True)
 
 
-def _before(cursor: str | None) -> uuid.UUID | None:
-    if cursor is None:
-        return None
-    try:
-        return uuid.UUID(decode_cursor(cursor)[0])
-    except ValueError as exc:
-        raise BadRequest("The cursor is not valid.", slug="invalid-cursor") from exc
-
-
 @router.get(
     "",
     response_model=Page[AuditEntryOut],
@@ -69,7 +66,7 @@ async def search_audit(
     for name, value in (("since", since), ("until", until)):
         if value is not None and value.tzinfo is None:
             raise UnprocessableContent(f"{name} needs a time zone (e.g. Z).", slug="naive-time")
-    found = service.AuditFilter(learner_id, actor, since, until, _before(cursor))
+    found = service.AuditFilter(learner_id, actor, since, until, decode_id_cursor(cursor))
     rows = await service.search_audit(session, request.app.state.audit, principal, found, limit)
     return page_of(rows, limit, lambda e: (e.id,), AuditEntryOut.of)
 
@@ -89,6 +86,6 @@ async def learner_audit(
     cursor: CursorParam = None,
 ) -> Page[AuditEntryOut]:
     rows = await service.learner_audit(
-        session, request.app.state.gateway, principal, learner_id, _before(cursor), limit
+        session, request.app.state.gateway, principal, learner_id, decode_id_cursor(cursor), limit
     )
     return page_of(rows, limit, lambda e: (e.id,), AuditEntryOut.of)

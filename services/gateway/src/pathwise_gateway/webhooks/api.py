@@ -26,7 +26,13 @@ from pathwise_gateway.webhooks.schemas import (
     SecretOut,
 )
 from pathwise_shared.app import DbSession
-from pathwise_shared.pagination import CursorParam, LimitParam, Page, decode_cursor, page_of
+from pathwise_shared.pagination import (
+    CursorParam,
+    LimitParam,
+    Page,
+    decode_id_cursor,
+    page_of,
+)
 from pathwise_shared.problems import BadRequest
 from pathwise_shared.timeutil import as_utc
 
@@ -46,15 +52,6 @@ def _wake(request: Request) -> None:
     hub: EventHub | None = getattr(request.app.state, "event_hub", None)
     if hub is not None:
         hub.wake()
-
-
-def _after(cursor: str | None) -> uuid.UUID | None:
-    if cursor is None:
-        return None
-    try:
-        return uuid.UUID(decode_cursor(cursor)[0])
-    except ValueError as exc:
-        raise BadRequest("The cursor is not valid.", slug="invalid-cursor") from exc
 
 
 @router.post(
@@ -93,7 +90,7 @@ async def list_webhook_endpoints(
 ) -> Page[EndpointOut]:
     owner = service.owner_of(principal)
     rows = await repository.list_endpoints(
-        session, owner.district_id, owner.client_id, _after(cursor), limit
+        session, owner.district_id, owner.client_id, decode_id_cursor(cursor), limit
     )
     return page_of(rows, limit, lambda r: [r.id], EndpointOut.of)
 
@@ -178,7 +175,9 @@ async def list_webhook_deliveries(
     cursor: CursorParam = None,
 ) -> Page[DeliveryOut]:
     await service.get_endpoint(session, service.owner_of(principal), endpoint_id)
-    rows = await repository.list_deliveries(session, endpoint_id, status, _after(cursor), limit)
+    rows = await repository.list_deliveries(
+        session, endpoint_id, status, decode_id_cursor(cursor), limit
+    )
     return page_of(rows, limit, lambda r: [r.id], DeliveryOut.of)
 
 

@@ -5,13 +5,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
-from pathwise_pathways.api.deps import Cache, DistrictId, after_id
+from pathwise_pathways.api.deps import Cache, DistrictId
 from pathwise_pathways.repository import activities as repo
 from pathwise_pathways.schemas import ActivityCreate, ActivityOut, ActivityUpdate, BulkActivities
 from pathwise_pathways.services import activities as service
 from pathwise_shared.access import ALL_USERS, STAFF, access
 from pathwise_shared.app import DbSession
-from pathwise_shared.pagination import CursorParam, LimitParam, Page, page_of
+from pathwise_shared.pagination import CursorParam, LimitParam, Page, decode_id_cursor, page_of
 from pathwise_shared.problems import UnprocessableContent
 
 __all__ = ["router"]
@@ -40,7 +40,7 @@ async def list_activities(
         session,
         district_id,
         limit=limit,
-        after=after_id(cursor),
+        after=decode_id_cursor(cursor),
         skill_code=skill_code,
         format_=format,
     )

@@ -8,10 +8,8 @@ from fastapi import Depends, Request
 from pathwise_pathways.services.graph_cache import GraphCache
 from pathwise_pathways.services.upstream import Upstream
 from pathwise_shared.auth import CurrentPrincipal
-from pathwise_shared.pagination import decode_cursor
-from pathwise_shared.problems import BadRequest
 
-__all__ = ["Cache", "DistrictId", "UpstreamDep", "after_id"]
+__all__ = ["Cache", "DistrictId", "UpstreamDep"]
 
 
 def _cache(request: Request) -> GraphCache:
@@ -31,12 +29,3 @@ def _district(principal: CurrentPrincipal) -> uuid.UUID:
 Cache = Annotated[GraphCache, Depends(_cache)]
 UpstreamDep = Annotated[Upstream, Depends(_upstream)]
 DistrictId = Annotated[uuid.UUID, Depends(_district)]
-
-
-def after_id(cursor: str | None) -> uuid.UUID | None:
-    if cursor is None:
-        return None
-    try:
-        return uuid.UUID(decode_cursor(cursor)[0])
-    except ValueError as exc:
-        raise BadRequest("The cursor is not valid.", slug="invalid-cursor") from exc

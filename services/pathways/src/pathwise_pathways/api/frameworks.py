@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, status
 
-from pathwise_pathways.api.deps import Cache, DistrictId, after_id
+from pathwise_pathways.api.deps import Cache, DistrictId
 from pathwise_pathways.domain.frameworks import EdgeData, SkillData, parse_case_package
 from pathwise_pathways.models import Framework, Skill
 from pathwise_pathways.repository import frameworks as repo
@@ -20,7 +20,7 @@ from pathwise_pathways.schemas import (
 from pathwise_pathways.services import frameworks as service
 from pathwise_shared.access import ADMINS, ALL_USERS, access
 from pathwise_shared.app import DbSession
-from pathwise_shared.pagination import CursorParam, LimitParam, Page, page_of
+from pathwise_shared.pagination import CursorParam, LimitParam, Page, decode_id_cursor, page_of
 from pathwise_shared.problems import NotFound, UnprocessableContent
 
 __all__ = ["router"]
@@ -72,7 +72,7 @@ def skill_out(s: Skill, links: dict[str, list[str]] | None = None) -> SkillOut:
 async def list_frameworks(
     session: DbSession, district_id: DistrictId, limit: LimitParam = 50, cursor: CursorParam = None
 ) -> Page[FrameworkOut]:
-    rows = await repo.list_frameworks(session, district_id, limit, after_id(cursor))
+    rows = await repo.list_frameworks(session, district_id, limit, decode_id_cursor(cursor))
     return page_of(rows, limit, lambda f: (f.id,), framework_out)
 
 
@@ -166,7 +166,7 @@ async def list_skills(
         session,
         district_id,
         limit=limit,
-        after=after_id(cursor),
+        after=decode_id_cursor(cursor),
         framework_id=framework_id,
         grade=grade,
         q=q,

@@ -34,7 +34,7 @@ from pathwise_profiles.service.roster_apply import Parsed, apply_plan, read_file
 from pathwise_shared.auth import Principal
 from pathwise_shared.db import Database
 from pathwise_shared.ids import new_id
-from pathwise_shared.pagination import Page, decode_cursor, page_of
+from pathwise_shared.pagination import Page, decode_id_cursor, page_of
 from pathwise_shared.problems import BadRequest, Conflict, NotFound, UnprocessableContent
 from pathwise_shared.timeutil import utcnow
 
@@ -190,13 +190,7 @@ async def get_job(session: AsyncSession, principal: Principal, job_id: uuid.UUID
 async def list_jobs(
     session: AsyncSession, principal: Principal, limit: int, cursor: str | None
 ) -> Page[ImportJobOut]:
-    after: uuid.UUID | None = None
-    if cursor is not None:
-        (value,) = decode_cursor(cursor)
-        try:
-            after = uuid.UUID(value)
-        except ValueError as exc:
-            raise BadRequest("The cursor is not valid.", slug="invalid-cursor") from exc
+    after = decode_id_cursor(cursor)
     rows = await repo.list_jobs(session, principal.require_district(), after, limit)
     return page_of(rows, limit, lambda r: [r["id"]], _job_out)
 

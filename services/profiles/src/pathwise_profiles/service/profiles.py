@@ -25,8 +25,8 @@ from pathwise_profiles.service.access import require_access
 from pathwise_profiles.service.events import emit
 from pathwise_shared.auth import Principal
 from pathwise_shared.ids import new_id
-from pathwise_shared.pagination import Page, decode_cursor, page_of
-from pathwise_shared.problems import BadRequest, Forbidden, NotFound, PreconditionFailed
+from pathwise_shared.pagination import Page, decode_id_cursor, page_of
+from pathwise_shared.problems import Forbidden, NotFound, PreconditionFailed
 from pathwise_shared.timeutil import utcnow
 
 __all__ = [
@@ -345,11 +345,6 @@ async def list_history(
             "The change history is for the learner's teachers and admins.", slug="staff-only"
         )
     await _profile_row(session, principal, learner_id)
-    after = None
-    if cursor is not None:
-        try:
-            after = uuid.UUID(decode_cursor(cursor)[0])
-        except ValueError as exc:
-            raise BadRequest("The cursor is not valid.", slug="invalid-cursor") from exc
+    after = decode_id_cursor(cursor)
     rows = await repo.list_history(session, learner_id, after=after, limit=limit)
     return page_of(rows, limit, lambda r: [r["id"]], lambda r: HistoryEntry.model_validate(dict(r)))

@@ -57,8 +57,8 @@ from pathwise_profiles.schemas.roster import (
 from pathwise_profiles.service.events import emit
 from pathwise_shared.auth import Principal
 from pathwise_shared.ids import new_id
-from pathwise_shared.pagination import Page, decode_cursor, page_of
-from pathwise_shared.problems import BadRequest, Conflict, Forbidden, NotFound, UnprocessableContent
+from pathwise_shared.pagination import Page, decode_id_cursor, page_of
+from pathwise_shared.problems import Conflict, Forbidden, NotFound, UnprocessableContent
 from pathwise_shared.timeutil import as_utc, utcnow
 
 __all__ = [
@@ -106,16 +106,6 @@ class ListParams(BaseModel):
     modified_since: datetime | None = None
 
 
-def _after(cursor: str | None) -> uuid.UUID | None:
-    if cursor is None:
-        return None
-    (value,) = decode_cursor(cursor)
-    try:
-        return uuid.UUID(value)
-    except ValueError as exc:
-        raise BadRequest("The cursor is not valid.", slug="invalid-cursor") from exc
-
-
 def _conditions(table: Table, params: ListParams) -> list[ColumnElement[bool]]:
     since = as_utc(params.modified_since) if params.modified_since else None
     return repo.common_filters(table, status=params.status, modified_since=since)
@@ -134,7 +124,7 @@ async def _page(
         table,
         principal.require_district(),
         [*_conditions(table, params), *extra],
-        after=_after(params.cursor),
+        after=decode_id_cursor(params.cursor),
         limit=params.limit,
     )
     return page_of(rows, params.limit, lambda r: [r["id"]], lambda r: out.model_validate(dict(r)))
@@ -506,7 +496,7 @@ async def list_users(
         users,
         principal.require_district(),
         [*_conditions(users, params), *extra],
-        after=_after(params.cursor),
+        after=decode_id_cursor(params.cursor),
         limit=params.limit,
     )
     outs = await _user_outs(session, rows[: params.limit])
@@ -650,7 +640,7 @@ async def list_enrollments(
         enrollments,
         principal.require_district(),
         [*_conditions(enrollments, params), *extra],
-        after=_after(params.cursor),
+        after=decode_id_cursor(params.cursor),
         limit=params.limit,
     )
     return page_of(rows, params.limit, lambda r: [r["id"]], _enrollment_out)
