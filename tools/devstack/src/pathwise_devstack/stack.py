@@ -82,13 +82,22 @@ class Stack:
         for spec in SERVICES:
             spec.migrations.upgrade(self.config.database_urls[spec.name])
 
-    def start(self, services: tuple[ServiceSpec, ...] = SERVICES) -> None:
+    def start(self, services: tuple[ServiceSpec, ...] = SERVICES, timeout: float = 90.0) -> None:
         env = self.config.process_env()
         # The receiver first: the gateway may deliver as soon as it is up.
         if self.config.receiver_port is not None and RECEIVER not in self.processes:
             self.start_receiver(env)
-        for spec in services:
+        backends = tuple(spec for spec in services if spec.name != "gateway")
+        for spec in backends:
             self.start_one(spec, env)
+        if len(backends) == len(services):
+            return
+        # The gateway reads the services' routes from their OpenAPI as it starts; started once
+        # they answer, it never begins with a service's routes missing (it would retry, but a
+        # first call in that window gets a 503).
+        if backends:
+            self.wait_ready(timeout, services=tuple(spec.name for spec in backends))
+        self.start_one(next(spec for spec in services if spec.name == "gateway"), env)
 
     def start_one(self, spec: ServiceSpec, env: Mapping[str, str] | None = None) -> None:
         cmd = [
