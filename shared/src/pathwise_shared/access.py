@@ -5,12 +5,24 @@
 - adds a dependency that refuses (403) a user without one of ``roles`` or a client without one of
   ``scopes``; the system principal (our own jobs) always passes;
 - publishes the rule as ``x-pathwise-access`` in the service's OpenAPI, from which the gateway
-  builds its route table: route-level checks, and the object-level check (``learner``,
-  ``class_``, ``school`` name the path parameter that identifies the object) it asks profiles for.
+  builds its route table: the route-level check, and the object-level check of the object the
+  operation concerns.
+
+The object is declared, not discovered: ``learner=``, ``class_=``, ``school=`` or ``attempt=``
+name the parameter that identifies it, and ``source`` says where that parameter is (the path, the
+query string or the JSON body). The gateway resolves an attempt to its learner (asking the
+service that owns attempts) and then runs the same relation check as for a learner named in the
+path. ``AccessRule`` is the one definition of a rule: this module writes it into the OpenAPI and
+the gateway reads it back with ``AccessRule.from_openapi``.
+
+``OBJECT_PARAMS`` lists the parameter names that always identify an object; a test walks every
+public operation of every service and fails when one of them appears in a path, a query or a
+body without a declaration, so a new route cannot forget its object check.
 """
 
-from collections.abc import Callable, Iterable
-from typing import Any, Literal
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, cast, get_args
 
 from fastapi import Depends
 
@@ -21,18 +33,109 @@ __all__ = [
     "ACCESS_EXTENSION",
     "ADMINS",
     "ALL_USERS",
+    "OBJECT_PARAMS",
     "STAFF",
+    "AccessRule",
     "Action",
+    "ObjectKind",
+    "ObjectRef",
+    "ObjectSource",
     "access",
     "role_guard",
 ]
 
 ACCESS_EXTENSION = "x-pathwise-access"
 Action = Literal["read", "write"]
+ObjectKind = Literal["learner", "class", "school", "attempt"]
+ObjectSource = Literal["path", "query", "body"]
 
 ADMINS = frozenset({"school_admin", "district_admin"})
 STAFF = frozenset({"teacher"}) | ADMINS
 ALL_USERS = STAFF | {"student", "guardian"}
+
+# A parameter of one of these names, anywhere in a public operation, identifies an object about a
+# learner: the operation must declare it (see tests/test_access_declarations.py).
+OBJECT_PARAMS: Mapping[str, ObjectKind] = {
+    "learner_id": "learner",
+    "class_id": "class",
+    "school_id": "school",
+    "attempt_id": "attempt",
+}
+_KINDS = frozenset(get_args(ObjectKind))
+_SOURCES = frozenset(get_args(ObjectSource))
+
+
+@dataclass(frozen=True)
+class ObjectRef:
+    """The object an operation concerns: its kind, the parameter naming it and where that is.
+
+    A path or body parameter is required (a body without it is refused before it is forwarded);
+    a query parameter is optional: absent, the operation lists only what the service scopes to
+    the caller."""
+
+    kind: ObjectKind
+    param: str
+    source: ObjectSource = "path"
+
+
+@dataclass(frozen=True)
+class AccessRule:
+    roles: frozenset[str]
+    scopes: frozenset[str]
+    action: Action
+    object: ObjectRef | None = None
+    # Other parameters naming an object (a school in a roster write, a class filter of an admin
+    # list) whose rule only the owning service can apply; it does, and says so here.
+    service_checks: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_openapi(cls, raw: Any) -> "AccessRule | None":
+        """The rule a service published, or None when it is missing or not understood (the
+        gateway then does not expose the operation: it never forwards what it cannot check)."""
+        if not isinstance(raw, dict):
+            return None
+        action = raw.get("action")
+        if action not in ("read", "write"):
+            return None
+        roles = raw.get("roles") or []
+        scopes = raw.get("scopes") or []
+        if not isinstance(roles, list) or not isinstance(scopes, list):
+            return None
+        ref = None
+        obj = raw.get("object")
+        if obj is not None:
+            if not isinstance(obj, dict):
+                return None
+            kind, param, source = obj.get("kind"), obj.get("param"), obj.get("in", "path")
+            if kind not in _KINDS or not isinstance(param, str) or source not in _SOURCES:
+                return None
+            ref = ObjectRef(cast(ObjectKind, kind), param, cast(ObjectSource, source))
+        checks = raw.get("service_checks") or []
+        if not isinstance(checks, list):
+            return None
+        return cls(
+            frozenset(map(str, roles)),
+            frozenset(map(str, scopes)),
+            action,
+            ref,
+            frozenset(map(str, checks)),
+        )
+
+    def to_openapi(self) -> dict[str, Any]:
+        rule: dict[str, Any] = {
+            "roles": sorted(self.roles),
+            "scopes": sorted(self.scopes),
+            "action": self.action,
+        }
+        if self.service_checks:
+            rule["service_checks"] = sorted(self.service_checks)
+        if self.object is not None:
+            rule["object"] = {
+                "kind": self.object.kind,
+                "param": self.object.param,
+                "in": self.object.source,
+            }
+        return rule
 
 
 def role_guard(roles: Iterable[str], scopes: Iterable[str]) -> Callable[[Principal], Principal]:
@@ -52,6 +155,23 @@ def role_guard(roles: Iterable[str], scopes: Iterable[str]) -> Callable[[Princip
     return guard
 
 
+def object_ref(
+    *,
+    learner: str | None = None,
+    class_: str | None = None,
+    school: str | None = None,
+    attempt: str | None = None,
+    source: ObjectSource = "path",
+) -> ObjectRef | None:
+    candidates: tuple[tuple[ObjectKind, str | None], ...] = (
+        ("learner", learner), ("class", class_), ("school", school), ("attempt", attempt)
+    )  # fmt: skip
+    named = [ObjectRef(kind, param, source) for kind, param in candidates if param]
+    if len(named) > 1:
+        raise ValueError("An operation concerns one object; declare the one it acts on.")
+    return named[0] if named else None
+
+
 def access(
     *,
     roles: Iterable[str] = (),
@@ -60,18 +180,20 @@ def access(
     learner: str | None = None,
     class_: str | None = None,
     school: str | None = None,
+    attempt: str | None = None,
+    source: ObjectSource = "path",
+    service_checks: Iterable[str] = (),
 ) -> dict[str, Any]:
     """Route keyword arguments declaring and enforcing the access rule of one operation."""
-    rule: dict[str, Any] = {
-        "roles": sorted(roles),
-        "scopes": sorted(scopes),
-        "action": action,
-    }
-    for kind, param in (("learner", learner), ("class", class_), ("school", school)):
-        if param:
-            rule["object"] = {"kind": kind, "param": param}
+    rule = AccessRule(
+        frozenset(roles),
+        frozenset(scopes),
+        action,
+        object_ref(learner=learner, class_=class_, school=school, attempt=attempt, source=source),
+        frozenset(service_checks),
+    )
     return {
         "dependencies": [Depends(role_guard(roles, scopes))],
-        "openapi_extra": {ACCESS_EXTENSION: rule},
+        "openapi_extra": {ACCESS_EXTENSION: rule.to_openapi()},
         "responses": problem_responses(401, 403, 404, 422),
     }

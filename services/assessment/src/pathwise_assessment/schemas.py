@@ -27,6 +27,7 @@ __all__ = [
     "MasteryQueryOut",
     "MasteryRow",
     "NextItemOut",
+    "ObjectOwner",
     "ResponseOut",
     "RubricScoreIn",
     "SkillCode",
@@ -96,6 +97,10 @@ class AssessmentOut(BaseModel):
     max_items: int | None
     target_se: float | None
     created_at: datetime
+
+
+class ObjectOwner(BaseModel):
+    learner_id: uuid.UUID
 
 
 class AttemptCreate(_In):

@@ -7,64 +7,23 @@ same ``x-pathwise-access`` rule in the OpenAPI.
 """
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import Depends
 
 from pathwise_gateway.security import CallerPrincipal
-from pathwise_shared.access import ACCESS_EXTENSION
+from pathwise_shared.access import (
+    ACCESS_EXTENSION,
+    AccessRule,
+    Action,
+    ObjectKind,
+    ObjectRef,
+    object_ref,
+)
 from pathwise_shared.auth import Principal
 from pathwise_shared.problems import Forbidden, problem_responses
 
 __all__ = ["AccessRule", "ObjectKind", "ObjectRef", "check_route", "gateway_access"]
-
-ObjectKind = Literal["learner", "class", "school"]
-
-
-@dataclass(frozen=True)
-class ObjectRef:
-    kind: ObjectKind
-    param: str
-
-
-@dataclass(frozen=True)
-class AccessRule:
-    roles: frozenset[str]
-    scopes: frozenset[str]
-    action: Literal["read", "write"]
-    object: ObjectRef | None = None
-
-    @classmethod
-    def from_openapi(cls, raw: Any) -> "AccessRule | None":
-        """The rule a service published, or None when it is missing or not understood."""
-        if not isinstance(raw, dict):
-            return None
-        action = raw.get("action")
-        if action not in ("read", "write"):
-            return None
-        roles = raw.get("roles") or []
-        scopes = raw.get("scopes") or []
-        if not isinstance(roles, list) or not isinstance(scopes, list):
-            return None
-        ref = None
-        obj = raw.get("object")
-        if isinstance(obj, dict):
-            kind, param = obj.get("kind"), obj.get("param")
-            if kind not in ("learner", "class", "school") or not isinstance(param, str):
-                return None
-            ref = ObjectRef(kind, param)
-        return cls(frozenset(map(str, roles)), frozenset(map(str, scopes)), action, ref)
-
-    def to_openapi(self) -> dict[str, Any]:
-        rule: dict[str, Any] = {
-            "roles": sorted(self.roles),
-            "scopes": sorted(self.scopes),
-            "action": self.action,
-        }
-        if self.object is not None:
-            rule["object"] = {"kind": self.object.kind, "param": self.object.param}
-        return rule
 
 
 def check_route(rule: AccessRule, principal: Principal) -> None:
@@ -85,18 +44,15 @@ def gateway_access(
     *,
     roles: Iterable[str] = (),
     scopes: Iterable[str] = (),
-    action: Literal["read", "write"] = "read",
+    action: Action = "read",
     learner: str | None = None,
     class_: str | None = None,
+    service_checks: Iterable[str] = (),
 ) -> dict[str, Any]:
     """Route keyword arguments for the gateway's own operations (route-level check only: the
     handlers run the object-level check themselves, as they know the object)."""
-    ref = None
-    if learner:
-        ref = ObjectRef("learner", learner)
-    elif class_:
-        ref = ObjectRef("class", class_)
-    rule = AccessRule(frozenset(roles), frozenset(scopes), action, ref)
+    ref = object_ref(learner=learner, class_=class_)
+    rule = AccessRule(frozenset(roles), frozenset(scopes), action, ref, frozenset(service_checks))
 
     def guard(principal: CallerPrincipal) -> Principal:
         check_route(rule, principal)

@@ -54,7 +54,8 @@ async def get_assessment(
 
 
 @router.post("/{assessment_id}/attempts", status_code=201, response_model=AttemptOut,
-             **access(roles=TAKERS, scopes=["assessment:write"], action="write"))  # fmt: skip
+             **access(roles=TAKERS, scopes=["assessment:write"], action="write",
+                      learner="learner_id", source="body"))  # fmt: skip
 async def start_attempt(
     assessment_id: uuid.UUID, body: AttemptCreate, session: DbSession,
     principal: CurrentPrincipal, upstreams: UpstreamsDep, response: HttpResponse,

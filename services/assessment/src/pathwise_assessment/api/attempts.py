@@ -10,7 +10,7 @@ from pathwise_assessment.api.views import attempt_item_out, attempt_out
 from pathwise_assessment.repository import attempts as repo
 from pathwise_assessment.schemas import Ability, AnswerIn, AttemptOut, NextItemOut, RubricScoreIn
 from pathwise_assessment.service import attempts as service
-from pathwise_assessment.service.access import can_see_keys, is_student_only
+from pathwise_assessment.service.access import can_see_keys, list_scope
 from pathwise_shared.access import STAFF, access
 from pathwise_shared.app import DbSession
 from pathwise_shared.auth import CurrentPrincipal
@@ -20,17 +20,20 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/v1/attempts", tags=["attempts"])
 TAKERS = STAFF | {"student"}
-READ = access(roles=TAKERS, scopes=["assessment:read", "assessment:write"])
-WRITE = access(roles=TAKERS, scopes=["assessment:write"], action="write")
+READ_SCOPES = ["assessment:read", "assessment:write"]
+# Every call about one attempt is a call about its learner: the gateway resolves the attempt to
+# its learner and runs the learner relation check (teacher of a current class, self, …).
+READ = access(roles=TAKERS, scopes=READ_SCOPES, attempt="attempt_id")
+WRITE = access(roles=TAKERS, scopes=["assessment:write"], action="write", attempt="attempt_id")
 
 
-@router.get("", response_model=Page[AttemptOut], **READ)
+@router.get("", response_model=Page[AttemptOut],
+            **access(roles=TAKERS, scopes=READ_SCOPES, learner="learner_id", source="query"))  # fmt: skip
 async def list_attempts(
     session: DbSession, principal: CurrentPrincipal, limit: LimitParam = 50,
     cursor: CursorParam = None, learner_id: Annotated[uuid.UUID | None, Query()] = None,
 ) -> Page[AttemptOut]:  # fmt: skip
-    if is_student_only(principal):
-        learner_id = principal.user_id
+    learner_id = list_scope(principal, learner_id)
     rows = await repo.list_attempts(
         session, principal.require_district(), learner_id=learner_id,
         after=decode_id_cursor(cursor), limit=limit,
@@ -86,7 +89,8 @@ async def finish_attempt(
 
 
 @router.post("/{attempt_id}/responses/{response_id}/rubric-score", response_model=AttemptOut,
-             **access(roles=STAFF, scopes=["assessment:write"], action="write"))  # fmt: skip
+             **access(roles=STAFF, scopes=["assessment:write"], action="write",
+                      attempt="attempt_id"))  # fmt: skip
 async def score_rubric(
     attempt_id: uuid.UUID, response_id: uuid.UUID, body: RubricScoreIn, session: DbSession,
     principal: CurrentPrincipal, outbox: Outbox,

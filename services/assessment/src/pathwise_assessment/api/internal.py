@@ -5,7 +5,14 @@ import uuid
 from fastapi import APIRouter
 
 from pathwise_assessment.api.mastery import skill_mastery
-from pathwise_assessment.schemas import LearnerMastery, MasteryQuery, MasteryQueryOut, MasteryRow
+from pathwise_assessment.schemas import (
+    LearnerMastery,
+    MasteryQuery,
+    MasteryQueryOut,
+    MasteryRow,
+    ObjectOwner,
+)
+from pathwise_assessment.service import attempts as attempts_service
 from pathwise_assessment.service import mastery_read as service
 from pathwise_shared.app import DbSession
 from pathwise_shared.auth import CurrentPrincipal
@@ -33,4 +40,17 @@ async def internal_mastery_query(
     states = await service.query_mastery(session, principal, body.learner_ids, body.skill_codes)
     return MasteryQueryOut(
         items=[MasteryRow(learner_id=s.learner_id, **skill_mastery(s).model_dump()) for s in states]
+    )
+
+
+@router.get(
+    "/owners/attempt/{attempt_id}", response_model=ObjectOwner, responses=problem_responses(404)
+)
+async def attempt_owner(
+    attempt_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal
+) -> ObjectOwner:
+    """The learner an attempt belongs to, in the caller's district: the gateway checks the
+    caller's relation to that learner before it forwards any call about the attempt."""
+    return ObjectOwner(
+        learner_id=await attempts_service.attempt_owner(session, principal, attempt_id)
     )

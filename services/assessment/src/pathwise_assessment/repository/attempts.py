@@ -37,6 +37,19 @@ async def get_attempt(
     return (await session.execute(query)).scalar_one_or_none()
 
 
+async def attempt_learner(
+    session: AsyncSession, district_id: uuid.UUID, attempt_id: uuid.UUID
+) -> uuid.UUID | None:
+    """Whose attempt this is (the gateway's object-level check resolves attempts with it)."""
+    return (
+        await session.execute(
+            select(Attempt.learner_id).where(
+                Attempt.district_id == district_id, Attempt.id == attempt_id
+            )
+        )
+    ).scalar_one_or_none()
+
+
 async def get_attempt_by_key(
     session: AsyncSession, district_id: uuid.UUID, key: str
 ) -> Attempt | None:

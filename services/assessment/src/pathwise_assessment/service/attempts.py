@@ -33,6 +33,7 @@ __all__ = [
     "ADAPTIVE_TARGET_SE",
     "AttemptView",
     "answer_item",
+    "attempt_owner",
     "finish_attempt",
     "load_attempt",
     "next_item",
@@ -84,6 +85,15 @@ def _require_open(attempt: Attempt, now: datetime) -> None:
             "The attempt's time limit has passed; finish it to see the results.",
             slug="attempt-time-expired",
         )
+
+
+async def attempt_owner(
+    session: AsyncSession, principal: Principal, attempt_id: uuid.UUID
+) -> uuid.UUID:
+    learner = await repo.attempt_learner(session, principal.require_district(), attempt_id)
+    if learner is None:
+        raise NotFound("No such attempt.", slug="attempt-not-found")
+    return learner
 
 
 async def load_attempt(

@@ -50,7 +50,8 @@ class AuditEntryOut(BaseModel):
     "",
     response_model=Page[AuditEntryOut],
     summary="Search the district's audit log (newest first)",
-    **gateway_access(roles=["district_admin"]),
+    # District admins see the whole district's log: the learner filter only narrows it.
+    **gateway_access(roles=["district_admin"], service_checks=["learner_id"]),
 )
 async def search_audit(
     request: Request,

@@ -11,8 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from pathwise_gateway.authz import AccessRule, ObjectKind, ObjectRef
-from pathwise_shared.access import ACCESS_EXTENSION
+from pathwise_shared.access import ACCESS_EXTENSION, OBJECT_PARAMS, AccessRule, ObjectRef
 
 __all__ = [
     "HTTP_METHODS",
@@ -103,7 +102,11 @@ def operations_from_openapi(service: str, spec: Mapping[str, Any]) -> list[Opera
             rule = AccessRule.from_openapi(op.get(ACCESS_EXTENSION))
             if rule is None:
                 continue
-            if rule.object is not None and f"{{{rule.object.param}}}" not in template:
+            if (
+                rule.object is not None
+                and rule.object.source == "path"
+                and f"{{{rule.object.param}}}" not in template
+            ):
                 continue
             if rule.object is None:
                 rule = _with_named_object(rule, template)
@@ -112,15 +115,10 @@ def operations_from_openapi(service: str, spec: Mapping[str, Any]) -> list[Opera
     return ops
 
 
-# A path that names one of these is about that object, whatever the rule says: a rule that
-# forgot to declare it still gets the object-level check (failing safe, never open).
-_NAMED_OBJECTS: tuple[tuple[str, ObjectKind], ...] = (
-    ("learner_id", "learner"), ("class_id", "class"), ("school_id", "school"),
-)  # fmt: skip
-
-
 def _with_named_object(rule: AccessRule, template: str) -> AccessRule:
-    for param, kind in _NAMED_OBJECTS:
+    """A path that names an object is about that object, whatever the rule says: a rule that
+    forgot to declare it still gets the object-level check (failing safe, never open)."""
+    for param, kind in OBJECT_PARAMS.items():
         if f"{{{param}}}" in template:
             return replace(rule, object=ObjectRef(kind, param))
     return rule

@@ -1,10 +1,17 @@
-"""Object-level checks: may this principal read or change this learner, class or school?
+"""Object-level checks: may this principal read or change this learner, class or school, or an
+object that belongs to one learner (an attempt)?
 
-Profiles decides (``POST /internal/access-check``); answers are cached briefly, keyed by
-principal, action and object, so a page of calls about one learner costs one check.
+Profiles decides about learners, classes and schools (``POST /internal/access-check``). An object
+that lives in another service and belongs to one learner is first resolved to that learner by its
+owning service (``GET /internal/owners/{kind}/{id}``), then checked exactly like the learner: one
+relation rule for every route, whichever service holds the data. Decisions are cached briefly,
+keyed by principal, action and object, so a page of calls about one learner costs one check; the
+owner of an object never changes, so that answer is kept longer (bounded).
 """
 
 import time
+import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,9 +19,12 @@ from pathwise_gateway.upstreams import Upstream
 from pathwise_shared.auth import Principal
 from pathwise_shared.problems import Forbidden, NotFound, Problem, ServiceUnavailable
 
-__all__ = ["AccessChecker", "AccessDecision", "enforce"]
+__all__ = ["OWNING_SERVICE", "AccessChecker", "AccessDecision", "enforce"]
 
 _MAX_ENTRIES = 50_000
+# Objects that belong to one learner and live outside profiles: the service that can name it.
+OWNING_SERVICE: Mapping[str, str] = {"attempt": "assessment"}
+_PROFILES_FIELD = {"learner": "learner_id", "class": "class_id", "school": "school_id"}
 
 
 @dataclass(frozen=True)
@@ -22,6 +32,7 @@ class AccessDecision:
     found: bool
     allowed: bool
     reason: str = ""
+    learner_id: uuid.UUID | None = None  # the learner the object belongs to, when it is one's
 
 
 def enforce(decision: AccessDecision, kind: str) -> None:
@@ -34,15 +45,31 @@ def enforce(decision: AccessDecision, kind: str) -> None:
         )
 
 
+_UNKNOWN = AccessDecision(found=False, allowed=False, reason="unknown object")
+
+
 class AccessChecker:
-    def __init__(self, profiles: Upstream, ttl_seconds: float = 5.0) -> None:
+    def __init__(
+        self,
+        profiles: Upstream,
+        ttl_seconds: float = 5.0,
+        owners: Mapping[str, Upstream] | None = None,
+    ) -> None:
         self._profiles = profiles
+        self._owners = dict(owners or {})
         self._ttl = ttl_seconds
         self._cache: dict[tuple[Any, ...], tuple[float, AccessDecision]] = {}
+        self._owner_of: dict[tuple[uuid.UUID | None, str, str], uuid.UUID] = {}
 
     async def check(
         self, principal: Principal, action: str, kind: str, object_id: str
     ) -> AccessDecision:
+        if kind in OWNING_SERVICE:
+            learner = await self._owner(principal, kind, object_id)
+            if learner is None:
+                return _UNKNOWN
+            decision = await self.check(principal, action, "learner", str(learner))
+            return AccessDecision(decision.found, decision.allowed, decision.reason, learner)
         key = (principal.subject, principal.kind, principal.district_id, principal.roles,
                principal.scopes, action, kind, object_id)  # fmt: skip
         now = time.monotonic()
@@ -55,39 +82,71 @@ class AccessChecker:
         self._cache[key] = (now, decision)
         return decision
 
+    async def _owner(self, principal: Principal, kind: str, object_id: str) -> uuid.UUID | None:
+        """The learner an object belongs to, in the caller's district; None when there is none.
+        Only found owners are remembered: an id that names nothing yet may name something later."""
+        key = (principal.district_id, kind, object_id)
+        known = self._owner_of.get(key)
+        if known is not None:
+            return known
+        upstream = self._owners.get(kind)
+        if upstream is None:  # a kind the gateway was not told how to resolve: never open
+            raise ServiceUnavailable(
+                f"The owner of a {kind} cannot be checked.", headers={"Retry-After": "5"}
+            )
+        answer = await self._call(
+            upstream, "GET", f"/internal/owners/{kind}/{object_id}", principal
+        )
+        if answer is None:
+            return None
+        try:
+            learner = uuid.UUID(str(answer.get("learner_id")))
+        except ValueError:
+            return None
+        if len(self._owner_of) >= _MAX_ENTRIES:
+            self._owner_of.clear()
+        self._owner_of[key] = learner
+        return learner
+
     async def _ask(
         self, principal: Principal, action: str, kind: str, object_id: str
     ) -> AccessDecision:
-        breaker = self._profiles.breaker
+        answer = await self._call(
+            self._profiles, "POST", "/internal/access-check", principal,
+            json={"action": action, _PROFILES_FIELD[kind]: object_id},
+        )  # fmt: skip
+        if answer is None:
+            return _UNKNOWN
+        return AccessDecision(
+            found=bool(answer.get("found")),
+            allowed=bool(answer.get("allowed")),
+            reason=str(answer.get("reason", "")),
+        )
+
+    async def _call(
+        self, upstream: Upstream, method: str, path: str, principal: Principal, **kwargs: Any
+    ) -> dict[str, Any] | None:
+        """One internal call behind the upstream's breaker; None when the object is unknown."""
+        breaker = upstream.breaker
         if not breaker.allow():
             raise ServiceUnavailable(
-                "The access check is unavailable (profiles is down).",
+                f"The access check is unavailable ({upstream.name} is down).",
                 headers={"Retry-After": str(breaker.retry_after())},
             )
-        field = {"learner": "learner_id", "class": "class_id", "school": "school_id"}[kind]
         try:
-            answer = await self._profiles.caller.json(
-                "POST",
-                "/internal/access-check",
-                principal,
-                json={"action": action, field: object_id},
-            )
+            answer = await upstream.caller.json(method, path, principal, **kwargs)
         except ServiceUnavailable:
             breaker.record_failure()
             raise
         except Problem as exc:
             breaker.record_success()
-            # An id profiles cannot parse names no object we have.
+            # An id the service cannot parse names no object we have.
             if exc.status_code in (400, 404, 422):
-                return AccessDecision(found=False, allowed=False, reason="unknown object")
+                return None
             raise
         breaker.record_success()
         if not isinstance(answer, dict):
             raise ServiceUnavailable(
                 "The access check gave no answer.", headers={"Retry-After": "5"}
             )
-        return AccessDecision(
-            found=bool(answer.get("found")),
-            allowed=bool(answer.get("allowed")),
-            reason=str(answer.get("reason", "")),
-        )
+        return answer

@@ -8,10 +8,11 @@ from fastapi import FastAPI
 
 from pathwise_gateway.authz import check_route
 from pathwise_gateway.domain.answer_learners import learners_in_answer
+from pathwise_gateway.domain.objects import object_id_of
 from pathwise_gateway.routing.directory import RouteDirectory
 from pathwise_gateway.routing.forward import Forwarded, Forwarder
-from pathwise_gateway.routing.table import Match, owner_by_prefix
-from pathwise_gateway.service.access import AccessChecker, enforce
+from pathwise_gateway.routing.table import Match, Operation, owner_by_prefix
+from pathwise_gateway.service.access import OWNING_SERVICE, AccessChecker, enforce
 from pathwise_gateway.service.audit import AuditLog
 from pathwise_gateway.service.idempotency import (
     IdempotencyStore,
@@ -23,6 +24,7 @@ from pathwise_gateway.upstreams import Upstreams
 from pathwise_shared.auth import Principal
 from pathwise_shared.pagination import MAX_PAGE_SIZE
 from pathwise_shared.problems import (
+    Forbidden,
     NotFound,
     Problem,
     ServiceUnavailable,
@@ -46,13 +48,6 @@ class CallRequest:
 class MethodNotAllowed(Problem):
     status = 405
     slug = "method-not-allowed"
-
-
-def _uuid_or_none(value: str | None) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value) if value else None
-    except ValueError:
-        return None
 
 
 class Gateway:
@@ -108,25 +103,42 @@ class Gateway:
             query="", headers={}, body=b"",
         )  # fmt: skip
 
+    async def _authorize(
+        self, principal: Principal, op: Operation, match: Match, call: CallRequest
+    ) -> tuple[uuid.UUID | None, uuid.UUID | None]:
+        """The route-level check, then the object-level check of the object the operation
+        declared (path, query or body); the learner and class it concerns, for the audit log.
+
+        A caller whose role may not call the operation at all still learns nothing about other
+        districts: when the object is not in the caller's district the answer is 404, as it
+        would be for an allowed role."""
+        rule = op.rule
+        ref = rule.object
+        object_id = None if ref is None else object_id_of(ref, match.params, call.query, call.body)
+        try:
+            check_route(rule, principal)
+        except Forbidden:
+            if ref is not None and object_id is not None:
+                decision = await self.access.check(principal, "read", ref.kind, str(object_id))
+                if not decision.found:
+                    enforce(decision, ref.kind)
+            raise
+        if ref is None or object_id is None:
+            return None, None
+        decision = await self.access.check(principal, rule.action, ref.kind, str(object_id))
+        enforce(decision, ref.kind)
+        if ref.kind == "class":
+            return None, object_id
+        return (object_id if ref.kind == "learner" else decision.learner_id), None
+
     async def call(self, principal: Principal, call: CallRequest) -> Forwarded:
         match = await self._route(call)
         op = match.operation
-        check_route(op.rule, principal)
         if call.limit is not None and (not call.limit.isdigit() or int(call.limit) > MAX_PAGE_SIZE):
             raise UnprocessableContent(
                 f"limit must be a whole number of at most {MAX_PAGE_SIZE}.", slug="page-size"
             )
-        learner_id = class_id = None
-        if op.rule.object is not None:
-            kind = op.rule.object.kind
-            object_id = _uuid_or_none(match.params.get(op.rule.object.param))
-            if object_id is None:
-                raise NotFound(f"No such {kind}.", slug=f"{kind}-not-found", check="object")
-            decision = await self.access.check(principal, op.rule.action, kind, str(object_id))
-            enforce(decision, kind)
-            learner_id = object_id if kind == "learner" else None
-            class_id = object_id if kind == "class" else None
-
+        learner_id, class_id = await self._authorize(principal, op, match, call)
         reservation: Reservation | None = None
         key = call.headers.get("idempotency-key")
         if call.method == "POST" and key is not None:
@@ -175,7 +187,11 @@ async def open_gateway(app: FastAPI) -> None:
     """Start-up hook, after the upstreams, the route directory and the audit log."""
     settings: GatewaySettings = app.state.settings
     upstreams: Upstreams = app.state.upstreams
-    app.state.access = AccessChecker(upstreams["profiles"], settings.access_cache_seconds)
+    app.state.access = AccessChecker(
+        upstreams["profiles"],
+        settings.access_cache_seconds,
+        owners={kind: upstreams[service] for kind, service in OWNING_SERVICE.items()},
+    )
     app.state.gateway = Gateway(
         routes=app.state.routes,
         upstreams=upstreams,

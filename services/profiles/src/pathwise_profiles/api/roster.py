@@ -208,7 +208,8 @@ async def delete_session(
 @router.post(
     "/courses",
     status_code=status.HTTP_201_CREATED,
-    **access(roles=ADMINS, scopes=WRITE, action="write"),
+    # A school admin creates courses only in a school they manage (service/roster.py).
+    **access(roles=ADMINS, scopes=WRITE, action="write", service_checks=["school_id"]),
 )
 async def create_course(
     body: CourseCreate, principal: CurrentPrincipal, session: DbSession
@@ -255,7 +256,7 @@ async def delete_course(
 @router.post(
     "/classes",
     status_code=status.HTTP_201_CREATED,
-    **access(roles=ADMINS, scopes=WRITE, action="write"),
+    **access(roles=ADMINS, scopes=WRITE, action="write", service_checks=["school_id"]),
 )
 async def create_class(
     body: ClassCreate, principal: CurrentPrincipal, session: DbSession
@@ -263,7 +264,9 @@ async def create_class(
     return await svc.create_class(session, principal, body)
 
 
-@router.get("/classes", **access(roles=STAFF, scopes=READ))
+# The class list is the district's catalogue (names, grades, schools: no learner data); the school
+# filter only narrows it.
+@router.get("/classes", **access(roles=STAFF, scopes=READ, service_checks=["school_id"]))
 async def list_classes(
     params: Listing,
     principal: CurrentPrincipal,
@@ -335,7 +338,11 @@ async def list_class_enrollments(
     )
 
 
-@router.get("/enrollments", **access(roles=ADMINS, scopes=READ))
+# A school admin's list is restricted to the schools they manage (service/roster.py).
+@router.get(
+    "/enrollments",
+    **access(roles=ADMINS, scopes=READ, service_checks=["class_id", "school_id"]),
+)
 async def list_enrollments(
     params: Listing,
     principal: CurrentPrincipal,
@@ -400,7 +407,9 @@ async def create_user(body: UserCreate, principal: CurrentPrincipal, session: Db
     return await svc.create_user(session, principal, body)
 
 
-@router.get("/users", **access(roles=ADMINS, scopes=READ))
+@router.get(
+    "/users", **access(roles=ADMINS, scopes=READ, service_checks=["class_id", "school_id"])
+)
 async def list_users(
     params: Listing,
     principal: CurrentPrincipal,

@@ -511,7 +511,9 @@ async def get_user(session: AsyncSession, principal: Principal, user_id: uuid.UU
         and not principal.has_role("teacher", "school_admin", "district_admin")
         and principal.user_id != user_id
     ):
-        raise Forbidden("You may read only your own user record.", slug="not-yourself")
+        # Students and guardians see only themselves: anyone else is as invisible as a user of
+        # another district (404, never 403, so an id's existence is not revealed).
+        raise NotFound("No such user.", slug="user-not-found")
     row = await _get(session, users, principal, user_id, "user")
     return (await _user_outs(session, [row]))[0]
 
@@ -633,6 +635,10 @@ async def list_enrollments(
         extra.append(enrollments.c.user_id == user_id)
     if school_id is not None:
         extra.append(enrollments.c.school_id == school_id)
+    managed = await _admin_schools(session, principal)
+    if managed is not None:
+        # A school admin's reach is their schools: other schools' enrollments stay out of sight.
+        extra.append(enrollments.c.school_id.in_(managed))
     if role is not None:
         extra.append(enrollments.c.role == role)
     rows = await repo.list_page(
