@@ -19,13 +19,14 @@ from typing import Any, Literal
 import httpx
 import pytest
 
+from pathwise_assessment.seed import check_id
 from pathwise_devstack.testing import bearer, dev_login, gateway_token
 from pathwise_shared.auth import Principal
 from pathwise_shared.demo import demo_id
 
 pytestmark = pytest.mark.integration
 
-Kind = Literal["learner", "class", "school"]
+Kind = Literal["learner", "class", "school", "attempt"]
 Ownership = Literal["own", "same_school", "other_school"]
 Outcome = Literal["ok", "forbidden", "not_found"]
 
@@ -81,6 +82,8 @@ REACH: dict[Kind, dict[str, frozenset[Ownership]]] = {
         "client": frozenset(OWNERSHIPS),
     },
 }
+# An attempt is its learner's: the gateway resolves it and applies the learner's reach.
+REACH["attempt"] = REACH["learner"]
 
 
 @dataclass(frozen=True)
@@ -94,15 +97,22 @@ class Op:
     # call through to the service, without changing anything. A learner without a planned
     # pathway has none: the service's 404 (not the gateway's object check) is still "let through".
     ok: frozenset[int]
-    body: Any = None
+    body: Any = None  # "{id}" anywhere in it is the object too (a learner named in the body)
 
     def __str__(self) -> str:
         return f"{self.method} {self.template}"
+
+    def json_for(self, object_id: uuid.UUID) -> Any:
+        if isinstance(self.body, dict):
+            return {k: str(object_id) if v == "{id}" else v for k, v in self.body.items()}
+        return self.body
 
 
 OK = frozenset({200})
 INVALID = frozenset({422})
 MAYBE = frozenset({200, 404})  # the service's own "none yet" (no pathway, history, grouping)
+TAKERS = STAFF | {"student"}
+CHECK = check_id("3.NF.A.1")
 OPERATIONS = (
     Op("GET", "/v1/learners/{id}/profile", "learner", ALL, True, OK),
     Op("GET", "/v1/learners/{id}/goals", "learner", ALL, True, OK),
@@ -123,15 +133,25 @@ OPERATIONS = (
     Op("POST", "/v1/classes/{id}/groups", "class", STAFF, False, INVALID, {"min_size": "x"}),
     Op("GET", "/v1/schools/{id}", "school", STAFF, True, OK),
     Op("PATCH", "/v1/schools/{id}", "school", ADMINS, False, INVALID, {"name": 5}),
-)
+    # Attempts: the learner in the body, in the query, or behind the attempt id.
+    Op("POST", f"/v1/assessments/{CHECK}/attempts", "learner", TAKERS, False, frozenset({201}),
+       {"learner_id": "{id}"}),
+    Op("GET", "/v1/attempts?learner_id={id}", "learner", TAKERS, True, OK),
+    Op("GET", "/v1/attempts/{id}", "attempt", TAKERS, True, OK),
+    Op("PUT", f"/v1/attempts/{{id}}/responses/{uuid.UUID(int=7)}", "attempt", TAKERS, False,
+       INVALID, {"answer": "not an object"}),
+    Op("POST", "/v1/attempts/{id}/next", "attempt", TAKERS, False, frozenset({200, 409, 422})),
+    Op("POST", f"/v1/attempts/{{id}}/responses/{uuid.UUID(int=7)}/rubric-score", "attempt",
+       STAFF, False, INVALID, {}),
+)  # fmt: skip
 
 
 def declared(op: Op, role: str, ownership: Ownership | Literal["other_district"]) -> Outcome:
+    if ownership == "other_district":
+        return "not_found"  # whatever the role: another district's objects do not exist
     admitted = op.client if role == "client" else role in op.roles
     if not admitted:
-        return "forbidden"  # the route-level check comes first: no object is looked up
-    if ownership == "other_district":
-        return "not_found"
+        return "forbidden"
     return "ok" if ownership in REACH[op.kind][role] else "forbidden"
 
 
@@ -139,6 +159,7 @@ def declared(op: Op, role: str, ownership: Ownership | Literal["other_district"]
 class Callers:
     home: dict[str, dict[str, str]]
     elsewhere: dict[str, dict[str, str]]
+    objects: dict[Kind, dict[Ownership, uuid.UUID]]
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +202,18 @@ def callers(gw: httpx.Client) -> Callers:
             principal = Principal(subject=str(uid), kind="user", district_id=other,
                                   roles=frozenset({role}), user_id=uid)  # fmt: skip
         elsewhere[role] = gateway_token(principal)
-    return Callers(home, elsewhere)
+
+    # One attempt of each learner of OBJECTS, started by the district admin.
+    attempts: dict[Ownership, uuid.UUID] = {}
+    for ownership, learner in OBJECTS["learner"].items():
+        started = gw.post(
+            f"/v1/assessments/{CHECK}/attempts",
+            json={"learner_id": str(learner)},
+            headers=home["district_admin"],
+        )
+        assert started.status_code == 201, started.text
+        attempts[ownership] = uuid.UUID(started.json()["id"])
+    return Callers(home, elsewhere, {**OBJECTS, "attempt": attempts})
 
 
 def _outcome_of(op: Op, response: httpx.Response) -> str:
@@ -204,13 +236,14 @@ def test_role_operation_ownership_matrix(gw: httpx.Client, callers: Callers) -> 
         for role in ROLES:
             targets: list[tuple[str, uuid.UUID, dict[str, str]]] = [
                 (ownership, object_id, callers.home[role])
-                for ownership, object_id in OBJECTS[op.kind].items()
+                for ownership, object_id in callers.objects[op.kind].items()
             ]
-            targets.append(("other_district", OBJECTS[op.kind]["own"], callers.elsewhere[role]))
+            own = callers.objects[op.kind]["own"]
+            targets.append(("other_district", own, callers.elsewhere[role]))
             for ownership, object_id, headers in targets:
                 want = declared(op, role, ownership)  # type: ignore[arg-type]
                 path = op.template.replace("{id}", str(object_id))
-                response = gw.request(op.method, path, headers=headers, json=op.body)
+                response = gw.request(op.method, path, headers=headers, json=op.json_for(object_id))
                 got = _outcome_of(op, response)
                 cells += 1
                 if got != want:

@@ -6,12 +6,14 @@ it takes the public caller (``CallerPrincipal``) instead of an internal token, a
 same ``x-pathwise-access`` rule in the OpenAPI.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
+from pathwise_gateway.domain.objects import object_id_of
 from pathwise_gateway.security import CallerPrincipal
+from pathwise_gateway.service.access import AccessChecker, enforce
 from pathwise_shared.access import (
     ACCESS_EXTENSION,
     AccessRule,
@@ -49,16 +51,28 @@ def gateway_access(
     class_: str | None = None,
     service_checks: Iterable[str] = (),
 ) -> dict[str, Any]:
-    """Route keyword arguments for the gateway's own operations (route-level check only: the
-    handlers run the object-level check themselves, as they know the object)."""
+    """Route keyword arguments for the gateway's own operations: the same two checks as a
+    forwarded call (route level, then the declared object in the path), before the handler."""
     ref = object_ref(learner=learner, class_=class_)
     rule = AccessRule(frozenset(roles), frozenset(scopes), action, ref, frozenset(service_checks))
 
-    def guard(principal: CallerPrincipal) -> Principal:
-        check_route(rule, principal)
+    async def guard(principal: CallerPrincipal, request: Request) -> Principal:
+        object_id = None if ref is None else object_id_of(ref, request.path_params, "", b"")
+        checker: AccessChecker = request.app.state.access
+        try:
+            check_route(rule, principal)
+        except Forbidden:
+            # Another district's object is not found, whatever the caller's role.
+            if ref is not None and object_id is not None:
+                decision = await checker.check(principal, "read", ref.kind, str(object_id))
+                if not decision.found:
+                    enforce(decision, ref.kind)
+            raise
+        if ref is not None and object_id is not None:
+            enforce(await checker.check(principal, action, ref.kind, str(object_id)), ref.kind)
         return principal
 
-    dependency: Callable[..., Principal] = guard
+    dependency: Callable[..., Awaitable[Principal]] = guard
     return {
         "dependencies": [Depends(dependency)],
         "openapi_extra": {ACCESS_EXTENSION: rule.to_openapi()},

@@ -86,13 +86,6 @@ class Gateway:
             )
         return found
 
-    async def authorize_object(
-        self, principal: Principal, action: str, kind: str, object_id: uuid.UUID
-    ) -> None:
-        """The object-level check of the gateway's own routes: 404 outside the caller's
-        district, 403 when the caller has no relationship with the object."""
-        enforce(await self.access.check(principal, action, kind, str(object_id)), kind)
-
     async def fetch(self, principal: Principal, path: str, request_id: str) -> Forwarded:
         """A GET of one public operation on behalf of ``principal`` (for aggregates): routed and
         route-checked like a public call; the caller has done the object-level check."""

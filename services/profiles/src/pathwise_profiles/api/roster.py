@@ -407,9 +407,7 @@ async def create_user(body: UserCreate, principal: CurrentPrincipal, session: Db
     return await svc.create_user(session, principal, body)
 
 
-@router.get(
-    "/users", **access(roles=ADMINS, scopes=READ, service_checks=["class_id", "school_id"])
-)
+@router.get("/users", **access(roles=ADMINS, scopes=READ, service_checks=["class_id", "school_id"]))
 async def list_users(
     params: Listing,
     principal: CurrentPrincipal,
