@@ -92,6 +92,6 @@ async def test_rule_is_published_in_openapi(client) -> None:
         "roles": sorted(STAFF),
         "scopes": ["profiles:read"],
         "action": "read",
-        "object": {"kind": "learner", "param": "learner_id"},
+        "object": {"kind": "learner", "param": "learner_id", "in": "path"},
     }
     assert {"401", "403", "404", "422"} <= set(operation["responses"])

@@ -19,14 +19,46 @@ from pathwise_shared.problems import ProblemDetail
 
 __all__ = ["install_merged_openapi", "merge_openapi"]
 
+# Every answer the system can give an operation, by what the operation is, so a generated client
+# (and a contract test) knows each one: the gateway's own (auth, object check, rate limit, body
+# limit, idempotency, an upstream down, failing or slow) and the services' (conflicts, ETags).
 _ERRORS = {
+    400: "Bad Request: the body could not be read (not JSON, too deeply nested)",
     401: "Unauthorized: missing or invalid bearer token",
     403: "Forbidden: the caller's role, scopes or relationship do not allow this",
     404: "Not Found (also: an object of another district)",
+    409: "Conflict: the object's state, or an Idempotency-Key still in progress",
+    412: "Precondition Failed: the If-Match ETag is stale",
+    413: "Content Too Large: see the body limit",
     422: "Unprocessable Content: the request is invalid",
+    428: "Precondition Required: send If-Match with the ETag you read",
     429: "Too Many Requests: see Retry-After and the RateLimit headers",
+    502: "Bad Gateway: the owning service failed; quote the request id",
     503: "Service Unavailable: the owning service is down; see Retry-After",
+    504: "Gateway Timeout: the owning service did not answer in time; see Retry-After",
 }
+_ALWAYS = frozenset({401, 403, 404, 422, 429, 502, 503, 504})
+_WITH_BODY = frozenset({400, 413})
+_WRITES = frozenset({409})
+_CONDITIONAL = frozenset({412, 428})
+
+
+def _statuses(method: str, operation: dict[str, Any]) -> frozenset[int]:
+    statuses = set(_ALWAYS)
+    if "requestBody" in operation or method in ("post", "put", "patch"):
+        statuses |= _WITH_BODY
+    if method in ("post", "put", "patch", "delete"):
+        statuses |= _WRITES
+    headers = {
+        str(p.get("name", "")).lower()
+        for p in operation.get("parameters", [])
+        if isinstance(p, dict) and p.get("in") == "header"
+    }
+    if "if-match" in headers:
+        statuses |= _CONDITIONAL
+    return frozenset(statuses)
+
+
 # The gateway's own probes stay documented (load balancers and the foundation tests use them).
 _HEALTH = frozenset({"/healthz", "/readyz"})
 _PROBLEM_REF = {"$ref": "#/components/schemas/ProblemDetail"}
@@ -51,12 +83,13 @@ def _rewrite_refs(node: Any, renames: Mapping[str, str]) -> Any:
     return node
 
 
-def _declare_auth_and_errors(operation: dict[str, Any]) -> None:
+def _declare_auth_and_errors(method: str, operation: dict[str, Any]) -> None:
     public = operation.get("security") == []
     if not public:
         operation["security"] = [{"bearer": []}]
     responses = operation.setdefault("responses", {})
-    for status, description in _ERRORS.items():
+    for status in sorted(_statuses(method, operation)):
+        description = _ERRORS[status]
         if public and status in (401, 403):
             continue
         responses.setdefault(str(status), {
@@ -97,9 +130,9 @@ def merge_openapi(
             for operation in item.values():
                 operation["security"] = []
             continue
-        for operation in item.values():
+        for method, operation in item.items():
             if isinstance(operation, dict) and "responses" in operation:
-                _declare_auth_and_errors(operation)
+                _declare_auth_and_errors(method, operation)
     components.setdefault("securitySchemes", {})["bearer"] = {
         "type": "http",
         "scheme": "bearer",
