@@ -4,6 +4,7 @@ import uuid
 
 import pytest
 
+from pathwise_devstack.testing import make_principal
 from pathwise_pathways.domain.ownership import (
     WRITE_SCOPE,
     Owner,
@@ -12,7 +13,6 @@ from pathwise_pathways.domain.ownership import (
     may_change,
     needs_editor_schools,
 )
-from pathwise_devstack.testing import make_principal
 from pathwise_shared.auth import Principal
 
 DISTRICT = uuid.uuid4()
