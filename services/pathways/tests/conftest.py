@@ -1,6 +1,7 @@
 """Fixtures of the pathways tests.
 
-``client``: this service alone on one database per session, CCSS imported. ``live_apps``: the
+``client``: this service on one database per session, CCSS imported, with the real profiles app
+(demo district and test fixtures) in process for the schools the ownership rule reads. ``live_apps``: the
 real profiles (demo district seeded), assessment (demo items and skill checks seeded) and
 pathways (demo catalogue seeded) apps in process, pathways calling the other two over ASGI; one
 fresh set of databases per test module, so modules never see each other's changes.
@@ -34,7 +35,9 @@ from pathwise_profiles.app import create_app as create_profiles
 from pathwise_profiles.migrations import MIGRATIONS as PROFILES_MIGRATIONS
 from pathwise_profiles.seed import seed_demo as seed_profiles
 from pathwise_profiles.settings import ProfilesSettings
+from pathwise_profiles.testing import insert_fixtures
 from pathwise_shared.auth import Principal
+from pathwise_shared.db import Database
 
 
 @pytest.fixture(scope="session")
@@ -45,9 +48,31 @@ def pathways_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestDataba
 
 
 @pytest.fixture(scope="session")
-async def client(pathways_db: TestDatabase) -> AsyncIterator[ServiceClient]:
+async def profiles(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[ServiceClient]:
+    db = create_test_database("profiles", tmp_path_factory.mktemp("pathways-profiles"))
+    settings = ProfilesSettings(database_url=db.url, environment="test", outbox_relay=False)
+    try:
+        async with service_client(create_profiles, settings, PROFILES_MIGRATIONS) as c:
+            fixtures_db = Database(db.url)
+            try:
+                await insert_fixtures(fixtures_db)
+            finally:
+                await fixtures_db.dispose()
+            yield c
+    finally:
+        drop_test_database(db)
+
+
+@pytest.fixture(scope="session")
+async def client(
+    pathways_db: TestDatabase, profiles: ServiceClient
+) -> AsyncIterator[ServiceClient]:
     settings = PathwaysSettings(database_url=pathways_db.url, environment="test")
-    async with service_client(create_app, settings, MIGRATIONS) as c:
+
+    def factory(s: PathwaysSettings) -> object:
+        return create_app(s, upstream_clients={"profiles": profiles})
+
+    async with service_client(factory, settings, MIGRATIONS) as c:  # type: ignore[arg-type]
         await import_shared_frameworks(pathways_db.url)
         yield c
 

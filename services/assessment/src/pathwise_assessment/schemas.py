@@ -13,6 +13,7 @@ __all__ = [
     "AnswerIn",
     "AssessmentCreate",
     "AssessmentOut",
+    "AssessmentUpdate",
     "AttemptCreate",
     "AttemptItemOut",
     "AttemptOut",
@@ -28,6 +29,7 @@ __all__ = [
     "MasteryRow",
     "NextItemOut",
     "ObjectOwner",
+    "OwnerOut",
     "ResponseOut",
     "RubricScoreIn",
     "SkillCode",
@@ -60,6 +62,13 @@ class ItemUpdate(ItemCreate):
     """An edit: a full new version (the item's type cannot change)."""
 
 
+class OwnerOut(BaseModel):
+    """Who answers for the content: only they, admins of its school and district admins change it."""
+
+    id: str | None = Field(description="The author's user id (or client id); null on old content")
+    school_id: uuid.UUID | None = Field(description="The author's school; null = district-wide")
+
+
 class ItemOut(BaseModel):
     id: uuid.UUID
     version: int
@@ -71,6 +80,7 @@ class ItemOut(BaseModel):
     difficulty: float
     discrimination: float
     spec: dict[str, Any]
+    owner: OwnerOut
     created_at: datetime
     updated_at: datetime
 
@@ -87,6 +97,16 @@ class AssessmentCreate(_In):
     target_se: float | None = Field(None, gt=0.05, le=2.0, description="Adaptive / diagnostic")
 
 
+class AssessmentUpdate(_In):
+    """What may change on an assessment (its kind, skills and items are fixed: attempts read
+    them). A field left out is unchanged; ``time_limit_seconds: null`` removes the limit."""
+
+    title: str | None = Field(None, min_length=1, max_length=200)
+    time_limit_seconds: int | None = Field(None, ge=30, le=6 * 3600)
+    max_items: int | None = Field(None, ge=1, le=100, description="Adaptive / diagnostic")
+    target_se: float | None = Field(None, gt=0.05, le=2.0, description="Adaptive / diagnostic")
+
+
 class AssessmentOut(BaseModel):
     id: uuid.UUID
     kind: str
@@ -96,6 +116,7 @@ class AssessmentOut(BaseModel):
     time_limit_seconds: int | None
     max_items: int | None
     target_se: float | None
+    owner: OwnerOut
     created_at: datetime
 
 

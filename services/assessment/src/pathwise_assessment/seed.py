@@ -16,10 +16,13 @@ from pathwise_shared.db import Database
 from pathwise_shared.demo import demo_id
 from pathwise_shared.timeutil import utcnow
 
-__all__ = ["DEMO_DISTRICT", "check_id", "item_id", "seed_demo"]
+__all__ = ["DEMO_DISTRICT", "OWNER", "check_id", "item_id", "seed_demo"]
 
 DEMO_DISTRICT = demo_id("district", "riverside")
 AUTHOR = "seed:demo"
+# The demo bank is the district's own (curated by its district admin, no school): every teacher
+# uses it, only district admins change it (docs/assessment.md, "Ownership").
+OWNER = str(demo_id("user", "admin-district"))
 
 
 def item_id(code: str, n: int) -> uuid.UUID:
@@ -47,6 +50,7 @@ async def seed_demo(database_url: str) -> list[str]:
                     await items_repo.add_item(session, Item(
                         id=iid, district_id=DEMO_DISTRICT, type=body.spec.type, current_version=1,
                         status="active", created_by=AUTHOR, created_at=now, updated_at=now,
+                        owner_id=OWNER, owner_school_id=None,
                     ))  # fmt: skip
                     await items_repo.add_version(session, ItemVersion(
                         id=demo_id("item-version", f"{code}#{n}@1"), item_id=iid,
@@ -64,7 +68,7 @@ async def seed_demo(database_url: str) -> list[str]:
                     await assessments_repo.add_assessment(session, Assessment(
                         id=aid, district_id=DEMO_DISTRICT, kind="skill_check",
                         title=f"Skill check {code}", skill_codes=[code], created_by=AUTHOR,
-                        created_at=now,
+                        created_at=now, owner_id=OWNER, owner_school_id=None,
                     ), ids)  # fmt: skip
                     added_checks += 1
             await session.commit()

@@ -69,6 +69,10 @@ class Framework(Base):
     import_report: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Ownership (domain/ownership.py): the author's subject and school; no school = district-wide.
+    # NULL owner: the shared frameworks (read-only anyway) and rows older than ownership.
+    owner_id: Mapped[str | None] = mapped_column(String(200))
+    owner_school_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
 
     __table_args__ = (UniqueConstraint("district_id", "key"),)
 
@@ -132,6 +136,14 @@ class Activity(Base):
     skill_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Ownership, as on frameworks (NULL owner: rows older than ownership).
+    owner_id: Mapped[str | None] = mapped_column(String(200))
+    owner_school_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
+    @property
+    def owner(self) -> dict[str, Any]:
+        """The ``owner`` of the read schema (ActivityOut reads attributes)."""
+        return {"id": self.owner_id, "school_id": self.owner_school_id}
 
     __table_args__ = (
         CheckConstraint(

@@ -30,6 +30,7 @@ __all__ = [
     "InsightOut",
     "InsightsOut",
     "OverrideRequest",
+    "OwnerOut",
     "PathwayOut",
     "PlanRequest",
     "ResolveRequest",
@@ -62,6 +63,13 @@ class FrameworkCreate(Strict):
     subject: Annotated[str, StringConstraints(min_length=1, max_length=100)] = "math"
 
 
+class OwnerOut(BaseModel):
+    """Who answers for the content: only they, admins of its school and district admins change it."""
+
+    id: str | None = Field(description="The author's user id (or client id); null = none recorded")
+    school_id: uuid.UUID | None = Field(description="The author's school; null = district-wide")
+
+
 class FrameworkOut(BaseModel):
     id: uuid.UUID
     district_id: uuid.UUID | None
@@ -72,6 +80,7 @@ class FrameworkOut(BaseModel):
     source: str
     version: int
     import_report: dict[str, Any]
+    owner: OwnerOut
     created_at: datetime
 
 
@@ -174,6 +183,7 @@ class ActivityOut(BaseModel):
     interest_tags: list[str]
     url: str | None
     skill_codes: list[str]
+    owner: OwnerOut
     created_at: datetime
     updated_at: datetime
 

@@ -17,7 +17,11 @@ from pathwise_shared.db import Database
 from pathwise_shared.demo import demo_id
 from pathwise_shared.http import create_http_client
 
-__all__ = ["DEMO_LEARNERS", "import_shared_frameworks", "seed_demo", "seed_demo_live"]
+__all__ = ["DEMO_LEARNERS", "DEMO_OWNER", "import_shared_frameworks", "seed_demo", "seed_demo_live"]
+
+# The demo catalogue is the district's own (curated by its district admin, no school): every
+# teacher uses it, only district admins change it (docs/pathways.md, "Ownership").
+DEMO_OWNER = str(demo_id("user", "admin-district"))
 
 # learner-01 … learner-30 at Riverside, learner-31 … learner-33 at Hillcrest (profiles seed).
 DEMO_LEARNERS = [f"learner-{n:02d}" for n in range(1, 34)]
@@ -46,7 +50,9 @@ async def import_shared_frameworks(database_url: str) -> list[str]:
 async def seed_demo(database_url: str) -> list[str]:
     lines = await import_shared_frameworks(database_url)
     district = demo_id("district", "riverside")
-    rows = demo_activities(district)
+    rows = [
+        {**r, "owner_id": DEMO_OWNER, "owner_school_id": None} for r in demo_activities(district)
+    ]
     db = Database(database_url)
     try:
         async with db.session() as session:

@@ -7,7 +7,13 @@ from fastapi import Response as HttpResponse
 
 from pathwise_assessment.api.deps import IdempotencyKey, UpstreamsDep
 from pathwise_assessment.api.views import assessment_out, attempt_out
-from pathwise_assessment.schemas import AssessmentCreate, AssessmentOut, AttemptCreate, AttemptOut
+from pathwise_assessment.schemas import (
+    AssessmentCreate,
+    AssessmentOut,
+    AssessmentUpdate,
+    AttemptCreate,
+    AttemptOut,
+)
 from pathwise_assessment.service import assessments as service
 from pathwise_assessment.service import attempts as attempts_service
 from pathwise_shared.access import STAFF, access
@@ -51,6 +57,18 @@ async def get_assessment(
     assessment_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal
 ) -> AssessmentOut:
     return assessment_out(*await service.get_assessment(session, principal, assessment_id))
+
+
+@router.patch("/{assessment_id}", response_model=AssessmentOut,
+              **access(roles=STAFF, scopes=["assessment:write"], action="write"))  # fmt: skip
+async def update_assessment(
+    assessment_id: uuid.UUID, body: AssessmentUpdate, session: DbSession,
+    principal: CurrentPrincipal, upstreams: UpstreamsDep,
+) -> AssessmentOut:  # fmt: skip
+    """Change the title, time limit or stopping rule (its author, school admin, district admin)."""
+    return assessment_out(
+        *await service.update_assessment(session, upstreams, principal, assessment_id, body)
+    )
 
 
 @router.post("/{assessment_id}/attempts", status_code=201, response_model=AttemptOut,

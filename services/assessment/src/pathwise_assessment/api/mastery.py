@@ -112,13 +112,17 @@ async def get_skill_params(
     return _params_out(await params_service.read_params(session, principal, skill_code))
 
 
+# The threshold is one value for the whole district (every school's learners): like district-wide
+# content, only district admins and clients with the write scope change it, not a teacher or the
+# admin of one school.
 @router.patch("/v1/mastery/skills/{skill_code}/params", response_model=SkillParamsOut,
-              **access(roles=STAFF, scopes=["assessment:write"], action="write"))  # fmt: skip
+              **access(roles={"district_admin"}, scopes=["assessment:write"],
+                       action="write"))  # fmt: skip
 async def set_skill_threshold(
     skill_code: Annotated[SkillCode, Path()], body: SkillParamsUpdate, session: DbSession,
     principal: CurrentPrincipal, upstreams: UpstreamsDep,
 ) -> SkillParamsOut:  # fmt: skip
-    """Set the skill's mastery threshold in the caller's district (teachers and admins)."""
+    """Set the skill's mastery threshold in the caller's district (district admins)."""
     view = await params_service.set_threshold(
         session, upstreams, principal, skill_code, body.threshold
     )

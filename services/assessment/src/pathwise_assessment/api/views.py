@@ -11,6 +11,7 @@ from pathwise_assessment.schemas import (
     AttemptOut,
     FitOut,
     ItemOut,
+    OwnerOut,
     ResponseOut,
 )
 from pathwise_assessment.service.access import can_see_keys
@@ -23,8 +24,13 @@ __all__ = [
     "attempt_out",
     "fit_out",
     "item_out",
+    "owner_out",
     "response_out",
 ]
+
+
+def owner_out(row: Item | Assessment) -> OwnerOut:
+    return OwnerOut(id=row.owner_id, school_id=row.owner_school_id)
 
 
 def item_out(item: Item, version: ItemVersion) -> ItemOut:
@@ -32,7 +38,7 @@ def item_out(item: Item, version: ItemVersion) -> ItemOut:
         id=item.id, version=version.version, type=version.type, status=item.status,
         stem=version.stem, skill_codes=version.skill_codes, points=version.points,
         difficulty=version.difficulty, discrimination=version.discrimination, spec=version.spec,
-        created_at=item.created_at, updated_at=item.updated_at,
+        owner=owner_out(item), created_at=item.created_at, updated_at=item.updated_at,
     )  # fmt: skip
 
 
@@ -41,7 +47,7 @@ def assessment_out(assessment: Assessment, item_ids: list[uuid.UUID]) -> Assessm
         id=assessment.id, kind=assessment.kind, title=assessment.title,
         skill_codes=assessment.skill_codes, item_ids=item_ids,
         time_limit_seconds=assessment.time_limit_seconds, max_items=assessment.max_items,
-        target_se=assessment.target_se, created_at=assessment.created_at,
+        target_se=assessment.target_se, owner=owner_out(assessment), created_at=assessment.created_at,
     )  # fmt: skip
 
 

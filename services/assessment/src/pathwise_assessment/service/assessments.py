@@ -7,14 +7,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pathwise_assessment.models import Assessment
 from pathwise_assessment.repository import assessments as repo
 from pathwise_assessment.repository import items as items_repo
-from pathwise_assessment.schemas import AssessmentCreate
+from pathwise_assessment.schemas import AssessmentCreate, AssessmentUpdate
+from pathwise_assessment.service.ownership import new_owner, owner_of, require_change_right
 from pathwise_assessment.service.upstreams import Upstreams
 from pathwise_shared.auth import Principal
 from pathwise_shared.ids import new_id
 from pathwise_shared.problems import NotFound, UnprocessableContent
 from pathwise_shared.timeutil import utcnow
 
-__all__ = ["create_assessment", "get_assessment", "list_assessments"]
+__all__ = ["create_assessment", "get_assessment", "list_assessments", "update_assessment"]
 
 FIXED_KINDS = frozenset({"skill_check", "summative"})
 
@@ -57,12 +58,14 @@ async def create_assessment(
             slug="bank-only",
         )
     await upstreams.require_known_skills(principal, skills)
+    owner = await new_owner(upstreams, principal)
     assessment = Assessment(
         id=new_id(), district_id=district_id, kind=body.kind, title=body.title, skill_codes=skills,
         time_limit_seconds=body.time_limit_seconds,
         max_items=body.max_items if body.kind not in FIXED_KINDS else None,
         target_se=body.target_se if body.kind not in FIXED_KINDS else None,
         idempotency_key=idempotency_key, created_by=principal.subject, created_at=utcnow(),
+        owner_id=owner.id, owner_school_id=owner.school_id,
     )  # fmt: skip
     await repo.add_assessment(session, assessment, item_ids)
     return (assessment, item_ids), True
@@ -83,3 +86,25 @@ async def list_assessments(
     return await repo.list_assessments(
         session, principal.require_district(), after=after, limit=limit
     )
+
+
+async def update_assessment(
+    session: AsyncSession, upstreams: Upstreams, principal: Principal, assessment_id: uuid.UUID,
+    body: AssessmentUpdate,
+) -> tuple[Assessment, list[uuid.UUID]]:  # fmt: skip
+    """Title, time limit, adaptive stopping rule; attempts already started keep their deadline."""
+    assessment, item_ids = await get_assessment(session, principal, assessment_id)
+    await require_change_right(upstreams, principal, owner_of(assessment), "assessment")
+    changes = body.model_dump(exclude_unset=True)
+    if changes.get("title", "") is None:
+        raise UnprocessableContent("title cannot be null.", slug="null-field")
+    adaptive_only = sorted(k for k in ("max_items", "target_se") if k in changes)
+    if adaptive_only and assessment.kind in FIXED_KINDS:
+        raise UnprocessableContent(
+            "max_items and target_se are for adaptive and diagnostic assessments.",
+            slug="adaptive-only",
+        )
+    for name, value in changes.items():
+        setattr(assessment, name, value)
+    await session.flush()
+    return assessment, item_ids

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pathwise_assessment.models import Item, ItemVersion
 from pathwise_assessment.repository import items as repo
 from pathwise_assessment.schemas import ItemCreate, ItemUpdate
+from pathwise_assessment.service.ownership import new_owner, owner_of, require_change_right
 from pathwise_assessment.service.upstreams import Upstreams
 from pathwise_shared.auth import Principal
 from pathwise_shared.ids import new_id
@@ -49,11 +50,12 @@ async def create_item(
             return found, False
     _check_points(body)
     await upstreams.require_known_skills(principal, body.skill_codes)
+    owner = await new_owner(upstreams, principal)
     now = utcnow()
     item = Item(
         id=new_id(), district_id=district_id, type=body.spec.type, current_version=1,
         status="active", idempotency_key=idempotency_key, created_by=principal.subject,
-        created_at=now, updated_at=now,
+        created_at=now, updated_at=now, owner_id=owner.id, owner_school_id=owner.school_id,
     )  # fmt: skip
     version = _version(item.id, district_id, 1, body, principal)
     await repo.add_item(session, item)
@@ -73,6 +75,8 @@ async def update_item(
     if found is None:
         raise NotFound("No such item.", slug="item-not-found")
     item, _ = found
+    # Ownership before anything else: a non-owner learns nothing about the edit's validity.
+    await require_change_right(upstreams, principal, owner_of(item), "item")
     if body.spec.type != item.type:
         raise Conflict(
             f"An item's type cannot change (it is {item.type}); write a new item.",

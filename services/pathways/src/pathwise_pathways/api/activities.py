@@ -5,12 +5,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
-from pathwise_pathways.api.deps import Cache, DistrictId
+from pathwise_pathways.api.deps import Cache, DistrictId, UpstreamDep
 from pathwise_pathways.repository import activities as repo
 from pathwise_pathways.schemas import ActivityCreate, ActivityOut, ActivityUpdate, BulkActivities
 from pathwise_pathways.services import activities as service
 from pathwise_shared.access import ALL_USERS, STAFF, access
 from pathwise_shared.app import DbSession
+from pathwise_shared.auth import CurrentPrincipal
 from pathwise_shared.pagination import CursorParam, LimitParam, Page, decode_id_cursor, page_of
 from pathwise_shared.problems import UnprocessableContent
 
@@ -54,9 +55,15 @@ async def list_activities(
     **_write(),
 )
 async def create_activity(
-    body: ActivityCreate, session: DbSession, district_id: DistrictId, cache: Cache
+    body: ActivityCreate,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    cache: Cache,
+    upstream: UpstreamDep,
 ) -> ActivityOut:
-    [created] = await service.create_activities(session, cache, district_id, [body.model_dump()])
+    [created] = await service.create_activities(
+        session, cache, upstream, principal, [body.model_dump()]
+    )
     return ActivityOut.model_validate(created)
 
 
@@ -67,11 +74,15 @@ async def create_activity(
     **_write(),
 )
 async def bulk_import_activities(
-    body: BulkActivities, session: DbSession, district_id: DistrictId, cache: Cache
+    body: BulkActivities,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    cache: Cache,
+    upstream: UpstreamDep,
 ) -> list[ActivityOut]:
-    """Up to 500 activities, all or none."""
+    """Up to 500 activities, all or none; the caller owns them."""
     created = await service.create_activities(
-        session, cache, district_id, [a.model_dump() for a in body.activities]
+        session, cache, upstream, principal, [a.model_dump() for a in body.activities]
     )
     return [ActivityOut.model_validate(a) for a in created]
 
@@ -90,9 +101,11 @@ async def update_activity(
     activity_id: uuid.UUID,
     body: ActivityUpdate,
     session: DbSession,
-    district_id: DistrictId,
+    principal: CurrentPrincipal,
     cache: Cache,
+    upstream: UpstreamDep,
 ) -> ActivityOut:
+    """Change an activity: its author, an admin of its school or a district admin."""
     changes = body.model_dump(exclude_unset=True)
     required = {"title", "format", "difficulty", "minutes", "languages", "skill_codes"}
     nulled = sorted(k for k, v in changes.items() if v is None and k in required)
@@ -100,7 +113,9 @@ async def update_activity(
         raise UnprocessableContent(
             "These fields cannot be null: " + ", ".join(nulled), slug="null-field"
         )
-    updated = await service.update_activity(session, cache, district_id, activity_id, changes)
+    updated = await service.update_activity(
+        session, cache, upstream, principal, activity_id, changes
+    )
     return ActivityOut.model_validate(updated)
 
 
@@ -111,6 +126,7 @@ async def update_activity(
     **_write(),
 )
 async def delete_activity(
-    activity_id: uuid.UUID, session: DbSession, district_id: DistrictId
+    activity_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal, upstream: UpstreamDep
 ) -> None:
-    await service.delete_activity(session, district_id, activity_id)
+    """Delete an activity: its author, an admin of its school or a district admin."""
+    await service.delete_activity(session, upstream, principal, activity_id)

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, status
 
-from pathwise_pathways.api.deps import Cache, DistrictId
+from pathwise_pathways.api.deps import Cache, DistrictId, UpstreamDep
 from pathwise_pathways.domain.frameworks import EdgeData, SkillData, parse_case_package
 from pathwise_pathways.models import Framework, Skill
 from pathwise_pathways.repository import frameworks as repo
@@ -14,12 +14,14 @@ from pathwise_pathways.schemas import (
     EdgesIn,
     FrameworkCreate,
     FrameworkOut,
+    OwnerOut,
     SkillOut,
     SkillsIn,
 )
 from pathwise_pathways.services import frameworks as service
 from pathwise_shared.access import ADMINS, ALL_USERS, access
 from pathwise_shared.app import DbSession
+from pathwise_shared.auth import CurrentPrincipal
 from pathwise_shared.pagination import CursorParam, LimitParam, Page, decode_id_cursor, page_of
 from pathwise_shared.problems import NotFound, UnprocessableContent
 
@@ -48,6 +50,7 @@ def framework_out(f: Framework) -> FrameworkOut:
         source=f.source,
         version=f.version,
         import_report=f.import_report or {},
+        owner=OwnerOut(id=f.owner_id, school_id=f.owner_school_id),
         created_at=f.created_at,
     )
 
@@ -83,10 +86,10 @@ async def list_frameworks(
     **_write(),
 )
 async def create_framework(
-    body: FrameworkCreate, session: DbSession, district_id: DistrictId
+    body: FrameworkCreate, session: DbSession, principal: CurrentPrincipal, upstream: UpstreamDep
 ) -> FrameworkOut:
     framework = await service.create_framework(
-        session, district_id, body.key, body.title, body.subject
+        session, upstream, principal, body.key, body.title, body.subject
     )
     return framework_out(framework)
 
@@ -98,14 +101,14 @@ async def create_framework(
     **_write(),
 )
 async def import_case_framework(
-    body: CaseImport, session: DbSession, district_id: DistrictId
+    body: CaseImport, session: DbSession, principal: CurrentPrincipal, upstream: UpstreamDep
 ) -> FrameworkOut:
     """A CASE 1.x package as a framework of the caller's district; the report lists leftovers."""
     try:
         data = parse_case_package(body.model_dump(), key=body.key)
     except (ValueError, TypeError) as exc:
         raise UnprocessableContent(str(exc), slug="invalid-case-package") from exc
-    framework = await service.import_framework(session, district_id, data)
+    framework = await service.import_district_framework(session, upstream, principal, data)
     return framework_out(framework)
 
 
@@ -121,9 +124,14 @@ async def get_framework(
 
 @router.post("/v1/frameworks/{framework_id}/skills", response_model=FrameworkOut, **_write())
 async def add_framework_skills(
-    framework_id: uuid.UUID, body: SkillsIn, session: DbSession, district_id: DistrictId
+    framework_id: uuid.UUID,
+    body: SkillsIn,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    upstream: UpstreamDep,
 ) -> FrameworkOut:
-    framework = await repo.get_framework(session, district_id, framework_id)
+    """Add skills to a framework of your district (its author, school admin or district admin)."""
+    framework = await repo.get_framework(session, principal.require_district(), framework_id)
     subject = framework.subject if framework else "general"
     skills = [
         SkillData(
@@ -136,18 +144,22 @@ async def add_framework_skills(
         )
         for s in body.skills
     ]
-    updated = await service.add_skills(session, district_id, framework_id, skills)
+    updated = await service.add_skills(session, upstream, principal, framework_id, skills)
     await session.refresh(updated)
     return framework_out(updated)
 
 
 @router.post("/v1/frameworks/{framework_id}/edges", response_model=FrameworkOut, **_write())
 async def add_framework_edges(
-    framework_id: uuid.UUID, body: EdgesIn, session: DbSession, district_id: DistrictId
+    framework_id: uuid.UUID,
+    body: EdgesIn,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    upstream: UpstreamDep,
 ) -> FrameworkOut:
     """Prerequisite, related or exact-match edges; a prerequisite cycle is refused (409)."""
     edges = [EdgeData(e.source, e.target, e.kind) for e in body.edges]
-    updated = await service.add_edges(session, district_id, framework_id, edges)
+    updated = await service.add_edges(session, upstream, principal, framework_id, edges)
     await session.refresh(updated)
     return framework_out(updated)
 

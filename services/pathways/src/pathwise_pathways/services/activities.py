@@ -10,6 +10,9 @@ from pathwise_pathways.models import Activity
 from pathwise_pathways.repository import activities as repo
 from pathwise_pathways.services.frameworks import resolve_codes
 from pathwise_pathways.services.graph_cache import GraphCache
+from pathwise_pathways.services.ownership import new_owner, owner_of, require_change_right
+from pathwise_pathways.services.upstream import Upstream
+from pathwise_shared.auth import Principal
 from pathwise_shared.problems import NotFound, UnprocessableContent
 
 __all__ = ["create_activities", "delete_activity", "require_activity", "update_activity"]
@@ -30,14 +33,19 @@ async def _check_codes(
 async def create_activities(
     session: AsyncSession,
     cache: GraphCache,
-    district_id: uuid.UUID,
+    upstream: Upstream,
+    principal: Principal,
     specs: Sequence[dict[str, Any]],
 ) -> list[Activity]:
-    """All or none: every activity is checked before the first is written."""
+    """All or none: every activity is checked before the first is written. The caller owns them."""
+    district_id = principal.require_district()
     await _check_codes(session, cache, district_id, [c for s in specs for c in s["skill_codes"]])
+    owner = await new_owner(upstream, principal)
     created = []
     for spec in specs:
-        activity = Activity(district_id=district_id, **spec)
+        activity = Activity(
+            district_id=district_id, owner_id=owner.id, owner_school_id=owner.school_id, **spec
+        )
         session.add(activity)
         created.append(activity)
     await session.flush()
@@ -58,11 +66,15 @@ async def require_activity(
 async def update_activity(
     session: AsyncSession,
     cache: GraphCache,
-    district_id: uuid.UUID,
+    upstream: Upstream,
+    principal: Principal,
     activity_id: uuid.UUID,
     changes: dict[str, Any],
 ) -> Activity:
+    district_id = principal.require_district()
     activity = await require_activity(session, district_id, activity_id)
+    # Ownership before the changes are checked: a non-owner learns nothing about them.
+    await require_change_right(upstream, principal, owner_of(activity), "activity")
     if "skill_codes" in changes:
         await _check_codes(session, cache, district_id, changes["skill_codes"])
     for name, value in changes.items():
@@ -74,8 +86,9 @@ async def update_activity(
 
 
 async def delete_activity(
-    session: AsyncSession, district_id: uuid.UUID, activity_id: uuid.UUID
+    session: AsyncSession, upstream: Upstream, principal: Principal, activity_id: uuid.UUID
 ) -> None:
-    activity = await require_activity(session, district_id, activity_id)
+    activity = await require_activity(session, principal.require_district(), activity_id)
+    await require_change_right(upstream, principal, owner_of(activity), "activity")
     await session.delete(activity)
     await session.flush()

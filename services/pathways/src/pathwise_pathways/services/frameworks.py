@@ -9,9 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pathwise_pathways.domain.ccssm_data import load_ccssm
 from pathwise_pathways.domain.frameworks import EdgeData, FrameworkData, SkillData
 from pathwise_pathways.domain.graph import CycleError
+from pathwise_pathways.domain.ownership import Owner
 from pathwise_pathways.models import Framework, Skill, SkillEdge
 from pathwise_pathways.repository import frameworks as repo
 from pathwise_pathways.services.graph_cache import GraphCache, build_district_graph
+from pathwise_pathways.services.ownership import new_owner, owner_of, require_change_right
+from pathwise_pathways.services.upstream import Upstream
+from pathwise_shared.auth import Principal
 from pathwise_shared.problems import Conflict, Forbidden, NotFound, UnprocessableContent
 
 __all__ = [
@@ -20,6 +24,7 @@ __all__ = [
     "create_framework",
     "get_skill_detail",
     "import_ccssm",
+    "import_district_framework",
     "import_framework",
     "owned_framework",
     "resolve_codes",
@@ -54,9 +59,12 @@ async def _refuse_cycles(
 
 
 async def import_framework(
-    session: AsyncSession, district_id: uuid.UUID | None, data: FrameworkData
+    session: AsyncSession,
+    district_id: uuid.UUID | None,
+    data: FrameworkData,
+    owner: Owner | None = None,
 ) -> Framework:
-    """A whole framework in one go (``district_id`` None: shared by every district)."""
+    """A whole framework in one go (``district_id`` None: shared by every district, no owner)."""
     if len(data.skills) > MAX_IMPORT_SKILLS:
         raise UnprocessableContent(
             f"A framework import holds at most {MAX_IMPORT_SKILLS} skills.", slug="too-many-skills"
@@ -87,6 +95,8 @@ async def import_framework(
         source_id=data.source_id,
         version=1,
         import_report=data.report(),
+        owner_id=owner.id if owner else None,
+        owner_school_id=owner.school_id if owner else None,
     )
     session.add(framework)
     await session.flush()
@@ -103,11 +113,27 @@ async def import_ccssm(session: AsyncSession) -> tuple[Framework, bool]:
     return await import_framework(session, None, load_ccssm()), True
 
 
-async def create_framework(
-    session: AsyncSession, district_id: uuid.UUID, key: str, title: str, subject: str
+async def import_district_framework(
+    session: AsyncSession, upstream: Upstream, principal: Principal, data: FrameworkData
 ) -> Framework:
+    """A CASE import into the caller's district; the caller owns it. Importing the same key again
+    is a 409 ``framework-exists`` (no re-import that could replace another owner's framework)."""
+    district_id = principal.require_district()
+    return await import_framework(session, district_id, data, await new_owner(upstream, principal))
+
+
+async def create_framework(
+    session: AsyncSession,
+    upstream: Upstream,
+    principal: Principal,
+    key: str,
+    title: str,
+    subject: str,
+) -> Framework:
+    district_id = principal.require_district()
     if await repo.find_framework_by_key(session, district_id, key) is not None:
         raise Conflict(f"A framework with key {key!r} exists already.", slug="framework-exists")
+    owner = await new_owner(upstream, principal)
     framework = Framework(
         district_id=district_id,
         key=key,
@@ -116,6 +142,8 @@ async def create_framework(
         source="manual",
         version=1,
         import_report={},
+        owner_id=owner.id,
+        owner_school_id=owner.school_id,
     )
     session.add(framework)
     await session.flush()
@@ -123,8 +151,10 @@ async def create_framework(
 
 
 async def owned_framework(
-    session: AsyncSession, district_id: uuid.UUID, framework_id: uuid.UUID
+    session: AsyncSession, upstream: Upstream, principal: Principal, framework_id: uuid.UUID
 ) -> Framework:
+    """The district's framework, if the caller may change it (ownership rule)."""
+    district_id = principal.require_district()
     framework = await repo.get_framework(session, district_id, framework_id)
     if framework is None:
         raise NotFound("No such framework.", slug="framework-not-found")
@@ -133,13 +163,18 @@ async def owned_framework(
             "Shared frameworks are read-only; create a framework of your district to edit.",
             slug="shared-framework-read-only",
         )
+    await require_change_right(upstream, principal, owner_of(framework), "framework")
     return framework
 
 
 async def add_skills(
-    session: AsyncSession, district_id: uuid.UUID, framework_id: uuid.UUID, skills: list[SkillData]
+    session: AsyncSession,
+    upstream: Upstream,
+    principal: Principal,
+    framework_id: uuid.UUID,
+    skills: list[SkillData],
 ) -> Framework:
-    framework = await owned_framework(session, district_id, framework_id)
+    framework = await owned_framework(session, upstream, principal, framework_id)
     existing = await repo.codes_in_framework(session, framework.id)
     codes = [s.code for s in skills]
     clash = sorted({c for c in codes if c in existing or codes.count(c) > 1})
@@ -151,9 +186,14 @@ async def add_skills(
 
 
 async def add_edges(
-    session: AsyncSession, district_id: uuid.UUID, framework_id: uuid.UUID, edges: list[EdgeData]
+    session: AsyncSession,
+    upstream: Upstream,
+    principal: Principal,
+    framework_id: uuid.UUID,
+    edges: list[EdgeData],
 ) -> Framework:
-    framework = await owned_framework(session, district_id, framework_id)
+    district_id = principal.require_district()
+    framework = await owned_framework(session, upstream, principal, framework_id)
     existing = await repo.codes_in_framework(session, framework.id)
     unknown = sorted(
         {c for e in edges for c in (e.source, e.target) if c not in existing}
