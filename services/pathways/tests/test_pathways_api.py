@@ -233,7 +233,9 @@ async def test_overrides_reorder_skip_insert_and_approval(live: ServiceClient) -
         f"/v1/learners/{learner}/pathway/approve", headers=live.as_(teacher("teacher-02"))
     )
     assert approved.status_code == 200 and approved.json()["status"] == "active"
-    twice = await live.post(f"/v1/learners/{learner}/pathway/approve", headers=live.as_(teacher("teacher-02")))
+    twice = await live.post(
+        f"/v1/learners/{learner}/pathway/approve", headers=live.as_(teacher("teacher-02"))
+    )
     assert twice.status_code == 409
     history = await live.get(
         f"/v1/learners/{learner}/pathway/versions", headers=live.as_(teacher("teacher-02"))
