@@ -18,8 +18,10 @@ DISTRICT = demo_id("district", "riverside")
 LEARNER = demo_id("learner", "learner-02")
 
 
-def teacher() -> Any:
-    return make_principal(DISTRICT, roles=["teacher"], user_id=demo_id("user", "teacher-01"))
+def teacher(username: str = "teacher-01") -> Any:
+    # The learner's own teacher: pathways asks profiles what this caller may see of the learner,
+    # which needs the real relation (teacher-01 teaches learners 1-10, teacher-02 11-20).
+    return make_principal(DISTRICT, roles=["teacher"], user_id=demo_id("user", username))
 
 
 def system() -> Any:
@@ -187,7 +189,7 @@ async def test_overrides_reorder_skip_insert_and_approval(live: ServiceClient) -
             "goals": [{"skill_code": "4.NF.A.2", "target_date": "2027-01-31"}],
             "requires_approval": True,
         },
-        headers=live.as_(teacher()),
+        headers=live.as_(teacher("teacher-02")),
     )
     assert planned.status_code == 201, planned.text
     body = planned.json()
@@ -203,13 +205,13 @@ async def test_overrides_reorder_skip_insert_and_approval(live: ServiceClient) -
     refused = await live.post(
         f"/v1/learners/{learner}/pathway/overrides",
         json={"action": "reorder", "order": backwards, "reason": "try"},
-        headers=live.as_(teacher()),
+        headers=live.as_(teacher("teacher-02")),
     )
     assert refused.status_code == 409 and refused.json()["skill_code"] == "4.NF.A.2"
     skip = await live.post(
         f"/v1/learners/{learner}/pathway/overrides",
         json={"action": "skip", "step_id": steps[0]["id"], "reason": "shown in class"},
-        headers=live.as_(teacher()),
+        headers=live.as_(teacher("teacher-02")),
     )
     assert skip.status_code == 200
     skipped = next(s for s in skip.json()["steps"] if s["id"] == steps[0]["id"])
@@ -217,24 +219,26 @@ async def test_overrides_reorder_skip_insert_and_approval(live: ServiceClient) -
     inserted = await live.post(
         f"/v1/learners/{learner}/pathway/overrides",
         json={"action": "insert", "skill_code": "4.MD.A.1", "reason": "measurement review"},
-        headers=live.as_(teacher()),
+        headers=live.as_(teacher("teacher-02")),
     )
     assert inserted.status_code == 200
     assert any(s["skill_code"] == "4.MD.A.1" and s["inserted"] for s in inserted.json()["steps"])
     unknown = await live.post(
         f"/v1/learners/{learner}/pathway/overrides",
         json={"action": "insert", "skill_code": "4.ZZ.A.1", "reason": "x"},
-        headers=live.as_(teacher()),
+        headers=live.as_(teacher("teacher-02")),
     )
     assert unknown.status_code == 422
     approved = await live.post(
-        f"/v1/learners/{learner}/pathway/approve", headers=live.as_(teacher())
+        f"/v1/learners/{learner}/pathway/approve", headers=live.as_(teacher("teacher-02"))
     )
     assert approved.status_code == 200 and approved.json()["status"] == "active"
-    twice = await live.post(f"/v1/learners/{learner}/pathway/approve", headers=live.as_(teacher()))
+    twice = await live.post(
+        f"/v1/learners/{learner}/pathway/approve", headers=live.as_(teacher("teacher-02"))
+    )
     assert twice.status_code == 409
     history = await live.get(
-        f"/v1/learners/{learner}/pathway/versions", headers=live.as_(teacher())
+        f"/v1/learners/{learner}/pathway/versions", headers=live.as_(teacher("teacher-02"))
     )
     changes = [v["change"] for v in history.json()["items"]]
     assert changes == ["approved", "insert", "skip", "planned"]
@@ -271,7 +275,7 @@ async def test_pin_keeps_a_step_through_a_replan_and_unpin_releases_it(
 ) -> None:
     learner = demo_id("learner", "learner-13")
     url = f"/v1/learners/{learner}/pathway"
-    headers = live.as_(teacher())
+    headers = live.as_(teacher("teacher-02"))
 
     async def plan(goal: str) -> dict[str, Any]:
         made = await live.post(url, json={"goals": [{"skill_code": goal}]}, headers=headers)
@@ -327,7 +331,7 @@ async def test_pin_keeps_a_step_through_a_replan_and_unpin_releases_it(
 async def test_concurrent_changes_of_one_pathway_conflict_cleanly(live: ServiceClient) -> None:
     learner = demo_id("learner", "learner-14")
     url = f"/v1/learners/{learner}/pathway"
-    headers = live.as_(teacher())
+    headers = live.as_(teacher("teacher-02"))
     first = await live.post(url, json={"reason": "first"}, headers=headers)
     assert first.status_code == 201, first.text
     answers = await asyncio.gather(

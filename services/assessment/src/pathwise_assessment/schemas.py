@@ -178,7 +178,11 @@ class AttemptOut(BaseModel):
     started_at: datetime
     deadline_at: datetime | None
     finished_at: datetime | None
-    time_factor: float
+    time_factor: float | None = Field(
+        description="The extended-time factor applied to the time limit: it tells an "
+        "accommodation, so only the learner's staff see it (null for the student, guardians and "
+        "integration clients, who see the deadline it produced)"
+    )
     items: list[AttemptItemOut]
     responses: list[ResponseOut]
     score: float | None = None

@@ -16,6 +16,7 @@ from pathwise_assessment.schemas import (
 )
 from pathwise_assessment.service.access import can_see_keys
 from pathwise_assessment.service.attempts import AttemptView
+from pathwise_shared.access import STAFF
 from pathwise_shared.auth import Principal
 
 __all__ = [
@@ -26,11 +27,27 @@ __all__ = [
     "item_out",
     "owner_out",
     "response_out",
+    "shows_time_factor",
 ]
 
 
 def owner_out(row: Item | Assessment) -> OwnerOut:
     return OwnerOut(id=row.owner_id, school_id=row.owner_school_id)
+
+
+def shows_time_factor(principal: Principal, learner_id: uuid.UUID) -> bool:
+    """Whether this reader is shown an attempt's extended-time factor.
+
+    The factor is an accommodation. Staff (the learner's teachers and admins, and our own jobs)
+    always see accommodations; staff may hide them from the student and guardians, and clients
+    never see them. Rather than ask profiles on every attempt read, only staff are shown the
+    factor; everyone gets ``deadline_at``, which a timed attempt needs (docs/profiles.md).
+    """
+    if principal.is_system:
+        return True
+    if principal.kind != "user" or principal.user_id == learner_id:
+        return False
+    return principal.has_role(*STAFF)
 
 
 def item_out(item: Item, version: ItemVersion) -> ItemOut:
@@ -84,7 +101,9 @@ def attempt_out(view: AttemptView, principal: Principal) -> AttemptOut:
         id=attempt.id, assessment_id=attempt.assessment_id, kind=view.assessment.kind,
         learner_id=attempt.learner_id, status=attempt.status, started_at=attempt.started_at,
         deadline_at=attempt.deadline_at, finished_at=attempt.finished_at,
-        time_factor=attempt.time_factor,
+        time_factor=(
+            attempt.time_factor if shows_time_factor(principal, attempt.learner_id) else None
+        ),
         items=[attempt_item_out(p, v, reveal) for p, v in view.items],
         responses=[response_out(r, reveal) for r in view.responses],
         score=attempt.score if reveal else None, max_score=attempt.max_score if reveal else None,

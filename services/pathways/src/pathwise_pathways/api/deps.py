@@ -6,10 +6,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from pathwise_pathways.services.graph_cache import GraphCache
+from pathwise_pathways.services.pathways import hidden_parts
 from pathwise_pathways.services.upstream import Upstream
 from pathwise_shared.auth import CurrentPrincipal
 
-__all__ = ["Cache", "DistrictId", "UpstreamDep"]
+__all__ = ["Cache", "DistrictId", "HiddenParts", "UpstreamDep"]
 
 
 def _cache(request: Request) -> GraphCache:
@@ -29,3 +30,14 @@ def _district(principal: CurrentPrincipal) -> uuid.UUID:
 Cache = Annotated[GraphCache, Depends(_cache)]
 UpstreamDep = Annotated[Upstream, Depends(_upstream)]
 DistrictId = Annotated[uuid.UUID, Depends(_district)]
+
+
+async def _hidden(
+    learner_id: uuid.UUID, principal: CurrentPrincipal, upstream: UpstreamDep
+) -> frozenset[str]:
+    return await hidden_parts(upstream, principal, learner_id)
+
+
+# The profile parts the caller may not see of the learner in the path: what is derived from them
+# is withheld from the answer (domain/disclosure.py).
+HiddenParts = Annotated[frozenset[str], Depends(_hidden)]

@@ -5,7 +5,8 @@ from typing import Any
 
 from fastapi import APIRouter, status
 
-from pathwise_pathways.api.deps import Cache, DistrictId, UpstreamDep
+from pathwise_pathways.api.deps import Cache, DistrictId, HiddenParts, UpstreamDep
+from pathwise_pathways.domain.disclosure import GOALS, visible_board
 from pathwise_pathways.models import PathwayVersion
 from pathwise_pathways.repository import pathways as repo
 from pathwise_pathways.schemas import (
@@ -44,14 +45,18 @@ def _learner_write() -> dict[str, Any]:
     )
 
 
-def pathway_out(v: service.PathwayView) -> PathwayOut:
+def pathway_out(v: service.PathwayView, hidden: frozenset[str]) -> PathwayOut:
+    """The pathway as this caller may see it: board reasons from parts hidden from them are
+    dropped, and with goals hidden the goals, the steps' goal codes and due dates and the
+    per-goal pace forecast are withheld (the steps themselves are the plan, shown)."""
     p = v.pathway
+    goals_hidden = GOALS in hidden
     return PathwayOut(
         id=p.id,
         learner_id=p.learner_id,
         status=p.status,
         version=p.version,
-        goals=p.goals,
+        goals=[] if goals_hidden else p.goals,
         approved_by=p.approved_by,
         updated_at=p.updated_at,
         steps=[
@@ -61,14 +66,16 @@ def pathway_out(v: service.PathwayView) -> PathwayOut:
                 title=s.title,
                 position=s.position,
                 status=s.status,
-                goal_codes=s.goal_codes or [],
-                due_date=s.due_date,
+                goal_codes=[] if goals_hidden else s.goal_codes or [],
+                due_date=None if goals_hidden else s.due_date,
                 pinned=s.pinned,
                 inserted=s.inserted,
                 teacher_rank=s.teacher_rank,
                 choice_locked=s.choice_locked,
                 chosen_activity_id=s.chosen_activity_id,
-                board=[BoardEntryOut.model_validate(e) for e in s.board or []],
+                board=[
+                    BoardEntryOut.model_validate(e) for e in visible_board(s.board or [], hidden)
+                ],
                 mastered_at=s.mastered_at,
             )
             for s in v.steps
@@ -82,7 +89,7 @@ def pathway_out(v: service.PathwayView) -> PathwayOut:
                 status=f.status,
                 reason=f.reason,
             )
-            for f in v.pace
+            for f in ([] if goals_hidden else v.pace)
         ],
     )
 
@@ -96,6 +103,7 @@ async def plan_pathway(
     district_id: DistrictId,
     cache: Cache,
     upstream: UpstreamDep,
+    hidden: HiddenParts,
 ) -> PathwayOut:
     """Plan or replan from the learner's live profile and mastery toward the given goals (or the
     learner's active goals)."""
@@ -112,25 +120,29 @@ async def plan_pathway(
         assume_prior_grades=body.assume_prior_grades,
         reason=body.reason,
     )
-    return pathway_out(await service.view(session, pathway))
+    return pathway_out(await service.view(session, pathway), hidden)
 
 
 @router.get("", response_model=PathwayOut, **_read())
 async def get_pathway(
-    learner_id: uuid.UUID, session: DbSession, district_id: DistrictId
+    learner_id: uuid.UUID, session: DbSession, district_id: DistrictId, hidden: HiddenParts
 ) -> PathwayOut:
     pathway = await service.require_pathway(session, district_id, learner_id)
-    return pathway_out(await service.view(session, pathway))
+    return pathway_out(await service.view(session, pathway), hidden)
 
 
 @router.post("/approve", response_model=PathwayOut, **_staff_write())
 async def approve_pathway(
-    learner_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal, district_id: DistrictId
+    learner_id: uuid.UUID,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    district_id: DistrictId,
+    hidden: HiddenParts,
 ) -> PathwayOut:
     """draft → active."""
     pathway = await service.require_pathway(session, district_id, learner_id, lock=True)
     await service.approve(session, principal, pathway, "approved by a teacher")
-    return pathway_out(await service.view(session, pathway))
+    return pathway_out(await service.view(session, pathway), hidden)
 
 
 @router.post("/steps/{step_id}/choice", response_model=PathwayOut, **_learner_write())
@@ -141,11 +153,12 @@ async def choose_activity(
     session: DbSession,
     principal: CurrentPrincipal,
     district_id: DistrictId,
+    hidden: HiddenParts,
 ) -> PathwayOut:
     """The learner picks an activity from the step's choice board."""
     pathway = await service.require_pathway(session, district_id, learner_id, lock=True)
     await service.choose(session, principal, pathway, step_id, body.activity_id)
-    return pathway_out(await service.view(session, pathway))
+    return pathway_out(await service.view(session, pathway), hidden)
 
 
 @router.post("/overrides", response_model=PathwayOut, **_staff_write())
@@ -156,6 +169,7 @@ async def override_pathway(
     principal: CurrentPrincipal,
     district_id: DistrictId,
     cache: Cache,
+    hidden: HiddenParts,
 ) -> PathwayOut:
     """A teacher pins, skips, inserts or reorders steps, or locks a choice; always with a reason."""
     pathway = await service.require_pathway(session, district_id, learner_id, lock=True)
@@ -171,7 +185,7 @@ async def override_pathway(
         order=body.order,
         activity_id=body.activity_id,
     )
-    return pathway_out(await service.view(session, pathway))
+    return pathway_out(await service.view(session, pathway), hidden)
 
 
 @router.get("/versions", response_model=Page[VersionOut], **_read())

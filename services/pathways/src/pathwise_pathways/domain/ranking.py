@@ -1,7 +1,9 @@
 """Choice boards: the activities of a step ranked by fit with one learner, with reasons in words.
 
 The score is a small sum of explainable parts (format, interests, language, accessibility,
-difficulty against current mastery), so every point a card gains or loses has a sentence.
+difficulty against current mastery), so every point a card gains or loses has a sentence. Each
+sentence also names the profile part it comes from (``Reason.part``), so what a viewer is shown
+can be filtered by what that viewer may see of the profile (``domain/disclosure.py``).
 """
 
 from collections.abc import Iterable, Sequence
@@ -13,6 +15,7 @@ __all__ = [
     "ActivityCard",
     "BoardEntry",
     "LearnerFit",
+    "Reason",
     "accessibility_needs",
     "language_name",
     "rank_board",
@@ -99,13 +102,23 @@ class ActivityCard:
 
 
 @dataclass(frozen=True)
+class Reason:
+    """One sentence of a card's score: its words, the profile part it derives from (None when it
+    comes from no profile part, e.g. mastery) and the points it added or took away."""
+
+    text: str
+    part: str | None
+    points: float
+
+
+@dataclass(frozen=True)
 class BoardEntry:
     activity_id: str
     title: str
     format: str
     minutes: int
     score: float
-    reasons: tuple[str, ...] = field(default_factory=tuple)
+    reasons: tuple[Reason, ...] = field(default_factory=tuple)
 
 
 def _lang_base(code: str) -> str:
@@ -113,55 +126,48 @@ def _lang_base(code: str) -> str:
 
 
 def score_card(card: ActivityCard, learner: LearnerFit, p_known: float | None) -> BoardEntry:
-    score = 0.0
-    reasons: list[str] = []
+    reasons: list[Reason] = []
+
+    def add(points: float, part: str | None, text: str) -> None:
+        reasons.append(Reason(text, part, points))
+
     fmt = card.format.replace("_", "-")
     if learner.preferred_formats:
         if card.format == learner.preferred_formats[0]:
-            score += 3
-            reasons.append(f"{fmt} preferred")
+            add(3, "preferred_formats", f"{fmt} preferred")
         elif card.format in learner.preferred_formats:
-            score += 2
-            reasons.append(f"{fmt} is among preferred formats")
+            add(2, "preferred_formats", f"{fmt} is among preferred formats")
     interests = {i.lower() for i in learner.interests}
     matched = sorted(t for t in card.interest_tags if t.lower() in interests)
     for tag in matched[:2]:
-        score += 2
-        reasons.append(f"matches interest: {tag}")
+        add(2, "interests", f"matches interest: {tag}")
     card_langs = {_lang_base(code) for code in card.languages}
     learner_langs = [_lang_base(code) for code in learner.languages] or ["en"]
     home = next((code for code in learner_langs if code != "en"), None)
     if home and home in card_langs:
-        score += 2 if learner.english_learner else 1
-        reasons.append(f"in {language_name(home)}")
+        add(2 if learner.english_learner else 1, "languages", f"in {language_name(home)}")
     elif not card_langs.intersection(learner_langs):
-        score -= 5
         names = ", ".join(language_name(c) for c in sorted(card_langs)) or "no listed language"
-        reasons.append(f"only in {names}")
+        add(-5, "languages", f"only in {names}")
     for need in sorted(learner.needs):
         if need in card.accessibility:
-            score += 2
-            reasons.append(f"has {_FEATURE_WORDS.get(need, need)}")
+            add(2, "accommodations", f"has {_FEATURE_WORDS.get(need, need)}")
         else:
-            score -= 3
-            reasons.append(f"lacks {_FEATURE_WORDS.get(need, need)}")
+            add(-3, "accommodations", f"lacks {_FEATURE_WORDS.get(need, need)}")
     target = 1 + 4 * (0.3 if p_known is None else min(max(p_known, 0.0), 1.0))
     gap = card.difficulty - target
     if abs(gap) <= 1:
-        score += 2
-        reasons.append(f"difficulty {card.difficulty} fits current mastery")
+        add(2, None, f"difficulty {card.difficulty} fits current mastery")
     elif gap > 1:
-        score -= gap
-        reasons.append(f"difficulty {card.difficulty} is a stretch")
+        add(-gap, None, f"difficulty {card.difficulty} is a stretch")
     else:
-        score -= -gap / 2
-        reasons.append(f"difficulty {card.difficulty} is below current level")
+        add(gap / 2, None, f"difficulty {card.difficulty} is below current level")
     return BoardEntry(
         activity_id=card.id,
         title=card.title,
         format=card.format,
         minutes=card.minutes,
-        score=round(score, 2),
+        score=round(sum(r.points for r in reasons), 2),
         reasons=tuple(reasons),
     )
 

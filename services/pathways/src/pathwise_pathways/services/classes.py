@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pathwise_pathways.domain.disclosure import visible_flags
 from pathwise_pathways.domain.grouping import (
     Group,
     LearnerStanding,
@@ -267,5 +268,7 @@ async def class_insights(
             missing_features=missing,
         )
         flags = [{"code": f.code, "detail": f.detail} for f in flag_learner(signals, moment)]
-        result.append((row, flags))
+        # Profiles names, per learner, the parts this caller may not see: a flag telling one of
+        # them (an accommodation, a goal) is withheld, though it was computed with it.
+        result.append((row, visible_flags(flags, row.get("hidden") or [])))
     return result

@@ -17,6 +17,7 @@ from pathwise_pathways.domain.planner import Goal, UnknownSkills, plan_steps
 from pathwise_pathways.domain.ranking import (
     ActivityCard,
     LearnerFit,
+    Reason,
     accessibility_needs,
     rank_board,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "approve",
     "choose",
     "fill_boards",
+    "hidden_parts",
     "learner_fit",
     "override",
     "pace_of",
@@ -305,6 +307,22 @@ async def _replan(
     return result, opened, reopened
 
 
+def _stored_reasons(reasons: Iterable[Reason]) -> list[dict[str, Any]]:
+    # Stored with their part and points so each viewer is shown only what they may see
+    # (domain/disclosure.py), without re-ranking at read time.
+    return [{"text": r.text, "part": r.part, "points": r.points} for r in reasons]
+
+
+async def hidden_parts(
+    upstream: Upstream, principal: Principal, learner_id: uuid.UUID
+) -> frozenset[str]:
+    """The profile parts this principal may not see of the learner (profiles decides, with the
+    same rules and relation as the profile itself); our own system jobs see everything."""
+    if principal.is_system:
+        return frozenset()
+    return await upstream.hidden_parts(principal, learner_id)
+
+
 async def fill_boards(session: AsyncSession, pathway: Pathway, steps: list[PathwayStep]) -> None:
     codes = [s.skill_code for s in steps]
     catalogue = await activities_repo.activities_for_skills(session, pathway.district_id, codes)
@@ -320,7 +338,7 @@ async def fill_boards(session: AsyncSession, pathway: Pathway, steps: list[Pathw
                 "format": e.format,
                 "minutes": e.minutes,
                 "score": e.score,
-                "reasons": list(e.reasons),
+                "reasons": _stored_reasons(e.reasons),
             }
             for e in board
         ]
@@ -339,7 +357,7 @@ async def fill_boards(session: AsyncSession, pathway: Pathway, steps: list[Pathw
                         "format": entry.format,
                         "minutes": entry.minutes,
                         "score": entry.score,
-                        "reasons": list(entry.reasons),
+                        "reasons": _stored_reasons(entry.reasons),
                     }
                 )
             elif not step.choice_locked:

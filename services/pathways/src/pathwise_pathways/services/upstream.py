@@ -82,6 +82,12 @@ class Upstream:
         )
         return body
 
+    async def hidden_parts(self, principal: Principal, learner_id: uuid.UUID) -> frozenset[str]:
+        body = await self.profiles.json(
+            "GET", f"/internal/learners/{learner_id}/disclosure", principal
+        )
+        return frozenset(str(part) for part in (body or {}).get("hidden", []))
+
     async def class_learners(self, principal: Principal, class_id: uuid.UUID) -> dict[str, Any]:
         body: dict[str, Any] = await self.profiles.json(
             "GET", f"/internal/classes/{class_id}/learners", principal

@@ -4,10 +4,12 @@ import uuid
 
 from fastapi import APIRouter, Depends
 
+from pathwise_profiles.api.profiles import Policy
 from pathwise_profiles.schemas.internal import (
     AccessCheckAnswer,
     AccessCheckRequest,
     ClassLearners,
+    Disclosure,
     PlanningProfile,
     ResolvedPrincipal,
     ResolveRequest,
@@ -67,13 +69,26 @@ async def planning_profile(
 
 
 @router.get(
+    "/learners/{learner_id}/disclosure",
+    response_model=Disclosure,
+    responses=problem_responses(403, 404),
+)
+async def learner_disclosure(
+    learner_id: uuid.UUID, principal: CurrentPrincipal, session: DbSession, policy: Policy
+) -> Disclosure:
+    """Which profile parts the calling principal may not see; pathways and assessment withhold
+    what they derive from those parts (docs/profiles.md, "Derived data")."""
+    return await lookups.disclosure(session, principal, learner_id, policy)
+
+
+@router.get(
     "/classes/{class_id}/learners", response_model=ClassLearners, responses=problem_responses(404)
 )
 async def class_learners(
-    class_id: uuid.UUID, principal: CurrentPrincipal, session: DbSession
+    class_id: uuid.UUID, principal: CurrentPrincipal, session: DbSession, policy: Policy
 ) -> ClassLearners:
-    """The actively enrolled students of a class."""
-    return await lookups.class_learners(session, principal, class_id)
+    """The actively enrolled students of a class, each with the parts the caller may not see."""
+    return await lookups.class_learners(session, principal, class_id, policy)
 
 
 @router.post(

@@ -109,8 +109,16 @@ async def class_learners(
     session: AsyncSession, class_id: uuid.UUID, today: date
 ) -> list[dict[str, Any]]:
     stmt = (
-        select(users.c.id, users.c.given_name, users.c.family_name, users.c.grade)
+        select(
+            users.c.id,
+            users.c.given_name,
+            users.c.family_name,
+            users.c.grade,
+            learner_profiles.c.restrictions,
+            learner_profiles.c.sharing,
+        )
         .join(enrollments, enrollments.c.user_id == users.c.id)
+        .outerjoin(learner_profiles, learner_profiles.c.learner_id == users.c.id)
         .where(
             enrollments.c.class_id == class_id,
             enrollments.c.role == "student",
@@ -120,6 +128,12 @@ async def class_learners(
         .order_by(users.c.family_name, users.c.given_name, users.c.id)
     )
     return [
-        {"id": r.id, "display_name": f"{r.given_name} {r.family_name}".strip(), "grade": r.grade}
+        {
+            "id": r.id,
+            "display_name": f"{r.given_name} {r.family_name}".strip(),
+            "grade": r.grade,
+            "restrictions": r.restrictions,
+            "sharing": r.sharing,
+        }
         for r in await session.execute(stmt)
     ]

@@ -11,6 +11,7 @@ __all__ = [
     "AccessCheckRequest",
     "ClassLearner",
     "ClassLearners",
+    "Disclosure",
     "PlanningAccommodation",
     "PlanningGoal",
     "PlanningProfile",
@@ -109,6 +110,21 @@ class ClassLearner(BaseModel):
     id: uuid.UUID
     display_name: str
     grade: str | None
+    hidden: list[str] = Field(
+        default_factory=list,
+        description="Profile parts the calling principal may not see for this learner: what "
+        "the caller derives from them (insight flags, …) must be withheld too",
+    )
+
+
+class Disclosure(BaseModel):
+    """What the calling principal may see of one learner: services that show data derived from
+    the profile (choice-board reasons, goal forecasts, time factors) withhold what comes from a
+    ``hidden`` part, so derived data never reveals a part the profile itself withholds."""
+
+    learner_id: uuid.UUID
+    reader: Literal["admin", "teacher", "guardian", "student", "client"]
+    hidden: list[str] = Field(description="Parts withheld from this caller, as in ProfileOut")
 
 
 class ClassLearners(BaseModel):

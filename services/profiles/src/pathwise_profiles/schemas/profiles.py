@@ -8,6 +8,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
     field_validator,
     model_validator,
@@ -95,8 +96,21 @@ class ProfilePatch(_Body):
     languages: Languages | None = None
     accommodations: list[Accommodation] | None = Field(None, max_length=20)
     notes: str | None = Field(None, max_length=5000)
-    restrictions: dict[Literal["accommodations", "notes"], Restriction] | None = None
-    sharing: dict[Literal["interests", "goals"], PartSharing] | None = None
+    # Both maps are read loosely here and checked by ``domain.visibility.refused_settings``, so
+    # a setting we cannot honour (hide accommodations from teachers, …) is refused with a 422
+    # that names the field and says why, rather than a bare "extra field" or silently ignored.
+    restrictions: dict[str, dict[str, StrictBool]] | None = Field(
+        None,
+        max_length=10,
+        description="Staff: per part (accommodations, notes) hide_from_student and/or "
+        "hide_from_guardians; settings not sent keep their value",
+    )
+    sharing: dict[str, dict[str, StrictBool]] | None = Field(
+        None,
+        max_length=10,
+        description="The learner: per part they own (interests, goals) whether guardians and "
+        "teachers see it; teachers only where the district allows (else 422)",
+    )
 
     @model_validator(mode="after")
     def _not_empty(self) -> Self:

@@ -1,24 +1,35 @@
 """Principals, planning profiles and class rosters for the other services."""
 
 import uuid
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pathwise_profiles.domain.profile import PARTS
+from pathwise_profiles.domain.visibility import (
+    Reader,
+    reader_for,
+    reader_for_class,
+    visible_parts,
+)
 from pathwise_profiles.repository import lookups
 from pathwise_profiles.schemas.internal import (
     ClassLearner,
     ClassLearners,
+    Disclosure,
     PlanningAccommodation,
     PlanningGoal,
     PlanningProfile,
     ResolvedPrincipal,
     ResolveRequest,
 )
+from pathwise_profiles.service.access import require_access
+from pathwise_profiles.service.profiles import Policy
 from pathwise_shared.auth import Principal
 from pathwise_shared.problems import Conflict, Forbidden, NotFound
 from pathwise_shared.timeutil import utcnow
 
-__all__ = ["class_learners", "planning_profile", "resolve_principal"]
+__all__ = ["class_learners", "disclosure", "planning_profile", "resolve_principal"]
 
 
 def _scope(principal: Principal) -> uuid.UUID | None:
@@ -98,16 +109,53 @@ async def planning_profile(
     )
 
 
+def _hidden(reader: Reader, restrictions: Any, sharing: Any, policy: Policy) -> list[str]:
+    visible = visible_parts(
+        reader,
+        restrictions or {},
+        sharing or {},
+        learner_may_hide_from_teachers=policy.learner_may_hide_from_teachers,
+    )
+    return sorted(set(PARTS) - visible)
+
+
+async def disclosure(
+    session: AsyncSession, principal: Principal, learner_id: uuid.UUID, policy: Policy
+) -> Disclosure:
+    """The parts of one learner the calling principal may not see, by the same rules (and the
+    same relation from the access check) as ``GET /v1/learners/{id}/profile``."""
+    decision = await require_access(session, principal, "read", "learner", learner_id)
+    reader = reader_for(decision.reason)
+    found = await lookups.planning_rows(session, learner_id, _scope(principal))
+    if found is None:
+        raise NotFound("No such learner in your district.", slug="learner-not-found")
+    profile = found[0]
+    return Disclosure(
+        learner_id=learner_id,
+        reader=reader,
+        hidden=_hidden(reader, profile["restrictions"], profile["sharing"], policy),
+    )
+
+
 async def class_learners(
-    session: AsyncSession, principal: Principal, class_id: uuid.UUID
+    session: AsyncSession, principal: Principal, class_id: uuid.UUID, policy: Policy
 ) -> ClassLearners:
     row = await lookups.get_class(session, class_id, _scope(principal))
     if row is None:
         raise NotFound("No such class in your district.", slug="class-not-found")
     learners = await lookups.class_learners(session, class_id, utcnow().date())
+    reader = reader_for_class(principal.kind, principal.roles)
     return ClassLearners(
         class_id=row["id"],
         district_id=row["district_id"],
         school_id=row["school_id"],
-        learners=[ClassLearner(**learner) for learner in learners],
+        learners=[
+            ClassLearner(
+                id=learner["id"],
+                display_name=learner["display_name"],
+                grade=learner["grade"],
+                hidden=_hidden(reader, learner["restrictions"], learner["sharing"], policy),
+            )
+            for learner in learners
+        ],
     )

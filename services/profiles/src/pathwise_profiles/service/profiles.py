@@ -11,7 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pathwise_profiles.domain.changes import diff
 from pathwise_profiles.domain.etags import etag_of, require_match
 from pathwise_profiles.domain.profile import PARTS
-from pathwise_profiles.domain.visibility import Reader, forbidden_fields, reader_for, visible_parts
+from pathwise_profiles.domain.visibility import (
+    Reader,
+    forbidden_fields,
+    reader_for,
+    refused_settings,
+    visible_parts,
+)
 from pathwise_profiles.repository import profiles as repo
 from pathwise_profiles.schemas.profiles import (
     GoalCreate,
@@ -26,7 +32,12 @@ from pathwise_profiles.service.events import emit
 from pathwise_shared.auth import Principal
 from pathwise_shared.ids import new_id
 from pathwise_shared.pagination import Page, decode_id_cursor, page_of
-from pathwise_shared.problems import Forbidden, NotFound, PreconditionFailed
+from pathwise_shared.problems import (
+    Forbidden,
+    NotFound,
+    PreconditionFailed,
+    UnprocessableContent,
+)
 from pathwise_shared.timeutil import utcnow
 
 __all__ = [
@@ -191,6 +202,25 @@ async def _record(
     )
 
 
+def _require_honourable(body: ProfilePatch, policy: Policy) -> None:
+    """422 for any consent setting we could not enforce everywhere (never stored and ignored)."""
+    refused = refused_settings(
+        body.restrictions,
+        body.sharing,
+        learner_may_hide_from_teachers=policy.learner_may_hide_from_teachers,
+    )
+    if refused:
+        raise UnprocessableContent(
+            "Settings that cannot be honoured: "
+            + "; ".join(f"{r.field}: {r.message}" for r in refused),
+            slug="setting-not-honoured",
+            errors=[
+                {"field": f"body.{r.field}", "message": r.message, "type": "setting_not_honoured"}
+                for r in refused
+            ],
+        )
+
+
 async def patch_profile(
     session: AsyncSession,
     principal: Principal,
@@ -201,6 +231,7 @@ async def patch_profile(
 ) -> ProfileOut:
     reader = await _reader(session, principal, learner_id, "write")
     _require_writable(reader, set(body.model_fields_set))
+    _require_honourable(body, policy)
     row = await _profile_row(session, principal, learner_id)
     require_match(if_match, etag_of("profile", row["version"]))
     current = _part_values(row)
@@ -209,10 +240,16 @@ async def patch_profile(
         sent["accommodations"] = [
             {k: v for k, v in a.items() if v is not None} for a in sent["accommodations"]
         ]
-    # Restrictions and sharing are maps: an edit changes the named parts, keeps the others.
+    # Restrictions and sharing are maps: an edit changes the named settings, keeps the others.
     for merged in ("restrictions", "sharing"):
         if merged in sent:
-            sent[merged] = {**current[merged], **sent[merged]}
+            sent[merged] = {
+                **current[merged],
+                **{
+                    part: {**current[merged].get(part, {}), **flags}
+                    for part, flags in sent[merged].items()
+                },
+            }
     change = diff(current, sent)
     if not change[0]:
         return await _render(session, reader, row, policy)
