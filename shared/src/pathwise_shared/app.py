@@ -28,6 +28,7 @@ from pathwise_shared.problems import (
     problem_responses,
 )
 from pathwise_shared.relay import start_app_relay, stop_app_relay
+from pathwise_shared.security_headers import SecurityHeadersMiddleware
 from pathwise_shared.settings import ServiceSettings
 
 __all__ = ["DbSession", "Health", "Hook", "create_service_app", "get_session"]
@@ -162,6 +163,12 @@ def create_service_app(
         CorrelationIdMiddleware,
         header_name=REQUEST_ID_HEADER,
         validator=_valid_request_id,
+    )
+    # Outermost, so every answer has them, a 500 or a 413 of an inner middleware too.
+    app.add_middleware(
+        SecurityHeadersMiddleware,
+        hsts=settings.is_production,
+        docs_paths=[app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url],
     )
     return app
 

@@ -64,10 +64,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     # Last: the catch-all must not shadow any other /v1 route.
     app.include_router(proxy.router)
     install_merged_openapi(app)
-    # Inside the request-id middleware (index 0), so a 413 carries the request id too.
-    app.user_middleware.insert(1, Middleware(RateLimitHeadersMiddleware))
+    # Inside the request-id middleware (index 1, after the security headers), so a 413 carries
+    # the request id (and the security headers) too.
+    app.user_middleware.insert(2, Middleware(RateLimitHeadersMiddleware))
     app.user_middleware.insert(
-        2, Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+        3, Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     )
     if settings.cors_origins:
         app.add_middleware(

@@ -141,6 +141,7 @@ async def open_authenticator(app: FastAPI) -> None:
         settings.client_rate,
         settings.token_rate,
         settings.rate_limit_storage,
+        token_identity=settings.token_identity_rate,
     )
 
 

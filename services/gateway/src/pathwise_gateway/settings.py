@@ -55,7 +55,10 @@ class GatewaySettings(ServiceSettings):
     rate_limit_user: str = ""
     rate_limit_client: str = ""
     rate_limit_storage: str = "memory://"
-    rate_limit_token: str = ""  # per address and client id or username; empty = by environment
+    # The token endpoint: per client address (across every client id and username it names) and
+    # per client id or username (across addresses); ";" adds windows: "10/minute;100/hour".
+    rate_limit_token: str = ""
+    rate_limit_token_identity: str = ""
     max_body_bytes: int = Field(1_048_576, ge=1024)
     cors_origins: list[str] = Field(default_factory=list)
     idempotency_ttl_hours: int = Field(24, ge=1, le=24 * 30)
@@ -80,7 +83,13 @@ class GatewaySettings(ServiceSettings):
     @property
     def token_rate(self) -> str:
         return self.rate_limit_token or (
-            "100000/minute" if self.environment == "test" else "30/minute"
+            "100000/minute" if self.environment == "test" else "30/minute;300/hour"
+        )
+
+    @property
+    def token_identity_rate(self) -> str:
+        return self.rate_limit_token_identity or (
+            "100000/minute" if self.environment == "test" else "10/minute;60/hour"
         )
 
     @property

@@ -51,12 +51,13 @@ def _oauth_problem(exc: TokenRequestError) -> Problem:
 
 
 def _limit_token_requests(request: Request, who: str) -> None:
-    """Guessing secrets costs attempts: counted per address and client id (or username)."""
+    """Guessing secrets costs attempts: counted per address (whatever it names) and per client
+    id or username (wherever it comes from); see ``RateLimiter.hit_token_endpoint``."""
     limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
     if limiter is None:
         return
     address = request.client.host if request.client else "-"
-    state = limiter.hit_token_endpoint(f"{address}|{who}")
+    state = limiter.hit_token_endpoint(address, who)
     setattr(request.state, STATE_KEY, state)
     enforce_rate(state)
 
@@ -84,7 +85,10 @@ async def issue_token(
     ``password`` is the development login by username (no password check), refused in
     production."""
     settings: GatewaySettings = request.app.state.settings
-    _limit_token_requests(request, client_id or username or "")
+    # The identity being guessed is the one the grant checks: a client id the password grant
+    # ignores must not give its username a fresh budget.
+    kind, name = ("client", client_id) if grant_type == "client_credentials" else ("user", username)
+    _limit_token_requests(request, f"{kind}:{name}" if name else "")
     try:
         if grant_type == "client_credentials":
             issued = await token_for_client(session, settings, client_id, client_secret, scope)
