@@ -45,7 +45,7 @@ def _apps() -> dict[str, Callable[[], FastAPI]]:
 
 
 def _rows(service: str, spec: dict[str, Any]) -> list[tuple[str, ...]]:
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for path, item in spec.get("paths", {}).items():
         if not path.startswith("/v1/"):
             continue
@@ -70,7 +70,7 @@ def _rows(service: str, spec: dict[str, Any]) -> list[tuple[str, ...]]:
 
 def access_table() -> str:
     os.environ.setdefault("PATHWISE_ENV", "test")
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for service, make in _apps().items():
         rows.extend(_rows(service, make().openapi()))
     rows.sort()
