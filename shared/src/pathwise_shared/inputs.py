@@ -3,6 +3,7 @@
 - ``Omittable[T]``: a PATCH field that may be left out (``None`` in Python means "not given")
   but not sent as an explicit ``null``: pydantic rejects ``null`` with a 422 and the OpenAPI
   shows the field as non-nullable. Fields a caller may clear stay ``T | None``.
+- ``Day``: an RFC 3339 full-date string (``2026-01-31``), never a number.
 - ``Timestamp``: an RFC 3339 date-time string with an offset. pydantic alone would also read a
   number (``0``, ``0.5``) as seconds since the epoch, which is never what a caller meant.
 - ``StrictInt`` / ``StrictBool`` / ``StrictNumber``: booleans are not numbers and numbers are
@@ -15,7 +16,7 @@
 
 import json
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
 
 from pydantic import (
@@ -32,6 +33,7 @@ from pathwise_shared.problems import BadRequest, UnprocessableContent, problem_r
 
 __all__ = [
     "MAX_JSON_DEPTH",
+    "Day",
     "JsonDepthMiddleware",
     "NotNull",
     "Omittable",
@@ -81,6 +83,20 @@ def _rfc3339(value: object) -> object:
 
 
 Timestamp = Annotated[datetime, BeforeValidator(_rfc3339)]
+
+_FULL_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _full_date(value: object) -> object:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and _FULL_DATE.fullmatch(value):
+        return value
+    raise ValueError("must be an RFC 3339 full-date, e.g. 2026-01-31")
+
+
+# A calendar date as a "YYYY-MM-DD" string (pydantic alone also reads 0 as 1970-01-01).
+Day = Annotated[date, BeforeValidator(_full_date)]
 # A JSON number that is not a boolean (pydantic's strict float still accepts integers).
 StrictNumber = StrictFloat
 
