@@ -150,10 +150,12 @@ def _is_json(scope: Scope) -> bool:
 
 
 class JsonDepthMiddleware:
-    """422 for a JSON request body nested deeper than ``max_depth``, before any route reads it.
+    """422 for a JSON request body nested deeper than ``max_depth``, before any route parses it.
 
-    The body is buffered (its size is bounded by the body size limit outside this middleware)
-    and handed on unchanged, so signatures over the raw bytes still verify.
+    The body is buffered when the route first reads it (its size is bounded by the body size
+    limit outside this middleware; authentication, outside too, has run by then) and handed on
+    unchanged, so signatures over the raw bytes still verify. A refused body reaches the route as
+    a disconnect; the route's answer to that is dropped and the 422 sent instead.
     """
 
     def __init__(self, app: ASGIApp, max_depth: int = MAX_JSON_DEPTH) -> None:
@@ -161,24 +163,51 @@ class JsonDepthMiddleware:
         self.max_depth = max_depth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+        if scope["type"] != "http" or not _is_json(scope):
             await self.app(scope, receive, send)
             return
-        if not _is_json(scope):
-            await self.app(scope, receive, send)
-            return
-        chunks: list[bytes] = []
-        ending: Message | None = None
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                ending = message  # a disconnect: hand it on after what was read
-                break
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
-        if ending is None and json_too_deep(body, self.max_depth):
+        pending: list[Message] | None = None
+        too_deep = False
+        started = False
+
+        async def read_all() -> list[Message]:
+            chunks: list[bytes] = []
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":
+                    # A disconnect (or a refusal outside us): hand on what was read, then it.
+                    return [{"type": "http.request", "body": b"".join(chunks), "more_body": True},
+                            message]  # fmt: skip
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    return [{"type": "http.request", "body": b"".join(chunks)}]
+
+        async def checked_receive() -> Message:
+            nonlocal pending, too_deep
+            if pending is None:
+                pending = await read_all()
+                if len(pending) == 1 and json_too_deep(pending[0]["body"], self.max_depth):
+                    too_deep = True
+            if too_deep:
+                return {"type": "http.disconnect"}
+            if pending:
+                return pending.pop(0)
+            return await receive()
+
+        async def checked_send(message: Message) -> None:
+            nonlocal started
+            if too_deep and not started:
+                return  # the route's answer to a body it was not given
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, checked_receive, checked_send)
+        except Exception:
+            if not too_deep:
+                raise
+        if too_deep and not started:
             problem = too_deep_problem(self.max_depth)
             response = problem_response(
                 problem.status_code,
@@ -188,16 +217,3 @@ class JsonDepthMiddleware:
                 instance=scope.get("path"),
             )
             await response(scope, receive, send)
-            return
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": ending is not None}
-            if ending is not None:
-                return ending
-            return await receive()
-
-        await self.app(scope, replay, send)
