@@ -376,7 +376,15 @@ async def test_bad_ids_and_cursors_are_client_errors(
     missing = f"/v1/webhooks/{uuid.uuid4()}"
     assert (await gateway.post(f"{missing}/test", headers=owner)).status_code == 404
     null = await gateway.patch(missing, json={"url": None}, headers=owner)
-    assert null.status_code in (400, 404)
+    # url cannot be cleared: an explicit null is refused by the schema, before any lookup.
+    assert null.status_code == 422
+    assert null.json()["errors"][0]["field"] == "body.url"
+    flag = await gateway.post(
+        f"{missing}/secret/rotate", json={"overlap_seconds": False}, headers=owner
+    )
+    assert flag.status_code == 422  # a boolean is not a number of seconds
+    recover = await gateway.post(f"{missing}/recover", json={"since": 0}, headers=owner)
+    assert recover.status_code == 422  # nor is a number a timestamp
 
 
 # --- deliveries ------------------------------------------------------------------------------------
@@ -566,7 +574,9 @@ async def test_failed_list_replay_recover_and_test_send(
     naive = await gateway.post(
         f"{base}/recover", json={"since": "2026-01-01T00:00:00"}, headers=headers
     )
-    assert naive.status_code == 400
+    # RFC 3339 needs the offset: a naive time is a validation error like any bad timestamp.
+    assert naive.status_code == 422
+    assert naive.headers["content-type"] == "application/problem+json"
 
     sent = await gateway.post(f"{base}/test", headers=headers)
     assert sent.status_code == 202 and sent.json()["event_type"] == "webhook.test"

@@ -24,12 +24,14 @@ __all__ = [
     "Page",
     "decode_cursor",
     "decode_id_cursor",
+    "decode_int_cursor",
     "encode_cursor",
     "page_of",
 ]
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
+_MAX_DB_INT = 2**63 - 1
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -56,7 +58,7 @@ def decode_cursor(cursor: str, parts: int = 1) -> list[str]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise BadRequest("The cursor is not valid.", slug="invalid-cursor") from exc
     if (
         not isinstance(values, list)
@@ -76,6 +78,17 @@ def decode_id_cursor(cursor: str | None) -> uuid.UUID | None:
         return uuid.UUID(value)
     except ValueError as exc:
         raise BadRequest("The cursor is not valid.", slug="invalid-cursor") from exc
+
+
+def decode_int_cursor(cursor: str | None) -> int | None:
+    """The non-negative integer a one-part cursor carries (a version number, say); a bad cursor
+    is a 400. Only ASCII digits, and no more than a database integer holds."""
+    if cursor is None:
+        return None
+    (value,) = decode_cursor(cursor)
+    if not (value.isascii() and value.isdigit()) or int(value) > _MAX_DB_INT:
+        raise BadRequest("The cursor is not valid.", slug="invalid-cursor")
+    return int(value)
 
 
 def page_of(

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from pathwise_assessment.domain.items import ItemSpec
+from pathwise_shared.inputs import StrictInt, StrictNumber
 
 __all__ = [
     "Ability",
@@ -52,9 +53,11 @@ class _In(BaseModel):
 class ItemCreate(_In):
     stem: str = Field(min_length=1, max_length=5000)
     skill_codes: Annotated[list[SkillCode], Field(min_length=1, max_length=5)]
-    points: float = Field(1.0, gt=0, le=100, allow_inf_nan=False)
-    difficulty: float = Field(0.0, ge=-6, le=6, allow_inf_nan=False, description="IRT b")
-    discrimination: float = Field(1.0, gt=0, le=5, allow_inf_nan=False, description="IRT a (2PL)")
+    points: StrictNumber = Field(1.0, gt=0, le=100, allow_inf_nan=False)
+    difficulty: StrictNumber = Field(0.0, ge=-6, le=6, allow_inf_nan=False, description="IRT b")
+    discrimination: StrictNumber = Field(
+        1.0, gt=0, le=5, allow_inf_nan=False, description="IRT a (2PL)"
+    )
     spec: ItemSpec
 
 
@@ -92,9 +95,11 @@ class AssessmentCreate(_In):
     item_ids: list[uuid.UUID] = Field(
         default_factory=list, max_length=100, description="Fixed forms (skill checks, summative)"
     )
-    time_limit_seconds: int | None = Field(None, ge=30, le=6 * 3600)
-    max_items: int | None = Field(None, ge=1, le=100, description="Adaptive / diagnostic")
-    target_se: float | None = Field(None, gt=0.05, le=2.0, description="Adaptive / diagnostic")
+    time_limit_seconds: StrictInt | None = Field(None, ge=30, le=6 * 3600)
+    max_items: StrictInt | None = Field(None, ge=1, le=100, description="Adaptive / diagnostic")
+    target_se: StrictNumber | None = Field(
+        None, gt=0.05, le=2.0, description="Adaptive / diagnostic"
+    )
 
 
 class AssessmentUpdate(_In):
@@ -137,7 +142,7 @@ class AnswerIn(_In):
 class RubricScoreIn(_In):
     criteria: dict[
         Annotated[str, StringConstraints(min_length=1, max_length=40)],
-        Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)],
+        Annotated[StrictNumber, Field(ge=0, le=100, allow_inf_nan=False)],
     ] = Field(min_length=1, max_length=10)
     comment: str | None = Field(None, max_length=2000)
 
@@ -242,7 +247,7 @@ class HistoryPoint(BaseModel):
 
 
 class FitCreate(_In):
-    min_responses: int = Field(50, ge=10, le=1_000_000, description="Skip skills with fewer")
+    min_responses: StrictInt = Field(50, ge=10, le=1_000_000, description="Skip skills with fewer")
 
 
 class FitOut(BaseModel):
@@ -258,7 +263,7 @@ class FitOut(BaseModel):
 
 
 class SkillParamsUpdate(_In):
-    threshold: float = Field(
+    threshold: StrictNumber = Field(
         gt=0.5, lt=1.0, allow_inf_nan=False,
         description="P(known) at which the skill counts as mastered (default 0.95)",
     )  # fmt: skip

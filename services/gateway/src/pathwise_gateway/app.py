@@ -5,6 +5,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
 from pathwise_gateway.api import aggregates, audit, auth, clients, proxy
+from pathwise_gateway.authfirst_mw import AuthFirstMiddleware
 from pathwise_gateway.events import api as events_api
 from pathwise_gateway.events.hub import start_event_hub, stop_event_hub
 from pathwise_gateway.limits_mw import BodyLimitMiddleware
@@ -21,6 +22,7 @@ from pathwise_gateway.upstreams import close_upstreams, open_upstreams
 from pathwise_gateway.webhooks import api as webhooks_api
 from pathwise_gateway.webhooks import inbound as webhooks_inbound
 from pathwise_shared.app import create_service_app
+from pathwise_shared.inputs import MAX_JSON_DEPTH, JsonDepthMiddleware
 
 __all__ = ["create_app"]
 
@@ -70,6 +72,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.user_middleware.insert(
         3, Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     )
+    # Innermost (inside the unexpected-error handler, so their own failures are problems too):
+    # the caller is authenticated before any body is read, then a too-deeply nested JSON body
+    # is refused before a route or the proxy parses it.
+    app.user_middleware.append(Middleware(AuthFirstMiddleware))
+    app.user_middleware.append(Middleware(JsonDepthMiddleware, max_depth=MAX_JSON_DEPTH))
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -18,6 +18,7 @@ from typing import Annotated
 import jwt
 from fastapi import Depends, FastAPI, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 
 from pathwise_gateway.idp import JwksVerifier
 from pathwise_gateway.ratelimit import STATE_KEY, RateLimiter
@@ -32,6 +33,7 @@ from pathwise_shared.problems import Unauthorized
 __all__ = [
     "Authenticator",
     "CallerPrincipal",
+    "authenticate_request",
     "bearer_scheme",
     "get_caller",
     "open_authenticator",
@@ -150,13 +152,24 @@ async def get_caller(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Principal:
     """FastAPI dependency: the verified caller of a public route (401 otherwise)."""
+    return await _authenticate(request, credentials.credentials if credentials else "")
+
+
+async def authenticate_request(request: Request) -> Principal:
+    """The same check as :func:`get_caller`, from the headers alone: the auth-first middleware
+    runs it before the body is read; the dependency then finds the principal already there."""
+    scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
+    return await _authenticate(request, token if scheme.lower() == "bearer" else "")
+
+
+async def _authenticate(request: Request, token: str) -> Principal:
     cached: Principal | None = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
-    if credentials is None or not credentials.credentials.strip():
+    if not token.strip():
         raise unauthorized("A bearer token is required.", error="")
     authenticator: Authenticator = request.app.state.authenticator
-    principal = await authenticator.authenticate(credentials.credentials.strip())
+    principal = await authenticator.authenticate(token.strip())
     request.state.principal = principal
     limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
     if limiter is not None:

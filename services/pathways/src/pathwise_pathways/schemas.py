@@ -6,6 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from pathwise_shared.inputs import Day, Omittable, StrictBool, StrictInt
+
 __all__ = [
     "ActivityCreate",
     "ActivityOut",
@@ -143,8 +145,8 @@ class ActivityCreate(Strict):
     title: Short
     description: Annotated[str, StringConstraints(max_length=5000)] = ""
     format: Format
-    difficulty: int = Field(ge=1, le=5)
-    minutes: int = Field(ge=1, le=600)
+    difficulty: StrictInt = Field(ge=1, le=5)
+    minutes: StrictInt = Field(ge=1, le=600)
     languages: list[Lang] = Field(default_factory=lambda: ["en"], min_length=1, max_length=20)
     accessibility: list[Feature] = Field(default_factory=list, max_length=10)
     interest_tags: list[Tag] = Field(default_factory=list, max_length=30)
@@ -153,16 +155,16 @@ class ActivityCreate(Strict):
 
 
 class ActivityUpdate(Strict):
-    title: Short | None = None
-    description: Annotated[str, StringConstraints(max_length=5000)] | None = None
-    format: Format | None = None
-    difficulty: int | None = Field(None, ge=1, le=5)
-    minutes: int | None = Field(None, ge=1, le=600)
-    languages: list[Lang] | None = Field(None, min_length=1, max_length=20)
-    accessibility: list[Feature] | None = Field(None, max_length=10)
-    interest_tags: list[Tag] | None = Field(None, max_length=30)
+    title: Omittable[Short] = None
+    description: Omittable[Annotated[str, StringConstraints(max_length=5000)]] = None
+    format: Omittable[Format] = None
+    difficulty: Omittable[StrictInt] = Field(None, ge=1, le=5)
+    minutes: Omittable[StrictInt] = Field(None, ge=1, le=600)
+    languages: Omittable[list[Lang]] = Field(None, min_length=1, max_length=20)
+    accessibility: Omittable[list[Feature]] = Field(None, max_length=10)
+    interest_tags: Omittable[list[Tag]] = Field(None, max_length=30)
     url: Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://")] | None = None
-    skill_codes: list[Code] | None = Field(None, min_length=1, max_length=50)
+    skill_codes: Omittable[list[Code]] = Field(None, min_length=1, max_length=50)
 
 
 class BulkActivities(Strict):
@@ -190,15 +192,17 @@ class ActivityOut(BaseModel):
 
 class GoalIn(Strict):
     skill_code: Code
-    target_date: date | None = None
+    target_date: Day | None = None
 
 
 class PlanRequest(Strict):
     goals: list[GoalIn] | None = Field(
         None, max_length=20, description="Goal skills; omitted: the learner's active goals"
     )
-    requires_approval: bool = Field(False, description="Start as a draft a teacher must approve")
-    assume_prior_grades: bool = Field(
+    requires_approval: StrictBool = Field(
+        False, description="Start as a draft a teacher must approve"
+    )
+    assume_prior_grades: StrictBool = Field(
         True,
         description="Skills two or more grades below the learner's count as mastered unless "
         "assessment has evidence they are not",
@@ -282,8 +286,8 @@ class VersionOut(BaseModel):
 
 class GroupingRequest(Strict):
     strategy: Literal["next_skill", "mastery_band"] = "next_skill"
-    min_size: int = Field(2, ge=1, le=100)
-    max_size: int = Field(6, ge=1, le=100)
+    min_size: StrictInt = Field(2, ge=1, le=100)
+    max_size: StrictInt = Field(6, ge=1, le=100)
     skill_codes: list[Code] | None = Field(
         None, max_length=200, description="mastery_band: the skills to average mastery over"
     )
@@ -314,7 +318,7 @@ class GroupingOut(BaseModel):
 
 
 class AssignmentIn(Strict):
-    group_index: int = Field(ge=0, le=1000)
+    group_index: StrictInt = Field(ge=0, le=1000)
     activity_id: uuid.UUID
 
 

@@ -12,6 +12,7 @@ from pathwise_gateway.models import AuditEntry
 from pathwise_gateway.security import CallerPrincipal
 from pathwise_gateway.service import audit_queries as service
 from pathwise_shared.app import DbSession
+from pathwise_shared.inputs import Timestamp
 from pathwise_shared.pagination import (
     CursorParam,
     LimitParam,
@@ -59,8 +60,8 @@ async def search_audit(
     principal: CallerPrincipal,
     learner_id: uuid.UUID | None = None,
     actor: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
-    since: Annotated[datetime | None, Query(description="From this time (inclusive)")] = None,
-    until: Annotated[datetime | None, Query(description="Before this time")] = None,
+    since: Annotated[Timestamp | None, Query(description="From this time (inclusive)")] = None,
+    until: Annotated[Timestamp | None, Query(description="Before this time")] = None,
     limit: LimitParam = 50,
     cursor: CursorParam = None,
 ) -> Page[AuditEntryOut]:

@@ -12,7 +12,7 @@ from pathwise_gateway.models import ApiClient
 from pathwise_gateway.security import CallerPrincipal
 from pathwise_gateway.service import clients as service
 from pathwise_shared.app import DbSession
-from pathwise_shared.pagination import CursorParam, LimitParam, Page, decode_cursor, page_of
+from pathwise_shared.pagination import CursorParam, LimitParam, Page, decode_id_cursor, page_of
 
 __all__ = ["router"]
 
@@ -78,8 +78,7 @@ async def list_clients(
     limit: LimitParam = 50,
     cursor: CursorParam = None,
 ) -> Page[ClientOut]:
-    after = uuid.UUID(decode_cursor(cursor)[0]) if cursor else None
     rows = await service.list_clients(
-        session, principal.require_district(), after=after, limit=limit
+        session, principal.require_district(), after=decode_id_cursor(cursor), limit=limit
     )
     return page_of(rows, limit, lambda c: (c.id,), ClientOut.of)

@@ -4,12 +4,13 @@ timeout) with ``Retry-After``; never a 500, never a hang (the client's timeouts 
 
 import time
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import httpx
 
 from pathwise_gateway.upstreams import Upstream
 from pathwise_shared.auth import Principal, issue_internal_token
-from pathwise_shared.problems import Problem, ServiceUnavailable
+from pathwise_shared.problems import NotFound, Problem, ServiceUnavailable
 
 __all__ = ["REQUEST_HEADERS", "RESPONSE_HEADERS", "Forwarded", "Forwarder"]
 
@@ -22,6 +23,8 @@ RESPONSE_HEADERS = (
     "link", "content-language", "preference-applied", "idempotency-key", "deprecation",
     "sunset", "content-location",
 )  # fmt: skip
+# RFC 3986 pchar (unreserved, sub-delims, ":" and "@") and the segment separator.
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
 
 @dataclass(frozen=True)
@@ -78,9 +81,16 @@ class Forwarder:
             )
         out = {k: v for k, v in headers.items() if k in REQUEST_HEADERS}
         out["authorization"] = self.internal_authorization(principal)
-        url = f"{path}?{query}" if query else path
+        # The path arrives percent-decoded: encode it again, so what the service receives is
+        # what the caller sent (a "%25" stays a percent sign, a "?" cannot start a query).
+        url = quote(path, safe=_PATH_SAFE) + (f"?{query}" if query else "")
         try:
-            response = await upstream.client.request(method, url, headers=out, content=body or None)
+            request = upstream.client.build_request(method, url, headers=out, content=body or None)
+        except (httpx.InvalidURL, UnicodeError) as exc:
+            # Never a 500: a URL httpx refuses to build names nothing the service has.
+            raise NotFound("No such operation.", slug="no-such-operation") from exc
+        try:
+            response = await upstream.client.send(request)
         except httpx.ConnectTimeout as exc:
             # The request never reached the service: it is down, not slow. (httpx-aiohttp also
             # reports a refused or dropped connection as ConnectTimeout.)

@@ -7,6 +7,7 @@ with more literal segments wins over one with fewer (``/v1/skills/search`` befor
 """
 
 import re
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -56,12 +57,54 @@ class Operation:
     template: str
     operation_id: str
     rule: AccessRule
+    # Path parameters the owning service declares as ``format: uuid``.
+    uuid_params: frozenset[str] = frozenset()
+
+
+# C0 and C1 controls and DEL: never part of a real identifier; some break URL building (httpx
+# refuses them) and some databases (PostgreSQL refuses NUL in text).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
 class Match:
     operation: Operation
     params: Mapping[str, str]
+
+    def invalid_param(self) -> str | None:
+        """The first path parameter no object can be named by: a control character anywhere, or
+        not a UUID where the service declared one. The caller answers 404 for it, as for an id
+        that names nothing, before anything is forwarded."""
+        for name, value in self.params.items():
+            if _CONTROL.search(value):
+                return name
+            if name in self.operation.uuid_params and not _is_uuid(value):
+                return name
+        return None
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _uuid_params(item: Mapping[str, Any], op: Mapping[str, Any]) -> frozenset[str]:
+    """Path parameters declared ``format: uuid`` (operation-level or path-level; a ``$ref``'d
+    parameter is not resolved and so not checked here: the service still validates it)."""
+    names: set[str] = set()
+    for params in (item.get("parameters"), op.get("parameters")):
+        if not isinstance(params, list):
+            continue
+        for param in params:
+            if not isinstance(param, dict) or param.get("in") != "path":
+                continue
+            schema = param.get("schema")
+            if isinstance(schema, dict) and schema.get("format") == "uuid":
+                names.add(str(param.get("name")))
+    return frozenset(names)
 
 
 @dataclass(frozen=True)
@@ -111,7 +154,9 @@ def operations_from_openapi(service: str, spec: Mapping[str, Any]) -> list[Opera
             if rule.object is None:
                 rule = _with_named_object(rule, template)
             op_id = str(op.get("operationId") or f"{method}_{template}")
-            ops.append(Operation(service, method.upper(), template, op_id, rule))
+            ops.append(
+                Operation(service, method.upper(), template, op_id, rule, _uuid_params(item, op))
+            )
     return ops
 
 

@@ -84,6 +84,11 @@ class Gateway:
             raise MethodNotAllowed(
                 f"{call.method} is not allowed here.", headers={"Allow": ", ".join(found)}
             )
+        bad = found.invalid_param()
+        if bad is not None:
+            # Like an id that names nothing: a path that cannot name an object is not forwarded.
+            noun = bad.removesuffix("_id").replace("_", " ")
+            raise NotFound(f"No such {noun}.", slug=f"{noun.replace(' ', '-')}-not-found")
         return found
 
     async def fetch(self, principal: Principal, path: str, request_id: str) -> Forwarded:

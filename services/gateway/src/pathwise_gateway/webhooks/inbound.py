@@ -9,7 +9,6 @@ so the sender's retry is applied.
 """
 
 import binascii
-import json
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -27,8 +26,8 @@ from pathwise_gateway.webhooks import repository
 from pathwise_gateway.webhooks.signing import new_secret
 from pathwise_shared.app import DbSession
 from pathwise_shared.auth import Principal
+from pathwise_shared.inputs import loads_limited
 from pathwise_shared.problems import (
-    BadRequest,
     PayloadTooLarge,
     Unauthorized,
     UnprocessableContent,
@@ -127,10 +126,10 @@ async def receive_roster_changes(
         raise PayloadTooLarge(f"The body is larger than {limit} bytes.")
     verify_inbound(body, dict(request.headers), await _secrets_of(session, district_id))
     webhook_id = request.headers["webhook-id"][:200]
+    # Depth-limited: a deeply nested document was a RecursionError (500) in json.loads.
+    document = loads_limited(body)
     try:
-        changes = RosterChanges.model_validate(json.loads(body))
-    except json.JSONDecodeError as exc:
-        raise BadRequest("The body is not valid JSON.", slug="malformed-json") from exc
+        changes = RosterChanges.model_validate(document)
     except ValidationError as exc:
         raise UnprocessableContent(
             "The body must hold users, classes and enrollments lists.", slug="bad-roster-changes"

@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Row
 
+from pathwise_shared.inputs import Omittable, StrictBool, StrictInt, Timestamp
+
 __all__ = [
     "AttemptOut",
     "DeliveryDetail",
@@ -34,16 +36,16 @@ class EndpointCreate(BaseModel):
         default_factory=list, max_length=50, description="Empty: every event type"
     )
     description: str = Field("", max_length=500)
-    enabled: bool = True
+    enabled: StrictBool = True
 
 
 class EndpointUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: Url | None = None
-    event_types: list[EventTypeName] | None = Field(None, max_length=50)
-    description: str | None = Field(None, max_length=500)
-    enabled: bool | None = None
+    url: Omittable[Url] = None
+    event_types: Omittable[list[EventTypeName]] = Field(None, max_length=50)
+    description: Omittable[str] = Field(None, max_length=500)
+    enabled: Omittable[StrictBool] = None
 
 
 class EndpointOut(BaseModel):
@@ -79,7 +81,7 @@ class EndpointCreated(EndpointOut):
 class RotateBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    overlap_seconds: int = Field(
+    overlap_seconds: StrictInt = Field(
         86400, ge=0, le=7 * 86400, description="How long the old secret keeps signing too"
     )
 
@@ -148,7 +150,7 @@ class DeliveryDetail(DeliveryOut):
 class RecoverBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    since: datetime = Field(description="Failed deliveries created at or after this time")
+    since: Timestamp = Field(description="Failed deliveries created at or after this time")
 
 
 class RecoverOut(BaseModel):

@@ -23,8 +23,7 @@ from pathwise_pathways.services import pathways as service
 from pathwise_shared.access import ALL_USERS, STAFF, access
 from pathwise_shared.app import DbSession
 from pathwise_shared.auth import CurrentPrincipal
-from pathwise_shared.pagination import CursorParam, LimitParam, Page, decode_cursor, page_of
-from pathwise_shared.problems import BadRequest
+from pathwise_shared.pagination import CursorParam, LimitParam, Page, decode_int_cursor, page_of
 
 __all__ = ["router"]
 
@@ -198,12 +197,7 @@ async def list_pathway_versions(
 ) -> Page[VersionOut]:
     """Every change, newest first: who, why, and the steps after it."""
     pathway = await service.require_pathway(session, district_id, learner_id)
-    before = None
-    if cursor is not None:
-        raw = decode_cursor(cursor)[0]
-        if not raw.isdigit():
-            raise BadRequest("The cursor is not valid.", slug="invalid-cursor")
-        before = int(raw)
+    before = decode_int_cursor(cursor)
     rows = await repo.list_versions(session, pathway.id, limit, before)
     return page_of(rows, limit, lambda v: (v.version,), _version_out)
 

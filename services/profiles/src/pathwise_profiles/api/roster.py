@@ -1,7 +1,6 @@
 """Public roster operations (``/v1/districts``, ``/v1/schools``, … ``/v1/guardians``)."""
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response, status
@@ -36,6 +35,7 @@ from pathwise_profiles.service import roster as svc
 from pathwise_shared.access import ADMINS, ALL_USERS, STAFF, access
 from pathwise_shared.app import DbSession
 from pathwise_shared.auth import CurrentPrincipal
+from pathwise_shared.inputs import Timestamp
 from pathwise_shared.pagination import DEFAULT_PAGE_SIZE, CursorParam, LimitParam, Page
 
 __all__ = ["Listing", "router"]
@@ -52,7 +52,8 @@ def list_params(
     cursor: CursorParam = None,
     status: Annotated[Literal["active", "tobedeleted"] | None, Query()] = None,
     modified_since: Annotated[
-        datetime | None, Query(description="only records changed at or after (dateLastModified)")
+        Timestamp | None,
+        Query(description="only records changed at or after (dateLastModified), RFC 3339"),
     ] = None,
 ) -> svc.ListParams:
     return svc.ListParams(limit=limit, cursor=cursor, status=status, modified_since=modified_since)

@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 from fastapi import UploadFile
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from pathwise_shared.inputs import StrictBool
+
 __all__ = ["FolderImport", "ImportJobOut", "ImportUpload"]
 
 
@@ -27,9 +29,9 @@ class FolderImport(BaseModel):
     path: Annotated[str, StringConstraints(min_length=1, max_length=1024)] = Field(
         description="a folder relative to the operator's PROFILES_IMPORT_ROOT"
     )
-    dry_run: bool = False
-    strict: bool = False
-    force: bool = False
+    dry_run: StrictBool = False
+    strict: StrictBool = False
+    force: StrictBool = False
 
 
 class ImportJobOut(BaseModel):

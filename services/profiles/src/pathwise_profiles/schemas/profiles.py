@@ -8,13 +8,13 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    StrictBool,
     StringConstraints,
     field_validator,
     model_validator,
 )
 
 from pathwise_profiles.domain.profile import ACCOMMODATION_TERMS, Format, Pace
+from pathwise_shared.inputs import Day, Omittable, StrictBool, StrictInt, StrictNumber
 
 __all__ = [
     "Accommodation",
@@ -48,7 +48,7 @@ class _Body(BaseModel):
 
 class Accommodation(_Body):
     term: str = Field(max_length=40, description="AfA PNP-aligned term, e.g. extended_time")
-    factor: float | None = Field(None, ge=1.0, le=5.0, description="extended_time only")
+    factor: StrictNumber | None = Field(None, ge=1.0, le=5.0, description="extended_time only")
     note: str | None = Field(None, max_length=500)
 
     @field_validator("term")
@@ -69,43 +69,43 @@ class Accommodation(_Body):
 
 class Languages(_Body):
     home: list[LanguageCode] = Field(default_factory=list, max_length=10)
-    english_learner: bool = False
-    english_proficiency: int | None = Field(
+    english_learner: StrictBool = False
+    english_proficiency: StrictInt | None = Field(
         None, ge=1, le=6, description="WIDA-style level 1-6 for English learners"
     )
 
 
 class Restriction(_Body):
-    hide_from_student: bool = False
-    hide_from_guardians: bool = False
+    hide_from_student: StrictBool = False
+    hide_from_guardians: StrictBool = False
 
 
 class PartSharing(_Body):
-    guardians: bool = True
-    teachers: bool = True
+    guardians: StrictBool = True
+    teachers: StrictBool = True
 
 
 class ProfilePatch(_Body):
     """Only the fields sent change; each reader may change only its own parts (403 otherwise)."""
 
-    strengths: list[Phrase] | None = Field(None, max_length=30)
-    needs: list[Phrase] | None = Field(None, max_length=30)
-    interests: list[Tag] | None = Field(None, max_length=30)
-    preferred_formats: list[Format] | None = Field(None, max_length=5)
-    pace: Pace | None = None
-    languages: Languages | None = None
-    accommodations: list[Accommodation] | None = Field(None, max_length=20)
-    notes: str | None = Field(None, max_length=5000)
+    strengths: Omittable[list[Phrase]] = Field(None, max_length=30)
+    needs: Omittable[list[Phrase]] = Field(None, max_length=30)
+    interests: Omittable[list[Tag]] = Field(None, max_length=30)
+    preferred_formats: Omittable[list[Format]] = Field(None, max_length=5)
+    pace: Omittable[Pace] = None
+    languages: Omittable[Languages] = None
+    accommodations: Omittable[list[Accommodation]] = Field(None, max_length=20)
+    notes: str | None = Field(None, max_length=5000)  # the one part that can be cleared
     # Both maps are read loosely here and checked by ``domain.visibility.refused_settings``, so
     # a setting we cannot honour (hide accommodations from teachers, …) is refused with a 422
     # that names the field and says why, rather than a bare "extra field" or silently ignored.
-    restrictions: dict[str, dict[str, StrictBool]] | None = Field(
+    restrictions: Omittable[dict[str, dict[str, StrictBool]]] = Field(
         None,
         max_length=10,
         description="Staff: per part (accommodations, notes) hide_from_student and/or "
         "hide_from_guardians; settings not sent keep their value",
     )
-    sharing: dict[str, dict[str, StrictBool]] | None = Field(
+    sharing: Omittable[dict[str, dict[str, StrictBool]]] = Field(
         None,
         max_length=10,
         description="The learner: per part they own (interests, goals) whether guardians and "
@@ -116,9 +116,6 @@ class ProfilePatch(_Body):
     def _not_empty(self) -> Self:
         if not self.model_fields_set:
             raise ValueError("send at least one field to change")
-        nulls = [f for f in self.model_fields_set if getattr(self, f) is None and f != "notes"]
-        if nulls:
-            raise ValueError(f"these fields cannot be null: {', '.join(sorted(nulls))}")
         return self
 
 
@@ -126,18 +123,18 @@ class GoalCreate(_Body):
     term: Literal["short", "long"]
     title: Phrase
     skill_codes: list[SkillCode] = Field(default_factory=list, max_length=20)
-    target_date: date | None = None
+    target_date: Day | None = None
     status: Literal["active", "achieved", "paused", "dropped"] = "active"
-    progress: float = Field(0.0, ge=0.0, le=1.0)
+    progress: StrictNumber = Field(0.0, ge=0.0, le=1.0)
 
 
 class GoalUpdate(_Body):
-    term: Literal["short", "long"] | None = None
-    title: Phrase | None = None
-    skill_codes: list[SkillCode] | None = Field(None, max_length=20)
-    target_date: date | None = None
-    status: Literal["active", "achieved", "paused", "dropped"] | None = None
-    progress: float | None = Field(None, ge=0.0, le=1.0)
+    term: Omittable[Literal["short", "long"]] = None
+    title: Omittable[Phrase] = None
+    skill_codes: Omittable[list[SkillCode]] = Field(None, max_length=20)
+    target_date: Day | None = None
+    status: Omittable[Literal["active", "achieved", "paused", "dropped"]] = None
+    progress: Omittable[StrictNumber] = Field(None, ge=0.0, le=1.0)
 
     @model_validator(mode="after")
     def _not_empty(self) -> Self:

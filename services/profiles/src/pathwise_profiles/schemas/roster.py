@@ -6,6 +6,8 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from pathwise_shared.inputs import Day, Omittable, StrictBool, StrictInt
+
 __all__ = [
     "ClassCreate",
     "ClassOut",
@@ -70,8 +72,8 @@ class DistrictCreate(_Body):
 
 
 class DistrictUpdate(_Body):
-    name: Name | None = None
-    status: RosterStatus | None = None
+    name: Omittable[Name] = None
+    status: Omittable[RosterStatus] = None
 
 
 class DistrictOut(_Out):
@@ -85,9 +87,9 @@ class SchoolCreate(_Body):
 
 
 class SchoolUpdate(_Body):
-    name: Name | None = None
+    name: Omittable[Name] = None
     identifier: Code | None = None
-    status: RosterStatus | None = None
+    status: Omittable[RosterStatus] = None
 
 
 class SchoolOut(_Out):
@@ -99,10 +101,10 @@ class SchoolOut(_Out):
 class SessionCreate(_Body):
     title: Name
     type: Literal["schoolYear", "term", "semester", "gradingPeriod"]
-    start_date: date
-    end_date: date
+    start_date: Day
+    end_date: Day
     parent_id: uuid.UUID | None = None
-    school_year: int | None = Field(None, ge=1900, le=2200)
+    school_year: StrictInt | None = Field(None, ge=1900, le=2200)
     sourced_id: SourcedId | None = None
 
     @model_validator(mode="after")
@@ -113,12 +115,12 @@ class SessionCreate(_Body):
 
 
 class SessionUpdate(_Body):
-    title: Name | None = None
-    type: Literal["schoolYear", "term", "semester", "gradingPeriod"] | None = None
-    start_date: date | None = None
-    end_date: date | None = None
-    school_year: int | None = Field(None, ge=1900, le=2200)
-    status: RosterStatus | None = None
+    title: Omittable[Name] = None
+    type: Omittable[Literal["schoolYear", "term", "semester", "gradingPeriod"]] = None
+    start_date: Omittable[Day] = None
+    end_date: Omittable[Day] = None
+    school_year: StrictInt | None = Field(None, ge=1900, le=2200)
+    status: Omittable[RosterStatus] = None
 
 
 class SessionOut(_Out):
@@ -140,10 +142,10 @@ class CourseCreate(_Body):
 
 
 class CourseUpdate(_Body):
-    title: Name | None = None
+    title: Omittable[Name] = None
     course_code: Code | None = None
-    grades: list[Grade] | None = Field(None, max_length=20)
-    status: RosterStatus | None = None
+    grades: Omittable[list[Grade]] = Field(None, max_length=20)
+    status: Omittable[RosterStatus] = None
 
 
 class CourseOut(_Out):
@@ -165,10 +167,10 @@ class ClassCreate(_Body):
 
 
 class ClassUpdate(_Body):
-    title: Name | None = None
+    title: Omittable[Name] = None
     class_code: Code | None = None
-    grades: list[Grade] | None = Field(None, max_length=20)
-    status: RosterStatus | None = None
+    grades: Omittable[list[Grade]] = Field(None, max_length=20)
+    status: Omittable[RosterStatus] = None
 
 
 class ClassOut(_Out):
@@ -189,19 +191,19 @@ class UserCreate(_Body):
     roles: list[UserRole] = Field(min_length=1, max_length=5)
     grade: Grade | None = None
     school_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50)
-    enabled: bool = True
+    enabled: StrictBool = True
     sourced_id: SourcedId | None = None
 
 
 class UserUpdate(_Body):
-    given_name: Name | None = None
-    family_name: Name | None = None
+    given_name: Omittable[Name] = None
+    family_name: Omittable[Name] = None
     email: Email | None = None
     grade: Grade | None = None
-    enabled: bool | None = None
-    roles: list[UserRole] | None = Field(None, min_length=1, max_length=5)
-    school_ids: list[uuid.UUID] | None = Field(None, max_length=50)
-    status: RosterStatus | None = None
+    enabled: Omittable[StrictBool] = None
+    roles: Omittable[list[UserRole]] = Field(None, min_length=1, max_length=5)
+    school_ids: Omittable[list[uuid.UUID]] = Field(None, max_length=50)
+    status: Omittable[RosterStatus] = None
 
 
 class UserOut(_Out):
@@ -219,9 +221,9 @@ class UserOut(_Out):
 class EnrollmentCreate(_Body):
     user_id: uuid.UUID
     role: Literal["student", "teacher"]
-    primary: bool = False
-    begin_date: date | None = None
-    end_date: date | None = None
+    primary: StrictBool = False
+    begin_date: Day | None = None
+    end_date: Day | None = None
     sourced_id: SourcedId | None = None
 
     @model_validator(mode="after")
@@ -232,10 +234,10 @@ class EnrollmentCreate(_Body):
 
 
 class EnrollmentUpdate(_Body):
-    primary: bool | None = None
-    begin_date: date | None = None
-    end_date: date | None = None
-    status: RosterStatus | None = None
+    primary: Omittable[StrictBool] = None
+    begin_date: Day | None = None
+    end_date: Day | None = None
+    status: Omittable[RosterStatus] = None
 
 
 class EnrollmentOut(_Out):

@@ -198,8 +198,11 @@ async def create_district(session: AsyncSession, body: DistrictCreate) -> Distri
 async def list_districts(
     session: AsyncSession, principal: Principal, params: ListParams
 ) -> Page[DistrictOut]:
+    # One district per caller, so there is never a second page; a cursor is still checked, so a
+    # malformed one is a 400 here as on every other list.
+    after = decode_id_cursor(params.cursor)
     row = await get_district(session, principal, principal.require_district())
-    return Page[DistrictOut](items=[row] if params.cursor is None else [])
+    return Page[DistrictOut](items=[row] if after is None else [])
 
 
 async def get_district(
