@@ -40,9 +40,7 @@ def object_id_of(
             return None
         found = _parse(values[0]) if len(values) == 1 else None
         if found is None:
-            raise UnprocessableContent(
-                f"{ref.param} must be one id.", slug="invalid-parameter", parameter=ref.param
-            )
+            raise _invalid(f"{ref.param} must be one id.", "query", ref.param)
         return found
     try:
         document = json.loads(body) if body else None
@@ -50,8 +48,12 @@ def object_id_of(
         document = None
     found = _parse(document.get(ref.param)) if isinstance(document, dict) else None
     if found is None:
-        raise UnprocessableContent(
-            f"The body must name the {ref.kind} as {ref.param} (an id).",
-            slug="invalid-body", field=ref.param,
-        )  # fmt: skip
+        raise _invalid(f"The body must name the {ref.kind} as {ref.param} (an id).", "body",
+                       ref.param)  # fmt: skip
     return found
+
+
+def _invalid(detail: str, where: str, param: str) -> UnprocessableContent:
+    """The same shape as a validation error of the service, so clients handle one kind."""
+    error = {"field": f"{where}.{param}", "message": detail, "type": "uuid_type"}
+    return UnprocessableContent(detail, slug="invalid-object-id", errors=[error])
