@@ -37,6 +37,7 @@ from pathwise_shared.db.migrations import MigrationSpec
 from pathwise_shared.settings import DEV_INTERNAL_TOKEN_SECRET
 
 __all__ = [
+    "CALLER_ROLES",
     "DEMO_DISTRICT_LOGINS",
     "SECOND_DISTRICT",
     "TEST_SECRET",
@@ -50,6 +51,7 @@ __all__ = [
     "dev_login",
     "drop_test_database",
     "gateway_token",
+    "login_as",
     "make_principal",
     "service_client",
     "start_stack",
@@ -249,6 +251,22 @@ def client_login(gateway: httpx.Client, client_id: str, client_secret: str) -> d
     )
     assert answer.status_code == 200, answer.text
     return bearer(answer.json()["access_token"])
+
+
+# Every kind of caller of a district: no token, each user role, its integration client.
+CALLER_ROLES = (
+    "anonymous", "student", "guardian", "teacher", "school_admin", "district_admin", "client",
+)  # fmt: skip
+
+
+def login_as(gateway: httpx.Client, district: DistrictLogins, role: str) -> dict[str, str]:
+    """Headers of one of ``CALLER_ROLES`` in ``district`` (none for ``anonymous``), each a real
+    token from the gateway: the development login for users, client credentials for the client."""
+    if role == "anonymous":
+        return {}
+    if role == "client":
+        return client_login(gateway, district.client_id, district.client_secret)
+    return dev_login(gateway, district.users[role])
 
 
 def gateway_token(principal: Principal, ttl_seconds: int = 600) -> dict[str, str]:
