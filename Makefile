@@ -7,12 +7,13 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: help install run test test-pg lint typecheck pytest format bench clean
+.PHONY: help install run test test-pg test-security lint typecheck pytest format bench clean
 
 help:
 	@echo "make run      install, migrate, seed the demo district, start all four services"
 	@echo "make test     install, then ruff, mypy and the whole pytest suite (SQLite)"
 	@echo "make test-pg  the pytest suite against PostgreSQL ($(PG_TEST_URL))"
+	@echo "make test-security  schemathesis per role + cross-tenant probe (PATHWISE_TEST_DATABASE=postgresql for PG)"
 	@echo "make bench    the benchmarks in bench/ (see docs/benchmarks.md)"
 
 .tools/bin/uv:
@@ -39,6 +40,11 @@ test: lint typecheck pytest
 
 test-pg: install
 	PATHWISE_TEST_DATABASE=postgresql PATHWISE_TEST_PG_URL=$(PG_TEST_URL) $(UV) run --locked pytest $(PYTEST_ARGS)
+
+# tests/security (docs/security.md): not part of `make test` (norecursedirs); SQLite by default,
+# PostgreSQL with the variables of test-pg: PATHWISE_TEST_DATABASE=postgresql PATHWISE_TEST_PG_URL=...
+test-security: install
+	$(UV) run --locked pytest tests/security --timeout=900 $(PYTEST_ARGS)
 
 format: install
 	$(UV) run --locked ruff format .

@@ -10,6 +10,7 @@ launcher; nothing else ever creates them.
 import base64
 import hashlib
 import os
+import uuid
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,7 +29,11 @@ __all__ = [
     "DEMO_DISTRICT",
     "DEMO_ENDPOINT_ID",
     "DEMO_WEBHOOK_SECRET",
+    "DISTRICT_B",
+    "DISTRICT_B_CLIENT_ID",
+    "DISTRICT_B_CLIENT_SECRET",
     "seed_demo",
+    "seed_district_b",
 ]
 
 DEMO_DISTRICT = demo_id("district", "riverside")
@@ -43,18 +48,27 @@ DEMO_ENDPOINT_ID = demo_id("webhook-endpoint", "demo-sis")
 _OWNER = f"client:{DEMO_CLIENT_ID}"
 
 
-async def _ensure_client(session: AsyncSession) -> bool:
-    if await clients_repo.get_by_client_id(session, DEMO_CLIENT_ID) is not None:
+# District B of the security tests (see ``pathwise_profiles.seed.DISTRICT_B``): its own
+# integration client, every scope, so a client of one district can be pointed at the other's data.
+DISTRICT_B = demo_id("district", "lakeside")
+DISTRICT_B_CLIENT_ID = "lakeside-sis"
+DISTRICT_B_CLIENT_SECRET = "pws_lakeside-sis-secret-for-tests-only"  # noqa: S105 - a test value
+
+
+async def _ensure_client(
+    session: AsyncSession,
+    district_id: uuid.UUID = DEMO_DISTRICT,
+    client_id: str = DEMO_CLIENT_ID,
+    secret: str = DEMO_CLIENT_SECRET,
+    name: str = "Demo SIS (make run)",
+) -> bool:
+    if await clients_repo.get_by_client_id(session, client_id) is not None:
         return False
-    seeder = Principal(subject="seed:demo", kind="system", district_id=DEMO_DISTRICT)
+    seeder = Principal(subject="seed:demo", kind="system", district_id=district_id)
     await create_client(
-        session,
-        seeder,
-        name="Demo SIS (make run)",
-        scopes=sorted(CLIENT_SCOPES),
-        client_id=DEMO_CLIENT_ID,
-        secret=DEMO_CLIENT_SECRET,
-    )
+        session, seeder, name=name, scopes=sorted(CLIENT_SCOPES), client_id=client_id,
+        secret=secret,
+    )  # fmt: skip
     return True
 
 
@@ -112,3 +126,23 @@ async def seed_demo(database_url: str, webhook_url: str | None = None) -> list[s
     if endpoint is not None:
         lines.append(f"gateway: demo webhook endpoint {endpoint} -> {webhook_url}")
     return lines
+
+
+async def seed_district_b(database_url: str) -> list[str]:
+    """District B's integration client (tests only; never in production)."""
+    if os.environ.get("PATHWISE_ENV", "development").lower() == "production":
+        return ["gateway: no district B client in production"]
+    db = Database(database_url)
+    try:
+        async with db.session() as session:
+            added = await _ensure_client(
+                session, DISTRICT_B, DISTRICT_B_CLIENT_ID, DISTRICT_B_CLIENT_SECRET,
+                "Lakeside SIS (security tests)",
+            )  # fmt: skip
+            await session.commit()
+    finally:
+        await db.dispose()
+    return [
+        f"gateway: district B client {DISTRICT_B_CLIENT_ID} "
+        f"{'created' if added else 'already present'}"
+    ]

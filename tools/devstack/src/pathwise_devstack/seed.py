@@ -9,7 +9,10 @@ A service takes part by providing ``pathwise_<service>.seed`` with either or bot
 - ``async def seed_demo_live(urls: dict[str, str], secret: str) -> list[str]``: once all four
   services answer, through their APIs (work that needs another service, e.g. planning pathways).
 
-Both return lines worth printing. Seeds use deterministic ids (``pathwise_shared.demo.demo_id``),
+Both return lines worth printing. A service may also provide
+``async def seed_district_b(database_url: str) -> list[str]``: its part of the small second
+district ("district B", Lakeside Unified) of the cross-tenant security tests, seeded only on request
+(``seed_second_district``; ``testing.start_stack(second_district=True)``), never by ``make run``. Seeds use deterministic ids (``pathwise_shared.demo.demo_id``),
 so running ``make run`` again keeps the data and adds nothing twice.
 """
 
@@ -22,7 +25,7 @@ from typing import Any
 from pathwise_devstack.services import SERVICES
 from pathwise_devstack.stack import StackConfig
 
-__all__ = ["seed_demo", "seed_demo_live"]
+__all__ = ["seed_demo", "seed_demo_live", "seed_second_district"]
 
 SeedFn = Callable[[str], Coroutine[Any, Any, list[str]]]
 GatewaySeedFn = Callable[[str, str], Coroutine[Any, Any, list[str]]]
@@ -65,4 +68,14 @@ def seed_demo_live(config: StackConfig, secret: str) -> list[str]:
         seed: LiveSeedFn | None = getattr(module, "seed_demo_live", None)
         if seed is not None:
             lines.extend(asyncio.run(seed(urls, secret)))
+    return lines
+
+
+def seed_second_district(config: StackConfig) -> list[str]:
+    """District B, straight into each taking-part service's database (before the services start)."""
+    lines: list[str] = []
+    for name, module in _seed_modules():
+        seed: SeedFn | None = getattr(module, "seed_district_b", None)
+        if seed is not None:
+            lines.extend(asyncio.run(seed(config.database_urls[name])))
     return lines

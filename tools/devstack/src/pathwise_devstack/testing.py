@@ -20,25 +20,38 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
-from pathwise_devstack.seed import seed_demo, seed_demo_live
+from pathwise_devstack.seed import seed_demo, seed_demo_live, seed_second_district
 from pathwise_devstack.services import SERVICES
 from pathwise_devstack.stack import Stack, StackConfig, free_port
+from pathwise_gateway.seed import (
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    DISTRICT_B_CLIENT_ID,
+    DISTRICT_B_CLIENT_SECRET,
+)
 from pathwise_gateway.settings import GatewaySettings
 from pathwise_gateway.tokens import issue_access_token
+from pathwise_profiles.seed import DEMO_DISTRICT, DISTRICT_B, DISTRICT_B_USERS
 from pathwise_shared.auth import Principal, PrincipalKind, issue_internal_token
 from pathwise_shared.db.migrations import MigrationSpec
 from pathwise_shared.settings import DEV_INTERNAL_TOKEN_SECRET
 
 __all__ = [
+    "CALLER_ROLES",
+    "DEMO_DISTRICT_LOGINS",
+    "SECOND_DISTRICT",
     "TEST_SECRET",
+    "DistrictLogins",
     "ServiceClient",
     "TestDatabase",
     "backend",
     "bearer",
+    "client_login",
     "create_test_database",
     "dev_login",
     "drop_test_database",
     "gateway_token",
+    "login_as",
     "make_principal",
     "service_client",
     "start_stack",
@@ -46,6 +59,38 @@ __all__ = [
 
 TEST_SECRET = DEV_INTERNAL_TOKEN_SECRET
 _PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+@dataclass(frozen=True)
+class DistrictLogins:
+    """How to act as each kind of caller of a seeded district through the real gateway: a
+    development-login username per user role, and an integration client's credentials."""
+
+    district_id: uuid.UUID
+    users: Mapping[str, str]
+    client_id: str
+    client_secret: str
+
+
+DEMO_DISTRICT_LOGINS = DistrictLogins(
+    district_id=DEMO_DISTRICT,
+    users={
+        "student": "learner-01",
+        "guardian": "guardian-01",
+        "teacher": "teacher-01",
+        "school_admin": "admin-riverside-elementary",
+        "district_admin": "admin-district",
+    },
+    client_id=DEMO_CLIENT_ID,
+    client_secret=DEMO_CLIENT_SECRET,
+)
+# District B (``start_stack(second_district=True)``).
+SECOND_DISTRICT = DistrictLogins(
+    district_id=DISTRICT_B,
+    users=DISTRICT_B_USERS,
+    client_id=DISTRICT_B_CLIENT_ID,
+    client_secret=DISTRICT_B_CLIENT_SECRET,
+)
 
 
 def backend() -> str:
@@ -147,13 +192,16 @@ def start_stack(
     seed: bool = True,
     env: Mapping[str, str] | None = None,
     receiver: bool = False,
+    second_district: bool = False,
 ) -> Iterator[Stack]:
     """The four services as real uvicorn processes on free loopback ports, on fresh databases.
 
     Migrates, seeds the demo district of ``make run`` (unless ``seed=False``), starts, waits for
     readiness; stops everything and drops the databases afterwards. ``env`` goes to every process.
     With ``receiver``, the demo webhook receiver of ``make run`` runs too (``stack.config.url(
-    "receiver")``) and the seeded demo integration client's endpoint delivers to it.
+    "receiver")``) and the seeded demo integration client's endpoint delivers to it. With
+    ``second_district``, the small district B (``SECOND_DISTRICT``: one user of each role, a
+    class, a learner with a profile, an integration client) is seeded as well.
     """
     databases = {spec.name: create_test_database(spec.name, directory) for spec in SERVICES}
     config = StackConfig(
@@ -167,6 +215,8 @@ def start_stack(
         running.migrate()
         if seed:
             seed_demo(config)
+        if second_district:
+            seed_second_district(config)
         running.start()
         running.wait_ready(timeout=90)
         if seed:
@@ -187,6 +237,36 @@ def dev_login(gateway: httpx.Client, username: str) -> dict[str, str]:
     answer = gateway.post("/v1/auth/token", data={"grant_type": "password", "username": username})
     assert answer.status_code == 200, answer.text
     return bearer(answer.json()["access_token"])
+
+
+def client_login(gateway: httpx.Client, client_id: str, client_secret: str) -> dict[str, str]:
+    """Headers of an integration client (client-credentials grant, every scope it holds)."""
+    answer = gateway.post(
+        "/v1/auth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": client_id,
+            "client_secret": client_secret,
+        },
+    )
+    assert answer.status_code == 200, answer.text
+    return bearer(answer.json()["access_token"])
+
+
+# Every kind of caller of a district: no token, each user role, its integration client.
+CALLER_ROLES = (
+    "anonymous", "student", "guardian", "teacher", "school_admin", "district_admin", "client",
+)  # fmt: skip
+
+
+def login_as(gateway: httpx.Client, district: DistrictLogins, role: str) -> dict[str, str]:
+    """Headers of one of ``CALLER_ROLES`` in ``district`` (none for ``anonymous``), each a real
+    token from the gateway: the development login for users, client credentials for the client."""
+    if role == "anonymous":
+        return {}
+    if role == "client":
+        return client_login(gateway, district.client_id, district.client_secret)
+    return dev_login(gateway, district.users[role])
 
 
 def gateway_token(principal: Principal, ttl_seconds: int = 600) -> dict[str, str]:
