@@ -19,8 +19,10 @@ What each call must answer (decided here, documented in docs/security.md):
 
 - the role passes the operation's route-level rule (``x-pathwise-access``: a user role it lists,
   or a client holding one of its scopes): **404** problem+json, for A's ids and random ids alike;
-- the role does not: the gateway's route-level **403** (``/problems/forbidden-role`` or
-  ``/problems/forbidden-scope``), for both: it is decided before any object is looked up, so it
+- the role does not: **404** when the operation declares an object (the gateway looks the object
+  up in the caller's district before it refuses the role, so another district's object is not
+  found whatever the role), else the route-level **403** (``/problems/forbidden-role`` or
+  ``/problems/forbidden-scope``); the same answer for A's ids and random ids either way, so it
   says nothing about A's objects. An object-level 403 is always a failure;
 - an operation with no route-level rule (the inbound roster webhook, authenticated by its
   Standard Webhooks signature, not by the caller's token): **401** or **404**, the same for A's
@@ -271,9 +273,10 @@ def verdict(probe: Probe, role: str, real: Response, control: Response) -> str:
         expected = "401 or 404, as for random ids"
         good = status in (401, 404) and status == control.status_code
     elif not probe.admits(role):
-        expected = "the route-level 403, as for random ids"
-        good = status == 403 and problem.get("type") in ROUTE_LEVEL_403
-        good = good and control.status_code == 403
+        expected = "404, or the route-level 403, as for random ids"
+        good = (status == 404 or (status == 403 and problem.get("type") in ROUTE_LEVEL_403)) and (
+            control.status_code == status
+        )
     else:
         expected = "404"
         good = status == 404 or (
@@ -294,8 +297,8 @@ def control_verdict(probe: Probe, role: str, control: Response) -> str:
     if probe.rule is None:
         return "" if status in (401, 404) else "expected 401 or 404"
     if not probe.admits(role):
-        ok = status == 403 and _problem(control).get("type") in ROUTE_LEVEL_403
-        return "" if ok else "expected the route-level 403"
+        ok = status == 404 or (status == 403 and _problem(control).get("type") in ROUTE_LEVEL_403)
+        return "" if ok else "expected 404 or the route-level 403"
     return "" if status == 404 or _body_only_422(control) else "expected 404"
 
 
