@@ -18,6 +18,7 @@ from pathwise_shared.inputs import (
     StrictBool,
     StrictInt,
     Timestamp,
+    json_has_nul,
     json_too_deep,
     loads_limited,
 )
@@ -69,6 +70,23 @@ def test_json_depth_is_measured_without_parsing() -> None:
     assert not json_too_deep(b'["[[[[[[[[[[[[[[["]', 2)  # brackets inside strings do not count
     assert not json_too_deep(b'["\\"[[[[[[["]', 2)  # nor after an escaped quote
     assert json_too_deep(b"[" * 100_000 + b"]" * 100_000)
+
+
+@pytest.mark.parametrize(
+    ("body", "has_nul"),
+    [
+        (rb'{"title": "a\u0000b"}', True),
+        (rb'{"title": "a\\u0000b"}', False),  # an escaped backslash, then the text "u0000"
+        (rb'{"title": "a\\\u0000b"}', True),
+        (rb'{"title": "u0000"}', False),
+    ],
+)
+def test_an_escaped_nul_is_found_exactly(body: bytes, has_nul: bool) -> None:
+    assert json_has_nul(body) is has_nul
+    if has_nul:
+        with pytest.raises(Problem) as refused:
+            loads_limited(body)
+        assert refused.value.status_code == 422
 
 
 def test_loads_limited_answers_problems_never_recursion_errors() -> None:
@@ -167,6 +185,9 @@ async def test_a_valid_caller_gets_the_body_parsed_as_before(
     assert unreadable.status_code == 400
     deep = await gateway.post("/v1/clients", content=b"[" * 5000 + b"]" * 5000, headers=headers)
     assert deep.status_code == 422 and deep.json()["type"] == "/problems/too-deeply-nested"
+    # PostgreSQL text cannot hold NUL: refused here rather than a 500 in a service.
+    nul = await gateway.post("/v1/clients", content=rb'{"name": "a\u0000"}', headers=headers)
+    assert nul.status_code == 422 and nul.json()["type"] == "/problems/nul-character"
     created = await gateway.post(
         "/v1/clients", json={"name": "sis", "scopes": ["roster:read"]}, headers=admin
     )

@@ -41,6 +41,7 @@ __all__ = [
     "StrictInt",
     "StrictNumber",
     "Timestamp",
+    "json_has_nul",
     "json_too_deep",
     "loads_limited",
     "too_deep_problem",
@@ -124,6 +125,22 @@ def json_too_deep(body: bytes, max_depth: int = MAX_JSON_DEPTH) -> bool:
     return False
 
 
+# An escaped NUL (``\u0000``) in a JSON string: valid JSON, but PostgreSQL text cannot hold it
+# (a 500 deep in a service), and no field of ours means it. An escaped backslash before it does not
+# count (``\\u0000`` is a backslash and the text "u0000").
+_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+def json_has_nul(body: bytes) -> bool:
+    return b"\\u0000" in body and _NUL.search(body) is not None
+
+
+def nul_problem() -> UnprocessableContent:
+    return UnprocessableContent(
+        "Text may not contain the NUL character (\\u0000).", slug="nul-character"
+    )
+
+
 def too_deep_problem(max_depth: int = MAX_JSON_DEPTH) -> UnprocessableContent:
     return UnprocessableContent(
         f"The JSON body is too deeply nested (at most {max_depth} levels).",
@@ -133,8 +150,9 @@ def too_deep_problem(max_depth: int = MAX_JSON_DEPTH) -> UnprocessableContent:
 
 def loads_limited(body: bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
     """``json.loads`` for untrusted bytes: 400 when it is not JSON, 422 when too deeply nested."""
-    if json_too_deep(body, max_depth):
-        raise too_deep_problem(max_depth)
+    refusal = _refusal(body, max_depth)
+    if refusal is not None:
+        raise refusal
     try:
         return json.loads(body)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError
@@ -149,8 +167,17 @@ def _is_json(scope: Scope) -> bool:
     return True
 
 
+def _refusal(body: bytes, max_depth: int) -> UnprocessableContent | None:
+    if json_too_deep(body, max_depth):
+        return too_deep_problem(max_depth)
+    if json_has_nul(body):
+        return nul_problem()
+    return None
+
+
 class JsonDepthMiddleware:
-    """422 for a JSON request body nested deeper than ``max_depth``, before any route parses it.
+    """422 for a JSON request body nested deeper than ``max_depth`` or holding an escaped NUL,
+    before any route parses it.
 
     The body is buffered when the route first reads it (its size is bounded by the body size
     limit outside this middleware; authentication, outside too, has run by then) and handed on
@@ -167,7 +194,7 @@ class JsonDepthMiddleware:
             await self.app(scope, receive, send)
             return
         pending: list[Message] | None = None
-        too_deep = False
+        refusal: UnprocessableContent | None = None
         started = False
 
         async def read_all() -> list[Message]:
@@ -183,12 +210,12 @@ class JsonDepthMiddleware:
                     return [{"type": "http.request", "body": b"".join(chunks)}]
 
         async def checked_receive() -> Message:
-            nonlocal pending, too_deep
+            nonlocal pending, refusal
             if pending is None:
                 pending = await read_all()
-                if len(pending) == 1 and json_too_deep(pending[0]["body"], self.max_depth):
-                    too_deep = True
-            if too_deep:
+                if len(pending) == 1:
+                    refusal = _refusal(pending[0]["body"], self.max_depth)
+            if refusal is not None:
                 return {"type": "http.disconnect"}
             if pending:
                 return pending.pop(0)
@@ -196,7 +223,7 @@ class JsonDepthMiddleware:
 
         async def checked_send(message: Message) -> None:
             nonlocal started
-            if too_deep and not started:
+            if refusal is not None and not started:
                 return  # the route's answer to a body it was not given
             if message["type"] == "http.response.start":
                 started = True
@@ -205,15 +232,14 @@ class JsonDepthMiddleware:
         try:
             await self.app(scope, checked_receive, checked_send)
         except Exception:
-            if not too_deep:
+            if refusal is None:
                 raise
-        if too_deep and not started:
-            problem = too_deep_problem(self.max_depth)
+        if refusal is not None and not started:
             response = problem_response(
-                problem.status_code,
-                problem.title,
-                detail=problem.detail,
-                type_=problem.type,
+                refusal.status_code,
+                refusal.title,
+                detail=refusal.detail,
+                type_=refusal.type,
                 instance=scope.get("path"),
             )
             await response(scope, receive, send)

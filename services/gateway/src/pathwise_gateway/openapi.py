@@ -23,7 +23,7 @@ __all__ = ["install_merged_openapi", "merge_openapi"]
 # (and a contract test) knows each one: the gateway's own (auth, object check, rate limit, body
 # limit, idempotency, an upstream down, failing or slow) and the services' (conflicts, ETags).
 _ERRORS = {
-    400: "Bad Request: the body could not be read (not JSON, too deeply nested)",
+    400: "Bad Request: the body could not be read, or a cursor is not one we gave",
     401: "Unauthorized: missing or invalid bearer token",
     403: "Forbidden: the caller's role, scopes or relationship do not allow this",
     404: "Not Found (also: an object of another district)",
@@ -37,8 +37,8 @@ _ERRORS = {
     503: "Service Unavailable: the owning service is down; see Retry-After",
     504: "Gateway Timeout: the owning service did not answer in time; see Retry-After",
 }
-_ALWAYS = frozenset({401, 403, 404, 422, 429, 502, 503, 504})
-_WITH_BODY = frozenset({400, 413})
+_ALWAYS = frozenset({400, 401, 403, 404, 422, 429, 502, 503, 504})
+_WITH_BODY = frozenset({413})
 _WRITES = frozenset({409})
 _CONDITIONAL = frozenset({412, 428})
 
