@@ -172,6 +172,91 @@ def test_a_skill_check_reaches_the_demo_receiver_signed(
     assert payload["id"] in {d["event_id"] for d in deliveries.json()["items"]}
 
 
+def _all_of(receiver: httpx.Client, learner: uuid.UUID) -> list[dict[str, Any]]:
+    """Every event payload the receiver kept about ``learner``, whatever its type."""
+    answer = receiver.get("/events")
+    assert answer.status_code == 200, answer.text
+    return [
+        item["payload"]
+        for item in answer.json()["items"]
+        if item["payload"]["data"].get("learner_id") == str(learner)
+    ]
+
+
+def _by_subject(payloads: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The payloads per subject, sorted by sequence: how a receiver puts them in order."""
+    subjects: dict[str, list[dict[str, Any]]] = {}
+    for payload in payloads:
+        subjects.setdefault(payload["subject"], []).append(payload)
+    return {s: sorted(got, key=lambda p: p["sequence"]) for s, got in subjects.items()}
+
+
+def test_a_learners_events_arrive_numbered_per_subject_without_gaps(
+    demo: Stack, gw: httpx.Client, receiver: httpx.Client
+) -> None:
+    """docs/events.md, "Order": delivery order is not promised, but every event carries its
+    subject's ``sequence``, so after sorting the receiver has 1..n with nothing missing, and an
+    attempt's ``response.scored`` events come before its ``attempt.completed``."""
+    learner_id = demo_id("learner", "learner-02")
+    subject = f"learner/{learner_id}/assessment"
+    # Nothing from assessment yet (the seed's pathway.planned may be there: its own subject).
+    assert [p for p in _all_of(receiver, learner_id) if p["subject"] == subject] == []
+    learner = _token(gw, grant_type="password", username="learner-02")
+    started = gw.post(
+        f"/v1/assessments/{check_id(SKILL)}/attempts",
+        json={"learner_id": str(learner_id)},
+        headers=learner,
+    )
+    assert started.status_code == 201, started.text
+    attempt = started.json()["id"]
+    items = DEMO_ITEMS[SKILL]
+    for n, item in enumerate(items, start=1):
+        answered = gw.put(
+            f"/v1/attempts/{attempt}/responses/{item_id(SKILL, n)}",
+            json={"answer": _correct_answer(item["spec"])},
+            headers=learner,
+        )
+        assert answered.status_code == 200, answered.text
+    finished = gw.post(f"/v1/attempts/{attempt}/finish", headers=learner)
+    assert finished.status_code == 200, finished.text
+
+    def complete(payloads: list[dict[str, Any]]) -> bool:
+        types = [p["type"] for p in payloads if p["subject"] == subject]
+        return "attempt.completed" in types and types.count("response.scored") == len(items)
+
+    deadline = time.monotonic() + WAIT_SECONDS
+    got = _all_of(receiver, learner_id)
+    while not complete(got) and time.monotonic() < deadline:
+        time.sleep(0.2)
+        got = _all_of(receiver, learner_id)
+    assert complete(got), (
+        f"{[(p['type'], p['subject']) for p in got]}\n" + demo.log_text("gateway")[-3000:]
+    )
+    time.sleep(1.0)  # let stragglers (mastery.changed, pathways' events) land too
+    got = _all_of(receiver, learner_id)
+
+    # Every event carries its number and the id of the one before, whichever service made it.
+    assert all(isinstance(p["sequence"], int) and p["sequence"] >= 1 for p in got), got
+    subjects = _by_subject(got)
+    # All of the attempt's assessment events share one subject: one counter orders them.
+    assessment = subjects[subject]
+    assert {p["type"] for p in assessment} >= {
+        "response.scored", "mastery.changed", "attempt.completed"
+    }  # fmt: skip
+    for ordered in subjects.values():
+        numbers = [p["sequence"] for p in ordered]
+        # No gap and no repeat: a receiver that got n events of a subject got exactly 1..n.
+        assert numbers == list(range(1, len(numbers) + 1)), (ordered[0]["subject"], numbers)
+        assert [p["previous_event_id"] for p in ordered] == [None] + [p["id"] for p in ordered[:-1]]
+    scored = [p["sequence"] for p in assessment if p["type"] == "response.scored"]
+    [completed] = [p["sequence"] for p in assessment if p["type"] == "attempt.completed"]
+    assert max(scored) < completed
+    # Everything the receiver has (seeded roster, pathways and profiles events included) is
+    # numbered too: no service emits an event without a sequence.
+    kept = receiver.get("/events").json()["items"]
+    assert kept and all(isinstance(e["payload"]["sequence"], int) for e in kept)
+
+
 def test_the_receiver_refuses_what_our_secret_did_not_sign(receiver: httpx.Client) -> None:
     before = receiver.get("/events").json()
     body = b'{"id":"forged","type":"mastery.changed","data":{}}'
@@ -251,3 +336,12 @@ def test_events_made_while_the_gateway_is_down_arrive_after_it_is_back(
     got = _wait_for(receiver, learner, "response.scored")
     assert len(got) == 1, demo.log_text("assessment")[-3000:]
     assert got[0]["payload"]["data"]["item_id"] == str(item_id(SKILL, 1))
+    # Order after the outage: the learner's assessment events are still 1..n, no gap.
+    deadline = time.monotonic() + WAIT_SECONDS
+    subject = f"learner/{learner}/assessment"
+    ordered = _by_subject(_all_of(receiver, learner)).get(subject, [])
+    while len(ordered) < 2 and time.monotonic() < deadline:  # response.scored, mastery.changed
+        time.sleep(0.2)
+        ordered = _by_subject(_all_of(receiver, learner)).get(subject, [])
+    assert [p["sequence"] for p in ordered] == list(range(1, len(ordered) + 1)), ordered
+    assert ordered[0]["type"] == "response.scored"

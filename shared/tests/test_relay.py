@@ -16,7 +16,7 @@ from pathwise_devstack.testing import backend, create_test_database, drop_test_d
 from pathwise_shared.app import create_service_app
 from pathwise_shared.calls import ServiceCaller
 from pathwise_shared.db import Database, make_metadata
-from pathwise_shared.db.outbox import enqueue_event, outbox_table
+from pathwise_shared.db.outbox import enqueue_event, event_sequences_table, outbox_table
 from pathwise_shared.events import new_event
 from pathwise_shared.http import create_http_client
 from pathwise_shared.relay import HttpEventSender, OutboxRelay, RelayRejectedError
@@ -24,6 +24,7 @@ from pathwise_shared.settings import DEV_INTERNAL_TOKEN_SECRET, ServiceSettings
 
 METADATA = make_metadata()
 OUTBOX = outbox_table(METADATA)
+event_sequences_table(METADATA)  # enqueue_event numbers every event (docs/events.md, "Order")
 DISTRICT = uuid.uuid4()
 
 

@@ -307,6 +307,35 @@ async def test_event_catalog_lists_types_with_schemas(
     assert (await gateway.get("/v1/events/types")).status_code == 401
 
 
+async def test_the_sequence_is_stored_and_sent_in_the_webhook_body(
+    gateway: ServiceClient, receiver: Receiver, owner: dict[str, str]
+) -> None:
+    """docs/events.md, "Order": the envelope's ``sequence`` and ``previous_event_id`` reach the
+    event log and the district's receiver unchanged; an event from before sequences existed (an
+    old outbox row relayed after the upgrade) is still accepted, with ``sequence`` null."""
+    url, hook = receiver.hook("ordered")
+    await create_endpoint(gateway, owner, url, hook, event_types=["learner.flagged"])
+    flagged = {"learner_id": str(uuid.uuid4())}
+    first = new_event("learner.flagged", district_id=DISTRICT, subject="s/1", data=flagged)
+    first = first.model_copy(update={"sequence": 6})
+    second = new_event("learner.flagged", district_id=DISTRICT, subject="s/1", data=flagged)
+    second = second.model_copy(update={"sequence": 7, "previous_event_id": first.id})
+    legacy = new_event("learner.flagged", district_id=DISTRICT, subject="s/2", data=flagged)
+    await publish(gateway, first, second, legacy)
+    await until(lambda: len(hook.received) == 3)
+    bodies = {body["id"]: body for _, body in hook.received}
+    assert (bodies[str(second.id)]["sequence"], bodies[str(second.id)]["previous_event_id"]) == (
+        7, str(first.id)
+    )  # fmt: skip
+    assert bodies[str(first.id)]["sequence"] == 6
+    assert bodies[str(legacy.id)]["sequence"] is None
+    stored = await scalar(gateway, select(event_log.c.sequence).where(event_log.c.id == second.id))
+    assert stored == 7
+    # The catalog publishes the envelope, ordering fields included.
+    catalog = (await gateway.get("/v1/events/types", headers=owner)).json()
+    assert {"sequence", "previous_event_id", "subject"} <= set(catalog["envelope"]["properties"])
+
+
 # --- endpoints API -------------------------------------------------------------------------------
 
 
@@ -494,6 +523,12 @@ async def test_redirects_are_failures_and_410_disables_with_an_event(
     _, disabled = watcher.received[0]
     assert disabled["type"] == "webhook.endpoint_disabled"
     assert disabled["data"]["endpoint_id"] == created["id"] and disabled["data"]["reason"] == "gone"
+    # The gateway numbers its own events too: the first of this endpoint's subject.
+    assert (disabled["subject"], disabled["sequence"], disabled["previous_event_id"]) == (
+        f"webhook_endpoint/{created['id']}",
+        1,
+        None,
+    )
     endpoint = (await gateway.get(f"/v1/webhooks/{created['id']}", headers=headers)).json()
     assert not endpoint["enabled"] and endpoint["disabled_reason"] == "gone"
     # The redirect was never followed: the watcher saw only the disabled event.
@@ -582,6 +617,12 @@ async def test_failed_list_replay_recover_and_test_send(
     assert sent.status_code == 202 and sent.json()["event_type"] == "webhook.test"
     await until(lambda: len(hook.received) == 4)
     assert hook.received[-1][1]["type"] == "webhook.test"
+    again = await gateway.post(f"{base}/test", headers=headers)
+    assert again.status_code == 202
+    await until(lambda: len(hook.received) == 5)
+    tests = [body for _, body in hook.received if body["type"] == "webhook.test"]
+    assert [t["sequence"] for t in tests] == [1, 2]
+    assert tests[1]["previous_event_id"] == tests[0]["id"]
 
 
 async def _eq(value: Any, expected: Any) -> bool:

@@ -261,6 +261,18 @@ async def test_delta_mode_applies_only_what_it_names(client: ServiceClient) -> N
     assert found["st-1"]["status"] == "active" and found["st-4"]["status"] == "active"
     events = await events_of(client, district)
     assert events.count("learner.deleted") == 1 and events.count("learner.created") == 4
+    # Bulk-emitted events are numbered per subject across imports (docs/events.md, "Order"):
+    # st-2's learner.created (first import) is 1 and its learner.deleted (delta) 2.
+    async with client.app.state.db.session() as session:
+        rows = await session.execute(
+            select(outbox.c.envelope).where(outbox.c.district_id == district).order_by(outbox.c.id)
+        )
+        envelopes = list(rows.scalars())
+    by_subject: dict[str, list[int]] = {}
+    for envelope in envelopes:
+        by_subject.setdefault(envelope["subject"], []).append(envelope["sequence"])
+    assert all(numbers == list(range(1, len(numbers) + 1)) for numbers in by_subject.values())
+    assert sorted(len(n) for n in by_subject.values())[-1] >= 2
 
 
 async def test_agents_become_guardian_links(client: ServiceClient) -> None:

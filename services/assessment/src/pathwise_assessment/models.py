@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from pathwise_shared.db import UTCDateTime, make_metadata
-from pathwise_shared.db.outbox import outbox_table
+from pathwise_shared.db.outbox import event_sequences_table, outbox_table
 
 __all__ = [
     "Assessment",
@@ -40,6 +40,7 @@ __all__ = [
     "MasteryState",
     "Response",
     "SkillParams",
+    "event_sequences",
     "outbox",
 ]
 
@@ -49,6 +50,8 @@ class Base(DeclarativeBase):
 
 
 outbox = outbox_table(Base.metadata)
+# Per-subject event numbers, bumped with each outbox write (docs/events.md, "Order").
+event_sequences = event_sequences_table(Base.metadata)
 
 ITEM_TYPES = "'single_choice','multiple_select','numeric','short_text','ordering','open_response'"
 

@@ -8,9 +8,9 @@ from sqlalchemy import JSON, Index, Integer, LargeBinary, String, UniqueConstrai
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from pathwise_shared.db import UTCDateTime, make_metadata
-from pathwise_shared.db.outbox import outbox_table
+from pathwise_shared.db.outbox import event_sequences_table, outbox_table
 
-__all__ = ["ApiClient", "AuditEntry", "Base", "IdempotencyRecord", "outbox"]
+__all__ = ["ApiClient", "AuditEntry", "Base", "IdempotencyRecord", "event_sequences", "outbox"]
 
 
 class Base(DeclarativeBase):
@@ -18,6 +18,8 @@ class Base(DeclarativeBase):
 
 
 outbox = outbox_table(Base.metadata)
+# Per-subject numbers of the events the gateway emits itself (docs/events.md, "Order").
+event_sequences = event_sequences_table(Base.metadata)
 
 
 class ApiClient(Base):

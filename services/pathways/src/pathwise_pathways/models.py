@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from pathwise_shared.db import UTCDateTime, make_metadata
-from pathwise_shared.db.outbox import outbox_table
+from pathwise_shared.db.outbox import event_sequences_table, outbox_table
 from pathwise_shared.ids import new_id
 from pathwise_shared.timeutil import utcnow
 
@@ -41,6 +41,7 @@ __all__ = [
     "ProcessedEvent",
     "Skill",
     "SkillEdge",
+    "event_sequences",
     "outbox",
 ]
 
@@ -50,6 +51,8 @@ class Base(DeclarativeBase):
 
 
 outbox = outbox_table(Base.metadata)
+# Per-subject event numbers, bumped with each outbox write (docs/events.md, "Order").
+event_sequences = event_sequences_table(Base.metadata)
 
 
 class Framework(Base):

@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase
 
 from pathwise_shared.db import UTCDateTime, make_metadata
-from pathwise_shared.db.outbox import outbox_table
+from pathwise_shared.db.outbox import event_sequences_table, outbox_table
 
 __all__ = [
     "ROSTER_STATUSES",
@@ -36,6 +36,7 @@ __all__ = [
     "courses",
     "districts",
     "enrollments",
+    "event_sequences",
     "goals",
     "guardian_links",
     "import_jobs",
@@ -58,6 +59,8 @@ class Base(DeclarativeBase):
 
 metadata = Base.metadata
 outbox = outbox_table(metadata)
+# Per-subject event numbers, bumped with each outbox write (docs/events.md, "Order").
+event_sequences = event_sequences_table(metadata)
 
 
 def _status_check() -> CheckConstraint:

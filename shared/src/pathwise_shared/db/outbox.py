@@ -1,15 +1,36 @@
 """The transactional outbox: an event is a row written in the same transaction as its change.
 
 A relay (see ``pathwise_shared.relay``) later sends unpublished rows to the gateway's event ingest.
+
+Every event is numbered here, per subject (docs/events.md, "Order"): ``event_sequences`` holds
+one counter per subject, bumped by an upsert in the transaction that writes the outbox row. The
+upsert locks the subject's counter row until the commit, so two transactions writing events of
+one subject are serialized on it and get consecutive numbers; writers of other subjects do not
+wait. A rolled-back transaction rolls its numbers back too, so the numbers that reach the outbox
+have no gaps. The same statement works on SQLite (≥ 3.35, for ``RETURNING``) and PostgreSQL.
 """
 
+from collections.abc import Sequence
+from typing import Any
+
 from sqlalchemy import JSON, Column, Index, Integer, MetaData, String, Table, Text, Uuid
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_shared.db.types import UTCDateTime
 from pathwise_shared.events import EventEnvelope
 
-__all__ = ["enqueue_event", "outbox_table"]
+__all__ = [
+    "SEQUENCES_TABLE",
+    "enqueue_event",
+    "enqueue_events",
+    "event_sequences_table",
+    "outbox_row",
+    "outbox_table",
+    "sequence_events",
+]
+
+SEQUENCES_TABLE = "event_sequences"
 
 
 def outbox_table(metadata: MetaData) -> Table:
@@ -29,15 +50,109 @@ def outbox_table(metadata: MetaData) -> Table:
     )
 
 
-async def enqueue_event(session: AsyncSession, table: Table, envelope: EventEnvelope) -> None:
-    """Add the event to the caller's transaction; it commits or rolls back with the change."""
-    await session.execute(
-        table.insert().values(
-            id=envelope.id,
-            event_type=envelope.type,
-            district_id=envelope.district_id,
-            subject=envelope.subject,
-            envelope=envelope.model_dump(mode="json"),
-            occurred_at=envelope.occurred_at,
-        )
+def event_sequences_table(metadata: MetaData) -> Table:
+    """The per-subject counters; declare it beside the outbox (``enqueue_event`` looks it up in
+    the outbox table's metadata)."""
+    return Table(
+        SEQUENCES_TABLE,
+        metadata,
+        Column("subject", String(200), primary_key=True),
+        Column("last", Integer, nullable=False),
+        Column("last_event_id", Uuid, nullable=False),
+        # The event before ``last_event_id``: the upsert moves the old ``last_event_id`` here so
+        # its RETURNING can give the new event its ``previous_event_id`` (RETURNING sees only the
+        # new row, on PostgreSQL before 18 and on SQLite).
+        Column("previous_event_id", Uuid, nullable=True),
     )
+
+
+def _upsert(table: Table, is_pg: bool) -> Any:
+    insert = (postgresql.insert if is_pg else sqlite.insert)(table)
+    # ``last`` of the inserted row is the count of the caller's events of the subject; on a
+    # conflict it is added to the stored counter. The SET expressions all read the old row (SQL
+    # semantics on both backends), so ``previous_event_id`` gets the old ``last_event_id``.
+    return insert.on_conflict_do_update(
+        index_elements=[table.c.subject],
+        set_={
+            "last": table.c["last"] + insert.excluded["last"],
+            "previous_event_id": table.c.last_event_id,
+            "last_event_id": insert.excluded.last_event_id,
+        },
+    ).returning(table.c.subject, table.c["last"], table.c.previous_event_id)
+
+
+async def sequence_events(
+    session: AsyncSession, sequences: Table, envelopes: Sequence[EventEnvelope]
+) -> list[EventEnvelope]:
+    """The envelopes with ``sequence`` and ``previous_event_id`` set, in the caller's
+    transaction; events of one subject are numbered in the order given. One counter bump per
+    subject, whatever the number of events (imports emit thousands)."""
+    if not envelopes:
+        return []
+    by_subject: dict[str, list[EventEnvelope]] = {}
+    for envelope in envelopes:
+        by_subject.setdefault(envelope.subject, []).append(envelope)
+    # Sorted: transactions bumping several subjects lock their counters in one order, so two
+    # of them cannot deadlock on each other (PostgreSQL).
+    rows = [
+        {"subject": subject, "last": len(group), "last_event_id": group[-1].id}
+        for subject, group in sorted(by_subject.items())
+    ]
+    statement = _upsert(sequences, session.get_bind().dialect.name == "postgresql")
+    if len(rows) == 1:
+        result = (await session.execute(statement.values(rows[0]))).all()
+    else:
+        result = (await session.execute(statement, rows)).all()
+    numbered: dict[Any, EventEnvelope] = {}
+    for subject, last, previous in result:
+        group = by_subject[subject]
+        for offset, envelope in enumerate(group):
+            numbered[envelope.id] = envelope.model_copy(
+                update={
+                    "sequence": last - len(group) + 1 + offset,
+                    "previous_event_id": previous if offset == 0 else group[offset - 1].id,
+                }
+            )
+    return [numbered[envelope.id] for envelope in envelopes]
+
+
+def outbox_row(envelope: EventEnvelope) -> dict[str, Any]:
+    """The outbox row of a (numbered) envelope."""
+    return {
+        "id": envelope.id,
+        "event_type": envelope.type,
+        "district_id": envelope.district_id,
+        "subject": envelope.subject,
+        "envelope": envelope.model_dump(mode="json"),
+        "occurred_at": envelope.occurred_at,
+    }
+
+
+def _sequences_of(outbox: Table) -> Table:
+    sequences = outbox.metadata.tables.get(SEQUENCES_TABLE)
+    if sequences is None:
+        raise RuntimeError(
+            f"no {SEQUENCES_TABLE} table beside the outbox: "
+            "declare event_sequences_table(metadata) in the service's models"
+        )
+    return sequences
+
+
+async def enqueue_event(
+    session: AsyncSession, table: Table, envelope: EventEnvelope
+) -> EventEnvelope:
+    """Number the event and add it to the caller's transaction; it commits or rolls back with
+    the change. Returns the envelope as written (with its ``sequence``)."""
+    [numbered] = await sequence_events(session, _sequences_of(table), [envelope])
+    await session.execute(table.insert().values(outbox_row(numbered)))
+    return numbered
+
+
+async def enqueue_events(
+    session: AsyncSession, table: Table, envelopes: Sequence[EventEnvelope]
+) -> list[EventEnvelope]:
+    """``enqueue_event`` for many events: one counter statement and one insert."""
+    numbered = await sequence_events(session, _sequences_of(table), envelopes)
+    if numbered:
+        await session.execute(table.insert(), [outbox_row(e) for e in numbered])
+    return numbered

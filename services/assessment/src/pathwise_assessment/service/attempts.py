@@ -19,6 +19,7 @@ from pathwise_assessment.repository import assessments as assessments_repo
 from pathwise_assessment.repository import attempts as repo
 from pathwise_assessment.repository import items as items_repo
 from pathwise_assessment.service.access import is_student_only, require_self_or_staff
+from pathwise_assessment.service.events import learner_subject
 from pathwise_assessment.service.mastery import record_evidence
 from pathwise_assessment.service.upstreams import Upstreams
 from pathwise_shared.auth import Principal
@@ -203,7 +204,7 @@ async def _scored(
     assert response.correct is not None
     await enqueue_event(session, outbox, new_event(
         "response.scored", district_id=attempt.district_id,
-        subject=f"learner/{attempt.learner_id}/response/{response.id}",
+        subject=learner_subject(attempt.learner_id),
         data={"response_id": str(response.id), "attempt_id": str(attempt.id),
               "item_id": str(response.item_id), "item_version": version.version,
               "learner_id": str(attempt.learner_id), "earned": response.earned,
@@ -292,7 +293,7 @@ async def finish_attempt(
     await session.flush()
     await enqueue_event(session, outbox, new_event(
         "attempt.completed", district_id=attempt.district_id,
-        subject=f"learner/{attempt.learner_id}/attempt/{attempt.id}",
+        subject=learner_subject(attempt.learner_id),
         data={"attempt_id": str(attempt.id), "assessment_id": str(attempt.assessment_id),
               "kind": view.assessment.kind, "learner_id": str(attempt.learner_id),
               "score": attempt.score, "max_score": attempt.max_score,

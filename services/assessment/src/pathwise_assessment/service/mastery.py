@@ -13,6 +13,7 @@ from pathwise_assessment.domain.bkt import DEFAULT_PARAMS, BktParams, decay
 from pathwise_assessment.models import MasteryHistory, MasteryState, SkillParams
 from pathwise_assessment.repository import items as items_repo
 from pathwise_assessment.repository import mastery as repo
+from pathwise_assessment.service.events import learner_subject
 from pathwise_shared.db.outbox import enqueue_event
 from pathwise_shared.events import new_event
 from pathwise_shared.ids import new_id
@@ -121,7 +122,7 @@ async def emit_change(
     ]  # fmt: skip
     await enqueue_event(session, outbox, new_event(
         "mastery.changed", district_id=district_id,
-        subject=f"learner/{learner_id}/skill/{change['skill_code']}", data=change,
+        subject=learner_subject(learner_id), data=change,
     ))  # fmt: skip
 
 

@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pathwise_gateway.authz import gateway_access
 from pathwise_gateway.events import service
-from pathwise_gateway.events.catalog import catalog_entries
+from pathwise_gateway.events.catalog import catalog_entries, envelope_schema
 from pathwise_gateway.events.hub import EventHub
 from pathwise_shared.access import ALL_USERS
 from pathwise_shared.app import DbSession
@@ -44,6 +44,10 @@ class CatalogEntry(BaseModel):
 
 class Catalog(BaseModel):
     items: list[CatalogEntry]
+    envelope: dict[str, Any] = Field(
+        description="JSON Schema of the webhook body around `data`, with `sequence` "
+        "(docs/events.md, Order)"
+    )
 
 
 def _wake(request: Request) -> None:
@@ -83,4 +87,7 @@ async def ingest_events(
     **gateway_access(roles=ALL_USERS, scopes=["events:read", "webhooks:manage"]),
 )
 async def list_event_types() -> Catalog:
-    return Catalog(items=[CatalogEntry.model_validate(entry) for entry in catalog_entries()])
+    return Catalog(
+        items=[CatalogEntry.model_validate(entry) for entry in catalog_entries()],
+        envelope=envelope_schema(),
+    )

@@ -17,7 +17,9 @@ __all__ = [
     "CATALOG",
     "INTERNAL_SUBSCRIPTIONS",
     "EventType",
+    "WebhookEnvelope",
     "catalog_entries",
+    "envelope_schema",
     "is_known_type",
     "thin_data",
 ]
@@ -137,6 +139,32 @@ class WebhookTest(_Data):
     message: str
 
 
+class WebhookEnvelope(BaseModel):
+    """What a webhook body is (``dispatcher.webhook_body`` builds it); published in the catalog
+    so a receiver knows the envelope around each type's ``data``, ordering fields included."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: uuid.UUID = Field(description="The event id; also the `webhook-id` header (dedupe on it)")
+    type: str
+    occurred_at: datetime
+    district_id: uuid.UUID | None
+    subject: str = Field(
+        description="What the event is about, e.g. `learner/<id>/assessment`; the unit of order"
+    )
+    sequence: int | None = Field(
+        ge=1,
+        description="1, 2, 3… per subject with no gaps at the source: sort a subject's events by "
+        "it, and a missing number is an event not received (yet, or filtered out). "
+        "Null only for events made before sequences existed.",
+    )
+    previous_event_id: uuid.UUID | None = Field(
+        description="The id of the subject's event numbered `sequence - 1` (null for 1)"
+    )
+    data: dict[str, Any] = Field(description="The type's catalogued fields only")
+    version: int = Field(ge=1, description="Version of the type's data schema")
+
+
 @dataclass(frozen=True)
 class EventType:
     name: str
@@ -209,3 +237,8 @@ def catalog_entries() -> list[dict[str, Any]]:
         }
         for t in _TYPES
     ]
+
+
+@cache
+def envelope_schema() -> dict[str, Any]:
+    return WebhookEnvelope.model_json_schema()

@@ -33,7 +33,7 @@ from pathwise_gateway.events.schedule import (
     parse_retry_after,
     should_disable,
 )
-from pathwise_gateway.events.service import ingest_events
+from pathwise_gateway.events.service import ingest_own_events
 from pathwise_gateway.events.settings import EventHubSettings
 from pathwise_gateway.webhooks.signing import webhook_headers
 from pathwise_gateway.webhooks.ssrf import Target, UnsafeUrlError, resolve_target
@@ -62,6 +62,9 @@ def webhook_body(envelope: Mapping[str, Any]) -> bytes:
         "subject": envelope.get("subject"),
         "data": thin_data(str(envelope["type"]), dict(envelope.get("data") or {})),
         "version": envelope.get("version", 1),
+        # Order (docs/events.md): per subject; None only for events made before sequences.
+        "sequence": envelope.get("sequence"),
+        "previous_event_id": envelope.get("previous_event_id"),
     }
     return json.dumps(body, separators=(",", ":")).encode()
 
@@ -320,7 +323,7 @@ class Dispatcher:
                         else None,
                     },
                 )
-                await ingest_events(session, [event], source="gateway")
+                await ingest_own_events(session, [event])
         if disabled_any:
             self.wake()
 

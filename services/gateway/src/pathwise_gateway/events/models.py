@@ -44,6 +44,9 @@ event_log = Table(
     Column("received_at", UTCDateTime, nullable=False),
     Column("source", String(200), nullable=False),
     Column("envelope", JSON, nullable=False),
+    # The envelope's per-subject number (docs/events.md, "Order"); NULL for events stored before
+    # sequences existed, or relayed from an outbox row written before them.
+    Column("sequence", Integer, nullable=True),
     Index("ix_event_log_district_id_id", "district_id", "id"),
 )
 

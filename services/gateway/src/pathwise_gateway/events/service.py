@@ -10,11 +10,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_gateway.events import repository
 from pathwise_gateway.events.catalog import CATALOG, INTERNAL_SUBSCRIPTIONS
+from pathwise_gateway.models import event_sequences
+from pathwise_shared.db.outbox import sequence_events
 from pathwise_shared.events import EventEnvelope
 from pathwise_shared.ids import new_id
 from pathwise_shared.timeutil import utcnow
 
-__all__ = ["EndpointFilter", "IngestResult", "ingest_events", "plan_deliveries", "wants"]
+__all__ = [
+    "GATEWAY_SOURCE",
+    "EndpointFilter",
+    "IngestResult",
+    "ingest_events",
+    "ingest_own_events",
+    "number_own_events",
+    "plan_deliveries",
+    "wants",
+]
+
+GATEWAY_SOURCE = "gateway"
 
 # Types only ever sent to the endpoint they are about (never fanned out by filter).
 _TARGETED_TYPES = frozenset({"webhook.test"})
@@ -86,6 +99,7 @@ def event_row(event: EventEnvelope, source: str, now: datetime) -> dict[str, Any
         "received_at": now,
         "source": source[:200],
         "envelope": event.model_dump(mode="json"),
+        "sequence": event.sequence,
     }
 
 
@@ -106,3 +120,16 @@ async def ingest_events(
     ]
     await repository.insert_deliveries(session, plan_deliveries(fresh, endpoints, now))
     return IngestResult(accepted=len(fresh), duplicates=len(events) - len(fresh))
+
+
+async def number_own_events(
+    session: AsyncSession, events: Sequence[EventEnvelope]
+) -> list[EventEnvelope]:
+    """Events the gateway makes itself (``webhook_endpoint/<id>`` subjects, which no service
+    writes), numbered from the gateway's own counters in the caller's transaction."""
+    return await sequence_events(session, event_sequences, events)
+
+
+async def ingest_own_events(session: AsyncSession, events: Sequence[EventEnvelope]) -> None:
+    """Number the gateway's own events and store them like a service's, in one transaction."""
+    await ingest_events(session, await number_own_events(session, events), source=GATEWAY_SOURCE)

@@ -10,7 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_gateway.events import repository as events_repository
 from pathwise_gateway.events.catalog import CATALOG
-from pathwise_gateway.events.service import delivery_row, event_row
+from pathwise_gateway.events.service import (
+    GATEWAY_SOURCE,
+    delivery_row,
+    event_row,
+    number_own_events,
+)
 from pathwise_gateway.events.settings import EventHubSettings
 from pathwise_gateway.webhooks import repository
 from pathwise_gateway.webhooks.signing import new_secret
@@ -197,13 +202,18 @@ async def send_test(session: AsyncSession, owner: Owner, endpoint_id: uuid.UUID)
             "The endpoint is disabled: enable it first.", slug="webhook-endpoint-disabled"
         )
     now = utcnow()
-    event = new_event(
-        "webhook.test",
-        district_id=owner.district_id,
-        subject=f"webhook_endpoint/{endpoint_id}",
-        data={"endpoint_id": str(endpoint_id), "message": "A test message from Pathwise."},
+    [event] = await number_own_events(
+        session,
+        [
+            new_event(
+                "webhook.test",
+                district_id=owner.district_id,
+                subject=f"webhook_endpoint/{endpoint_id}",
+                data={"endpoint_id": str(endpoint_id), "message": "A test message from Pathwise."},
+            )
+        ],
     )
-    await events_repository.insert_new_events(session, [event_row(event, "gateway", now)])
+    await events_repository.insert_new_events(session, [event_row(event, GATEWAY_SOURCE, now)])
     row = delivery_row(event, now, endpoint_id=endpoint_id)
     await events_repository.insert_deliveries(session, [row])
     delivery, _ = await get_delivery(session, owner, endpoint_id, row["id"])

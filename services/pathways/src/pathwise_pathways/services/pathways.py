@@ -161,6 +161,12 @@ def pace_of(
     )
 
 
+def pathway_subject(learner_id: uuid.UUID) -> str:
+    """One subject for all of a learner's pathway events, so their ``sequence`` orders them; not
+    ``learner/<id>`` itself, which is profiles' (a subject has one writer, hence one counter)."""
+    return f"learner/{learner_id}/pathways"
+
+
 async def view(session: AsyncSession, pathway: Pathway) -> PathwayView:
     steps = await repo.steps_of(session, pathway.id)
     chosen = await activities_repo.get_activities(
@@ -467,7 +473,7 @@ async def plan(
         new_event(
             "pathway.planned",
             district_id=district_id,
-            subject=f"learner/{learner_id}",
+            subject=pathway_subject(learner_id),
             data={
                 "learner_id": str(learner_id),
                 "pathway_id": str(pathway.id),
@@ -690,7 +696,7 @@ async def apply_mastery_event(
             new_event(
                 "pathway.step_mastered",
                 district_id=district_id,
-                subject=f"learner/{learner_id}",
+                subject=pathway_subject(learner_id),
                 data={**base, "opened": opened, "version": pathway.version},
             ),
         )
@@ -701,7 +707,7 @@ async def apply_mastery_event(
             new_event(
                 "pathway.step_reopened",
                 district_id=district_id,
-                subject=f"learner/{learner_id}",
+                subject=pathway_subject(learner_id),
                 data={**base, "skill_code": reopened_code, "version": pathway.version},
             ),
         )

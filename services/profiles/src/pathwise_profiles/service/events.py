@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pathwise_profiles.models import outbox
+from pathwise_profiles.models import event_sequences, outbox
 from pathwise_profiles.repository.imports import insert_many
-from pathwise_shared.db.outbox import enqueue_event
+from pathwise_shared.db.outbox import enqueue_event, outbox_row, sequence_events
 from pathwise_shared.events import new_event
 
 __all__ = ["emit", "emit_many"]
@@ -34,20 +34,13 @@ async def emit_many(
     district_id: uuid.UUID,
     events: Sequence[tuple[str, str, dict[str, Any]]],
 ) -> None:
-    """Many ``(type, subject, data)`` events in one statement (imports emit thousands)."""
+    """Many ``(type, subject, data)`` events in one statement (imports emit thousands), numbered
+    with one counter bump per subject."""
     if not events:
         return
-    rows = []
-    for type_, subject, data in events:
-        envelope = new_event(type_, district_id=district_id, subject=subject, data=data)
-        rows.append(
-            {
-                "id": envelope.id,
-                "event_type": envelope.type,
-                "district_id": envelope.district_id,
-                "subject": envelope.subject,
-                "envelope": envelope.model_dump(mode="json"),
-                "occurred_at": envelope.occurred_at,
-            }
-        )
-    await insert_many(session, outbox, rows)
+    envelopes = [
+        new_event(type_, district_id=district_id, subject=subject, data=data)
+        for type_, subject, data in events
+    ]
+    numbered = await sequence_events(session, event_sequences, envelopes)
+    await insert_many(session, outbox, [outbox_row(envelope) for envelope in numbered])
