@@ -12,7 +12,6 @@ admin's own schools in a roster write).
 
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +19,6 @@ from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel
 
 from pathwise_assessment.app import create_app as assessment_app
-from pathwise_devstack.access_table import BEGIN, END, access_table
 from pathwise_gateway.app import create_app as gateway_app
 from pathwise_pathways.app import create_app as pathways_app
 from pathwise_profiles.app import create_app as profiles_app
@@ -138,12 +136,3 @@ def test_the_check_catches_a_route_that_forgot_its_declaration() -> None:
     assert fixed == ["GET /v1/things/{attempt_id}: names attempt_id (path) without declaring it"]
     wrong_place = list(undeclared_objects(_probe_app(learner="learner_id").openapi()))
     assert "POST /v1/things: learner_id is in the body, declared in the path" in wrong_place
-
-
-def test_the_security_page_shows_the_declared_rules() -> None:
-    page = (Path(__file__).parents[1] / "docs" / "security.md").read_text(encoding="utf-8")
-    assert BEGIN in page and END in page
-    shown = page.split(BEGIN, 1)[1].split(END, 1)[0].strip()
-    assert shown == access_table(), (
-        "docs/security.md is stale: run python -m pathwise_devstack.access_table --write"
-    )

@@ -300,7 +300,7 @@ async def test_grouping_and_assignment_bad_input(
         ({"assignments": [{"group_index": 99, "activity_id": activity}]}, 422,
          "/problems/group-not-found"),
         ({"assignments": [{"group_index": 0, "activity_id": str(uuid.uuid4())}]}, 422,
-         "/problems/activity-not-found"),
+         "/problems/unknown-activity"),
         ({"assignments": [{"group_index": 0, "activity_id": activity},
                           {"group_index": 0, "activity_id": activity}]}, 422,
          "/problems/duplicate-group"),

@@ -19,6 +19,8 @@ from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from pathwise_shared.problem_types import PROBLEM_TYPE_BASE, lookup
+
 __all__ = [
     "PROBLEM_CONTENT_TYPE",
     "BadRequest",
@@ -42,7 +44,6 @@ __all__ = [
 ]
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
-PROBLEM_TYPE_BASE = "/problems/"
 logger = logging.getLogger("pathwise.problems")
 
 
@@ -84,9 +85,13 @@ class Problem(Exception):
     ) -> None:
         super().__init__(detail or title or "")
         self.status_code = status or self.status
-        self.title = title or HTTPStatus(self.status_code).phrase
-        self.detail = detail
         chosen = slug or self.slug
+        registered = lookup(chosen) if chosen else None
+        # The registered title of the type (the same for every occurrence, as RFC 9457 asks).
+        self.title = title or (
+            registered.title if registered else HTTPStatus(self.status_code).phrase
+        )
+        self.detail = detail
         self.type = PROBLEM_TYPE_BASE + chosen if chosen else "about:blank"
         self.headers = dict(headers or {})
         self.extensions = extensions
@@ -266,6 +271,7 @@ class UnexpectedErrorMiddleware:
                 500,
                 "Internal Server Error",
                 detail="An unexpected error occurred. Quote the request id when reporting it.",
+                type_=PROBLEM_TYPE_BASE + "internal-error",
                 instance=scope.get("path"),
             )
             await response(scope, receive, send)

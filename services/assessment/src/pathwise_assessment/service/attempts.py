@@ -120,7 +120,7 @@ async def start_attempt(
         existing = await repo.get_attempt_by_key(session, district_id, idempotency_key)
         if existing is not None:
             if existing.assessment_id != assessment_id or existing.learner_id != learner_id:
-                raise Conflict(
+                raise UnprocessableContent(
                     "This Idempotency-Key was used for another attempt.",
                     slug="idempotency-key-reused",
                 )

@@ -33,7 +33,7 @@ from pathwise_shared.pagination import (
     decode_id_cursor,
     page_of,
 )
-from pathwise_shared.problems import BadRequest
+from pathwise_shared.problems import UnprocessableContent
 from pathwise_shared.timeutil import as_utc
 
 __all__ = ["router"]
@@ -124,7 +124,7 @@ async def update_webhook_endpoint(
 ) -> EndpointOut:
     changes = body.model_dump(exclude_unset=True)
     if any(changes.get(k, "") is None for k in ("url", "event_types", "enabled", "description")):
-        raise BadRequest("Fields may be omitted but not set to null.", slug="null-field")
+        raise UnprocessableContent("Fields may be omitted but not set to null.", slug="null-field")
     row = await service.update_endpoint(
         session, service.owner_of(principal), _hub_settings(request), endpoint_id, changes
     )
@@ -238,7 +238,7 @@ async def recover_webhook_deliveries(
     background: BackgroundTasks,
 ) -> RecoverOut:
     if body.since.tzinfo is None:
-        raise BadRequest(
+        raise UnprocessableContent(
             "`since` needs a time zone (e.g. 2026-01-01T00:00:00Z).", slug="naive-time"
         )
     count = await service.recover(

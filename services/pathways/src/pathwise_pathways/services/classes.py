@@ -164,7 +164,7 @@ async def assign(
     unknown = sorted({str(a) for _, a in assignments if a not in activities})
     if unknown:
         raise UnprocessableContent(
-            "Unknown activities: " + ", ".join(unknown), slug="activity-not-found"
+            "Unknown activities: " + ", ".join(unknown), slug="unknown-activity"
         )
     learner_ids = [uuid.UUID(lid) for i, _ in assignments for lid in groups[i]["learner_ids"]]
     pathways = await pathways_repo.pathways_for_learners(

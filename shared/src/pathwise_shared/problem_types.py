@@ -1,0 +1,200 @@
+"""The catalogue of problem types: every ``type`` an error body can carry, registered once.
+
+Each problem type has one slug (its ``type`` is ``/problems/<slug>``), one status and one title
+(RFC 9457: the title of a type does not change from occurrence to occurrence; the ``detail``
+says what happened this time). A few types are families named by the object they concern
+(``{object}-not-found``: ``learner-not-found``, ``class-not-found``, …).
+
+``tests/test_problem_catalog.py`` reads every raise in the code and fails when a slug is not
+registered here or is raised with another status; docs/errors.md is generated from this table.
+"""
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+__all__ = ["CATALOG", "FAMILIES", "PROBLEM_TYPE_BASE", "ProblemType", "lookup"]
+
+PROBLEM_TYPE_BASE = "/problems/"
+
+
+@dataclass(frozen=True)
+class ProblemType:
+    slug: str
+    status: int
+    title: str
+
+    @property
+    def type(self) -> str:
+        return PROBLEM_TYPE_BASE + self.slug
+
+    def for_object(self, slug: str) -> "ProblemType":
+        """A member of a family (``learner-not-found`` of ``{object}-not-found``)."""
+        obj = _family_object(self.slug, slug) or "object"
+        words = obj.replace("-", " ")
+        title = self.title.replace("{Object}", words.capitalize()).replace("{object}", words)
+        return ProblemType(slug, self.status, title)
+
+
+_TYPES: tuple[tuple[str, int, str], ...] = (
+    ("access-denied", 403, "Access denied"),
+    ("activity-not-found", 404, "Activity not found"),
+    ("unknown-activity", 422, "Unknown activity"),
+    ("activity-not-on-board", 422, "Activity not on board"),
+    ("activity-required", 422, "Activity required"),
+    ("adaptive-only", 422, "Adaptive only"),
+    ("already-answered", 409, "Already answered"),
+    ("already-scored", 409, "Already scored"),
+    ("ambiguous-username", 409, "Ambiguous username"),
+    ("assessment-not-found", 404, "Assessment not found"),
+    ("attempt-finished", 409, "Attempt finished"),
+    ("attempt-not-found", 404, "Attempt not found"),
+    ("attempt-time-expired", 409, "Attempt time expired"),
+    ("bad-file-set", 422, "Bad file set"),
+    ("bad-folder", 422, "Bad folder"),
+    ("bad-request", 400, "Bad request"),
+    ("bad-roster-changes", 422, "Bad roster changes"),
+    ("bad-signature", 401, "Bad signature"),
+    ("bank-only", 422, "Bank only"),
+    ("body-too-large", 413, "Body too large"),
+    ("choice-locked", 409, "Choice locked"),
+    ("class-not-found", 404, "Class not found"),
+    ("class-not-grouped", 404, "Class not grouped"),
+    ("conflict", 409, "Conflict"),
+    ("district-not-found", 404, "District not found"),
+    ("district-required", 422, "District required"),
+    ("duplicate-group", 422, "Duplicate group"),
+    ("empty-framework", 422, "Empty framework"),
+    ("enrollment-exists", 409, "Enrollment exists"),
+    ("fit-not-found", 404, "Fit not found"),
+    ("forbidden", 403, "Forbidden"),
+    ("forbidden-publisher", 403, "Forbidden publisher"),
+    ("forbidden-role", 403, "Forbidden role"),
+    ("forbidden-scope", 403, "Forbidden scope"),
+    ("framework-exists", 409, "Framework exists"),
+    ("framework-not-found", 404, "Framework not found"),
+    ("goal-not-found", 404, "Goal not found"),
+    ("group-not-found", 422, "Group not found"),
+    ("grouping-not-found", 404, "Grouping not found"),
+    ("idempotency-key-busy", 409, "Idempotency key busy"),
+    ("idempotency-key-in-progress", 409, "Idempotency key in progress"),
+    ("idempotency-key-reused", 422, "Idempotency key reused"),
+    ("import-not-found", 404, "Import not found"),
+    ("import-running", 409, "Import running"),
+    ("internal-error", 500, "Internal Server Error"),
+    ("invalid-answer", 422, "Invalid answer"),
+    ("invalid-case-package", 422, "Invalid CASE package"),
+    ("invalid-cursor", 400, "Invalid cursor"),
+    ("invalid-dates", 422, "Invalid dates"),
+    ("invalid-event", 422, "Invalid event"),
+    ("invalid-field", 422, "Invalid field"),
+    ("invalid-idempotency-key", 400, "Invalid idempotency key"),
+    ("invalid-object-id", 422, "Invalid object id"),
+    ("invalid-order", 422, "Invalid order"),
+    ("invalid-rubric-score", 422, "Invalid rubric score"),
+    ("invalid-sizes", 422, "Invalid sizes"),
+    ("item-not-aligned", 422, "Item not aligned"),
+    ("item-not-found", 404, "Item not found"),
+    ("item-not-in-attempt", 422, "Item not in attempt"),
+    ("item-type-change", 409, "Item type change"),
+    ("item-version-not-found", 404, "Item version not found"),
+    ("learner-not-found", 404, "Learner not found"),
+    ("learner-required", 422, "Learner required"),
+    ("link-exists", 409, "Link exists"),
+    ("malformed-json", 400, "Malformed JSON body"),
+    ("method-not-allowed", 405, "Method not allowed"),
+    ("naive-time", 422, "Time without a time zone"),
+    ("no-goals", 422, "No goals"),
+    ("no-items", 422, "No items"),
+    ("no-such-operation", 404, "No such operation"),
+    ("not-a-client", 403, "Not a client"),
+    ("not-adaptive", 409, "Not adaptive"),
+    ("not-content-owner", 403, "Not content owner"),
+    ("not-district-admin", 403, "Not district admin"),
+    ("not-found", 404, "Not found"),
+    ("not-operator", 403, "Not operator"),
+    ("not-shared", 403, "Not shared"),
+    ("not-your-attempt", 403, "Not your attempt"),
+    ("not-your-school", 403, "Not your school"),
+    ("nul-character", 422, "NUL character"),
+    ("null-field", 422, "Field cannot be null"),
+    ("page-size", 422, "Page size out of range"),
+    ("part-not-writable", 403, "Part not writable"),
+    ("pathway-changed-concurrently", 409, "Pathway changed concurrently"),
+    ("pathway-not-draft", 409, "Pathway not draft"),
+    ("pathway-not-found", 404, "Pathway not found"),
+    ("payload-too-large", 413, "Payload too large"),
+    ("precondition-failed", 412, "Precondition failed"),
+    ("precondition-required", 428, "Precondition required"),
+    ("prerequisite-cycle", 409, "Prerequisite cycle"),
+    ("prerequisite-order", 409, "Prerequisite order"),
+    ("profiles-unavailable", 503, "Profiles unavailable"),
+    ("rate-limited", 429, "Rate limited"),
+    ("response-not-found", 404, "Response not found"),
+    ("role-mismatch", 422, "Role mismatch"),
+    ("rubric-points", 422, "Rubric points out of range"),
+    ("service-unavailable", 503, "Service unavailable"),
+    ("setting-not-honoured", 422, "Setting not honoured"),
+    ("shared-framework-read-only", 403, "Shared framework read only"),
+    ("skill-code-required", 422, "Skill code required"),
+    ("skill-exists", 409, "Skill exists"),
+    ("skill-not-found", 404, "Skill not found"),
+    ("skills-unavailable", 503, "Skills unavailable"),
+    ("staff-only", 403, "Staff only"),
+    ("step-closed", 409, "Step closed"),
+    ("step-exists", 409, "Step exists"),
+    ("step-id-required", 422, "Step id required"),
+    ("step-not-found", 404, "Step not found"),
+    ("step-not-skipped", 409, "Step not skipped"),
+    ("system-only", 403, "System only"),
+    ("too-deeply-nested", 422, "Too deeply nested"),
+    ("too-many-requests", 429, "Too many requests"),
+    ("too-many-skills", 422, "Too many skills"),
+    ("unauthorized", 401, "Unauthorized"),
+    ("unknown-event-type", 422, "Unknown event type"),
+    ("unknown-item", 422, "Unknown item"),
+    ("unknown-reference", 422, "Unknown reference"),
+    ("unknown-scope", 422, "Unknown scope"),
+    ("unknown-skill", 422, "Unknown skill"),
+    ("unknown-skill-codes", 422, "Unknown skill codes"),
+    ("unprocessable-content", 422, "Unprocessable content"),
+    ("unsafe-webhook-url", 422, "Unsafe webhook URL"),
+    ("upstream-error", 502, "Upstream error"),
+    ("upstream-timeout", 504, "Upstream timeout"),
+    ("user-not-found", 404, "User not found"),
+    ("validation-error", 422, "Request validation failed"),
+    ("webhook-delivery-not-found", 404, "Webhook delivery not found"),
+    ("webhook-endpoint-disabled", 422, "Webhook endpoint disabled"),
+    ("webhook-endpoint-not-found", 404, "Webhook endpoint not found"),
+    ("{object}-exists", 409, "{Object} exists"),
+    ("{object}-forbidden", 403, "{Object} forbidden"),
+    ("{object}-not-found", 404, "{Object} not found"),
+)
+
+CATALOG: Mapping[str, ProblemType] = {
+    slug: ProblemType(slug, status, title) for slug, status, title in _TYPES if "{" not in slug
+}
+FAMILIES: Mapping[str, ProblemType] = {
+    slug: ProblemType(slug, status, title) for slug, status, title in _TYPES if "{" in slug
+}
+_FAMILY_PATTERNS = tuple(
+    (re.compile(re.escape(slug).replace(re.escape("{object}"), "(?P<object>[a-z][a-z-]*)")), kind)
+    for slug, kind in FAMILIES.items()
+)
+
+
+def _family_object(family: str, slug: str) -> str | None:
+    pattern = re.escape(family).replace(re.escape("{object}"), "(?P<object>[a-z][a-z-]*)")
+    found = re.fullmatch(pattern, slug)
+    return found.group("object") if found else None
+
+
+def lookup(slug: str) -> ProblemType | None:
+    """The registered type of a slug: itself, or its family's; None when it is not registered."""
+    known = CATALOG.get(slug)
+    if known is not None:
+        return known
+    for pattern, family in _FAMILY_PATTERNS:
+        if pattern.fullmatch(slug):
+            return family.for_object(slug)
+    return None
