@@ -12,6 +12,7 @@ forwards again; the service finds the resource it made the first time under the 
 (it answers 200 with it) and that answer is stored. Each step is its own short transaction.
 """
 
+import json
 import math
 import uuid
 from dataclasses import dataclass
@@ -48,6 +49,28 @@ class Reservation:
 
 def _seconds_until(moment: datetime, now: datetime) -> int:
     return max(1, math.ceil((moment - now).total_seconds()))
+
+
+# Answers that say "not now" or "not yours", rather than how the request turned out: recording
+# them would bind the key to them (a 409 "import running" replayed for a day, or the service's
+# 422 "this key is another request's" taking the key away from the request that owns it).
+_NOT_RECORDED_STATUSES = frozenset({409, 429})
+_NOT_RECORDED_TYPES = frozenset(
+    {"/problems/idempotency-key-reused", "/problems/idempotency-key-in-progress"}
+)
+
+
+def _final(answer: Forwarded) -> bool:
+    """Whether ``answer`` is the outcome of the request, to be recorded and replayed."""
+    if answer.status >= 500 or answer.status in _NOT_RECORDED_STATUSES:
+        return False
+    if answer.status != 422:
+        return True
+    try:
+        problem = json.loads(answer.body)
+    except ValueError:
+        return True
+    return not (isinstance(problem, dict) and problem.get("type") in _NOT_RECORDED_TYPES)
 
 
 class IdempotencyStore:
@@ -110,7 +133,7 @@ class IdempotencyStore:
 
     async def complete(self, reservation: Reservation, answer: Forwarded) -> None:
         async with self._db.engine.begin() as conn:
-            if answer.status >= 500:
+            if not _final(answer):
                 await repo.forget(conn, reservation.record_id)
             else:
                 await repo.store_response(
