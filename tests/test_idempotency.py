@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, delete, func, select, update
 
 from pathwise_assessment.models import ItemVersion
 from pathwise_devstack.services import SERVICES
@@ -31,7 +31,7 @@ from pathwise_shared.timeutil import utcnow
 pytestmark = pytest.mark.integration
 
 CHOICES = [{"id": "a", "text": "54"}, {"id": "b", "text": "56"}]
-RECORDS = IdempotencyRecord.__table__
+RECORDS: Table = IdempotencyRecord.__table__  # type: ignore[assignment]
 
 
 def item_body(stem: str) -> dict[str, Any]:
