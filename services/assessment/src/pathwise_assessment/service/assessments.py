@@ -8,6 +8,7 @@ from pathwise_assessment.models import Assessment
 from pathwise_assessment.repository import assessments as repo
 from pathwise_assessment.repository import items as items_repo
 from pathwise_assessment.schemas import AssessmentCreate, AssessmentUpdate
+from pathwise_assessment.service.keys import first_with_key
 from pathwise_assessment.service.ownership import new_owner, owner_of, require_change_right
 from pathwise_assessment.service.upstreams import Upstreams
 from pathwise_shared.auth import Principal
@@ -69,7 +70,8 @@ async def create_assessment(
         created_by=principal.subject, created_at=utcnow(), **stored_columns(idempotency),
         owner_id=owner.id, owner_school_id=owner.school_id,
     )  # fmt: skip
-    await repo.add_assessment(session, assessment, item_ids)
+    async with first_with_key(session, idempotency):
+        await repo.add_assessment(session, assessment, item_ids)
     return (assessment, item_ids), True
 
 

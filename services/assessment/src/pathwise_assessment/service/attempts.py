@@ -19,6 +19,7 @@ from pathwise_assessment.repository import assessments as assessments_repo
 from pathwise_assessment.repository import attempts as repo
 from pathwise_assessment.repository import items as items_repo
 from pathwise_assessment.service.access import is_student_only, require_self_or_staff
+from pathwise_assessment.service.keys import first_with_key
 from pathwise_assessment.service.mastery import record_evidence
 from pathwise_assessment.service.upstreams import Upstreams
 from pathwise_shared.auth import Principal
@@ -137,7 +138,8 @@ async def start_attempt(
         deadline_at=deadline(now, assessment.time_limit_seconds, factor),
         created_by=principal.subject, **stored_columns(idempotency),
     )  # fmt: skip
-    await repo.add_attempt(session, attempt)
+    async with first_with_key(session, idempotency):
+        await repo.add_attempt(session, attempt)
     if assessment.kind not in ADAPTIVE_KINDS:
         versions = []
         for item_id in await assessments_repo.assessment_item_ids(session, assessment.id):

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pathwise_assessment.models import Item, ItemVersion
 from pathwise_assessment.repository import items as repo
 from pathwise_assessment.schemas import ItemCreate, ItemUpdate
+from pathwise_assessment.service.keys import first_with_key
 from pathwise_assessment.service.ownership import new_owner, owner_of, require_change_right
 from pathwise_assessment.service.upstreams import Upstreams
 from pathwise_shared.auth import Principal
@@ -60,7 +61,8 @@ async def create_item(
         created_at=now, updated_at=now, owner_id=owner.id, owner_school_id=owner.school_id,
     )  # fmt: skip
     version = _version(item.id, district_id, 1, body, principal)
-    await repo.add_item(session, item)
+    async with first_with_key(session, idempotency):
+        await repo.add_item(session, item)
     await repo.add_version(session, version)
     await repo.replace_skill_tags(
         session, item.id, district_id, version.skill_codes, body.difficulty
