@@ -20,7 +20,7 @@ DISTRICT = uuid.uuid4()
 def who(
     subject: str = "u-1", kind: str = "user", district: uuid.UUID | None = DISTRICT
 ) -> Principal:
-    return Principal(subject=subject, kind=kind, district_id=district)  # type: ignore[arg-type]
+    return Principal(subject=subject, kind=kind, district_id=district)
 
 
 @pytest.mark.parametrize("key", ["", "with space", "a/b", "é", "x" * 201])
