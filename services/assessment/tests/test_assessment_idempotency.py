@@ -8,6 +8,7 @@ import uuid
 from pathwise_assessment.seed import DEMO_DISTRICT, check_id
 from pathwise_devstack.testing import ServiceClient, make_principal
 from pathwise_profiles.testing import learner
+from pathwise_shared.auth import Principal
 
 TEACHER = make_principal(DEMO_DISTRICT, roles=["teacher"])
 OTHER_TEACHER = make_principal(DEMO_DISTRICT, roles=["teacher"])
@@ -20,8 +21,8 @@ def item_body(stem: str) -> dict[str, object]:
             "spec": {"type": "single_choice", "choices": CHOICES, "correct": "b"}}  # fmt: skip
 
 
-def keyed(api: ServiceClient, who: object, key: str) -> dict[str, str]:
-    return {**api.as_(who), "Idempotency-Key": key}  # type: ignore[arg-type]
+def keyed(api: ServiceClient, who: Principal, key: str) -> dict[str, str]:
+    return {**api.as_(who), "Idempotency-Key": key}
 
 
 async def test_items_keys_are_the_callers_and_bound_to_the_request(api: ServiceClient) -> None:
