@@ -14,6 +14,7 @@ from pathwise_shared.db import Database
 from pathwise_shared.timeutil import utcnow
 
 TEACHER = make_principal(DEMO_DISTRICT, roles=["teacher"])
+TEACHER_2 = make_principal(DEMO_DISTRICT, roles=["teacher"])
 CHOICES = [{"id": "a", "text": "12"}, {"id": "b", "text": "24"}, {"id": "c", "text": "36"}]
 
 
@@ -119,5 +120,17 @@ async def test_creating_an_assessment_is_idempotent(api: ServiceClient) -> None:
     assert again.json()["id"] == first.json()["id"]
     other = await api.post("/v1/assessments", json=body, headers=api.as_(TEACHER))
     assert other.status_code == 201 and other.json()["id"] != first.json()["id"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    # The same key with another request is a client bug: 422, never the first assessment.
+    changed = await api.post("/v1/assessments", json={**body, "title": "Twice"},
+                             headers={**api.as_(TEACHER), **key})  # fmt: skip
+    assert changed.status_code == 422, changed.text
+    assert changed.json()["type"] == "/problems/idempotency-key-reused"
+    # Keys belong to their caller: another teacher's same key makes her own assessment.
+    theirs = await api.post("/v1/assessments", json=body, headers={**api.as_(TEACHER_2), **key})
+    assert theirs.status_code == 201, theirs.text
+    assert theirs.json()["id"] != first.json()["id"]
+    # The key syntax is the gateway's (pathwise_shared.idempotency): 400, as there.
     empty = await api.post("/v1/assessments", json=body, headers={**api.as_(TEACHER), "Idempotency-Key": ""})  # fmt: skip
-    assert empty.status_code == 422
+    assert empty.status_code == 400
+    assert empty.json()["type"] == "/problems/invalid-idempotency-key"

@@ -23,6 +23,7 @@ class ProblemType:
     slug: str
     status: int
     title: str
+    when: str = ""
 
     @property
     def type(self) -> str:
@@ -33,7 +34,7 @@ class ProblemType:
         obj = _family_object(self.slug, slug) or "object"
         words = obj.replace("-", " ")
         title = self.title.replace("{Object}", words.capitalize()).replace("{object}", words)
-        return ProblemType(slug, self.status, title)
+        return ProblemType(slug, self.status, title, self.when)
 
 
 _TYPES: tuple[tuple[str, int, str], ...] = (
@@ -171,11 +172,49 @@ _TYPES: tuple[tuple[str, int, str], ...] = (
     ("{object}-not-found", 404, "{Object} not found"),
 )
 
+# When the general types answer (the others say it in their title; the detail says the rest).
+_WHEN = {
+    "malformed-json": "the body is not JSON",
+    "invalid-cursor": "a `cursor` that is not a `next_cursor` we issued",
+    "bad-request": "a request that cannot be served as sent",
+    "unauthorized": "missing or bad token (`WWW-Authenticate` says why)",
+    "forbidden": "authenticated, but the role or scope does not allow it",
+    "forbidden-role": "the caller's role may not call this operation",
+    "forbidden-scope": "the client's scopes do not allow this operation",
+    "not-found": "no such object in the caller's district (another district's objects also answer 404)",
+    "{object}-not-found": "no such object in the caller's district; also a path parameter that "
+    "cannot name one (a control character, or not a UUID where the operation takes one), never "
+    "forwarded",
+    "{object}-forbidden": "the object is in the caller's district, but the caller has no "
+    "relation to it (not their class, child, school)",
+    "conflict": "a duplicate or a state that does not allow the change",
+    "invalid-idempotency-key": "an `Idempotency-Key` outside 1-200 characters of letters, digits "
+    "and `-_.:`",
+    "idempotency-key-in-progress": "the first request with this key is still running; "
+    "`Retry-After` says when to retry",
+    "idempotency-key-reused": "this key was used (by the same caller) for a different request",
+    "precondition-failed": "`If-Match` does not match the current `ETag`",
+    "validation-error": "fields invalid or unknown; `errors[]` lists them",
+    "too-deeply-nested": "a JSON body nested more than 32 levels deep",
+    "nul-character": "a JSON string holding an escaped NUL (`\\u0000`)",
+    "precondition-required": "an edit without `If-Match`",
+    "too-many-requests": "rate limit; `Retry-After` says when",
+    "rate-limited": "rate limit; `Retry-After` says when",
+    "service-unavailable": "an upstream is down; `Retry-After` says when",
+    "upstream-error": "the owning service failed; quote the request id",
+    "upstream-timeout": "the owning service did not answer in time; `Retry-After` says when",
+    "internal-error": "a bug: quote the request id",
+}
+
 CATALOG: Mapping[str, ProblemType] = {
-    slug: ProblemType(slug, status, title) for slug, status, title in _TYPES if "{" not in slug
+    slug: ProblemType(slug, status, title, _WHEN.get(slug, ""))
+    for slug, status, title in _TYPES
+    if "{" not in slug
 }
 FAMILIES: Mapping[str, ProblemType] = {
-    slug: ProblemType(slug, status, title) for slug, status, title in _TYPES if "{" in slug
+    slug: ProblemType(slug, status, title, _WHEN.get(slug, ""))
+    for slug, status, title in _TYPES
+    if "{" in slug
 }
 _FAMILY_PATTERNS = tuple(
     (re.compile(re.escape(slug).replace(re.escape("{object}"), "(?P<object>[a-z][a-z-]*)")), kind)

@@ -69,6 +69,9 @@ class Item(Base):
     current_version: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20), default="active")
     idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # sha256 of the keyed request (pathwise_shared.idempotency): the same key with another
+    # request is refused instead of answered with this row.
+    request_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -134,6 +137,9 @@ class Assessment(Base):
     max_items: Mapped[int | None] = mapped_column(Integer, nullable=True)
     target_se: Mapped[float | None] = mapped_column(Float, nullable=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # sha256 of the keyed request (pathwise_shared.idempotency): the same key with another
+    # request is refused instead of answered with this row.
+    request_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Ownership, as on items.
@@ -174,6 +180,9 @@ class Attempt(Base):
     max_score: Mapped[float | None] = mapped_column(Float, nullable=True)
     results: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # sha256 of the keyed request (pathwise_shared.idempotency): the same key with another
+    # request is refused instead of answered with this row.
+    request_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_by: Mapped[str] = mapped_column(String(200))
 
 

@@ -61,12 +61,24 @@ class GatewaySettings(ServiceSettings):
     rate_limit_token_identity: str = ""
     max_body_bytes: int = Field(1_048_576, ge=1024)
     cors_origins: list[str] = Field(default_factory=list)
+    # How long a recorded answer is replayed; after that the key may be used again.
     idempotency_ttl_hours: int = Field(24, ge=1, le=24 * 30)
+    # How long a placeholder holds its key while the call is forwarded. None = the upstream
+    # timeout plus a margin: by then the forward has answered or failed, so a placeholder older
+    # than that was left by a gateway that died, and a retry may take the key over.
+    idempotency_lease_seconds: float | None = Field(None, gt=0, le=3600)
     audit_flush_seconds: float = Field(0.5, gt=0)
 
     @property
     def dev_login_enabled(self) -> bool:
         return not self.is_production if self.dev_login is None else self.dev_login
+
+    @property
+    def idempotency_lease(self) -> float:
+        if self.idempotency_lease_seconds is not None:
+            return self.idempotency_lease_seconds
+        # connect (at most 2 s) + the request timeout + a margin for our own database writes
+        return self.http_timeout_seconds + 5.0
 
     @property
     def user_rate(self) -> str:

@@ -85,9 +85,9 @@ def access_table() -> str:
 
 
 def problem_table() -> str:
-    lines = ["| type | status | title |", "|---|---|---|"]
+    lines = ["| type | status | title | when |", "|---|---|---|---|"]
     for kind in sorted([*CATALOG.values(), *FAMILIES.values()], key=lambda k: (k.status, k.slug)):
-        lines.append(f"| `{kind.type}` | {kind.status} | {kind.title} |")
+        lines.append(f"| `{kind.type}` | {kind.status} | {kind.title} | {kind.when} |")
     return "\n".join(lines)
 
 

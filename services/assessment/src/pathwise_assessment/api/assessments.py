@@ -19,6 +19,7 @@ from pathwise_assessment.service import attempts as attempts_service
 from pathwise_shared.access import STAFF, access
 from pathwise_shared.app import DbSession
 from pathwise_shared.auth import CurrentPrincipal
+from pathwise_shared.idempotency import REPLAYED_HEADER
 from pathwise_shared.pagination import CursorParam, LimitParam, Page, decode_id_cursor, page_of
 
 __all__ = ["router"]
@@ -31,13 +32,14 @@ TAKERS = STAFF | {"student"}
              **access(roles=STAFF, scopes=["assessment:write"], action="write"))  # fmt: skip
 async def create_assessment(
     body: AssessmentCreate, session: DbSession, principal: CurrentPrincipal,
-    upstreams: UpstreamsDep, response: HttpResponse, idempotency_key: IdempotencyKey = None,
+    upstreams: UpstreamsDep, response: HttpResponse, idempotency_key: IdempotencyKey,
 ) -> AssessmentOut:  # fmt: skip
     (assessment, item_ids), created = await service.create_assessment(
         session, upstreams, principal, body, idempotency_key
     )
     if not created:
         response.status_code = 200
+        response.headers[REPLAYED_HEADER] = "true"
     return assessment_out(assessment, item_ids)
 
 
@@ -77,11 +79,12 @@ async def update_assessment(
 async def start_attempt(
     assessment_id: uuid.UUID, body: AttemptCreate, session: DbSession,
     principal: CurrentPrincipal, upstreams: UpstreamsDep, response: HttpResponse,
-    idempotency_key: IdempotencyKey = None,
+    idempotency_key: IdempotencyKey,
 ) -> AttemptOut:  # fmt: skip
     view, created = await attempts_service.start_attempt(
         session, upstreams, principal, assessment_id, body.learner_id, idempotency_key
     )
     if not created:
         response.status_code = 200
+        response.headers[REPLAYED_HEADER] = "true"
     return attempt_out(view, principal)

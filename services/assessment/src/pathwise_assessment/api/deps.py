@@ -6,7 +6,9 @@ from fastapi import Depends, Header, Request
 from sqlalchemy import Table
 
 from pathwise_assessment.service.upstreams import Upstreams
+from pathwise_shared.auth import CurrentPrincipal
 from pathwise_shared.db import Database
+from pathwise_shared.idempotency import IdempotentRequest, idempotent_request
 
 __all__ = ["AppDatabase", "IdempotencyKey", "Outbox", "UpstreamsDep"]
 
@@ -29,8 +31,26 @@ def _database(request: Request) -> Database:
 AppDatabase = Annotated[Database, Depends(_database)]
 UpstreamsDep = Annotated[Upstreams, Depends(_upstreams)]
 Outbox = Annotated[Table, Depends(_outbox)]
-IdempotencyKey = Annotated[
-    str | None,
-    Header(alias="Idempotency-Key", min_length=1, max_length=200,
-           description="Repeat a create safely: the same key returns the first result"),
-]  # fmt: skip
+
+
+async def _idempotency(
+    request: Request,
+    principal: CurrentPrincipal,
+    key: Annotated[
+        str | None,
+        Header(alias="Idempotency-Key",
+               description="Repeat a create safely: the same key and request return the first "
+                           "result (200); the same key with another request is a 422"),
+    ] = None,
+) -> IdempotentRequest | None:  # fmt: skip
+    """The caller-scoped key and the request's fingerprint (the raw body: it is what the
+    gateway fingerprints too, and FastAPI caches it for the body parameter)."""
+    if key is None:
+        return None
+    return idempotent_request(
+        principal, key, method=request.method, path=request.url.path,
+        query=request.url.query, body=await request.body(),
+    )  # fmt: skip
+
+
+IdempotencyKey = Annotated[IdempotentRequest | None, Depends(_idempotency)]

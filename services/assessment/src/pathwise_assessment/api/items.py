@@ -13,6 +13,7 @@ from pathwise_assessment.service import items as service
 from pathwise_shared.access import STAFF, access
 from pathwise_shared.app import DbSession
 from pathwise_shared.auth import CurrentPrincipal
+from pathwise_shared.idempotency import REPLAYED_HEADER
 from pathwise_shared.pagination import (
     CursorParam,
     LimitParam,
@@ -31,13 +32,14 @@ WRITE = access(roles=STAFF, scopes=["assessment:write"], action="write")
 @router.post("", status_code=201, response_model=ItemOut, **WRITE)
 async def create_item(
     body: ItemCreate, session: DbSession, principal: CurrentPrincipal, upstreams: UpstreamsDep,
-    response: HttpResponse, idempotency_key: IdempotencyKey = None,
+    response: HttpResponse, idempotency_key: IdempotencyKey,
 ) -> ItemOut:  # fmt: skip
     (item, version), created = await service.create_item(
         session, upstreams, principal, body, idempotency_key
     )
     if not created:
         response.status_code = 200
+        response.headers[REPLAYED_HEADER] = "true"
     return item_out(item, version)
 
 

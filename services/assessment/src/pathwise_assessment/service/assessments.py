@@ -8,9 +8,11 @@ from pathwise_assessment.models import Assessment
 from pathwise_assessment.repository import assessments as repo
 from pathwise_assessment.repository import items as items_repo
 from pathwise_assessment.schemas import AssessmentCreate, AssessmentUpdate
+from pathwise_assessment.service.keys import first_with_key
 from pathwise_assessment.service.ownership import new_owner, owner_of, require_change_right
 from pathwise_assessment.service.upstreams import Upstreams
 from pathwise_shared.auth import Principal
+from pathwise_shared.idempotency import IdempotentRequest, check_same_request, stored_columns
 from pathwise_shared.ids import new_id
 from pathwise_shared.problems import NotFound, UnprocessableContent
 from pathwise_shared.timeutil import utcnow
@@ -22,12 +24,13 @@ FIXED_KINDS = frozenset({"skill_check", "summative"})
 
 async def create_assessment(
     session: AsyncSession, upstreams: Upstreams, principal: Principal, body: AssessmentCreate,
-    idempotency_key: str | None,
+    idempotency: IdempotentRequest | None,
 ) -> tuple[tuple[Assessment, list[uuid.UUID]], bool]:  # fmt: skip
     district_id = principal.require_district()
-    if idempotency_key is not None:
-        existing = await repo.get_assessment_by_key(session, district_id, idempotency_key)
+    if idempotency is not None:
+        existing = await repo.get_assessment_by_key(session, district_id, idempotency.key)
         if existing is not None:
+            check_same_request(existing.request_hash, idempotency)
             return (existing, await repo.assessment_item_ids(session, existing.id)), False
     skills = list(dict.fromkeys(body.skill_codes))
     item_ids = list(dict.fromkeys(body.item_ids))
@@ -64,10 +67,11 @@ async def create_assessment(
         time_limit_seconds=body.time_limit_seconds,
         max_items=body.max_items if body.kind not in FIXED_KINDS else None,
         target_se=body.target_se if body.kind not in FIXED_KINDS else None,
-        idempotency_key=idempotency_key, created_by=principal.subject, created_at=utcnow(),
+        created_by=principal.subject, created_at=utcnow(), **stored_columns(idempotency),
         owner_id=owner.id, owner_school_id=owner.school_id,
     )  # fmt: skip
-    await repo.add_assessment(session, assessment, item_ids)
+    async with first_with_key(session, idempotency):
+        await repo.add_assessment(session, assessment, item_ids)
     return (assessment, item_ids), True
 
 

@@ -20,11 +20,13 @@ from pathwise_assessment.repository import attempts as repo
 from pathwise_assessment.repository import items as items_repo
 from pathwise_assessment.service.access import is_student_only, require_self_or_staff
 from pathwise_assessment.service.events import learner_subject
+from pathwise_assessment.service.keys import first_with_key
 from pathwise_assessment.service.mastery import record_evidence
 from pathwise_assessment.service.upstreams import Upstreams
 from pathwise_shared.auth import Principal
 from pathwise_shared.db.outbox import enqueue_event
 from pathwise_shared.events import new_event
+from pathwise_shared.idempotency import IdempotentRequest, check_same_request, stored_columns
 from pathwise_shared.ids import new_id
 from pathwise_shared.problems import Conflict, NotFound, UnprocessableContent
 from pathwise_shared.timeutil import utcnow
@@ -112,18 +114,14 @@ async def _view(session: AsyncSession, attempt: Attempt) -> AttemptView:
 
 async def start_attempt(
     session: AsyncSession, upstreams: Upstreams, principal: Principal, assessment_id: uuid.UUID,
-    learner_id: uuid.UUID, idempotency_key: str | None,
+    learner_id: uuid.UUID, idempotency: IdempotentRequest | None,
 ) -> tuple[AttemptView, bool]:  # fmt: skip
     district_id = principal.require_district()
     require_self_or_staff(principal, learner_id)
-    if idempotency_key is not None:
-        existing = await repo.get_attempt_by_key(session, district_id, idempotency_key)
+    if idempotency is not None:
+        existing = await repo.get_attempt_by_key(session, district_id, idempotency.key)
         if existing is not None:
-            if existing.assessment_id != assessment_id or existing.learner_id != learner_id:
-                raise UnprocessableContent(
-                    "This Idempotency-Key was used for another attempt.",
-                    slug="idempotency-key-reused",
-                )
+            check_same_request(existing.request_hash, idempotency)
             return await _view(session, existing), False
     assessment = await assessments_repo.get_assessment(session, district_id, assessment_id)
     if assessment is None:
@@ -139,9 +137,10 @@ async def start_attempt(
         id=new_id(), district_id=district_id, assessment_id=assessment.id, learner_id=learner_id,
         status="in_progress", time_factor=factor, started_at=now,
         deadline_at=deadline(now, assessment.time_limit_seconds, factor),
-        idempotency_key=idempotency_key, created_by=principal.subject,
+        created_by=principal.subject, **stored_columns(idempotency),
     )  # fmt: skip
-    await repo.add_attempt(session, attempt)
+    async with first_with_key(session, idempotency):
+        await repo.add_attempt(session, attempt)
     if assessment.kind not in ADAPTIVE_KINDS:
         versions = []
         for item_id in await assessments_repo.assessment_item_ids(session, assessment.id):

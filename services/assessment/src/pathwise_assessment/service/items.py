@@ -7,9 +7,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pathwise_assessment.models import Item, ItemVersion
 from pathwise_assessment.repository import items as repo
 from pathwise_assessment.schemas import ItemCreate, ItemUpdate
+from pathwise_assessment.service.keys import first_with_key
 from pathwise_assessment.service.ownership import new_owner, owner_of, require_change_right
 from pathwise_assessment.service.upstreams import Upstreams
 from pathwise_shared.auth import Principal
+from pathwise_shared.idempotency import IdempotentRequest, check_same_request, stored_columns
 from pathwise_shared.ids import new_id
 from pathwise_shared.problems import Conflict, NotFound, UnprocessableContent
 from pathwise_shared.timeutil import utcnow
@@ -38,13 +40,14 @@ def _version(item_id: uuid.UUID, district_id: uuid.UUID, number: int, body: Item
 
 async def create_item(
     session: AsyncSession, upstreams: Upstreams, principal: Principal, body: ItemCreate,
-    idempotency_key: str | None,
+    idempotency: IdempotentRequest | None,
 ) -> tuple[tuple[Item, ItemVersion], bool]:  # fmt: skip
     """The item and its first version, and whether it was created now (False on a replay)."""
     district_id = principal.require_district()
-    if idempotency_key is not None:
-        existing = await repo.get_item_by_key(session, district_id, idempotency_key)
+    if idempotency is not None:
+        existing = await repo.get_item_by_key(session, district_id, idempotency.key)
         if existing is not None:
+            check_same_request(existing.request_hash, idempotency)
             found = await repo.get_item(session, district_id, existing.id)
             assert found is not None
             return found, False
@@ -54,11 +57,12 @@ async def create_item(
     now = utcnow()
     item = Item(
         id=new_id(), district_id=district_id, type=body.spec.type, current_version=1,
-        status="active", idempotency_key=idempotency_key, created_by=principal.subject,
+        status="active", created_by=principal.subject, **stored_columns(idempotency),
         created_at=now, updated_at=now, owner_id=owner.id, owner_school_id=owner.school_id,
     )  # fmt: skip
     version = _version(item.id, district_id, 1, body, principal)
-    await repo.add_item(session, item)
+    async with first_with_key(session, idempotency):
+        await repo.add_item(session, item)
     await repo.add_version(session, version)
     await repo.replace_skill_tags(
         session, item.id, district_id, version.skill_codes, body.difficulty

@@ -21,7 +21,7 @@ REQUEST_HEADERS = (
 RESPONSE_HEADERS = (
     "content-type", "etag", "location", "retry-after", "last-modified", "cache-control",
     "link", "content-language", "preference-applied", "idempotency-key", "deprecation",
-    "sunset", "content-location",
+    "sunset", "content-location", "idempotent-replayed",
 )  # fmt: skip
 # RFC 3986 pchar (unreserved, sub-delims, ":" and "@") and the segment separator.
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"

@@ -14,14 +14,11 @@ from pathwise_gateway.routing.forward import Forwarded, Forwarder
 from pathwise_gateway.routing.table import Match, Operation, owner_by_prefix
 from pathwise_gateway.service.access import OWNING_SERVICE, AccessChecker, enforce
 from pathwise_gateway.service.audit import AuditLog
-from pathwise_gateway.service.idempotency import (
-    IdempotencyStore,
-    Reservation,
-    request_fingerprint,
-)
+from pathwise_gateway.service.idempotency import IdempotencyStore, Reservation
 from pathwise_gateway.settings import GatewaySettings
 from pathwise_gateway.upstreams import Upstreams
 from pathwise_shared.auth import Principal
+from pathwise_shared.idempotency import REPLAYED_HEADER, request_fingerprint
 from pathwise_shared.pagination import MAX_PAGE_SIZE
 from pathwise_shared.problems import (
     Forbidden,
@@ -145,8 +142,10 @@ class Gateway:
                 principal, key, method=call.method, path=call.path, fingerprint=fingerprint
             )
             if isinstance(reserved, Forwarded):
-                replay = dict(reserved.headers)
-                replay["idempotent-replayed"] = "true"
+                replay = {
+                    k: v for k, v in reserved.headers.items() if k.lower() != "idempotent-replayed"
+                }
+                replay[REPLAYED_HEADER.lower()] = "true"
                 return Forwarded(reserved.status, replay, reserved.body)
             reservation = reserved
 
@@ -198,5 +197,7 @@ async def open_gateway(app: FastAPI) -> None:
             settings.internal_token_secret.get_secret_value(), settings.internal_token_ttl_seconds
         ),
         audit=app.state.audit,
-        idempotency=IdempotencyStore(app.state.db, settings.idempotency_ttl_hours),
+        idempotency=IdempotencyStore(
+            app.state.db, settings.idempotency_ttl_hours, settings.idempotency_lease
+        ),
     )

@@ -18,6 +18,7 @@ from pathwise_profiles.settings import ProfilesSettings
 from pathwise_shared.access import access
 from pathwise_shared.app import DbSession
 from pathwise_shared.auth import CurrentPrincipal
+from pathwise_shared.idempotency import REPLAYED_HEADER
 from pathwise_shared.pagination import DEFAULT_PAGE_SIZE, CursorParam, LimitParam, Page
 from pathwise_shared.problems import PayloadTooLarge, UnprocessableContent
 
@@ -50,7 +51,7 @@ def _save(upload: BinaryIO, target: Path) -> str:
 
 
 def _replayed(response: Response) -> None:
-    response.headers["Idempotent-Replayed"] = "true"
+    response.headers[REPLAYED_HEADER] = "true"
 
 
 @router.post(
@@ -74,7 +75,7 @@ async def upload_import(
     folder = Path(tempfile.mkdtemp(prefix="pathwise-import-"))
     try:
         digest = await asyncio.to_thread(_save, form.file.file, folder / "upload.zip")
-        key = svc.idempotency_key(idempotency_key, "upload", digest, options)
+        key = svc.idempotency_key(principal, idempotency_key, request.url.path, digest, options)
         earlier = await svc.replay(session, principal, key)
         if earlier is not None:
             shutil.rmtree(folder, ignore_errors=True)
@@ -120,7 +121,7 @@ async def folder_import(
     except ManifestError as exc:
         raise UnprocessableContent(str(exc), slug="bad-folder", field="body.path") from exc
     options = svc.ImportOptions(dry_run=body.dry_run, strict=body.strict, force=body.force)
-    key = svc.idempotency_key(idempotency_key, "folder", str(folder), options)
+    key = svc.idempotency_key(principal, idempotency_key, request.url.path, str(folder), options)
     earlier = await svc.replay(session, principal, key)
     if earlier is not None:
         _replayed(response)

@@ -10,7 +10,6 @@ re-running the same file set finishes the work (imports are idempotent by source
 """
 
 import asyncio
-import hashlib
 import logging
 import shutil
 import uuid
@@ -33,13 +32,18 @@ from pathwise_profiles.service.import_sources import FileSet, open_file_set
 from pathwise_profiles.service.roster_apply import Parsed, apply_plan, read_file_set
 from pathwise_shared.auth import Principal
 from pathwise_shared.db import Database
+from pathwise_shared.idempotency import (
+    IdempotentRequest,
+    check_same_request,
+    idempotent_request,
+    stored_columns,
+)
 from pathwise_shared.ids import new_id
 from pathwise_shared.pagination import Page, decode_id_cursor, page_of
-from pathwise_shared.problems import BadRequest, Conflict, NotFound, UnprocessableContent
+from pathwise_shared.problems import Conflict, NotFound, UnprocessableContent
 from pathwise_shared.timeutil import utcnow
 
 __all__ = [
-    "IdempotencyKey",
     "ImportOptions",
     "check_file_set",
     "get_job",
@@ -72,39 +76,23 @@ def check_file_set(files: FileSet) -> Manifest:
         raise UnprocessableContent(str(exc), slug="bad-file-set", field="file") from exc
 
 
-@dataclass(frozen=True)
-class IdempotencyKey:
-    """A client's ``Idempotency-Key`` and a hash of what it asked (the zip or folder, options)."""
-
-    key: str
-    request_hash: str
-
-
-_KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:")
-
-
 def idempotency_key(
-    header: str | None, source: str, content: str, options: ImportOptions
-) -> IdempotencyKey | None:
-    """The header checked as the gateway checks it; ``content`` identifies the file set (the
-    zip's SHA-256, not the multipart body: a client's retry may pick a new boundary)."""
-    if header is None:
-        return None
-    if not 1 <= len(header) <= 200 or not set(header) <= _KEY_CHARS:
-        raise BadRequest(
-            "Idempotency-Key must be 1-200 characters of letters, digits and -_.:",
-            slug="invalid-idempotency-key",
-        )
-    digest = hashlib.sha256(
-        f"{source}\0{content}\0{options.dry_run}\0{options.strict}\0{options.force}".encode()
-    )
-    return IdempotencyKey(header, digest.hexdigest())
+    principal: Principal, header: str | None, path: str, content: str, options: ImportOptions
+) -> IdempotentRequest | None:
+    """The caller-scoped key and the request's fingerprint (``pathwise_shared.idempotency``).
+    ``content`` identifies the file set (the zip's SHA-256, not the multipart body: a client's
+    retry may pick a new boundary, and the same zip with the same options is the same request)."""
+    return idempotent_request(
+        principal, header, method="POST", path=path, query="",
+        body=(content, str(options.dry_run), str(options.strict), str(options.force)),
+    )  # fmt: skip
 
 
 async def replay(
-    session: AsyncSession, principal: Principal, idempotency: IdempotencyKey | None
+    session: AsyncSession, principal: Principal, idempotency: IdempotentRequest | None
 ) -> ImportJobOut | None:
-    """The job an earlier request with this key started (a retry gets it, nothing new runs)."""
+    """The job an earlier request with this key started (a retry gets it, nothing new runs);
+    422 when the key was used for other files or options."""
     if idempotency is None:
         return None
     row = await repo.job_by_key(
@@ -112,12 +100,7 @@ async def replay(
     )
     if row is None:
         return None
-    if row["request_hash"] != idempotency.request_hash:
-        raise UnprocessableContent(
-            "This Idempotency-Key was already used for a different import (other files or "
-            "options); send a new key.",
-            slug="idempotency-key-reused",
-        )
+    check_same_request(row["request_hash"], idempotency)
     return _job_out(row)
 
 
@@ -141,7 +124,7 @@ async def start_job(
     principal: Principal,
     source: str,
     options: ImportOptions,
-    idempotency: IdempotencyKey | None = None,
+    idempotency: IdempotentRequest | None = None,
 ) -> ImportJobOut:
     """A new queued job; 409 while another import of the district is queued or running: two
     would diff against the same snapshot and the second would write duplicates or fail."""
@@ -164,8 +147,7 @@ async def start_job(
         "started_at": None,
         "finished_at": None,
         "runner": this_runner(),
-        "idempotency_key": None if idempotency is None else idempotency.key,
-        "request_hash": None if idempotency is None else idempotency.request_hash,
+        **stored_columns(idempotency),
     }
     try:
         async with session.begin_nested():
