@@ -12,9 +12,11 @@ import uuid
 from typing import Any
 
 import httpx
+import pytest
 
 from pathwise_assessment.domain import mastery as rule
 from pathwise_assessment.domain.bkt import BktParams
+from pathwise_assessment.repository import attempts as attempts_repo
 from pathwise_assessment.seed import DEMO_DISTRICT
 from pathwise_devstack.testing import ServiceClient, make_principal
 
@@ -103,7 +105,7 @@ async def test_concurrent_answers_of_one_learner_equal_the_sequential_result(
     ]
 
     responses = {}
-    for i, a in enumerate(attempts):
+    for a in attempts:
         got = await api.get(f"/v1/attempts/{a['id']}", headers=api.as_(TEACHER))
         assert got.status_code == 200, got.text
         assert len(got.json()["responses"]) == ITEMS
@@ -150,3 +152,64 @@ async def test_the_same_answer_sent_twice_at_once_is_one_response(api: ServiceCl
     history = [h for h in await _history(api, learner, code) if h["reason"] == "response"]
     assert len(history) == ITEMS and len({h["response_id"] for h in history}) == ITEMS
     assert (await _state(api, learner, code))["evidence_count"] == ITEMS
+
+
+async def test_two_teachers_scoring_one_response_at_once_apply_it_once(
+    api: ServiceClient,
+) -> None:
+    """The rubric path is a read-modify-write too (pending → scored, then evidence): the second
+    teacher gets a 409 and the learner's evidence counts the response once."""
+    code, learner = "4.NF.A.2", uuid.uuid4()
+    rubric = [{"id": "idea", "description": "Explains the idea", "points": 2}]
+    made = await api.post("/v1/items", headers=api.as_(TEACHER), json={
+        "stem": "Why is 2/4 = 1/2?", "skill_codes": [code], "points": 2,
+        "spec": {"type": "open_response", "rubric": rubric},
+    })  # fmt: skip
+    assert made.status_code == 201, made.text
+    check = await api.post("/v1/assessments", headers=api.as_(TEACHER), json={
+        "kind": "summative", "title": "Explain", "skill_codes": [code],
+        "item_ids": [made.json()["id"]],
+    })  # fmt: skip
+    attempt = await api.post(f"/v1/assessments/{check.json()['id']}/attempts",
+                             headers=api.as_(TEACHER), json={"learner_id": str(learner)})  # fmt: skip
+    url = f"/v1/attempts/{attempt.json()['id']}"
+    answered = await api.put(f"{url}/responses/{made.json()['id']}",
+                             json={"answer": {"text": "halves"}}, headers=api.as_(TEACHER))  # fmt: skip
+    response_id = answered.json()["responses"][0]["id"]
+    scores = await asyncio.gather(*(
+        api.post(f"{url}/responses/{response_id}/rubric-score",
+                 json={"criteria": {"idea": 2}}, headers=api.as_(TEACHER))
+        for _ in range(4)
+    ))  # fmt: skip
+    assert sorted(r.status_code for r in scores) == [200, 409, 409, 409], [
+        r.text[:200] for r in scores
+    ]
+    assert all(r.headers["content-type"].startswith("application/problem+json")
+               for r in scores if r.status_code == 409)  # fmt: skip
+    history = [h for h in await _history(api, learner, code) if h["reason"] == "response"]
+    assert [h["response_id"] for h in history] == [response_id]
+    assert (await _state(api, learner, code))["evidence_count"] == 1
+
+
+async def test_a_response_insert_lost_to_a_race_is_a_409_problem(
+    api: ServiceClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last line of defence: were the attempt lock ever bypassed, the response's unique key
+    (attempt, item) still holds and the loser gets a 409 problem, never a 500. The race is staged
+    by hiding the committed response from the answer path's read, so the insert really collides
+    in the database."""
+    code, learner = "4.NF.A.2", uuid.uuid4()
+    (attempt,) = await _attempts(api, code, learner, 1)
+    item_id = attempt["items"][0]["item_id"]
+    assert (await _put(api, attempt["id"], item_id, "b")).status_code == 200
+
+    async def nothing_yet(session: Any, attempt_id: uuid.UUID) -> list[Any]:
+        return []
+
+    monkeypatch.setattr(attempts_repo, "responses_of", nothing_yet)
+    lost = await _put(api, attempt["id"], item_id, "b")
+    assert lost.status_code == 409, lost.text
+    assert lost.headers["content-type"].startswith("application/problem+json")
+    assert lost.json()["type"].endswith("/already-answered")
+    monkeypatch.undo()
+    assert (await _state(api, learner, code))["evidence_count"] == 1

@@ -102,14 +102,15 @@ async def lock_states(
         return {}
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    values = [
+        {"district_id": district_id, "learner_id": learner_id, "skill_code": code,
+         "p_known": prior[code], "mastered": False, "level": "not_started", "evidence_count": 0,
+         "hard_correct_count": 0, "updated_at": now}
+        for code in codes
+    ]  # fmt: skip
     await session.execute(
         insert(MasteryState)
-        .values([
-            {"district_id": district_id, "learner_id": learner_id, "skill_code": code,
-             "p_known": prior[code], "mastered": False, "level": "not_started",
-             "evidence_count": 0, "hard_correct_count": 0, "updated_at": now}
-            for code in codes
-        ])  # fmt: skip
+        .values(values)
         .on_conflict_do_nothing(index_elements=["district_id", "learner_id", "skill_code"])
     )
     rows = await session.execute(
