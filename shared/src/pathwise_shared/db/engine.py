@@ -8,12 +8,15 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+
+from pathwise_shared.problems import ServiceUnavailable
 
 __all__ = ["SQLITE_BEGIN_OPTION", "Database", "async_url", "begin_write", "sync_url"]
 
@@ -100,7 +103,18 @@ async def begin_write(session: AsyncSession) -> None:
         return
     if session.in_transaction():
         raise RuntimeError("begin_write() must come before the session's first statement")
-    await session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+    try:
+        await session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+    except OperationalError as exc:
+        # Another writer kept the lock past busy_timeout: the database is overloaded, not the
+        # request wrong. Say so (503, retry shortly) rather than 500; nothing was written.
+        if "locked" not in str(exc.orig):
+            raise
+        await session.rollback()
+        raise ServiceUnavailable(
+            "The database is busy with other writes; retry shortly.", slug="database-busy",
+            headers={"Retry-After": "1"},
+        ) from exc  # fmt: skip
 
 
 class Database:
