@@ -62,6 +62,7 @@ _TYPES: tuple[tuple[str, int, str], ...] = (
     ("class-not-found", 404, "Class not found"),
     ("class-not-grouped", 404, "Class not grouped"),
     ("conflict", 409, "Conflict"),
+    ("database-busy", 503, "Database busy"),
     ("district-not-found", 404, "District not found"),
     ("district-required", 422, "District required"),
     ("duplicate-group", 422, "Duplicate group"),
@@ -204,6 +205,8 @@ _WHEN = {
     "upstream-error": "the owning service failed; quote the request id",
     "upstream-timeout": "the owning service did not answer in time; `Retry-After` says when",
     "internal-error": "a bug: quote the request id",
+    "database-busy": "SQLite only: other writes held the database past its 10 s wait; "
+    "`Retry-After` says when",
 }
 
 CATALOG: Mapping[str, ProblemType] = {

@@ -4,7 +4,7 @@ Each service owns its models, its migrations and its queries; this package only 
 same for all four (see docs/architecture.md, "What lives in shared").
 """
 
-from pathwise_shared.db.engine import Database, async_url, sync_url
+from pathwise_shared.db.engine import Database, async_url, begin_write, sync_url
 from pathwise_shared.db.metadata import NAMING_CONVENTION, make_metadata
 from pathwise_shared.db.types import UTCDateTime
 
@@ -13,6 +13,7 @@ __all__ = [
     "Database",
     "UTCDateTime",
     "async_url",
+    "begin_write",
     "make_metadata",
     "sync_url",
 ]

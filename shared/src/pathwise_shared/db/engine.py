@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -15,7 +16,12 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-__all__ = ["Database", "async_url", "sync_url"]
+from pathwise_shared.problems import ServiceUnavailable
+
+__all__ = ["SQLITE_BEGIN_OPTION", "Database", "async_url", "begin_write", "sync_url"]
+
+# Execution option read by the SQLite "begin" listener: the transaction mode to begin with.
+SQLITE_BEGIN_OPTION = "pathwise_sqlite_begin"
 
 
 def async_url(url: str) -> URL:
@@ -49,18 +55,66 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_begin(conn: Connection) -> None:
+    """SQLAlchemy's documented pysqlite/aiosqlite "begin" recipe, applied only to transactions
+    that asked for it (:func:`begin_write`).
+
+    The driver's own handling stays the default: it emits a deferred ``BEGIN`` just before the
+    first INSERT/UPDATE/DELETE, so reads before it run outside any transaction and never hold a
+    lock (GETs do not serialize), and the first write waits ``busy_timeout`` for the write lock.
+    What that cannot give is a read-modify-write: the reads are not in the writing transaction, so
+    two requests can decide on the same stale state. A transaction flagged ``IMMEDIATE`` takes the
+    one write lock up front instead (waiting ``busy_timeout`` for it, like a PostgreSQL row lock
+    waits), so everything it reads is the state it writes on. A deferred transaction that read
+    first and then tried to write would not wait: SQLite answers SQLITE_BUSY at once ("database is
+    locked") rather than risk a deadlock, which is why the mode must be chosen at BEGIN.
+    Once our BEGIN is sent the driver sees a transaction open and adds none; its commit() and
+    rollback() end ours.
+    """
+    mode = conn.get_execution_options().get(SQLITE_BEGIN_OPTION)
+    if mode == "IMMEDIATE":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     target = async_url(url)
     if target.get_backend_name() == "sqlite":
         _ensure_sqlite_dir(target)
         engine = create_async_engine(target, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     pool_size = int(os.environ.get("PATHWISE_DB_POOL_SIZE", "10"))
     kwargs.setdefault("pool_size", pool_size)
     kwargs.setdefault("max_overflow", pool_size)
     kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(target, **kwargs)
+
+
+async def begin_write(session: AsyncSession) -> None:
+    """Begin ``session``'s transaction as one that reads what it is about to write.
+
+    On SQLite: ``BEGIN IMMEDIATE`` (see :func:`_sqlite_begin`), so concurrent writers of the
+    service run one after another over the whole request, reads included. On PostgreSQL nothing:
+    the caller locks the rows it changes (``SELECT … FOR UPDATE``) and other writers proceed.
+    Call it before the session's first statement; a transaction already begun cannot change mode.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    if session.in_transaction():
+        raise RuntimeError("begin_write() must come before the session's first statement")
+    try:
+        await session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+    except OperationalError as exc:
+        # Another writer kept the lock past busy_timeout: the database is overloaded, not the
+        # request wrong. Say so (503, retry shortly) rather than 500; nothing was written.
+        if "locked" not in str(exc.orig):
+            raise
+        await session.rollback()
+        raise ServiceUnavailable(
+            "The database is busy with other writes; retry shortly.", slug="database-busy",
+            headers={"Retry-After": "1"},
+        ) from exc  # fmt: skip
 
 
 class Database:

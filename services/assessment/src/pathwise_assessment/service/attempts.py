@@ -24,6 +24,7 @@ from pathwise_assessment.service.keys import first_with_key
 from pathwise_assessment.service.mastery import record_evidence
 from pathwise_assessment.service.upstreams import Upstreams
 from pathwise_shared.auth import Principal
+from pathwise_shared.db import begin_write
 from pathwise_shared.db.outbox import enqueue_event
 from pathwise_shared.events import new_event
 from pathwise_shared.idempotency import IdempotentRequest, check_same_request, stored_columns
@@ -155,7 +156,15 @@ async def answer_item(
     session: AsyncSession, outbox: Table, principal: Principal, attempt_id: uuid.UUID,
     item_id: uuid.UUID, raw_answer: dict[str, Any],
 ) -> tuple[AttemptView, Response, bool]:  # fmt: skip
-    """Record and score one answer. The same answer again is a no-op; a different one a 409."""
+    """Record and score one answer. The same answer again is a no-op; a different one a 409.
+
+    Answers to one attempt run one at a time: the attempt row is locked (PostgreSQL) or the
+    transaction holds SQLite's write lock from its start (``begin_write``), so a retry racing its
+    first try sees the first one's response (a no-op) and an answer racing ``finish`` sees the
+    attempt finished. Answers of one learner on one skill from other attempts are ordered by the
+    mastery row lock in ``record_evidence``.
+    """
+    await begin_write(session)
     attempt = await _attempt_for(session, principal, attempt_id, lock=True)
     now = utcnow()
     # The view is read once and kept up to date here: the hot path of every answer.
@@ -225,6 +234,7 @@ async def next_item(
     rng: np.random.Generator | None = None,
 ) -> tuple[AttemptView, ItemVersion | None, irt.Ability, bool]:  # fmt: skip
     """The item to answer next in an adaptive/diagnostic attempt, or done."""
+    await begin_write(session)  # it may add the item to the attempt: read and write as one
     attempt = await _attempt_for(session, principal, attempt_id, lock=True)
     assessment = await _assessment(session, attempt)
     if assessment.kind not in ADAPTIVE_KINDS:
@@ -276,6 +286,7 @@ async def finish_attempt(
     session: AsyncSession, outbox: Table, principal: Principal, attempt_id: uuid.UUID
 ) -> AttemptView:
     """Close the attempt and compute results; finishing twice returns the same results."""
+    await begin_write(session)  # results must include every answer committed before it
     attempt = await _attempt_for(session, principal, attempt_id, lock=True)
     view = await _view(session, attempt)
     if attempt.status == "finished":
@@ -365,6 +376,9 @@ async def score_rubric(
     session: AsyncSession, outbox: Table, principal: Principal, attempt_id: uuid.UUID,
     response_id: uuid.UUID, criteria: dict[str, float],
 ) -> tuple[AttemptView, Response]:  # fmt: skip
+    # Two teachers scoring the same response at once: the second must see it scored (409), not
+    # apply its evidence a second time.
+    await begin_write(session)
     attempt = await _attempt_for(session, principal, attempt_id, lock=True)
     response = await repo.get_response(session, attempt.id, response_id=response_id)
     if response is None:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_assessment.domain import mastery as rule
 from pathwise_assessment.domain.bkt import DEFAULT_PARAMS, BktParams, decay
-from pathwise_assessment.models import MasteryHistory, MasteryState, SkillParams
+from pathwise_assessment.models import MasteryHistory, SkillParams
 from pathwise_assessment.repository import items as items_repo
 from pathwise_assessment.repository import mastery as repo
 from pathwise_assessment.service.events import learner_subject
@@ -50,22 +50,35 @@ async def record_evidence(
     correct: bool,
     now: datetime,
 ) -> list[dict[str, Any]]:
-    """Update every skill of the item with the response; returns the changes (for the caller)."""
+    """Update every skill of the item with the response; returns the changes (for the caller).
+
+    Concurrency: the learner's state rows of these skills are created if missing and locked
+    (``repo.lock_states``) before they are read, so answers of one learner on one skill apply
+    one after another, each on the result of the one before (docs/assessment.md, "Concurrency").
+    Everything read before the lock (parameters, difficulties) is not changed by answers.
+    """
     params = await repo.params_for(session, district_id, skill_codes)
     difficulties = await items_repo.difficulties_by_skill(session, district_id, skill_codes)
-    states = await repo.states_for(session, district_id, learner_id, skill_codes)
+    prior = {code: bkt_params(params.get(code))[0].prior for code in skill_codes}
+    states = await repo.lock_states(
+        session, district_id, learner_id, skill_codes, prior=prior, now=now
+    )
     history: list[MasteryHistory] = []
     changes: list[dict[str, Any]] = []
     for code in dict.fromkeys(skill_codes):
         bkt, threshold = bkt_params(params.get(code))
-        row = states.get(code)
+        row = states[code]
+        # A row with no evidence was just created by the lock: the learner starts at the prior.
+        fresh = row.evidence_count == 0
         before = (
-            rule.MasteryState(row.p_known, row.mastered, row.evidence_count, row.hard_correct_count)
-            if row is not None
-            else rule.MasteryState(bkt.prior)
+            rule.MasteryState(bkt.prior)
+            if fresh
+            else rule.MasteryState(
+                row.p_known, row.mastered, row.evidence_count, row.hard_correct_count
+            )
         )
         start = before
-        if row is not None:
+        if not fresh:
             days = (now - row.updated_at).total_seconds() / 86400.0
             decayed = decay(before.p_known, bkt.prior, days, DECAY_HALF_LIFE_DAYS)
             if before.p_known - decayed > 1e-3:
@@ -80,9 +93,6 @@ async def record_evidence(
         )
         history.append(history_row(district_id, learner_id, code, response_id, "response", correct,
                                 hard, start.p_known, after, now))  # fmt: skip
-        if row is None:
-            row = MasteryState(district_id=district_id, learner_id=learner_id, skill_code=code)
-            session.add(row)
         row.p_known = after.p_known
         row.mastered = after.mastered
         row.level = after.level
