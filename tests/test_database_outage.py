@@ -98,7 +98,7 @@ async def test_service_database_down_is_503_directly_and_through_the_gateway(
         database_url=database_url, environment="test", profiles_url=closed,
         assessment_url=closed, gateway_url=closed,
     )  # fmt: skip
-    gateway_db = create_test_database("gateway", tmp_path)
+    gateway_db = await asyncio.to_thread(create_test_database, "gateway", tmp_path)
     gateway_settings = GatewaySettings(
         database_url=gateway_db.url, environment="test", profiles_url=closed,
         pathways_url=f"http://127.0.0.1:{port}", assessment_url=closed,
