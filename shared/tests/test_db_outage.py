@@ -6,6 +6,7 @@ refuses at once), a SQLite database whose directory is replaced by a file while 
 timeout (``database is locked``), a real unique violation and a real missing table.
 """
 
+import asyncio
 import gc
 import socket
 import sqlite3
@@ -13,12 +14,14 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from pathwise_devstack.testing import backend, create_test_database, drop_test_database
 from pathwise_shared.app import DbSession, create_service_app
 from pathwise_shared.db import Database
 from pathwise_shared.db.errors import is_database_unavailable
@@ -203,3 +206,43 @@ def test_group_is_an_outage_only_when_every_part_is() -> None:
     assert is_database_unavailable(outage)
     assert is_database_unavailable(ExceptionGroup("g", [outage]))
     assert not is_database_unavailable(ExceptionGroup("g", [outage, RuntimeError("bug")]))
+
+
+def test_postgresql_sqlstates_of_an_unavailable_server() -> None:
+    # asyncpg's own exception classes, as the driver raises them (no server needed).
+    for unavailable in (
+        asyncpg.exceptions.TooManyConnectionsError("too many clients"),  # 53300
+        asyncpg.exceptions.CannotConnectNowError("the database system is starting up"),  # 57P03
+        asyncpg.exceptions.AdminShutdownError("terminating connection"),  # 57P01
+        asyncpg.exceptions.ConnectionFailureError("connection failure"),  # 08006
+    ):
+        assert is_database_unavailable(unavailable), type(unavailable).__name__
+    for bug in (
+        asyncpg.exceptions.UniqueViolationError("duplicate key"),  # 23505
+        asyncpg.exceptions.UndefinedTableError("relation does not exist"),  # 42P01
+        asyncpg.exceptions.QueryCanceledError("statement timeout"),  # 57014: slow, not down
+    ):
+        assert not is_database_unavailable(bug), type(bug).__name__
+
+
+@pytest.mark.skipif(backend() != "postgresql", reason="a PostgreSQL server to drop us")
+async def test_postgresql_connection_terminated_mid_request_is_503(tmp_path: Path) -> None:
+    db = await asyncio.to_thread(create_test_database, "outage", tmp_path)
+    app = _app(db.url)
+
+    @app.get("/terminated")
+    async def terminated(session: DbSession) -> None:
+        pid = (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        admin = await asyncpg.connect(db.url)
+        try:
+            await admin.execute("SELECT pg_terminate_backend($1)", pid)
+        finally:
+            await admin.close()
+        await session.execute(text("SELECT 1"))  # the server has dropped this connection
+
+    try:
+        async with _client(app) as client:
+            _assert_database_unavailable(await client.get("/terminated"))
+            assert (await client.get("/readyz")).status_code == 200  # a fresh connection works
+    finally:
+        await asyncio.to_thread(drop_test_database, db)
