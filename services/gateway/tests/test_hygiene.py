@@ -1,6 +1,7 @@
 """Limits and hygiene of the gateway, each on an app of its own with the setting under test:
 rate limits (users, clients, the token endpoint), the body limit, CORS, the development login,
-and what a slow or failing upstream turns into (504, 502, then 503 from an open breaker).
+and what a slow or failing upstream turns into (504; 502 for an application error, which never
+opens the breaker; 503 for an unavailable one, then 503 from the open breaker).
 
 The slow or failing upstream is a fault injector on a loopback port: it publishes one operation
 in its OpenAPI document (so the gateway routes to it) and then hangs or answers 500, counting
@@ -196,9 +197,12 @@ def test_development_login_is_refused_in_production() -> None:
 
 
 class FaultyUpstream:
-    """Publishes ``GET /v1/skills`` (a pathways path) and then hangs or answers 500."""
+    """Publishes ``GET /v1/skills`` (a pathways path), or ``spec``, and then answers by ``mode``:
+    ``hang``; ``fail`` (an application 500); ``unavailable`` (503, its database is down);
+    ``neighbour`` (503, a service *it* calls is down); ``ok`` (200). ``stop_listening()`` closes
+    the port: connections are then refused."""
 
-    SPEC = {
+    SPEC: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {"title": "faulty", "version": "1"},
         "paths": {"/v1/skills": {"get": {
@@ -206,9 +210,22 @@ class FaultyUpstream:
             "x-pathwise-access": {"roles": ["teacher"], "scopes": [], "action": "read"},
         }}},
     }  # fmt: skip
+    ANSWERS = {
+        "fail": ("500 Internal Server Error", "application/json", {"detail": "boom"}),
+        "unavailable": ("503 Service Unavailable", "application/problem+json", {
+            "type": "/problems/database-unavailable", "title": "Database Unavailable",
+            "status": 503,
+        }),
+        "neighbour": ("503 Service Unavailable", "application/problem+json", {
+            "type": "/problems/service-unavailable", "title": "Service Unavailable",
+            "status": 503, "detail": "The profiles service did not answer.",
+        }),
+        "ok": ("200 OK", "application/json", {"items": []}),
+    }  # fmt: skip
 
-    def __init__(self, mode: str) -> None:
+    def __init__(self, mode: str, spec: dict[str, Any] | None = None) -> None:
         self.mode = mode
+        self.spec = spec or self.SPEC
         self.hits = 0
         self.port = 0
         self._server: asyncio.Server | None = None
@@ -217,15 +234,23 @@ class FaultyUpstream:
         try:
             head = await reader.readuntil(b"\r\n\r\n")
             path = head.split(b" ", 2)[1].decode()
+            length = next(
+                (int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                 if line.lower().startswith(b"content-length:")),
+                0,
+            )  # fmt: skip
+            if length:
+                await reader.readexactly(length)
             if path == "/openapi.json":
-                status, body = "200 OK", json.dumps(self.SPEC).encode()
+                status, kind, body = "200 OK", "application/json", json.dumps(self.spec).encode()
             else:
                 self.hits += 1
                 if self.mode == "hang":
                     await asyncio.sleep(30)
-                status, body = "500 Internal Server Error", b'{"detail": "boom"}'
+                status, kind, answer = self.ANSWERS.get(self.mode, self.ANSWERS["fail"])
+                body = json.dumps(answer).encode()
             writer.write(
-                f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n"
+                f"HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nRetry-After: 1\r\n"
                 f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
                 + body
             )
@@ -239,6 +264,11 @@ class FaultyUpstream:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
+
+    async def stop_listening(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        await self._server.wait_closed()
 
     async def __aexit__(self, *exc: object) -> None:
         assert self._server is not None
@@ -261,20 +291,94 @@ async def test_slow_upstream_is_504_never_a_hang(gateway_db: testing.TestDatabas
             assert upstream.hits == 1  # a read timeout is not retried: the call may have run
 
 
-async def test_failing_upstream_opens_the_breaker(gateway_db: testing.TestDatabase) -> None:
+async def test_application_500s_do_not_open_the_breaker(gateway_db: testing.TestDatabase) -> None:
+    """One request's bug (e.g. a unique violation) is that request's 502, not everyone's 503."""
     async with FaultyUpstream("fail") as upstream:
         settings = _settings(
             gateway_db, pathways_url=upstream.url, breaker_failures=2, breaker_reset_seconds=60
         )
         headers = _bearer(settings, _teacher())
         async with _gateway(settings) as gw:
-            for _ in range(2):
+            for _ in range(6):
                 _assert_problem(await gw.get("/v1/skills", headers=headers), 502)
-            assert upstream.hits == 2
+            assert upstream.hits == 6  # every one reached the service: the breaker stayed closed
+            upstream.mode = "ok"
+            answer = await gw.get("/v1/skills", headers=headers)
+            assert answer.status_code == 200, answer.text  # other requests still pass
+
+
+@pytest.mark.parametrize("mode", ["unavailable", "unreachable"])
+async def test_unavailable_upstream_opens_the_breaker(
+    gateway_db: testing.TestDatabase, mode: str
+) -> None:
+    """A service whose database is down (503 about itself), or that refuses connections."""
+    async with FaultyUpstream("unavailable") as upstream:
+        settings = _settings(
+            gateway_db, pathways_url=upstream.url, breaker_failures=2, breaker_reset_seconds=60
+        )
+        headers = _bearer(settings, _teacher())
+        async with _gateway(settings) as gw:
+            if mode == "unreachable":
+                # The routes are loaded at start-up; then the service stops listening.
+                await upstream.stop_listening()
+            for _ in range(2):
+                failed = await gw.get("/v1/skills", headers=headers)
+                _assert_problem(failed, 503)
+                assert int(failed.headers["retry-after"]) >= 1
+            hits = upstream.hits
             opened = await gw.get("/v1/skills", headers=headers)
             _assert_problem(opened, 503)
-            assert 50 <= int(opened.headers["retry-after"]) <= 60
-            assert upstream.hits == 2  # answered by the open breaker, not by the upstream
+            assert 50 <= int(opened.headers["retry-after"]) <= 60  # the open breaker's answer
+            assert upstream.hits == hits  # answered by the open breaker, not by the upstream
+
+
+async def test_a_neighbours_outage_passed_on_does_not_open_the_breaker(
+    gateway_db: testing.TestDatabase,
+) -> None:
+    """A 503 the service relays from *its* upstream: the request fails, the service is up."""
+    async with FaultyUpstream("neighbour") as upstream:
+        settings = _settings(
+            gateway_db, pathways_url=upstream.url, breaker_failures=2, breaker_reset_seconds=60
+        )
+        headers = _bearer(settings, _teacher())
+        async with _gateway(settings) as gw:
+            for _ in range(3):  # one more than opens the breaker on unavailability
+                before = upstream.hits
+                answer = await gw.get("/v1/skills", headers=headers)
+                _assert_problem(answer, 503)
+                assert answer.headers["retry-after"] == "1"  # the service's own advice
+                assert upstream.hits > before  # it reached the service: no breaker opened
+
+
+async def test_access_check_500s_do_not_open_the_breaker(
+    gateway_db: testing.TestDatabase,
+) -> None:
+    """The object-level check (profiles) failing with a 500 fails that call only."""
+    pathway_spec = {
+        "openapi": "3.1.0",
+        "info": {"title": "faulty", "version": "1"},
+        "paths": {"/v1/learners/{learner_id}/pathway": {"get": {
+            "operationId": "getPathway", "responses": {"200": {"description": "ok"}},
+            "x-pathwise-access": {"roles": ["teacher"], "scopes": [], "action": "read",
+                                  "object": {"kind": "learner", "param": "learner_id"}},
+        }}},
+    }  # fmt: skip
+    empty = {"openapi": "3.1.0", "info": {"title": "profiles", "version": "1"}, "paths": {}}
+    async with (
+        FaultyUpstream("ok", pathway_spec) as pathways,
+        FaultyUpstream("fail", empty) as profiles,
+    ):
+        settings = _settings(
+            gateway_db, pathways_url=pathways.url, profiles_url=profiles.url,
+            breaker_failures=2, breaker_reset_seconds=60, access_cache_seconds=0,
+        )  # fmt: skip
+        headers = _bearer(settings, _teacher())
+        async with _gateway(settings) as gw:
+            for _ in range(5):
+                answer = await gw.get(f"/v1/learners/{uuid.uuid4()}/pathway", headers=headers)
+                _assert_problem(answer, 503)
+            assert profiles.hits == 5  # each check reached profiles: no breaker opened
+            assert pathways.hits == 0  # and nothing was forwarded unchecked
 
 
 async def test_upstream_never_seen_is_503(gateway_db: testing.TestDatabase) -> None:

@@ -18,10 +18,13 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_shared.db.engine import Database
+from pathwise_shared.db.errors import is_database_unavailable
 from pathwise_shared.db.migrations import MigrationSpec
 from pathwise_shared.http import REQUEST_ID_HEADER
 from pathwise_shared.logging import configure_logging
 from pathwise_shared.problems import (
+    DatabaseUnavailable,
+    Problem,
     ServiceUnavailable,
     UnexpectedErrorMiddleware,
     install_problem_handlers,
@@ -31,7 +34,14 @@ from pathwise_shared.relay import start_app_relay, stop_app_relay
 from pathwise_shared.security_headers import SecurityHeadersMiddleware
 from pathwise_shared.settings import ServiceSettings
 
-__all__ = ["DbSession", "Health", "Hook", "create_service_app", "get_session"]
+__all__ = [
+    "DbSession",
+    "Health",
+    "Hook",
+    "create_service_app",
+    "database_outage",
+    "get_session",
+]
 
 logger = logging.getLogger("pathwise.app")
 
@@ -42,6 +52,17 @@ class Health(BaseModel):
     status: str
     service: str
     checks: dict[str, str] = {}
+
+
+def database_outage(exc: BaseException) -> Problem | None:
+    """The 503 for an exception that says the database is unavailable; None for anything else.
+
+    The one rule of every service (and of the gateway's own routes): whichever code opened the
+    connection (the request's session, a store using the engine directly, a middleware), a
+    refused, dropped or timed-out connection is a 503 with ``Retry-After``, never a 500. Bugs
+    (integrity or programming errors) stay 500s.
+    """
+    return DatabaseUnavailable() if is_database_unavailable(exc) else None
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -86,9 +107,7 @@ def _health_router(service: str, migrations: MigrationSpec | None) -> APIRouter:
             await db.ping()
         except Exception as exc:
             logger.warning("readiness: database unreachable: %s", exc)
-            raise ServiceUnavailable(
-                "The database does not answer.", headers={"Retry-After": "5"}
-            ) from exc
+            raise DatabaseUnavailable("The database does not answer.") from exc
         checks = {"database": "ok"}
         if migrations is not None:
             heads: set[str] = request.app.state.migration_heads
@@ -158,7 +177,7 @@ def create_service_app(
     Instrumentator(excluded_handlers=["/metrics"]).instrument(app).expose(
         app, endpoint="/metrics", include_in_schema=False
     )
-    app.add_middleware(UnexpectedErrorMiddleware)
+    app.add_middleware(UnexpectedErrorMiddleware, classify=database_outage)
     app.add_middleware(
         CorrelationIdMiddleware,
         header_name=REQUEST_ID_HEADER,

@@ -44,7 +44,11 @@ class ServiceCaller:
 
     async def json(self, method: str, path: str, principal: Principal, **kwargs: Any) -> Any:
         """The JSON body of a 2xx answer; a 4xx becomes the same problem here, a 5xx a 503."""
-        response = await self.request(method, path, principal, **kwargs)
+        return self.answer(await self.request(method, path, principal, **kwargs))
+
+    def answer(self, response: httpx.Response) -> Any:
+        """What :meth:`json` makes of a response (for callers that look at it first, e.g. the
+        gateway's circuit breaker, which counts some answers and not others)."""
         if response.status_code >= 500:
             raise ServiceUnavailable(
                 f"The {self.service} service failed ({response.status_code}).",

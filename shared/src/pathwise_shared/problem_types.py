@@ -63,6 +63,7 @@ _TYPES: tuple[tuple[str, int, str], ...] = (
     ("class-not-grouped", 404, "Class not grouped"),
     ("conflict", 409, "Conflict"),
     ("database-busy", 503, "Database busy"),
+    ("database-unavailable", 503, "Database unavailable"),
     ("district-not-found", 404, "District not found"),
     ("district-required", 422, "District required"),
     ("duplicate-group", 422, "Duplicate group"),
@@ -205,6 +206,7 @@ _WHEN = {
     "upstream-error": "the owning service failed; quote the request id",
     "upstream-timeout": "the owning service did not answer in time; `Retry-After` says when",
     "internal-error": "a bug: quote the request id",
+    "database-unavailable": "the service's own database cannot be reached; `Retry-After` says when",
     "database-busy": "SQLite only: other writes held the database past its 10 s wait; "
     "`Retry-After` says when",
 }

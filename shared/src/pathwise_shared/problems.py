@@ -7,7 +7,7 @@ caller: it is logged with the request id, and the caller gets that id to quote.
 """
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any, ClassVar
 
@@ -25,6 +25,7 @@ __all__ = [
     "PROBLEM_CONTENT_TYPE",
     "BadRequest",
     "Conflict",
+    "DatabaseUnavailable",
     "FieldError",
     "Forbidden",
     "NotFound",
@@ -157,6 +158,28 @@ class ServiceUnavailable(Problem):
     slug = "service-unavailable"
 
 
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """The service's own database refuses or drops connections: try again shortly.
+
+    Not a bug of the request, so not a 500; the gateway's breaker counts it as the service being
+    unavailable (docs/gateway.md)."""
+
+    slug = "database-unavailable"
+
+    def __init__(self, detail: str | None = None, **kwargs: Any) -> None:
+        headers = dict(kwargs.pop("headers", None) or {})
+        headers.setdefault("Retry-After", str(DATABASE_RETRY_AFTER_SECONDS))
+        super().__init__(
+            detail or "The database is unavailable; try again shortly.",
+            title=kwargs.pop("title", "Database Unavailable"),
+            headers=headers,
+            **kwargs,
+        )
+
+
 def problem_response(
     status: int,
     title: str,
@@ -240,14 +263,21 @@ async def _handle_http_exception(request: Request, exc: Exception) -> JSONRespon
     )
 
 
+Classifier = Callable[[BaseException], Problem | None]
+
+
 class UnexpectedErrorMiddleware:
-    """Turns an unhandled exception into a 500 problem and logs it with the request id.
+    """Turns an unhandled exception into a problem: a 500, logged with the request id, unless
+    ``classify`` names it an outage (the database is down: 503 with ``Retry-After``).
 
     Sits inside the request-id middleware, so the id is known both to the log line and the body.
+    It catches what escapes any route, dependency or inner middleware, so every place that opens
+    a database connection (inside or outside the request's session) is covered by one rule.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, classify: Classifier | None = None) -> None:
         self.app = app
+        self.classify = classify
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -263,17 +293,36 @@ class UnexpectedErrorMiddleware:
 
         try:
             await self.app(scope, receive, tracking_send)
-        except Exception:
-            logger.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+        except Exception as exc:
+            outage = self.classify(exc) if self.classify is not None else None
+            if outage is not None:
+                # Expected during an outage and repeated on every call: one line, no traceback.
+                logger.warning(
+                    "%s %s: %s (%s: %s)", scope.get("method"), scope.get("path"),
+                    outage.title, type(exc).__name__, str(exc)[:200],
+                )  # fmt: skip
+            else:
+                logger.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
             if started:
                 raise
-            response = problem_response(
-                500,
-                "Internal Server Error",
-                detail="An unexpected error occurred. Quote the request id when reporting it.",
-                type_=PROBLEM_TYPE_BASE + "internal-error",
-                instance=scope.get("path"),
-            )
+            if outage is not None:
+                response = problem_response(
+                    outage.status_code,
+                    outage.title,
+                    detail=outage.detail,
+                    type_=outage.type,
+                    instance=scope.get("path"),
+                    headers=outage.headers,
+                    extensions=outage.extensions,
+                )
+            else:
+                response = problem_response(
+                    500,
+                    "Internal Server Error",
+                    detail="An unexpected error occurred. Quote the request id when reporting it.",
+                    type_=PROBLEM_TYPE_BASE + "internal-error",
+                    instance=scope.get("path"),
+                )
             await response(scope, receive, send)
 
 

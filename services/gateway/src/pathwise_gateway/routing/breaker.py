@@ -1,10 +1,44 @@
-"""A circuit breaker per upstream: after repeated failures, answer 503 at once for a while
-instead of making every caller wait for a timeout; then let one trial call through."""
+"""A circuit breaker per upstream: when the service cannot be reached, answer 503 at once for a
+while instead of making every caller wait for a timeout; then let one trial call through.
 
+It counts only signs that the *service* is unavailable, never the failure of one request:
+
+- the call did not get an answer (connection refused or reset, connect or read timeout);
+- the service answered 503 about itself: its database is down (``/problems/database-unavailable``)
+  or something in front of it says unavailable (a 503 that is not one of our problems, or
+  ``about:blank``).
+
+An application error of one request (a 500, e.g. a unique violation) is that request's 502 and
+resets the count like any other answer: the service is up, and opening the breaker on it would turn
+one learner's bug into everyone's outage. A 503 the service passes on from *its* upstream
+(``/problems/service-unavailable``) does not count either: that neighbour has its own breaker, and
+the service's other operations still work. See docs/gateway.md, "Circuit breaker".
+"""
+
+import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
-__all__ = ["CircuitBreaker"]
+__all__ = ["OWN_OUTAGE_TYPES", "CircuitBreaker", "answer_says_unavailable"]
+
+# Problem types by which a service says that it, not a neighbour, cannot serve right now.
+OWN_OUTAGE_TYPES = frozenset({"/problems/database-unavailable", "about:blank"})
+
+
+def answer_says_unavailable(status: int, headers: Mapping[str, str], body: bytes) -> bool:
+    """Whether an upstream's answer counts against its breaker (pure; see the module doc)."""
+    if status != 503:
+        return False
+    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    if "problem+json" not in content_type:
+        return True  # not a Pathwise service's answer: a proxy or server in front of it
+    try:
+        problem = json.loads(body)
+    except ValueError:
+        return True
+    if not isinstance(problem, dict):
+        return True
+    return str(problem.get("type", "about:blank")) in OWN_OUTAGE_TYPES
 
 
 class CircuitBreaker:
@@ -19,7 +53,7 @@ class CircuitBreaker:
         self._clock = clock
         self._failures = 0
         self._opened_at: float | None = None
-        self._trial_in_flight = False
+        self._trial_started: float | None = None
 
     @property
     def state(self) -> str:
@@ -40,18 +74,31 @@ class CircuitBreaker:
         state = self.state
         if state == "closed":
             return True
-        if state == "half-open" and not self._trial_in_flight:
-            self._trial_in_flight = True
+        if state != "half-open":
+            return False
+        now = self._clock()
+        # A trial whose outcome never came (its caller went away mid-call) must not keep the
+        # breaker open for ever: after another reset period, the next call is the trial.
+        if self._trial_started is None or now - self._trial_started >= self.reset_seconds:
+            self._trial_started = now
             return True
         return False
 
     def record_success(self) -> None:
+        """The service answered (any answer that is not about its own unavailability)."""
         self._failures = 0
         self._opened_at = None
-        self._trial_in_flight = False
+        self._trial_started = None
 
     def record_failure(self) -> None:
-        self._trial_in_flight = False
+        """The service could not be reached, timed out, or said it is unavailable."""
+        self._trial_started = None
         self._failures += 1
         if self._opened_at is not None or self._failures >= self.threshold:
             self._opened_at = self._clock()
+
+    def record_answer(self, status: int, headers: Mapping[str, str], body: bytes) -> None:
+        if answer_says_unavailable(status, headers, body):
+            self.record_failure()
+        else:
+            self.record_success()

@@ -1,6 +1,7 @@
 """Forwarding one call to its service: a fresh internal token naming the caller, the request id,
 and the headers that matter both ways. A service that does not answer is a 503 (or 504 on a
-timeout) with ``Retry-After``; never a 500, never a hang (the client's timeouts are explicit)."""
+timeout) with ``Retry-After``; never a 500, never a hang (the client's timeouts are explicit).
+What counts against the upstream's circuit breaker is decided in ``breaker.py``."""
 
 import time
 from dataclasses import dataclass
@@ -112,14 +113,15 @@ class Forwarder:
                 headers={"Retry-After": str(breaker.retry_after())},
             ) from exc
         status = response.status_code
+        # Only an answer saying the service itself is unavailable counts against the breaker; an
+        # application 500 is this request's 502 and proves the service is up (breaker.py).
+        breaker.record_answer(status, response.headers, response.content)
         if status >= 500:
-            breaker.record_failure()
             if status in (503, 504):
                 raise ServiceUnavailable(
                     f"The {upstream.name} service is unavailable.",
                     headers={"Retry-After": response.headers.get("retry-after", "5")},
                 )
             raise BadGateway(f"The {upstream.name} service failed; quote the request id.")
-        breaker.record_success()
         kept = {k: v for k, v in response.headers.items() if k.lower() in RESPONSE_HEADERS}
         return Forwarded(status, kept, response.content)

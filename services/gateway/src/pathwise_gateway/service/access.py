@@ -133,18 +133,22 @@ class AccessChecker:
                 f"The access check is unavailable ({upstream.name} is down).",
                 headers={"Retry-After": str(breaker.retry_after())},
             )
+        # No answer at all (refused, reset, timed out) is a ServiceUnavailable here and counts.
         try:
-            answer = await upstream.caller.json(method, path, principal, **kwargs)
+            response = await upstream.caller.request(method, path, principal, **kwargs)
         except ServiceUnavailable:
             breaker.record_failure()
             raise
+        # An answer counts only when it says the service itself is unavailable: a 500 of one
+        # check still fails that check, but must not open the breaker for everyone (breaker.py).
+        breaker.record_answer(response.status_code, response.headers, response.content)
+        try:
+            answer = upstream.caller.answer(response)
         except Problem as exc:
-            breaker.record_success()
             # An id the service cannot parse names no object we have.
             if exc.status_code in (400, 404, 422):
                 return None
             raise
-        breaker.record_success()
         if not isinstance(answer, dict):
             raise ServiceUnavailable(
                 "The access check gave no answer.", headers={"Retry-After": "5"}

@@ -104,15 +104,13 @@ async def _internal(upstream: Upstream, method: str, path: str, principal: Princ
             headers={"Retry-After": str(breaker.retry_after())},
         )
     try:
-        answer = await upstream.caller.json(method, path, principal, **kwargs)
-    except ServiceUnavailable:
+        response = await upstream.caller.request(method, path, principal, **kwargs)
+    except ServiceUnavailable:  # no answer at all: refused, reset, timed out
         breaker.record_failure()
         raise
-    except Problem:
-        breaker.record_success()
-        raise
-    breaker.record_success()
-    return answer
+    # Only an answer saying the service itself is unavailable counts (routing/breaker.py).
+    breaker.record_answer(response.status_code, response.headers, response.content)
+    return upstream.caller.answer(response)
 
 
 def _uuid(value: Any) -> uuid.UUID | None:
