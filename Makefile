@@ -29,6 +29,7 @@ run: install
 lint: install
 	$(UV) run --locked ruff check .
 	$(UV) run --locked ruff format --check .
+	$(UV) run --locked lint-imports
 
 typecheck: install
 	$(UV) run --locked mypy

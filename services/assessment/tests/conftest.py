@@ -10,6 +10,7 @@ from pathwise_assessment.app import create_app
 from pathwise_assessment.migrations import MIGRATIONS
 from pathwise_assessment.seed import seed_demo
 from pathwise_assessment.settings import AssessmentSettings
+from pathwise_devstack.profiles_fixtures import insert_fixtures
 from pathwise_devstack.testing import (
     ServiceClient,
     TestDatabase,
@@ -24,7 +25,6 @@ from pathwise_pathways.settings import PathwaysSettings
 from pathwise_profiles.app import create_app as create_profiles
 from pathwise_profiles.migrations import MIGRATIONS as PROFILES_MIGRATIONS
 from pathwise_profiles.settings import ProfilesSettings
-from pathwise_profiles.testing import insert_fixtures
 from pathwise_shared.db import Database
 from pathwise_shared.http import create_http_client
 

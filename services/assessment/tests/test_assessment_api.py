@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from pathwise_assessment.models import outbox
 from pathwise_assessment.seed import DEMO_DISTRICT, check_id, item_id
+from pathwise_devstack.profiles_fixtures import OTHER_DISTRICT, as_learner, learner
 from pathwise_devstack.testing import ServiceClient, make_principal
-from pathwise_profiles.testing import OTHER_DISTRICT, as_learner, learner
 from pathwise_shared.db import Database
 
 TEACHER = make_principal(DEMO_DISTRICT, roles=["teacher"])

@@ -8,8 +8,8 @@ from sqlalchemy import func, select, update
 
 from pathwise_assessment.models import Attempt, Response
 from pathwise_assessment.seed import DEMO_DISTRICT
+from pathwise_devstack.profiles_fixtures import as_learner, learner
 from pathwise_devstack.testing import ServiceClient, make_principal
-from pathwise_profiles.testing import as_learner, learner
 from pathwise_shared.db import Database
 from pathwise_shared.timeutil import utcnow
 

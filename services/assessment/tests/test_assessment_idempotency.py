@@ -6,8 +6,8 @@ import asyncio
 import uuid
 
 from pathwise_assessment.seed import DEMO_DISTRICT, check_id
+from pathwise_devstack.profiles_fixtures import learner
 from pathwise_devstack.testing import ServiceClient, make_principal
-from pathwise_profiles.testing import learner
 from pathwise_shared.auth import Principal
 
 TEACHER = make_principal(DEMO_DISTRICT, roles=["teacher"])

@@ -11,8 +11,8 @@ from pathwise_assessment.models import outbox
 from pathwise_assessment.seed import DEMO_DISTRICT
 from pathwise_assessment.service.decay import run_decay_sweeps, sweep_decay
 from pathwise_assessment.service.fits import run_scheduled_fits
+from pathwise_devstack.profiles_fixtures import OTHER_DISTRICT, as_learner
 from pathwise_devstack.testing import ServiceClient, make_principal
-from pathwise_profiles.testing import OTHER_DISTRICT, as_learner
 from pathwise_shared.db import Database
 from pathwise_shared.timeutil import utcnow
 

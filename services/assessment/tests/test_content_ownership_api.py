@@ -9,9 +9,9 @@ import pytest
 
 from pathwise_assessment.seed import DEMO_DISTRICT, OWNER, check_id, item_id
 from pathwise_assessment.service.upstreams import Upstreams
+from pathwise_devstack.profiles_fixtures import HILLCREST_ADMIN, OTHER_DISTRICT, as_user, learner
 from pathwise_devstack.testing import TEST_SECRET, ServiceClient, make_principal
 from pathwise_profiles.seed import HILLCREST, RIVERSIDE
-from pathwise_profiles.testing import HILLCREST_ADMIN, OTHER_DISTRICT, as_user, learner
 from pathwise_shared.auth import Principal
 from pathwise_shared.calls import ServiceCaller
 from pathwise_shared.http import create_http_client

@@ -19,6 +19,7 @@ from pathwise_assessment.app import create_app as create_assessment
 from pathwise_assessment.migrations import MIGRATIONS as ASSESSMENT_MIGRATIONS
 from pathwise_assessment.seed import seed_demo as seed_assessment
 from pathwise_assessment.settings import AssessmentSettings
+from pathwise_devstack.profiles_fixtures import insert_fixtures
 from pathwise_devstack.testing import (
     ServiceClient,
     TestDatabase,
@@ -35,7 +36,6 @@ from pathwise_profiles.app import create_app as create_profiles
 from pathwise_profiles.migrations import MIGRATIONS as PROFILES_MIGRATIONS
 from pathwise_profiles.seed import seed_demo as seed_profiles
 from pathwise_profiles.settings import ProfilesSettings
-from pathwise_profiles.testing import insert_fixtures
 from pathwise_shared.auth import Principal
 from pathwise_shared.db import Database
 

@@ -4,9 +4,9 @@ them. Real profiles app in process: schools come from the demo roster (docs/path
 
 from typing import Any
 
+from pathwise_devstack.profiles_fixtures import HILLCREST_ADMIN, OTHER_DISTRICT, as_learner, as_user
 from pathwise_devstack.testing import ServiceClient, make_principal
 from pathwise_profiles.seed import DEMO_DISTRICT, HILLCREST, RIVERSIDE
-from pathwise_profiles.testing import HILLCREST_ADMIN, OTHER_DISTRICT, as_learner, as_user
 from pathwise_shared.auth import Principal
 
 TEACHER_01 = as_user("teacher-01", "teacher")

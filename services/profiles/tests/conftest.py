@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from pathwise_devstack.profiles_fixtures import insert_fixtures
 from pathwise_devstack.testing import (
     ServiceClient,
     TestDatabase,
@@ -15,7 +16,6 @@ from pathwise_devstack.testing import (
 from pathwise_profiles.app import create_app
 from pathwise_profiles.migrations import MIGRATIONS
 from pathwise_profiles.settings import ProfilesSettings
-from pathwise_profiles.testing import insert_fixtures
 
 
 @pytest.fixture(scope="session")

@@ -5,9 +5,7 @@ import uuid
 import pytest
 from sqlalchemy import event
 
-from pathwise_devstack.testing import ServiceClient, make_principal
-from pathwise_profiles.seed import DEMO_DISTRICT
-from pathwise_profiles.testing import (
+from pathwise_devstack.profiles_fixtures import (
     FORMER_TEACHER,
     HILLCREST_ADMIN,
     OTHER_ADMIN,
@@ -19,6 +17,8 @@ from pathwise_profiles.testing import (
     as_user,
     learner,
 )
+from pathwise_devstack.testing import ServiceClient, make_principal
+from pathwise_profiles.seed import DEMO_DISTRICT
 from pathwise_shared.auth import Principal
 from pathwise_shared.calls import system_principal
 from pathwise_shared.demo import demo_id

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
+from pathwise_devstack.profiles_fixtures import as_learner, as_user, learner
 from pathwise_devstack.testing import ServiceClient
 from pathwise_profiles.domain.visibility import reader_for_class, refused_settings
-from pathwise_profiles.testing import as_learner, as_user, learner
 from pathwise_shared.demo import demo_id
 
 TEACHER = as_user("teacher-01", "teacher")

@@ -89,7 +89,7 @@ async def test_a_class_of_another_district_is_not_found(client: ServiceClient) -
     district = await district_with_roster(client)
     body = {
         "enrollments": [
-            # lk-4 is a class of the Lakeside district (see pathwise_profiles.testing)
+            # lk-4 is a class of the Lakeside district (see pathwise_devstack.profiles_fixtures)
             {"sourcedId": "e-x", "role": "student", "class": {"sourcedId": "lk-4"},
              "user": {"sourcedId": "st-1"}},
         ]

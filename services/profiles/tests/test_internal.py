@@ -4,9 +4,15 @@ import uuid
 
 import pytest
 
+from pathwise_devstack.profiles_fixtures import (
+    OTHER_DISTRICT,
+    OTHER_LEARNER,
+    as_learner,
+    as_user,
+    learner,
+)
 from pathwise_devstack.testing import ServiceClient
 from pathwise_profiles.seed import DEMO_DISTRICT
-from pathwise_profiles.testing import OTHER_DISTRICT, OTHER_LEARNER, as_learner, as_user, learner
 from pathwise_shared.calls import system_principal
 from pathwise_shared.demo import demo_id
 

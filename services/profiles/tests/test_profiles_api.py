@@ -5,10 +5,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from pathwise_devstack.profiles_fixtures import OTHER_DISTRICT, as_learner, as_user, learner
 from pathwise_devstack.testing import ServiceClient, make_principal
 from pathwise_profiles.models import outbox
 from pathwise_profiles.seed import DEMO_DISTRICT
-from pathwise_profiles.testing import OTHER_DISTRICT, as_learner, as_user, learner
 
 ADMIN = as_user("admin-district", "district_admin")
 

@@ -6,10 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from pathwise_devstack.testing import ServiceClient, make_principal
-from pathwise_profiles.models import outbox
-from pathwise_profiles.seed import DEMO_DISTRICT, HILLCREST, RIVERSIDE
-from pathwise_profiles.testing import (
+from pathwise_devstack.profiles_fixtures import (
     HILLCREST_ADMIN,
     OTHER_CLASS,
     OTHER_DISTRICT,
@@ -18,6 +15,9 @@ from pathwise_profiles.testing import (
     as_user,
     learner,
 )
+from pathwise_devstack.testing import ServiceClient, make_principal
+from pathwise_profiles.models import outbox
+from pathwise_profiles.seed import DEMO_DISTRICT, HILLCREST, RIVERSIDE
 from pathwise_shared.calls import system_principal
 from pathwise_shared.demo import demo_id
 from pathwise_shared.timeutil import utcnow

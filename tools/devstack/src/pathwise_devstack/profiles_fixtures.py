@@ -1,6 +1,7 @@
 """Test support: the demo district plus a second district and edge cases, and principals.
 
-Used by this service's tests and the root cross-service tests (like ``pathwise_devstack.testing``).
+Used by the services' tests and the root cross-service tests. It lives in the dev tool, not in the
+service, so no test code ships with profiles (the import contracts in .importlinter forbid it).
 """
 
 import uuid
