@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pathwise_shared.db.engine import Database
 from pathwise_shared.db.errors import is_database_unavailable
 from pathwise_shared.db.migrations import MigrationSpec
+from pathwise_shared.db.uow import unit_of_work
 from pathwise_shared.http import REQUEST_ID_HEADER
 from pathwise_shared.logging import configure_logging
 from pathwise_shared.problems import (
@@ -71,18 +72,11 @@ def _operation_id(route: APIRoute) -> str:
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """A session per request that commits when the endpoint returns and rolls back on error.
-
-    This is the one place that commits: services and repositories only flush.
-    """
+    """A session per request that commits when the endpoint returns and rolls back on error:
+    the request's unit of work (services and repositories only flush)."""
     db: Database = request.app.state.db
-    async with db.session() as session:
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
+    async with unit_of_work(db) as session:
+        yield session
 
 
 DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]

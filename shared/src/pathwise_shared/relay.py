@@ -35,6 +35,7 @@ from sqlalchemy import Table, select, update
 
 from pathwise_shared.calls import ServiceCaller, system_principal
 from pathwise_shared.db.engine import Database
+from pathwise_shared.db.uow import unit_of_work
 from pathwise_shared.http import create_http_client
 from pathwise_shared.settings import ServiceSettings
 from pathwise_shared.timeutil import utcnow
@@ -154,7 +155,7 @@ class OutboxRelay:
         return query.with_for_update(skip_locked=True) if lock else query
 
     async def _pass_locked(self) -> RelayPassResult:
-        async with self.db.session() as session, session.begin():
+        async with unit_of_work(self.db) as session:
             rows = (await session.execute(self._claim_query(lock=True))).all()
             if not rows:
                 return RelayPassResult()
@@ -163,13 +164,13 @@ class OutboxRelay:
             return outcome.result
 
     async def _pass_single_writer(self) -> RelayPassResult:
-        async with self.db.session() as session:
+        # A short read transaction of its own: nothing is held while the batch is sent.
+        async with unit_of_work(self.db) as session:
             rows = (await session.execute(self._claim_query(lock=False))).all()
-            await session.rollback()
         if not rows:
             return RelayPassResult()
         outcome = await self._send([(r.id, r.envelope) for r in rows])
-        async with self.db.session() as session, session.begin():
+        async with unit_of_work(self.db) as session:
             await self._record(session, outcome)
         return outcome.result
 

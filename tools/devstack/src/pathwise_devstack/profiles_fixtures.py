@@ -24,7 +24,7 @@ from pathwise_profiles.models import (
 )
 from pathwise_profiles.seed import DEMO_DISTRICT, HILLCREST, insert_demo
 from pathwise_shared.auth import Principal
-from pathwise_shared.db import Database
+from pathwise_shared.db import Database, unit_of_work
 from pathwise_shared.demo import demo_id
 from pathwise_shared.timeutil import utcnow
 
@@ -81,7 +81,7 @@ async def insert_fixtures(db: Database) -> None:
     """A second district and a few edge cases the demo does not have."""
     now = utcnow()
     today = date.today()
-    async with db.session() as session:
+    async with unit_of_work(db) as session:
         await insert_demo(session, today)
         await session.execute(
             insert(districts),
@@ -216,4 +216,3 @@ async def insert_fixtures(db: Database) -> None:
                 },
             ],
         )
-        await session.commit()

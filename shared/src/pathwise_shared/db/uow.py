@@ -1,0 +1,50 @@
+"""The unit of work: the one place where transactions begin, commit and roll back.
+
+Requests, jobs, relays, seeds and commands all open their transactions here, so "commit on
+success, roll back on any error, never half-written" is written once:
+
+- ``unit_of_work(db)``: an ORM session in one transaction (the request dependency
+  ``pathwise_shared.app.DbSession`` is this, per request); ``write=True`` begins it as a
+  read-modify-write transaction (``begin_write``: SQLite ``BEGIN IMMEDIATE``).
+- ``transaction(db)``: a Core connection in one transaction, for code that works in statements
+  (the gateway's stores, the relay, bulk jobs).
+- ``commit_now(session)``: the one sanctioned mid-job commit, for long jobs that must make their
+  progress visible (an import's progress, a fit's status) before they finish.
+
+Services and repositories only ``flush``; ``tests/test_transactions.py`` fails when a
+``commit()``, ``rollback()`` or ``begin()`` appears anywhere else.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from pathwise_shared.db.engine import Database, begin_write
+
+__all__ = ["commit_now", "transaction", "unit_of_work"]
+
+
+@asynccontextmanager
+async def unit_of_work(db: Database, *, write: bool = False) -> AsyncIterator[AsyncSession]:
+    async with db.session() as session:
+        try:
+            if write:
+                await begin_write(session)
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+@asynccontextmanager
+async def transaction(db: Database) -> AsyncIterator[AsyncConnection]:
+    async with db.engine.begin() as conn:
+        yield conn
+
+
+async def commit_now(session: AsyncSession) -> None:
+    """Commit what a long job has done so far (its progress must be visible while it runs); the
+    unit of work around it still commits the rest or rolls it back."""
+    await session.commit()
