@@ -37,7 +37,7 @@ class EventHubSettings(BaseSettings):
     concurrency: int = Field(256, ge=1, le=2000)
     # In flight at once to one endpoint: a hanging endpoint holds at most this many, never the
     # whole ``concurrency``, so every other endpoint keeps sending.
-    endpoint_concurrency: int = Field(32, ge=1, le=2000)
+    endpoint_concurrency: int = Field(64, ge=1, le=2000)
     # In flight at once to one internal subscriber (pathways' mastery feed), outside the district
     # endpoints' ``concurrency``: district endpoints cannot starve it, nor it them.
     internal_concurrency: int = Field(64, ge=1, le=2000)
