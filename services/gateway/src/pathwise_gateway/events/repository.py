@@ -2,10 +2,11 @@
 
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, select, text, update
+from sqlalchemy import Row, bindparam, case, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +19,7 @@ from pathwise_gateway.events.models import (
 
 __all__ = [
     "DeliveryUpdate",
+    "LaneLimits",
     "claim_due_deliveries",
     "claim_work",
     "clear_failing",
@@ -28,6 +30,7 @@ __all__ = [
     "insert_new_events",
     "load_work",
     "mark_failing",
+    "release_claims",
     "update_deliveries",
 ]
 
@@ -72,26 +75,87 @@ async def insert_deliveries(session: AsyncSession, rows: Sequence[dict[str, Any]
         await session.execute(event_deliveries.insert(), list(rows))
 
 
-def _claim_statement(now: datetime, lease_until: datetime, limit: int) -> Any:
+@dataclass(frozen=True)
+class LaneLimits:
+    """How much one claim may take per lane, so that no endpoint's backlog crowds out the others.
+
+    A lane is one webhook endpoint or one internal subscriber. ``webhooks`` caps the claim's
+    deliveries to district endpoints (the dispatcher's room under its global cap; 0 claims
+    internal deliveries only); ``skip_*`` are lanes already at their budget, left out before the
+    ``LIMIT`` so a hanging endpoint's backlog does not fill every claim.
+    """
+
+    per_endpoint: int
+    per_subscriber: int
+    webhooks: int
+    skip_endpoints: frozenset[uuid.UUID] = frozenset()
+    skip_subscribers: frozenset[str] = frozenset()
+
+
+def _claim_statement(
+    now: datetime, lease_until: datetime, limit: int, lanes: LaneLimits | None = None
+) -> Any:
     """Move the next attempt of up to ``limit`` due deliveries to the end of the lease."""
     d = event_deliveries
+    conditions = [d.c.status == "pending", d.c.next_attempt_at <= now]
+    if lanes is not None:
+        if lanes.webhooks <= 0:
+            conditions.append(d.c.endpoint_id.is_(None))
+        if lanes.skip_endpoints:
+            conditions.append(
+                or_(d.c.endpoint_id.is_(None), d.c.endpoint_id.not_in(sorted(lanes.skip_endpoints)))
+            )
+        if lanes.skip_subscribers:
+            conditions.append(
+                or_(d.c.subscriber.is_(None), d.c.subscriber.not_in(sorted(lanes.skip_subscribers)))
+            )
+    columns = [d.c.id]
+    if lanes is not None:
+        columns += [d.c.endpoint_id, d.c.subscriber, d.c.next_attempt_at]
     due = (
-        select(d.c.id)
-        .where(d.c.status == "pending", d.c.next_attempt_at <= now)
+        select(*columns)
+        .where(*conditions)
         .order_by(d.c.next_attempt_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    return update(d).where(d.c.id.in_(due.scalar_subquery())).values(next_attempt_at=lease_until)
+    if lanes is None:
+        chosen = due
+    else:
+        # Of the locked candidates, the oldest few of each lane (rows left out are unlocked at
+        # commit and stay due). The window runs a level above the locking SELECT: PostgreSQL
+        # refuses FOR UPDATE beside a window function.
+        candidates = due.subquery("candidates")
+        c = candidates.c
+        ranked = select(
+            c.id,
+            c.endpoint_id,
+            func.row_number()
+            .over(partition_by=(c.endpoint_id, c.subscriber), order_by=c.next_attempt_at)
+            .label("in_lane"),
+            func.row_number()
+            .over(partition_by=c.endpoint_id.is_(None), order_by=c.next_attempt_at)
+            .label("in_class"),
+        ).subquery("ranked")
+        r = ranked.c
+        per_lane = case((r.endpoint_id.is_(None), lanes.per_subscriber), else_=lanes.per_endpoint)
+        chosen = select(r.id).where(
+            r.in_lane <= per_lane, or_(r.endpoint_id.is_(None), r.in_class <= lanes.webhooks)
+        )
+    return update(d).where(d.c.id.in_(chosen.scalar_subquery())).values(next_attempt_at=lease_until)
 
 
 async def claim_due_deliveries(
-    session: AsyncSession, now: datetime, lease_until: datetime, limit: int
+    session: AsyncSession,
+    now: datetime,
+    lease_until: datetime,
+    limit: int,
+    lanes: LaneLimits | None = None,
 ) -> list[uuid.UUID]:
     """Take up to ``limit`` due deliveries: their next attempt moves to the end of the lease, so
     a dispatcher that dies holding them gives them back when it runs out. ``SKIP LOCKED`` lets
     dispatchers on several replicas (PostgreSQL) claim disjoint batches."""
-    statement = _claim_statement(now, lease_until, limit).returning(event_deliveries.c.id)
+    statement = _claim_statement(now, lease_until, limit, lanes).returning(event_deliveries.c.id)
     return [row.id for row in await session.execute(statement)]
 
 
@@ -116,18 +180,22 @@ def _work_columns(d: Any) -> tuple[Any, ...]:
 
 
 async def claim_work(
-    session: AsyncSession, now: datetime, lease_until: datetime, limit: int
+    session: AsyncSession,
+    now: datetime,
+    lease_until: datetime,
+    limit: int,
+    lanes: LaneLimits | None = None,
 ) -> Sequence[Any]:
     """``claim_due_deliveries`` and ``load_work`` together. On PostgreSQL that is one statement
     (the claiming ``UPDATE … RETURNING`` in a CTE, joined to the event and the endpoint): one
     round trip, and no ``IN`` list of 200 ids whose changing length defeats the prepared
     statement cache. SQLite has no DML in a CTE, and no round trips to save."""
     if session.get_bind().dialect.name != "postgresql":
-        ids = await claim_due_deliveries(session, now, lease_until, limit)
+        ids = await claim_due_deliveries(session, now, lease_until, limit, lanes)
         return await load_work(session, ids) if ids else []
     d = event_deliveries
     claimed = (
-        _claim_statement(now, lease_until, limit)
+        _claim_statement(now, lease_until, limit, lanes)
         .returning(
             d.c.id,
             d.c.event_id,
@@ -265,3 +333,18 @@ async def disable_endpoint(
         .returning(w.c.id, w.c.district_id, w.c.url, w.c.failing_since)
     )
     return (await session.execute(statement)).first()
+
+
+async def release_claims(
+    session: AsyncSession, lease_until: datetime, ids: Sequence[uuid.UUID], now: datetime
+) -> None:
+    """Give back claimed deliveries that were never sent (a dispatcher stopping): due now, not at
+    the end of the lease. Only while the claim is still ours: ``next_attempt_at`` is the lease we
+    set, not a later claim's."""
+    if ids:
+        d = event_deliveries
+        await session.execute(
+            update(d)
+            .where(d.c.id.in_(ids), d.c.status == "pending", d.c.next_attempt_at == lease_until)
+            .values(next_attempt_at=now)
+        )

@@ -33,9 +33,19 @@ class EventHubSettings(BaseSettings):
     max_retry_after_seconds: float = Field(36000, gt=0)
     poll_seconds: float = Field(0.05, gt=0, le=10)
     batch_size: int = Field(200, ge=1, le=2000)
+    # In flight at once to all district endpoints together (per process).
     concurrency: int = Field(256, ge=1, le=2000)
+    # In flight at once to one endpoint: a hanging endpoint holds at most this many, never the
+    # whole ``concurrency``, so every other endpoint keeps sending.
+    endpoint_concurrency: int = Field(64, ge=1, le=2000)
+    # In flight at once to one internal subscriber (pathways' mastery feed), outside the district
+    # endpoints' ``concurrency``: district endpoints cannot starve it, nor it them.
+    internal_concurrency: int = Field(64, ge=1, le=2000)
+    # Hard limit of one attempt (connect, send, first bytes of the answer), whatever the client.
     timeout_seconds: float = Field(10.0, gt=0, le=60)
-    # A claimed delivery becomes due again after this long (a dispatcher died holding it).
+    # A claimed delivery becomes due again after this long (a dispatcher died holding it). Keep it
+    # well above twice ``timeout_seconds``: a claimed delivery may wait one attempt's time for a
+    # free slot of its endpoint before its own attempt starts.
     lease_seconds: float = Field(60.0, gt=0)
     # Development only: let endpoints point at loopback (the demo receiver of ``make run``).
     allow_loopback: bool = False

@@ -1,0 +1,389 @@
+"""Issue 11, findings 3 and 7: one slow endpoint must not delay any other delivery, an
+acknowledged delivery is never sent again after a crash, and a retry is timed from the end of the
+attempt before it.
+
+The real gateway app (real database, its real ingest and webhook API) with its own dispatcher
+switched off; each test runs real ``Dispatcher`` instances with short timeouts against a real
+loopback receiver (aiohttp) that can answer at once, hang past the timeout, or fail once. The
+receiver also plays pathways' ``POST /internal/events`` (the internal mastery feed).
+"""
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from sqlalchemy import select, update
+
+from pathwise_devstack import testing as devstack_testing
+from pathwise_devstack.testing import (
+    ServiceClient,
+    create_test_database,
+    drop_test_database,
+    service_client,
+)
+from pathwise_gateway.app import create_app
+from pathwise_gateway.events.dispatcher import Dispatcher
+from pathwise_gateway.events.models import event_deliveries
+from pathwise_gateway.events.settings import EventHubSettings
+from pathwise_gateway.events.webhook_http import open_webhook_session
+from pathwise_gateway.migrations import MIGRATIONS
+from pathwise_gateway.settings import GatewaySettings
+from pathwise_gateway.tokens import issue_access_token
+from pathwise_shared.auth import Principal
+from pathwise_shared.calls import ServiceCaller
+from pathwise_shared.events import new_event
+from pathwise_shared.http import create_http_client
+
+SYSTEM = Principal(subject="system:outbox-relay:assessment", kind="system")
+
+
+# --- a real receiver ---------------------------------------------------------------------------
+
+
+@dataclass
+class Receiver:
+    url: str = ""
+    # hook name -> how it answers: "ok", "hang" (until released), "fail-once" (503 then 200)
+    modes: dict[str, str] = field(default_factory=dict)
+    # (hook name or "internal", webhook-id or event id) -> monotonic arrival of every call
+    calls: dict[tuple[str, str], list[float]] = field(default_factory=lambda: defaultdict(list))
+    # (hook name, webhook-id) -> monotonic time each answer was sent
+    answered: dict[tuple[str, str], list[float]] = field(default_factory=lambda: defaultdict(list))
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def arrivals(self, name: str) -> dict[str, list[float]]:
+        return {msg: times for (hook, msg), times in self.calls.items() if hook == name}
+
+
+@pytest.fixture(scope="module")
+async def receiver() -> AsyncIterator[Receiver]:
+    state = Receiver()
+
+    async def hooks(request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        msg_id = request.headers.get("webhook-id", "")
+        await request.read()
+        key = (name, msg_id)
+        state.calls[key].append(time.monotonic())
+        mode = state.modes.get(name, "ok")
+        if mode == "hang":
+            await state.release.wait()
+        status = 503 if mode == "fail-once" and len(state.calls[key]) == 1 else 200
+        state.answered[key].append(time.monotonic())
+        return web.Response(status=status, text=f"answer {status}")
+
+    async def internal_events(request: web.Request) -> web.Response:
+        envelope = await request.json()
+        state.calls[("internal", str(envelope["id"]))].append(time.monotonic())
+        return web.json_response({"status": "applied"})
+
+    app = web.Application()
+    app.router.add_post("/hooks/{name}", hooks)
+    app.router.add_post("/internal/events", internal_events)
+    runner = web.AppRunner(app, shutdown_timeout=0.1)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    state.url = f"http://127.0.0.1:{port}"
+    try:
+        yield state
+    finally:
+        state.release.set()
+        await runner.cleanup()
+
+
+# --- the gateway app, its dispatcher off ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def isolation_db(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[devstack_testing.TestDatabase]:
+    directory: Path = tmp_path_factory.mktemp("gateway-dispatch")
+    db = create_test_database("gateway_dispatch", directory)
+    yield db
+    drop_test_database(db)
+
+
+@pytest.fixture(scope="module")
+def gw_settings(isolation_db: devstack_testing.TestDatabase, receiver: Receiver) -> GatewaySettings:
+    return GatewaySettings(
+        database_url=isolation_db.url,
+        environment="test",
+        profiles_url=receiver.url,
+        pathways_url=receiver.url,
+        assessment_url="http://127.0.0.1:9",
+        outbox_relay=False,
+        rate_limit_client="100000/minute",
+    )
+
+
+@pytest.fixture(scope="module")
+async def gateway(gw_settings: GatewaySettings) -> AsyncIterator[ServiceClient]:
+    def factory(settings: GatewaySettings) -> Any:
+        app = create_app(settings)
+        # The tests run their own dispatchers, with their own settings.
+        app.state.event_hub_settings = EventHubSettings(
+            environment="test", allow_loopback=True, dispatcher=False
+        )
+        return app
+
+    async with service_client(factory, gw_settings, MIGRATIONS) as client:
+        yield client
+
+
+@pytest.fixture
+async def clean_queue(gateway: ServiceClient, receiver: Receiver) -> AsyncIterator[None]:
+    """Each test starts with an empty queue and a receiver that answers at once."""
+    yield
+    receiver.release.set()
+    receiver.modes.clear()
+    async with gateway.app.state.db.session() as session, session.begin():
+        await session.execute(
+            update(event_deliveries)
+            .where(event_deliveries.c.status == "pending")
+            .values(status="failed", next_attempt_at=None)
+        )
+    receiver.release = asyncio.Event()
+
+
+def settings(**overrides: Any) -> EventHubSettings:
+    values: dict[str, Any] = {
+        "environment": "test",
+        "allow_loopback": True,
+        "poll_seconds": 0.02,
+        "jitter": 0.0,
+        **overrides,
+    }
+    return EventHubSettings(**values)
+
+
+@contextlib.asynccontextmanager
+async def running_dispatcher(
+    gateway: ServiceClient, receiver: Receiver, hub: EventHubSettings
+) -> AsyncIterator[tuple[Dispatcher, "asyncio.Task[None]"]]:
+    """A dispatcher as the gateway runs it: aiohttp for endpoints, httpx for pathways."""
+    webhooks = open_webhook_session(
+        timeout_seconds=hub.timeout_seconds,
+        connect_timeout_seconds=min(hub.timeout_seconds, 5.0),
+        max_connections=hub.concurrency,
+    )
+    client = create_http_client(receiver.url, timeout=hub.timeout_seconds, retries=0)
+    secret = gateway.app.state.settings.internal_token_secret.get_secret_value()
+    internal = {"pathways": ServiceCaller("pathways", client, secret)}
+    dispatcher = Dispatcher(gateway.app.state.db, hub, webhooks, internal)
+    task = asyncio.create_task(dispatcher.run())
+    try:
+        yield dispatcher, task
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await client.aclose()
+        await webhooks.close()
+
+
+async def endpoint(
+    gateway: ServiceClient,
+    gw_settings: GatewaySettings,
+    receiver: Receiver,
+    district: uuid.UUID,
+    name: str,
+    mode: str,
+) -> uuid.UUID:
+    principal = Principal(
+        subject=f"client-{name}-{uuid.uuid4().hex[:6]}",
+        kind="client",
+        district_id=district,
+        scopes=frozenset({"webhooks:manage"}),
+    )
+    issued = issue_access_token(
+        principal,
+        key=gw_settings.token_signing_key.get_secret_value(),
+        issuer=gw_settings.token_issuer,
+        audience=gw_settings.token_audience,
+        ttl_seconds=300,
+    )
+    response = await gateway.post(
+        "/v1/webhooks",
+        json={"url": f"{receiver.url}/hooks/{name}", "event_types": ["mastery.changed"]},
+        headers={"Authorization": f"Bearer {issued.access_token}"},
+    )
+    assert response.status_code == 201, response.text
+    receiver.modes[name] = mode
+    return uuid.UUID(response.json()["id"])
+
+
+def mastery(district: uuid.UUID) -> Any:
+    return new_event(
+        "mastery.changed",
+        district_id=district,
+        subject="learner/x",
+        data={
+            "learner_id": str(uuid.uuid4()),
+            "skill_code": "3.NF.A.1",
+            "p_known": 0.97,
+            "mastered": True,
+            "previous_mastered": False,
+            "level": "mastered",
+        },
+    )
+
+
+async def publish(gateway: ServiceClient, *events: Any) -> None:
+    body = {"events": [e.model_dump(mode="json") for e in events]}
+    response = await gateway.post("/internal/events", json=body, headers=gateway.as_(SYSTEM))
+    assert response.status_code == 202, response.text
+
+
+async def until(predicate: Any, timeout: float) -> None:
+    async with asyncio.timeout(timeout):
+        while not await predicate():
+            await asyncio.sleep(0.02)
+
+
+async def statuses(gateway: ServiceClient, endpoint_id: uuid.UUID) -> dict[str, str]:
+    d = event_deliveries
+    async with gateway.app.state.db.session() as session:
+        rows = (
+            await session.execute(
+                select(d.c.event_id, d.c.status).where(d.c.endpoint_id == endpoint_id)
+            )
+        ).all()
+    return {str(row.event_id): row.status for row in rows}
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, int(len(ordered) * 0.95 + 0.5) - 1)]
+
+
+# --- isolation ---------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("clean_queue")
+async def test_a_hanging_endpoint_delays_neither_a_healthy_one_nor_the_internal_feed(
+    gateway: ServiceClient, receiver: Receiver, gw_settings: GatewaySettings
+) -> None:
+    """A backlog to an endpoint that never answers (each attempt times out after 3 s) beside a
+    healthy endpoint and pathways' mastery feed: those two get every event within a small bound,
+    while the hanging one only times out. Before per-endpoint budgets the dispatcher held its
+    whole concurrency (here 32) on the hanging endpoint and claimed nothing until it timed out."""
+    district = uuid.uuid4()
+    await endpoint(gateway, gw_settings, receiver, district, "hanging", "hang")
+    await endpoint(gateway, gw_settings, receiver, district, "healthy", "ok")
+    hub = settings(timeout_seconds=3.0, concurrency=32, endpoint_concurrency=8, batch_size=50)
+    async with running_dispatcher(gateway, receiver, hub):
+        # The backlog: every one of these also goes to the hanging endpoint.
+        await publish(gateway, *(mastery(district) for _ in range(60)))
+        await asyncio.sleep(0.5)  # the hanging endpoint now holds all it may
+        published: dict[str, float] = {}
+        for _ in range(20):
+            event = mastery(district)
+            published[str(event.id)] = time.monotonic()
+            await publish(gateway, event)
+            await asyncio.sleep(0.05)
+
+        async def all_arrived() -> bool:
+            healthy, internal = receiver.arrivals("healthy"), receiver.arrivals("internal")
+            return all(e in healthy and e in internal for e in published)
+
+        await until(all_arrived, timeout=15)
+        healthy, internal = receiver.arrivals("healthy"), receiver.arrivals("internal")
+        healthy_lag = [healthy[e][0] - at for e, at in published.items()]
+        internal_lag = [internal[e][0] - at for e, at in published.items()]
+        assert p95(healthy_lag) < 1.0, sorted(healthy_lag)
+        assert p95(internal_lag) < 1.0, sorted(internal_lag)
+        # The hanging endpoint never had more than its own budget in flight.
+        hanging = receiver.arrivals("hanging")
+        assert 0 < len(hanging) <= hub.endpoint_concurrency * 2
+
+
+# --- crash safety ------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("clean_queue")
+async def test_acknowledged_deliveries_are_stored_at_once_and_never_sent_again(
+    gateway: ServiceClient, receiver: Receiver, gw_settings: GatewaySettings
+) -> None:
+    """Deliveries claimed together: some acknowledged at once, some hanging. The acknowledged ones
+    are stored as succeeded while the others still hang (so a kill -9 then loses none of them);
+    after that dispatcher is gone, the next one sends the hanging ones again, only once their
+    claim lease has ended, and never an acknowledged one. Before, outcomes were written when the
+    whole batch finished, so a crash re-sent all of them."""
+    district = uuid.uuid4()
+    healthy_id = await endpoint(gateway, gw_settings, receiver, district, "acked", "ok")
+    hanging_id = await endpoint(gateway, gw_settings, receiver, district, "stuck", "hang")
+    lease = 3.0
+    hub = settings(timeout_seconds=30.0, lease_seconds=lease, batch_size=200)
+    events = [mastery(district) for _ in range(10)]
+    await publish(gateway, *events)
+    ids = {str(e.id) for e in events}
+
+    async with running_dispatcher(gateway, receiver, hub):
+        claimed_at = time.monotonic()
+
+        async def acknowledged_and_stored() -> bool:
+            stored = await statuses(gateway, healthy_id)
+            return set(receiver.arrivals("acked")) >= ids and all(
+                stored[e] == "succeeded" for e in ids
+            )
+
+        # The stuck ones are still in flight (their timeout is 30 s): a crash now loses nothing.
+        await until(acknowledged_and_stored, timeout=5)
+        assert set(receiver.arrivals("stuck")) == ids
+        assert set((await statuses(gateway, hanging_id)).values()) == {"pending"}
+    # The first dispatcher is gone; the receiver answers the stuck endpoint again.
+    receiver.release.set()
+    receiver.modes["stuck"] = "ok"
+    async with running_dispatcher(gateway, receiver, settings(lease_seconds=lease)):
+
+        async def stuck_delivered() -> bool:
+            stored = await statuses(gateway, hanging_id)
+            return all(stored[e] == "succeeded" for e in ids)
+
+        await until(stuck_delivered, timeout=lease + 10)
+    for msg, times in receiver.arrivals("acked").items():
+        assert len(times) == 1, f"acknowledged delivery {msg} was sent {len(times)} times"
+    for msg, times in receiver.arrivals("stuck").items():
+        assert len(times) == 2, (msg, times)
+        # Not before the dead dispatcher's claim ran out.
+        assert times[1] >= claimed_at + lease - 0.2, (times[1] - claimed_at, lease)
+
+
+# --- retry timing ------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("clean_queue")
+async def test_the_second_attempt_is_timed_from_the_end_of_the_first(
+    gateway: ServiceClient, receiver: Receiver, gw_settings: GatewaySettings
+) -> None:
+    """Schedule: immediately, then 1 s. An endpoint that answers 503 once gets its second attempt
+    1 s after that answer, even though deliveries claimed with it hang for 2 s. Before, the
+    outcome (and so the retry's time) was written when the slowest of the batch finished: 3 s."""
+    district = uuid.uuid4()
+    await endpoint(gateway, gw_settings, receiver, district, "flaky", "fail-once")
+    await endpoint(gateway, gw_settings, receiver, district, "slow", "hang")
+    hub = settings(timeout_seconds=2.0, retry_schedule=(0, 1.0), lease_seconds=30)
+    events = [mastery(district) for _ in range(5)]
+    await publish(gateway, *events)
+    async with running_dispatcher(gateway, receiver, hub):
+
+        async def retried() -> bool:
+            flaky = receiver.arrivals("flaky")
+            return all(len(flaky.get(str(e.id), [])) >= 2 for e in events)
+
+        await until(retried, timeout=10)
+    for event in events:
+        key = ("flaky", str(event.id))
+        gap = receiver.calls[key][1] - receiver.answered[key][0]
+        assert 0.9 <= gap < 1.6, gap
