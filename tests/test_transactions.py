@@ -49,7 +49,7 @@ def transaction_calls(source: str) -> list[tuple[int, str]]:
             and node.func.attr in TRANSACTION_CALLS
         ):
             found.append((node.lineno, node.func.attr))
-    return found
+    return sorted(found)
 
 
 def outside_the_unit_of_work() -> list[str]:
