@@ -43,7 +43,9 @@ __all__ = [
     "assert_no_500",
     "create_endpoint",
     "demo_learner",
+    "emitted",
     "fault_stack",
+    "item_count",
     "kill9",
     "learner_headers",
     "outbox_events",
@@ -53,6 +55,7 @@ __all__ = [
     "restart",
     "resume",
     "start_attempt",
+    "take_check",
     "wait_until",
 ]
 
@@ -147,14 +150,14 @@ def pg_database_of(stack: Stack, service: str) -> str:
     return name
 
 
-def pg_admin(sql: str) -> None:
+def pg_admin(sql: str, *args: object) -> None:
     """One statement on the maintenance database, as the test run's superuser."""
     admin = os.environ.get("PATHWISE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
     async def run() -> None:
         conn = await asyncpg.connect(**_pg_connect_args(admin))
         try:
-            await conn.execute(sql)
+            await conn.execute(sql, *args)
         finally:
             await conn.close()
 
@@ -397,3 +400,25 @@ def item_count(skill: str) -> int:
 def assert_no_500(statuses: list[int], context: str) -> None:
     """A 500 is a bug whatever the fault: it means an unexpected error, never an outage."""
     assert 500 not in statuses, f"{context}: a 500 among {sorted(statuses)}"
+
+
+def take_check(gw: httpx.Client, username: str, learner: uuid.UUID, skill: str) -> str:
+    """A learner takes ``skill``'s demo check through the gateway (every answer right) and
+    finishes it: ``response.scored`` per item, ``mastery.changed``, ``attempt.completed``."""
+    headers = learner_headers(gw, username)
+    attempt = start_attempt(gw, headers, skill, learner)
+    for n in range(1, item_count(skill) + 1):
+        item, body = answer_body(skill, n)
+        answered = gw.put(f"/v1/attempts/{attempt}/responses/{item}", json=body, headers=headers)
+        assert answered.status_code == 200, answered.text
+    finished = gw.post(f"/v1/attempts/{attempt}/finish", headers=headers)
+    assert finished.status_code == 200, finished.text
+    return attempt
+
+
+def emitted(stack: Stack, since: datetime) -> dict[str, dict[str, Any]]:
+    """Every demo-district event the three services committed since ``since``."""
+    found: dict[str, dict[str, Any]] = {}
+    for service in ("profiles", "pathways", "assessment"):
+        found.update(outbox_events(stack, service, since))
+    return found

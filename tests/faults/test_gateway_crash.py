@@ -127,16 +127,16 @@ def test_keyed_writes_survive_a_gateway_kill(tmp_path: Path) -> None:
                 | {key: (headers[v[0]], v[1]) for key, v in in_flight.items()},
             )
             for key, (_name, _learner, first_id) in done.items():
-                answer, seen = answers[key]
-                if answer is None or answer.status_code not in (200, 201):
+                final, seen = answers[key]
+                if final is None or final.status_code not in (200, 201):
                     failures.append(f"acknowledged key {key}: statuses {seen}")
-                elif answer.json().get("id") != first_id:
-                    failures.append(f"acknowledged key {key}: another id {answer.text[:300]}")
+                elif final.json().get("id") != first_id:
+                    failures.append(f"acknowledged key {key}: another id {final.text[:300]}")
             recovered: dict[str, str] = {}
             for key, (name, learner) in in_flight.items():
-                answer, seen = answers[key]
-                if answer is not None and answer.status_code in (200, 201):
-                    recovered[key] = answer.json()["id"]
+                final, seen = answers[key]
+                if final is not None and final.status_code in (200, 201):
+                    recovered[key] = final.json()["id"]
                     # The same answer again: the key now replays, it does not create.
                     again = _keyed_start(gw, headers[name], learner, key)
                     if again.status_code not in (200, 201) or again.json()["id"] != recovered[key]:
@@ -144,7 +144,7 @@ def test_keyed_writes_survive_a_gateway_kill(tmp_path: Path) -> None:
                 else:
                     failures.append(
                         f"key {key} in flight at the crash: statuses {seen}, last "
-                        f"{answer.text[:300] if answer is not None else 'no answer'}"
+                        f"{final.text[:300] if final is not None else 'no answer'}"
                     )
             assert not failures, "\n".join(failures)
 
