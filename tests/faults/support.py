@@ -217,6 +217,7 @@ class Receiver:
         self._lock = threading.Lock()
         self._released = threading.Event()
         self.deliveries: list[Delivery] = []
+        self._arrivals: dict[str, int] = {}
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -226,6 +227,8 @@ class Receiver:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length)
                 behaviour = receiver._behaviours.get(self.path)
+                with receiver._lock:
+                    receiver._arrivals[self.path] = receiver._arrivals.get(self.path, 0) + 1
                 if behaviour is None:
                     self._answer(404)
                     return
@@ -280,6 +283,11 @@ class Receiver:
                 if d.path == path and d.status == 200:
                     found.setdefault(d.webhook_id, d)
             return found
+
+    def arrived(self, path: str) -> int:
+        """Requests that reached ``path``, answered or not yet (a hanging one never is)."""
+        with self._lock:
+            return self._arrivals.get(path, 0)
 
     def requests(self, path: str) -> list[Delivery]:
         with self._lock:
