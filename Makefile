@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: help install run test test-pg test-security lint typecheck pytest format bench clean
+.PHONY: help install run test test-pg test-security test-faults lint typecheck pytest format bench clean
 
 help:
 	@echo "make run      install, migrate, seed the demo district, start all four services"
@@ -15,6 +15,7 @@ help:
 	@echo "make test-pg  the pytest suite against PostgreSQL ($(PG_TEST_URL))"
 	@echo "make test-security  schemathesis per role + cross-tenant probe (PATHWISE_TEST_DATABASE=postgresql for PG)"
 	@echo "make bench    the benchmarks in bench/ (see docs/benchmarks.md)"
+	@echo "make test-faults  the fault suite tests/faults/ (kill -9, outages) on PostgreSQL"
 
 .tools/bin/uv:
 	python3 -m venv .tools
@@ -46,6 +47,11 @@ test-pg: install
 # PostgreSQL with the variables of test-pg: PATHWISE_TEST_DATABASE=postgresql PATHWISE_TEST_PG_URL=...
 test-security: install
 	$(UV) run --locked pytest tests/security --timeout=900 $(PYTEST_ARGS)
+
+# The fault suite is not in `make test` (tests/faults/conftest.py keeps it out unless asked for
+# by path): each test starts, kills and starves a stack of its own, on PostgreSQL only.
+test-faults: install
+	PATHWISE_TEST_DATABASE=postgresql PATHWISE_TEST_PG_URL=$(PG_TEST_URL) $(UV) run --locked pytest tests/faults $(PYTEST_ARGS)
 
 format: install
 	$(UV) run --locked ruff format .
