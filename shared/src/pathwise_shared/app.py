@@ -139,7 +139,7 @@ def create_service_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.db = Database(settings.database_url)
+        app.state.db = Database(settings.database_url, outbox=outbox)
         app.state.migration_heads = migrations.heads() if migrations else set()
         try:
             for hook in on_startup:

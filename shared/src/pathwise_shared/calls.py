@@ -1,13 +1,15 @@
 """Calls from one service to another, as a principal, with upstream errors mapped to problems."""
 
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
 from pathwise_shared.auth import Principal, issue_internal_token
+from pathwise_shared.http import create_http_client
 from pathwise_shared.problems import Problem, ServiceUnavailable
 
-__all__ = ["ServiceCaller", "system_principal"]
+__all__ = ["ServiceCaller", "ServiceCallers", "system_principal"]
 
 
 def system_principal(job: str) -> Principal:
@@ -74,3 +76,43 @@ def _problem_body(response: httpx.Response) -> dict[str, Any]:
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
+
+
+class ServiceCallers:
+    """The one way a process wires its calls to the other services: a caller per service, each
+    on one shared HTTP client made here (or given, as the in-process tests do), closed together.
+
+    ``ServiceCallers({"profiles": url, ...}, secret=..., ttl_seconds=..., timeout=...)``;
+    ``callers["profiles"]`` is the ``ServiceCaller``; ``await callers.aclose()`` closes only the
+    clients it made.
+    """
+
+    def __init__(
+        self,
+        urls: Mapping[str, str],
+        *,
+        secret: str,
+        ttl_seconds: int,
+        timeout: float,
+        retries: int = 2,
+        given: Mapping[str, httpx.AsyncClient] | None = None,
+    ) -> None:
+        self._made: list[httpx.AsyncClient] = []
+        self._callers: dict[str, ServiceCaller] = {}
+        for name, url in urls.items():
+            client = (given or {}).get(name)
+            if client is None:
+                client = create_http_client(url, timeout=timeout, retries=retries)
+                self._made.append(client)
+            self._callers[name] = ServiceCaller(name, client, secret, ttl_seconds)
+
+    def __getitem__(self, name: str) -> ServiceCaller:
+        return self._callers[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._callers
+
+    async def aclose(self) -> None:
+        for client in self._made:
+            await client.aclose()
+        self._made.clear()

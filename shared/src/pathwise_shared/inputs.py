@@ -20,7 +20,9 @@ from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
 
 from pydantic import (
+    BaseModel,
     BeforeValidator,
+    ConfigDict,
     GetCoreSchemaHandler,
     StrictBool,
     StrictFloat,
@@ -37,6 +39,7 @@ __all__ = [
     "JsonDepthMiddleware",
     "NotNull",
     "Omittable",
+    "StrictBody",
     "StrictBool",
     "StrictInt",
     "StrictNumber",
@@ -50,6 +53,13 @@ __all__ = [
 T = TypeVar("T")
 
 MAX_JSON_DEPTH = 32
+
+
+class StrictBody(BaseModel):
+    """The base of every request body: an unknown field is a 422, never silently dropped (a
+    misspelt ``acommodations`` must not look like success)."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class NotNull:

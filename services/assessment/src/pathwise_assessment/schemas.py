@@ -4,10 +4,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from pathwise_assessment.domain.items import ItemSpec
-from pathwise_shared.inputs import StrictInt, StrictNumber
+from pathwise_shared.inputs import StrictBody, StrictInt, StrictNumber
 
 __all__ = [
     "Ability",
@@ -46,11 +46,7 @@ SkillCode = Annotated[
 SkillCodes = Annotated[list[SkillCode], Field(min_length=1, max_length=10)]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ItemCreate(_In):
+class ItemCreate(StrictBody):
     stem: str = Field(min_length=1, max_length=5000)
     skill_codes: Annotated[list[SkillCode], Field(min_length=1, max_length=5)]
     points: StrictNumber = Field(1.0, gt=0, le=100, allow_inf_nan=False)
@@ -88,7 +84,7 @@ class ItemOut(BaseModel):
     updated_at: datetime
 
 
-class AssessmentCreate(_In):
+class AssessmentCreate(StrictBody):
     kind: Literal["skill_check", "summative", "adaptive", "diagnostic"]
     title: str = Field(min_length=1, max_length=200)
     skill_codes: SkillCodes
@@ -102,7 +98,7 @@ class AssessmentCreate(_In):
     )
 
 
-class AssessmentUpdate(_In):
+class AssessmentUpdate(StrictBody):
     """What may change on an assessment (its kind, skills and items are fixed: attempts read
     them). A field left out is unchanged; ``time_limit_seconds: null`` removes the limit."""
 
@@ -129,17 +125,17 @@ class ObjectOwner(BaseModel):
     learner_id: uuid.UUID
 
 
-class AttemptCreate(_In):
+class AttemptCreate(StrictBody):
     learner_id: uuid.UUID
 
 
-class AnswerIn(_In):
+class AnswerIn(StrictBody):
     answer: dict[str, Any] = Field(
         description="Shape depends on the item type (docs/assessment.md)"
     )
 
 
-class RubricScoreIn(_In):
+class RubricScoreIn(StrictBody):
     criteria: dict[
         Annotated[str, StringConstraints(min_length=1, max_length=40)],
         Annotated[StrictNumber, Field(ge=0, le=100, allow_inf_nan=False)],
@@ -224,7 +220,7 @@ class MasteryRow(SkillMastery):
     learner_id: uuid.UUID
 
 
-class MasteryQuery(_In):
+class MasteryQuery(StrictBody):
     learner_ids: list[uuid.UUID] = Field(min_length=1, max_length=1000)
     skill_codes: list[SkillCode] | None = Field(None, max_length=500)
 
@@ -246,7 +242,7 @@ class HistoryPoint(BaseModel):
     level: str
 
 
-class FitCreate(_In):
+class FitCreate(StrictBody):
     min_responses: StrictInt = Field(50, ge=10, le=1_000_000, description="Skip skills with fewer")
 
 
@@ -262,7 +258,7 @@ class FitOut(BaseModel):
     finished_at: datetime | None
 
 
-class SkillParamsUpdate(_In):
+class SkillParamsUpdate(StrictBody):
     threshold: StrictNumber = Field(
         gt=0.5, lt=1.0, allow_inf_nan=False,
         description="P(known) at which the skill counts as mastered (default 0.95)",

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from pathwise_shared.inputs import Day, Omittable, StrictBool, StrictInt
+from pathwise_shared.inputs import Day, Omittable, StrictBody, StrictBool, StrictInt
 
 __all__ = [
     "ActivityCreate",
@@ -55,11 +55,7 @@ Format = Literal["video", "text", "audio", "interactive", "hands_on", "game"]
 Feature = Literal["captions", "text_to_speech", "large_print", "transcript", "screen_reader"]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class FrameworkCreate(Strict):
+class FrameworkCreate(StrictBody):
     key: Code
     title: Short
     subject: Annotated[str, StringConstraints(min_length=1, max_length=100)] = "math"
@@ -86,7 +82,7 @@ class FrameworkOut(BaseModel):
     created_at: datetime
 
 
-class SkillIn(Strict):
+class SkillIn(StrictBody):
     code: Code
     title: Short
     description: Annotated[str, StringConstraints(max_length=5000)] = ""
@@ -94,21 +90,21 @@ class SkillIn(Strict):
     parent_code: Code | None = None
 
 
-class SkillsIn(Strict):
+class SkillsIn(StrictBody):
     skills: list[SkillIn] = Field(min_length=1, max_length=2000)
 
 
-class EdgeIn(Strict):
+class EdgeIn(StrictBody):
     source: Code = Field(description="The prerequisite (or the related/matching skill)")
     target: Code
     kind: Literal["prerequisite", "related", "exact_match"] = "prerequisite"
 
 
-class EdgesIn(Strict):
+class EdgesIn(StrictBody):
     edges: list[EdgeIn] = Field(min_length=1, max_length=5000)
 
 
-class CaseImport(Strict):
+class CaseImport(StrictBody):
     key: Code | None = None
     CFDocument: dict[str, Any]
     CFItems: list[dict[str, Any]] = Field(max_length=20_000)
@@ -132,7 +128,7 @@ class SkillOut(BaseModel):
     exact_matches: list[str] | None = None
 
 
-class ResolveRequest(Strict):
+class ResolveRequest(StrictBody):
     codes: list[Code] = Field(max_length=2000)
 
 
@@ -141,7 +137,7 @@ class ResolveResponse(BaseModel):
     unknown: list[str]
 
 
-class ActivityCreate(Strict):
+class ActivityCreate(StrictBody):
     title: Short
     description: Annotated[str, StringConstraints(max_length=5000)] = ""
     format: Format
@@ -154,7 +150,7 @@ class ActivityCreate(Strict):
     skill_codes: list[Code] = Field(min_length=1, max_length=50)
 
 
-class ActivityUpdate(Strict):
+class ActivityUpdate(StrictBody):
     title: Omittable[Short] = None
     description: Omittable[Annotated[str, StringConstraints(max_length=5000)]] = None
     format: Omittable[Format] = None
@@ -167,7 +163,7 @@ class ActivityUpdate(Strict):
     skill_codes: Omittable[list[Code]] = Field(None, min_length=1, max_length=50)
 
 
-class BulkActivities(Strict):
+class BulkActivities(StrictBody):
     activities: list[ActivityCreate] = Field(min_length=1, max_length=500)
 
 
@@ -190,12 +186,12 @@ class ActivityOut(BaseModel):
     updated_at: datetime
 
 
-class GoalIn(Strict):
+class GoalIn(StrictBody):
     skill_code: Code
     target_date: Day | None = None
 
 
-class PlanRequest(Strict):
+class PlanRequest(StrictBody):
     goals: list[GoalIn] | None = Field(
         None, max_length=20, description="Goal skills; omitted: the learner's active goals"
     )
@@ -257,11 +253,11 @@ class PathwayOut(BaseModel):
     updated_at: datetime
 
 
-class ChoiceRequest(Strict):
+class ChoiceRequest(StrictBody):
     activity_id: uuid.UUID
 
 
-class OverrideRequest(Strict):
+class OverrideRequest(StrictBody):
     action: Literal["pin", "unpin", "skip", "unskip", "insert", "reorder", "lock", "unlock"]
     reason: Reason
     step_id: uuid.UUID | None = None
@@ -284,7 +280,7 @@ class VersionOut(BaseModel):
     created_at: datetime
 
 
-class GroupingRequest(Strict):
+class GroupingRequest(StrictBody):
     strategy: Literal["next_skill", "mastery_band"] = "next_skill"
     min_size: StrictInt = Field(2, ge=1, le=100)
     max_size: StrictInt = Field(6, ge=1, le=100)
@@ -317,12 +313,12 @@ class GroupingOut(BaseModel):
     created_at: datetime
 
 
-class AssignmentIn(Strict):
+class AssignmentIn(StrictBody):
     group_index: StrictInt = Field(ge=0, le=1000)
     activity_id: uuid.UUID
 
 
-class AssignmentRequest(Strict):
+class AssignmentRequest(StrictBody):
     assignments: list[AssignmentIn] = Field(min_length=1, max_length=200)
 
 

@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import Table, event, text
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
@@ -120,10 +120,15 @@ async def begin_write(session: AsyncSession) -> None:
 class Database:
     """One engine and session factory per service process."""
 
-    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+    def __init__(self, url: str, *, outbox: Table | None = None, **engine_kwargs: Any) -> None:
         self.url = url
         self.engine = create_engine(url, **engine_kwargs)
-        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.outbox = outbox
+        # Every session knows the service's outbox, so code that publishes an event needs only
+        # the session it already has (``pathwise_shared.db.outbox.publish``).
+        self.sessionmaker = async_sessionmaker(
+            self.engine, expire_on_commit=False, info={"outbox": outbox}
+        )
 
     @property
     def is_sqlite(self) -> bool:

@@ -25,8 +25,11 @@ __all__ = [
     "enqueue_event",
     "enqueue_events",
     "event_sequences_table",
+    "outbox_of",
     "outbox_row",
     "outbox_table",
+    "publish",
+    "publish_many",
     "sequence_events",
 ]
 
@@ -146,6 +149,26 @@ async def enqueue_event(
     [numbered] = await sequence_events(session, _sequences_of(table), [envelope])
     await session.execute(table.insert().values(outbox_row(numbered)))
     return numbered
+
+
+def outbox_of(session: AsyncSession) -> Table:
+    """The outbox of the service the session belongs to (``Database(url, outbox=...)``)."""
+    table = session.info.get("outbox")
+    if not isinstance(table, Table):
+        raise RuntimeError("This session's Database was created without an outbox table.")
+    return table
+
+
+async def publish(session: AsyncSession, envelope: EventEnvelope) -> EventEnvelope:
+    """Publish an event with the change the session is making: the outbox API of the services
+    (the table comes with the session; nothing passes it through the layers)."""
+    return await enqueue_event(session, outbox_of(session), envelope)
+
+
+async def publish_many(
+    session: AsyncSession, envelopes: Sequence[EventEnvelope]
+) -> list[EventEnvelope]:
+    return await enqueue_events(session, outbox_of(session), envelopes)
 
 
 async def enqueue_events(

@@ -6,7 +6,6 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     StringConstraints,
     field_validator,
@@ -14,7 +13,7 @@ from pydantic import (
 )
 
 from pathwise_profiles.domain.profile import ACCOMMODATION_TERMS, Format, Pace
-from pathwise_shared.inputs import Day, Omittable, StrictBool, StrictInt, StrictNumber
+from pathwise_shared.inputs import Day, Omittable, StrictBody, StrictBool, StrictInt, StrictNumber
 
 __all__ = [
     "Accommodation",
@@ -42,11 +41,7 @@ SkillCode = Annotated[
 ]
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Accommodation(_Body):
+class Accommodation(StrictBody):
     term: str = Field(max_length=40, description="AfA PNP-aligned term, e.g. extended_time")
     factor: StrictNumber | None = Field(None, ge=1.0, le=5.0, description="extended_time only")
     note: str | None = Field(None, max_length=500)
@@ -67,7 +62,7 @@ class Accommodation(_Body):
         return self
 
 
-class Languages(_Body):
+class Languages(StrictBody):
     home: list[LanguageCode] = Field(default_factory=list, max_length=10)
     english_learner: StrictBool = False
     english_proficiency: StrictInt | None = Field(
@@ -75,17 +70,17 @@ class Languages(_Body):
     )
 
 
-class Restriction(_Body):
+class Restriction(StrictBody):
     hide_from_student: StrictBool = False
     hide_from_guardians: StrictBool = False
 
 
-class PartSharing(_Body):
+class PartSharing(StrictBody):
     guardians: StrictBool = True
     teachers: StrictBool = True
 
 
-class ProfilePatch(_Body):
+class ProfilePatch(StrictBody):
     """Only the fields sent change; each reader may change only its own parts (403 otherwise)."""
 
     strengths: Omittable[list[Phrase]] = Field(None, max_length=30)
@@ -119,7 +114,7 @@ class ProfilePatch(_Body):
         return self
 
 
-class GoalCreate(_Body):
+class GoalCreate(StrictBody):
     term: Literal["short", "long"]
     title: Phrase
     skill_codes: list[SkillCode] = Field(default_factory=list, max_length=20)
@@ -128,7 +123,7 @@ class GoalCreate(_Body):
     progress: StrictNumber = Field(0.0, ge=0.0, le=1.0)
 
 
-class GoalUpdate(_Body):
+class GoalUpdate(StrictBody):
     term: Omittable[Literal["short", "long"]] = None
     title: Omittable[Phrase] = None
     skill_codes: Omittable[list[SkillCode]] = Field(None, max_length=20)

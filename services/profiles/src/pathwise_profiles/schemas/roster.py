@@ -4,9 +4,9 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
-from pathwise_shared.inputs import Day, Omittable, StrictBool, StrictInt
+from pathwise_shared.inputs import Day, Omittable, StrictBody, StrictBool, StrictInt
 
 __all__ = [
     "ClassCreate",
@@ -54,10 +54,6 @@ Username = Annotated[
 ]
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
 class _Out(BaseModel):
     id: uuid.UUID
     sourced_id: str | None
@@ -66,12 +62,12 @@ class _Out(BaseModel):
     updated_at: datetime = Field(description="OneRoster dateLastModified")
 
 
-class DistrictCreate(_Body):
+class DistrictCreate(StrictBody):
     name: Name
     sourced_id: SourcedId | None = None
 
 
-class DistrictUpdate(_Body):
+class DistrictUpdate(StrictBody):
     name: Omittable[Name] = None
     status: Omittable[RosterStatus] = None
 
@@ -80,13 +76,13 @@ class DistrictOut(_Out):
     name: str
 
 
-class SchoolCreate(_Body):
+class SchoolCreate(StrictBody):
     name: Name
     identifier: Code | None = None
     sourced_id: SourcedId | None = None
 
 
-class SchoolUpdate(_Body):
+class SchoolUpdate(StrictBody):
     name: Omittable[Name] = None
     identifier: Code | None = None
     status: Omittable[RosterStatus] = None
@@ -98,7 +94,7 @@ class SchoolOut(_Out):
     identifier: str | None
 
 
-class SessionCreate(_Body):
+class SessionCreate(StrictBody):
     title: Name
     type: Literal["schoolYear", "term", "semester", "gradingPeriod"]
     start_date: Day
@@ -114,7 +110,7 @@ class SessionCreate(_Body):
         return self
 
 
-class SessionUpdate(_Body):
+class SessionUpdate(StrictBody):
     title: Omittable[Name] = None
     type: Omittable[Literal["schoolYear", "term", "semester", "gradingPeriod"]] = None
     start_date: Omittable[Day] = None
@@ -133,7 +129,7 @@ class SessionOut(_Out):
     school_year: int | None
 
 
-class CourseCreate(_Body):
+class CourseCreate(StrictBody):
     title: Name
     course_code: Code | None = None
     grades: list[Grade] = Field(default_factory=list, max_length=20)
@@ -141,7 +137,7 @@ class CourseCreate(_Body):
     sourced_id: SourcedId | None = None
 
 
-class CourseUpdate(_Body):
+class CourseUpdate(StrictBody):
     title: Omittable[Name] = None
     course_code: Code | None = None
     grades: Omittable[list[Grade]] = Field(None, max_length=20)
@@ -156,7 +152,7 @@ class CourseOut(_Out):
     grades: list[str]
 
 
-class ClassCreate(_Body):
+class ClassCreate(StrictBody):
     title: Name
     school_id: uuid.UUID
     course_id: uuid.UUID | None = None
@@ -166,7 +162,7 @@ class ClassCreate(_Body):
     sourced_id: SourcedId | None = None
 
 
-class ClassUpdate(_Body):
+class ClassUpdate(StrictBody):
     title: Omittable[Name] = None
     class_code: Code | None = None
     grades: Omittable[list[Grade]] = Field(None, max_length=20)
@@ -183,7 +179,7 @@ class ClassOut(_Out):
     grades: list[str]
 
 
-class UserCreate(_Body):
+class UserCreate(StrictBody):
     username: Username
     given_name: Name
     family_name: Name
@@ -195,7 +191,7 @@ class UserCreate(_Body):
     sourced_id: SourcedId | None = None
 
 
-class UserUpdate(_Body):
+class UserUpdate(StrictBody):
     given_name: Omittable[Name] = None
     family_name: Omittable[Name] = None
     email: Email | None = None
@@ -218,7 +214,7 @@ class UserOut(_Out):
     school_ids: list[uuid.UUID]
 
 
-class EnrollmentCreate(_Body):
+class EnrollmentCreate(StrictBody):
     user_id: uuid.UUID
     role: Literal["student", "teacher"]
     primary: StrictBool = False
@@ -233,7 +229,7 @@ class EnrollmentCreate(_Body):
         return self
 
 
-class EnrollmentUpdate(_Body):
+class EnrollmentUpdate(StrictBody):
     primary: Omittable[StrictBool] = None
     begin_date: Day | None = None
     end_date: Day | None = None
@@ -251,7 +247,7 @@ class EnrollmentOut(_Out):
     end_date: date | None
 
 
-class GuardianLinkCreate(_Body):
+class GuardianLinkCreate(StrictBody):
     guardian_id: uuid.UUID
     student_id: uuid.UUID
     relationship: Literal["parent", "guardian", "relative", "other"] = "parent"
