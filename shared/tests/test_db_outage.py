@@ -215,12 +215,18 @@ def test_postgresql_sqlstates_of_an_unavailable_server() -> None:
         asyncpg.exceptions.CannotConnectNowError("the database system is starting up"),  # 57P03
         asyncpg.exceptions.AdminShutdownError("terminating connection"),  # 57P01
         asyncpg.exceptions.ConnectionFailureError("connection failure"),  # 08006
+        # 55000, as an operator's ALTER DATABASE … ALLOW_CONNECTIONS false answers a connect.
+        asyncpg.exceptions.ObjectNotInPrerequisiteStateError(
+            'database "pathwise" is not currently accepting connections'
+        ),
     ):
         assert is_database_unavailable(unavailable), type(unavailable).__name__
     for bug in (
         asyncpg.exceptions.UniqueViolationError("duplicate key"),  # 23505
         asyncpg.exceptions.UndefinedTableError("relation does not exist"),  # 42P01
         asyncpg.exceptions.QueryCanceledError("statement timeout"),  # 57014: slow, not down
+        # The same class 55000 for another reason is not an outage.
+        asyncpg.exceptions.ObjectNotInPrerequisiteStateError("cannot refresh concurrently"),
     ):
         assert not is_database_unavailable(bug), type(bug).__name__
 

@@ -101,7 +101,8 @@ def test_concurrent_answers_of_one_learner_equal_the_sequential_replay(tmp_path:
         state = MasteryState(bkt.prior)
         broken: list[str] = []
         for step in steps:
-            if abs(step["p_before"] - state.p_known) > 1e-9:
+            # The history shows P(known) rounded to 6 places: a lost update moves it far more.
+            if abs(step["p_before"] - state.p_known) > 1e-5:
                 broken.append(f"{step['response_id']}: began at {step['p_before']:.6f}, "
                               f"the previous step ended at {state.p_known:.6f}")  # fmt: skip
             state = apply_response(

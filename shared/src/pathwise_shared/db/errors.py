@@ -21,6 +21,7 @@ __all__ = ["is_database_unavailable"]
 # connections.
 _UNAVAILABLE_SQLSTATE_CLASSES = ("08",)
 _UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+_NOT_ACCEPTING = ("55000", "is not currently accepting connections")
 # SQLite: the file (or its directory) is gone or unreadable, or another writer held the lock
 # past the busy timeout (the engine sets one, so this is not a momentary clash).
 _SQLITE_UNAVAILABLE = (
@@ -59,8 +60,10 @@ def _verdict(exc: BaseException, *, raised_by_driver: bool) -> bool | None:
     if isinstance(exc, sa_exc.DBAPIError):
         if exc.connection_invalidated:
             return True
+        if _sqlstate_unavailable(exc.orig):
+            return True  # whatever class SQLAlchemy gave it (a bare DBAPIError for 55000)
         if isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError)):
-            if _sqlstate_unavailable(exc.orig) or _sqlite_unavailable(exc.orig):
+            if _sqlite_unavailable(exc.orig):
                 return True
             return None  # asyncpg's own error (or a socket error) may be the cause
         return False
@@ -77,6 +80,10 @@ def _sqlstate_unavailable(exc: BaseException | None) -> bool:
     code = getattr(exc, "sqlstate", None) or getattr(exc, "pgcode", None)
     if not isinstance(code, str):
         return False
+    if code == _NOT_ACCEPTING[0]:
+        # 55000 is a broad class; only "database … is not currently accepting connections" (an
+        # operator closed it, or it is being dropped or restored) is an outage.
+        return _NOT_ACCEPTING[1] in str(exc)
     return code.startswith(_UNAVAILABLE_SQLSTATE_CLASSES) or code in _UNAVAILABLE_SQLSTATES
 
 
