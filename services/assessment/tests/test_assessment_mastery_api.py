@@ -14,6 +14,7 @@ from pathwise_assessment.service.fits import run_scheduled_fits
 from pathwise_devstack.profiles_fixtures import OTHER_DISTRICT, as_learner
 from pathwise_devstack.testing import ServiceClient, make_principal
 from pathwise_shared.db import Database
+from pathwise_shared.db.uow import unit_of_work
 from pathwise_shared.timeutil import utcnow
 
 TEACHER = make_principal(DEMO_DISTRICT, roles=["teacher"])
@@ -131,20 +132,19 @@ async def test_decay_sweep_takes_idle_mastery_away(api_own: ServiceClient) -> No
     before = await skill_state(api, idle, code)
     beginner_before = await skill_state(api, beginner, code)
     assert before["mastered"] is True and beginner_before["mastered"] is False
-    db = Database(api.app.state.settings.database_url)
+    # With the service's outbox, as the app's own Database: the sweep publishes through its session.
+    db = Database(api.app.state.settings.database_url, outbox=outbox)
     try:
         # The schedule runs a sweep; today nothing has faded yet.
-        await run_decay_sweeps(db, outbox, interval_seconds=0, rounds=1)
+        await run_decay_sweeps(db, interval_seconds=0, rounds=1)
         assert (await skill_state(api, idle, code))["mastered"] is True
 
         async def sweep(days: float) -> int:
-            async with db.session() as session:
+            async with unit_of_work(db) as session:
                 # Batches of one: the keyset paging over several mastered states is exercised.
-                lost = await sweep_decay(
-                    session, outbox, now=utcnow() + timedelta(days=days), batch_size=1
+                return await sweep_decay(
+                    session, now=utcnow() + timedelta(days=days), batch_size=1
                 )
-                await session.commit()
-                return lost
 
         # A month off fades P(known) a little but keeps the mastery, and writes nothing.
         assert await sweep(30) == 0

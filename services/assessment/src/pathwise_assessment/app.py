@@ -38,7 +38,7 @@ def create_app(
                 )))  # fmt: skip
             if settings.decay_sweep_interval_hours > 0:
                 tasks.append(asyncio.create_task(run_decay_sweeps(
-                    app.state.db, outbox, settings.decay_sweep_interval_hours * 3600
+                    app.state.db, settings.decay_sweep_interval_hours * 3600
                 )))  # fmt: skip
         app.state.background_tasks = tasks
 

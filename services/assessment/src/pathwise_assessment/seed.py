@@ -13,6 +13,7 @@ from pathwise_assessment.repository import items as items_repo
 from pathwise_assessment.schemas import ItemCreate
 from pathwise_assessment.seed_items import DEMO_ITEMS
 from pathwise_shared.db import Database
+from pathwise_shared.db.uow import unit_of_work
 from pathwise_shared.demo import demo_id
 from pathwise_shared.timeutil import utcnow
 
@@ -37,7 +38,8 @@ async def seed_demo(database_url: str) -> list[str]:
     db = Database(database_url)
     added_items = added_checks = 0
     try:
-        async with db.session() as session:
+        # One unit of work: the demo bank is written whole or not at all.
+        async with unit_of_work(db) as session:
             now = utcnow()
             for code, items in DEMO_ITEMS.items():
                 ids = []
@@ -71,7 +73,6 @@ async def seed_demo(database_url: str) -> list[str]:
                         created_at=now, owner_id=OWNER, owner_school_id=None,
                     ), ids)  # fmt: skip
                     added_checks += 1
-            await session.commit()
     finally:
         await db.dispose()
     if not added_items and not added_checks:

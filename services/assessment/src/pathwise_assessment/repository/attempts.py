@@ -17,8 +17,10 @@ __all__ = [
     "get_attempt",
     "get_attempt_by_key",
     "get_response",
+    "items_of_attempts",
     "list_attempts",
     "responses_of",
+    "responses_of_attempts",
 ]
 
 
@@ -103,6 +105,24 @@ async def attempt_items(
     return [(r[0], r[1]) for r in rows.all()]
 
 
+async def items_of_attempts(
+    session: AsyncSession, attempt_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[tuple[int, ItemVersion]]]:
+    """The (position, version) lists of many attempts in one query, each in position order."""
+    found: dict[uuid.UUID, list[tuple[int, ItemVersion]]] = {a: [] for a in attempt_ids}
+    if not attempt_ids:
+        return found
+    rows = await session.execute(
+        select(AttemptItem.attempt_id, AttemptItem.position, ItemVersion)
+        .join(ItemVersion, ItemVersion.id == AttemptItem.item_version_id)
+        .where(AttemptItem.attempt_id.in_(found))
+        .order_by(AttemptItem.attempt_id, AttemptItem.position)
+    )
+    for attempt_id, position, version in rows.all():
+        found[attempt_id].append((position, version))
+    return found
+
+
 async def count_attempt_items(session: AsyncSession, attempt_id: uuid.UUID) -> int:
     return int(
         (
@@ -121,6 +141,21 @@ async def responses_of(session: AsyncSession, attempt_id: uuid.UUID) -> list[Res
         select(Response).where(Response.attempt_id == attempt_id).order_by(Response.id)
     )
     return list(rows.scalars())
+
+
+async def responses_of_attempts(
+    session: AsyncSession, attempt_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[Response]]:
+    """The responses of many attempts in one query, each attempt's in id (answer) order."""
+    found: dict[uuid.UUID, list[Response]] = {a: [] for a in attempt_ids}
+    if not attempt_ids:
+        return found
+    rows = await session.execute(
+        select(Response).where(Response.attempt_id.in_(found)).order_by(Response.id)
+    )
+    for response in rows.scalars():
+        found[response.attempt_id].append(response)
+    return found
 
 
 async def get_response(

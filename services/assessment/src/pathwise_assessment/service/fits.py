@@ -21,6 +21,7 @@ from pathwise_assessment.models import MasteryFit
 from pathwise_assessment.repository import mastery as repo
 from pathwise_shared.auth import Principal
 from pathwise_shared.db.engine import Database
+from pathwise_shared.db.uow import unit_of_work
 from pathwise_shared.ids import new_id
 from pathwise_shared.problems import NotFound
 from pathwise_shared.timeutil import utcnow
@@ -121,22 +122,21 @@ async def fit_district(
 
 async def run_fit(db: Database, district_id: uuid.UUID, fit_id: uuid.UUID) -> None:
     """The background half of ``POST /v1/mastery/fits``: completes a run the request committed as
-    ``running``, in a transaction of its own; an unexpected error marks it ``failed``."""
+    ``running``, in a unit of work of its own; an unexpected error marks it ``failed`` (in a
+    second one: the first rolled back with the error)."""
     try:
-        async with db.session() as session:
+        async with unit_of_work(db) as session:
             fit = await repo.get_fit(session, district_id, fit_id)
             if fit is None or fit.status != "running":
                 return
             await complete_fit(session, fit)
-            await session.commit()
     except Exception as exc:
         logger.exception("BKT fit %s failed", fit_id)
-        async with db.session() as session:
+        async with unit_of_work(db) as session:
             fit = await repo.get_fit(session, district_id, fit_id)
             if fit is not None and fit.status == "running":
                 fit.status, fit.finished_at = "failed", utcnow()
                 fit.error = f"{type(exc).__name__}: {exc}"[:2000]
-                await session.commit()
 
 
 async def get_fit(session: AsyncSession, principal: Principal, fit_id: uuid.UUID) -> MasteryFit:
@@ -162,11 +162,12 @@ async def run_scheduled_fits(
         await asyncio.sleep(interval_seconds)
         done += 1
         try:
-            async with db.session() as session:
+            async with unit_of_work(db) as session:
                 districts = await repo.districts_with_responses(session)
+            # One unit of work per district: a district whose fit fails keeps what the others
+            # committed.
             for district_id in districts:
-                async with db.session() as session:
+                async with unit_of_work(db) as session:
                     await fit_district(session, district_id, "system:scheduled-fit", min_responses)
-                    await session.commit()
         except Exception:  # a failed round must not stop the schedule
             logger.exception("scheduled BKT fit failed")

@@ -5,7 +5,6 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_assessment.domain import mastery as rule
@@ -14,7 +13,7 @@ from pathwise_assessment.models import MasteryHistory, SkillParams
 from pathwise_assessment.repository import items as items_repo
 from pathwise_assessment.repository import mastery as repo
 from pathwise_assessment.service.events import learner_subject
-from pathwise_shared.db.outbox import enqueue_event
+from pathwise_shared.db.outbox import publish
 from pathwise_shared.events import new_event
 from pathwise_shared.ids import new_id
 
@@ -40,7 +39,6 @@ def bkt_params(row: SkillParams | None) -> tuple[BktParams, float]:
 
 async def record_evidence(
     session: AsyncSession,
-    outbox: Table,
     *,
     district_id: uuid.UUID,
     learner_id: uuid.UUID,
@@ -103,7 +101,7 @@ async def record_evidence(
             changes.append(change_of(learner_id, code, before, after, "response"))
     await repo.add_history(session, history)
     for change in changes:
-        await emit_change(session, outbox, district_id, change)
+        await emit_change(session, district_id, change)
     return changes
 
 
@@ -120,7 +118,7 @@ def change_of(
 
 
 async def emit_change(
-    session: AsyncSession, outbox: Table, district_id: uuid.UUID, change: dict[str, Any]
+    session: AsyncSession, district_id: uuid.UUID, change: dict[str, Any]
 ) -> None:
     """``mastery.changed`` with its evidence: the latest responses that moved P(known)."""
     learner_id = uuid.UUID(change["learner_id"])
@@ -130,7 +128,7 @@ async def emit_change(
          "p_before": round(h.p_before, 6), "p_after": round(h.p_after, 6)}
         for h in evidence
     ]  # fmt: skip
-    await enqueue_event(session, outbox, new_event(
+    await publish(session, new_event(
         "mastery.changed", district_id=district_id,
         subject=learner_subject(learner_id), data=change,
     ))  # fmt: skip
