@@ -34,8 +34,11 @@ def counted(db: Database) -> Iterator[list[str]]:
 async def make_check(api: ServiceClient, code: str, items: int) -> tuple[str, list[str]]:
     ids = []
     for _ in range(items):
-        body = {"stem": "4 × 6?", "skill_codes": [code],
-                "spec": {"type": "single_choice", "choices": CHOICES, "correct": "b"}}  # fmt: skip
+        body = {
+            "stem": "4 × 6?",
+            "skill_codes": [code],
+            "spec": {"type": "single_choice", "choices": CHOICES, "correct": "b"},
+        }
         made = await api.post("/v1/items", json=body, headers=api.as_(TEACHER))
         assert made.status_code == 201, made.text
         ids.append(made.json()["id"])
@@ -71,13 +74,19 @@ async def test_a_page_of_attempts_is_read_in_a_constant_number_of_queries(
     second, second_items = await make_check(api, "3.OA.A.2", 3)
     started = []
     for n, (check, items) in enumerate([(first, first_items), (second, second_items)] * 3):
-        attempt = await api.post(f"/v1/assessments/{check}/attempts",
-                                 json={"learner_id": str(learner)}, headers=api.as_(TEACHER))  # fmt: skip
+        attempt = await api.post(
+            f"/v1/assessments/{check}/attempts",
+            json={"learner_id": str(learner)},
+            headers=api.as_(TEACHER),
+        )
         assert attempt.status_code == 201, attempt.text
         # Some answered (one item, or all of them and finished), some untouched.
         for item in items[: n % 3]:
-            put = await api.put(f"/v1/attempts/{attempt.json()['id']}/responses/{item}",
-                                json={"answer": {"choice": "b"}}, headers=api.as_(TEACHER))  # fmt: skip
+            put = await api.put(
+                f"/v1/attempts/{attempt.json()['id']}/responses/{item}",
+                json={"answer": {"choice": "b"}},
+                headers=api.as_(TEACHER),
+            )
             assert put.status_code == 200, put.text
         started.append(attempt.json()["id"])
 

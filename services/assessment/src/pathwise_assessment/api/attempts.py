@@ -6,7 +6,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from pathwise_assessment.api.views import attempt_item_out, attempt_out
-from pathwise_assessment.schemas import Ability, AnswerIn, AttemptOut, NextItemOut, RubricScoreIn
+from pathwise_assessment.schemas.attempts import (
+    Ability,
+    AnswerIn,
+    AttemptOut,
+    NextItemOut,
+    RubricScoreIn,
+)
 from pathwise_assessment.service import attempts as service
 from pathwise_assessment.service.access import can_see_keys
 from pathwise_shared.access import STAFF, access
@@ -31,12 +37,18 @@ READ = access(roles=TAKERS, scopes=READ_SCOPES, attempt="attempt_id")
 WRITE = access(roles=TAKERS, scopes=["assessment:write"], action="write", attempt="attempt_id")
 
 
-@router.get("", response_model=Page[AttemptOut],
-            **access(roles=TAKERS, scopes=READ_SCOPES, learner="learner_id", source="query"))  # fmt: skip
+@router.get(
+    "",
+    response_model=Page[AttemptOut],
+    **access(roles=TAKERS, scopes=READ_SCOPES, learner="learner_id", source="query"),
+)
 async def list_attempts(
-    session: DbSession, principal: CurrentPrincipal, limit: LimitParam = 50,
-    cursor: CursorParam = None, learner_id: Annotated[uuid.UUID | None, Query()] = None,
-) -> Page[AttemptOut]:  # fmt: skip
+    session: DbSession,
+    principal: CurrentPrincipal,
+    limit: LimitParam = 50,
+    cursor: CursorParam = None,
+    learner_id: Annotated[uuid.UUID | None, Query()] = None,
+) -> Page[AttemptOut]:
     views, more = await service.list_attempts(
         session, principal, learner_id, decode_id_cursor(cursor), limit
     )
@@ -55,12 +67,13 @@ async def get_attempt(
 
 @router.put("/{attempt_id}/responses/{item_id}", response_model=AttemptOut, **WRITE)
 async def answer_item(
-    attempt_id: uuid.UUID, item_id: uuid.UUID, body: AnswerIn, session: DbSession,
+    attempt_id: uuid.UUID,
+    item_id: uuid.UUID,
+    body: AnswerIn,
+    session: DbSession,
     principal: CurrentPrincipal,
-) -> AttemptOut:  # fmt: skip
-    view, _, _ = await service.answer_item(
-        session, principal, attempt_id, item_id, body.answer
-    )
+) -> AttemptOut:
+    view, _, _ = await service.answer_item(session, principal, attempt_id, item_id, body.answer)
     return attempt_out(view, principal)
 
 
@@ -89,14 +102,17 @@ async def finish_attempt(
     return attempt_out(view, principal)
 
 
-@router.post("/{attempt_id}/responses/{response_id}/rubric-score", response_model=AttemptOut,
-             **access(roles=STAFF, scopes=["assessment:write"], action="write",
-                      attempt="attempt_id"))  # fmt: skip
+@router.post(
+    "/{attempt_id}/responses/{response_id}/rubric-score",
+    response_model=AttemptOut,
+    **access(roles=STAFF, scopes=["assessment:write"], action="write", attempt="attempt_id"),
+)
 async def score_rubric(
-    attempt_id: uuid.UUID, response_id: uuid.UUID, body: RubricScoreIn, session: DbSession,
+    attempt_id: uuid.UUID,
+    response_id: uuid.UUID,
+    body: RubricScoreIn,
+    session: DbSession,
     principal: CurrentPrincipal,
-) -> AttemptOut:  # fmt: skip
-    view, _ = await service.score_rubric(
-        session, principal, attempt_id, response_id, body.criteria
-    )
+) -> AttemptOut:
+    view, _ = await service.score_rubric(session, principal, attempt_id, response_id, body.criteria)
     return attempt_out(view, principal)

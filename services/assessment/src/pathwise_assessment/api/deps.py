@@ -32,19 +32,25 @@ async def _idempotency(
     principal: CurrentPrincipal,
     key: Annotated[
         str | None,
-        Header(alias="Idempotency-Key",
-               description="Repeat a create safely: the same key and request return the first "
-                           "result (200); the same key with another request is a 422"),
+        Header(
+            alias="Idempotency-Key",
+            description="Repeat a create safely: the same key and request return the first "
+            "result (200); the same key with another request is a 422",
+        ),
     ] = None,
-) -> IdempotentRequest | None:  # fmt: skip
+) -> IdempotentRequest | None:
     """The caller-scoped key and the request's fingerprint (the raw body: it is what the
     gateway fingerprints too, and FastAPI caches it for the body parameter)."""
     if key is None:
         return None
     return idempotent_request(
-        principal, key, method=request.method, path=request.url.path,
-        query=request.url.query, body=await request.body(),
-    )  # fmt: skip
+        principal,
+        key,
+        method=request.method,
+        path=request.url.path,
+        query=request.url.query,
+        body=await request.body(),
+    )
 
 
 IdempotencyKey = Annotated[IdempotentRequest | None, Depends(_idempotency)]

@@ -65,9 +65,13 @@ async def get_attempt_by_key(
 
 
 async def list_attempts(
-    session: AsyncSession, district_id: uuid.UUID, *, learner_id: uuid.UUID | None,
-    after: uuid.UUID | None, limit: int,
-) -> list[Attempt]:  # fmt: skip
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    *,
+    learner_id: uuid.UUID | None,
+    after: uuid.UUID | None,
+    limit: int,
+) -> list[Attempt]:
     query = (
         select(Attempt)
         .where(Attempt.district_id == district_id)
@@ -159,9 +163,12 @@ async def responses_of_attempts(
 
 
 async def get_response(
-    session: AsyncSession, attempt_id: uuid.UUID, *, item_id: uuid.UUID | None = None,
+    session: AsyncSession,
+    attempt_id: uuid.UUID,
+    *,
+    item_id: uuid.UUID | None = None,
     response_id: uuid.UUID | None = None,
-) -> Response | None:  # fmt: skip
+) -> Response | None:
     query = select(Response).where(Response.attempt_id == attempt_id)
     if item_id is not None:
         query = query.where(Response.item_id == item_id)

@@ -146,14 +146,22 @@ async def list_attempts(
 
 async def _view(session: AsyncSession, attempt: Attempt) -> AttemptView:
     items = [(ai.position, v) for ai, v in await repo.attempt_items(session, attempt.id)]
-    return AttemptView(attempt, await _assessment(session, attempt), items,
-                       await repo.responses_of(session, attempt.id))  # fmt: skip
+    return AttemptView(
+        attempt,
+        await _assessment(session, attempt),
+        items,
+        await repo.responses_of(session, attempt.id),
+    )
 
 
 async def start_attempt(
-    session: AsyncSession, upstreams: Upstreams, principal: Principal, assessment_id: uuid.UUID,
-    learner_id: uuid.UUID, idempotency: IdempotentRequest | None,
-) -> tuple[AttemptView, bool]:  # fmt: skip
+    session: AsyncSession,
+    upstreams: Upstreams,
+    principal: Principal,
+    assessment_id: uuid.UUID,
+    learner_id: uuid.UUID,
+    idempotency: IdempotentRequest | None,
+) -> tuple[AttemptView, bool]:
     district_id = principal.require_district()
     require_self_or_staff(principal, learner_id)
     if idempotency is not None:
@@ -172,11 +180,17 @@ async def start_attempt(
         factor = time_factor(accommodations if isinstance(accommodations, list) else [])
     now = utcnow()
     attempt = Attempt(
-        id=new_id(), district_id=district_id, assessment_id=assessment.id, learner_id=learner_id,
-        status="in_progress", time_factor=factor, started_at=now,
+        id=new_id(),
+        district_id=district_id,
+        assessment_id=assessment.id,
+        learner_id=learner_id,
+        status="in_progress",
+        time_factor=factor,
+        started_at=now,
         deadline_at=deadline(now, assessment.time_limit_seconds, factor),
-        created_by=principal.subject, **stored_columns(idempotency),
-    )  # fmt: skip
+        created_by=principal.subject,
+        **stored_columns(idempotency),
+    )
     async with first_with_key(session, idempotency):
         await repo.add_attempt(session, attempt)
     if assessment.kind not in ADAPTIVE_KINDS:
@@ -190,9 +204,12 @@ async def start_attempt(
 
 
 async def answer_item(
-    session: AsyncSession, principal: Principal, attempt_id: uuid.UUID,
-    item_id: uuid.UUID, raw_answer: dict[str, Any],
-) -> tuple[AttemptView, Response, bool]:  # fmt: skip
+    session: AsyncSession,
+    principal: Principal,
+    attempt_id: uuid.UUID,
+    item_id: uuid.UUID,
+    raw_answer: dict[str, Any],
+) -> tuple[AttemptView, Response, bool]:
     """Record and score one answer. The same answer again is a no-op; a different one a 409.
 
     Answers to one attempt run one at a time: the attempt row is locked (PostgreSQL) or the
@@ -219,23 +236,33 @@ async def answer_item(
     if existing is not None:
         if existing.answer == answer:
             return view, existing, False
-        raise Conflict("This item was already answered differently in this attempt.",
-                       slug="already-answered")  # fmt: skip
+        raise Conflict(
+            "This item was already answered differently in this attempt.", slug="already-answered"
+        )
     _require_open(attempt, now)
     result = score(version.spec, answer, version.points)
     response = Response(
-        id=new_id(), district_id=attempt.district_id, attempt_id=attempt.id, item_id=item_id,
-        item_version_id=version.id, learner_id=attempt.learner_id, answer=answer,
-        status=result.status, earned=result.earned, possible=result.possible,
-        correct=result.correct, created_at=now,
+        id=new_id(),
+        district_id=attempt.district_id,
+        attempt_id=attempt.id,
+        item_id=item_id,
+        item_version_id=version.id,
+        learner_id=attempt.learner_id,
+        answer=answer,
+        status=result.status,
+        earned=result.earned,
+        possible=result.possible,
+        correct=result.correct,
+        created_at=now,
         scored_at=now if result.status == "scored" else None,
         scored_by="auto" if result.status == "scored" else None,
-    )  # fmt: skip
+    )
     try:
         await repo.add_response(session, response)
     except IntegrityError as exc:
-        raise Conflict("This item was answered at the same time by another request.",
-                       slug="already-answered") from exc  # fmt: skip
+        raise Conflict(
+            "This item was answered at the same time by another request.", slug="already-answered"
+        ) from exc
     if result.status == "scored":
         await _scored(session, attempt, response, version, now)
     view.responses.append(response)
@@ -243,40 +270,61 @@ async def answer_item(
 
 
 async def _scored(
-    session: AsyncSession, attempt: Attempt, response: Response,
-    version: ItemVersion, now: datetime,
-) -> None:  # fmt: skip
+    session: AsyncSession,
+    attempt: Attempt,
+    response: Response,
+    version: ItemVersion,
+    now: datetime,
+) -> None:
     assert response.correct is not None
-    await publish(session, new_event(
-        "response.scored", district_id=attempt.district_id,
-        subject=learner_subject(attempt.learner_id),
-        data={"response_id": str(response.id), "attempt_id": str(attempt.id),
-              "item_id": str(response.item_id), "item_version": version.version,
-              "learner_id": str(attempt.learner_id), "earned": response.earned,
-              "possible": response.possible, "correct": response.correct,
-              "skill_codes": version.skill_codes},
-    ))  # fmt: skip
+    await publish(
+        session,
+        new_event(
+            "response.scored",
+            district_id=attempt.district_id,
+            subject=learner_subject(attempt.learner_id),
+            data={
+                "response_id": str(response.id),
+                "attempt_id": str(attempt.id),
+                "item_id": str(response.item_id),
+                "item_version": version.version,
+                "learner_id": str(attempt.learner_id),
+                "earned": response.earned,
+                "possible": response.possible,
+                "correct": response.correct,
+                "skill_codes": version.skill_codes,
+            },
+        ),
+    )
     await record_evidence(
-        session, district_id=attempt.district_id, learner_id=attempt.learner_id,
-        response_id=response.id, skill_codes=version.skill_codes,
-        difficulty=version.difficulty, correct=response.correct, now=now,
-    )  # fmt: skip
+        session,
+        district_id=attempt.district_id,
+        learner_id=attempt.learner_id,
+        response_id=response.id,
+        skill_codes=version.skill_codes,
+        difficulty=version.difficulty,
+        correct=response.correct,
+        now=now,
+    )
     if attempt.status == "finished":
         view = await _view(session, attempt)
         _apply_results(view)
 
 
 async def next_item(
-    session: AsyncSession, principal: Principal, attempt_id: uuid.UUID,
+    session: AsyncSession,
+    principal: Principal,
+    attempt_id: uuid.UUID,
     rng: np.random.Generator | None = None,
-) -> tuple[AttemptView, ItemVersion | None, irt.Ability, bool]:  # fmt: skip
+) -> tuple[AttemptView, ItemVersion | None, irt.Ability, bool]:
     """The item to answer next in an adaptive/diagnostic attempt, or done."""
     await begin_write(session)  # it may add the item to the attempt: read and write as one
     attempt = await _attempt_for(session, principal, attempt_id, lock=True)
     assessment = await _assessment(session, attempt)
     if assessment.kind not in ADAPTIVE_KINDS:
-        raise Conflict("Only adaptive and diagnostic attempts serve items one by one.",
-                       slug="not-adaptive")  # fmt: skip
+        raise Conflict(
+            "Only adaptive and diagnostic attempts serve items one by one.", slug="not-adaptive"
+        )
     _require_open(attempt, utcnow())
     view = await _view(session, attempt)
     answered = {r.item_id for r in view.responses}
@@ -285,10 +333,11 @@ async def next_item(
         if version.item_id not in answered:
             return view, version, ability, False
     stop = irt.should_stop(
-        ability, len(view.responses),
+        ability,
+        len(view.responses),
         target_se=assessment.target_se or ADAPTIVE_TARGET_SE,
         max_items=assessment.max_items or ADAPTIVE_MAX_ITEMS,
-    )  # fmt: skip
+    )
     if stop:
         return view, None, ability, True
     bank = await items_repo.bank_for_skills(
@@ -298,8 +347,9 @@ async def next_item(
         return view, None, ability, True
     a = np.fromiter((row[1] for row in bank), dtype=np.float64, count=len(bank))
     b = np.fromiter((row[2] for row in bank), dtype=np.float64, count=len(bank))
-    chosen = irt.select_next(ability.theta, a, b, np.zeros(len(bank), dtype=bool),
-                             top_k=EXPOSURE_TOP_K, rng=rng)  # fmt: skip
+    chosen = irt.select_next(
+        ability.theta, a, b, np.zeros(len(bank), dtype=bool), top_k=EXPOSURE_TOP_K, rng=rng
+    )
     if chosen is None:
         return view, None, ability, True
     version_id = uuid.UUID(bank[chosen][0])
@@ -338,15 +388,26 @@ async def finish_attempt(
     else:
         _apply_results(view)
     await session.flush()
-    await publish(session, new_event(
-        "attempt.completed", district_id=attempt.district_id,
-        subject=learner_subject(attempt.learner_id),
-        data={"attempt_id": str(attempt.id), "assessment_id": str(attempt.assessment_id),
-              "kind": view.assessment.kind, "learner_id": str(attempt.learner_id),
-              "score": attempt.score, "max_score": attempt.max_score,
-              "skills": {code: {k: v for k, v in r.items() if k != "items"}
-                         for code, r in (attempt.results or {}).get("skills", {}).items()}},
-    ))  # fmt: skip
+    await publish(
+        session,
+        new_event(
+            "attempt.completed",
+            district_id=attempt.district_id,
+            subject=learner_subject(attempt.learner_id),
+            data={
+                "attempt_id": str(attempt.id),
+                "assessment_id": str(attempt.assessment_id),
+                "kind": view.assessment.kind,
+                "learner_id": str(attempt.learner_id),
+                "score": attempt.score,
+                "max_score": attempt.max_score,
+                "skills": {
+                    code: {k: v for k, v in r.items() if k != "items"}
+                    for code, r in (attempt.results or {}).get("skills", {}).items()
+                },
+            },
+        ),
+    )
     return view
 
 
@@ -355,17 +416,33 @@ def _apply_results(view: AttemptView, difficulties: dict[str, list[float]] | Non
     attempt = view.attempt
     responses = {r.item_id: r for r in view.responses}
     skills: dict[str, dict[str, Any]] = {
-        code: {"earned": 0.0, "possible": 0.0, "answered": 0, "correct": 0, "pending": 0, "items": 0}
+        code: {
+            "earned": 0.0,
+            "possible": 0.0,
+            "answered": 0,
+            "correct": 0,
+            "pending": 0,
+            "items": 0,
+        }
         for code in view.assessment.skill_codes
-    }  # fmt: skip
+    }
     earned = possible = 0.0
     for _, version in view.items:
         response = responses.get(version.item_id)
         possible += version.points
         earned += response.earned if response is not None else 0.0
         for code in version.skill_codes:
-            row = skills.setdefault(code, {"earned": 0.0, "possible": 0.0, "answered": 0,
-                                           "correct": 0, "pending": 0, "items": 0})  # fmt: skip
+            row = skills.setdefault(
+                code,
+                {
+                    "earned": 0.0,
+                    "possible": 0.0,
+                    "answered": 0,
+                    "correct": 0,
+                    "pending": 0,
+                    "items": 0,
+                },
+            )
             row["items"] += 1
             row["possible"] += version.points
             if response is not None:
@@ -377,8 +454,10 @@ def _apply_results(view: AttemptView, difficulties: dict[str, list[float]] | Non
         row["percent"] = (
             round(100 * row["earned"] / row["possible"], 1) if row["possible"] else None
         )
-    results: dict[str, Any] = {"skills": skills,
-                               "pending": sum(r.status == "pending" for r in view.responses)}  # fmt: skip
+    results: dict[str, Any] = {
+        "skills": skills,
+        "pending": sum(r.status == "pending" for r in view.responses),
+    }
     if view.assessment.kind in ADAPTIVE_KINDS:
         ability = _ability(view)
         attempt.theta, attempt.theta_se = ability.theta, ability.se
@@ -410,9 +489,12 @@ def placement(
 
 
 async def score_rubric(
-    session: AsyncSession, principal: Principal, attempt_id: uuid.UUID,
-    response_id: uuid.UUID, criteria: dict[str, float],
-) -> tuple[AttemptView, Response]:  # fmt: skip
+    session: AsyncSession,
+    principal: Principal,
+    attempt_id: uuid.UUID,
+    response_id: uuid.UUID,
+    criteria: dict[str, float],
+) -> tuple[AttemptView, Response]:
     # Two teachers scoring the same response at once: the second must see it scored (409), not
     # apply its evidence a second time.
     await begin_write(session)

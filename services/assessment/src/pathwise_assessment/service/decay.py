@@ -38,9 +38,12 @@ logger = logging.getLogger("pathwise.assessment.decay")
 
 
 async def sweep_decay(
-    session: AsyncSession, *, now: datetime | None = None,
-    half_life_days: float = DECAY_HALF_LIFE_DAYS, batch_size: int = 500,
-) -> int:  # fmt: skip
+    session: AsyncSession,
+    *,
+    now: datetime | None = None,
+    half_life_days: float = DECAY_HALF_LIFE_DAYS,
+    batch_size: int = 500,
+) -> int:
     """One pass over every mastered state of every district; returns how many lost mastery.
     The caller's unit of work commits it (everything of the pass in one transaction)."""
     now = now or utcnow()
@@ -61,25 +64,37 @@ async def sweep_decay(
             )
             after_decay = rule.reassess(
                 rule.MasteryState(
-                    decay(row.p_known, bkt.prior, days, half_life_days), row.mastered,
-                    row.evidence_count, row.hard_correct_count,
+                    decay(row.p_known, bkt.prior, days, half_life_days),
+                    row.mastered,
+                    row.evidence_count,
+                    row.hard_correct_count,
                 ),
                 threshold,
-            )  # fmt: skip
+            )
             if after_decay.mastered:
                 continue
-            row.p_known, row.mastered, row.level = (
-                after_decay.p_known, False, after_decay.level
-            )  # fmt: skip
+            row.p_known, row.mastered, row.level = (after_decay.p_known, False, after_decay.level)
             row.updated_at = now
-            history.append(history_row(
-                row.district_id, row.learner_id, row.skill_code, None, "decay", None, None,
-                before.p_known, after_decay, now,
-            ))  # fmt: skip
+            history.append(
+                history_row(
+                    row.district_id,
+                    row.learner_id,
+                    row.skill_code,
+                    None,
+                    "decay",
+                    None,
+                    None,
+                    before.p_known,
+                    after_decay,
+                    now,
+                )
+            )
             changes.append(
-                (row.district_id, change_of(row.learner_id, row.skill_code, before, after_decay,
-                                            "decay"))
-            )  # fmt: skip
+                (
+                    row.district_id,
+                    change_of(row.learner_id, row.skill_code, before, after_decay, "decay"),
+                )
+            )
         await repo.add_history(session, history)
         for district_id, change in changes:
             await emit_change(session, district_id, change)

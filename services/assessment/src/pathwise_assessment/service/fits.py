@@ -68,10 +68,13 @@ def fit_observations(
             continue
         prior, learn, guess, slip = result.params(k)
         fitted[code] = {
-            "prior": round(prior, 6), "learn": round(learn, 6), "guess": round(guess, 6),
-            "slip": round(slip, 6), "response_count": count,
+            "prior": round(prior, 6),
+            "learn": round(learn, 6),
+            "guess": round(guess, 6),
+            "slip": round(slip, 6),
+            "response_count": count,
             "log_likelihood": round(float(result.log_likelihood[k]), 4),
-        }  # fmt: skip
+        }
     return fitted
 
 
@@ -80,9 +83,13 @@ async def start_fit(
 ) -> MasteryFit:
     """A fitting run in state ``running``; :func:`complete_fit` does the work."""
     fit = MasteryFit(
-        id=new_id(), district_id=district_id, status="running", min_responses=min_responses,
-        requested_by=requested_by, created_at=utcnow(),
-    )  # fmt: skip
+        id=new_id(),
+        district_id=district_id,
+        status="running",
+        min_responses=min_responses,
+        requested_by=requested_by,
+        created_at=utcnow(),
+    )
     await repo.add_fit(session, fit)
     return fit
 
@@ -97,12 +104,24 @@ async def complete_fit(session: AsyncSession, fit: MasteryFit) -> MasteryFit:
         await session.flush()
         return fit
     finished = utcnow()
-    await repo.upsert_params(session, fit.district_id, {
-        code: {"prior": v["prior"], "learn": v["learn"], "guess": v["guess"], "slip": v["slip"],
-               "forget": 0.0, "source": "fitted", "fit_id": fit.id,
-               "response_count": v["response_count"], "updated_at": finished}
-        for code, v in fitted.items()
-    })  # fmt: skip
+    await repo.upsert_params(
+        session,
+        fit.district_id,
+        {
+            code: {
+                "prior": v["prior"],
+                "learn": v["learn"],
+                "guess": v["guess"],
+                "slip": v["slip"],
+                "forget": 0.0,
+                "source": "fitted",
+                "fit_id": fit.id,
+                "response_count": v["response_count"],
+                "updated_at": finished,
+            }
+            for code, v in fitted.items()
+        },
+    )
     fit.status, fit.finished_at = "succeeded", finished
     fit.response_count = len(observations)
     fit.skill_count = len(fitted)

@@ -59,21 +59,26 @@ class Upstreams:
         except ServiceUnavailable as exc:
             raise ServiceUnavailable(
                 "Content ownership cannot be checked right now: profiles did not answer.",
-                slug="profiles-unavailable", headers=_RETRY,
-            ) from exc  # fmt: skip
+                slug="profiles-unavailable",
+                headers=_RETRY,
+            ) from exc
         except Problem as exc:
             if exc.status_code != 404:
                 raise ServiceUnavailable(
                     f"Content ownership cannot be checked right now: profiles answered "
-                    f"{exc.status_code}.", slug="profiles-unavailable", headers=_RETRY,
-                ) from exc  # fmt: skip
+                    f"{exc.status_code}.",
+                    slug="profiles-unavailable",
+                    headers=_RETRY,
+                ) from exc
             body = {"school_ids": []}
         raw = body.get("school_ids") if isinstance(body, dict) else None
         if not isinstance(raw, list):
             raise ServiceUnavailable(
                 "Content ownership cannot be checked right now: profiles answered an unexpected "
-                "shape.", slug="profiles-unavailable", headers=_RETRY,
-            )  # fmt: skip
+                "shape.",
+                slug="profiles-unavailable",
+                headers=_RETRY,
+            )
         schools = tuple(uuid.UUID(str(s)) for s in raw)
         if len(self._schools) >= _SCHOOLS_CACHE_MAX:
             self._schools.clear()
@@ -87,8 +92,9 @@ class Upstreams:
         if not isinstance(body, dict):
             raise ServiceUnavailable(
                 "The profiles service answered the planning profile in an unexpected shape.",
-                slug="profiles-unavailable", headers=_RETRY,
-            )  # fmt: skip
+                slug="profiles-unavailable",
+                headers=_RETRY,
+            )
         return body
 
     async def require_known_skills(self, principal: Principal, codes: Sequence[str]) -> None:
@@ -101,19 +107,22 @@ class Upstreams:
         except ServiceUnavailable as exc:
             raise ServiceUnavailable(
                 "Skill codes cannot be checked right now: the pathways service did not answer.",
-                slug="skills-unavailable", headers=_RETRY,
-            ) from exc  # fmt: skip
+                slug="skills-unavailable",
+                headers=_RETRY,
+            ) from exc
         except Problem as exc:
             raise ServiceUnavailable(
                 f"Skill codes cannot be checked right now: pathways answered {exc.status_code}.",
-                slug="skills-unavailable", headers=_RETRY,
-            ) from exc  # fmt: skip
+                slug="skills-unavailable",
+                headers=_RETRY,
+            ) from exc
         unknown = body.get("unknown") if isinstance(body, dict) else None
         if not isinstance(unknown, list):
             raise ServiceUnavailable(
                 "Skill codes cannot be checked right now: pathways answered an unexpected shape.",
-                slug="skills-unavailable", headers=_RETRY,
-            )  # fmt: skip
+                slug="skills-unavailable",
+                headers=_RETRY,
+            )
         if unknown:
             names = ", ".join(sorted(str(u) for u in unknown))
             raise UnprocessableContent(
