@@ -13,6 +13,7 @@ from pathwise_assessment.schemas.attempts import (
     NextItemOut,
     RubricScoreIn,
 )
+from pathwise_assessment.service import adaptive
 from pathwise_assessment.service import attempts as service
 from pathwise_assessment.service.access import can_see_keys
 from pathwise_shared.access import STAFF, access
@@ -81,7 +82,7 @@ async def answer_item(
 async def next_item(
     attempt_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal
 ) -> NextItemOut:
-    view, version, ability, done = await service.next_item(session, principal, attempt_id)
+    view, version, ability, done = await adaptive.next_item(session, principal, attempt_id)
     reveal = can_see_keys(principal, False)
     position = next((p for p, v in view.items if version is not None and v.id == version.id), 0)
     return NextItemOut(

@@ -10,7 +10,7 @@ from pathwise_assessment.schemas.common import OwnerOut
 from pathwise_assessment.schemas.fits import FitOut
 from pathwise_assessment.schemas.items import ItemOut
 from pathwise_assessment.service.access import can_see_keys
-from pathwise_assessment.service.attempts import AttemptView
+from pathwise_assessment.service.attempt_views import AttemptView
 from pathwise_shared.access import STAFF
 from pathwise_shared.auth import Principal
 
