@@ -32,9 +32,10 @@ from pathwise_shared.http import create_http_client
 @pytest.fixture(scope="session")
 def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, TestDatabase]]:
     directory: Path = tmp_path_factory.mktemp("assessment")
-    dbs = {name: create_test_database(name, directory)
-           for name in ("assessment", "profiles", "pathways", "assessment_down",
-                         "assessment_own")}  # fmt: skip
+    dbs = {
+        name: create_test_database(name, directory)
+        for name in ("assessment", "profiles", "pathways", "assessment_down", "assessment_own")
+    }
     yield dbs
     for db in dbs.values():
         drop_test_database(db)
@@ -42,8 +43,9 @@ def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Te
 
 @pytest.fixture(scope="session")
 async def profiles(databases: dict[str, TestDatabase]) -> AsyncIterator[ServiceClient]:
-    settings = ProfilesSettings(database_url=databases["profiles"].url, environment="test",
-                                outbox_relay=False)  # fmt: skip
+    settings = ProfilesSettings(
+        database_url=databases["profiles"].url, environment="test", outbox_relay=False
+    )
     async with service_client(create_profiles, settings, PROFILES_MIGRATIONS) as client:
         db = Database(settings.database_url)
         try:
@@ -55,8 +57,9 @@ async def profiles(databases: dict[str, TestDatabase]) -> AsyncIterator[ServiceC
 
 @pytest.fixture(scope="session")
 async def pathways(databases: dict[str, TestDatabase]) -> AsyncIterator[ServiceClient]:
-    settings = PathwaysSettings(database_url=databases["pathways"].url, environment="test",
-                                outbox_relay=False)  # fmt: skip
+    settings = PathwaysSettings(
+        database_url=databases["pathways"].url, environment="test", outbox_relay=False
+    )
     async with service_client(create_pathways, settings, PATHWAYS_MIGRATIONS) as client:
         await import_shared_frameworks(settings.database_url)
         yield client
@@ -66,8 +69,9 @@ async def pathways(databases: dict[str, TestDatabase]) -> AsyncIterator[ServiceC
 async def api(
     databases: dict[str, TestDatabase], profiles: ServiceClient, pathways: ServiceClient
 ) -> AsyncIterator[ServiceClient]:
-    settings = AssessmentSettings(database_url=databases["assessment"].url, environment="test",
-                                  outbox_relay=False)  # fmt: skip
+    settings = AssessmentSettings(
+        database_url=databases["assessment"].url, environment="test", outbox_relay=False
+    )
 
     def factory(s: AssessmentSettings) -> object:
         return create_app(s, upstream_clients={"profiles": profiles, "pathways": pathways})
@@ -83,8 +87,9 @@ async def api_own(
 ) -> AsyncIterator[ServiceClient]:
     """A second assessment app on a database of its own, for tests of jobs that sweep the whole
     database (they must not change what the other tests' learners have mastered)."""
-    settings = AssessmentSettings(database_url=databases["assessment_own"].url,
-                                  environment="test", outbox_relay=False)  # fmt: skip
+    settings = AssessmentSettings(
+        database_url=databases["assessment_own"].url, environment="test", outbox_relay=False
+    )
 
     def factory(s: AssessmentSettings) -> object:
         return create_app(s, upstream_clients={"profiles": profiles, "pathways": pathways})
@@ -96,10 +101,13 @@ async def api_own(
 @pytest.fixture(scope="session")
 async def api_pathways_down(databases: dict[str, TestDatabase]) -> AsyncIterator[ServiceClient]:
     """Assessment with nothing listening where pathways and profiles should be."""
-    settings = AssessmentSettings(database_url=databases["assessment_down"].url,
-                                  environment="test", outbox_relay=False)  # fmt: skip
-    down = {name: create_http_client("http://127.0.0.1:9", timeout=1.0, retries=0)
-            for name in ("profiles", "pathways")}  # fmt: skip
+    settings = AssessmentSettings(
+        database_url=databases["assessment_down"].url, environment="test", outbox_relay=False
+    )
+    down = {
+        name: create_http_client("http://127.0.0.1:9", timeout=1.0, retries=0)
+        for name in ("profiles", "pathways")
+    }
 
     def factory(s: AssessmentSettings) -> object:
         return create_app(s, upstream_clients=down)

@@ -21,9 +21,11 @@ CHOICES = [{"id": "a", "text": "54"}, {"id": "b", "text": "56"}, {"id": "c", "te
 
 def item_body(code: str = "3.OA.C.7", difficulty: float = 0.0, **spec: object) -> dict[str, object]:
     return {
-        "stem": "What is 8 × 7?", "skill_codes": [code], "difficulty": difficulty,
+        "stem": "What is 8 × 7?",
+        "skill_codes": [code],
+        "difficulty": difficulty,
         "spec": spec or {"type": "single_choice", "choices": CHOICES, "correct": "b"},
-    }  # fmt: skip
+    }
 
 
 async def events(api: ServiceClient, kind: str) -> list[dict[str, Any]]:
@@ -58,8 +60,11 @@ async def test_items_create_version_read_and_refuse(api: ServiceClient) -> None:
     # Bad input, each a clear 4xx problem and nothing written.
     unknown = await api.post("/v1/items", json=item_body(code="9.ZZ.Z.9"), headers=api.as_(TEACHER))
     assert unknown.status_code == 422 and unknown.json()["type"] == "/problems/unknown-skill"
-    bad_key = await api.post("/v1/items", json=item_body(type="single_choice", choices=CHOICES, correct="z"),
-                             headers=api.as_(TEACHER))  # fmt: skip
+    bad_key = await api.post(
+        "/v1/items",
+        json=item_body(type="single_choice", choices=CHOICES, correct="z"),
+        headers=api.as_(TEACHER),
+    )
     assert bad_key.status_code == 422
     extra = await api.post(
         "/v1/items", json={**item_body(), "surprise": 1}, headers=api.as_(TEACHER)
@@ -99,14 +104,18 @@ async def test_pathways_outage_is_a_503_problem(api_pathways_down: ServiceClient
 async def test_demo_skill_check_moves_mastery_and_never_leaks_keys(api: ServiceClient) -> None:
     student = as_learner(3)
     headers = api.as_(student)
-    started = await api.post(f"/v1/assessments/{check_id('3.OA.C.7')}/attempts",
-                             json={"learner_id": str(learner(3))},
-                             headers={**headers, "Idempotency-Key": "start-3"})  # fmt: skip
+    started = await api.post(
+        f"/v1/assessments/{check_id('3.OA.C.7')}/attempts",
+        json={"learner_id": str(learner(3))},
+        headers={**headers, "Idempotency-Key": "start-3"},
+    )
     assert started.status_code == 201, started.text
     attempt = started.json()
-    again = await api.post(f"/v1/assessments/{check_id('3.OA.C.7')}/attempts",
-                           json={"learner_id": str(learner(3))},
-                           headers={**headers, "Idempotency-Key": "start-3"})  # fmt: skip
+    again = await api.post(
+        f"/v1/assessments/{check_id('3.OA.C.7')}/attempts",
+        json={"learner_id": str(learner(3))},
+        headers={**headers, "Idempotency-Key": "start-3"},
+    )
     assert again.status_code == 200 and again.json()["id"] == attempt["id"]
     assert len(attempt["items"]) == 4
     for shown in attempt["items"]:
@@ -132,11 +141,17 @@ async def test_demo_skill_check_moves_mastery_and_never_leaks_keys(api: ServiceC
         f"{url}/responses/{first}", json={"answer": {"choice": "a"}}, headers=headers
     )
     assert other.status_code == 409 and other.json()["type"] == "/problems/already-answered"
-    shape = await api.put(f"{url}/responses/{item_id('3.OA.C.7', 2)}", json={"answer": {"choice": "a"}},
-                          headers=headers)  # fmt: skip
+    shape = await api.put(
+        f"{url}/responses/{item_id('3.OA.C.7', 2)}",
+        json={"answer": {"choice": "a"}},
+        headers=headers,
+    )
     assert shape.status_code == 422 and shape.json()["type"] == "/problems/invalid-answer"
-    stranger = await api.put(f"{url}/responses/{item_id('5.NF.B.4', 1)}", json={"answer": {"choice": "a"}},
-                             headers=headers)  # fmt: skip
+    stranger = await api.put(
+        f"{url}/responses/{item_id('5.NF.B.4', 1)}",
+        json={"answer": {"choice": "a"}},
+        headers=headers,
+    )
     assert (
         stranger.status_code == 422 and stranger.json()["type"] == "/problems/item-not-in-attempt"
     )
@@ -147,8 +162,9 @@ async def test_demo_skill_check_moves_mastery_and_never_leaks_keys(api: ServiceC
     assert body["status"] == "finished" and body["score"] == 4 and body["max_score"] == 4
     assert body["results"]["skills"]["3.OA.C.7"]["percent"] == 100.0
     assert any("correct" in i["spec"] for i in body["items"])  # keys after finish
-    late = await api.put(f"{url}/responses/{item_id('3.OA.C.7', 4)}", json={"answer": {"text": "9"}},
-                         headers=headers)  # fmt: skip
+    late = await api.put(
+        f"{url}/responses/{item_id('3.OA.C.7', 4)}", json={"answer": {"text": "9"}}, headers=headers
+    )
     assert late.status_code == 409
     assert (await api.post(f"{url}/finish", headers=headers)).json()["score"] == 4
     mastery = await api.get(f"/v1/learners/{learner(3)}/mastery", headers=headers)
@@ -183,8 +199,11 @@ async def test_demo_skill_check_moves_mastery_and_never_leaks_keys(api: ServiceC
     # The internal contract for pathways and the gateway.
     internal = await api.get(f"/internal/learners/{learner(3)}/mastery", headers=api.as_(TEACHER))
     assert internal.json()["skills"][0]["level"] == skill["level"]
-    query = await api.post("/internal/mastery/query", headers=api.as_(TEACHER),
-                           json={"learner_ids": [str(learner(3)), str(learner(4))]})  # fmt: skip
+    query = await api.post(
+        "/internal/mastery/query",
+        headers=api.as_(TEACHER),
+        json={"learner_ids": [str(learner(3)), str(learner(4))]},
+    )
     assert [row["learner_id"] for row in query.json()["items"]] == [str(learner(3))]
     assert (
         await api.post(
@@ -196,14 +215,24 @@ async def test_demo_skill_check_moves_mastery_and_never_leaks_keys(api: ServiceC
 async def test_students_start_only_their_own_and_time_limits_honour_extended_time(
     api: ServiceClient,
 ) -> None:
-    created = await api.post("/v1/assessments", headers=api.as_(TEACHER), json={
-        "kind": "skill_check", "title": "Timed", "skill_codes": ["3.OA.C.7"], "time_limit_seconds": 600,
-        "item_ids": [str(item_id("3.OA.C.7", 1))],
-    })  # fmt: skip
+    created = await api.post(
+        "/v1/assessments",
+        headers=api.as_(TEACHER),
+        json={
+            "kind": "skill_check",
+            "title": "Timed",
+            "skill_codes": ["3.OA.C.7"],
+            "time_limit_seconds": 600,
+            "item_ids": [str(item_id("3.OA.C.7", 1))],
+        },
+    )
     assert created.status_code == 201, created.text
     aid = created.json()["id"]
-    mine = await api.post(f"/v1/assessments/{aid}/attempts", json={"learner_id": str(learner(2))},
-                          headers=api.as_(as_learner(2)))  # fmt: skip
+    mine = await api.post(
+        f"/v1/assessments/{aid}/attempts",
+        json={"learner_id": str(learner(2))},
+        headers=api.as_(as_learner(2)),
+    )
     assert mine.status_code == 201, mine.text
     body = mine.json()
     # The factor tells an accommodation: the student gets the deadline, staff also the factor.
@@ -214,34 +243,72 @@ async def test_students_start_only_their_own_and_time_limits_honour_extended_tim
 
     span = datetime.fromisoformat(body["deadline_at"]) - datetime.fromisoformat(body["started_at"])
     assert span == timedelta(seconds=900)
-    plain = await api.post(f"/v1/assessments/{aid}/attempts", json={"learner_id": str(learner(3))},
-                           headers=api.as_(as_learner(3)))  # fmt: skip
+    plain = await api.post(
+        f"/v1/assessments/{aid}/attempts",
+        json={"learner_id": str(learner(3))},
+        headers=api.as_(as_learner(3)),
+    )
     assert plain.json()["time_factor"] is None
-    theirs = await api.post(f"/v1/assessments/{aid}/attempts", json={"learner_id": str(learner(2))},
-                            headers=api.as_(as_learner(3)))  # fmt: skip
+    theirs = await api.post(
+        f"/v1/assessments/{aid}/attempts",
+        json={"learner_id": str(learner(2))},
+        headers=api.as_(as_learner(3)),
+    )
     assert theirs.status_code == 403
-    for bad in ({"kind": "skill_check", "title": "x", "skill_codes": ["3.OA.C.7"]},
-                {"kind": "skill_check", "title": "x", "skill_codes": ["3.OA.C.7"], "item_ids": [str(uuid.uuid4())]},
-                {"kind": "adaptive", "title": "x", "skill_codes": ["3.OA.C.7"], "item_ids": [str(item_id("3.OA.C.7", 1))]},
-                {"kind": "quiz", "title": "x", "skill_codes": ["3.OA.C.7"]}):  # fmt: skip
+    for bad in (
+        {"kind": "skill_check", "title": "x", "skill_codes": ["3.OA.C.7"]},
+        {
+            "kind": "skill_check",
+            "title": "x",
+            "skill_codes": ["3.OA.C.7"],
+            "item_ids": [str(uuid.uuid4())],
+        },
+        {
+            "kind": "adaptive",
+            "title": "x",
+            "skill_codes": ["3.OA.C.7"],
+            "item_ids": [str(item_id("3.OA.C.7", 1))],
+        },
+        {"kind": "quiz", "title": "x", "skill_codes": ["3.OA.C.7"]},
+    ):
         assert (
             await api.post("/v1/assessments", json=bad, headers=api.as_(TEACHER))
         ).status_code == 422
-    missing = await api.post(f"/v1/assessments/{uuid.uuid4()}/attempts", json={"learner_id": str(learner(2))},
-                             headers=api.as_(TEACHER))  # fmt: skip
+    missing = await api.post(
+        f"/v1/assessments/{uuid.uuid4()}/attempts",
+        json={"learner_id": str(learner(2))},
+        headers=api.as_(TEACHER),
+    )
     assert missing.status_code == 404
 
 
 async def test_adaptive_and_diagnostic(api: ServiceClient) -> None:
     for n in range(12):
-        made = await api.post("/v1/items", headers=api.as_(TEACHER), json=item_body(
-            code="4.NBT.B.6", difficulty=-2 + n * 0.35, type="numeric", value=n + 1))  # fmt: skip
+        made = await api.post(
+            "/v1/items",
+            headers=api.as_(TEACHER),
+            json=item_body(code="4.NBT.B.6", difficulty=-2 + n * 0.35, type="numeric", value=n + 1),
+        )
         assert made.status_code == 201
-    created = await api.post("/v1/assessments", headers=api.as_(TEACHER), json={
-        "kind": "adaptive", "title": "Adaptive", "skill_codes": ["4.NBT.B.6"], "max_items": 5, "target_se": 0.1})  # fmt: skip
+    created = await api.post(
+        "/v1/assessments",
+        headers=api.as_(TEACHER),
+        json={
+            "kind": "adaptive",
+            "title": "Adaptive",
+            "skill_codes": ["4.NBT.B.6"],
+            "max_items": 5,
+            "target_se": 0.1,
+        },
+    )
     assert created.status_code == 201, created.text
-    attempt = (await api.post(f"/v1/assessments/{created.json()['id']}/attempts",
-                              json={"learner_id": str(learner(12))}, headers=api.as_(as_learner(12)))).json()  # fmt: skip
+    attempt = (
+        await api.post(
+            f"/v1/assessments/{created.json()['id']}/attempts",
+            json={"learner_id": str(learner(12))},
+            headers=api.as_(as_learner(12)),
+        )
+    ).json()
     url = f"/v1/attempts/{attempt['id']}"
     served: list[str] = []
     for _ in range(20):  # bounded: a broken stop rule fails the assertion below, never hangs
@@ -253,18 +320,34 @@ async def test_adaptive_and_diagnostic(api: ServiceClient) -> None:
         assert again["item"]["item_id"] == nxt["item"]["item_id"]  # unanswered: same item again
         assert "value" not in nxt["item"]["spec"] and "correct" not in nxt["item"]["spec"]
         served.append(nxt["item"]["item_id"])
-        put = await api.put(f"{url}/responses/{nxt['item']['item_id']}", json={"answer": {"value": 999}},
-                            headers=api.as_(as_learner(12)))  # fmt: skip
+        put = await api.put(
+            f"{url}/responses/{nxt['item']['item_id']}",
+            json={"answer": {"value": 999}},
+            headers=api.as_(as_learner(12)),
+        )
         assert put.status_code == 200, put.text
     assert len(served) == 5 == len(set(served))
     done = (await api.post(f"{url}/finish", headers=api.as_(as_learner(12)))).json()
     assert done["ability"]["theta"] < 0  # all wrong
     fixed = await api.post(f"/v1/attempts/{attempt['id']}/next", headers=api.as_(as_learner(12)))
     assert fixed.status_code == 409
-    diag = await api.post("/v1/assessments", headers=api.as_(TEACHER), json={
-        "kind": "diagnostic", "title": "Place", "skill_codes": ["4.NBT.B.4", "4.NBT.B.5"], "max_items": 3})  # fmt: skip
-    d_attempt = (await api.post(f"/v1/assessments/{diag.json()['id']}/attempts",
-                                json={"learner_id": str(learner(13))}, headers=api.as_(TEACHER))).json()  # fmt: skip
+    diag = await api.post(
+        "/v1/assessments",
+        headers=api.as_(TEACHER),
+        json={
+            "kind": "diagnostic",
+            "title": "Place",
+            "skill_codes": ["4.NBT.B.4", "4.NBT.B.5"],
+            "max_items": 3,
+        },
+    )
+    d_attempt = (
+        await api.post(
+            f"/v1/assessments/{diag.json()['id']}/attempts",
+            json={"learner_id": str(learner(13))},
+            headers=api.as_(TEACHER),
+        )
+    ).json()
     for _ in range(3):
         nxt = (
             await api.post(f"/v1/attempts/{d_attempt['id']}/next", headers=api.as_(TEACHER))
@@ -277,39 +360,85 @@ async def test_adaptive_and_diagnostic(api: ServiceClient) -> None:
 
 
 async def test_rubric_scoring_and_fits(api: ServiceClient) -> None:
-    rubric = [{"id": "idea", "description": "Explains the idea", "points": 2},
-              {"id": "work", "description": "Shows the work", "points": 2}]  # fmt: skip
-    made = await api.post("/v1/items", headers=api.as_(TEACHER), json={
-        **item_body(code="5.NF.A.1"), "points": 4, "spec": {"type": "open_response", "rubric": rubric}})  # fmt: skip
+    rubric = [
+        {"id": "idea", "description": "Explains the idea", "points": 2},
+        {"id": "work", "description": "Shows the work", "points": 2},
+    ]
+    made = await api.post(
+        "/v1/items",
+        headers=api.as_(TEACHER),
+        json={
+            **item_body(code="5.NF.A.1"),
+            "points": 4,
+            "spec": {"type": "open_response", "rubric": rubric},
+        },
+    )
     assert made.status_code == 201, made.text
-    wrong_points = await api.post("/v1/items", headers=api.as_(TEACHER), json={
-        **item_body(code="5.NF.A.1"), "points": 3, "spec": {"type": "open_response", "rubric": rubric}})  # fmt: skip
+    wrong_points = await api.post(
+        "/v1/items",
+        headers=api.as_(TEACHER),
+        json={
+            **item_body(code="5.NF.A.1"),
+            "points": 3,
+            "spec": {"type": "open_response", "rubric": rubric},
+        },
+    )
     assert wrong_points.status_code == 422
-    check = await api.post("/v1/assessments", headers=api.as_(TEACHER), json={
-        "kind": "summative", "title": "Explain", "skill_codes": ["5.NF.A.1"], "item_ids": [made.json()["id"]]})  # fmt: skip
-    attempt = (await api.post(f"/v1/assessments/{check.json()['id']}/attempts",
-                              json={"learner_id": str(learner(21))}, headers=api.as_(TEACHER))).json()  # fmt: skip
+    check = await api.post(
+        "/v1/assessments",
+        headers=api.as_(TEACHER),
+        json={
+            "kind": "summative",
+            "title": "Explain",
+            "skill_codes": ["5.NF.A.1"],
+            "item_ids": [made.json()["id"]],
+        },
+    )
+    attempt = (
+        await api.post(
+            f"/v1/assessments/{check.json()['id']}/attempts",
+            json={"learner_id": str(learner(21))},
+            headers=api.as_(TEACHER),
+        )
+    ).json()
     url = f"/v1/attempts/{attempt['id']}"
-    answered = await api.put(f"{url}/responses/{made.json()['id']}", json={"answer": {"text": "Because 1/2 = 3/6"}},
-                             headers=api.as_(TEACHER))  # fmt: skip
+    answered = await api.put(
+        f"{url}/responses/{made.json()['id']}",
+        json={"answer": {"text": "Because 1/2 = 3/6"}},
+        headers=api.as_(TEACHER),
+    )
     response = answered.json()["responses"][0]
     assert response["status"] == "pending"
     finished = (await api.post(f"{url}/finish", headers=api.as_(TEACHER))).json()
     assert finished["results"]["pending"] == 1
-    bad = await api.post(f"{url}/responses/{response['id']}/rubric-score", json={"criteria": {"idea": 5, "work": 0}},
-                         headers=api.as_(TEACHER))  # fmt: skip
+    bad = await api.post(
+        f"{url}/responses/{response['id']}/rubric-score",
+        json={"criteria": {"idea": 5, "work": 0}},
+        headers=api.as_(TEACHER),
+    )
     assert bad.status_code == 422
-    assert (await api.post(f"{url}/responses/{response['id']}/rubric-score", json={"criteria": {"idea": 2, "work": 2}},
-                           headers=api.as_(as_learner(21)))).status_code == 403  # fmt: skip
-    good = await api.post(f"{url}/responses/{response['id']}/rubric-score", json={"criteria": {"idea": 2, "work": 2}},
-                          headers=api.as_(TEACHER))  # fmt: skip
+    assert (
+        await api.post(
+            f"{url}/responses/{response['id']}/rubric-score",
+            json={"criteria": {"idea": 2, "work": 2}},
+            headers=api.as_(as_learner(21)),
+        )
+    ).status_code == 403
+    good = await api.post(
+        f"{url}/responses/{response['id']}/rubric-score",
+        json={"criteria": {"idea": 2, "work": 2}},
+        headers=api.as_(TEACHER),
+    )
     assert (
         good.status_code == 200
         and good.json()["score"] == 4
         and good.json()["results"]["pending"] == 0
     )
-    again = await api.post(f"{url}/responses/{response['id']}/rubric-score", json={"criteria": {"idea": 2, "work": 2}},
-                           headers=api.as_(TEACHER))  # fmt: skip
+    again = await api.post(
+        f"{url}/responses/{response['id']}/rubric-score",
+        json={"criteria": {"idea": 2, "work": 2}},
+        headers=api.as_(TEACHER),
+    )
     assert again.status_code == 409
     # Fitting: admins only; stores parameters for skills with enough responses.
     assert (

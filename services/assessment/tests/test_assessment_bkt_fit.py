@@ -56,8 +56,10 @@ def test_guess_and_slip_stay_below_half() -> None:
 def test_sequences_keep_time_order_and_auc() -> None:
     data = build_sequences([0, 0, 1, 0], [7, 7, 7, 8], [0, 1, 1, 1])
     assert data.n_responses == 4 and list(data.responses_per_skill) == [3, 1]
-    pred = predict_correct(data, *(np.array([0.5, 0.5]), np.array([0.0, 0.0]),
-                                   np.array([0.2, 0.2]), np.array([0.1, 0.1])))  # fmt: skip
+    pred = predict_correct(
+        data,
+        *(np.array([0.5, 0.5]), np.array([0.0, 0.0]), np.array([0.2, 0.2]), np.array([0.1, 0.1])),
+    )
     # First responses of each sequence are predicted from the prior alone.
     assert pred[0] == pytest.approx(0.55) and pred[2] == pytest.approx(0.55)
     assert pred[1] < 0.55  # after a wrong answer
@@ -77,10 +79,14 @@ def test_agrees_with_pybkt() -> None:
         from pyBKT.models import Model
 
         skill, learner, correct = synthetic(TRUTH[:2], 600, 12, seed=11)
-        frame = pd.DataFrame({
-            "order_id": np.arange(skill.size), "user_id": learner,
-            "skill_name": np.array(["s0", "s1"])[skill], "correct": correct,
-        })  # fmt: skip
+        frame = pd.DataFrame(
+            {
+                "order_id": np.arange(skill.size),
+                "user_id": learner,
+                "skill_name": np.array(["s0", "s1"])[skill],
+                "correct": correct,
+            }
+        )
         model = Model(seed=42, num_fits=5)
         model.fit(data=frame)
         table = model.params().reset_index()
@@ -109,7 +115,9 @@ def test_ragged_sequences_match_a_plain_forward_pass() -> None:
     learner = rng.integers(0, 25, n)
     correct = (rng.random(n) < 0.6).astype(int)
     params = [BktParams(0.3, 0.1, 0.2, 0.1), BktParams(0.5, 0.2, 0.25, 0.05)]
-    columns = [np.array([getattr(p, name) for p in params]) for name in ("prior", "learn", "guess", "slip")]  # fmt: skip
+    columns = [
+        np.array([getattr(p, name) for p in params]) for name in ("prior", "learn", "guess", "slip")
+    ]
     data = build_sequences(skill, learner, correct)
     lengths = np.concatenate([c.lengths for c in data.chunks])
     assert lengths.min() < lengths.max()  # really ragged

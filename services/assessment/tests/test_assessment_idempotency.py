@@ -17,8 +17,11 @@ REUSED = "/problems/idempotency-key-reused"
 
 
 def item_body(stem: str) -> dict[str, object]:
-    return {"stem": stem, "skill_codes": ["3.OA.C.7"],
-            "spec": {"type": "single_choice", "choices": CHOICES, "correct": "b"}}  # fmt: skip
+    return {
+        "stem": stem,
+        "skill_codes": ["3.OA.C.7"],
+        "spec": {"type": "single_choice", "choices": CHOICES, "correct": "b"},
+    }
 
 
 def keyed(api: ServiceClient, who: Principal, key: str) -> dict[str, str]:
@@ -30,8 +33,9 @@ async def test_items_keys_are_the_callers_and_bound_to_the_request(api: ServiceC
     first = await api.post("/v1/items", json=item_body("Mine?"), headers=keyed(api, TEACHER, key))
     assert first.status_code == 201, first.text
     # Another teacher of the same district with the same key: her own item, not the first one.
-    hers = await api.post("/v1/items", json=item_body("Hers?"),
-                          headers=keyed(api, OTHER_TEACHER, key))  # fmt: skip
+    hers = await api.post(
+        "/v1/items", json=item_body("Hers?"), headers=keyed(api, OTHER_TEACHER, key)
+    )
     assert hers.status_code == 201, hers.text
     assert hers.json()["id"] != first.json()["id"] and hers.json()["stem"] == "Hers?"
     # The same caller, key and request: the first item, marked as a replay.
@@ -39,8 +43,9 @@ async def test_items_keys_are_the_callers_and_bound_to_the_request(api: ServiceC
     assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
     assert again.headers["Idempotent-Replayed"] == "true"
     # The same caller and key with another body: 422, not the first item.
-    other = await api.post("/v1/items", json=item_body("Changed?"),
-                           headers=keyed(api, TEACHER, key))  # fmt: skip
+    other = await api.post(
+        "/v1/items", json=item_body("Changed?"), headers=keyed(api, TEACHER, key)
+    )
     assert other.status_code == 422, other.text
     assert other.json()["type"] == REUSED
 
@@ -48,25 +53,30 @@ async def test_items_keys_are_the_callers_and_bound_to_the_request(api: ServiceC
 async def test_attempt_keys_are_bound_to_the_request(api: ServiceClient) -> None:
     key = f"start-{uuid.uuid4()}"
     url = f"/v1/assessments/{check_id('3.OA.C.7')}/attempts"
-    first = await api.post(url, json={"learner_id": str(learner(5))},
-                           headers=keyed(api, TEACHER, key))  # fmt: skip
+    first = await api.post(
+        url, json={"learner_id": str(learner(5))}, headers=keyed(api, TEACHER, key)
+    )
     assert first.status_code == 201, first.text
-    again = await api.post(url, json={"learner_id": str(learner(5))},
-                           headers=keyed(api, TEACHER, key))  # fmt: skip
+    again = await api.post(
+        url, json={"learner_id": str(learner(5))}, headers=keyed(api, TEACHER, key)
+    )
     assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
     assert again.headers["Idempotent-Replayed"] == "true"
-    other = await api.post(url, json={"learner_id": str(learner(6))},
-                           headers=keyed(api, TEACHER, key))  # fmt: skip
+    other = await api.post(
+        url, json={"learner_id": str(learner(6))}, headers=keyed(api, TEACHER, key)
+    )
     assert other.status_code == 422 and other.json()["type"] == REUSED
 
 
 async def test_racing_requests_with_one_key_make_one_item(api: ServiceClient) -> None:
     """What a gateway retry after a lease take-over can cause while the first call still runs."""
     key = f"race-{uuid.uuid4()}"
-    answers = await asyncio.gather(*(
-        api.post("/v1/items", json=item_body("Race?"), headers=keyed(api, TEACHER, key))
-        for _ in range(4)
-    ))  # fmt: skip
+    answers = await asyncio.gather(
+        *(
+            api.post("/v1/items", json=item_body("Race?"), headers=keyed(api, TEACHER, key))
+            for _ in range(4)
+        )
+    )
     statuses = sorted(a.status_code for a in answers)
     assert all(s in (200, 201, 409) for s in statuses), [a.text for a in answers]
     assert statuses.count(201) == 1, statuses

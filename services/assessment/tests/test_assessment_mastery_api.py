@@ -14,6 +14,7 @@ from pathwise_assessment.service.fits import run_scheduled_fits
 from pathwise_devstack.profiles_fixtures import OTHER_DISTRICT, as_learner
 from pathwise_devstack.testing import ServiceClient, make_principal
 from pathwise_shared.db import Database
+from pathwise_shared.db.uow import unit_of_work
 from pathwise_shared.timeutil import utcnow
 
 TEACHER = make_principal(DEMO_DISTRICT, roles=["teacher"])
@@ -21,10 +22,12 @@ ADMIN = make_principal(DEMO_DISTRICT, roles=["district_admin"])
 GUARDIAN = make_principal(DEMO_DISTRICT, roles=["guardian"])
 OUTSIDER = make_principal(OTHER_DISTRICT, roles=["district_admin"])
 SCHOOL_ADMIN = make_principal(DEMO_DISTRICT, roles=["school_admin"])
-READ_CLIENT = make_principal(DEMO_DISTRICT, kind="client", subject="client:reader",
-                             scopes=["assessment:read"])  # fmt: skip
-WRITE_CLIENT = make_principal(DEMO_DISTRICT, kind="client", subject="client:writer",
-                              scopes=["assessment:write"])  # fmt: skip
+READ_CLIENT = make_principal(
+    DEMO_DISTRICT, kind="client", subject="client:reader", scopes=["assessment:read"]
+)
+WRITE_CLIENT = make_principal(
+    DEMO_DISTRICT, kind="client", subject="client:writer", scopes=["assessment:write"]
+)
 CHOICES = [{"id": "a", "text": "1/2"}, {"id": "b", "text": "2/4"}, {"id": "c", "text": "3/4"}]
 
 
@@ -32,19 +35,31 @@ async def make_items(api: ServiceClient, code: str, n: int) -> list[str]:
     """``n`` single-choice items of equal difficulty (so each is at the skill's median: hard)."""
     ids = []
     for k in range(n):
-        made = await api.post("/v1/items", headers=api.as_(TEACHER), json={
-            "stem": f"Which fraction equals 1/2? ({k})", "skill_codes": [code],
-            "spec": {"type": "single_choice", "choices": CHOICES, "correct": "b"},
-        })  # fmt: skip
+        made = await api.post(
+            "/v1/items",
+            headers=api.as_(TEACHER),
+            json={
+                "stem": f"Which fraction equals 1/2? ({k})",
+                "skill_codes": [code],
+                "spec": {"type": "single_choice", "choices": CHOICES, "correct": "b"},
+            },
+        )
         assert made.status_code == 201, made.text
         ids.append(made.json()["id"])
     return ids
 
 
 async def make_check(api: ServiceClient, code: str, item_ids: list[str]) -> str:
-    made = await api.post("/v1/assessments", headers=api.as_(TEACHER), json={
-        "kind": "summative", "title": "Fractions", "skill_codes": [code], "item_ids": item_ids,
-    })  # fmt: skip
+    made = await api.post(
+        "/v1/assessments",
+        headers=api.as_(TEACHER),
+        json={
+            "kind": "summative",
+            "title": "Fractions",
+            "skill_codes": [code],
+            "item_ids": item_ids,
+        },
+    )
     assert made.status_code == 201, made.text
     return str(made.json()["id"])
 
@@ -53,13 +68,19 @@ async def take(
     api: ServiceClient, assessment_id: str, learner_id: uuid.UUID, choice: str
 ) -> dict[str, Any]:
     """Answer every item of a fresh attempt with ``choice`` and finish it."""
-    started = await api.post(f"/v1/assessments/{assessment_id}/attempts", headers=api.as_(TEACHER),
-                             json={"learner_id": str(learner_id)})  # fmt: skip
+    started = await api.post(
+        f"/v1/assessments/{assessment_id}/attempts",
+        headers=api.as_(TEACHER),
+        json={"learner_id": str(learner_id)},
+    )
     assert started.status_code == 201, started.text
     attempt = started.json()
     for item in attempt["items"]:
-        put = await api.put(f"/v1/attempts/{attempt['id']}/responses/{item['item_id']}",
-                            json={"answer": {"choice": choice}}, headers=api.as_(TEACHER))  # fmt: skip
+        put = await api.put(
+            f"/v1/attempts/{attempt['id']}/responses/{item['item_id']}",
+            json={"answer": {"choice": choice}},
+            headers=api.as_(TEACHER),
+        )
         assert put.status_code == 200, put.text
     finished = await api.post(f"/v1/attempts/{attempt['id']}/finish", headers=api.as_(TEACHER))
     assert finished.status_code == 200, finished.text
@@ -84,9 +105,12 @@ async def changes(api: ServiceClient, learner_id: uuid.UUID, code: str) -> list[
                 .where(outbox.c.event_type == "mastery.changed")
                 .order_by(outbox.c.id)
             )
-            return [r[0]["data"] for r in rows
-                    if r[0]["data"]["learner_id"] == str(learner_id)
-                    and r[0]["data"]["skill_code"] == code]  # fmt: skip
+            return [
+                r[0]["data"]
+                for r in rows
+                if r[0]["data"]["learner_id"] == str(learner_id)
+                and r[0]["data"]["skill_code"] == code
+            ]
     finally:
         await db.dispose()
 
@@ -110,8 +134,9 @@ async def test_mastery_is_lost_after_failures_and_says_so(api: ServiceClient) ->
     wrong = {r["id"] for r in failed["responses"]}
     assert dropped[0]["evidence"][0]["response_id"] in wrong
     assert dropped[0]["evidence"][0]["correct"] is False
-    history = await api.get(f"/v1/learners/{learner_id}/mastery/{code}/history",
-                            headers=api.as_(TEACHER))  # fmt: skip
+    history = await api.get(
+        f"/v1/learners/{learner_id}/mastery/{code}/history", headers=api.as_(TEACHER)
+    )
     marks = [p["mastered"] for p in history.json()["items"]]
     assert True in marks and marks[-1] is False
 
@@ -123,28 +148,31 @@ async def test_decay_sweep_takes_idle_mastery_away(api_own: ServiceClient) -> No
     check = await make_check(api, code, items)
     await take(api, check, idle, "b")
     await take(api, check, also_idle, "b")
-    started = await api.post(f"/v1/assessments/{check}/attempts", headers=api.as_(TEACHER),
-                             json={"learner_id": str(beginner)})  # fmt: skip
+    started = await api.post(
+        f"/v1/assessments/{check}/attempts",
+        headers=api.as_(TEACHER),
+        json={"learner_id": str(beginner)},
+    )
     one = started.json()["items"][0]["item_id"]
-    await api.put(f"/v1/attempts/{started.json()['id']}/responses/{one}",
-                  json={"answer": {"choice": "b"}}, headers=api.as_(TEACHER))  # fmt: skip
+    await api.put(
+        f"/v1/attempts/{started.json()['id']}/responses/{one}",
+        json={"answer": {"choice": "b"}},
+        headers=api.as_(TEACHER),
+    )
     before = await skill_state(api, idle, code)
     beginner_before = await skill_state(api, beginner, code)
     assert before["mastered"] is True and beginner_before["mastered"] is False
-    db = Database(api.app.state.settings.database_url)
+    # With the service's outbox, as the app's own Database: the sweep publishes through its session.
+    db = Database(api.app.state.settings.database_url, outbox=outbox)
     try:
         # The schedule runs a sweep; today nothing has faded yet.
-        await run_decay_sweeps(db, outbox, interval_seconds=0, rounds=1)
+        await run_decay_sweeps(db, interval_seconds=0, rounds=1)
         assert (await skill_state(api, idle, code))["mastered"] is True
 
         async def sweep(days: float) -> int:
-            async with db.session() as session:
+            async with unit_of_work(db) as session:
                 # Batches of one: the keyset paging over several mastered states is exercised.
-                lost = await sweep_decay(
-                    session, outbox, now=utcnow() + timedelta(days=days), batch_size=1
-                )
-                await session.commit()
-                return lost
+                return await sweep_decay(session, now=utcnow() + timedelta(days=days), batch_size=1)
 
         # A month off fades P(known) a little but keeps the mastery, and writes nothing.
         assert await sweep(30) == 0
@@ -172,18 +200,26 @@ async def test_skill_threshold_is_set_by_district_admins_per_district(api: Servi
     default = await api.get(url, headers=api.as_(TEACHER))
     assert default.status_code == 200
     assert default.json()["threshold"] == 0.95 and default.json()["source"] == "default"
-    for bad in ({"threshold": 0.5}, {"threshold": 1.0}, {"threshold": "high"}, {},
-                {"threshold": 0.8, "prior": 0.9}):  # fmt: skip
+    for bad in (
+        {"threshold": 0.5},
+        {"threshold": 1.0},
+        {"threshold": "high"},
+        {},
+        {"threshold": 0.8, "prior": 0.9},
+    ):
         refused = await api.patch(url, json=bad, headers=api.as_(ADMIN))
         assert refused.status_code == 422, bad
         assert refused.headers["content-type"] == "application/problem+json"
-    unknown = await api.patch("/v1/mastery/skills/9.ZZ.Z.9/params", json={"threshold": 0.8},
-                              headers=api.as_(ADMIN))  # fmt: skip
+    unknown = await api.patch(
+        "/v1/mastery/skills/9.ZZ.Z.9/params", json={"threshold": 0.8}, headers=api.as_(ADMIN)
+    )
     assert unknown.status_code == 422 and unknown.json()["type"] == "/problems/unknown-skill"
-    assert (await api.get("/v1/mastery/skills/9.ZZ.Z.9/params",
-                          headers=api.as_(TEACHER))).json()["source"] == "default"  # fmt: skip
-    assert (await api.get("/v1/mastery/skills/not-a-code/params",
-                          headers=api.as_(TEACHER))).status_code == 422  # fmt: skip
+    assert (await api.get("/v1/mastery/skills/9.ZZ.Z.9/params", headers=api.as_(TEACHER))).json()[
+        "source"
+    ] == "default"
+    assert (
+        await api.get("/v1/mastery/skills/not-a-code/params", headers=api.as_(TEACHER))
+    ).status_code == 422
     # One threshold for every school of the district: not a teacher's or one school's call.
     for outsider in (as_learner(3), GUARDIAN, TEACHER, SCHOOL_ADMIN, READ_CLIENT):
         denied = await api.patch(url, json={"threshold": 0.8}, headers=api.as_(outsider))

@@ -50,8 +50,9 @@ def test_multi_skill_items_let_every_skill_be_mastered() -> None:
     for _ in range(6):
         for difficulty, skills in items:
             for s in skills:
-                states[s] = apply_response(states[s], correct=True,
-                                           hard=is_hard(difficulty, medians[s]), params=P)  # fmt: skip
+                states[s] = apply_response(
+                    states[s], correct=True, hard=is_hard(difficulty, medians[s]), params=P
+                )
     assert all(st.mastered for st in states.values())
     # The naive rule (only the first skill of an item is credited) never masters B on hard items:
     naive = MasteryState(P.prior)

@@ -91,8 +91,13 @@ def test_ordering_exact_and_pairwise_partial_credit() -> None:
 
 
 def test_open_response_waits_for_rubric() -> None:
-    spec = {"type": "open_response", "rubric": [{"id": "idea", "description": "d", "points": 2},
-                                                {"id": "work", "description": "d", "points": 2}]}  # fmt: skip
+    spec = {
+        "type": "open_response",
+        "rubric": [
+            {"id": "idea", "description": "d", "points": 2},
+            {"id": "work", "description": "d", "points": 2},
+        ],
+    }
     assert score(spec, {"text": "because"}, 4).status == "pending"
     assert rubric_score(spec, {"idea": 2, "work": 2}, 4).earned == 4
     assert not rubric_score(spec, {"idea": 2, "work": 1}, 4).correct  # 75 %

@@ -29,10 +29,15 @@ ITEMS = 5
 async def _items(api: ServiceClient, code: str, n: int) -> list[str]:
     ids = []
     for k in range(n):
-        made = await api.post("/v1/items", headers=api.as_(TEACHER), json={
-            "stem": f"Which fraction equals 1/2? (race {k})", "skill_codes": [code],
-            "spec": {"type": "single_choice", "choices": CHOICES, "correct": "b"},
-        })  # fmt: skip
+        made = await api.post(
+            "/v1/items",
+            headers=api.as_(TEACHER),
+            json={
+                "stem": f"Which fraction equals 1/2? (race {k})",
+                "skill_codes": [code],
+                "spec": {"type": "single_choice", "choices": CHOICES, "correct": "b"},
+            },
+        )
         assert made.status_code == 201, made.text
         ids.append(made.json()["id"])
     return ids
@@ -40,27 +45,41 @@ async def _items(api: ServiceClient, code: str, n: int) -> list[str]:
 
 async def _attempts(api: ServiceClient, code: str, learner: uuid.UUID, n: int) -> list[Any]:
     items = await _items(api, code, ITEMS)
-    made = await api.post("/v1/assessments", headers=api.as_(TEACHER), json={
-        "kind": "summative", "title": "Race", "skill_codes": [code], "item_ids": items,
-    })  # fmt: skip
+    made = await api.post(
+        "/v1/assessments",
+        headers=api.as_(TEACHER),
+        json={
+            "kind": "summative",
+            "title": "Race",
+            "skill_codes": [code],
+            "item_ids": items,
+        },
+    )
     assert made.status_code == 201, made.text
     attempts = []
     for _ in range(n):
-        started = await api.post(f"/v1/assessments/{made.json()['id']}/attempts",
-                                 headers=api.as_(TEACHER), json={"learner_id": str(learner)})  # fmt: skip
+        started = await api.post(
+            f"/v1/assessments/{made.json()['id']}/attempts",
+            headers=api.as_(TEACHER),
+            json={"learner_id": str(learner)},
+        )
         assert started.status_code == 201, started.text
         attempts.append(started.json())
     return attempts
 
 
 async def _put(api: ServiceClient, attempt_id: str, item_id: str, choice: str) -> httpx.Response:
-    return await api.put(f"/v1/attempts/{attempt_id}/responses/{item_id}",
-                         json={"answer": {"choice": choice}}, headers=api.as_(TEACHER))  # fmt: skip
+    return await api.put(
+        f"/v1/attempts/{attempt_id}/responses/{item_id}",
+        json={"answer": {"choice": choice}},
+        headers=api.as_(TEACHER),
+    )
 
 
 async def _history(api: ServiceClient, learner: uuid.UUID, code: str) -> list[dict[str, Any]]:
-    got = await api.get(f"/v1/learners/{learner}/mastery/{code}/history?limit=200",
-                        headers=api.as_(TEACHER))  # fmt: skip
+    got = await api.get(
+        f"/v1/learners/{learner}/mastery/{code}/history?limit=200", headers=api.as_(TEACHER)
+    )
     assert got.status_code == 200, got.text
     assert got.json()["next_cursor"] is None
     items: list[dict[str, Any]] = got.json()["items"]
@@ -161,31 +180,57 @@ async def test_two_teachers_scoring_one_response_at_once_apply_it_once(
     teacher gets a 409 and the learner's evidence counts the response once."""
     code, learner = "4.NF.A.2", uuid.uuid4()
     rubric = [{"id": "idea", "description": "Explains the idea", "points": 2}]
-    made = await api.post("/v1/items", headers=api.as_(TEACHER), json={
-        "stem": "Why is 2/4 = 1/2?", "skill_codes": [code], "points": 2,
-        "spec": {"type": "open_response", "rubric": rubric},
-    })  # fmt: skip
+    made = await api.post(
+        "/v1/items",
+        headers=api.as_(TEACHER),
+        json={
+            "stem": "Why is 2/4 = 1/2?",
+            "skill_codes": [code],
+            "points": 2,
+            "spec": {"type": "open_response", "rubric": rubric},
+        },
+    )
     assert made.status_code == 201, made.text
-    check = await api.post("/v1/assessments", headers=api.as_(TEACHER), json={
-        "kind": "summative", "title": "Explain", "skill_codes": [code],
-        "item_ids": [made.json()["id"]],
-    })  # fmt: skip
-    attempt = await api.post(f"/v1/assessments/{check.json()['id']}/attempts",
-                             headers=api.as_(TEACHER), json={"learner_id": str(learner)})  # fmt: skip
+    check = await api.post(
+        "/v1/assessments",
+        headers=api.as_(TEACHER),
+        json={
+            "kind": "summative",
+            "title": "Explain",
+            "skill_codes": [code],
+            "item_ids": [made.json()["id"]],
+        },
+    )
+    attempt = await api.post(
+        f"/v1/assessments/{check.json()['id']}/attempts",
+        headers=api.as_(TEACHER),
+        json={"learner_id": str(learner)},
+    )
     url = f"/v1/attempts/{attempt.json()['id']}"
-    answered = await api.put(f"{url}/responses/{made.json()['id']}",
-                             json={"answer": {"text": "halves"}}, headers=api.as_(TEACHER))  # fmt: skip
+    answered = await api.put(
+        f"{url}/responses/{made.json()['id']}",
+        json={"answer": {"text": "halves"}},
+        headers=api.as_(TEACHER),
+    )
     response_id = answered.json()["responses"][0]["id"]
-    scores = await asyncio.gather(*(
-        api.post(f"{url}/responses/{response_id}/rubric-score",
-                 json={"criteria": {"idea": 2}}, headers=api.as_(TEACHER))
-        for _ in range(4)
-    ))  # fmt: skip
+    scores = await asyncio.gather(
+        *(
+            api.post(
+                f"{url}/responses/{response_id}/rubric-score",
+                json={"criteria": {"idea": 2}},
+                headers=api.as_(TEACHER),
+            )
+            for _ in range(4)
+        )
+    )
     assert sorted(r.status_code for r in scores) == [200, 409, 409, 409], [
         r.text[:200] for r in scores
     ]
-    assert all(r.headers["content-type"].startswith("application/problem+json")
-               for r in scores if r.status_code == 409)  # fmt: skip
+    assert all(
+        r.headers["content-type"].startswith("application/problem+json")
+        for r in scores
+        if r.status_code == 409
+    )
     history = [h for h in await _history(api, learner, code) if h["reason"] == "response"]
     assert [h["response_id"] for h in history] == [response_id]
     assert (await _state(api, learner, code))["evidence_count"] == 1

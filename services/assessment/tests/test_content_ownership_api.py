@@ -23,15 +23,19 @@ TEACHER_04 = as_user("teacher-04", "teacher")  # Hillcrest
 RIVERSIDE_ADMIN = as_user("admin-riverside-elementary", "school_admin")
 HILLCREST_ADMIN_P = as_user(HILLCREST_ADMIN, "school_admin")
 DISTRICT_ADMIN = as_user("admin-district", "district_admin")
-WRITER = make_principal(DEMO_DISTRICT, kind="client", subject="client:lms",
-                        scopes=["assessment:write"])  # fmt: skip
+WRITER = make_principal(
+    DEMO_DISTRICT, kind="client", subject="client:lms", scopes=["assessment:write"]
+)
 OUTSIDER = make_principal(OTHER_DISTRICT, roles=["district_admin"])
 CHOICES = [{"id": "a", "text": "54"}, {"id": "b", "text": "56"}]
 
 
 def item_body(stem: str = "What is 8 × 7?") -> dict[str, object]:
-    return {"stem": stem, "skill_codes": ["3.OA.C.7"],
-            "spec": {"type": "single_choice", "choices": CHOICES, "correct": "b"}}  # fmt: skip
+    return {
+        "stem": stem,
+        "skill_codes": ["3.OA.C.7"],
+        "spec": {"type": "single_choice", "choices": CHOICES, "correct": "b"},
+    }
 
 
 async def create_item(api: ServiceClient, author: Principal) -> dict[str, Any]:
@@ -62,8 +66,7 @@ async def test_item_owner_and_who_may_edit(api: ServiceClient) -> None:
     assert (await api.put(url, json=item_body(), headers=api.as_(OUTSIDER))).status_code == 404
     version = 1
     for editor in (TEACHER_01, RIVERSIDE_ADMIN, DISTRICT_ADMIN, WRITER):
-        edited = await api.put(url, json=item_body(f"by {editor.subject}"),
-                               headers=api.as_(editor))  # fmt: skip
+        edited = await api.put(url, json=item_body(f"by {editor.subject}"), headers=api.as_(editor))
         version += 1
         assert edited.status_code == 200, (editor, edited.text)
         assert edited.json()["version"] == version
@@ -86,16 +89,27 @@ async def test_content_without_a_school_is_for_district_admins(api: ServiceClien
     # The demo bank is the district's: the seed made the district admin its owner.
     seeded = await api.get(f"/v1/items/{item_id('3.OA.C.7', 1)}", headers=api.as_(TEACHER_01))
     assert seeded.json()["owner"] == {"id": OWNER, "school_id": None}
-    assert_not_owner(await api.patch(f"/v1/assessments/{check_id('3.OA.C.7')}",
-                                     json={"title": "Mine now"}, headers=api.as_(TEACHER_01)))  # fmt: skip
+    assert_not_owner(
+        await api.patch(
+            f"/v1/assessments/{check_id('3.OA.C.7')}",
+            json={"title": "Mine now"},
+            headers=api.as_(TEACHER_01),
+        )
+    )
 
 
 async def test_assessment_owner_edit_and_use(api: ServiceClient) -> None:
     item = await create_item(api, TEACHER_01)
-    made = await api.post("/v1/assessments", headers=api.as_(TEACHER_01), json={
-        "kind": "skill_check", "title": "Times tables", "skill_codes": ["3.OA.C.7"],
-        "item_ids": [item["id"]],
-    })  # fmt: skip
+    made = await api.post(
+        "/v1/assessments",
+        headers=api.as_(TEACHER_01),
+        json={
+            "kind": "skill_check",
+            "title": "Times tables",
+            "skill_codes": ["3.OA.C.7"],
+            "item_ids": [item["id"]],
+        },
+    )
     assert made.status_code == 201, made.text
     assessment = made.json()
     assert assessment["owner"] == {"id": TEACHER_01.subject, "school_id": str(RIVERSIDE)}
@@ -103,17 +117,24 @@ async def test_assessment_owner_edit_and_use(api: ServiceClient) -> None:
     for other in (TEACHER_02, HILLCREST_ADMIN_P):
         assert_not_owner(await api.patch(url, json={"title": "Renamed"}, headers=api.as_(other)))
     # teacher-02 uses it for her own student (learner-11 is in her grade 4 class).
-    started = await api.post(f"{url}/attempts", json={"learner_id": str(learner(11))},
-                             headers=api.as_(TEACHER_02))  # fmt: skip
+    started = await api.post(
+        f"{url}/attempts", json={"learner_id": str(learner(11))}, headers=api.as_(TEACHER_02)
+    )
     assert started.status_code == 201, started.text
-    renamed = await api.patch(url, json={"title": "Renamed", "time_limit_seconds": 600},
-                              headers=api.as_(RIVERSIDE_ADMIN))  # fmt: skip
+    renamed = await api.patch(
+        url, json={"title": "Renamed", "time_limit_seconds": 600}, headers=api.as_(RIVERSIDE_ADMIN)
+    )
     assert renamed.status_code == 200, renamed.text
     assert renamed.json()["title"] == "Renamed" and renamed.json()["time_limit_seconds"] == 600
     assert (await api.get(url, headers=api.as_(TEACHER_02))).json()["title"] == "Renamed"
     # Bad input from the owner is a 422 problem; nothing changes.
-    for bad in ({"title": None}, {"title": ""}, {"max_items": 5}, {"kind": "adaptive"},
-                {"time_limit_seconds": 5}):  # fmt: skip
+    for bad in (
+        {"title": None},
+        {"title": ""},
+        {"max_items": 5},
+        {"kind": "adaptive"},
+        {"time_limit_seconds": 5},
+    ):
         refused = await api.patch(url, json=bad, headers=api.as_(TEACHER_01))
         assert refused.status_code == 422, bad
         assert refused.headers["content-type"] == "application/problem+json"

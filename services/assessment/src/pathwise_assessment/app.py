@@ -33,13 +33,21 @@ def create_app(
         # Background schedules stay off in tests: a test runs them once, directly.
         if settings.environment != "test":
             if settings.fit_interval_hours > 0:
-                tasks.append(asyncio.create_task(run_scheduled_fits(
-                    app.state.db, settings.fit_interval_hours * 3600, settings.fit_min_responses
-                )))  # fmt: skip
+                tasks.append(
+                    asyncio.create_task(
+                        run_scheduled_fits(
+                            app.state.db,
+                            settings.fit_interval_hours * 3600,
+                            settings.fit_min_responses,
+                        )
+                    )
+                )
             if settings.decay_sweep_interval_hours > 0:
-                tasks.append(asyncio.create_task(run_decay_sweeps(
-                    app.state.db, outbox, settings.decay_sweep_interval_hours * 3600
-                )))  # fmt: skip
+                tasks.append(
+                    asyncio.create_task(
+                        run_decay_sweeps(app.state.db, settings.decay_sweep_interval_hours * 3600)
+                    )
+                )
         app.state.background_tasks = tasks
 
     async def stop(app: FastAPI) -> None:

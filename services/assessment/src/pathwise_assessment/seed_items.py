@@ -9,11 +9,14 @@ __all__ = ["DEMO_ITEMS"]
 def _choice(stem: str, options: list[str], correct: int, difficulty: float) -> dict[str, Any]:
     ids = "abcdefgh"
     return {
-        "stem": stem, "difficulty": difficulty,
-        "spec": {"type": "single_choice",
-                 "choices": [{"id": ids[i], "text": t} for i, t in enumerate(options)],
-                 "correct": ids[correct]},
-    }  # fmt: skip
+        "stem": stem,
+        "difficulty": difficulty,
+        "spec": {
+            "type": "single_choice",
+            "choices": [{"id": ids[i], "text": t} for i, t in enumerate(options)],
+            "correct": ids[correct],
+        },
+    }
 
 
 def _numeric(stem: str, value: float, difficulty: float, **extra: Any) -> dict[str, Any]:
@@ -34,21 +37,27 @@ def _text(
 def _multi(stem: str, options: list[str], correct: list[int], difficulty: float) -> dict[str, Any]:
     ids = "abcdefgh"
     return {
-        "stem": stem, "difficulty": difficulty,
-        "spec": {"type": "multiple_select",
-                 "choices": [{"id": ids[i], "text": t} for i, t in enumerate(options)],
-                 "correct": [ids[i] for i in correct]},
-    }  # fmt: skip
+        "stem": stem,
+        "difficulty": difficulty,
+        "spec": {
+            "type": "multiple_select",
+            "choices": [{"id": ids[i], "text": t} for i, t in enumerate(options)],
+            "correct": [ids[i] for i in correct],
+        },
+    }
 
 
 def _ordering(stem: str, entries: list[str], order: list[int], difficulty: float) -> dict[str, Any]:
     ids = "abcdefgh"
     return {
-        "stem": stem, "difficulty": difficulty,
-        "spec": {"type": "ordering",
-                 "entries": [{"id": ids[i], "text": t} for i, t in enumerate(entries)],
-                 "order": [ids[i] for i in order]},
-    }  # fmt: skip
+        "stem": stem,
+        "difficulty": difficulty,
+        "spec": {
+            "type": "ordering",
+            "entries": [{"id": ids[i], "text": t} for i, t in enumerate(entries)],
+            "order": [ids[i] for i in order],
+        },
+    }
 
 
 DEMO_ITEMS: dict[str, list[dict[str, Any]]] = {

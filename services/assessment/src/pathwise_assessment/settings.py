@@ -21,9 +21,11 @@ class AssessmentSettings(ServiceSettings):
     )
     fit_min_responses: int = Field(50, ge=10, description="Fit only skills with this many")
     decay_sweep_interval_hours: float = Field(
-        24.0, ge=0, le=24 * 30,
+        24.0,
+        ge=0,
+        le=24 * 30,
         description="Look for mastery lost to time this often (0 turns it off)",
-    )  # fmt: skip
+    )
 
 
 @lru_cache

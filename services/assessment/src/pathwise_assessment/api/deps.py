@@ -1,26 +1,21 @@
-"""Dependencies shared by the routers."""
+"""Dependencies shared by the routers: the one place that reads ``app.state`` (routers take these
+Annotated aliases; the session is ``pathwise_shared.app.DbSession``)."""
 
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
-from sqlalchemy import Table
 
 from pathwise_assessment.service.upstreams import Upstreams
 from pathwise_shared.auth import CurrentPrincipal
 from pathwise_shared.db import Database
 from pathwise_shared.idempotency import IdempotentRequest, idempotent_request
 
-__all__ = ["AppDatabase", "IdempotencyKey", "Outbox", "UpstreamsDep"]
+__all__ = ["AppDatabase", "IdempotencyKey", "UpstreamsDep"]
 
 
 def _upstreams(request: Request) -> Upstreams:
     upstreams: Upstreams = request.app.state.upstreams
     return upstreams
-
-
-def _outbox(request: Request) -> Table:
-    table: Table = request.app.state.outbox
-    return table
 
 
 def _database(request: Request) -> Database:
@@ -30,7 +25,6 @@ def _database(request: Request) -> Database:
 
 AppDatabase = Annotated[Database, Depends(_database)]
 UpstreamsDep = Annotated[Upstreams, Depends(_upstreams)]
-Outbox = Annotated[Table, Depends(_outbox)]
 
 
 async def _idempotency(
@@ -38,19 +32,25 @@ async def _idempotency(
     principal: CurrentPrincipal,
     key: Annotated[
         str | None,
-        Header(alias="Idempotency-Key",
-               description="Repeat a create safely: the same key and request return the first "
-                           "result (200); the same key with another request is a 422"),
+        Header(
+            alias="Idempotency-Key",
+            description="Repeat a create safely: the same key and request return the first "
+            "result (200); the same key with another request is a 422",
+        ),
     ] = None,
-) -> IdempotentRequest | None:  # fmt: skip
+) -> IdempotentRequest | None:
     """The caller-scoped key and the request's fingerprint (the raw body: it is what the
     gateway fingerprints too, and FastAPI caches it for the body parameter)."""
     if key is None:
         return None
     return idempotent_request(
-        principal, key, method=request.method, path=request.url.path,
-        query=request.url.query, body=await request.body(),
-    )  # fmt: skip
+        principal,
+        key,
+        method=request.method,
+        path=request.url.path,
+        query=request.url.query,
+        body=await request.body(),
+    )
 
 
 IdempotencyKey = Annotated[IdempotentRequest | None, Depends(_idempotency)]

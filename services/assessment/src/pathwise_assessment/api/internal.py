@@ -5,12 +5,12 @@ import uuid
 from fastapi import APIRouter
 
 from pathwise_assessment.api.mastery import skill_mastery
-from pathwise_assessment.schemas import (
+from pathwise_assessment.schemas.attempts import ObjectOwner
+from pathwise_assessment.schemas.mastery import (
     LearnerMastery,
     MasteryQuery,
     MasteryQueryOut,
     MasteryRow,
-    ObjectOwner,
 )
 from pathwise_assessment.service import attempts as attempts_service
 from pathwise_assessment.service import mastery_read as service

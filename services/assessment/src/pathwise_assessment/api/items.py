@@ -8,7 +8,8 @@ from fastapi import Response as HttpResponse
 
 from pathwise_assessment.api.deps import IdempotencyKey, UpstreamsDep
 from pathwise_assessment.api.views import item_out
-from pathwise_assessment.schemas import ItemCreate, ItemOut, ItemUpdate, SkillCode
+from pathwise_assessment.schemas.common import SkillCode
+from pathwise_assessment.schemas.items import ItemCreate, ItemOut, ItemUpdate
 from pathwise_assessment.service import items as service
 from pathwise_shared.access import STAFF, access
 from pathwise_shared.app import DbSession
@@ -31,9 +32,13 @@ WRITE = access(roles=STAFF, scopes=["assessment:write"], action="write")
 
 @router.post("", status_code=201, response_model=ItemOut, **WRITE)
 async def create_item(
-    body: ItemCreate, session: DbSession, principal: CurrentPrincipal, upstreams: UpstreamsDep,
-    response: HttpResponse, idempotency_key: IdempotencyKey,
-) -> ItemOut:  # fmt: skip
+    body: ItemCreate,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    upstreams: UpstreamsDep,
+    response: HttpResponse,
+    idempotency_key: IdempotencyKey,
+) -> ItemOut:
     (item, version), created = await service.create_item(
         session, upstreams, principal, body, idempotency_key
     )
@@ -45,24 +50,32 @@ async def create_item(
 
 @router.get("", response_model=Page[ItemOut], **READ)
 async def list_items(
-    session: DbSession, principal: CurrentPrincipal, limit: LimitParam = 50,
-    cursor: CursorParam = None, skill_code: Annotated[SkillCode | None, Query()] = None,
-) -> Page[ItemOut]:  # fmt: skip
+    session: DbSession,
+    principal: CurrentPrincipal,
+    limit: LimitParam = 50,
+    cursor: CursorParam = None,
+    skill_code: Annotated[SkillCode | None, Query()] = None,
+) -> Page[ItemOut]:
     rows = await service.list_items(session, principal, skill_code, decode_id_cursor(cursor), limit)
     return page_of(rows, limit, lambda r: (r[0].id,), lambda r: item_out(*r))
 
 
 @router.get("/{item_id}", response_model=ItemOut, **READ)
 async def get_item(
-    item_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal,
+    item_id: uuid.UUID,
+    session: DbSession,
+    principal: CurrentPrincipal,
     version: Annotated[int | None, Query(ge=1, le=100_000)] = None,
-) -> ItemOut:  # fmt: skip
+) -> ItemOut:
     return item_out(*await service.get_item(session, principal, item_id, version))
 
 
 @router.put("/{item_id}", response_model=ItemOut, **WRITE)
 async def update_item(
-    item_id: uuid.UUID, body: ItemUpdate, session: DbSession, principal: CurrentPrincipal,
+    item_id: uuid.UUID,
+    body: ItemUpdate,
+    session: DbSession,
+    principal: CurrentPrincipal,
     upstreams: UpstreamsDep,
-) -> ItemOut:  # fmt: skip
+) -> ItemOut:
     return item_out(*await service.update_item(session, upstreams, principal, item_id, body))

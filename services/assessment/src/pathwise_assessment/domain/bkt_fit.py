@@ -131,8 +131,9 @@ def build_sequences(
         pos = np.where(mask, starts[seqs][None, :] + steps, 0)
         index = np.where(mask, order[pos], -1)
         obs = np.where(mask, correct_a[np.maximum(index, 0)], 0.0)
-        chunks.append(_chunk(obs, lengths[seqs].astype(np.int64), skill_a[order[starts[seqs]]],
-                             index))  # fmt: skip
+        chunks.append(
+            _chunk(obs, lengths[seqs].astype(np.int64), skill_a[order[starts[seqs]]], index)
+        )
         i += n
     return SequenceData(
         tuple(chunks), k, int(skill_a.size), np.bincount(skill_a, minlength=k).astype(np.int64)
@@ -323,9 +324,11 @@ def fit_em(
             better = loglik > best_ll + 1e-9
             best_ll = np.where(better, loglik, best_ll)
             best = (
-                np.where(better, params[0], best[0]), np.where(better, params[1], best[1]),
-                np.where(better, params[2], best[2]), np.where(better, params[3], best[3]),
-            )  # fmt: skip
+                np.where(better, params[0], best[0]),
+                np.where(better, params[1], best[1]),
+                np.where(better, params[2], best[2]),
+                np.where(better, params[3], best[3]),
+            )
     fitted, iterations, converged = _run_em(data, best, max_iter, tol)
     return FitResult(
         *fitted,

@@ -11,6 +11,7 @@ from pathwise_assessment.models import Assessment, AssessmentItem
 __all__ = [
     "add_assessment",
     "assessment_item_ids",
+    "assessments_by_id",
     "get_assessment",
     "get_assessment_by_key",
     "list_assessments",
@@ -39,6 +40,20 @@ async def get_assessment(
             )
         )
     ).scalar_one_or_none()
+
+
+async def assessments_by_id(
+    session: AsyncSession, district_id: uuid.UUID, assessment_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Assessment]:
+    """Many assessments in one query (a page of attempts names several)."""
+    if not assessment_ids:
+        return {}
+    rows = await session.execute(
+        select(Assessment).where(
+            Assessment.district_id == district_id, Assessment.id.in_(set(assessment_ids))
+        )
+    )
+    return {a.id: a for a in rows.scalars()}
 
 
 async def get_assessment_by_key(

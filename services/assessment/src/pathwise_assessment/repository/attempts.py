@@ -17,8 +17,10 @@ __all__ = [
     "get_attempt",
     "get_attempt_by_key",
     "get_response",
+    "items_of_attempts",
     "list_attempts",
     "responses_of",
+    "responses_of_attempts",
 ]
 
 
@@ -63,9 +65,13 @@ async def get_attempt_by_key(
 
 
 async def list_attempts(
-    session: AsyncSession, district_id: uuid.UUID, *, learner_id: uuid.UUID | None,
-    after: uuid.UUID | None, limit: int,
-) -> list[Attempt]:  # fmt: skip
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    *,
+    learner_id: uuid.UUID | None,
+    after: uuid.UUID | None,
+    limit: int,
+) -> list[Attempt]:
     query = (
         select(Attempt)
         .where(Attempt.district_id == district_id)
@@ -103,6 +109,24 @@ async def attempt_items(
     return [(r[0], r[1]) for r in rows.all()]
 
 
+async def items_of_attempts(
+    session: AsyncSession, attempt_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[tuple[int, ItemVersion]]]:
+    """The (position, version) lists of many attempts in one query, each in position order."""
+    found: dict[uuid.UUID, list[tuple[int, ItemVersion]]] = {a: [] for a in attempt_ids}
+    if not attempt_ids:
+        return found
+    rows = await session.execute(
+        select(AttemptItem.attempt_id, AttemptItem.position, ItemVersion)
+        .join(ItemVersion, ItemVersion.id == AttemptItem.item_version_id)
+        .where(AttemptItem.attempt_id.in_(found))
+        .order_by(AttemptItem.attempt_id, AttemptItem.position)
+    )
+    for attempt_id, position, version in rows.all():
+        found[attempt_id].append((position, version))
+    return found
+
+
 async def count_attempt_items(session: AsyncSession, attempt_id: uuid.UUID) -> int:
     return int(
         (
@@ -123,10 +147,28 @@ async def responses_of(session: AsyncSession, attempt_id: uuid.UUID) -> list[Res
     return list(rows.scalars())
 
 
+async def responses_of_attempts(
+    session: AsyncSession, attempt_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[Response]]:
+    """The responses of many attempts in one query, each attempt's in id (answer) order."""
+    found: dict[uuid.UUID, list[Response]] = {a: [] for a in attempt_ids}
+    if not attempt_ids:
+        return found
+    rows = await session.execute(
+        select(Response).where(Response.attempt_id.in_(found)).order_by(Response.id)
+    )
+    for response in rows.scalars():
+        found[response.attempt_id].append(response)
+    return found
+
+
 async def get_response(
-    session: AsyncSession, attempt_id: uuid.UUID, *, item_id: uuid.UUID | None = None,
+    session: AsyncSession,
+    attempt_id: uuid.UUID,
+    *,
+    item_id: uuid.UUID | None = None,
     response_id: uuid.UUID | None = None,
-) -> Response | None:  # fmt: skip
+) -> Response | None:
     query = select(Response).where(Response.attempt_id == attempt_id)
     if item_id is not None:
         query = query.where(Response.item_id == item_id)

@@ -33,9 +33,12 @@ async def add_version(session: AsyncSession, version: ItemVersion) -> None:
 
 
 async def replace_skill_tags(
-    session: AsyncSession, item_id: uuid.UUID, district_id: uuid.UUID,
-    skill_codes: Sequence[str], difficulty: float,
-) -> None:  # fmt: skip
+    session: AsyncSession,
+    item_id: uuid.UUID,
+    district_id: uuid.UUID,
+    skill_codes: Sequence[str],
+    difficulty: float,
+) -> None:
     await session.execute(delete(ItemSkill).where(ItemSkill.item_id == item_id))
     session.add_all(
         ItemSkill(item_id=item_id, skill_code=code, district_id=district_id, difficulty=difficulty)
@@ -92,9 +95,13 @@ async def versions_by_id(
 
 
 async def list_items(
-    session: AsyncSession, district_id: uuid.UUID, *, skill_code: str | None,
-    after: uuid.UUID | None, limit: int,
-) -> list[tuple[Item, ItemVersion]]:  # fmt: skip
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    *,
+    skill_code: str | None,
+    after: uuid.UUID | None,
+    limit: int,
+) -> list[tuple[Item, ItemVersion]]:
     query = (
         select(Item, ItemVersion)
         .join(
@@ -133,9 +140,11 @@ async def difficulties_by_skill(
 
 
 async def bank_for_skills(
-    session: AsyncSession, district_id: uuid.UUID, skill_codes: Sequence[str],
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    skill_codes: Sequence[str],
     exclude: Collection[uuid.UUID] = (),
-) -> list[tuple[str, float, float]]:  # fmt: skip
+) -> list[tuple[str, float, float]]:
     """(version id as text, discrimination, difficulty) of the current versions of the active,
     objective items tagged with any of the skills, except the items in ``exclude``.
 

@@ -82,9 +82,14 @@ async def upsert_params(
 
 
 async def lock_states(
-    session: AsyncSession, district_id: uuid.UUID, learner_id: uuid.UUID,
-    skill_codes: Sequence[str], *, prior: dict[str, float], now: datetime,
-) -> dict[str, MasteryState]:  # fmt: skip
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    learner_id: uuid.UUID,
+    skill_codes: Sequence[str],
+    *,
+    prior: dict[str, float],
+    now: datetime,
+) -> dict[str, MasteryState]:
     """The learner's states of these skills, created if missing and locked until commit.
 
     Two answers of one learner on one skill may arrive at once (two attempts, two tabs, a retry).
@@ -103,11 +108,19 @@ async def lock_states(
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     values = [
-        {"district_id": district_id, "learner_id": learner_id, "skill_code": code,
-         "p_known": prior[code], "mastered": False, "level": "not_started", "evidence_count": 0,
-         "hard_correct_count": 0, "updated_at": now}
+        {
+            "district_id": district_id,
+            "learner_id": learner_id,
+            "skill_code": code,
+            "p_known": prior[code],
+            "mastered": False,
+            "level": "not_started",
+            "evidence_count": 0,
+            "hard_correct_count": 0,
+            "updated_at": now,
+        }
         for code in codes
-    ]  # fmt: skip
+    ]
     await session.execute(
         insert(MasteryState)
         .values(values)
@@ -129,9 +142,11 @@ async def lock_states(
 
 
 async def states_of_learners(
-    session: AsyncSession, district_id: uuid.UUID | None, learner_ids: Sequence[uuid.UUID],
+    session: AsyncSession,
+    district_id: uuid.UUID | None,
+    learner_ids: Sequence[uuid.UUID],
     skill_codes: Sequence[str] | None,
-) -> list[MasteryState]:  # fmt: skip
+) -> list[MasteryState]:
     query = select(MasteryState).where(MasteryState.learner_id.in_(learner_ids))
     if district_id is not None:
         query = query.where(MasteryState.district_id == district_id)
@@ -164,9 +179,13 @@ async def add_history(session: AsyncSession, rows: Sequence[MasteryHistory]) -> 
 
 
 async def history(
-    session: AsyncSession, district_id: uuid.UUID, learner_id: uuid.UUID, skill_code: str,
-    after: uuid.UUID | None, limit: int,
-) -> list[MasteryHistory]:  # fmt: skip
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    learner_id: uuid.UUID,
+    skill_code: str,
+    after: uuid.UUID | None,
+    limit: int,
+) -> list[MasteryHistory]:
     query = (
         select(MasteryHistory)
         .where(
@@ -183,9 +202,12 @@ async def history(
 
 
 async def recent_evidence(
-    session: AsyncSession, district_id: uuid.UUID, learner_id: uuid.UUID, skill_code: str,
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    learner_id: uuid.UUID,
+    skill_code: str,
     limit: int = 10,
-) -> list[MasteryHistory]:  # fmt: skip
+) -> list[MasteryHistory]:
     rows = await session.execute(
         select(MasteryHistory)
         .where(

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pathwise_assessment.models import Assessment
 from pathwise_assessment.repository import assessments as repo
 from pathwise_assessment.repository import items as items_repo
-from pathwise_assessment.schemas import AssessmentCreate, AssessmentUpdate
+from pathwise_assessment.schemas.assessments import AssessmentCreate, AssessmentUpdate
 from pathwise_assessment.service.keys import first_with_key
 from pathwise_assessment.service.ownership import new_owner, owner_of, require_change_right
 from pathwise_assessment.service.upstreams import Upstreams
@@ -23,9 +23,12 @@ FIXED_KINDS = frozenset({"skill_check", "summative"})
 
 
 async def create_assessment(
-    session: AsyncSession, upstreams: Upstreams, principal: Principal, body: AssessmentCreate,
+    session: AsyncSession,
+    upstreams: Upstreams,
+    principal: Principal,
+    body: AssessmentCreate,
     idempotency: IdempotentRequest | None,
-) -> tuple[tuple[Assessment, list[uuid.UUID]], bool]:  # fmt: skip
+) -> tuple[tuple[Assessment, list[uuid.UUID]], bool]:
     district_id = principal.require_district()
     if idempotency is not None:
         existing = await repo.get_assessment_by_key(session, district_id, idempotency.key)
@@ -63,13 +66,20 @@ async def create_assessment(
     await upstreams.require_known_skills(principal, skills)
     owner = await new_owner(upstreams, principal)
     assessment = Assessment(
-        id=new_id(), district_id=district_id, kind=body.kind, title=body.title, skill_codes=skills,
+        id=new_id(),
+        district_id=district_id,
+        kind=body.kind,
+        title=body.title,
+        skill_codes=skills,
         time_limit_seconds=body.time_limit_seconds,
         max_items=body.max_items if body.kind not in FIXED_KINDS else None,
         target_se=body.target_se if body.kind not in FIXED_KINDS else None,
-        created_by=principal.subject, created_at=utcnow(), **stored_columns(idempotency),
-        owner_id=owner.id, owner_school_id=owner.school_id,
-    )  # fmt: skip
+        created_by=principal.subject,
+        created_at=utcnow(),
+        **stored_columns(idempotency),
+        owner_id=owner.id,
+        owner_school_id=owner.school_id,
+    )
     async with first_with_key(session, idempotency):
         await repo.add_assessment(session, assessment, item_ids)
     return (assessment, item_ids), True
@@ -93,9 +103,12 @@ async def list_assessments(
 
 
 async def update_assessment(
-    session: AsyncSession, upstreams: Upstreams, principal: Principal, assessment_id: uuid.UUID,
+    session: AsyncSession,
+    upstreams: Upstreams,
+    principal: Principal,
+    assessment_id: uuid.UUID,
     body: AssessmentUpdate,
-) -> tuple[Assessment, list[uuid.UUID]]:  # fmt: skip
+) -> tuple[Assessment, list[uuid.UUID]]:
     """Title, time limit, adaptive stopping rule; attempts already started keep their deadline."""
     assessment, item_ids = await get_assessment(session, principal, assessment_id)
     await require_change_right(upstreams, principal, owner_of(assessment), "assessment")

@@ -16,7 +16,6 @@ import asyncio
 import logging
 from datetime import datetime
 
-from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_assessment.domain import mastery as rule
@@ -30,6 +29,7 @@ from pathwise_assessment.service.mastery import (
     history_row,
 )
 from pathwise_shared.db.engine import Database
+from pathwise_shared.db.uow import unit_of_work
 from pathwise_shared.timeutil import utcnow
 
 __all__ = ["run_decay_sweeps", "sweep_decay"]
@@ -38,11 +38,14 @@ logger = logging.getLogger("pathwise.assessment.decay")
 
 
 async def sweep_decay(
-    session: AsyncSession, outbox: Table, *, now: datetime | None = None,
-    half_life_days: float = DECAY_HALF_LIFE_DAYS, batch_size: int = 500,
-) -> int:  # fmt: skip
+    session: AsyncSession,
+    *,
+    now: datetime | None = None,
+    half_life_days: float = DECAY_HALF_LIFE_DAYS,
+    batch_size: int = 500,
+) -> int:
     """One pass over every mastered state of every district; returns how many lost mastery.
-    The caller commits (everything of the pass in one transaction)."""
+    The caller's unit of work commits it (everything of the pass in one transaction)."""
     now = now or utcnow()
     lost = 0
     after = None
@@ -61,28 +64,40 @@ async def sweep_decay(
             )
             after_decay = rule.reassess(
                 rule.MasteryState(
-                    decay(row.p_known, bkt.prior, days, half_life_days), row.mastered,
-                    row.evidence_count, row.hard_correct_count,
+                    decay(row.p_known, bkt.prior, days, half_life_days),
+                    row.mastered,
+                    row.evidence_count,
+                    row.hard_correct_count,
                 ),
                 threshold,
-            )  # fmt: skip
+            )
             if after_decay.mastered:
                 continue
-            row.p_known, row.mastered, row.level = (
-                after_decay.p_known, False, after_decay.level
-            )  # fmt: skip
+            row.p_known, row.mastered, row.level = (after_decay.p_known, False, after_decay.level)
             row.updated_at = now
-            history.append(history_row(
-                row.district_id, row.learner_id, row.skill_code, None, "decay", None, None,
-                before.p_known, after_decay, now,
-            ))  # fmt: skip
+            history.append(
+                history_row(
+                    row.district_id,
+                    row.learner_id,
+                    row.skill_code,
+                    None,
+                    "decay",
+                    None,
+                    None,
+                    before.p_known,
+                    after_decay,
+                    now,
+                )
+            )
             changes.append(
-                (row.district_id, change_of(row.learner_id, row.skill_code, before, after_decay,
-                                            "decay"))
-            )  # fmt: skip
+                (
+                    row.district_id,
+                    change_of(row.learner_id, row.skill_code, before, after_decay, "decay"),
+                )
+            )
         await repo.add_history(session, history)
         for district_id, change in changes:
-            await emit_change(session, outbox, district_id, change)
+            await emit_change(session, district_id, change)
         lost += len(changes)
         if len(rows) < batch_size:
             return lost
@@ -91,7 +106,7 @@ async def sweep_decay(
 
 
 async def run_decay_sweeps(
-    db: Database, outbox: Table, interval_seconds: float, rounds: int | None = None
+    db: Database, interval_seconds: float, rounds: int | None = None
 ) -> None:
     """The schedule: a sweep every ``interval_seconds`` (``rounds`` bounds it, for tests)."""
     done = 0
@@ -99,9 +114,10 @@ async def run_decay_sweeps(
         await asyncio.sleep(interval_seconds)
         done += 1
         try:
-            async with db.session() as session:
-                lost = await sweep_decay(session, outbox)
-                await session.commit()
+            # The whole pass in one unit of work: the states, history rows and events it writes
+            # commit together or not at all (the events come with the session's outbox).
+            async with unit_of_work(db) as session:
+                lost = await sweep_decay(session)
             if lost:
                 logger.info("decay sweep: %d learner skills lost mastery", lost)
         except Exception:  # a failed round must not stop the schedule

@@ -21,6 +21,7 @@ from pathwise_assessment.models import MasteryFit
 from pathwise_assessment.repository import mastery as repo
 from pathwise_shared.auth import Principal
 from pathwise_shared.db.engine import Database
+from pathwise_shared.db.uow import unit_of_work
 from pathwise_shared.ids import new_id
 from pathwise_shared.problems import NotFound
 from pathwise_shared.timeutil import utcnow
@@ -67,10 +68,13 @@ def fit_observations(
             continue
         prior, learn, guess, slip = result.params(k)
         fitted[code] = {
-            "prior": round(prior, 6), "learn": round(learn, 6), "guess": round(guess, 6),
-            "slip": round(slip, 6), "response_count": count,
+            "prior": round(prior, 6),
+            "learn": round(learn, 6),
+            "guess": round(guess, 6),
+            "slip": round(slip, 6),
+            "response_count": count,
             "log_likelihood": round(float(result.log_likelihood[k]), 4),
-        }  # fmt: skip
+        }
     return fitted
 
 
@@ -79,9 +83,13 @@ async def start_fit(
 ) -> MasteryFit:
     """A fitting run in state ``running``; :func:`complete_fit` does the work."""
     fit = MasteryFit(
-        id=new_id(), district_id=district_id, status="running", min_responses=min_responses,
-        requested_by=requested_by, created_at=utcnow(),
-    )  # fmt: skip
+        id=new_id(),
+        district_id=district_id,
+        status="running",
+        min_responses=min_responses,
+        requested_by=requested_by,
+        created_at=utcnow(),
+    )
     await repo.add_fit(session, fit)
     return fit
 
@@ -96,12 +104,24 @@ async def complete_fit(session: AsyncSession, fit: MasteryFit) -> MasteryFit:
         await session.flush()
         return fit
     finished = utcnow()
-    await repo.upsert_params(session, fit.district_id, {
-        code: {"prior": v["prior"], "learn": v["learn"], "guess": v["guess"], "slip": v["slip"],
-               "forget": 0.0, "source": "fitted", "fit_id": fit.id,
-               "response_count": v["response_count"], "updated_at": finished}
-        for code, v in fitted.items()
-    })  # fmt: skip
+    await repo.upsert_params(
+        session,
+        fit.district_id,
+        {
+            code: {
+                "prior": v["prior"],
+                "learn": v["learn"],
+                "guess": v["guess"],
+                "slip": v["slip"],
+                "forget": 0.0,
+                "source": "fitted",
+                "fit_id": fit.id,
+                "response_count": v["response_count"],
+                "updated_at": finished,
+            }
+            for code, v in fitted.items()
+        },
+    )
     fit.status, fit.finished_at = "succeeded", finished
     fit.response_count = len(observations)
     fit.skill_count = len(fitted)
@@ -121,22 +141,21 @@ async def fit_district(
 
 async def run_fit(db: Database, district_id: uuid.UUID, fit_id: uuid.UUID) -> None:
     """The background half of ``POST /v1/mastery/fits``: completes a run the request committed as
-    ``running``, in a transaction of its own; an unexpected error marks it ``failed``."""
+    ``running``, in a unit of work of its own; an unexpected error marks it ``failed`` (in a
+    second one: the first rolled back with the error)."""
     try:
-        async with db.session() as session:
+        async with unit_of_work(db) as session:
             fit = await repo.get_fit(session, district_id, fit_id)
             if fit is None or fit.status != "running":
                 return
             await complete_fit(session, fit)
-            await session.commit()
     except Exception as exc:
         logger.exception("BKT fit %s failed", fit_id)
-        async with db.session() as session:
+        async with unit_of_work(db) as session:
             fit = await repo.get_fit(session, district_id, fit_id)
             if fit is not None and fit.status == "running":
                 fit.status, fit.finished_at = "failed", utcnow()
                 fit.error = f"{type(exc).__name__}: {exc}"[:2000]
-                await session.commit()
 
 
 async def get_fit(session: AsyncSession, principal: Principal, fit_id: uuid.UUID) -> MasteryFit:
@@ -162,11 +181,12 @@ async def run_scheduled_fits(
         await asyncio.sleep(interval_seconds)
         done += 1
         try:
-            async with db.session() as session:
+            async with unit_of_work(db) as session:
                 districts = await repo.districts_with_responses(session)
+            # One unit of work per district: a district whose fit fails keeps what the others
+            # committed.
             for district_id in districts:
-                async with db.session() as session:
+                async with unit_of_work(db) as session:
                     await fit_district(session, district_id, "system:scheduled-fit", min_responses)
-                    await session.commit()
         except Exception:  # a failed round must not stop the schedule
             logger.exception("scheduled BKT fit failed")

@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_assessment.models import Item, ItemVersion
 from pathwise_assessment.repository import items as repo
-from pathwise_assessment.schemas import ItemCreate, ItemUpdate
+from pathwise_assessment.schemas.items import ItemCreate, ItemUpdate
 from pathwise_assessment.service.keys import first_with_key
 from pathwise_assessment.service.ownership import new_owner, owner_of, require_change_right
 from pathwise_assessment.service.upstreams import Upstreams
@@ -28,20 +28,33 @@ def _check_points(body: ItemCreate) -> None:
         )
 
 
-def _version(item_id: uuid.UUID, district_id: uuid.UUID, number: int, body: ItemCreate,
-             principal: Principal) -> ItemVersion:  # fmt: skip
+def _version(
+    item_id: uuid.UUID, district_id: uuid.UUID, number: int, body: ItemCreate, principal: Principal
+) -> ItemVersion:
     return ItemVersion(
-        id=new_id(), item_id=item_id, district_id=district_id, version=number,
-        type=body.spec.type, stem=body.stem, skill_codes=list(dict.fromkeys(body.skill_codes)),
-        points=body.points, difficulty=body.difficulty, discrimination=body.discrimination,
-        spec=body.spec.model_dump(mode="json"), created_by=principal.subject, created_at=utcnow(),
-    )  # fmt: skip
+        id=new_id(),
+        item_id=item_id,
+        district_id=district_id,
+        version=number,
+        type=body.spec.type,
+        stem=body.stem,
+        skill_codes=list(dict.fromkeys(body.skill_codes)),
+        points=body.points,
+        difficulty=body.difficulty,
+        discrimination=body.discrimination,
+        spec=body.spec.model_dump(mode="json"),
+        created_by=principal.subject,
+        created_at=utcnow(),
+    )
 
 
 async def create_item(
-    session: AsyncSession, upstreams: Upstreams, principal: Principal, body: ItemCreate,
+    session: AsyncSession,
+    upstreams: Upstreams,
+    principal: Principal,
+    body: ItemCreate,
     idempotency: IdempotentRequest | None,
-) -> tuple[tuple[Item, ItemVersion], bool]:  # fmt: skip
+) -> tuple[tuple[Item, ItemVersion], bool]:
     """The item and its first version, and whether it was created now (False on a replay)."""
     district_id = principal.require_district()
     if idempotency is not None:
@@ -56,10 +69,18 @@ async def create_item(
     owner = await new_owner(upstreams, principal)
     now = utcnow()
     item = Item(
-        id=new_id(), district_id=district_id, type=body.spec.type, current_version=1,
-        status="active", created_by=principal.subject, **stored_columns(idempotency),
-        created_at=now, updated_at=now, owner_id=owner.id, owner_school_id=owner.school_id,
-    )  # fmt: skip
+        id=new_id(),
+        district_id=district_id,
+        type=body.spec.type,
+        current_version=1,
+        status="active",
+        created_by=principal.subject,
+        **stored_columns(idempotency),
+        created_at=now,
+        updated_at=now,
+        owner_id=owner.id,
+        owner_school_id=owner.school_id,
+    )
     version = _version(item.id, district_id, 1, body, principal)
     async with first_with_key(session, idempotency):
         await repo.add_item(session, item)
@@ -71,9 +92,12 @@ async def create_item(
 
 
 async def update_item(
-    session: AsyncSession, upstreams: Upstreams, principal: Principal, item_id: uuid.UUID,
+    session: AsyncSession,
+    upstreams: Upstreams,
+    principal: Principal,
+    item_id: uuid.UUID,
     body: ItemUpdate,
-) -> tuple[Item, ItemVersion]:  # fmt: skip
+) -> tuple[Item, ItemVersion]:
     district_id = principal.require_district()
     found = await repo.get_item(session, district_id, item_id)
     if found is None:
@@ -114,9 +138,12 @@ async def get_item(
 
 
 async def list_items(
-    session: AsyncSession, principal: Principal, skill_code: str | None,
-    after: uuid.UUID | None, limit: int,
-) -> list[tuple[Item, ItemVersion]]:  # fmt: skip
+    session: AsyncSession,
+    principal: Principal,
+    skill_code: str | None,
+    after: uuid.UUID | None,
+    limit: int,
+) -> list[tuple[Item, ItemVersion]]:
     return await repo.list_items(
         session, principal.require_district(), skill_code=skill_code, after=after, limit=limit
     )

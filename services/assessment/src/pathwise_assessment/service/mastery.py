@@ -5,7 +5,6 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_assessment.domain import mastery as rule
@@ -14,7 +13,7 @@ from pathwise_assessment.models import MasteryHistory, SkillParams
 from pathwise_assessment.repository import items as items_repo
 from pathwise_assessment.repository import mastery as repo
 from pathwise_assessment.service.events import learner_subject
-from pathwise_shared.db.outbox import enqueue_event
+from pathwise_shared.db.outbox import publish
 from pathwise_shared.events import new_event
 from pathwise_shared.ids import new_id
 
@@ -40,7 +39,6 @@ def bkt_params(row: SkillParams | None) -> tuple[BktParams, float]:
 
 async def record_evidence(
     session: AsyncSession,
-    outbox: Table,
     *,
     district_id: uuid.UUID,
     learner_id: uuid.UUID,
@@ -82,17 +80,44 @@ async def record_evidence(
             days = (now - row.updated_at).total_seconds() / 86400.0
             decayed = decay(before.p_known, bkt.prior, days, DECAY_HALF_LIFE_DAYS)
             if before.p_known - decayed > 1e-3:
-                start = rule.reassess(rule.MasteryState(
-                    decayed, before.mastered, before.evidence_count, before.hard_correct_count
-                ), threshold)  # fmt: skip
-                history.append(history_row(district_id, learner_id, code, None, "decay", None,
-                                        None, before.p_known, start, now))  # fmt: skip
+                start = rule.reassess(
+                    rule.MasteryState(
+                        decayed, before.mastered, before.evidence_count, before.hard_correct_count
+                    ),
+                    threshold,
+                )
+                history.append(
+                    history_row(
+                        district_id,
+                        learner_id,
+                        code,
+                        None,
+                        "decay",
+                        None,
+                        None,
+                        before.p_known,
+                        start,
+                        now,
+                    )
+                )
         hard = rule.is_hard(difficulty, rule.median(difficulties.get(code, [])))
         after = rule.apply_response(
             start, correct=correct, hard=hard, params=bkt, threshold=threshold
         )
-        history.append(history_row(district_id, learner_id, code, response_id, "response", correct,
-                                hard, start.p_known, after, now))  # fmt: skip
+        history.append(
+            history_row(
+                district_id,
+                learner_id,
+                code,
+                response_id,
+                "response",
+                correct,
+                hard,
+                start.p_known,
+                after,
+                now,
+            )
+        )
         row.p_known = after.p_known
         row.mastered = after.mastered
         row.level = after.level
@@ -103,46 +128,80 @@ async def record_evidence(
             changes.append(change_of(learner_id, code, before, after, "response"))
     await repo.add_history(session, history)
     for change in changes:
-        await emit_change(session, outbox, district_id, change)
+        await emit_change(session, district_id, change)
     return changes
 
 
 def change_of(
-    learner_id: uuid.UUID, code: str, before: rule.MasteryState, after: rule.MasteryState,
+    learner_id: uuid.UUID,
+    code: str,
+    before: rule.MasteryState,
+    after: rule.MasteryState,
     reason: str,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     return {
-        "learner_id": str(learner_id), "skill_code": code, "reason": reason,
-        "p_known": round(after.p_known, 6), "mastered": after.mastered,
-        "previous_mastered": before.mastered, "level": after.level,
+        "learner_id": str(learner_id),
+        "skill_code": code,
+        "reason": reason,
+        "p_known": round(after.p_known, 6),
+        "mastered": after.mastered,
+        "previous_mastered": before.mastered,
+        "level": after.level,
         "previous_level": before.level,
-    }  # fmt: skip
+    }
 
 
 async def emit_change(
-    session: AsyncSession, outbox: Table, district_id: uuid.UUID, change: dict[str, Any]
+    session: AsyncSession, district_id: uuid.UUID, change: dict[str, Any]
 ) -> None:
     """``mastery.changed`` with its evidence: the latest responses that moved P(known)."""
     learner_id = uuid.UUID(change["learner_id"])
     evidence = await repo.recent_evidence(session, district_id, learner_id, change["skill_code"])
     change["evidence"] = [
-        {"response_id": str(h.response_id), "correct": h.correct, "hard": h.hard,
-         "p_before": round(h.p_before, 6), "p_after": round(h.p_after, 6)}
+        {
+            "response_id": str(h.response_id),
+            "correct": h.correct,
+            "hard": h.hard,
+            "p_before": round(h.p_before, 6),
+            "p_after": round(h.p_after, 6),
+        }
         for h in evidence
-    ]  # fmt: skip
-    await enqueue_event(session, outbox, new_event(
-        "mastery.changed", district_id=district_id,
-        subject=learner_subject(learner_id), data=change,
-    ))  # fmt: skip
+    ]
+    await publish(
+        session,
+        new_event(
+            "mastery.changed",
+            district_id=district_id,
+            subject=learner_subject(learner_id),
+            data=change,
+        ),
+    )
 
 
 def history_row(
-    district_id: uuid.UUID, learner_id: uuid.UUID, code: str, response_id: uuid.UUID | None,
-    reason: str, correct: bool | None, hard: bool | None, p_before: float,
-    after: rule.MasteryState, now: datetime,
-) -> MasteryHistory:  # fmt: skip
+    district_id: uuid.UUID,
+    learner_id: uuid.UUID,
+    code: str,
+    response_id: uuid.UUID | None,
+    reason: str,
+    correct: bool | None,
+    hard: bool | None,
+    p_before: float,
+    after: rule.MasteryState,
+    now: datetime,
+) -> MasteryHistory:
     return MasteryHistory(
-        id=new_id(), district_id=district_id, learner_id=learner_id, skill_code=code,
-        response_id=response_id, reason=reason, correct=correct, hard=hard, p_before=p_before,
-        p_after=after.p_known, mastered=after.mastered, level=after.level, created_at=now,
-    )  # fmt: skip
+        id=new_id(),
+        district_id=district_id,
+        learner_id=learner_id,
+        skill_code=code,
+        response_id=response_id,
+        reason=reason,
+        correct=correct,
+        hard=hard,
+        p_before=p_before,
+        p_after=after.p_known,
+        mastered=after.mastered,
+        level=after.level,
+        created_at=now,
+    )

@@ -29,26 +29,34 @@ def _own(principal: Principal, learner_id: uuid.UUID) -> None:
 
 
 async def learner_mastery(
-    session: AsyncSession, principal: Principal, learner_id: uuid.UUID,
+    session: AsyncSession,
+    principal: Principal,
+    learner_id: uuid.UUID,
     skill_codes: Sequence[str] | None = None,
-) -> list[MasteryState]:  # fmt: skip
+) -> list[MasteryState]:
     _own(principal, learner_id)
     return await repo.states_of_learners(session, _scope(principal), [learner_id], skill_codes)
 
 
 async def query_mastery(
-    session: AsyncSession, principal: Principal, learner_ids: Sequence[uuid.UUID],
+    session: AsyncSession,
+    principal: Principal,
+    learner_ids: Sequence[uuid.UUID],
     skill_codes: Sequence[str] | None,
-) -> list[MasteryState]:  # fmt: skip
+) -> list[MasteryState]:
     return await repo.states_of_learners(
         session, _scope(principal), list(dict.fromkeys(learner_ids)), skill_codes
     )
 
 
 async def mastery_history(
-    session: AsyncSession, principal: Principal, learner_id: uuid.UUID, skill_code: str,
-    after: uuid.UUID | None, limit: int,
-) -> list[MasteryHistory]:  # fmt: skip
+    session: AsyncSession,
+    principal: Principal,
+    learner_id: uuid.UUID,
+    skill_code: str,
+    after: uuid.UUID | None,
+    limit: int,
+) -> list[MasteryHistory]:
     _own(principal, learner_id)
     return await repo.history(
         session, principal.require_district(), learner_id, skill_code, after, limit

@@ -42,23 +42,53 @@ async def read_params(
     )
     if row is None:
         d = DEFAULT_PARAMS
-        return SkillParamsView(skill_code, d.prior, d.learn, d.guess, d.slip, d.forget,
-                               DEFAULT_THRESHOLD, "default", 0, None)  # fmt: skip
-    return SkillParamsView(row.skill_code, row.prior, row.learn, row.guess, row.slip, row.forget,
-                           row.threshold, row.source, row.response_count, row.updated_at)  # fmt: skip
+        return SkillParamsView(
+            skill_code,
+            d.prior,
+            d.learn,
+            d.guess,
+            d.slip,
+            d.forget,
+            DEFAULT_THRESHOLD,
+            "default",
+            0,
+            None,
+        )
+    return SkillParamsView(
+        row.skill_code,
+        row.prior,
+        row.learn,
+        row.guess,
+        row.slip,
+        row.forget,
+        row.threshold,
+        row.source,
+        row.response_count,
+        row.updated_at,
+    )
 
 
 async def set_threshold(
-    session: AsyncSession, upstreams: Upstreams, principal: Principal, skill_code: str,
+    session: AsyncSession,
+    upstreams: Upstreams,
+    principal: Principal,
+    skill_code: str,
     threshold: float,
-) -> SkillParamsView:  # fmt: skip
+) -> SkillParamsView:
     district_id = principal.require_district()
     await upstreams.require_known_skills(principal, [skill_code])
     existing = (await repo.params_for(session, district_id, [skill_code])).get(skill_code)
     fields: dict[str, object] = {"threshold": threshold, "updated_at": utcnow()}
     if existing is None:
         d = DEFAULT_PARAMS
-        fields |= {"prior": d.prior, "learn": d.learn, "guess": d.guess, "slip": d.slip,
-                   "forget": d.forget, "source": "default", "response_count": 0}  # fmt: skip
+        fields |= {
+            "prior": d.prior,
+            "learn": d.learn,
+            "guess": d.guess,
+            "slip": d.slip,
+            "forget": d.forget,
+            "source": "default",
+            "response_count": 0,
+        }
     await repo.upsert_params(session, district_id, {skill_code: fields})
     return await read_params(session, principal, skill_code)

@@ -1,7 +1,9 @@
 """The other services assessment calls: profiles (planning profile, a user's schools) and pathways
 (skill codes).
 
-One HTTP client per upstream, created at start-up and kept on ``app.state.upstreams``.
+Wired with ``pathwise_shared.calls.ServiceCallers`` (one shared client per upstream, closed
+together) at start-up; the ``Upstreams`` on ``app.state.upstreams`` adds what assessment asks of
+them (and the schools cache). Routers get it through ``api.deps.UpstreamsDep``.
 """
 
 import time
@@ -13,8 +15,7 @@ import httpx
 from fastapi import FastAPI
 
 from pathwise_shared.auth import Principal
-from pathwise_shared.calls import ServiceCaller
-from pathwise_shared.http import create_http_client
+from pathwise_shared.calls import ServiceCaller, ServiceCallers
 from pathwise_shared.problems import Problem, ServiceUnavailable, UnprocessableContent
 
 __all__ = ["Upstreams", "close_upstreams", "open_upstreams"]
@@ -58,21 +59,26 @@ class Upstreams:
         except ServiceUnavailable as exc:
             raise ServiceUnavailable(
                 "Content ownership cannot be checked right now: profiles did not answer.",
-                slug="profiles-unavailable", headers=_RETRY,
-            ) from exc  # fmt: skip
+                slug="profiles-unavailable",
+                headers=_RETRY,
+            ) from exc
         except Problem as exc:
             if exc.status_code != 404:
                 raise ServiceUnavailable(
                     f"Content ownership cannot be checked right now: profiles answered "
-                    f"{exc.status_code}.", slug="profiles-unavailable", headers=_RETRY,
-                ) from exc  # fmt: skip
+                    f"{exc.status_code}.",
+                    slug="profiles-unavailable",
+                    headers=_RETRY,
+                ) from exc
             body = {"school_ids": []}
         raw = body.get("school_ids") if isinstance(body, dict) else None
         if not isinstance(raw, list):
             raise ServiceUnavailable(
                 "Content ownership cannot be checked right now: profiles answered an unexpected "
-                "shape.", slug="profiles-unavailable", headers=_RETRY,
-            )  # fmt: skip
+                "shape.",
+                slug="profiles-unavailable",
+                headers=_RETRY,
+            )
         schools = tuple(uuid.UUID(str(s)) for s in raw)
         if len(self._schools) >= _SCHOOLS_CACHE_MAX:
             self._schools.clear()
@@ -86,8 +92,9 @@ class Upstreams:
         if not isinstance(body, dict):
             raise ServiceUnavailable(
                 "The profiles service answered the planning profile in an unexpected shape.",
-                slug="profiles-unavailable", headers=_RETRY,
-            )  # fmt: skip
+                slug="profiles-unavailable",
+                headers=_RETRY,
+            )
         return body
 
     async def require_known_skills(self, principal: Principal, codes: Sequence[str]) -> None:
@@ -100,19 +107,22 @@ class Upstreams:
         except ServiceUnavailable as exc:
             raise ServiceUnavailable(
                 "Skill codes cannot be checked right now: the pathways service did not answer.",
-                slug="skills-unavailable", headers=_RETRY,
-            ) from exc  # fmt: skip
+                slug="skills-unavailable",
+                headers=_RETRY,
+            ) from exc
         except Problem as exc:
             raise ServiceUnavailable(
                 f"Skill codes cannot be checked right now: pathways answered {exc.status_code}.",
-                slug="skills-unavailable", headers=_RETRY,
-            ) from exc  # fmt: skip
+                slug="skills-unavailable",
+                headers=_RETRY,
+            ) from exc
         unknown = body.get("unknown") if isinstance(body, dict) else None
         if not isinstance(unknown, list):
             raise ServiceUnavailable(
                 "Skill codes cannot be checked right now: pathways answered an unexpected shape.",
-                slug="skills-unavailable", headers=_RETRY,
-            )  # fmt: skip
+                slug="skills-unavailable",
+                headers=_RETRY,
+            )
         if unknown:
             names = ", ".join(sorted(str(u) for u in unknown))
             raise UnprocessableContent(
@@ -121,28 +131,22 @@ class Upstreams:
 
 
 def open_upstreams(app: FastAPI, clients: dict[str, httpx.AsyncClient] | None = None) -> Upstreams:
+    """``clients`` replaces the HTTP client of an upstream (in-process apps in tests)."""
     settings = app.state.settings
-    secret = settings.internal_token_secret.get_secret_value()
-    ttl = settings.internal_token_ttl_seconds
-    given = clients or {}
-    made: list[httpx.AsyncClient] = []
-
-    def client(name: str, url: str) -> httpx.AsyncClient:
-        if name in given:
-            return given[name]
-        new = create_http_client(url, timeout=settings.http_timeout_seconds)
-        made.append(new)
-        return new
-
-    upstreams = Upstreams(
-        profiles=ServiceCaller("profiles", client("profiles", settings.profiles_url), secret, ttl),
-        pathways=ServiceCaller("pathways", client("pathways", settings.pathways_url), secret, ttl),
+    callers = ServiceCallers(
+        {"profiles": settings.profiles_url, "pathways": settings.pathways_url},
+        secret=settings.internal_token_secret.get_secret_value(),
+        ttl_seconds=settings.internal_token_ttl_seconds,
+        timeout=settings.http_timeout_seconds,
+        given=clients,
     )
+    upstreams = Upstreams(profiles=callers["profiles"], pathways=callers["pathways"])
     app.state.upstreams = upstreams
-    app.state.owned_http_clients = made
+    app.state.service_callers = callers
     return upstreams
 
 
 async def close_upstreams(app: FastAPI) -> None:
-    for client in getattr(app.state, "owned_http_clients", []):
-        await client.aclose()
+    callers: ServiceCallers | None = getattr(app.state, "service_callers", None)
+    if callers is not None:
+        await callers.aclose()
