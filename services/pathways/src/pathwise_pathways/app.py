@@ -6,8 +6,8 @@ from fastapi import FastAPI
 from pathwise_pathways.api import activities, classes, frameworks, internal, pathways
 from pathwise_pathways.migrations import MIGRATIONS
 from pathwise_pathways.models import outbox
-from pathwise_pathways.services.graph_cache import GraphCache
-from pathwise_pathways.services.upstream import Upstream
+from pathwise_pathways.service.graph_cache import GraphCache
+from pathwise_pathways.service.upstream import Upstream
 from pathwise_pathways.settings import PathwaysSettings, get_settings
 from pathwise_shared.app import create_service_app
 from pathwise_shared.calls import ServiceCaller

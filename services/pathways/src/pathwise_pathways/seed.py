@@ -11,7 +11,7 @@ from sqlalchemy import insert, select
 
 from pathwise_pathways.demo_catalogue import demo_activities
 from pathwise_pathways.models import Activity, ActivitySkill
-from pathwise_pathways.services.frameworks import import_ccssm
+from pathwise_pathways.service.frameworks import import_ccssm
 from pathwise_shared.auth import Principal, issue_internal_token
 from pathwise_shared.db import Database
 from pathwise_shared.demo import demo_id

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 from pathwise_pathways.api.deps import Cache, DistrictId, UpstreamDep
 from pathwise_pathways.repository import activities as repo
 from pathwise_pathways.schemas import ActivityCreate, ActivityOut, ActivityUpdate, BulkActivities
-from pathwise_pathways.services import activities as service
+from pathwise_pathways.service import activities as service
 from pathwise_shared.access import ALL_USERS, STAFF, access
 from pathwise_shared.app import DbSession
 from pathwise_shared.auth import CurrentPrincipal

@@ -18,7 +18,7 @@ from pathwise_pathways.schemas import (
     SkillOut,
     SkillsIn,
 )
-from pathwise_pathways.services import frameworks as service
+from pathwise_pathways.service import frameworks as service
 from pathwise_shared.access import ADMINS, ALL_USERS, access
 from pathwise_shared.app import DbSession
 from pathwise_shared.auth import CurrentPrincipal

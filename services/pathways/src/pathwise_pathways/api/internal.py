@@ -5,8 +5,8 @@ from fastapi import APIRouter
 from pathwise_pathways.api.deps import Cache
 from pathwise_pathways.repository import pathways as pathways_repo
 from pathwise_pathways.schemas import ResolveRequest, ResolveResponse
-from pathwise_pathways.services import frameworks as frameworks_service
-from pathwise_pathways.services import pathways as pathways_service
+from pathwise_pathways.service import frameworks as frameworks_service
+from pathwise_pathways.service import pathways as pathways_service
 from pathwise_shared.app import DbSession
 from pathwise_shared.auth import CurrentPrincipal, Principal
 from pathwise_shared.events import EventEnvelope

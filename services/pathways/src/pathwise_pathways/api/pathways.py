@@ -19,7 +19,7 @@ from pathwise_pathways.schemas import (
     StepOut,
     VersionOut,
 )
-from pathwise_pathways.services import pathways as service
+from pathwise_pathways.service import pathways as service
 from pathwise_shared.access import ALL_USERS, STAFF, access
 from pathwise_shared.app import DbSession
 from pathwise_shared.auth import CurrentPrincipal

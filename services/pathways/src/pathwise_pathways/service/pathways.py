@@ -24,8 +24,8 @@ from pathwise_pathways.domain.ranking import (
 from pathwise_pathways.models import Activity, Pathway, PathwayStep, PathwayVersion, outbox
 from pathwise_pathways.repository import activities as activities_repo
 from pathwise_pathways.repository import pathways as repo
-from pathwise_pathways.services.graph_cache import DistrictGraph, GraphCache
-from pathwise_pathways.services.upstream import Upstream
+from pathwise_pathways.service.graph_cache import DistrictGraph, GraphCache
+from pathwise_pathways.service.upstream import Upstream
 from pathwise_shared.auth import Principal
 from pathwise_shared.db.outbox import enqueue_event
 from pathwise_shared.events import new_event

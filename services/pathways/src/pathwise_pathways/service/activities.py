@@ -8,10 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_pathways.models import Activity
 from pathwise_pathways.repository import activities as repo
-from pathwise_pathways.services.frameworks import resolve_codes
-from pathwise_pathways.services.graph_cache import GraphCache
-from pathwise_pathways.services.ownership import new_owner, owner_of, require_change_right
-from pathwise_pathways.services.upstream import Upstream
+from pathwise_pathways.service.frameworks import resolve_codes
+from pathwise_pathways.service.graph_cache import GraphCache
+from pathwise_pathways.service.ownership import new_owner, owner_of, require_change_right
+from pathwise_pathways.service.upstream import Upstream
 from pathwise_shared.auth import Principal
 from pathwise_shared.problems import NotFound, UnprocessableContent
 

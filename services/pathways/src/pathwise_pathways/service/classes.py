@@ -18,9 +18,9 @@ from pathwise_pathways.models import ClassGrouping, GroupAssignment, PathwayStep
 from pathwise_pathways.repository import activities as activities_repo
 from pathwise_pathways.repository import classes as repo
 from pathwise_pathways.repository import pathways as pathways_repo
-from pathwise_pathways.services.graph_cache import GraphCache
-from pathwise_pathways.services.pathways import OPEN, _record, fill_boards, pace_of
-from pathwise_pathways.services.upstream import Upstream
+from pathwise_pathways.service.graph_cache import GraphCache
+from pathwise_pathways.service.pathways import OPEN, _record, fill_boards, pace_of
+from pathwise_pathways.service.upstream import Upstream
 from pathwise_shared.auth import Principal
 from pathwise_shared.problems import NotFound, UnprocessableContent
 from pathwise_shared.timeutil import utcnow
