@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from pathwise_pathways.service.graph_cache import GraphCache
-from pathwise_pathways.service.pathways import hidden_parts
+from pathwise_pathways.service.pathways.read import hidden_parts
 from pathwise_pathways.service.upstream import Upstream
 from pathwise_shared.auth import CurrentPrincipal
 
