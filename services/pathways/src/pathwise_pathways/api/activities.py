@@ -6,7 +6,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response, status
 
 from pathwise_pathways.api.deps import Cache, DistrictId, UpstreamDep
-from pathwise_pathways.schemas import ActivityCreate, ActivityOut, ActivityUpdate, BulkActivities
+from pathwise_pathways.schemas.activities import (
+    ActivityCreate,
+    ActivityOut,
+    ActivityUpdate,
+    BulkActivities,
+)
 from pathwise_pathways.service import activities as service
 from pathwise_shared.access import ALL_USERS, STAFF, access
 from pathwise_shared.app import DbSession

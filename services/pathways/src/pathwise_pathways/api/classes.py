@@ -7,7 +7,7 @@ from fastapi import APIRouter, status
 
 from pathwise_pathways.api.deps import Cache, DistrictId, UpstreamDep
 from pathwise_pathways.models import ClassGrouping
-from pathwise_pathways.schemas import (
+from pathwise_pathways.schemas.classes import (
     AssignedActivityOut,
     AssignmentRequest,
     AssignmentsOut,

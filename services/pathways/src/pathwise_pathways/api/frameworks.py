@@ -8,15 +8,9 @@ from fastapi import APIRouter, Path, Query, status
 from pathwise_pathways.api.deps import Cache, DistrictId, UpstreamDep
 from pathwise_pathways.domain.frameworks import EdgeData
 from pathwise_pathways.models import Framework, Skill
-from pathwise_pathways.schemas import (
-    CaseImport,
-    EdgesIn,
-    FrameworkCreate,
-    FrameworkOut,
-    OwnerOut,
-    SkillOut,
-    SkillsIn,
-)
+from pathwise_pathways.schemas.common import OwnerOut
+from pathwise_pathways.schemas.frameworks import CaseImport, EdgesIn, FrameworkCreate, FrameworkOut
+from pathwise_pathways.schemas.skills import SkillOut, SkillsIn
 from pathwise_pathways.service import frameworks as service
 from pathwise_shared.access import ADMINS, ALL_USERS, access
 from pathwise_shared.app import DbSession

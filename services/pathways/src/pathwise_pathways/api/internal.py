@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 
 from pathwise_pathways.api.deps import Cache
-from pathwise_pathways.schemas import ResolveRequest, ResolveResponse
+from pathwise_pathways.schemas.skills import ResolveRequest, ResolveResponse
 from pathwise_pathways.service import frameworks as frameworks_service
 from pathwise_pathways.service.pathways import progress
 from pathwise_shared.app import DbSession

@@ -8,7 +8,7 @@ from fastapi import APIRouter, status
 from pathwise_pathways.api.deps import Cache, DistrictId, HiddenParts, UpstreamDep
 from pathwise_pathways.domain.disclosure import GOALS, visible_board
 from pathwise_pathways.models import PathwayVersion
-from pathwise_pathways.schemas import (
+from pathwise_pathways.schemas.pathways import (
     BoardEntryOut,
     ChoiceRequest,
     GoalForecastOut,
