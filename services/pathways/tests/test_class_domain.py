@@ -75,8 +75,9 @@ def test_empty_class_has_no_groups() -> None:
 
 
 def test_a_class_smaller_than_the_minimum_is_one_group() -> None:
-    groups = group_by_next_skill(_needing(("K.CC.A.1", 1), ("2.OA.A.1", 1)), _rank,
-                                 min_size=4, max_size=6)  # fmt: skip
+    groups = group_by_next_skill(
+        _needing(("K.CC.A.1", 1), ("2.OA.A.1", 1)), _rank, min_size=4, max_size=6
+    )
     assert len(groups) == 1 and len(groups[0].learner_ids) == 2
 
 
@@ -89,8 +90,9 @@ def test_all_mastered_is_one_nothing_next_group_split_by_max() -> None:
 
 
 def test_unknown_skills_sort_after_known_ones() -> None:
-    groups = group_by_next_skill(_needing(("ZZ.1", 2), ("K.CC.A.1", 2)), _rank,
-                                 min_size=1, max_size=6)  # fmt: skip
+    groups = group_by_next_skill(
+        _needing(("ZZ.1", 2), ("K.CC.A.1", 2)), _rank, min_size=1, max_size=6
+    )
     assert [g.label for g in groups] == ["K.CC.A.1", "ZZ.1"]
 
 
@@ -134,8 +136,10 @@ def test_every_learner_in_exactly_one_group_within_bounds(
 ) -> None:
     max_size = min_size + extra
     codes = list(RANK)
-    pairs = [(codes[i % len(codes)] + ("" if i < len(codes) else f".{i}"), n)
-             for i, n in enumerate(sizes)]  # fmt: skip
+    pairs = [
+        (codes[i % len(codes)] + ("" if i < len(codes) else f".{i}"), n)
+        for i, n in enumerate(sizes)
+    ]
     learners = _needing(*pairs, ("", nothing))
     groups = group_by_next_skill(learners, _rank, min_size=min_size, max_size=max_size)
     placed = [lid for g in groups for lid in g.learner_ids]
@@ -186,8 +190,14 @@ def test_stalled_mastery_after_the_stall_window() -> None:
     assert f"{STALL_DAYS + 3} days on 3.NF.A.1" in flags[0].detail
     # A recent change on any skill, or a step opened recently, is not a stall.
     recent = SkillSignal("2.NF.A.1", 0.9, True, 2, NOW - timedelta(days=2))
-    assert _codes(_signals(current_since=old,
-                           skills=[SkillSignal("3.NF.A.1", 0.5, False, 1, old), recent])) == []  # fmt: skip
+    assert (
+        _codes(
+            _signals(
+                current_since=old, skills=[SkillSignal("3.NF.A.1", 0.5, False, 1, old), recent]
+            )
+        )
+        == []
+    )
     assert _codes(_signals(current_since=NOW - timedelta(days=1), skills=[])) == []
     assert _codes(_signals(current_skill=None, current_since=None, skills=[])) == []
 

@@ -149,10 +149,14 @@ async def test_group_by_mastery_band_follows_scored_checks(
 ) -> None:
     made = await live.post(
         f"/v1/classes/{GRADE3}/groups",
-        json={"strategy": "mastery_band", "min_size": 1, "max_size": 10,
-              "skill_codes": ["3.NF.A.1"]},
+        json={
+            "strategy": "mastery_band",
+            "min_size": 1,
+            "max_size": 10,
+            "skill_codes": ["3.NF.A.1"],
+        },
         headers=live.as_(teacher()),
-    )  # fmt: skip
+    )
     assert made.status_code == 201, made.text
     band = {lid: g["label"] for g in made.json()["groups"] for lid in g["learner_ids"]}
     assert len(band) == 10
@@ -177,10 +181,15 @@ async def test_one_call_assigns_an_activity_per_group_and_locks_it(
     # A plain activity without large print: assigned anyway, and insights will say so.
     created = await live.post(
         "/v1/activities",
-        json={"title": "Fraction strips on the table", "format": "hands_on", "difficulty": 2,
-              "minutes": 25, "skill_codes": target["skill_codes"]},
+        json={
+            "title": "Fraction strips on the table",
+            "format": "hands_on",
+            "difficulty": 2,
+            "minutes": 25,
+            "skill_codes": target["skill_codes"],
+        },
         headers=live.as_(admin()),
-    )  # fmt: skip
+    )
     assert created.status_code == 201, created.text
     activity = created.json()["id"]
     url = f"/v1/classes/{GRADE3}/groups/{grouping['id']}/assignments"
@@ -284,11 +293,16 @@ async def test_grouping_and_assignment_bad_input(
     assert nowhere.status_code == 404
     elsewhere = make_principal(uuid.uuid4(), roles=["teacher"])
     for method, path in (("POST", url), ("GET", f"/v1/classes/{GRADE3}/insights")):
-        hidden = await live.request(method, path, json={} if method == "POST" else None,
-                                    headers=live.as_(elsewhere))  # fmt: skip
+        hidden = await live.request(
+            method, path, json={} if method == "POST" else None, headers=live.as_(elsewhere)
+        )
         assert hidden.status_code == 404, hidden.text
-        student = await live.request(method, path, json={} if method == "POST" else None,
-                                     headers=live.as_(as_learner(STRONG)))  # fmt: skip
+        student = await live.request(
+            method,
+            path,
+            json={} if method == "POST" else None,
+            headers=live.as_(as_learner(STRONG)),
+        )
         assert student.status_code == 403
 
     grouping = (await live.post(url, json={"min_size": 1}, headers=headers)).json()
@@ -316,9 +330,10 @@ async def test_grouping_and_assignment_bad_input(
     # A grouping is found only under its own class, and only in the caller's district.
     other_class = demo_id("class", "grade4-math")
     wrong_class = await live.post(
-        f"/v1/classes/{other_class}/groups/{grouping['id']}/assignments", json=good,
+        f"/v1/classes/{other_class}/groups/{grouping['id']}/assignments",
+        json=good,
         headers=headers,
-    )  # fmt: skip
+    )
     assert wrong_class.status_code == 404
     other_district = await live.post(assign, json=good, headers=live.as_(elsewhere))
     assert other_district.status_code == 404
@@ -352,8 +367,9 @@ async def test_current_grouping_is_the_latest_with_its_assignments(
     assert (await live.get(url, headers=live.as_(admin()))).json()["id"] == made["id"]
 
     # A newer grouping replaces it as the current one, with nothing assigned yet.
-    newer = (await live.post(url, json={"strategy": "mastery_band", "min_size": 1},
-                             headers=headers)).json()  # fmt: skip
+    newer = (
+        await live.post(url, json={"strategy": "mastery_band", "min_size": 1}, headers=headers)
+    ).json()
     again = (await live.get(url, headers=headers)).json()
     assert again["id"] == newer["id"] and again["strategy"] == "mastery_band"
     assert all(g["activity"] is None for g in again["groups"])

@@ -15,11 +15,17 @@ TEACHER_04 = as_user("teacher-04", "teacher")  # Hillcrest
 RIVERSIDE_ADMIN = as_user("admin-riverside-elementary", "school_admin")
 HILLCREST_ADMIN_P = as_user(HILLCREST_ADMIN, "school_admin")
 DISTRICT_ADMIN = as_user("admin-district", "district_admin")
-WRITER = make_principal(DEMO_DISTRICT, kind="client", subject="client:lms",
-                        scopes=["pathways:write"])  # fmt: skip
+WRITER = make_principal(
+    DEMO_DISTRICT, kind="client", subject="client:lms", scopes=["pathways:write"]
+)
 OUTSIDER = make_principal(OTHER_DISTRICT, roles=["district_admin"])
-ACTIVITY = {"title": "Fraction strips", "format": "hands_on", "difficulty": 2, "minutes": 20,
-            "skill_codes": ["3.NF.A.1"]}  # fmt: skip
+ACTIVITY = {
+    "title": "Fraction strips",
+    "format": "hands_on",
+    "difficulty": 2,
+    "minutes": 20,
+    "skill_codes": ["3.NF.A.1"],
+}
 
 
 def assert_not_owner(response: Any) -> None:
@@ -58,8 +64,11 @@ async def test_activity_owner_and_who_may_change_it(client: ServiceClient) -> No
 
 
 async def test_bulk_import_owner_and_hillcrest(client: ServiceClient) -> None:
-    made = await client.post("/v1/activities/bulk", json={"activities": [ACTIVITY, ACTIVITY]},
-                             headers=client.as_(TEACHER_04))  # fmt: skip
+    made = await client.post(
+        "/v1/activities/bulk",
+        json={"activities": [ACTIVITY, ACTIVITY]},
+        headers=client.as_(TEACHER_04),
+    )
     assert made.status_code == 201, made.text
     assert {a["owner"]["school_id"] for a in made.json()} == {str(HILLCREST)}
     url = f"/v1/activities/{made.json()[0]['id']}"
@@ -78,9 +87,11 @@ async def test_district_wide_activity_is_for_district_admins(client: ServiceClie
 
 
 async def test_framework_owner_and_who_may_extend_it(client: ServiceClient) -> None:
-    made = await client.post("/v1/frameworks", json={"key": "riverside-numeracy",
-                             "title": "Riverside numeracy", "subject": "math"},
-                             headers=client.as_(RIVERSIDE_ADMIN))  # fmt: skip
+    made = await client.post(
+        "/v1/frameworks",
+        json={"key": "riverside-numeracy", "title": "Riverside numeracy", "subject": "math"},
+        headers=client.as_(RIVERSIDE_ADMIN),
+    )
     assert made.status_code == 201, made.text
     framework = made.json()
     assert framework["owner"] == {"id": RIVERSIDE_ADMIN.subject, "school_id": str(RIVERSIDE)}
@@ -90,32 +101,39 @@ async def test_framework_owner_and_who_may_extend_it(client: ServiceClient) -> N
     def skill(code: str) -> dict[str, Any]:
         return {"skills": [{"code": code, "title": code}]}
 
-    assert_not_owner(await client.post(skills_url, json=skill("RN.1"),
-                                       headers=client.as_(HILLCREST_ADMIN_P)))  # fmt: skip
+    assert_not_owner(
+        await client.post(skills_url, json=skill("RN.1"), headers=client.as_(HILLCREST_ADMIN_P))
+    )
     for n, editor in enumerate((RIVERSIDE_ADMIN, DISTRICT_ADMIN, WRITER), start=1):
         added = await client.post(skills_url, json=skill(f"RN.{n}"), headers=client.as_(editor))
         assert added.status_code == 200, (editor, added.text)
     edge = {"edges": [{"source": "RN.1", "target": "RN.2", "kind": "prerequisite"}]}
-    assert_not_owner(await client.post(edges_url, json=edge,
-                                       headers=client.as_(HILLCREST_ADMIN_P)))  # fmt: skip
+    assert_not_owner(await client.post(edges_url, json=edge, headers=client.as_(HILLCREST_ADMIN_P)))
     linked = await client.post(edges_url, json=edge, headers=client.as_(DISTRICT_ADMIN))
     assert linked.status_code == 200, linked.text
     # A teacher reads it (and the skills now count as known) but never edits frameworks.
-    assert (await client.get(f"/v1/frameworks/{framework['id']}",
-                             headers=client.as_(TEACHER_01))).json()["owner"]["school_id"] == str(RIVERSIDE)  # fmt: skip
+    assert (
+        await client.get(f"/v1/frameworks/{framework['id']}", headers=client.as_(TEACHER_01))
+    ).json()["owner"]["school_id"] == str(RIVERSIDE)
 
 
 async def test_case_import_is_owned_by_the_importer(
     client: ServiceClient, case_package: dict[str, Any]
 ) -> None:
-    made = await client.post("/v1/frameworks/imports/case", json={**case_package, "key": "own-case"},
-                             headers=client.as_(HILLCREST_ADMIN_P))  # fmt: skip
+    made = await client.post(
+        "/v1/frameworks/imports/case",
+        json={**case_package, "key": "own-case"},
+        headers=client.as_(HILLCREST_ADMIN_P),
+    )
     assert made.status_code == 201, made.text
     assert made.json()["owner"] == {"id": HILLCREST_ADMIN_P.subject, "school_id": str(HILLCREST)}
     url = f"/v1/frameworks/{made.json()['id']}/skills"
     body = {"skills": [{"code": "RNS.9", "title": "More"}]}
     assert_not_owner(await client.post(url, json=body, headers=client.as_(RIVERSIDE_ADMIN)))
     # Importing the same key again is a 409, not a way to take over someone's framework.
-    again = await client.post("/v1/frameworks/imports/case", json={**case_package, "key": "own-case"},
-                              headers=client.as_(DISTRICT_ADMIN))  # fmt: skip
+    again = await client.post(
+        "/v1/frameworks/imports/case",
+        json={**case_package, "key": "own-case"},
+        headers=client.as_(DISTRICT_ADMIN),
+    )
     assert again.status_code == 409

@@ -9,25 +9,38 @@ from pathwise_pathways.domain.ranking import ActivityCard, LearnerFit, score_car
 PARTS = ("preferred_formats", "interests", "languages", "accommodations", "goals", "notes")
 
 CARD = ActivityCard(
-    id="a1", title="Fractions in space", format="video", difficulty=2, minutes=20,
-    languages=("en", "es"), accessibility=frozenset({"captions"}),
+    id="a1",
+    title="Fractions in space",
+    format="video",
+    difficulty=2,
+    minutes=20,
+    languages=("en", "es"),
+    accessibility=frozenset({"captions"}),
     interest_tags=frozenset({"space"}),
-)  # fmt: skip
+)
 LEARNER = LearnerFit(
-    interests=frozenset({"space"}), preferred_formats=("video",), languages=("es", "en"),
-    english_learner=True, needs=frozenset({"captions", "large_print"}),
-)  # fmt: skip
+    interests=frozenset({"space"}),
+    preferred_formats=("video",),
+    languages=("es", "en"),
+    english_learner=True,
+    needs=frozenset({"captions", "large_print"}),
+)
 
 
 def _stored(hidden: frozenset[str]) -> dict[str, object]:
     entry = score_card(CARD, LEARNER, 0.3)
     board = [
         {
-            "activity_id": entry.activity_id, "title": entry.title, "format": entry.format,
-            "minutes": entry.minutes, "score": entry.score,
-            "reasons": [{"text": r.text, "part": r.part, "points": r.points} for r in entry.reasons],
+            "activity_id": entry.activity_id,
+            "title": entry.title,
+            "format": entry.format,
+            "minutes": entry.minutes,
+            "score": entry.score,
+            "reasons": [
+                {"text": r.text, "part": r.part, "points": r.points} for r in entry.reasons
+            ],
         }
-    ]  # fmt: skip
+    ]
     return visible_board(board, hidden)[0]
 
 

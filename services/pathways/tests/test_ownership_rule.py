@@ -67,10 +67,15 @@ def test_schools_are_looked_up_only_when_they_decide() -> None:
     assert not needs_editor_schools(SCHOOL_ADMIN, DISTRICT_WIDE)
     assert not needs_editor_schools(DISTRICT_ADMIN, SCHOOL_OWNED)
     assert not needs_editor_schools(COLLEAGUE, SCHOOL_OWNED)
-    assert not needs_editor_schools(Principal(subject=SCHOOL_ADMIN.subject, district_id=DISTRICT,
-                                              roles=frozenset({"school_admin"}),
-                                              user_id=SCHOOL_ADMIN.user_id),
-                                    Owner(id=SCHOOL_ADMIN.subject, school_id=RIVERSIDE))  # fmt: skip
+    assert not needs_editor_schools(
+        Principal(
+            subject=SCHOOL_ADMIN.subject,
+            district_id=DISTRICT,
+            roles=frozenset({"school_admin"}),
+            user_id=SCHOOL_ADMIN.user_id,
+        ),
+        Owner(id=SCHOOL_ADMIN.subject, school_id=RIVERSIDE),
+    )
 
 
 def test_new_content_belongs_to_the_authors_school_or_the_district() -> None:

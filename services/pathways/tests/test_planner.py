@@ -142,11 +142,15 @@ def _reference_plan(
     out = []
     while heap:
         n = heapq.heappop(heap)[-1]
-        out.append((
-            codes[n], not waiting[n], tuple(dict.fromkeys(serves.get(n, ()))),
-            None if due[n] == no_date else date.fromordinal(due[n]),
-            tuple(codes[p] for p in waiting[n]),
-        ))  # fmt: skip
+        out.append(
+            (
+                codes[n],
+                not waiting[n],
+                tuple(dict.fromkeys(serves.get(n, ()))),
+                None if due[n] == no_date else date.fromordinal(due[n]),
+                tuple(codes[p] for p in waiting[n]),
+            )
+        )
         for d in graph.dependents[n]:
             if d in remaining:
                 remaining[d] -= 1

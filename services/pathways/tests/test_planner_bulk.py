@@ -125,8 +125,12 @@ def test_array_path_plans_random_dags_as_the_walk(graph: SkillGraph, data: st.Da
 def _layered(grades: int, strands: int, per: int) -> SkillGraph:
     """A small cousin of the benchmark's 100k DAG: each skill needs the one before it in its
     strand and the same place one grade below in its own and the next three strands."""
-    code = [f"G{g:02d}.S{s:02d}.{i:03d}" for g in range(grades) for s in range(strands)
-            for i in range(per)]  # fmt: skip
+    code = [
+        f"G{g:02d}.S{s:02d}.{i:03d}"
+        for g in range(grades)
+        for s in range(strands)
+        for i in range(per)
+    ]
     edges = []
     for g in range(grades):
         for s in range(strands):

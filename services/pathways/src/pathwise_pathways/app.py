@@ -6,12 +6,11 @@ from fastapi import FastAPI
 from pathwise_pathways.api import activities, classes, frameworks, internal, pathways
 from pathwise_pathways.migrations import MIGRATIONS
 from pathwise_pathways.models import outbox
-from pathwise_pathways.services.graph_cache import GraphCache
-from pathwise_pathways.services.upstream import Upstream
+from pathwise_pathways.service.graph_cache import GraphCache
+from pathwise_pathways.service.upstream import Upstream
 from pathwise_pathways.settings import PathwaysSettings, get_settings
 from pathwise_shared.app import create_service_app
-from pathwise_shared.calls import ServiceCaller
-from pathwise_shared.http import create_http_client
+from pathwise_shared.calls import ServiceCallers
 
 __all__ = ["create_app"]
 
@@ -24,28 +23,23 @@ def create_app(
     """``upstream_clients`` (``profiles``, ``assessment``) replaces the HTTP clients to those
     services, e.g. by in-process clients of their real apps in tests (never by fakes)."""
     settings = settings or get_settings()
-    given = upstream_clients or {}
-    secret = settings.internal_token_secret.get_secret_value()
-    ttl = settings.internal_token_ttl_seconds
 
     async def start(app: FastAPI) -> None:
         app.state.graph_cache = GraphCache()
-        app.state.profiles_client = given.get("profiles") or create_http_client(
-            settings.profiles_url, timeout=settings.http_timeout_seconds
-        )
-        app.state.assessment_client = given.get("assessment") or create_http_client(
-            settings.assessment_url, timeout=settings.http_timeout_seconds
-        )
+        # The retries of the clients made here: create_http_client's default, as before.
         app.state.upstream = Upstream(
-            ServiceCaller("profiles", app.state.profiles_client, secret, ttl),
-            ServiceCaller("assessment", app.state.assessment_client, secret, ttl),
+            ServiceCallers(
+                {"profiles": settings.profiles_url, "assessment": settings.assessment_url},
+                secret=settings.internal_token_secret.get_secret_value(),
+                ttl_seconds=settings.internal_token_ttl_seconds,
+                timeout=settings.http_timeout_seconds,
+                given=upstream_clients,
+            )
         )
 
     async def stop(app: FastAPI) -> None:
-        if "profiles" not in given:
-            await app.state.profiles_client.aclose()
-        if "assessment" not in given:
-            await app.state.assessment_client.aclose()
+        # Only the clients ServiceCallers made: the given ones belong to the caller (tests).
+        await app.state.upstream.aclose()
 
     return create_service_app(
         settings,

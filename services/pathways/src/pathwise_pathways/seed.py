@@ -7,13 +7,13 @@ system principal of the demo district, so the plans read the live profiles and m
 idempotent: ids are deterministic and a learner who has a pathway already is left alone.
 """
 
-from sqlalchemy import insert, select
-
 from pathwise_pathways.demo_catalogue import demo_activities
-from pathwise_pathways.models import Activity, ActivitySkill
-from pathwise_pathways.services.frameworks import import_ccssm
+from pathwise_pathways.models import outbox
+from pathwise_pathways.repository import activities as activities_repo
+from pathwise_pathways.service.frameworks import import_ccssm
 from pathwise_shared.auth import Principal, issue_internal_token
 from pathwise_shared.db import Database
+from pathwise_shared.db.uow import unit_of_work
 from pathwise_shared.demo import demo_id
 from pathwise_shared.http import create_http_client
 
@@ -29,22 +29,21 @@ DEMO_LEARNERS = [f"learner-{n:02d}" for n in range(1, 34)]
 
 async def import_shared_frameworks(database_url: str) -> list[str]:
     """The shared CCSS framework (once); what it did, as lines worth printing."""
-    db = Database(database_url)
+    db = Database(database_url, outbox=outbox)
     try:
-        async with db.session() as session:
+        async with unit_of_work(db) as session:
             framework, created = await import_ccssm(session)
-            await session.commit()
             report = framework.import_report
-            if not created:
-                return ["pathways: CCSS framework already imported"]
-            return [
-                f"pathways: imported CCSS math ({report['skills']} skills, "
-                f"{report['edges'].get('prerequisite', 0)} prerequisites, "
-                f"{report['edges'].get('related', 0)} conceptual connections, "
-                f"{len(report['unmatched_edges'])} unmatched edges)"
-            ]
     finally:
         await db.dispose()
+    if not created:
+        return ["pathways: CCSS framework already imported"]
+    return [
+        f"pathways: imported CCSS math ({report['skills']} skills, "
+        f"{report['edges'].get('prerequisite', 0)} prerequisites, "
+        f"{report['edges'].get('related', 0)} conceptual connections, "
+        f"{len(report['unmatched_edges'])} unmatched edges)"
+    ]
 
 
 async def seed_demo(database_url: str) -> list[str]:
@@ -53,26 +52,12 @@ async def seed_demo(database_url: str) -> list[str]:
     rows = [
         {**r, "owner_id": DEMO_OWNER, "owner_school_id": None} for r in demo_activities(district)
     ]
-    db = Database(database_url)
+    db = Database(database_url, outbox=outbox)
     try:
-        async with db.session() as session:
-            present = set(
-                await session.scalars(
-                    select(Activity.id).where(Activity.id.in_([r["id"] for r in rows]))
-                )
-            )
+        async with unit_of_work(db) as session:
+            present = await activities_repo.existing_ids(session, [r["id"] for r in rows])
             fresh = [r for r in rows if r["id"] not in present]
-            if fresh:
-                await session.execute(insert(Activity), fresh)
-                await session.execute(
-                    insert(ActivitySkill),
-                    [
-                        {"activity_id": r["id"], "skill_code": c, "district_id": district}
-                        for r in fresh
-                        for c in r["skill_codes"]
-                    ],
-                )
-            await session.commit()
+            await activities_repo.insert_catalogue(session, district, fresh)
     finally:
         await db.dispose()
     codes = {c for r in rows for c in r["skill_codes"]}

@@ -6,9 +6,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response, status
 
 from pathwise_pathways.api.deps import Cache, DistrictId, UpstreamDep
-from pathwise_pathways.repository import activities as repo
-from pathwise_pathways.schemas import ActivityCreate, ActivityOut, ActivityUpdate, BulkActivities
-from pathwise_pathways.services import activities as service
+from pathwise_pathways.schemas.activities import (
+    ActivityCreate,
+    ActivityOut,
+    ActivityUpdate,
+    BulkActivities,
+)
+from pathwise_pathways.service import activities as service
 from pathwise_shared.access import ALL_USERS, STAFF, access
 from pathwise_shared.app import DbSession
 from pathwise_shared.auth import CurrentPrincipal
@@ -37,7 +41,7 @@ async def list_activities(
     limit: LimitParam = 50,
     cursor: CursorParam = None,
 ) -> Page[ActivityOut]:
-    rows = await repo.list_activities(
+    rows = await service.list_activities(
         session,
         district_id,
         limit=limit,

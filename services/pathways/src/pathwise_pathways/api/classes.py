@@ -7,7 +7,7 @@ from fastapi import APIRouter, status
 
 from pathwise_pathways.api.deps import Cache, DistrictId, UpstreamDep
 from pathwise_pathways.models import ClassGrouping
-from pathwise_pathways.schemas import (
+from pathwise_pathways.schemas.classes import (
     AssignedActivityOut,
     AssignmentRequest,
     AssignmentsOut,
@@ -17,7 +17,7 @@ from pathwise_pathways.schemas import (
     InsightOut,
     InsightsOut,
 )
-from pathwise_pathways.services import classes as service
+from pathwise_pathways.service import classes as service
 from pathwise_shared.access import STAFF, access
 from pathwise_shared.app import DbSession
 from pathwise_shared.auth import CurrentPrincipal

@@ -5,9 +5,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from pathwise_pathways.services.graph_cache import GraphCache
-from pathwise_pathways.services.pathways import hidden_parts
-from pathwise_pathways.services.upstream import Upstream
+from pathwise_pathways.service.graph_cache import GraphCache
+from pathwise_pathways.service.pathways.read import hidden_parts
+from pathwise_pathways.service.upstream import Upstream
 from pathwise_shared.auth import CurrentPrincipal
 
 __all__ = ["Cache", "DistrictId", "HiddenParts", "UpstreamDep"]

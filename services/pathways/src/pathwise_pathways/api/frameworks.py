@@ -6,24 +6,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, status
 
 from pathwise_pathways.api.deps import Cache, DistrictId, UpstreamDep
-from pathwise_pathways.domain.frameworks import EdgeData, SkillData, parse_case_package
+from pathwise_pathways.domain.frameworks import EdgeData
 from pathwise_pathways.models import Framework, Skill
-from pathwise_pathways.repository import frameworks as repo
-from pathwise_pathways.schemas import (
-    CaseImport,
-    EdgesIn,
-    FrameworkCreate,
-    FrameworkOut,
-    OwnerOut,
-    SkillOut,
-    SkillsIn,
-)
-from pathwise_pathways.services import frameworks as service
+from pathwise_pathways.schemas.common import OwnerOut
+from pathwise_pathways.schemas.frameworks import CaseImport, EdgesIn, FrameworkCreate, FrameworkOut
+from pathwise_pathways.schemas.skills import SkillOut, SkillsIn
+from pathwise_pathways.service import frameworks as service
 from pathwise_shared.access import ADMINS, ALL_USERS, access
 from pathwise_shared.app import DbSession
 from pathwise_shared.auth import CurrentPrincipal
 from pathwise_shared.pagination import CursorParam, LimitParam, Page, decode_id_cursor, page_of
-from pathwise_shared.problems import NotFound, UnprocessableContent
 
 __all__ = ["router"]
 
@@ -75,7 +67,7 @@ def skill_out(s: Skill, links: dict[str, list[str]] | None = None) -> SkillOut:
 async def list_frameworks(
     session: DbSession, district_id: DistrictId, limit: LimitParam = 50, cursor: CursorParam = None
 ) -> Page[FrameworkOut]:
-    rows = await repo.list_frameworks(session, district_id, limit, decode_id_cursor(cursor))
+    rows = await service.list_frameworks(session, district_id, limit, decode_id_cursor(cursor))
     return page_of(rows, limit, lambda f: (f.id,), framework_out)
 
 
@@ -104,11 +96,7 @@ async def import_case_framework(
     body: CaseImport, session: DbSession, principal: CurrentPrincipal, upstream: UpstreamDep
 ) -> FrameworkOut:
     """A CASE 1.x package as a framework of the caller's district; the report lists leftovers."""
-    try:
-        data = parse_case_package(body.model_dump(), key=body.key)
-    except (ValueError, TypeError) as exc:
-        raise UnprocessableContent(str(exc), slug="invalid-case-package") from exc
-    framework = await service.import_district_framework(session, upstream, principal, data)
+    framework = await service.import_case(session, upstream, principal, body.model_dump(), body.key)
     return framework_out(framework)
 
 
@@ -116,10 +104,7 @@ async def import_case_framework(
 async def get_framework(
     framework_id: uuid.UUID, session: DbSession, district_id: DistrictId
 ) -> FrameworkOut:
-    framework = await repo.get_framework(session, district_id, framework_id)
-    if framework is None:
-        raise NotFound("No such framework.", slug="framework-not-found")
-    return framework_out(framework)
+    return framework_out(await service.require_framework(session, district_id, framework_id))
 
 
 @router.post("/v1/frameworks/{framework_id}/skills", response_model=FrameworkOut, **_write())
@@ -131,21 +116,8 @@ async def add_framework_skills(
     upstream: UpstreamDep,
 ) -> FrameworkOut:
     """Add skills to a framework of your district (its author, school admin or district admin)."""
-    framework = await repo.get_framework(session, principal.require_district(), framework_id)
-    subject = framework.subject if framework else "general"
-    skills = [
-        SkillData(
-            code=s.code,
-            title=s.title,
-            description=s.description,
-            subject=subject,
-            grade=s.grade,
-            parent_code=s.parent_code,
-        )
-        for s in body.skills
-    ]
-    updated = await service.add_skills(session, upstream, principal, framework_id, skills)
-    await session.refresh(updated)
+    specs = [s.model_dump() for s in body.skills]
+    updated = await service.add_skills(session, upstream, principal, framework_id, specs)
     return framework_out(updated)
 
 
@@ -160,7 +132,6 @@ async def add_framework_edges(
     """Prerequisite, related or exact-match edges; a prerequisite cycle is refused (409)."""
     edges = [EdgeData(e.source, e.target, e.kind) for e in body.edges]
     updated = await service.add_edges(session, upstream, principal, framework_id, edges)
-    await session.refresh(updated)
     return framework_out(updated)
 
 
@@ -174,7 +145,7 @@ async def list_skills(
     limit: LimitParam = 50,
     cursor: CursorParam = None,
 ) -> Page[SkillOut]:
-    rows = await repo.list_skills(
+    rows = await service.list_skills(
         session,
         district_id,
         limit=limit,

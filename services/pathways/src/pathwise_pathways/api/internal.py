@@ -3,14 +3,13 @@
 from fastapi import APIRouter
 
 from pathwise_pathways.api.deps import Cache
-from pathwise_pathways.repository import pathways as pathways_repo
-from pathwise_pathways.schemas import ResolveRequest, ResolveResponse
-from pathwise_pathways.services import frameworks as frameworks_service
-from pathwise_pathways.services import pathways as pathways_service
+from pathwise_pathways.schemas.skills import ResolveRequest, ResolveResponse
+from pathwise_pathways.service import frameworks as frameworks_service
+from pathwise_pathways.service.pathways import progress
 from pathwise_shared.app import DbSession
-from pathwise_shared.auth import CurrentPrincipal, Principal
+from pathwise_shared.auth import CurrentPrincipal
 from pathwise_shared.events import EventEnvelope
-from pathwise_shared.problems import Forbidden, UnprocessableContent, problem_responses
+from pathwise_shared.problems import UnprocessableContent, problem_responses
 
 __all__ = ["router"]
 
@@ -44,18 +43,4 @@ async def receive_event(
 
     Idempotent on the event id: a redelivery answers 200 ``duplicate`` and changes nothing.
     """
-    if not principal.is_system:
-        raise Forbidden("Only the system delivers events.", slug="system-only")
-    if envelope.district_id is None:
-        raise UnprocessableContent("The event names no district.", slug="district-required")
-    if not await pathways_repo.record_event(session, envelope.id, envelope.type):
-        return {"status": "duplicate"}
-    if envelope.type != "mastery.changed":
-        return {"status": "ignored"}
-    acting = Principal(
-        subject="system:pathways-advance", kind="system", district_id=envelope.district_id
-    )
-    outcome = await pathways_service.apply_mastery_event(
-        session, cache, acting, envelope.district_id, envelope.data, envelope.occurred_at
-    )
-    return {"status": outcome}
+    return {"status": await progress.receive_event(session, cache, principal, envelope)}

@@ -8,8 +8,7 @@ from fastapi import APIRouter, status
 from pathwise_pathways.api.deps import Cache, DistrictId, HiddenParts, UpstreamDep
 from pathwise_pathways.domain.disclosure import GOALS, visible_board
 from pathwise_pathways.models import PathwayVersion
-from pathwise_pathways.repository import pathways as repo
-from pathwise_pathways.schemas import (
+from pathwise_pathways.schemas.pathways import (
     BoardEntryOut,
     ChoiceRequest,
     GoalForecastOut,
@@ -19,7 +18,7 @@ from pathwise_pathways.schemas import (
     StepOut,
     VersionOut,
 )
-from pathwise_pathways.services import pathways as service
+from pathwise_pathways.service.pathways import overrides, planning, progress, read
 from pathwise_shared.access import ALL_USERS, STAFF, access
 from pathwise_shared.app import DbSession
 from pathwise_shared.auth import CurrentPrincipal
@@ -44,7 +43,7 @@ def _learner_write() -> dict[str, Any]:
     )
 
 
-def pathway_out(v: service.PathwayView, hidden: frozenset[str]) -> PathwayOut:
+def pathway_out(v: read.PathwayView, hidden: frozenset[str]) -> PathwayOut:
     """The pathway as this caller may see it: board reasons from parts hidden from them are
     dropped, and with goals hidden the goals, the steps' goal codes and due dates and the
     per-goal pace forecast are withheld (the steps themselves are the plan, shown)."""
@@ -107,7 +106,7 @@ async def plan_pathway(
     """Plan or replan from the learner's live profile and mastery toward the given goals (or the
     learner's active goals)."""
     goals = None if body.goals is None else [(g.skill_code, g.target_date) for g in body.goals]
-    pathway = await service.plan(
+    view = await planning.plan(
         session,
         cache,
         upstream,
@@ -119,15 +118,14 @@ async def plan_pathway(
         assume_prior_grades=body.assume_prior_grades,
         reason=body.reason,
     )
-    return pathway_out(await service.view(session, pathway), hidden)
+    return pathway_out(view, hidden)
 
 
 @router.get("", response_model=PathwayOut, **_read())
 async def get_pathway(
     learner_id: uuid.UUID, session: DbSession, district_id: DistrictId, hidden: HiddenParts
 ) -> PathwayOut:
-    pathway = await service.require_pathway(session, district_id, learner_id)
-    return pathway_out(await service.view(session, pathway), hidden)
+    return pathway_out(await read.get_pathway(session, district_id, learner_id), hidden)
 
 
 @router.post("/approve", response_model=PathwayOut, **_staff_write())
@@ -139,9 +137,10 @@ async def approve_pathway(
     hidden: HiddenParts,
 ) -> PathwayOut:
     """draft → active."""
-    pathway = await service.require_pathway(session, district_id, learner_id, lock=True)
-    await service.approve(session, principal, pathway, "approved by a teacher")
-    return pathway_out(await service.view(session, pathway), hidden)
+    view = await planning.approve(
+        session, principal, district_id, learner_id, "approved by a teacher"
+    )
+    return pathway_out(view, hidden)
 
 
 @router.post("/steps/{step_id}/choice", response_model=PathwayOut, **_learner_write())
@@ -155,9 +154,10 @@ async def choose_activity(
     hidden: HiddenParts,
 ) -> PathwayOut:
     """The learner picks an activity from the step's choice board."""
-    pathway = await service.require_pathway(session, district_id, learner_id, lock=True)
-    await service.choose(session, principal, pathway, step_id, body.activity_id)
-    return pathway_out(await service.view(session, pathway), hidden)
+    view = await progress.choose(
+        session, principal, district_id, learner_id, step_id, body.activity_id
+    )
+    return pathway_out(view, hidden)
 
 
 @router.post("/overrides", response_model=PathwayOut, **_staff_write())
@@ -171,12 +171,12 @@ async def override_pathway(
     hidden: HiddenParts,
 ) -> PathwayOut:
     """A teacher pins, skips, inserts or reorders steps, or locks a choice; always with a reason."""
-    pathway = await service.require_pathway(session, district_id, learner_id, lock=True)
-    await service.override(
+    view = await overrides.override(
         session,
         cache,
         principal,
-        pathway,
+        district_id,
+        learner_id,
         action=body.action,
         reason=body.reason,
         step_id=body.step_id,
@@ -184,7 +184,7 @@ async def override_pathway(
         order=body.order,
         activity_id=body.activity_id,
     )
-    return pathway_out(await service.view(session, pathway), hidden)
+    return pathway_out(view, hidden)
 
 
 @router.get("/versions", response_model=Page[VersionOut], **_read())
@@ -196,9 +196,9 @@ async def list_pathway_versions(
     cursor: CursorParam = None,
 ) -> Page[VersionOut]:
     """Every change, newest first: who, why, and the steps after it."""
-    pathway = await service.require_pathway(session, district_id, learner_id)
-    before = decode_int_cursor(cursor)
-    rows = await repo.list_versions(session, pathway.id, limit, before)
+    rows = await read.list_versions(
+        session, district_id, learner_id, limit, decode_int_cursor(cursor)
+    )
     return page_of(rows, limit, lambda v: (v.version,), _version_out)
 
 

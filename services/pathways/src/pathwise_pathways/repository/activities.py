@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,8 +11,10 @@ from pathwise_pathways.models import Activity, ActivitySkill
 
 __all__ = [
     "activities_for_skills",
+    "existing_ids",
     "get_activities",
     "get_activity",
+    "insert_catalogue",
     "list_activities",
     "set_alignment",
 ]
@@ -80,3 +83,26 @@ async def set_alignment(session: AsyncSession, activity: Activity, codes: Sequen
     ]
     if rows:
         await session.execute(insert(ActivitySkill), rows)
+
+
+async def existing_ids(session: AsyncSession, ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these activity ids are stored (any district: ids are global)."""
+    return set(await session.scalars(select(Activity.id).where(Activity.id.in_(list(ids)))))
+
+
+async def insert_catalogue(
+    session: AsyncSession, district_id: uuid.UUID, rows: Sequence[dict[str, Any]]
+) -> None:
+    """Activities as rows (with their ``skill_codes``) and their alignment, in two statements
+    (the demo seed writes a whole catalogue at once)."""
+    if not rows:
+        return
+    await session.execute(insert(Activity), list(rows))
+    await session.execute(
+        insert(ActivitySkill),
+        [
+            {"activity_id": r["id"], "skill_code": c, "district_id": district_id}
+            for r in rows
+            for c in r["skill_codes"]
+        ],
+    )

@@ -1,20 +1,25 @@
 """Frameworks and skills: imports (CCSS, CASE), edits with cycle refusal, code resolution."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_pathways.domain.ccssm_data import load_ccssm
-from pathwise_pathways.domain.frameworks import EdgeData, FrameworkData, SkillData
+from pathwise_pathways.domain.frameworks import (
+    EdgeData,
+    FrameworkData,
+    SkillData,
+    parse_case_package,
+)
 from pathwise_pathways.domain.graph import CycleError
 from pathwise_pathways.domain.ownership import Owner
 from pathwise_pathways.models import Framework, Skill, SkillEdge
 from pathwise_pathways.repository import frameworks as repo
-from pathwise_pathways.services.graph_cache import GraphCache, build_district_graph
-from pathwise_pathways.services.ownership import new_owner, owner_of, require_change_right
-from pathwise_pathways.services.upstream import Upstream
+from pathwise_pathways.service.graph_cache import GraphCache, build_district_graph
+from pathwise_pathways.service.ownership import new_owner, owner_of, require_change_right
+from pathwise_pathways.service.upstream import Upstream
 from pathwise_shared.auth import Principal
 from pathwise_shared.problems import Conflict, Forbidden, NotFound, UnprocessableContent
 
@@ -23,10 +28,14 @@ __all__ = [
     "add_skills",
     "create_framework",
     "get_skill_detail",
+    "import_case",
     "import_ccssm",
     "import_district_framework",
     "import_framework",
+    "list_frameworks",
+    "list_skills",
     "owned_framework",
+    "require_framework",
     "resolve_codes",
 ]
 
@@ -122,6 +131,58 @@ async def import_district_framework(
     return await import_framework(session, district_id, data, await new_owner(upstream, principal))
 
 
+async def import_case(
+    session: AsyncSession,
+    upstream: Upstream,
+    principal: Principal,
+    package: dict[str, Any],
+    key: str | None,
+) -> Framework:
+    """A CASE 1.x package as a framework of the caller's district; the report lists leftovers."""
+    try:
+        data = parse_case_package(package, key=key)
+    except (ValueError, TypeError) as exc:
+        raise UnprocessableContent(str(exc), slug="invalid-case-package") from exc
+    return await import_district_framework(session, upstream, principal, data)
+
+
+async def list_frameworks(
+    session: AsyncSession, district_id: uuid.UUID, limit: int, after: uuid.UUID | None
+) -> Sequence[Framework]:
+    """The shared frameworks and the district's own, a page (one more row than ``limit``)."""
+    return await repo.list_frameworks(session, district_id, limit, after)
+
+
+async def require_framework(
+    session: AsyncSession, district_id: uuid.UUID, framework_id: uuid.UUID
+) -> Framework:
+    framework = await repo.get_framework(session, district_id, framework_id)
+    if framework is None:
+        raise NotFound("No such framework.", slug="framework-not-found")
+    return framework
+
+
+async def list_skills(
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    *,
+    limit: int,
+    after: uuid.UUID | None,
+    framework_id: uuid.UUID | None,
+    grade: str | None,
+    q: str | None,
+) -> Sequence[Skill]:
+    return await repo.list_skills(
+        session,
+        district_id,
+        limit=limit,
+        after=after,
+        framework_id=framework_id,
+        grade=grade,
+        q=q,
+    )
+
+
 async def create_framework(
     session: AsyncSession,
     upstream: Upstream,
@@ -172,9 +233,12 @@ async def add_skills(
     upstream: Upstream,
     principal: Principal,
     framework_id: uuid.UUID,
-    skills: list[SkillData],
+    specs: Sequence[Mapping[str, Any]],
 ) -> Framework:
+    """Skills (``code``, ``title``, ``description``, ``grade``, ``parent_code``) added to a
+    framework the caller may change; they take the framework's subject."""
     framework = await owned_framework(session, upstream, principal, framework_id)
+    skills = [SkillData(subject=framework.subject, **spec) for spec in specs]
     existing = await repo.codes_in_framework(session, framework.id)
     codes = [s.code for s in skills]
     clash = sorted({c for c in codes if c in existing or codes.count(c) > 1})
@@ -182,6 +246,8 @@ async def add_skills(
         raise Conflict("These codes exist already: " + ", ".join(clash[:20]), slug="skill-exists")
     await repo.add_skills(session, framework.id, skills)
     await repo.bump_version(session, framework.id)
+    # bump_version is a statement: the loaded row does not know its new version yet.
+    await session.refresh(framework)
     return framework
 
 
@@ -210,6 +276,7 @@ async def add_edges(
     await _refuse_cycles(session, district_id, edges)
     await repo.add_edges(session, framework.id, edges)
     await repo.bump_version(session, framework.id)
+    await session.refresh(framework)
     return framework
 
 

@@ -1,4 +1,8 @@
-"""Calls to profiles and assessment: the only place this service reads them."""
+"""Calls to profiles and assessment: the only place this service reads them.
+
+The callers come from ``pathwise_shared.calls.ServiceCallers`` (the one way every service wires
+its calls to the others, built in ``app.py``); this module only knows the paths and the shapes.
+"""
 
 import time
 import uuid
@@ -6,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pathwise_shared.auth import Principal
-from pathwise_shared.calls import ServiceCaller
+from pathwise_shared.calls import ServiceCallers
 from pathwise_shared.problems import Problem, ServiceUnavailable
 
 __all__ = ["SCHOOLS_CACHE_SECONDS", "Upstream"]
@@ -20,13 +24,11 @@ _SCHOOLS_CACHE_MAX = 10_000
 
 class Upstream:
     def __init__(
-        self,
-        profiles: ServiceCaller,
-        assessment: ServiceCaller,
-        schools_cache_seconds: float = SCHOOLS_CACHE_SECONDS,
+        self, callers: ServiceCallers, schools_cache_seconds: float = SCHOOLS_CACHE_SECONDS
     ) -> None:
-        self.profiles = profiles
-        self.assessment = assessment
+        self.callers = callers
+        self.profiles = callers["profiles"]
+        self.assessment = callers["assessment"]
         self._schools_ttl = schools_cache_seconds
         self._schools: dict[tuple[uuid.UUID, uuid.UUID], tuple[float, tuple[uuid.UUID, ...]]] = {}
 
@@ -115,3 +117,7 @@ class Upstream:
         )
         items: list[dict[str, Any]] = (body or {}).get("items", [])
         return items
+
+    async def aclose(self) -> None:
+        """Close the HTTP clients the callers made (not the ones given to them)."""
+        await self.callers.aclose()

@@ -8,14 +8,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_pathways.models import Activity
 from pathwise_pathways.repository import activities as repo
-from pathwise_pathways.services.frameworks import resolve_codes
-from pathwise_pathways.services.graph_cache import GraphCache
-from pathwise_pathways.services.ownership import new_owner, owner_of, require_change_right
-from pathwise_pathways.services.upstream import Upstream
+from pathwise_pathways.service.frameworks import resolve_codes
+from pathwise_pathways.service.graph_cache import GraphCache
+from pathwise_pathways.service.ownership import new_owner, owner_of, require_change_right
+from pathwise_pathways.service.upstream import Upstream
 from pathwise_shared.auth import Principal
 from pathwise_shared.problems import NotFound, UnprocessableContent
 
-__all__ = ["create_activities", "delete_activity", "require_activity", "update_activity"]
+__all__ = [
+    "create_activities",
+    "delete_activity",
+    "list_activities",
+    "require_activity",
+    "update_activity",
+]
 
 
 async def _check_codes(
@@ -52,6 +58,21 @@ async def create_activities(
     for activity in created:
         await repo.set_alignment(session, activity, activity.skill_codes)
     return created
+
+
+async def list_activities(
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    *,
+    limit: int,
+    after: uuid.UUID | None,
+    skill_code: str | None,
+    format_: str | None,
+) -> Sequence[Activity]:
+    """The district's catalogue, a page (one more row than ``limit``)."""
+    return await repo.list_activities(
+        session, district_id, limit=limit, after=after, skill_code=skill_code, format_=format_
+    )
 
 
 async def require_activity(

@@ -8,7 +8,7 @@ from pathwise_pathways.domain.ownership import (
     needs_editor_schools,
 )
 from pathwise_pathways.models import Activity, Framework
-from pathwise_pathways.services.upstream import Upstream
+from pathwise_pathways.service.upstream import Upstream
 from pathwise_shared.auth import Principal
 from pathwise_shared.problems import Forbidden
 

@@ -18,9 +18,11 @@ from pathwise_pathways.models import ClassGrouping, GroupAssignment, PathwayStep
 from pathwise_pathways.repository import activities as activities_repo
 from pathwise_pathways.repository import classes as repo
 from pathwise_pathways.repository import pathways as pathways_repo
-from pathwise_pathways.services.graph_cache import GraphCache
-from pathwise_pathways.services.pathways import OPEN, _record, fill_boards, pace_of
-from pathwise_pathways.services.upstream import Upstream
+from pathwise_pathways.service.graph_cache import GraphCache
+from pathwise_pathways.service.pathways.boards import fill_boards
+from pathwise_pathways.service.pathways.history import OPEN, record_change
+from pathwise_pathways.service.pathways.read import pace_of
+from pathwise_pathways.service.upstream import Upstream
 from pathwise_shared.auth import Principal
 from pathwise_shared.problems import NotFound, UnprocessableContent
 from pathwise_shared.timeutil import utcnow
@@ -202,7 +204,7 @@ async def assign(
             target.choice_locked = True
             # The assigned activity joins the step's board, so the learner sees what was chosen.
             await fill_boards(session, pathway, [target])
-            await _record(
+            await record_change(
                 session,
                 pathway,
                 own,

@@ -1,0 +1,72 @@
+"""Bodies of ``/v1/activities``: the catalogue entry in, patched, bulk, and out."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from pathwise_pathways.schemas.common import Code, OwnerOut, Short
+from pathwise_shared.inputs import Omittable, StrictBody, StrictInt
+
+__all__ = ["ActivityCreate", "ActivityOut", "ActivityUpdate", "BulkActivities"]
+
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=50)]
+
+
+Lang = Annotated[str, StringConstraints(min_length=2, max_length=10, pattern=r"^[a-zA-Z-]+$")]
+
+
+Format = Literal["video", "text", "audio", "interactive", "hands_on", "game"]
+
+
+Feature = Literal["captions", "text_to_speech", "large_print", "transcript", "screen_reader"]
+
+
+class ActivityCreate(StrictBody):
+    title: Short
+    description: Annotated[str, StringConstraints(max_length=5000)] = ""
+    format: Format
+    difficulty: StrictInt = Field(ge=1, le=5)
+    minutes: StrictInt = Field(ge=1, le=600)
+    languages: list[Lang] = Field(default_factory=lambda: ["en"], min_length=1, max_length=20)
+    accessibility: list[Feature] = Field(default_factory=list, max_length=10)
+    interest_tags: list[Tag] = Field(default_factory=list, max_length=30)
+    url: Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://")] | None = None
+    skill_codes: list[Code] = Field(min_length=1, max_length=50)
+
+
+class ActivityUpdate(StrictBody):
+    title: Omittable[Short] = None
+    description: Omittable[Annotated[str, StringConstraints(max_length=5000)]] = None
+    format: Omittable[Format] = None
+    difficulty: Omittable[StrictInt] = Field(None, ge=1, le=5)
+    minutes: Omittable[StrictInt] = Field(None, ge=1, le=600)
+    languages: Omittable[list[Lang]] = Field(None, min_length=1, max_length=20)
+    accessibility: Omittable[list[Feature]] = Field(None, max_length=10)
+    interest_tags: Omittable[list[Tag]] = Field(None, max_length=30)
+    url: Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://")] | None = None
+    skill_codes: Omittable[list[Code]] = Field(None, min_length=1, max_length=50)
+
+
+class BulkActivities(StrictBody):
+    activities: list[ActivityCreate] = Field(min_length=1, max_length=500)
+
+
+class ActivityOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    title: str
+    description: str
+    format: str
+    difficulty: int
+    minutes: int
+    languages: list[str]
+    accessibility: list[str]
+    interest_tags: list[str]
+    url: str | None
+    skill_codes: list[str]
+    owner: OwnerOut
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,84 @@
+"""Choice boards: the best few activities of a step's skill for this learner, with reasons."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pathwise_pathways.domain.ranking import (
+    ActivityCard,
+    BoardEntry,
+    LearnerFit,
+    Reason,
+    rank_board,
+)
+from pathwise_pathways.models import Activity, Pathway, PathwayStep
+from pathwise_pathways.repository import activities as activities_repo
+
+__all__ = ["BOARD_SIZE", "fill_boards", "learner_fit"]
+
+BOARD_SIZE = 5
+
+
+def learner_fit(profile: dict[str, Any]) -> LearnerFit:
+    return LearnerFit(
+        interests=frozenset(profile.get("interests", [])),
+        preferred_formats=tuple(profile.get("preferred_formats", [])),
+        languages=tuple(profile.get("languages", []) or ["en"]),
+        english_learner=bool(profile.get("english_learner", False)),
+        needs=frozenset(profile.get("needs", [])),
+    )
+
+
+def _card(activity: Activity) -> ActivityCard:
+    return ActivityCard(
+        id=str(activity.id),
+        title=activity.title,
+        format=activity.format,
+        difficulty=activity.difficulty,
+        minutes=activity.minutes,
+        languages=tuple(activity.languages or ["en"]),
+        accessibility=frozenset(activity.accessibility or []),
+        interest_tags=frozenset(activity.interest_tags or []),
+    )
+
+
+def _stored_reasons(reasons: Iterable[Reason]) -> list[dict[str, Any]]:
+    # Stored with their part and points so each viewer is shown only what they may see
+    # (domain/disclosure.py), without re-ranking at read time.
+    return [{"text": r.text, "part": r.part, "points": r.points} for r in reasons]
+
+
+def _entry(entry: BoardEntry) -> dict[str, Any]:
+    return {
+        "activity_id": entry.activity_id,
+        "title": entry.title,
+        "format": entry.format,
+        "minutes": entry.minutes,
+        "score": entry.score,
+        "reasons": _stored_reasons(entry.reasons),
+    }
+
+
+async def fill_boards(session: AsyncSession, pathway: Pathway, steps: list[PathwayStep]) -> None:
+    codes = [s.skill_code for s in steps]
+    catalogue = await activities_repo.activities_for_skills(session, pathway.district_id, codes)
+    fit = learner_fit(pathway.learner_profile or {})
+    p_known: dict[str, float] = (pathway.learner_profile or {}).get("p_known", {})
+    for step in steps:
+        cards = [_card(a) for a in catalogue.get(step.skill_code, [])]
+        board = rank_board(cards, fit, p_known.get(step.skill_code), BOARD_SIZE)
+        entries = [_entry(e) for e in board]
+        chosen = str(step.chosen_activity_id) if step.chosen_activity_id else None
+        if chosen and chosen not in {e["activity_id"] for e in entries}:
+            # A chosen (or teacher-locked) activity stays on the board even if it ranks lower.
+            locked = next(
+                (a for a in catalogue.get(step.skill_code, []) if str(a.id) == chosen), None
+            )
+            if locked is not None:
+                entries.append(
+                    _entry(rank_board([_card(locked)], fit, p_known.get(step.skill_code), 1)[0])
+                )
+            elif not step.choice_locked:
+                step.chosen_activity_id = None
+        step.board = entries
