@@ -8,25 +8,12 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_profiles.domain.profile import default_profile, default_restrictions
-from pathwise_profiles.models import (
-    academic_sessions,
-    classes,
-    courses,
-    districts,
-    enrollments,
-    goals,
-    guardian_links,
-    learner_profiles,
-    schools,
-    user_roles,
-    user_schools,
-    users,
-)
+from pathwise_profiles.repository import demo as repo
 from pathwise_shared.db import Database
+from pathwise_shared.db.uow import unit_of_work
 from pathwise_shared.demo import demo_id
 from pathwise_shared.timeutil import utcnow
 
@@ -119,7 +106,7 @@ def build_demo_rows(today: date) -> dict[str, list[dict[str, Any]]]:
     stamp = {"status": "active", "created_at": now, "updated_at": now}
     start, end = school_year_bounds(today)
     year_id = demo_id("session", f"riverside-{start.year}")
-    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in _TABLES}
+    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in repo.TABLES}
     rows["districts"].append(
         {"id": d, "name": "Riverside Unified", "sourced_id": "riverside", **stamp}
     )
@@ -288,39 +275,19 @@ def _profile(n: int, learner_id: uuid.UUID, now: Any) -> dict[str, Any]:
     return profile
 
 
-_TABLES = {
-    "districts": districts,
-    "schools": schools,
-    "academic_sessions": academic_sessions,
-    "courses": courses,
-    "classes": classes,
-    "users": users,
-    "user_roles": user_roles,
-    "user_schools": user_schools,
-    "enrollments": enrollments,
-    "learner_profiles": learner_profiles,
-    "goals": goals,
-    "guardian_links": guardian_links,
-}
-
-
 async def insert_demo(session: AsyncSession, today: date) -> bool:
     """Insert the demo district unless it is there; True when it was inserted."""
-    present = await session.scalar(select(districts.c.id).where(districts.c.id == DEMO_DISTRICT))
-    if present is not None:
+    if await repo.district_exists(session, DEMO_DISTRICT):
         return False
-    for name, values in build_demo_rows(today).items():
-        if values:
-            await session.execute(insert(_TABLES[name]), values)
+    await repo.insert_rows(session, build_demo_rows(today))
     return True
 
 
 async def seed_demo(database_url: str) -> list[str]:
     db = Database(database_url)
     try:
-        async with db.session() as session:
+        async with unit_of_work(db) as session:
             inserted = await insert_demo(session, utcnow().date())
-            await session.commit()
     finally:
         await db.dispose()
     if not inserted:
@@ -356,7 +323,7 @@ def build_district_b_rows(today: date) -> dict[str, list[dict[str, Any]]]:
     year_id = demo_id("session", f"lakeside-{start.year}")
     course_id = demo_id("course", "lakeside-math-grade3")
     class_id = demo_id("class", "lakeside-grade3-math")
-    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in _TABLES}
+    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in repo.TABLES}
     rows["districts"].append(
         {"id": d, "name": "Lakeside Unified", "sourced_id": "lakeside", **stamp}
     )
@@ -451,18 +418,13 @@ async def seed_district_b(database_url: str) -> list[str]:
     """District B (idempotent: nothing is added when it exists)."""
     db = Database(database_url)
     try:
-        async with db.session() as session:
-            present = await session.scalar(
-                select(districts.c.id).where(districts.c.id == DISTRICT_B)
-            )
-            if present is None:
-                for name, values in build_district_b_rows(utcnow().date()).items():
-                    if values:
-                        await session.execute(insert(_TABLES[name]), values)
-            await session.commit()
+        async with unit_of_work(db) as session:
+            present = await repo.district_exists(session, DISTRICT_B)
+            if not present:
+                await repo.insert_rows(session, build_district_b_rows(utcnow().date()))
     finally:
         await db.dispose()
-    if present is not None:
+    if present:
         return ["profiles: district B (Lakeside Unified) already present"]
     return [
         "profiles: district B Lakeside Unified, 1 school, 1 class, one user of each role "

@@ -32,6 +32,7 @@ from pathwise_profiles.service.import_sources import FileSet, open_file_set
 from pathwise_profiles.service.roster_apply import Parsed, apply_plan, read_file_set
 from pathwise_shared.auth import Principal
 from pathwise_shared.db import Database
+from pathwise_shared.db.uow import commit_now, unit_of_work
 from pathwise_shared.idempotency import (
     IdempotentRequest,
     check_same_request,
@@ -211,7 +212,7 @@ async def run_job(
             await _run(db, job_id, district_id, files, manifest, options, max_share)
     except Exception:
         logger.exception("import %s stopped on an unexpected error", job_id)
-        async with db.session() as session:
+        async with unit_of_work(db) as session:
             await repo.update_job(
                 session,
                 job_id,
@@ -222,7 +223,6 @@ async def run_job(
                     "consistent, and running the same files again completes it.",
                 },
             )
-            await session.commit()
     finally:
         if cleanup is not None:
             shutil.rmtree(cleanup, ignore_errors=True)
@@ -231,12 +231,12 @@ async def run_job(
 async def _finish(
     session: AsyncSession, job_id: uuid.UUID, state: str, report: dict[str, Any], error: str | None
 ) -> None:
+    """Record how the job ended; the run's unit of work commits it as the run returns."""
     await repo.update_job(
         session,
         job_id,
         {"state": state, "report": report, "error": error, "finished_at": utcnow()},
     )
-    await session.commit()
 
 
 async def _run(
@@ -248,9 +248,11 @@ async def _run(
     options: ImportOptions,
     max_share: float,
 ) -> None:
-    async with db.session() as session:
+    # One unit of work for the whole run (it commits the outcome at the end, or rolls back what is
+    # not yet committed on an error); ``commit_now`` makes the job's progress visible on the way.
+    async with unit_of_work(db) as session:
         await repo.update_job(session, job_id, {"state": "running", "started_at": utcnow()})
-        await session.commit()
+        await commit_now(session)
         try:
             parsed = await asyncio.to_thread(read_file_set, files, manifest)
         except (ManifestError, UnicodeDecodeError) as exc:
@@ -261,7 +263,7 @@ async def _run(
         share = guard_share(plan, snapshot)
         report = _report(manifest, parsed, plan, share, max_share)
         await repo.update_job(session, job_id, {"rows_total": plan.writes})
-        await session.commit()
+        await commit_now(session)
         if options.strict and plan.errors:
             error = f"{len(plan.errors)} row error(s) and strict mode: nothing was written."
             await _finish(session, job_id, "failed", report, error)

@@ -28,6 +28,7 @@ from pathwise_profiles.models import guardian_links, learner_profiles
 from pathwise_profiles.repository import imports as repo
 from pathwise_profiles.service.events import emit_many
 from pathwise_profiles.service.import_sources import FileSet
+from pathwise_shared.db.uow import commit_now
 from pathwise_shared.timeutil import utcnow
 
 __all__ = ["CHUNK", "Parsed", "apply_plan", "parse_rows", "read_file_set"]
@@ -135,7 +136,7 @@ async def apply_plan(
         if progress is not None:
             await progress(session, done)
         if commit:
-            await session.commit()
+            await commit_now(session)
 
     enrollment_changes: dict[uuid.UUID, dict[str, int]] = defaultdict(
         lambda: {"added": 0, "updated": 0, "removed": 0}
