@@ -94,9 +94,13 @@ def idempotency_key(
     ``content`` identifies the file set (the zip's SHA-256, not the multipart body: a client's
     retry may pick a new boundary, and the same zip with the same options is the same request)."""
     return idempotent_request(
-        principal, header, method="POST", path=path, query="",
+        principal,
+        header,
+        method="POST",
+        path=path,
+        query="",
         body=(content, str(options.dry_run), str(options.strict), str(options.force)),
-    )  # fmt: skip
+    )
 
 
 async def replay(
