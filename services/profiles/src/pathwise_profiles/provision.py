@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pathwise_profiles.models import outbox
 from pathwise_profiles.repository import provisioning as repo
 from pathwise_profiles.schemas.roster import DistrictCreate, UserCreate
 from pathwise_profiles.service.roster.districts import create_district
@@ -74,7 +75,8 @@ async def provision_district(
 
 
 async def run(database_url: str, district: DistrictCreate, admin: UserCreate) -> Provisioned:
-    db = Database(database_url)
+    # With the outbox, so an event the service functions publish lands where the relay reads.
+    db = Database(database_url, outbox=outbox)
     try:
         async with unit_of_work(db) as session:
             return await provision_district(session, district, admin)
