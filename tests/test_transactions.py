@@ -28,11 +28,6 @@ PENDING = frozenset({
     "services/gateway/src/pathwise_gateway/seed.py",
     "services/gateway/src/pathwise_gateway/service/audit.py",
     "services/gateway/src/pathwise_gateway/service/idempotency.py",
-    "services/profiles/src/pathwise_profiles/provision.py",
-    "services/profiles/src/pathwise_profiles/seed.py",
-    "services/profiles/src/pathwise_profiles/service/import_runner.py",
-    "services/profiles/src/pathwise_profiles/service/imports.py",
-    "services/profiles/src/pathwise_profiles/service/roster_apply.py",
 })  # fmt: skip
 
 

@@ -2,7 +2,17 @@
 
 from fastapi import FastAPI
 
-from pathwise_profiles.api import imports, internal, profiles, roster
+from pathwise_profiles.api import imports, internal, profiles
+from pathwise_profiles.api.roster import (
+    classes,
+    courses,
+    districts,
+    enrollments,
+    guardians,
+    schools,
+    sessions,
+    users,
+)
 from pathwise_profiles.migrations import MIGRATIONS
 from pathwise_profiles.models import outbox
 from pathwise_profiles.service.import_runner import fail_abandoned_jobs_on_startup
@@ -17,7 +27,20 @@ def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
         settings or get_settings(),
         title="Pathwise profiles service",
         description="Districts, schools, classes, enrollments, users and guardian links; learner profiles and goals; OneRoster import; access checks.",
-        routers=[roster.router, imports.router, profiles.router, internal.router],
+        routers=[
+            # The roster, one router per resource, then the rest.
+            districts.router,
+            schools.router,
+            sessions.router,
+            courses.router,
+            classes.router,
+            enrollments.router,
+            users.router,
+            guardians.router,
+            imports.router,
+            profiles.router,
+            internal.router,
+        ],
         migrations=MIGRATIONS,
         outbox=outbox,
         on_startup=[fail_abandoned_jobs_on_startup],

@@ -22,12 +22,15 @@ from dataclasses import asdict, dataclass
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pathwise_profiles.models import outbox
 from pathwise_profiles.repository import provisioning as repo
 from pathwise_profiles.schemas.roster import DistrictCreate, UserCreate
-from pathwise_profiles.service import roster as svc
+from pathwise_profiles.service.roster.districts import create_district
+from pathwise_profiles.service.roster.users import create_user
 from pathwise_profiles.settings import ProfilesSettings
 from pathwise_shared.auth import Principal
 from pathwise_shared.db import Database
+from pathwise_shared.db.uow import unit_of_work
 
 __all__ = ["Provisioned", "ProvisioningError", "main", "provision_district", "run"]
 
@@ -57,13 +60,13 @@ async def provision_district(
     )
     district_created = district_id is None
     if district_id is None:
-        district_id = (await svc.create_district(session, district)).id
+        district_id = (await create_district(session, district)).id
     # The same principal the API would need: a system operator acting in that district.
     operator = Principal(subject="system:provision", kind="system", district_id=district_id)
     user_id = await repo.find_user(session, district_id, admin.username)
     admin_created = user_id is None
     if user_id is None:
-        user_id = (await svc.create_user(session, operator, admin)).id
+        user_id = (await create_user(session, operator, admin)).id
     elif ADMIN_ROLE not in await repo.roles_of(session, user_id):
         raise ProvisioningError(
             f"{admin.username!r} already exists in that district and is not a district admin."
@@ -72,12 +75,11 @@ async def provision_district(
 
 
 async def run(database_url: str, district: DistrictCreate, admin: UserCreate) -> Provisioned:
-    db = Database(database_url)
+    # With the outbox, so an event the service functions publish lands where the relay reads.
+    db = Database(database_url, outbox=outbox)
     try:
-        async with db.session() as session:
-            done = await provision_district(session, district, admin)
-            await session.commit()
-            return done
+        async with unit_of_work(db) as session:
+            return await provision_district(session, district, admin)
     finally:
         await db.dispose()
 

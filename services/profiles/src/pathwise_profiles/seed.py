@@ -8,25 +8,12 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_profiles.domain.profile import default_profile, default_restrictions
-from pathwise_profiles.models import (
-    academic_sessions,
-    classes,
-    courses,
-    districts,
-    enrollments,
-    goals,
-    guardian_links,
-    learner_profiles,
-    schools,
-    user_roles,
-    user_schools,
-    users,
-)
+from pathwise_profiles.repository import demo as repo
 from pathwise_shared.db import Database
+from pathwise_shared.db.uow import unit_of_work
 from pathwise_shared.demo import demo_id
 from pathwise_shared.timeutil import utcnow
 
@@ -119,7 +106,7 @@ def build_demo_rows(today: date) -> dict[str, list[dict[str, Any]]]:
     stamp = {"status": "active", "created_at": now, "updated_at": now}
     start, end = school_year_bounds(today)
     year_id = demo_id("session", f"riverside-{start.year}")
-    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in _TABLES}
+    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in repo.TABLES}
     rows["districts"].append(
         {"id": d, "name": "Riverside Unified", "sourced_id": "riverside", **stamp}
     )
@@ -139,19 +126,31 @@ def build_demo_rows(today: date) -> dict[str, list[dict[str, Any]]]:
         )
     rows["academic_sessions"].append(
         {
-            "id": year_id, "district_id": d, "title": f"{start.year}-{end.year}",
-            "type": "schoolYear", "start_date": start, "end_date": end, "parent_id": None,
-            "school_year": end.year, "sourced_id": f"sy-{start.year}", **stamp,
+            "id": year_id,
+            "district_id": d,
+            "title": f"{start.year}-{end.year}",
+            "type": "schoolYear",
+            "start_date": start,
+            "end_date": end,
+            "parent_id": None,
+            "school_year": end.year,
+            "sourced_id": f"sy-{start.year}",
+            **stamp,
         }
-    )  # fmt: skip
+    )
     for grade in ("3", "4", "5"):
         rows["courses"].append(
             {
-                "id": demo_id("course", f"math-grade{grade}"), "district_id": d, "school_id": None,
-                "title": f"Mathematics {grade}", "course_code": f"MATH{grade}",
-                "grades": [f"0{grade}"], "sourced_id": f"math-grade{grade}", **stamp,
+                "id": demo_id("course", f"math-grade{grade}"),
+                "district_id": d,
+                "school_id": None,
+                "title": f"Mathematics {grade}",
+                "course_code": f"MATH{grade}",
+                "grades": [f"0{grade}"],
+                "sourced_id": f"math-grade{grade}",
+                **stamp,
             }
-        )  # fmt: skip
+        )
     class_specs = [
         ("grade3-math", RIVERSIDE, "3", "teacher-01", range(1, 11)),
         ("grade4-math", RIVERSIDE, "4", "teacher-02", range(11, 21)),
@@ -161,24 +160,43 @@ def build_demo_rows(today: date) -> dict[str, list[dict[str, Any]]]:
     for key, school, grade, _teacher, _learners in class_specs:
         rows["classes"].append(
             {
-                "id": demo_id("class", key), "district_id": d, "school_id": school,
-                "course_id": demo_id("course", f"math-grade{grade}"), "session_id": year_id,
+                "id": demo_id("class", key),
+                "district_id": d,
+                "school_id": school,
+                "course_id": demo_id("course", f"math-grade{grade}"),
+                "session_id": year_id,
                 "title": f"Grade {grade} Math" + (" (Hillcrest)" if school == HILLCREST else ""),
-                "class_code": key.upper(), "grade": f"0{grade}", "grades": [f"0{grade}"],
-                "sourced_id": key, **stamp,
+                "class_code": key.upper(),
+                "grade": f"0{grade}",
+                "grades": [f"0{grade}"],
+                "sourced_id": key,
+                **stamp,
             }
-        )  # fmt: skip
+        )
 
-    def add_user(uid: uuid.UUID, username: str, given: str, family: str, role: str,
-                 school: uuid.UUID | None, grade: str | None = None) -> None:  # fmt: skip
+    def add_user(
+        uid: uuid.UUID,
+        username: str,
+        given: str,
+        family: str,
+        role: str,
+        school: uuid.UUID | None,
+        grade: str | None = None,
+    ) -> None:
         rows["users"].append(
             {
-                "id": uid, "district_id": d, "username": username,
+                "id": uid,
+                "district_id": d,
+                "username": username,
                 "email": None if role == "student" else f"{username}@riverside.example",
-                "given_name": given, "family_name": family, "grade": grade, "enabled": True,
-                "sourced_id": username, **stamp,
+                "given_name": given,
+                "family_name": family,
+                "grade": grade,
+                "enabled": True,
+                "sourced_id": username,
+                **stamp,
             }
-        )  # fmt: skip
+        )
         rows["user_roles"].append({"user_id": uid, "role": role, "district_id": d})
         if school is not None:
             rows["user_schools"].append({"user_id": uid, "school_id": school, "district_id": d})
@@ -189,48 +207,80 @@ def build_demo_rows(today: date) -> dict[str, list[dict[str, Any]]]:
         add_user(
             demo_id("user", key), key, given, family, "teacher", HILLCREST if i == 4 else RIVERSIDE
         )
-    add_user(demo_id("user", "admin-riverside-elementary"), "admin-riverside-elementary",
-             "Rosa", "Delgado", "school_admin", RIVERSIDE)  # fmt: skip
-    add_user(demo_id("user", "admin-district"), "admin-district", "Marcus", "Bell",
-             "district_admin", None)  # fmt: skip
+    add_user(
+        demo_id("user", "admin-riverside-elementary"),
+        "admin-riverside-elementary",
+        "Rosa",
+        "Delgado",
+        "school_admin",
+        RIVERSIDE,
+    )
+    add_user(
+        demo_id("user", "admin-district"),
+        "admin-district",
+        "Marcus",
+        "Bell",
+        "district_admin",
+        None,
+    )
 
     for key, school, grade, teacher, learner_numbers in class_specs:
         class_id = demo_id("class", key)
         teacher_id = demo_id("user", teacher)
         rows["enrollments"].append(
             {
-                "id": demo_id("enrollment", f"{key}/{teacher}"), "district_id": d,
-                "class_id": class_id, "user_id": teacher_id, "school_id": school,
-                "role": "teacher", "is_primary": True, "begin_date": start, "end_date": end,
-                "sourced_id": f"{key}-{teacher}", **stamp,
+                "id": demo_id("enrollment", f"{key}/{teacher}"),
+                "district_id": d,
+                "class_id": class_id,
+                "user_id": teacher_id,
+                "school_id": school,
+                "role": "teacher",
+                "is_primary": True,
+                "begin_date": start,
+                "end_date": end,
+                "sourced_id": f"{key}-{teacher}",
+                **stamp,
             }
-        )  # fmt: skip
+        )
         for n in learner_numbers:
             lkey = f"learner-{n:02d}"
             lid = demo_id("learner", lkey)
             add_user(lid, lkey, _FIRST[n - 1], _LAST[n - 1], "student", school, f"0{grade}")
             rows["enrollments"].append(
                 {
-                    "id": demo_id("enrollment", f"{key}/{lkey}"), "district_id": d,
-                    "class_id": class_id, "user_id": lid, "school_id": school, "role": "student",
-                    "is_primary": False, "begin_date": start, "end_date": end,
-                    "sourced_id": f"{key}-{lkey}", **stamp,
+                    "id": demo_id("enrollment", f"{key}/{lkey}"),
+                    "district_id": d,
+                    "class_id": class_id,
+                    "user_id": lid,
+                    "school_id": school,
+                    "role": "student",
+                    "is_primary": False,
+                    "begin_date": start,
+                    "end_date": end,
+                    "sourced_id": f"{key}-{lkey}",
+                    **stamp,
                 }
-            )  # fmt: skip
+            )
             rows["learner_profiles"].append(_profile(n, lid, now))
             for g, (title, codes) in enumerate(_GOALS[grade]):
                 if g == 1 and n % 2:
                     continue  # every learner has a short-term goal, half also a long-term one
                 rows["goals"].append(
                     {
-                        "id": demo_id("goal", f"{lkey}/{g}"), "district_id": d,
-                        "learner_id": lid, "term": "short" if g == 0 else "long",
-                        "title": title, "skill_codes": codes,
+                        "id": demo_id("goal", f"{lkey}/{g}"),
+                        "district_id": d,
+                        "learner_id": lid,
+                        "term": "short" if g == 0 else "long",
+                        "title": title,
+                        "skill_codes": codes,
                         "target_date": date(end.year, 1 if g == 0 else 5, 31),
-                        "status": "active", "progress": round((n * 7 % 60) / 100, 2),
-                        "version": 1, "created_at": now, "updated_at": now,
+                        "status": "active",
+                        "progress": round((n * 7 % 60) / 100, 2),
+                        "version": 1,
+                        "created_at": now,
+                        "updated_at": now,
                     }
-                )  # fmt: skip
+                )
             gkey = f"guardian-{n:02d}"
             add_user(
                 demo_id("user", gkey), gkey, _guardian_first(n), _LAST[n - 1], "guardian", None
@@ -246,15 +296,26 @@ def _guardian_first(n: int) -> str:
     return names[(n - 1) % len(names)]
 
 
-def _link(rows: dict[str, list[dict[str, Any]]], guardian: uuid.UUID, student: uuid.UUID,
-          relationship: str, now: Any) -> None:  # fmt: skip
+def _link(
+    rows: dict[str, list[dict[str, Any]]],
+    guardian: uuid.UUID,
+    student: uuid.UUID,
+    relationship: str,
+    now: Any,
+) -> None:
     rows["guardian_links"].append(
         {
-            "id": demo_id("guardian-link", f"{guardian}/{student}"), "district_id": DEMO_DISTRICT,
-            "guardian_id": guardian, "student_id": student, "relationship": relationship,
-            "sourced_id": None, "status": "active", "created_at": now, "updated_at": now,
+            "id": demo_id("guardian-link", f"{guardian}/{student}"),
+            "district_id": DEMO_DISTRICT,
+            "guardian_id": guardian,
+            "student_id": student,
+            "relationship": relationship,
+            "sourced_id": None,
+            "status": "active",
+            "created_at": now,
+            "updated_at": now,
         }
-    )  # fmt: skip
+    )
 
 
 def _profile(n: int, learner_id: uuid.UUID, now: Any) -> dict[str, Any]:
@@ -288,39 +349,19 @@ def _profile(n: int, learner_id: uuid.UUID, now: Any) -> dict[str, Any]:
     return profile
 
 
-_TABLES = {
-    "districts": districts,
-    "schools": schools,
-    "academic_sessions": academic_sessions,
-    "courses": courses,
-    "classes": classes,
-    "users": users,
-    "user_roles": user_roles,
-    "user_schools": user_schools,
-    "enrollments": enrollments,
-    "learner_profiles": learner_profiles,
-    "goals": goals,
-    "guardian_links": guardian_links,
-}
-
-
 async def insert_demo(session: AsyncSession, today: date) -> bool:
     """Insert the demo district unless it is there; True when it was inserted."""
-    present = await session.scalar(select(districts.c.id).where(districts.c.id == DEMO_DISTRICT))
-    if present is not None:
+    if await repo.district_exists(session, DEMO_DISTRICT):
         return False
-    for name, values in build_demo_rows(today).items():
-        if values:
-            await session.execute(insert(_TABLES[name]), values)
+    await repo.insert_rows(session, build_demo_rows(today))
     return True
 
 
 async def seed_demo(database_url: str) -> list[str]:
     db = Database(database_url)
     try:
-        async with db.session() as session:
+        async with unit_of_work(db) as session:
             inserted = await insert_demo(session, utcnow().date())
-            await session.commit()
     finally:
         await db.dispose()
     if not inserted:
@@ -356,38 +397,61 @@ def build_district_b_rows(today: date) -> dict[str, list[dict[str, Any]]]:
     year_id = demo_id("session", f"lakeside-{start.year}")
     course_id = demo_id("course", "lakeside-math-grade3")
     class_id = demo_id("class", "lakeside-grade3-math")
-    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in _TABLES}
+    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in repo.TABLES}
     rows["districts"].append(
         {"id": d, "name": "Lakeside Unified", "sourced_id": "lakeside", **stamp}
     )
     rows["schools"].append(
         {
-            "id": LAKESIDE, "district_id": d, "name": "Lakeside Elementary",
-            "identifier": "lakeside-elementary", "sourced_id": "lakeside-elementary", **stamp,
-        }
-    )  # fmt: skip
-    rows["academic_sessions"].append(
-        {
-            "id": year_id, "district_id": d, "title": f"{start.year}-{end.year}",
-            "type": "schoolYear", "start_date": start, "end_date": end, "parent_id": None,
-            "school_year": end.year, "sourced_id": f"lakeside-sy-{start.year}", **stamp,
-        }
-    )  # fmt: skip
-    rows["courses"].append(
-        {
-            "id": course_id, "district_id": d, "school_id": None, "title": "Mathematics 3",
-            "course_code": "MATH3", "grades": ["03"], "sourced_id": "lakeside-math-grade3",
+            "id": LAKESIDE,
+            "district_id": d,
+            "name": "Lakeside Elementary",
+            "identifier": "lakeside-elementary",
+            "sourced_id": "lakeside-elementary",
             **stamp,
         }
-    )  # fmt: skip
+    )
+    rows["academic_sessions"].append(
+        {
+            "id": year_id,
+            "district_id": d,
+            "title": f"{start.year}-{end.year}",
+            "type": "schoolYear",
+            "start_date": start,
+            "end_date": end,
+            "parent_id": None,
+            "school_year": end.year,
+            "sourced_id": f"lakeside-sy-{start.year}",
+            **stamp,
+        }
+    )
+    rows["courses"].append(
+        {
+            "id": course_id,
+            "district_id": d,
+            "school_id": None,
+            "title": "Mathematics 3",
+            "course_code": "MATH3",
+            "grades": ["03"],
+            "sourced_id": "lakeside-math-grade3",
+            **stamp,
+        }
+    )
     rows["classes"].append(
         {
-            "id": class_id, "district_id": d, "school_id": LAKESIDE, "course_id": course_id,
-            "session_id": year_id, "title": "Grade 3 Math (Lakeside)",
-            "class_code": "LAKESIDE-GRADE3-MATH", "grade": "03", "grades": ["03"],
-            "sourced_id": "lakeside-grade3-math", **stamp,
+            "id": class_id,
+            "district_id": d,
+            "school_id": LAKESIDE,
+            "course_id": course_id,
+            "session_id": year_id,
+            "title": "Grade 3 Math (Lakeside)",
+            "class_code": "LAKESIDE-GRADE3-MATH",
+            "grade": "03",
+            "grades": ["03"],
+            "sourced_id": "lakeside-grade3-math",
+            **stamp,
         }
-    )  # fmt: skip
+    )
     people = {
         "student": ("Iris", "Holm", LAKESIDE),
         "guardian": ("Erik", "Holm", None),
@@ -400,13 +464,18 @@ def build_district_b_rows(today: date) -> dict[str, list[dict[str, Any]]]:
         uid = demo_id("user", username)
         rows["users"].append(
             {
-                "id": uid, "district_id": d, "username": username,
+                "id": uid,
+                "district_id": d,
+                "username": username,
                 "email": None if role == "student" else f"{username}@lakeside.example",
-                "given_name": given, "family_name": family,
-                "grade": "03" if role == "student" else None, "enabled": True,
-                "sourced_id": username, **stamp,
+                "given_name": given,
+                "family_name": family,
+                "grade": "03" if role == "student" else None,
+                "enabled": True,
+                "sourced_id": username,
+                **stamp,
             }
-        )  # fmt: skip
+        )
         rows["user_roles"].append({"user_id": uid, "role": role, "district_id": d})
         if school is not None:
             rows["user_schools"].append({"user_id": uid, "school_id": school, "district_id": d})
@@ -415,35 +484,60 @@ def build_district_b_rows(today: date) -> dict[str, list[dict[str, Any]]]:
     for uid, role in ((teacher, "teacher"), (learner, "student")):
         rows["enrollments"].append(
             {
-                "id": demo_id("enrollment", f"lakeside-grade3-math/{uid}"), "district_id": d,
-                "class_id": class_id, "user_id": uid, "school_id": LAKESIDE, "role": role,
-                "is_primary": role == "teacher", "begin_date": start, "end_date": end,
-                "sourced_id": f"lakeside-grade3-math-{role}", **stamp,
+                "id": demo_id("enrollment", f"lakeside-grade3-math/{uid}"),
+                "district_id": d,
+                "class_id": class_id,
+                "user_id": uid,
+                "school_id": LAKESIDE,
+                "role": role,
+                "is_primary": role == "teacher",
+                "begin_date": start,
+                "end_date": end,
+                "sourced_id": f"lakeside-grade3-math-{role}",
+                **stamp,
             }
-        )  # fmt: skip
+        )
     profile = default_profile()
     profile.update(
-        {"learner_id": learner, "district_id": d, "interests": ["boats"], "created_at": now,
-         "updated_at": now}
-    )  # fmt: skip
+        {
+            "learner_id": learner,
+            "district_id": d,
+            "interests": ["boats"],
+            "created_at": now,
+            "updated_at": now,
+        }
+    )
     rows["learner_profiles"].append(profile)
     rows["goals"].append(
         {
-            "id": demo_id("goal", "lakeside-learner/0"), "district_id": d, "learner_id": learner,
-            "term": "short", "title": "Understand fractions as parts of a whole",
-            "skill_codes": ["3.NF.A.1"], "target_date": date(end.year, 1, 31),
-            "status": "active", "progress": 0.1, "version": 1, "created_at": now,
+            "id": demo_id("goal", "lakeside-learner/0"),
+            "district_id": d,
+            "learner_id": learner,
+            "term": "short",
+            "title": "Understand fractions as parts of a whole",
+            "skill_codes": ["3.NF.A.1"],
+            "target_date": date(end.year, 1, 31),
+            "status": "active",
+            "progress": 0.1,
+            "version": 1,
+            "created_at": now,
             "updated_at": now,
         }
-    )  # fmt: skip
+    )
     guardian = demo_id("user", DISTRICT_B_USERS["guardian"])
     rows["guardian_links"].append(
         {
-            "id": demo_id("guardian-link", f"{guardian}/{learner}"), "district_id": d,
-            "guardian_id": guardian, "student_id": learner, "relationship": "parent",
-            "sourced_id": None, "status": "active", "created_at": now, "updated_at": now,
+            "id": demo_id("guardian-link", f"{guardian}/{learner}"),
+            "district_id": d,
+            "guardian_id": guardian,
+            "student_id": learner,
+            "relationship": "parent",
+            "sourced_id": None,
+            "status": "active",
+            "created_at": now,
+            "updated_at": now,
         }
-    )  # fmt: skip
+    )
     return rows
 
 
@@ -451,18 +545,13 @@ async def seed_district_b(database_url: str) -> list[str]:
     """District B (idempotent: nothing is added when it exists)."""
     db = Database(database_url)
     try:
-        async with db.session() as session:
-            present = await session.scalar(
-                select(districts.c.id).where(districts.c.id == DISTRICT_B)
-            )
-            if present is None:
-                for name, values in build_district_b_rows(utcnow().date()).items():
-                    if values:
-                        await session.execute(insert(_TABLES[name]), values)
-            await session.commit()
+        async with unit_of_work(db) as session:
+            present = await repo.district_exists(session, DISTRICT_B)
+            if not present:
+                await repo.insert_rows(session, build_district_b_rows(utcnow().date()))
     finally:
         await db.dispose()
-    if present is not None:
+    if present:
         return ["profiles: district B (Lakeside Unified) already present"]
     return [
         "profiles: district B Lakeside Unified, 1 school, 1 class, one user of each role "

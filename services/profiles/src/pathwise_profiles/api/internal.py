@@ -4,7 +4,7 @@ import uuid
 
 from fastapi import APIRouter, Depends
 
-from pathwise_profiles.api.profiles import Policy
+from pathwise_profiles.api.deps import Policy
 from pathwise_profiles.schemas.internal import (
     AccessCheckAnswer,
     AccessCheckRequest,

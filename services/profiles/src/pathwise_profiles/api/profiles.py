@@ -3,8 +3,9 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request, Response, status
+from fastapi import APIRouter, Header, Response, status
 
+from pathwise_profiles.api.deps import Policy
 from pathwise_profiles.schemas.profiles import (
     GoalCreate,
     GoalOut,
@@ -14,7 +15,6 @@ from pathwise_profiles.schemas.profiles import (
     ProfilePatch,
 )
 from pathwise_profiles.service import profiles as svc
-from pathwise_profiles.settings import ProfilesSettings
 from pathwise_shared.access import ALL_USERS, STAFF, access
 from pathwise_shared.app import DbSession
 from pathwise_shared.auth import CurrentPrincipal
@@ -36,14 +36,6 @@ def _edit_access() -> dict[str, Any]:
     rule = access(roles=EDITORS, action="write", learner="learner_id")
     rule["responses"] = {**rule["responses"], **problem_responses(409, 412, 428)}
     return rule
-
-
-def _policy(request: Request) -> svc.Policy:
-    settings: ProfilesSettings = request.app.state.settings
-    return svc.Policy(learner_may_hide_from_teachers=settings.learner_may_hide_from_teachers)
-
-
-Policy = Annotated[svc.Policy, Depends(_policy)]
 
 
 @router.get("/profile", **access(roles=ALL_USERS, scopes={"profiles:read"}, learner="learner_id"))

@@ -184,9 +184,13 @@ def _merge_grants(
             continue  # the user's own row already carries the error
         if user is None:
             errors.append(
-                RowError(grant.file, grant.line, "userSourcedId",
-                         f"no user {grant.user_sourced_id!r} in users.csv")
-            )  # fmt: skip
+                RowError(
+                    grant.file,
+                    grant.line,
+                    "userSourcedId",
+                    f"no user {grant.user_sourced_id!r} in users.csv",
+                )
+            )
             continue
         if grant.status != "active":
             continue
@@ -223,9 +227,15 @@ def make_plan(
         if mode == "absent" and not records.get(kind):
             continue
         kinds[kind] = _plan_kind(
-            kind, mode, records.get(kind, []), snapshot, resolver, all_errors,
-            failed.setdefault(kind, set()), new_id,
-        )  # fmt: skip
+            kind,
+            mode,
+            records.get(kind, []),
+            snapshot,
+            resolver,
+            all_errors,
+            failed.setdefault(kind, set()),
+            new_id,
+        )
     links = _plan_links(records.get("users", []), snapshot, resolver, all_errors, new_id)
     return Plan(kinds=kinds, errors=all_errors, skipped=skipped, links=links)
 
@@ -258,9 +268,13 @@ def _plan_links(
             other = ids.get(agent)
             if other is None:
                 errors.append(
-                    RowError(record.file, record.line, "agentSourcedIds",
-                             f"no user with sourcedId {agent!r}")
-                )  # fmt: skip
+                    RowError(
+                        record.file,
+                        record.line,
+                        "agentSourcedIds",
+                        f"no user with sourcedId {agent!r}",
+                    )
+                )
                 continue
             theirs = roles.get(agent, frozenset())
             if "student" in record.roles and "guardian" in theirs:
@@ -297,9 +311,13 @@ def _plan_kind(
     for record in records:
         if record.sourced_id in seen:
             errors.append(
-                RowError(record.file, record.line, "sourcedId",
-                         f"{record.sourced_id!r} appears more than once")
-            )  # fmt: skip
+                RowError(
+                    record.file,
+                    record.line,
+                    "sourcedId",
+                    f"{record.sourced_id!r} appears more than once",
+                )
+            )
             continue
         seen.add(record.sourced_id)
         valid.append(record)
@@ -343,8 +361,16 @@ def _plan_kind(
 
 
 def _deleted(before: Existing, sourced_id: str) -> Write:
-    return Write(before.id, sourced_id, "tobedeleted", dict(before.values), before.roles,
-                 before.school_ids, ("status",), before)  # fmt: skip
+    return Write(
+        before.id,
+        sourced_id,
+        "tobedeleted",
+        dict(before.values),
+        before.roles,
+        before.school_ids,
+        ("status",),
+        before,
+    )
 
 
 def _resolve(
@@ -395,8 +421,9 @@ def _resolve(
     if problems:
         errors.extend(problems)
         return None
-    return Write(my_id, record.sourced_id, "active", values, frozenset(record.roles),
-                 frozenset(school_ids))  # fmt: skip
+    return Write(
+        my_id, record.sourced_id, "active", values, frozenset(record.roles), frozenset(school_ids)
+    )
 
 
 def _changed(before: Existing, write: Write) -> tuple[str, ...]:

@@ -272,8 +272,12 @@ def _user_roles(r: _Reader) -> set[str]:
     return roles
 
 
-_RELATIONSHIPS = {"parent": "parent", "guardian": "guardian", "relative": "relative",
-                  "relativeOfStudent": "relative"}  # fmt: skip
+_RELATIONSHIPS = {
+    "parent": "parent",
+    "guardian": "guardian",
+    "relative": "relative",
+    "relativeOfStudent": "relative",
+}
 
 
 def _relationship(names: list[str]) -> str:

@@ -188,10 +188,13 @@ def refused_settings(
                 Refusal(
                     where,
                     f"staff restrict only {' and '.join(RESTRICTABLE_PARTS)}"
-                    + ("; interests and goals are the learner's (sharing)"
-                       if part in LEARNER_OWNED_PARTS else ""),
+                    + (
+                        "; interests and goals are the learner's (sharing)"
+                        if part in LEARNER_OWNED_PARTS
+                        else ""
+                    ),
                 )
-            )  # fmt: skip
+            )
             continue
         for key, value in flags.items():
             if key == "hide_from_teachers":

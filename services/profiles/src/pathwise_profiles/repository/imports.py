@@ -105,15 +105,23 @@ async def load_snapshot(
     user_ids = None if only is None else [e.id for e in by_kind["users"].values()]
     roles: dict[uuid.UUID, set[str]] = defaultdict(set)
     for user_id, role in await _pairs(
-        session, user_roles.c.user_id, user_roles.c.role, user_roles.c.district_id, district_id,
+        session,
+        user_roles.c.user_id,
+        user_roles.c.role,
+        user_roles.c.district_id,
+        district_id,
         user_ids,
-    ):  # fmt: skip
+    ):
         roles[user_id].add(role)
     school_ids: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
     for user_id, school_id in await _pairs(
-        session, user_schools.c.user_id, user_schools.c.school_id, user_schools.c.district_id,
-        district_id, user_ids,
-    ):  # fmt: skip
+        session,
+        user_schools.c.user_id,
+        user_schools.c.school_id,
+        user_schools.c.district_id,
+        district_id,
+        user_ids,
+    ):
         school_ids[user_id].add(school_id)
     for existing in by_kind["users"].values():
         existing.roles = frozenset(roles.get(existing.id, ()))
@@ -125,10 +133,14 @@ async def load_snapshot(
     learners = {
         uid
         for uid, _ in await _pairs(
-            session, learner_profiles.c.learner_id, learner_profiles.c.learner_id,
-            learner_profiles.c.district_id, district_id, user_ids,
+            session,
+            learner_profiles.c.learner_id,
+            learner_profiles.c.learner_id,
+            learner_profiles.c.district_id,
+            district_id,
+            user_ids,
         )
-    }  # fmt: skip
+    }
     links = {
         (guardian, student): (link_id, status)
         for link_id, guardian, student, status in await _links(session, district_id, user_ids)

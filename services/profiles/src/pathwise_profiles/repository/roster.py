@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_profiles.models import (
+    classes,
     enrollments,
     guardian_links,
     user_roles,
@@ -29,13 +30,16 @@ from pathwise_profiles.models import (
 from pathwise_profiles.repository.access import active_enrollment
 
 __all__ = [
+    "class_filters",
     "common_filters",
     "count_active",
     "enrollment_exists",
+    "enrollment_filters",
     "existing_ids",
     "get_row",
     "get_row_by_id",
     "guardian_link_exists",
+    "guardian_link_filters",
     "insert_row",
     "list_page",
     "replace_user_roles",
@@ -71,6 +75,49 @@ def common_filters(
         conditions.append(table.c.status == status)
     if modified_since is not None:
         conditions.append(table.c.updated_at >= modified_since)
+    return conditions
+
+
+def class_filters(*, school_id: uuid.UUID | None, grade: str | None) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if school_id is not None:
+        conditions.append(classes.c.school_id == school_id)
+    if grade is not None:
+        conditions.append(classes.c.grade == grade)
+    return conditions
+
+
+def enrollment_filters(
+    *,
+    class_id: uuid.UUID | None,
+    user_id: uuid.UUID | None,
+    school_id: uuid.UUID | None,
+    role: str | None,
+    school_ids: Sequence[uuid.UUID] | None,
+) -> list[ColumnElement[bool]]:
+    """``school_ids``: the schools the caller may see (None: the whole district)."""
+    conditions: list[ColumnElement[bool]] = []
+    if class_id is not None:
+        conditions.append(enrollments.c.class_id == class_id)
+    if user_id is not None:
+        conditions.append(enrollments.c.user_id == user_id)
+    if school_id is not None:
+        conditions.append(enrollments.c.school_id == school_id)
+    if school_ids is not None:
+        conditions.append(enrollments.c.school_id.in_(school_ids))
+    if role is not None:
+        conditions.append(enrollments.c.role == role)
+    return conditions
+
+
+def guardian_link_filters(
+    *, student_id: uuid.UUID | None, guardian_id: uuid.UUID | None
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if student_id is not None:
+        conditions.append(guardian_links.c.student_id == student_id)
+    if guardian_id is not None:
+        conditions.append(guardian_links.c.guardian_id == guardian_id)
     return conditions
 
 

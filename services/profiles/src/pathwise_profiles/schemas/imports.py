@@ -5,17 +5,15 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import UploadFile
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
-from pathwise_shared.inputs import StrictBool
+from pathwise_shared.inputs import StrictBody, StrictBool
 
 __all__ = ["FolderImport", "ImportJobOut", "ImportUpload"]
 
 
-class ImportUpload(BaseModel):
+class ImportUpload(StrictBody):
     """multipart/form-data: the zip and the options."""
-
-    model_config = ConfigDict(extra="forbid")
 
     file: UploadFile = Field(description="a zip with manifest.csv and the OneRoster CSV files")
     dry_run: bool = Field(False, description="plan and report the diff; write nothing")
@@ -23,9 +21,7 @@ class ImportUpload(BaseModel):
     force: bool = Field(False, description="apply even past the mass-change guard")
 
 
-class FolderImport(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class FolderImport(StrictBody):
     path: Annotated[str, StringConstraints(min_length=1, max_length=1024)] = Field(
         description="a folder relative to the operator's PROFILES_IMPORT_ROOT"
     )

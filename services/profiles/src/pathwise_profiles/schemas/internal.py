@@ -4,7 +4,9 @@ import uuid
 from datetime import date
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
+
+from pathwise_shared.inputs import StrictBody
 
 __all__ = [
     "AccessCheckAnswer",
@@ -22,9 +24,7 @@ __all__ = [
 ]
 
 
-class AccessCheckRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AccessCheckRequest(StrictBody):
     action: Literal["read", "write"]
     learner_id: uuid.UUID | None = None
     class_id: uuid.UUID | None = None
@@ -44,9 +44,7 @@ class AccessCheckAnswer(BaseModel):
     reason: str
 
 
-class ResolveRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ResolveRequest(StrictBody):
     user_id: uuid.UUID | None = None
     username: str | None = Field(None, min_length=1, max_length=255)
     district_id: uuid.UUID | None = None
@@ -137,11 +135,9 @@ class ClassLearners(BaseModel):
 MAX_RECORDS = 10_000
 
 
-class RosterChanges(BaseModel):
+class RosterChanges(StrictBody):
     """OneRoster-shaped records forwarded by the gateway's inbound webhook (each one is read
     and validated like a CSV row; a bad record is reported, not fatal)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     users: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_RECORDS)
     classes: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_RECORDS)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_profiles.models import event_sequences, outbox
 from pathwise_profiles.repository.imports import insert_many
-from pathwise_shared.db.outbox import enqueue_event, outbox_row, sequence_events
+from pathwise_shared.db.outbox import outbox_row, publish, sequence_events
 from pathwise_shared.events import new_event
 
 __all__ = ["emit", "emit_many"]
@@ -24,9 +24,8 @@ async def emit(
     subject: str,
     data: dict[str, Any],
 ) -> None:
-    await enqueue_event(
-        session, outbox, new_event(type_, district_id=district_id, subject=subject, data=data)
-    )
+    # The session knows the service's outbox (its Database was made with it).
+    await publish(session, new_event(type_, district_id=district_id, subject=subject, data=data))
 
 
 async def emit_many(
@@ -42,5 +41,8 @@ async def emit_many(
         new_event(type_, district_id=district_id, subject=subject, data=data)
         for type_, subject, data in events
     ]
+    # Not ``publish_many``: an import of a district emits one event per new learner (100k+), and
+    # the import's own fast executemany (repository.imports.insert_many) is several times quicker
+    # than SQLAlchemy's per-row parameter handling there (docs/profiles.md).
     numbered = await sequence_events(session, event_sequences, envelopes)
     await insert_many(session, outbox, [outbox_row(envelope) for envelope in numbered])

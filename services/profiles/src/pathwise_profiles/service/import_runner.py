@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from pathwise_profiles.repository import imports as repo
 from pathwise_shared.db import Database
+from pathwise_shared.db.uow import unit_of_work
 from pathwise_shared.timeutil import utcnow
 
 __all__ = ["fail_abandoned_jobs", "fail_abandoned_jobs_on_startup", "runner_is_gone", "this_runner"]
@@ -57,7 +58,7 @@ def runner_is_gone(runner: str | None) -> bool:
 async def fail_abandoned_jobs(db: Database) -> list[str]:
     """Mark the queued or running jobs of a dead runner ``failed``; returns their ids."""
     failed: list[str] = []
-    async with db.session() as session:
+    async with unit_of_work(db) as session:
         for job in await repo.active_jobs(session):
             if not runner_is_gone(job["runner"]):
                 continue
@@ -73,11 +74,14 @@ async def fail_abandoned_jobs(db: Database) -> list[str]:
             await repo.update_job(
                 session,
                 job["id"],
-                {"state": "failed", "report": report, "error": INTERRUPTED,
-                 "finished_at": utcnow()},
-            )  # fmt: skip
+                {
+                    "state": "failed",
+                    "report": report,
+                    "error": INTERRUPTED,
+                    "finished_at": utcnow(),
+                },
+            )
             failed.append(str(job["id"]))
-        await session.commit()
     if failed:
         logger.warning("failed %d import job(s) left by a stopped process: %s", len(failed), failed)
     return failed

@@ -1,35 +1,40 @@
-"""OneRoster 1.2 CSV import jobs: start, run (after the response, with progress), read.
+"""OneRoster 1.2 CSV import jobs: start (upload or server folder), read.
 
 A job is created in the request (the file set's manifest is checked there, so a wrong version or
 a missing file is a 422 at once) and runs right after the response as a FastAPI background task
-with its own sessions. It reads and plans everything first; writes nothing if ``dry_run``, if
-``strict`` and any row failed, or if the mass-change guard trips without ``force``; otherwise it
-writes the plan in chunks, committing each chunk with the job's progress, so readers of the job
-see ``rows_done`` move. If the process dies mid-run, what was written is consistent row by row and
-re-running the same file set finishes the work (imports are idempotent by sourcedId).
+with its own unit of work (``import_run``). If the process dies mid-run, what was written is
+consistent row by row and re-running the same file set finishes the work (imports are idempotent
+by sourcedId).
 """
 
 import asyncio
+import functools
+import hashlib
 import logging
 import shutil
+import tempfile
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_profiles.domain.oneroster_csv import Manifest, ManifestError
-from pathwise_profiles.domain.roster_plan import Plan, Snapshot, guard_share, make_plan
 from pathwise_profiles.repository import imports as repo
 from pathwise_profiles.schemas.imports import ImportJobOut
-from pathwise_profiles.service.events import emit
-from pathwise_profiles.service.gc_pause import gc_paused
+from pathwise_profiles.service.import_run import ImportOptions, run_job
 from pathwise_profiles.service.import_runner import this_runner
-from pathwise_profiles.service.import_sources import FileSet, open_file_set
-from pathwise_profiles.service.roster_apply import Parsed, apply_plan, read_file_set
+from pathwise_profiles.service.import_sources import (
+    FileSet,
+    FolderFileSet,
+    ZipFileSet,
+    folder_under,
+    open_file_set,
+)
 from pathwise_shared.auth import Principal
 from pathwise_shared.db import Database
 from pathwise_shared.idempotency import (
@@ -40,29 +45,35 @@ from pathwise_shared.idempotency import (
 )
 from pathwise_shared.ids import new_id
 from pathwise_shared.pagination import Page, decode_id_cursor, page_of
-from pathwise_shared.problems import Conflict, NotFound, UnprocessableContent
+from pathwise_shared.problems import Conflict, NotFound, PayloadTooLarge, UnprocessableContent
 from pathwise_shared.timeutil import utcnow
 
 __all__ = [
+    "MAX_UPLOAD",
+    "Accepted",
     "ImportOptions",
     "check_file_set",
     "get_job",
     "idempotency_key",
     "list_jobs",
     "replay",
-    "run_job",
+    "start_folder_import",
     "start_job",
+    "start_upload_import",
 ]
 
 logger = logging.getLogger("pathwise.profiles.imports")
-MAX_ERRORS_REPORTED = 1_000
+MAX_UPLOAD = 512 * 1024**2
 
 
 @dataclass(frozen=True)
-class ImportOptions:
-    dry_run: bool = False
-    strict: bool = False
-    force: bool = False
+class Accepted:
+    """What a start request answers: the job, whether it is an earlier request's (a replay), and
+    the work to run after the answer (None for a replay: nothing new runs)."""
+
+    job: ImportJobOut
+    replayed: bool
+    run: Callable[[], Awaitable[None]] | None
 
 
 def _job_out(row: RowMapping | dict[str, Any]) -> ImportJobOut:
@@ -83,9 +94,13 @@ def idempotency_key(
     ``content`` identifies the file set (the zip's SHA-256, not the multipart body: a client's
     retry may pick a new boundary, and the same zip with the same options is the same request)."""
     return idempotent_request(
-        principal, header, method="POST", path=path, query="",
+        principal,
+        header,
+        method="POST",
+        path=path,
+        query="",
         body=(content, str(options.dry_run), str(options.strict), str(options.force)),
-    )  # fmt: skip
+    )
 
 
 async def replay(
@@ -177,136 +192,83 @@ async def list_jobs(
     return page_of(rows, limit, lambda r: [r["id"]], _job_out)
 
 
-def _report(
-    manifest: Manifest, parsed: Parsed, plan: Plan, share: float, limit: float
-) -> dict[str, Any]:
-    return {
-        "oneroster_version": manifest.version,
-        "mapped_from": manifest.mapped_from,
-        "modes": {name: mode for name, mode in manifest.modes.items() if mode != "absent"},
-        "notes": manifest.notes,
-        "rows_read": parsed.rows,
-        "rows_skipped": plan.skipped,
-        "ignored_columns": parsed.ignored_columns,
-        "diff": plan.diff(),
-        "error_count": len(plan.errors),
-        "errors": [e.as_dict() for e in plan.errors[:MAX_ERRORS_REPORTED]],
-        "guard": {"changed_share": round(share, 4), "max_share": limit},
-    }
+def _save(upload: BinaryIO, target: Path) -> str:
+    """Copy the upload to ``target``; its SHA-256 (what an Idempotency-Key retry must match)."""
+    size = 0
+    digest = hashlib.sha256()
+    with target.open("wb") as out:
+        while chunk := upload.read(1024 * 1024):
+            size += len(chunk)
+            if size > MAX_UPLOAD:
+                raise PayloadTooLarge(f"The zip is larger than {MAX_UPLOAD} bytes.")
+            digest.update(chunk)
+            out.write(chunk)
+    return digest.hexdigest()
 
 
-async def run_job(
+async def start_upload_import(
+    session: AsyncSession,
     db: Database,
-    job_id: uuid.UUID,
-    district_id: uuid.UUID,
-    files: FileSet,
-    manifest: Manifest,
+    principal: Principal,
+    upload: BinaryIO,
+    *,
+    path: str,
+    idempotency_header: str | None,
     options: ImportOptions,
     max_share: float,
-    cleanup: Path | None = None,
-) -> None:
-    """The job itself (a background task): never raises; the job row says how it ended."""
+) -> Accepted:
+    """Save an uploaded zip to a folder of its own, check its manifest and queue the job (or
+    find the job of an earlier request with the same Idempotency-Key and zip). The folder is
+    removed when the job ends, or at once when nothing runs."""
+    folder = Path(tempfile.mkdtemp(prefix="pathwise-import-"))
     try:
-        with gc_paused():
-            await _run(db, job_id, district_id, files, manifest, options, max_share)
-    except Exception:
-        logger.exception("import %s stopped on an unexpected error", job_id)
-        async with db.session() as session:
-            await repo.update_job(
-                session,
-                job_id,
-                {
-                    "state": "failed",
-                    "finished_at": utcnow(),
-                    "error": "The import stopped on an unexpected error; what was written is "
-                    "consistent, and running the same files again completes it.",
-                },
-            )
-            await session.commit()
-    finally:
-        if cleanup is not None:
-            shutil.rmtree(cleanup, ignore_errors=True)
-
-
-async def _finish(
-    session: AsyncSession, job_id: uuid.UUID, state: str, report: dict[str, Any], error: str | None
-) -> None:
-    await repo.update_job(
-        session,
-        job_id,
-        {"state": state, "report": report, "error": error, "finished_at": utcnow()},
+        digest = await asyncio.to_thread(_save, upload, folder / "upload.zip")
+        key = idempotency_key(principal, idempotency_header, path, digest, options)
+        earlier = await replay(session, principal, key)
+        if earlier is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+            return Accepted(earlier, replayed=True, run=None)
+        try:
+            files = ZipFileSet(folder / "upload.zip")
+        except ManifestError as exc:
+            raise UnprocessableContent(str(exc), slug="bad-file-set", field="file") from exc
+        manifest = check_file_set(files)
+        job = await start_job(session, principal, "upload", options, key)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    run = functools.partial(
+        run_job, db, job.id, job.district_id, files, manifest, options, max_share, folder
     )
-    await session.commit()
+    return Accepted(job, replayed=False, run=run)
 
 
-async def _run(
+async def start_folder_import(
+    session: AsyncSession,
     db: Database,
-    job_id: uuid.UUID,
-    district_id: uuid.UUID,
-    files: FileSet,
-    manifest: Manifest,
+    principal: Principal,
+    import_root: str | None,
+    folder_path: str,
+    *,
+    path: str,
+    idempotency_header: str | None,
     options: ImportOptions,
     max_share: float,
-) -> None:
-    async with db.session() as session:
-        await repo.update_job(session, job_id, {"state": "running", "started_at": utcnow()})
-        await session.commit()
-        try:
-            parsed = await asyncio.to_thread(read_file_set, files, manifest)
-        except (ManifestError, UnicodeDecodeError) as exc:
-            await _finish(session, job_id, "failed", {}, str(exc))
-            return
-        snapshot = await repo.load_snapshot(session, district_id)
-        plan = await asyncio.to_thread(_plan, parsed, manifest, snapshot)
-        share = guard_share(plan, snapshot)
-        report = _report(manifest, parsed, plan, share, max_share)
-        await repo.update_job(session, job_id, {"rows_total": plan.writes})
-        await session.commit()
-        if options.strict and plan.errors:
-            error = f"{len(plan.errors)} row error(s) and strict mode: nothing was written."
-            await _finish(session, job_id, "failed", report, error)
-            return
-        if share > max_share and not options.force:
-            error = (
-                f"This run would change or delete {share:.0%} of your district's roster "
-                f"(more than {max_share:.0%}); nothing was written. Check the diff, then send "
-                "force=true to apply it."
-            )
-            await _finish(session, job_id, "refused", report, error)
-            return
-        if options.dry_run:
-            await _finish(session, job_id, "succeeded", report, None)
-            return
-
-        async def progress(s: AsyncSession, done: int) -> None:
-            await repo.update_job(s, job_id, {"rows_done": done})
-
-        await apply_plan(session, district_id, plan, snapshot, commit=True, progress=progress)
-        await emit(
-            session,
-            "roster.imported",
-            district_id,
-            f"import/{job_id}",
-            {
-                "job_id": str(job_id),
-                **{
-                    kind: {k: v for k, v in summary.items() if k != "samples"}
-                    for kind, summary in plan.diff().items()
-                },
-            },
-        )
-        await _finish(session, job_id, "succeeded", report, None)
-
-
-def _plan(parsed: Parsed, manifest: Manifest, snapshot: Snapshot) -> Plan:
-    return make_plan(
-        parsed.records,
-        manifest.modes,
-        snapshot,
-        grants=parsed.grants,
-        errors=parsed.errors,
-        failed=parsed.failed,
-        skipped=parsed.skipped,
-        other_orgs=parsed.other_orgs,
-        new_id=new_id,
+) -> Accepted:
+    """Queue a job for a folder below the operator-configured import root (Idempotency-Key and
+    the one-import-per-district rule as for uploads)."""
+    try:
+        folder = folder_under(import_root, folder_path)
+    except ManifestError as exc:
+        raise UnprocessableContent(str(exc), slug="bad-folder", field="body.path") from exc
+    key = idempotency_key(principal, idempotency_header, path, str(folder), options)
+    earlier = await replay(session, principal, key)
+    if earlier is not None:
+        return Accepted(earlier, replayed=True, run=None)
+    files = FolderFileSet(folder)
+    manifest = check_file_set(files)
+    job = await start_job(session, principal, "folder", options, key)
+    run = functools.partial(
+        run_job, db, job.id, job.district_id, files, manifest, options, max_share
     )
+    return Accepted(job, replayed=False, run=run)

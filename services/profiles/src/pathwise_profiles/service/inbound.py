@@ -25,8 +25,13 @@ __all__ = ["apply_changes"]
 
 MODES: dict[str, FileMode] = {"classes": "delta", "users": "delta", "enrollments": "delta"}
 # Which kinds a record of each list names (itself and its references), for a narrow snapshot.
-_REFS = {"school_id": "schools", "course_id": "courses", "session_id": "sessions",
-         "class_id": "classes", "user_id": "users"}  # fmt: skip
+_REFS = {
+    "school_id": "schools",
+    "course_id": "courses",
+    "session_id": "sessions",
+    "class_id": "classes",
+    "user_id": "users",
+}
 
 
 def _wanted(parsed: Parsed) -> tuple[dict[str, set[str]], set[str]]:
@@ -58,9 +63,13 @@ async def apply_changes(
     wanted, usernames = _wanted(parsed)
     snapshot = await repo.load_snapshot(session, district_id, wanted, usernames)
     plan = make_plan(
-        parsed.records, MODES, snapshot, errors=parsed.errors, failed=parsed.failed,
+        parsed.records,
+        MODES,
+        snapshot,
+        errors=parsed.errors,
+        failed=parsed.failed,
         new_id=new_id,
-    )  # fmt: skip
+    )
     await apply_plan(session, district_id, plan, snapshot, commit=False)
     return RosterChangesResult(
         applied=plan.writes,

@@ -136,10 +136,16 @@ async def _render(session: AsyncSession, reader: Reader, row: Record, policy: Po
     shown = {
         name: (parts[name] if name in visible else None)
         for name in (
-            "strengths", "needs", "interests", "preferred_formats", "pace", "languages",
-            "accommodations", "notes",
+            "strengths",
+            "needs",
+            "interests",
+            "preferred_formats",
+            "pace",
+            "languages",
+            "accommodations",
+            "notes",
         )
-    }  # fmt: skip
+    }
     return ProfileOut(
         learner_id=row["learner_id"],
         district_id=row["district_id"],

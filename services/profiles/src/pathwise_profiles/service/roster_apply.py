@@ -28,6 +28,7 @@ from pathwise_profiles.models import guardian_links, learner_profiles
 from pathwise_profiles.repository import imports as repo
 from pathwise_profiles.service.events import emit_many
 from pathwise_profiles.service.import_sources import FileSet
+from pathwise_shared.db.uow import commit_now
 from pathwise_shared.timeutil import utcnow
 
 __all__ = ["CHUNK", "Parsed", "apply_plan", "parse_rows", "read_file_set"]
@@ -135,7 +136,7 @@ async def apply_plan(
         if progress is not None:
             await progress(session, done)
         if commit:
-            await session.commit()
+            await commit_now(session)
 
     enrollment_changes: dict[uuid.UUID, dict[str, int]] = defaultdict(
         lambda: {"added": 0, "updated": 0, "removed": 0}
@@ -158,10 +159,14 @@ async def apply_plan(
         for chunk in _chunks(kind_plan.updates):
             now = utcnow()
             rows = [
-                {"b_id": w.id, "status": w.status, "updated_at": now,
-                 **{c: w.values.get(c) for c in repo.COMPARED[kind]}}
+                {
+                    "b_id": w.id,
+                    "status": w.status,
+                    "updated_at": now,
+                    **{c: w.values.get(c) for c in repo.COMPARED[kind]},
+                }
                 for w in chunk
-            ]  # fmt: skip
+            ]
             await repo.update_many(session, table, columns, rows)
             if kind == "users":
                 await _after_users(session, district_id, chunk, snapshot, fresh=False)
@@ -187,11 +192,14 @@ async def apply_plan(
         session,
         district_id,
         [
-            ("enrollment.changed", f"class/{class_id}",
-             {"class_id": str(class_id), "change": "imported", **counts})
+            (
+                "enrollment.changed",
+                f"class/{class_id}",
+                {"class_id": str(class_id), "change": "imported", **counts},
+            )
             for class_id, counts in enrollment_changes.items()
         ],
-    )  # fmt: skip
+    )
 
 
 async def _apply_links(session: AsyncSession, district_id: uuid.UUID, plan: Plan) -> None:
@@ -203,23 +211,35 @@ async def _apply_links(session: AsyncSession, district_id: uuid.UUID, plan: Plan
         session,
         guardian_links,
         [
-            {"id": link.id, "district_id": district_id, "guardian_id": link.guardian_id,
-             "student_id": link.student_id, "relationship": link.relationship,
-             "sourced_id": None, "status": "active", "created_at": now, "updated_at": now}
+            {
+                "id": link.id,
+                "district_id": district_id,
+                "guardian_id": link.guardian_id,
+                "student_id": link.student_id,
+                "relationship": link.relationship,
+                "sourced_id": None,
+                "status": "active",
+                "created_at": now,
+                "updated_at": now,
+            }
             for link in fresh
         ],
-    )  # fmt: skip
+    )
     await repo.update_many(
         session,
         guardian_links,
         ["status", "relationship", "updated_at"],
         [
-            {"b_id": link.id, "status": "active", "relationship": link.relationship,
-             "updated_at": now}
+            {
+                "b_id": link.id,
+                "status": "active",
+                "relationship": link.relationship,
+                "updated_at": now,
+            }
             for link in plan.links
             if link.reactivate
         ],
-    )  # fmt: skip
+    )
     students = sorted({link.student_id for link in plan.links})
     await emit_many(
         session,
@@ -261,11 +281,16 @@ async def _after_users(
         session,
         learner_profiles,
         [
-            {**blank, "learner_id": w.id, "district_id": district_id,
-             "created_at": now, "updated_at": now}
+            {
+                **blank,
+                "learner_id": w.id,
+                "district_id": district_id,
+                "created_at": now,
+                "updated_at": now,
+            }
             for w in new_learners
         ],
-    )  # fmt: skip
+    )
     snapshot.learners.update(w.id for w in new_learners)
     events = [_learner_event("learner.created", w) for w in new_learners]
     if not fresh:
