@@ -36,7 +36,12 @@ def test_service_waits_for_its_own_migration(compose: dict[str, Any], name: str)
     }
     migrate = compose["services"][f"migrate-{name}"]
     assert migrate["command"] == ["python", "-m", f"pathwise_{name}.migrate", "upgrade", "head"]
-    assert (ROOT / service["build"]["dockerfile"]).is_file()
+    # One image recipe for every service, told which one to be by its build arguments.
+    for key in (name, f"migrate-{name}"):
+        build = compose["services"][key]["build"]
+        assert build["dockerfile"] == "deploy/Dockerfile"
+        assert build["args"] == {"SERVICE": name, "PORT": str(SERVICE_PORTS[name])}
+    assert (ROOT / "deploy" / "Dockerfile").is_file()
 
 
 def test_only_the_gateway_is_published(compose: dict[str, Any]) -> None:

@@ -1,5 +1,7 @@
 """Calls from one service to another, as a principal, with upstream errors mapped to problems."""
 
+import time
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -9,7 +11,7 @@ from pathwise_shared.auth import Principal, issue_internal_token
 from pathwise_shared.http import create_http_client
 from pathwise_shared.problems import Problem, ServiceUnavailable
 
-__all__ = ["ServiceCaller", "ServiceCallers", "system_principal"]
+__all__ = ["SchoolDirectory", "ServiceCaller", "ServiceCallers", "system_principal"]
 
 
 def system_principal(job: str) -> Principal:
@@ -116,3 +118,54 @@ class ServiceCallers:
         for client in self._made:
             await client.aclose()
         self._made.clear()
+
+
+class SchoolDirectory:
+    """The calling user's schools, from profiles (``/internal/principals/resolve``), cached
+    briefly per user: what the content-ownership rule needs (``pathwise_shared.ownership``).
+
+    A user profiles does not know has none (404); a profiles outage is a 503, never a guess:
+    ownership decides who may change content.
+    """
+
+    _MAX_ENTRIES = 10_000
+
+    def __init__(self, profiles: ServiceCaller, ttl_seconds: float = 30.0) -> None:
+        self._profiles = profiles
+        self._ttl = ttl_seconds
+        self._cache: dict[tuple[uuid.UUID, uuid.UUID], tuple[float, tuple[uuid.UUID, ...]]] = {}
+
+    async def __call__(self, principal: Principal) -> tuple[uuid.UUID, ...]:
+        district_id, user_id = principal.require_district(), principal.user_id
+        if user_id is None:
+            return ()
+        key = (district_id, user_id)
+        hit = self._cache.get(key)
+        if hit is not None and time.monotonic() - hit[0] < self._ttl:
+            return hit[1]
+        try:
+            body = await self._profiles.json(
+                "POST", "/internal/principals/resolve", principal, json={"user_id": str(user_id)}
+            )
+        except ServiceUnavailable as exc:
+            raise _ownership_unavailable("profiles did not answer") from exc
+        except Problem as exc:
+            if exc.status_code != 404:
+                raise _ownership_unavailable(f"profiles answered {exc.status_code}") from exc
+            body = {"school_ids": []}
+        raw = body.get("school_ids") if isinstance(body, dict) else None
+        if not isinstance(raw, list):
+            raise _ownership_unavailable("profiles answered an unexpected shape")
+        schools = tuple(uuid.UUID(str(s)) for s in raw)
+        if len(self._cache) >= self._MAX_ENTRIES:
+            self._cache.clear()
+        self._cache[key] = (time.monotonic(), schools)
+        return schools
+
+
+def _ownership_unavailable(why: str) -> ServiceUnavailable:
+    return ServiceUnavailable(
+        f"Content ownership cannot be checked right now: {why}.",
+        slug="profiles-unavailable",
+        headers={"Retry-After": "5"},
+    )

@@ -75,7 +75,7 @@ class Item(Base):
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    # Ownership (domain/ownership.py): the author's subject and school; no school = district-wide.
+    # Ownership (pathwise_shared.ownership): the author's subject and school; no school = district-wide.
     # Kept apart from created_by (who wrote the row) so ownership can be handed over when a
     # teacher leaves without rewriting history.
     owner_id: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -72,7 +72,7 @@ class Framework(Base):
     import_report: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-    # Ownership (domain/ownership.py): the author's subject and school; no school = district-wide.
+    # Ownership (pathwise_shared.ownership): the author's subject and school; no school = district-wide.
     # NULL owner: the shared frameworks (read-only anyway) and rows older than ownership.
     owner_id: Mapped[str | None] = mapped_column(String(200))
     owner_school_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)

@@ -6,7 +6,6 @@ together) at start-up; the ``Upstreams`` on ``app.state.upstreams`` adds what as
 them (and the schools cache). Routers get it through ``api.deps.UpstreamsDep``.
 """
 
-import time
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -15,7 +14,7 @@ import httpx
 from fastapi import FastAPI
 
 from pathwise_shared.auth import Principal
-from pathwise_shared.calls import ServiceCaller, ServiceCallers
+from pathwise_shared.calls import SchoolDirectory, ServiceCaller, ServiceCallers
 from pathwise_shared.problems import Problem, ServiceUnavailable, UnprocessableContent
 
 __all__ = ["Upstreams", "close_upstreams", "open_upstreams"]
@@ -24,7 +23,6 @@ _RETRY = {"Retry-After": "5"}
 # A user's schools change with the roster (rarely): 30 s of cache spares a profiles round trip on
 # every edit by the same admin and bounds how long a school admin who left keeps their rights.
 SCHOOLS_CACHE_SECONDS = 30.0
-_SCHOOLS_CACHE_MAX = 10_000
 
 
 class Upstreams:
@@ -36,54 +34,8 @@ class Upstreams:
     ) -> None:
         self.profiles = profiles
         self.pathways = pathways
-        self._schools_ttl = schools_cache_seconds
-        self._schools: dict[tuple[uuid.UUID, uuid.UUID], tuple[float, tuple[uuid.UUID, ...]]] = {}
-
-    async def school_ids(self, principal: Principal) -> tuple[uuid.UUID, ...]:
-        """The calling user's schools, from profiles (``/internal/principals/resolve``).
-
-        A user profiles does not know has none (404); a profiles outage is a 503, never a guess:
-        ownership decides who may change content.
-        """
-        district_id, user_id = principal.require_district(), principal.user_id
-        if user_id is None:
-            return ()
-        key = (district_id, user_id)
-        hit = self._schools.get(key)
-        if hit is not None and time.monotonic() - hit[0] < self._schools_ttl:
-            return hit[1]
-        try:
-            body = await self.profiles.json(
-                "POST", "/internal/principals/resolve", principal, json={"user_id": str(user_id)}
-            )
-        except ServiceUnavailable as exc:
-            raise ServiceUnavailable(
-                "Content ownership cannot be checked right now: profiles did not answer.",
-                slug="profiles-unavailable",
-                headers=_RETRY,
-            ) from exc
-        except Problem as exc:
-            if exc.status_code != 404:
-                raise ServiceUnavailable(
-                    f"Content ownership cannot be checked right now: profiles answered "
-                    f"{exc.status_code}.",
-                    slug="profiles-unavailable",
-                    headers=_RETRY,
-                ) from exc
-            body = {"school_ids": []}
-        raw = body.get("school_ids") if isinstance(body, dict) else None
-        if not isinstance(raw, list):
-            raise ServiceUnavailable(
-                "Content ownership cannot be checked right now: profiles answered an unexpected "
-                "shape.",
-                slug="profiles-unavailable",
-                headers=_RETRY,
-            )
-        schools = tuple(uuid.UUID(str(s)) for s in raw)
-        if len(self._schools) >= _SCHOOLS_CACHE_MAX:
-            self._schools.clear()
-        self._schools[key] = (time.monotonic(), schools)
-        return schools
+        # The calling user's schools (content ownership), cached briefly.
+        self.school_ids = SchoolDirectory(profiles, schools_cache_seconds)
 
     async def planning_profile(self, principal: Principal, learner_id: uuid.UUID) -> dict[str, Any]:
         body = await self.profiles.json(

@@ -14,13 +14,13 @@ from pathwise_pathways.domain.frameworks import (
     parse_case_package,
 )
 from pathwise_pathways.domain.graph import CycleError
-from pathwise_pathways.domain.ownership import Owner
 from pathwise_pathways.models import Framework, Skill, SkillEdge
 from pathwise_pathways.repository import frameworks as repo
 from pathwise_pathways.service.graph_cache import GraphCache, build_district_graph
 from pathwise_pathways.service.ownership import new_owner, owner_of, require_change_right
 from pathwise_pathways.service.upstream import Upstream
 from pathwise_shared.auth import Principal
+from pathwise_shared.ownership import Owner
 from pathwise_shared.problems import Conflict, Forbidden, NotFound, UnprocessableContent
 
 __all__ = [

@@ -4,14 +4,12 @@ The callers come from ``pathwise_shared.calls.ServiceCallers`` (the one way ever
 its calls to the others, built in ``app.py``); this module only knows the paths and the shapes.
 """
 
-import time
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
 from pathwise_shared.auth import Principal
-from pathwise_shared.calls import ServiceCallers
-from pathwise_shared.problems import Problem, ServiceUnavailable
+from pathwise_shared.calls import SchoolDirectory, ServiceCallers
 
 __all__ = ["SCHOOLS_CACHE_SECONDS", "Upstream"]
 
@@ -19,7 +17,6 @@ _RETRY = {"Retry-After": "5"}
 # A user's schools change with the roster (rarely): 30 s of cache spares a profiles round trip on
 # every edit by the same admin and bounds how long a school admin who left keeps their rights.
 SCHOOLS_CACHE_SECONDS = 30.0
-_SCHOOLS_CACHE_MAX = 10_000
 
 
 class Upstream:
@@ -29,54 +26,8 @@ class Upstream:
         self.callers = callers
         self.profiles = callers["profiles"]
         self.assessment = callers["assessment"]
-        self._schools_ttl = schools_cache_seconds
-        self._schools: dict[tuple[uuid.UUID, uuid.UUID], tuple[float, tuple[uuid.UUID, ...]]] = {}
-
-    async def school_ids(self, principal: Principal) -> tuple[uuid.UUID, ...]:
-        """The calling user's schools, from profiles (``/internal/principals/resolve``).
-
-        A user profiles does not know has none (404); a profiles outage is a 503, never a guess:
-        ownership decides who may change content.
-        """
-        district_id, user_id = principal.require_district(), principal.user_id
-        if user_id is None:
-            return ()
-        key = (district_id, user_id)
-        hit = self._schools.get(key)
-        if hit is not None and time.monotonic() - hit[0] < self._schools_ttl:
-            return hit[1]
-        try:
-            body = await self.profiles.json(
-                "POST", "/internal/principals/resolve", principal, json={"user_id": str(user_id)}
-            )
-        except ServiceUnavailable as exc:
-            raise ServiceUnavailable(
-                "Content ownership cannot be checked right now: profiles did not answer.",
-                slug="profiles-unavailable",
-                headers=_RETRY,
-            ) from exc
-        except Problem as exc:
-            if exc.status_code != 404:
-                raise ServiceUnavailable(
-                    "Content ownership cannot be checked right now: profiles answered "
-                    f"{exc.status_code}.",
-                    slug="profiles-unavailable",
-                    headers=_RETRY,
-                ) from exc
-            body = {"school_ids": []}
-        raw = body.get("school_ids") if isinstance(body, dict) else None
-        if not isinstance(raw, list):
-            raise ServiceUnavailable(
-                "Content ownership cannot be checked right now: profiles answered an unexpected "
-                "shape.",
-                slug="profiles-unavailable",
-                headers=_RETRY,
-            )
-        schools = tuple(uuid.UUID(str(s)) for s in raw)
-        if len(self._schools) >= _SCHOOLS_CACHE_MAX:
-            self._schools.clear()
-        self._schools[key] = (time.monotonic(), schools)
-        return schools
+        # The calling user's schools (content ownership), cached briefly.
+        self.school_ids = SchoolDirectory(self.profiles, schools_cache_seconds)
 
     async def planning_profile(self, principal: Principal, learner_id: uuid.UUID) -> dict[str, Any]:
         body: dict[str, Any] = await self.profiles.json(

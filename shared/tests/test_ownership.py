@@ -1,20 +1,21 @@
-"""The ownership rule (domain/ownership.py): who may change content, and when schools matter."""
+"""The content-ownership rule (pathwise_shared.ownership): who may change content, and when schools
+matter (the same rule for assessment's items and pathways' activities; the scope is each service's)."""
 
 import uuid
 
 import pytest
 
-from pathwise_assessment.domain.ownership import (
-    WRITE_SCOPE,
+from pathwise_devstack.testing import make_principal
+from pathwise_shared.auth import Principal
+from pathwise_shared.ownership import (
     Owner,
     author_school,
     creator_needs_school,
     may_change,
     needs_editor_schools,
 )
-from pathwise_devstack.testing import make_principal
-from pathwise_shared.auth import Principal
 
+WRITE_SCOPE = "assessment:write"
 DISTRICT = uuid.uuid4()
 RIVERSIDE, HILLCREST = uuid.uuid4(), uuid.uuid4()
 AUTHOR = make_principal(DISTRICT, roles=["teacher"])
@@ -52,21 +53,23 @@ LEGACY = Owner(id=None, school_id=None)
 def test_who_may_change(
     principal: Principal, owner: Owner, schools: tuple[uuid.UUID, ...], allowed: bool
 ) -> None:
-    assert may_change(principal, owner, schools) is allowed
+    assert may_change(principal, owner, schools, WRITE_SCOPE) is allowed
 
 
 def test_a_client_subject_equal_to_the_owner_does_not_make_a_user_the_author() -> None:
     # Owner ids are subjects: a user's id never equals a client's "client:…" subject.
     client_owned = Owner(id=WRITER.subject, school_id=None)
-    assert may_change(WRITER, client_owned)
-    assert not may_change(COLLEAGUE, client_owned)
+    assert may_change(WRITER, client_owned, (), WRITE_SCOPE)
+    assert not may_change(COLLEAGUE, client_owned, (), WRITE_SCOPE)
+    # Another service's write scope is not this one's.
+    assert not may_change(WRITER, client_owned, (), "pathways:write")
 
 
 def test_schools_are_looked_up_only_when_they_decide() -> None:
-    assert needs_editor_schools(SCHOOL_ADMIN, SCHOOL_OWNED)
-    assert not needs_editor_schools(SCHOOL_ADMIN, DISTRICT_WIDE)
-    assert not needs_editor_schools(DISTRICT_ADMIN, SCHOOL_OWNED)
-    assert not needs_editor_schools(COLLEAGUE, SCHOOL_OWNED)
+    assert needs_editor_schools(SCHOOL_ADMIN, SCHOOL_OWNED, WRITE_SCOPE)
+    assert not needs_editor_schools(SCHOOL_ADMIN, DISTRICT_WIDE, WRITE_SCOPE)
+    assert not needs_editor_schools(DISTRICT_ADMIN, SCHOOL_OWNED, WRITE_SCOPE)
+    assert not needs_editor_schools(COLLEAGUE, SCHOOL_OWNED, WRITE_SCOPE)
     assert not needs_editor_schools(
         Principal(
             subject=SCHOOL_ADMIN.subject,
@@ -75,6 +78,7 @@ def test_schools_are_looked_up_only_when_they_decide() -> None:
             user_id=SCHOOL_ADMIN.user_id,
         ),
         Owner(id=SCHOOL_ADMIN.subject, school_id=RIVERSIDE),
+        WRITE_SCOPE,
     )
 
 

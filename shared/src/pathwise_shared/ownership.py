@@ -1,35 +1,41 @@
-"""Who may change shared content (items, assessments): the ownership rule, pure (no I/O).
+"""Who may change shared content (items, assessments, activities, frameworks): one rule for the
+services that hold such content, pure apart from the one look-up it may need.
 
 Everyone a route lets in may read and use the content of their district. Changing or deleting it
 is for:
 
 - its author (``owner.id`` is the principal's subject);
 - a district admin (the district is the tenant: they answer for all of its content);
-- an integration client with the write scope (clients act for the district, never for one school);
+- an integration client with the service's write scope (clients act for the district, never for
+  one school);
 - a school admin of the content's school (``owner.school_id``); content without a school is
   district-wide, so no school admin may change it;
 - our own system jobs (seeds, migrations of data), which act for the district.
 
-The rule needs the editing school admin's schools only in the last case; ``needs_editor_schools``
-says when, so the service asks profiles only then.
+The rule needs the editor's schools only in the school-admin case (``needs_editor_schools``), and
+the author's only when a teacher or school admin creates content (``creator_needs_school``); the
+caller hands a ``SchoolsOf`` look-up (``pathwise_shared.calls.SchoolDirectory``), asked only then.
 """
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 
 from pathwise_shared.auth import Principal
+from pathwise_shared.problems import Forbidden
 
 __all__ = [
-    "WRITE_SCOPE",
     "Owner",
+    "SchoolsOf",
     "author_school",
     "creator_needs_school",
     "may_change",
     "needs_editor_schools",
+    "new_owner",
+    "require_change_right",
 ]
 
-WRITE_SCOPE = "assessment:write"
+SchoolsOf = Callable[[Principal], Awaitable[tuple[uuid.UUID, ...]]]
 
 
 @dataclass(frozen=True)
@@ -69,9 +75,7 @@ def _granted_without_schools(principal: Principal, owner: Owner, write_scope: st
     return owner.id is not None and owner.id == principal.subject
 
 
-def needs_editor_schools(
-    principal: Principal, owner: Owner, write_scope: str = WRITE_SCOPE
-) -> bool:
+def needs_editor_schools(principal: Principal, owner: Owner, write_scope: str) -> bool:
     """Whether ``may_change`` depends on the editor's schools (a school admin who is not the
     author, on content of a school): only then are they looked up."""
     return (
@@ -85,8 +89,8 @@ def needs_editor_schools(
 def may_change(
     principal: Principal,
     owner: Owner,
-    editor_school_ids: Collection[uuid.UUID] = (),
-    write_scope: str = WRITE_SCOPE,
+    editor_school_ids: Collection[uuid.UUID],
+    write_scope: str,
 ) -> bool:
     if _granted_without_schools(principal, owner, write_scope):
         return True
@@ -96,3 +100,23 @@ def may_change(
         and owner.school_id is not None
         and owner.school_id in editor_school_ids
     )
+
+
+async def new_owner(schools_of: SchoolsOf, principal: Principal) -> Owner:
+    """The author and, for a teacher or school admin, their school (looked up in profiles)."""
+    schools = await schools_of(principal) if creator_needs_school(principal) else ()
+    return Owner(id=principal.subject, school_id=author_school(principal, schools))
+
+
+async def require_change_right(
+    schools_of: SchoolsOf, principal: Principal, owner: Owner, what: str, write_scope: str
+) -> None:
+    """403 ``not-content-owner`` unless the rule lets ``principal`` change the content."""
+    needed = needs_editor_schools(principal, owner, write_scope)
+    schools = await schools_of(principal) if needed else ()
+    if not may_change(principal, owner, schools, write_scope):
+        raise Forbidden(
+            f"Only the author of this {what}, an admin of its school or a district admin may "
+            "change it; you may still use it.",
+            slug="not-content-owner",
+        )
