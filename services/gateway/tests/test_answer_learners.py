@@ -3,7 +3,7 @@
 import json
 import uuid
 
-from pathwise_gateway.domain.answer_learners import MAX_LEARNERS, learners_in_answer
+from pathwise_gateway.proxy.domain.answer_learners import MAX_LEARNERS, learners_in_answer
 
 JSON = "application/json"
 

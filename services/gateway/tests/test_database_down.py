@@ -24,10 +24,10 @@ import pytest
 
 from pathwise_devstack.testing import ServiceClient
 from pathwise_gateway.app import create_app
+from pathwise_gateway.edge.domain.tokens import issue_access_token
 from pathwise_gateway.migrations import MIGRATIONS
-from pathwise_gateway.service.audit import AuditLog
+from pathwise_gateway.proxy.service.audit import AuditLog
 from pathwise_gateway.settings import GatewaySettings
-from pathwise_gateway.tokens import issue_access_token
 from pathwise_shared.auth import Principal
 from pathwise_shared.db import Database
 from pathwise_shared.events import new_event

@@ -21,9 +21,9 @@ from pydantic import ValidationError
 from pathwise_devstack import testing
 from pathwise_devstack.testing import ServiceClient, service_client
 from pathwise_gateway.app import create_app
+from pathwise_gateway.edge.domain.tokens import issue_access_token
 from pathwise_gateway.migrations import MIGRATIONS
 from pathwise_gateway.settings import GatewaySettings
-from pathwise_gateway.tokens import issue_access_token
 from pathwise_shared.auth import Principal
 
 CLOSED = "http://127.0.0.1:9"

@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from pathwise_devstack.testing import ServiceClient
-from pathwise_gateway.routing.forward import Forwarded
-from pathwise_gateway.service.idempotency import IdempotencyStore, Reservation
+from pathwise_gateway.proxy.service.forward import Forwarded
+from pathwise_gateway.proxy.service.idempotency import IdempotencyStore, Reservation
 from pathwise_gateway.settings import GatewaySettings
 from pathwise_shared.auth import Principal
 from pathwise_shared.db import Database

@@ -10,7 +10,7 @@ import pytest
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pathwise_devstack.testing import ServiceClient
-from pathwise_gateway.routing.table import Match, RouteTable, operations_from_openapi
+from pathwise_gateway.proxy.domain.route_table import Match, RouteTable, operations_from_openapi
 from pathwise_shared.auth import Principal
 from pathwise_shared.inputs import (
     Day,

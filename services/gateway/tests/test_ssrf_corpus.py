@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pathwise_gateway.webhooks.ssrf import UnsafeUrlError, resolve_target
+from pathwise_gateway.webhooks.service.ssrf import UnsafeUrlError, resolve_target
 
 CORPUS = Path(__file__).parent / "data" / "ssrf_corpus.txt"
 MODES = {

@@ -32,15 +32,16 @@ from pathwise_devstack.testing import (
     service_client,
 )
 from pathwise_gateway.app import create_app
+from pathwise_gateway.edge.domain.tokens import issue_access_token
 from pathwise_gateway.events import repository as events_repository
-from pathwise_gateway.events.dispatcher import Dispatcher
-from pathwise_gateway.events.hub import EventHub
 from pathwise_gateway.events.models import event_deliveries, event_log, webhook_endpoints
+from pathwise_gateway.events.service.dispatcher import Dispatcher
+from pathwise_gateway.events.service.hub import EventHub
+from pathwise_gateway.events.service.webhook_http import open_webhook_session
 from pathwise_gateway.events.settings import EventHubSettings
-from pathwise_gateway.events.webhook_http import open_webhook_session
 from pathwise_gateway.migrations import MIGRATIONS
 from pathwise_gateway.settings import GatewaySettings
-from pathwise_gateway.tokens import issue_access_token
+from pathwise_gateway.webhooks.service.delivery import WEBHOOK_GUARD
 from pathwise_shared.auth import Principal
 from pathwise_shared.events import new_event
 from pathwise_shared.timeutil import utcnow
@@ -675,7 +676,7 @@ async def test_a_dispatcher_killed_mid_batch_loses_nothing(
     async with open_webhook_session(
         timeout_seconds=5, connect_timeout_seconds=5, max_connections=64
     ) as http:
-        first = Dispatcher(gateway.app.state.db, HUB_SETTINGS, http, {})
+        first = Dispatcher(gateway.app.state.db, HUB_SETTINGS, http, {}, guard=WEBHOOK_GUARD)
         task = asyncio.create_task(first.run())
         await until(lambda: sum(hook.calls.values()) >= 20)
         task.cancel()

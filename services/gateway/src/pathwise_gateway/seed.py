@@ -15,8 +15,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pathwise_gateway.repository import clients as clients_repo
-from pathwise_gateway.service.clients import CLIENT_SCOPES, create_client
+from pathwise_gateway.clients import repository as clients_repo
+from pathwise_gateway.clients.service import CLIENT_SCOPES, create_client
 from pathwise_gateway.webhooks import repository as webhooks_repo
 from pathwise_shared.auth import Principal
 from pathwise_shared.db import Database

@@ -10,6 +10,7 @@ from sqlalchemy import Row
 from pathwise_shared.inputs import Omittable, StrictBool, StrictInt, Timestamp
 
 __all__ = [
+    "MAX_RECORDS",
     "AttemptOut",
     "DeliveryDetail",
     "DeliveryOut",
@@ -17,8 +18,11 @@ __all__ = [
     "EndpointCreated",
     "EndpointOut",
     "EndpointUpdate",
+    "InboundAnswer",
+    "InboundSecretOut",
     "RecoverBody",
     "RecoverOut",
+    "RosterChanges",
     "RotateBody",
     "SecretOut",
 ]
@@ -155,3 +159,29 @@ class RecoverBody(BaseModel):
 
 class RecoverOut(BaseModel):
     requeued: int
+
+
+# The inbound roster hook.
+
+MAX_RECORDS = 10_000
+
+
+class RosterChanges(BaseModel):
+    """OneRoster-shaped records; profiles validates each one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    users: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_RECORDS)
+    classes: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_RECORDS)
+    enrollments: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_RECORDS)
+
+
+class InboundSecretOut(BaseModel):
+    secret: str
+    previous_secret_expires_at: Any = None
+
+
+class InboundAnswer(BaseModel):
+    status: str = Field(description="applied, or duplicate (this webhook-id was applied before)")
+    webhook_id: str
+    result: Any = None
