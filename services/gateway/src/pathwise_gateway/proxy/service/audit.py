@@ -21,6 +21,7 @@ from fastapi import FastAPI
 from pathwise_gateway.proxy.repository.audit import append_entries
 from pathwise_shared.auth import Principal
 from pathwise_shared.db import Database
+from pathwise_shared.db.uow import transaction
 from pathwise_shared.db.errors import is_database_unavailable
 from pathwise_shared.ids import new_id
 from pathwise_shared.timeutil import utcnow
@@ -104,7 +105,7 @@ class AuditLog:
                 return
             rows, self._buffer = self._buffer, []
             try:
-                async with self._db.engine.begin() as conn:
+                async with transaction(self._db) as conn:
                     await append_entries(conn, rows)
             except Exception as exc:
                 if not is_database_unavailable(exc):

@@ -24,6 +24,7 @@ from pathwise_gateway.proxy.repository import idempotency as repo
 from pathwise_gateway.proxy.service.forward import Forwarded
 from pathwise_shared.auth import Principal
 from pathwise_shared.db import Database
+from pathwise_shared.db.uow import transaction
 from pathwise_shared.idempotency import (
     caller_scope,
     check_key,
@@ -89,7 +90,7 @@ class IdempotencyStore:
             now = utcnow()
             try:
                 record_id = new_id()
-                async with self._db.engine.begin() as conn:
+                async with transaction(self._db) as conn:
                     await repo.claim(conn, {
                         "id": record_id, "principal": who, "key": key, "method": method,
                         "path": path[:500], "request_hash": fingerprint, "created_at": now,
@@ -98,7 +99,7 @@ class IdempotencyStore:
                 return Reservation(record_id, who, key)
             except IntegrityError:
                 pass
-            async with self._db.engine.begin() as conn:
+            async with transaction(self._db) as conn:
                 row = await repo.find(conn, who, key)
                 if row is None:
                     continue  # the holder released it between our insert and our read
@@ -132,7 +133,7 @@ class IdempotencyStore:
         )
 
     async def complete(self, reservation: Reservation, answer: Forwarded) -> None:
-        async with self._db.engine.begin() as conn:
+        async with transaction(self._db) as conn:
             if not _final(answer):
                 await repo.forget(conn, reservation.record_id)
             else:
@@ -143,5 +144,5 @@ class IdempotencyStore:
 
     async def release(self, reservation: Reservation) -> None:
         """The call failed before an answer: the key may be used again."""
-        async with self._db.engine.begin() as conn:
+        async with transaction(self._db) as conn:
             await repo.forget(conn, reservation.record_id)
