@@ -107,8 +107,9 @@ async def test_not_now_answers_are_not_recorded(db: Database) -> None:
         reservation = await reserve(store, who, "free")
         assert isinstance(reservation, Reservation)
         await store.complete(reservation, answer)
-    invalid = Forwarded(422, {"content-type": "application/problem+json"},
-                        b'{"type": "/problems/validation-error"}')  # fmt: skip
+    invalid = Forwarded(
+        422, {"content-type": "application/problem+json"}, b'{"type": "/problems/validation-error"}'
+    )
     reservation = await reserve(store, who, "free")
     assert isinstance(reservation, Reservation)
     await store.complete(reservation, invalid)

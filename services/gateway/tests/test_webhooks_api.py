@@ -326,8 +326,9 @@ async def test_the_sequence_is_stored_and_sent_in_the_webhook_body(
     await until(lambda: len(hook.received) == 3)
     bodies = {body["id"]: body for _, body in hook.received}
     assert (bodies[str(second.id)]["sequence"], bodies[str(second.id)]["previous_event_id"]) == (
-        7, str(first.id)
-    )  # fmt: skip
+        7,
+        str(first.id),
+    )
     assert bodies[str(first.id)]["sequence"] == 6
     assert bodies[str(legacy.id)]["sequence"] is None
     stored = await scalar(gateway, select(event_log.c.sequence).where(event_log.c.id == second.id))
@@ -842,9 +843,11 @@ async def test_a_batch_of_outcomes_is_written_by_one_statement(
     try:
         await publish(
             gateway,
-            *(new_event("learner.deleted", district_id=DISTRICT, subject="l", data={})
-              for _ in range(3)),
-        )  # fmt: skip
+            *(
+                new_event("learner.deleted", district_id=DISTRICT, subject="l", data={})
+                for _ in range(3)
+            ),
+        )
         now = utcnow()
         async with db.session() as session, session.begin():
             rows = await events_repository.claim_work(session, now, now + timedelta(hours=1), 2000)
@@ -863,13 +866,24 @@ async def test_a_batch_of_outcomes_is_written_by_one_statement(
             ("failed", 8, None, None, None, "timeout", None),
         ]
         updates = [
-            dict(zip(
-                ("b_id", "b_status", "b_attempt_count", "b_next_attempt_at",
-                 "b_last_attempt_at", "b_last_status_code", "b_last_error", "b_delivered_at"),
-                (row.id, *outcome), strict=True,
-            ))
+            dict(
+                zip(
+                    (
+                        "b_id",
+                        "b_status",
+                        "b_attempt_count",
+                        "b_next_attempt_at",
+                        "b_last_attempt_at",
+                        "b_last_status_code",
+                        "b_last_error",
+                        "b_delivered_at",
+                    ),
+                    (row.id, *outcome),
+                    strict=True,
+                )
+            )
             for row, outcome in zip(mine, outcomes, strict=True)
-        ]  # fmt: skip
+        ]
         sa_event.listen(db.engine.sync_engine, "before_cursor_execute", count)
         try:
             async with db.session() as session, session.begin():
@@ -885,13 +899,18 @@ async def test_a_batch_of_outcomes_is_written_by_one_statement(
             stored = (
                 await session.execute(
                     select(
-                        d.c.status, d.c.attempt_count, d.c.next_attempt_at, d.c.last_attempt_at,
-                        d.c.last_status_code, d.c.last_error, d.c.delivered_at,
+                        d.c.status,
+                        d.c.attempt_count,
+                        d.c.next_attempt_at,
+                        d.c.last_attempt_at,
+                        d.c.last_status_code,
+                        d.c.last_error,
+                        d.c.delivered_at,
                     )
                     .where(d.c.id.in_([row.id for row in mine]))
                     .order_by(d.c.id)
                 )
-            ).all()  # fmt: skip
+            ).all()
         assert [tuple(row) for row in stored] == outcomes
     finally:
         running.task = asyncio.create_task(running.dispatcher.run())

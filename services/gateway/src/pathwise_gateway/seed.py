@@ -67,9 +67,13 @@ async def _ensure_client(
         return False
     seeder = Principal(subject="seed:demo", kind="system", district_id=district_id)
     await create_client(
-        session, seeder, name=name, scopes=sorted(CLIENT_SCOPES), client_id=client_id,
+        session,
+        seeder,
+        name=name,
+        scopes=sorted(CLIENT_SCOPES),
+        client_id=client_id,
         secret=secret,
-    )  # fmt: skip
+    )
     return True
 
 

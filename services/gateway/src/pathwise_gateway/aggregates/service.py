@@ -94,8 +94,9 @@ def _json_object(raw: bytes) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-async def _internal(upstream: Upstream, method: str, path: str, principal: Principal,
-                    **kwargs: Any) -> Any:  # fmt: skip
+async def _internal(
+    upstream: Upstream, method: str, path: str, principal: Principal, **kwargs: Any
+) -> Any:
     """An internal call through the upstream's circuit breaker."""
     breaker = upstream.breaker
     if not breaker.allow():
@@ -142,9 +143,15 @@ async def learner_overview(
     if isinstance(mastery, dict) and isinstance(mastery.get("skills"), list):
         summary = summarize_learner(mastery["skills"])
     gateway.audit.record(
-        principal, operation="getLearnerOverview", action="read", method="GET",
-        path=f"{base}/overview", status=200, request_id=request_id, learner_id=learner_id,
-    )  # fmt: skip
+        principal,
+        operation="getLearnerOverview",
+        action="read",
+        method="GET",
+        path=f"{base}/overview",
+        status=200,
+        request_id=request_id,
+        learner_id=learner_id,
+    )
     return LearnerOverview(learner_id, profile, pathway, summary, parts)
 
 
@@ -156,19 +163,29 @@ async def class_dashboard(
     base = f"/v1/classes/{class_id}"
     # A class never grouped is pathways' 404: ``groups`` is then null without being degraded.
     roster, insights, groups = await asyncio.gather(
-        _settle("roster", parts,
-                _internal(profiles, "GET", f"/internal/classes/{class_id}/learners", principal)),
+        _settle(
+            "roster",
+            parts,
+            _internal(profiles, "GET", f"/internal/classes/{class_id}/learners", principal),
+        ),
         _settle("flags", parts, _public_part(gateway, principal, f"{base}/insights", request_id)),
         _settle("groups", parts, _public_part(gateway, principal, f"{base}/groups", request_id)),
-    )  # fmt: skip
+    )
     listed = roster.get("learners") if isinstance(roster, dict) else None
     learners = [row for row in listed or [] if isinstance(row, dict) and "id" in row]
     rows: list[Any] = []
     if learners:
-        answer = await _settle("mastery", parts, _internal(
-            gateway.upstreams["assessment"], "POST", "/internal/mastery/query", principal,
-            json={"learner_ids": [str(row["id"]) for row in learners]},
-        ))  # fmt: skip
+        answer = await _settle(
+            "mastery",
+            parts,
+            _internal(
+                gateway.upstreams["assessment"],
+                "POST",
+                "/internal/mastery/query",
+                principal,
+                json={"learner_ids": [str(row["id"]) for row in learners]},
+            ),
+        )
         if isinstance(answer, dict) and isinstance(answer.get("items"), list):
             rows = answer["items"]
     flags: dict[str, list[dict[str, str]]] = {}
@@ -181,10 +198,16 @@ async def class_dashboard(
     shown: list[dict[str, Any] | None] = list(learners) or [None]
     for row in shown:
         gateway.audit.record(
-            principal, operation="getClassDashboard", action="read", method="GET",
-            path=f"/v1/classes/{class_id}/dashboard", status=200, request_id=request_id,
-            class_id=class_id, learner_id=_uuid(row["id"]) if row else None,
-        )  # fmt: skip
+            principal,
+            operation="getClassDashboard",
+            action="read",
+            method="GET",
+            path=f"/v1/classes/{class_id}/dashboard",
+            status=200,
+            request_id=request_id,
+            class_id=class_id,
+            learner_id=_uuid(row["id"]) if row else None,
+        )
     school = roster.get("school_id") if isinstance(roster, dict) else None
     return ClassDashboard(
         class_id=class_id,

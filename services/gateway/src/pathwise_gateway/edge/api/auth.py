@@ -35,8 +35,13 @@ def _oauth_problem(exc: TokenRequestError) -> Problem:
     headers = {"Cache-Control": "no-store"}
     if exc.status == 401:
         headers["WWW-Authenticate"] = 'Basic realm="pathwise"'
-    return Problem(exc.detail, status=exc.status, slug=exc.error.replace("_", "-"),
-                   headers=headers, error=exc.error)  # fmt: skip
+    return Problem(
+        exc.detail,
+        status=exc.status,
+        slug=exc.error.replace("_", "-"),
+        headers=headers,
+        error=exc.error,
+    )
 
 
 def _limit_token_requests(request: Request, limiter: RateLimiter | None, who: str) -> None:
@@ -92,8 +97,9 @@ async def issue_token(
     except TokenRequestError as exc:
         raise _oauth_problem(exc) from exc
     response.headers["Cache-Control"] = "no-store"
-    return TokenResponse(access_token=issued.access_token, expires_in=issued.expires_in,
-                         scope=issued.scope)  # fmt: skip
+    return TokenResponse(
+        access_token=issued.access_token, expires_in=issued.expires_in, scope=issued.scope
+    )
 
 
 @router.get(

@@ -26,8 +26,11 @@ def unauthorized(detail: str, *, error: str = "invalid_token") -> Unauthorized:
     challenge = f'Bearer realm="pathwise", error="{error}", error_description="{detail}"'
     if error == "":
         challenge = 'Bearer realm="pathwise"'
-    return Unauthorized(detail, slug="invalid-token" if error else "unauthorized",
-                        headers={"WWW-Authenticate": challenge})  # fmt: skip
+    return Unauthorized(
+        detail,
+        slug="invalid-token" if error else "unauthorized",
+        headers={"WWW-Authenticate": challenge},
+    )
 
 
 class Authenticator:

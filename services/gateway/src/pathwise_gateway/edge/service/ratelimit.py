@@ -75,8 +75,7 @@ class RateLimiter:
         allowed = self._limiter.hit(item, *identifiers)
         stats = self._limiter.get_window_stats(item, *identifiers)
         reset = max(0, math.ceil(stats.reset_time - time.time()))
-        return RateState(allowed, item.amount, max(0, stats.remaining), reset,
-                         item.get_expiry())  # fmt: skip
+        return RateState(allowed, item.amount, max(0, stats.remaining), reset, item.get_expiry())
 
     def hit_principal(self, principal: Principal) -> RateState:
         item = self._client if principal.kind == "client" else self._user

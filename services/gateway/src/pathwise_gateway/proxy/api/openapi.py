@@ -92,10 +92,13 @@ def _declare_auth_and_errors(method: str, operation: dict[str, Any]) -> None:
         description = _ERRORS[status]
         if public and status in (401, 403):
             continue
-        responses.setdefault(str(status), {
-            "description": description,
-            "content": {"application/problem+json": {"schema": _PROBLEM_REF}},
-        })  # fmt: skip
+        responses.setdefault(
+            str(status),
+            {
+                "description": description,
+                "content": {"application/problem+json": {"schema": _PROBLEM_REF}},
+            },
+        )
 
 
 def merge_openapi(

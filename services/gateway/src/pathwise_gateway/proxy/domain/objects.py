@@ -48,8 +48,9 @@ def object_id_of(
         document = None
     found = _parse(document.get(ref.param)) if isinstance(document, dict) else None
     if found is None:
-        raise _invalid(f"The body must name the {ref.kind} as {ref.param} (an id).", "body",
-                       ref.param)  # fmt: skip
+        raise _invalid(
+            f"The body must name the {ref.kind} as {ref.param} (an id).", "body", ref.param
+        )
     return found
 
 

@@ -15,8 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from pathwise_gateway.models import IdempotencyRecord
 
 __all__ = [
-    "claim", "find", "forget", "forget_expired", "purge_expired", "store_response", "take_over",
-]  # fmt: skip
+    "claim",
+    "find",
+    "forget",
+    "forget_expired",
+    "purge_expired",
+    "store_response",
+    "take_over",
+]
 
 _T: Table = IdempotencyRecord.__table__  # type: ignore[assignment]
 

@@ -92,8 +92,16 @@ class AccessChecker:
                 return _UNKNOWN
             decision = await self.check(principal, action, "learner", str(learner))
             return AccessDecision(decision.found, decision.allowed, decision.reason, learner)
-        key = (principal.subject, principal.kind, principal.district_id, principal.roles,
-               principal.scopes, action, kind, object_id)  # fmt: skip
+        key = (
+            principal.subject,
+            principal.kind,
+            principal.district_id,
+            principal.roles,
+            principal.scopes,
+            action,
+            kind,
+            object_id,
+        )
         now = time.monotonic()
         hit = self._cache.get(key)
         if hit is not None and now - hit[0] < self._ttl:
@@ -134,9 +142,12 @@ class AccessChecker:
         self, principal: Principal, action: str, kind: str, object_id: str
     ) -> AccessDecision:
         answer = await self._call(
-            self._profiles, "POST", "/internal/access-check", principal,
+            self._profiles,
+            "POST",
+            "/internal/access-check",
+            principal,
             json={"action": action, _PROFILES_FIELD[kind]: object_id},
-        )  # fmt: skip
+        )
         if answer is None:
             return _UNKNOWN
         return AccessDecision(

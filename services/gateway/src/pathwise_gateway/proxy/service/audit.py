@@ -21,8 +21,8 @@ from fastapi import FastAPI
 from pathwise_gateway.proxy.repository.audit import append_entries
 from pathwise_shared.auth import Principal
 from pathwise_shared.db import Database
-from pathwise_shared.db.uow import transaction
 from pathwise_shared.db.errors import is_database_unavailable
+from pathwise_shared.db.uow import transaction
 from pathwise_shared.ids import new_id
 from pathwise_shared.timeutil import utcnow
 
@@ -114,8 +114,10 @@ class AuditLog:
                     # Once per outage: a flush runs every fraction of a second.
                     logger.error(
                         "audit: database unavailable, %d entries kept for later (%s: %s)",
-                        len(rows), type(exc).__name__, str(exc)[:200],
-                    )  # fmt: skip
+                        len(rows),
+                        type(exc).__name__,
+                        str(exc)[:200],
+                    )
                 self._failing = True
                 # Oldest first, as they happened; what came in meanwhile goes after them.
                 held = rows + self._buffer
@@ -127,8 +129,9 @@ class AuditLog:
             if self._failing:
                 logger.warning(
                     "audit: database writable again; wrote %d held entries (%d dropped so far)",
-                    len(rows), self.dropped,
-                )  # fmt: skip
+                    len(rows),
+                    self.dropped,
+                )
             self._failing = False
             self._drop_reported = False
 

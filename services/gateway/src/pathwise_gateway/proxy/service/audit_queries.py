@@ -34,9 +34,15 @@ async def search_audit(
 ) -> Sequence[AuditEntry]:
     await audit.flush()
     return await list_entries(
-        session, principal.require_district(), learner_id=found.learner_id, actor=found.actor,
-        before=found.before, limit=limit, since=found.since, until=found.until,
-    )  # fmt: skip
+        session,
+        principal.require_district(),
+        learner_id=found.learner_id,
+        actor=found.actor,
+        before=found.before,
+        limit=limit,
+        since=found.since,
+        until=found.until,
+    )
 
 
 async def learner_audit(
@@ -52,6 +58,10 @@ async def learner_audit(
     learner 404)."""
     await gateway.audit.flush()
     return await list_entries(
-        session, principal.require_district(), learner_id=learner_id, actor=None,
-        before=before, limit=limit,
-    )  # fmt: skip
+        session,
+        principal.require_district(),
+        learner_id=learner_id,
+        actor=None,
+        before=before,
+        limit=limit,
+    )

@@ -61,9 +61,10 @@ class RouteDirectory:
                     changed = True
             if changed:
                 self.table = RouteTable(
-                    op for name, spec in self.specs.items()
+                    op
+                    for name, spec in self.specs.items()
                     for op in operations_from_openapi(name, spec)
-                )  # fmt: skip
+                )
                 self.version += 1
                 logger.info("routes: %d public operations", len(self.table))
 

@@ -16,14 +16,32 @@ from pathwise_shared.problems import NotFound, Problem, ServiceUnavailable
 __all__ = ["REQUEST_HEADERS", "RESPONSE_HEADERS", "Forwarded", "Forwarder"]
 
 REQUEST_HEADERS = (
-    "content-type", "accept", "accept-language", "if-match", "if-none-match",
-    "if-modified-since", "if-unmodified-since", "idempotency-key", "prefer",
-)  # fmt: skip
+    "content-type",
+    "accept",
+    "accept-language",
+    "if-match",
+    "if-none-match",
+    "if-modified-since",
+    "if-unmodified-since",
+    "idempotency-key",
+    "prefer",
+)
 RESPONSE_HEADERS = (
-    "content-type", "etag", "location", "retry-after", "last-modified", "cache-control",
-    "link", "content-language", "preference-applied", "idempotency-key", "deprecation",
-    "sunset", "content-location", "idempotent-replayed",
-)  # fmt: skip
+    "content-type",
+    "etag",
+    "location",
+    "retry-after",
+    "last-modified",
+    "cache-control",
+    "link",
+    "content-language",
+    "preference-applied",
+    "idempotency-key",
+    "deprecation",
+    "sunset",
+    "content-location",
+    "idempotent-replayed",
+)
 # RFC 3986 pchar (unreserved, sub-delims, ":" and "@") and the segment separator.
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 

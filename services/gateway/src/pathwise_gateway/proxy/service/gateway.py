@@ -89,9 +89,14 @@ class Gateway:
         match = await self._route(CallRequest("GET", path, "", {}, b"", request_id))
         check_route(match.operation.rule, principal)
         return await self.forwarder.forward(
-            self.upstreams[match.operation.service], principal, method="GET", path=path,
-            query="", headers={}, body=b"",
-        )  # fmt: skip
+            self.upstreams[match.operation.service],
+            principal,
+            method="GET",
+            path=path,
+            query="",
+            headers={},
+            body=b"",
+        )
 
     async def _authorize(
         self, principal: Principal, op: Operation, match: Match, call: CallRequest
@@ -146,9 +151,14 @@ class Gateway:
 
         try:
             answer = await self.forwarder.forward(
-                self.upstreams[op.service], principal, method=call.method, path=call.path,
-                query=call.query, headers=call.headers, body=call.body,
-            )  # fmt: skip
+                self.upstreams[op.service],
+                principal,
+                method=call.method,
+                path=call.path,
+                query=call.query,
+                headers=call.headers,
+                body=call.body,
+            )
         except BaseException:
             if reservation is not None:
                 await self.idempotency.release(reservation)
@@ -157,10 +167,16 @@ class Gateway:
             await self.idempotency.complete(reservation, answer)
         if learner_id is not None or class_id is not None:
             self.audit.record(
-                principal, operation=op.operation_id, action=op.rule.action, method=call.method,
-                path=call.path, status=answer.status, request_id=call.request_id,
-                learner_id=learner_id, class_id=class_id,
-            )  # fmt: skip
+                principal,
+                operation=op.operation_id,
+                action=op.rule.action,
+                method=call.method,
+                path=call.path,
+                status=answer.status,
+                request_id=call.request_id,
+                learner_id=learner_id,
+                class_id=class_id,
+            )
         else:
             # The path names no learner (an attempt, say): the answer does, when it is about one.
             content_type = next(
@@ -168,10 +184,15 @@ class Gateway:
             )
             for named in learners_in_answer(content_type, answer.body):
                 self.audit.record(
-                    principal, operation=op.operation_id, action=op.rule.action,
-                    method=call.method, path=call.path, status=answer.status,
-                    request_id=call.request_id, learner_id=named,
-                )  # fmt: skip
+                    principal,
+                    operation=op.operation_id,
+                    action=op.rule.action,
+                    method=call.method,
+                    path=call.path,
+                    status=answer.status,
+                    request_id=call.request_id,
+                    learner_id=named,
+                )
         return answer
 
 

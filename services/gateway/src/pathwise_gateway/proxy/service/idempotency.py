@@ -91,11 +91,19 @@ class IdempotencyStore:
             try:
                 record_id = new_id()
                 async with transaction(self._db) as conn:
-                    await repo.claim(conn, {
-                        "id": record_id, "principal": who, "key": key, "method": method,
-                        "path": path[:500], "request_hash": fingerprint, "created_at": now,
-                        "expires_at": now + self._lease,
-                    })  # fmt: skip
+                    await repo.claim(
+                        conn,
+                        {
+                            "id": record_id,
+                            "principal": who,
+                            "key": key,
+                            "method": method,
+                            "path": path[:500],
+                            "request_hash": fingerprint,
+                            "created_at": now,
+                            "expires_at": now + self._lease,
+                        },
+                    )
                 return Reservation(record_id, who, key)
             except IntegrityError:
                 pass
@@ -138,9 +146,13 @@ class IdempotencyStore:
                 await repo.forget(conn, reservation.record_id)
             else:
                 await repo.store_response(
-                    conn, reservation.record_id, answer.status, answer.headers, answer.body,
+                    conn,
+                    reservation.record_id,
+                    answer.status,
+                    answer.headers,
+                    answer.body,
                     utcnow() + self._ttl,
-                )  # fmt: skip
+                )
 
     async def release(self, reservation: Reservation) -> None:
         """The call failed before an answer: the key may be used again."""
