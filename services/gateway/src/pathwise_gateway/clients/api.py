@@ -1,55 +1,17 @@
 """``/v1/clients``: a district admin creates and lists its integration clients."""
 
-import uuid
-from datetime import datetime
-from typing import Annotated
-
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
 
 from pathwise_gateway.clients import service
+from pathwise_gateway.clients.schemas import ClientCreate, ClientCreated, ClientOut
 from pathwise_gateway.edge.api.access import gateway_access
 from pathwise_gateway.edge.api.deps import CallerPrincipal
-from pathwise_gateway.models import ApiClient
 from pathwise_shared.app import DbSession
 from pathwise_shared.pagination import CursorParam, LimitParam, Page, decode_id_cursor, page_of
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1/clients", tags=["clients"])
-
-Scope = Annotated[str, Field(min_length=3, max_length=40)]
-
-
-class ClientCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(min_length=1, max_length=200)
-    scopes: list[Scope] = Field(min_length=1, max_length=20)
-
-
-class ClientOut(BaseModel):
-    client_id: str
-    name: str
-    district_id: uuid.UUID
-    scopes: list[str]
-    created_at: datetime
-    revoked_at: datetime | None
-
-    @classmethod
-    def of(cls, client: ApiClient) -> "ClientOut":
-        return cls(
-            client_id=client.client_id,
-            name=client.name,
-            district_id=client.district_id,
-            scopes=list(client.scopes),
-            created_at=client.created_at,
-            revoked_at=client.revoked_at,
-        )
-
-
-class ClientCreated(ClientOut):
-    client_secret: str = Field(description="Shown once: only its hash is stored.")
 
 
 @router.post(

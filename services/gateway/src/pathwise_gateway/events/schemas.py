@@ -5,15 +5,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from pathwise_shared.events import EventEnvelope
+from pathwise_shared.inputs import StrictBody
 
 __all__ = ["MAX_BATCH", "Catalog", "CatalogEntry", "EventBatch", "IngestAnswer"]
 
 MAX_BATCH = 1000
 
 
-class EventBatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class EventBatch(StrictBody):
     events: list[EventEnvelope] = Field(max_length=MAX_BATCH)
 
 

@@ -4,10 +4,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import Row
 
-from pathwise_shared.inputs import Omittable, StrictBool, StrictInt, Timestamp
+from pathwise_shared.inputs import Omittable, StrictBody, StrictBool, StrictInt, Timestamp
 
 __all__ = [
     "MAX_RECORDS",
@@ -32,9 +32,7 @@ Url = Annotated[str, Field(min_length=8, max_length=2000)]
 DeliveryStatus = Literal["pending", "succeeded", "failed"]
 
 
-class EndpointCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class EndpointCreate(StrictBody):
     url: Url
     event_types: list[EventTypeName] = Field(
         default_factory=list, max_length=50, description="Empty: every event type"
@@ -43,9 +41,7 @@ class EndpointCreate(BaseModel):
     enabled: StrictBool = True
 
 
-class EndpointUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class EndpointUpdate(StrictBody):
     url: Omittable[Url] = None
     event_types: Omittable[list[EventTypeName]] = Field(None, max_length=50)
     description: Omittable[str] = Field(None, max_length=500)
@@ -82,9 +78,7 @@ class EndpointCreated(EndpointOut):
     secret: str = Field(description="The whsec_ signing secret (also shown after a rotation)")
 
 
-class RotateBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RotateBody(StrictBody):
     overlap_seconds: StrictInt = Field(
         86400, ge=0, le=7 * 86400, description="How long the old secret keeps signing too"
     )
@@ -151,9 +145,7 @@ class DeliveryDetail(DeliveryOut):
     attempts: list[AttemptOut]
 
 
-class RecoverBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RecoverBody(StrictBody):
     since: Timestamp = Field(description="Failed deliveries created at or after this time")
 
 
@@ -166,10 +158,8 @@ class RecoverOut(BaseModel):
 MAX_RECORDS = 10_000
 
 
-class RosterChanges(BaseModel):
+class RosterChanges(StrictBody):
     """OneRoster-shaped records; profiles validates each one."""
-
-    model_config = ConfigDict(extra="forbid")
 
     users: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_RECORDS)
     classes: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_RECORDS)
