@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from standardwebhooks import Webhook, WebhookVerificationError
 
+from pathwise_gateway.events.domain.attempts import webhook_body
 from pathwise_gateway.events.domain.catalog import CATALOG, catalog_entries, thin_data
 from pathwise_gateway.events.domain.schedule import (
     Verdict,
@@ -18,7 +19,6 @@ from pathwise_gateway.events.domain.schedule import (
     parse_retry_after,
     should_disable,
 )
-from pathwise_gateway.events.service.dispatcher import webhook_body
 from pathwise_gateway.events.service.intake import EndpointFilter, plan_deliveries, wants
 from pathwise_gateway.events.settings import DEFAULT_RETRY_SCHEDULE, EventHubSettings
 from pathwise_gateway.webhooks.domain.signing import new_secret, sign, webhook_headers

@@ -21,7 +21,6 @@ retry), and one that is stopped records what finished and gives back what it nev
 
 import asyncio
 import contextlib
-import json
 import logging
 import random
 import time
@@ -37,18 +36,17 @@ import httpx
 from sqlalchemy import Row
 
 from pathwise_gateway.events import repository
-from pathwise_gateway.events.domain.catalog import thin_data
+from pathwise_gateway.events.domain.attempts import AttemptResult, webhook_body
 from pathwise_gateway.events.domain.delivery import DeliveryTarget, RefusedTarget, WebhookGuard
 from pathwise_gateway.events.domain.schedule import (
     Verdict,
     classify,
     next_delay,
-    parse_retry_after,
     should_disable,
 )
 from pathwise_gateway.events.service.intake import ingest_own_events
+from pathwise_gateway.events.service.sending import Sender
 from pathwise_gateway.events.settings import EventHubSettings
-from pathwise_shared.auth import Principal
 from pathwise_shared.calls import ServiceCaller
 from pathwise_shared.db import Database
 from pathwise_shared.db.uow import unit_of_work
@@ -56,47 +54,10 @@ from pathwise_shared.events import new_event
 from pathwise_shared.ids import new_id
 from pathwise_shared.timeutil import utcnow
 
+# AttemptResult and webhook_body are re-exported: they were imported from here.
 __all__ = ["AttemptResult", "Dispatcher", "webhook_body"]
 
 logger = logging.getLogger("pathwise.gateway.dispatcher")
-
-EXCERPT_BYTES = 300
-INTERNAL_PATH = "/internal/events"
-
-
-def webhook_body(envelope: Mapping[str, Any]) -> bytes:
-    """The JSON a district receives: the envelope with only the catalogued ``data`` fields."""
-    body = {
-        "id": envelope["id"],
-        "type": envelope["type"],
-        "occurred_at": envelope["occurred_at"],
-        "district_id": envelope.get("district_id"),
-        "subject": envelope.get("subject"),
-        "data": thin_data(str(envelope["type"]), dict(envelope.get("data") or {})),
-        "version": envelope.get("version", 1),
-        # Order (docs/events.md): per subject; None only for events made before sequences.
-        "sequence": envelope.get("sequence"),
-        "previous_event_id": envelope.get("previous_event_id"),
-    }
-    return json.dumps(body, separators=(",", ":")).encode()
-
-
-@dataclass(frozen=True)
-class AttemptResult:
-    delivery_id: uuid.UUID
-    endpoint_id: uuid.UUID | None
-    attempt_count: int
-    attempted_at: datetime
-    verdict: Verdict
-    status_code: int | None = None
-    latency_ms: int = 0
-    error: str | None = None
-    excerpt: str | None = None
-    retry_after: float | None = None
-    attempted: bool = True  # False: nothing was sent (endpoint disabled meanwhile)
-    failing_since: datetime | None = None
-    # When the attempt ended: the retry schedule counts from here (None: when recorded).
-    finished_at: datetime | None = None
 
 
 LaneKey = tuple[uuid.UUID | None, str | None]  # (endpoint_id, subscriber): one of them is set
@@ -141,10 +102,7 @@ class Dispatcher:
     ) -> None:
         self.db = db
         self.settings = settings
-        self.webhooks = webhooks
-        # The SSRF check and the signature: the webhooks feature's, handed in (events/domain/delivery.py).
-        self.guard = guard
-        self.internal = internal
+        self.sender = Sender(settings, webhooks, internal, guard)
         self.rng = rng or random.Random()
         self._wake = asyncio.Event()
         self._lanes: dict[LaneKey, _Lane] = {}
@@ -210,7 +168,7 @@ class Dispatcher:
             elif subscriber is not None:
                 full_subscribers.add(subscriber)
         internal_room = 0
-        for name in self.internal:
+        for name in self.sender.internal:
             held = self._lanes.get((None, name))
             internal_room += per_subscriber - (held.load if held else 0)
         limit = min(self.settings.batch_size, webhook_room + max(0, internal_room))
@@ -383,9 +341,9 @@ class Dispatcher:
             # HTTP client's own timeouts do with a receiver that trickles bytes.
             async with asyncio.timeout(self.settings.timeout_seconds):
                 if row.endpoint_id is None:
-                    response_status, excerpt, retry_after = await self._send_internal(row)
+                    response_status, excerpt, retry_after = await self.sender.send_internal(row)
                 else:
-                    response_status, excerpt, retry_after = await self._send_webhook(
+                    response_status, excerpt, retry_after = await self.sender.send_webhook(
                         row, started, targets
                     )
         except RefusedTarget as exc:
@@ -411,56 +369,6 @@ class Dispatcher:
         return AttemptResult(
             **base, verdict=Verdict.RETRY, error=error, latency_ms=latency, finished_at=utcnow()
         )
-
-    async def _send_internal(self, row: Row[Any]) -> tuple[int, str | None, float | None]:
-        caller = self.internal.get(row.subscriber)
-        if caller is None:
-            raise httpx.ConnectError(f"no internal subscriber named {row.subscriber!r}")
-        principal = Principal(
-            subject="system:event-hub", kind="system", district_id=row.district_id
-        )
-        response = await caller.client.post(
-            INTERNAL_PATH, json=row.envelope, headers=caller.headers(principal)
-        )
-        return response.status_code, response.text[:EXCERPT_BYTES], None
-
-    async def _send_webhook(
-        self, row: Row[Any], now: datetime, targets: dict[str, asyncio.Future[DeliveryTarget]]
-    ) -> tuple[int, str | None, float | None]:
-        pending = targets.get(row.url)
-        if pending is None:
-            pending = targets[row.url] = asyncio.ensure_future(
-                self.guard.resolve(
-                    row.url,
-                    allow_http=self.settings.allow_http,
-                    allow_loopback=self.settings.allow_loopback,
-                )
-            )
-        target = await pending
-        body = webhook_body(row.envelope)
-        secrets = [row.secret]
-        expires = row.previous_secret_expires_at
-        if row.previous_secret and expires is not None and expires > now:
-            secrets.append(row.previous_secret)
-        headers = self.guard.headers(str(row.event_id), int(now.timestamp()), body, secrets)
-        headers["host"] = target.host
-        headers["user-agent"] = "Pathwise-Webhooks/1"
-        async with self.webhooks.post(
-            target.url,
-            data=body,
-            headers=headers,
-            allow_redirects=False,
-            # The connection goes to the checked address; TLS still verifies the URL's host.
-            server_hostname=target.server_name,
-        ) as response:
-            # Only an excerpt: leaving the block unread closes the connection, so a receiver
-            # answering with an endless body costs us nothing.
-            excerpt = await response.content.read(EXCERPT_BYTES)
-            status = response.status
-            retry_after_header = response.headers.get("retry-after")
-        retry_after = parse_retry_after(retry_after_header, now)
-        text = excerpt.decode("utf-8", errors="replace")
-        return status, text or None, retry_after
 
     async def _record(self, results: Sequence[AttemptResult]) -> None:
         now = utcnow()
