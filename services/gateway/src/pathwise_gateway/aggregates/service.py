@@ -109,7 +109,7 @@ async def _internal(
     except ServiceUnavailable:  # no answer at all: refused, reset, timed out
         breaker.record_failure()
         raise
-    # Only an answer saying the service itself is unavailable counts (routing/breaker.py).
+    # Only an answer saying the service itself is unavailable counts (proxy/domain/breaker.py).
     breaker.record_answer(response.status_code, response.headers, response.content)
     return upstream.caller.answer(response)
 

@@ -12,7 +12,7 @@ new route is covered the moment it declares its principal.
 The check runs when the route first asks for its body: by then the router has put the matched
 route in the scope (routing is FastAPI's own; nothing here re-implements it). A refused caller's
 read sees a disconnect, the route's own answer to that is dropped, and the 401 is sent instead
-(the pattern of ``limits_mw``). The principal found is left in the request state, where the
+(the pattern of ``body_limit``). The principal found is left in the request state, where the
 dependency picks it up (one verification, one rate-limit hit). Routes that read no body are
 authenticated by their dependency, which FastAPI resolves before anything else.
 """

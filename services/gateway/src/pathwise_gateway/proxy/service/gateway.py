@@ -1,5 +1,5 @@
 """A public ``/v1`` call, end to end: route → route-level check → object-level check →
-idempotency → forward → audit. The router in ``api/proxy.py`` only adapts HTTP to this."""
+idempotency → forward → audit. The router in ``proxy/api/forwarding.py`` only adapts HTTP to this."""
 
 import uuid
 from dataclasses import dataclass
