@@ -33,8 +33,8 @@ import httpx
 from bench.common import percentile
 from pathwise_devstack.stack import free_port
 from pathwise_devstack.testing import TEST_SECRET, start_stack
+from pathwise_gateway.edge.domain.tokens import issue_access_token
 from pathwise_gateway.settings import GatewaySettings
-from pathwise_gateway.tokens import issue_access_token
 from pathwise_shared.auth import Principal, issue_internal_token
 from pathwise_shared.events import new_event
 

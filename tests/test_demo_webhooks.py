@@ -22,7 +22,7 @@ from pathwise_devstack.receiver import HOOK_PATH
 from pathwise_devstack.services import SERVICES
 from pathwise_devstack.stack import RECEIVER, Stack
 from pathwise_devstack.testing import TEST_SECRET, start_stack
-from pathwise_gateway.events.catalog import CATALOG
+from pathwise_gateway.events.domain.catalog import CATALOG
 from pathwise_gateway.seed import (
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
@@ -30,7 +30,7 @@ from pathwise_gateway.seed import (
     DEMO_ENDPOINT_ID,
     DEMO_WEBHOOK_SECRET,
 )
-from pathwise_gateway.webhooks.signing import new_secret, webhook_headers
+from pathwise_gateway.webhooks.domain.signing import new_secret, webhook_headers
 from pathwise_shared.auth import Principal, issue_internal_token
 from pathwise_shared.demo import demo_id
 

@@ -21,16 +21,6 @@ HOME = frozenset({
 })  # fmt: skip
 
 
-# Modules still opening transactions by hand, being moved onto the unit of work (issue 12). The
-# list may only shrink: a module listed here that no longer needs it fails the test.
-PENDING = frozenset({
-    "services/gateway/src/pathwise_gateway/events/dispatcher.py",
-    "services/gateway/src/pathwise_gateway/seed.py",
-    "services/gateway/src/pathwise_gateway/service/audit.py",
-    "services/gateway/src/pathwise_gateway/service/idempotency.py",
-})  # fmt: skip
-
-
 def transaction_calls(source: str) -> list[tuple[int, str]]:
     found = []
     for node in ast.walk(ast.parse(source)):
@@ -56,10 +46,7 @@ def outside_the_unit_of_work() -> list[str]:
 
 
 def test_transactions_are_opened_and_closed_only_by_the_unit_of_work() -> None:
-    found = outside_the_unit_of_work()
-    assert [f for f in found if f.split(":")[0] not in PENDING] == []
-    still = {f.split(":")[0] for f in found}
-    assert sorted(PENDING - still) == [], "moved onto the unit of work: remove from PENDING"
+    assert outside_the_unit_of_work() == []
 
 
 def test_the_scan_finds_a_hand_written_commit() -> None:

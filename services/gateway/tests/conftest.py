@@ -14,9 +14,9 @@ from pathwise_devstack.testing import (
     service_client,
 )
 from pathwise_gateway.app import create_app
+from pathwise_gateway.edge.domain.tokens import issue_access_token
 from pathwise_gateway.migrations import MIGRATIONS
 from pathwise_gateway.settings import GatewaySettings
-from pathwise_gateway.tokens import issue_access_token
 from pathwise_shared.auth import Principal
 
 

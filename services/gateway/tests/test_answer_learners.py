@@ -3,7 +3,7 @@
 import json
 import uuid
 
-from pathwise_gateway.domain.answer_learners import MAX_LEARNERS, learners_in_answer
+from pathwise_gateway.proxy.domain.answer_learners import MAX_LEARNERS, learners_in_answer
 
 JSON = "application/json"
 
@@ -16,8 +16,16 @@ def test_the_top_level_learner_of_an_attempt() -> None:
 
 def test_each_distinct_learner_of_a_page_once() -> None:
     a, b = uuid.uuid4(), uuid.uuid4()
-    page = {"items": [{"learner_id": str(a)}, {"learner_id": str(b)}, {"learner_id": str(a)},
-                      {"id": "no learner"}, "not an object"], "next_cursor": None}  # fmt: skip
+    page = {
+        "items": [
+            {"learner_id": str(a)},
+            {"learner_id": str(b)},
+            {"learner_id": str(a)},
+            {"id": "no learner"},
+            "not an object",
+        ],
+        "next_cursor": None,
+    }
     assert learners_in_answer(JSON, json.dumps(page).encode()) == [a, b]
 
 

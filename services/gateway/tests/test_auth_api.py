@@ -65,9 +65,18 @@ async def test_me_needs_a_token(gateway: ServiceClient) -> None:
 
 @pytest.mark.parametrize(
     "case",
-    ["expired", "wrong-audience", "wrong-issuer", "alg-none", "wrong-key", "tampered",
-     "malformed", "no-district", "internal-token"],
-)  # fmt: skip
+    [
+        "expired",
+        "wrong-audience",
+        "wrong-issuer",
+        "alg-none",
+        "wrong-key",
+        "tampered",
+        "malformed",
+        "no-district",
+        "internal-token",
+    ],
+)
 async def test_bad_tokens_are_401(
     gateway: ServiceClient, settings: GatewaySettings, case: str
 ) -> None:

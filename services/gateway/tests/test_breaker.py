@@ -3,7 +3,7 @@ real upstream is tested in test_hygiene.py and test_access_check_500s_do_not_ope
 
 import json
 
-from pathwise_gateway.routing.breaker import CircuitBreaker, answer_says_unavailable
+from pathwise_gateway.proxy.domain.breaker import CircuitBreaker, answer_says_unavailable
 
 PROBLEM = {"content-type": "application/problem+json"}
 

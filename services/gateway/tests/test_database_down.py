@@ -24,10 +24,10 @@ import pytest
 
 from pathwise_devstack.testing import ServiceClient
 from pathwise_gateway.app import create_app
+from pathwise_gateway.edge.domain.tokens import issue_access_token
 from pathwise_gateway.migrations import MIGRATIONS
-from pathwise_gateway.service.audit import AuditLog
+from pathwise_gateway.proxy.service.audit import AuditLog
 from pathwise_gateway.settings import GatewaySettings
-from pathwise_gateway.tokens import issue_access_token
 from pathwise_shared.auth import Principal
 from pathwise_shared.db import Database
 from pathwise_shared.events import new_event
@@ -171,13 +171,18 @@ async def _gateway_down(mode: str, tmp_path: Path) -> AsyncIterator[Down]:
 
 def _user(*roles: str) -> Principal:
     uid = uuid.uuid4()
-    return Principal(subject=str(uid), kind="user", district_id=DISTRICT,
-                     roles=frozenset(roles), user_id=uid)  # fmt: skip
+    return Principal(
+        subject=str(uid), kind="user", district_id=DISTRICT, roles=frozenset(roles), user_id=uid
+    )
 
 
 def _client_principal(*scopes: str) -> Principal:
-    return Principal(subject=f"client:{uuid.uuid4()}", kind="client", district_id=DISTRICT,
-                     scopes=frozenset(scopes))  # fmt: skip
+    return Principal(
+        subject=f"client:{uuid.uuid4()}",
+        kind="client",
+        district_id=DISTRICT,
+        scopes=frozenset(scopes),
+    )
 
 
 def assert_database_unavailable(response: httpx.Response) -> None:
@@ -196,9 +201,10 @@ async def test_gateway_routes_that_need_its_database_answer_503(mode: str, tmp_p
 
         # A keyed POST: the key cannot be recorded, so nothing is forwarded (no unkeyed write).
         keyed = await gw.post(
-            "/v1/activities", json={"title": "x"},
+            "/v1/activities",
+            json={"title": "x"},
             headers={**teacher, "Idempotency-Key": f"k-{uuid.uuid4()}"},
-        )  # fmt: skip
+        )
         assert_database_unavailable(keyed)
         assert down.upstream.hits == []
 
@@ -242,10 +248,15 @@ async def test_audit_buffer_survives_an_outage_bounded_and_writes_later(tmp_path
     def record(first: int, n: int) -> None:
         for i in range(first, first + n):
             audit.record(
-                principal, operation="getLearner", action="read", method="GET",
-                path=f"/v1/learners/{i}", status=200, request_id=f"req-{i:04d}",
+                principal,
+                operation="getLearner",
+                action="read",
+                method="GET",
+                path=f"/v1/learners/{i}",
+                status=200,
+                request_id=f"req-{i:04d}",
                 learner_id=uuid.uuid4(),
-            )  # fmt: skip
+            )
 
     try:
         data.rename(tmp_path / "moved")

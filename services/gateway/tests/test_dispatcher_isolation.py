@@ -30,13 +30,14 @@ from pathwise_devstack.testing import (
     service_client,
 )
 from pathwise_gateway.app import create_app
-from pathwise_gateway.events.dispatcher import Dispatcher
+from pathwise_gateway.edge.domain.tokens import issue_access_token
 from pathwise_gateway.events.models import event_deliveries
+from pathwise_gateway.events.service.dispatcher import Dispatcher
+from pathwise_gateway.events.service.webhook_http import open_webhook_session
 from pathwise_gateway.events.settings import EventHubSettings
-from pathwise_gateway.events.webhook_http import open_webhook_session
 from pathwise_gateway.migrations import MIGRATIONS
 from pathwise_gateway.settings import GatewaySettings
-from pathwise_gateway.tokens import issue_access_token
+from pathwise_gateway.webhooks.service.delivery import WEBHOOK_GUARD
 from pathwise_shared.auth import Principal
 from pathwise_shared.calls import ServiceCaller
 from pathwise_shared.events import new_event
@@ -180,7 +181,7 @@ async def running_dispatcher(
     client = create_http_client(receiver.url, timeout=hub.timeout_seconds, retries=0)
     secret = gateway.app.state.settings.internal_token_secret.get_secret_value()
     internal = {"pathways": ServiceCaller("pathways", client, secret)}
-    dispatcher = Dispatcher(gateway.app.state.db, hub, webhooks, internal)
+    dispatcher = Dispatcher(gateway.app.state.db, hub, webhooks, internal, guard=WEBHOOK_GUARD)
     task = asyncio.create_task(dispatcher.run())
     try:
         yield dispatcher, task

@@ -21,9 +21,9 @@ from pydantic import ValidationError
 from pathwise_devstack import testing
 from pathwise_devstack.testing import ServiceClient, service_client
 from pathwise_gateway.app import create_app
+from pathwise_gateway.edge.domain.tokens import issue_access_token
 from pathwise_gateway.migrations import MIGRATIONS
 from pathwise_gateway.settings import GatewaySettings
-from pathwise_gateway.tokens import issue_access_token
 from pathwise_shared.auth import Principal
 
 CLOSED = "http://127.0.0.1:9"
@@ -55,8 +55,9 @@ def _bearer(settings: GatewaySettings, principal: Principal) -> dict[str, str]:
 
 def _teacher() -> Principal:
     uid = uuid.uuid4()
-    return Principal(subject=str(uid), district_id=DISTRICT, roles=frozenset({"teacher"}),
-                     user_id=uid)  # fmt: skip
+    return Principal(
+        subject=str(uid), district_id=DISTRICT, roles=frozenset({"teacher"}), user_id=uid
+    )
 
 
 @asynccontextmanager
@@ -96,8 +97,9 @@ async def test_user_rate_limit_headers_then_429(gateway_db: testing.TestDatabase
 
 async def test_client_rate_limit(gateway_db: testing.TestDatabase) -> None:
     settings = _settings(gateway_db, rate_limit_client="2/day")
-    client = Principal(subject="sis", kind="client", district_id=DISTRICT,
-                       scopes=frozenset({"roster:read"}))  # fmt: skip
+    client = Principal(
+        subject="sis", kind="client", district_id=DISTRICT, scopes=frozenset({"roster:read"})
+    )
     headers = _bearer(settings, client)
     async with _gateway(settings) as gw:
         for _ in range(2):
@@ -124,8 +126,9 @@ async def test_token_endpoint_is_rate_limited(gateway_db: testing.TestDatabase) 
 
 async def test_body_limit_is_413(gateway_db: testing.TestDatabase) -> None:
     settings = _settings(gateway_db, max_body_bytes=1024)
-    admin = Principal(subject=str(uuid.uuid4()), district_id=DISTRICT,
-                      roles=frozenset({"district_admin"}))  # fmt: skip
+    admin = Principal(
+        subject=str(uuid.uuid4()), district_id=DISTRICT, roles=frozenset({"district_admin"})
+    )
     headers = _bearer(settings, admin)
     big = {"name": "x" * 2000, "scopes": ["roster:read"]}
     async with _gateway(settings) as gw:
@@ -150,8 +153,10 @@ async def test_body_limit_is_413(gateway_db: testing.TestDatabase) -> None:
 
 async def test_cors_allow_list(gateway_db: testing.TestDatabase) -> None:
     settings = _settings(gateway_db, cors_origins=["https://app.example"])
-    preflight = {"Access-Control-Request-Method": "GET",
-                 "Access-Control-Request-Headers": "Authorization"}  # fmt: skip
+    preflight = {
+        "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "Authorization",
+    }
     async with _gateway(settings) as gw:
         allowed = await gw.options(
             "/v1/auth/me", headers={**preflight, "Origin": "https://app.example"}
@@ -235,10 +240,13 @@ class FaultyUpstream:
             head = await reader.readuntil(b"\r\n\r\n")
             path = head.split(b" ", 2)[1].decode()
             length = next(
-                (int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
-                 if line.lower().startswith(b"content-length:")),
+                (
+                    int(line.split(b":", 1)[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length:")
+                ),
                 0,
-            )  # fmt: skip
+            )
             if length:
                 await reader.readexactly(length)
             if path == "/openapi.json":
@@ -369,9 +377,13 @@ async def test_access_check_500s_do_not_open_the_breaker(
         FaultyUpstream("fail", empty) as profiles,
     ):
         settings = _settings(
-            gateway_db, pathways_url=pathways.url, profiles_url=profiles.url,
-            breaker_failures=2, breaker_reset_seconds=60, access_cache_seconds=0,
-        )  # fmt: skip
+            gateway_db,
+            pathways_url=pathways.url,
+            profiles_url=profiles.url,
+            breaker_failures=2,
+            breaker_reset_seconds=60,
+            access_cache_seconds=0,
+        )
         headers = _bearer(settings, _teacher())
         async with _gateway(settings) as gw:
             for _ in range(5):

@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from pathwise_devstack.testing import ServiceClient
-from pathwise_gateway.routing.forward import Forwarded
-from pathwise_gateway.service.idempotency import IdempotencyStore, Reservation
+from pathwise_gateway.proxy.service.forward import Forwarded
+from pathwise_gateway.proxy.service.idempotency import IdempotencyStore, Reservation
 from pathwise_gateway.settings import GatewaySettings
 from pathwise_shared.auth import Principal
 from pathwise_shared.db import Database
@@ -107,8 +107,9 @@ async def test_not_now_answers_are_not_recorded(db: Database) -> None:
         reservation = await reserve(store, who, "free")
         assert isinstance(reservation, Reservation)
         await store.complete(reservation, answer)
-    invalid = Forwarded(422, {"content-type": "application/problem+json"},
-                        b'{"type": "/problems/validation-error"}')  # fmt: skip
+    invalid = Forwarded(
+        422, {"content-type": "application/problem+json"}, b'{"type": "/problems/validation-error"}'
+    )
     reservation = await reserve(store, who, "free")
     assert isinstance(reservation, Reservation)
     await store.complete(reservation, invalid)

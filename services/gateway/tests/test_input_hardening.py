@@ -10,7 +10,7 @@ import pytest
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pathwise_devstack.testing import ServiceClient
-from pathwise_gateway.routing.table import Match, RouteTable, operations_from_openapi
+from pathwise_gateway.proxy.domain.route_table import Match, RouteTable, operations_from_openapi
 from pathwise_shared.auth import Principal
 from pathwise_shared.inputs import (
     Day,
@@ -106,9 +106,17 @@ def _b64(raw: bytes) -> str:
 
 @pytest.mark.parametrize(
     "cursor",
-    ["", "@@@", _b64(b"not json"), _b64(b'["nope"]'), _b64(b"[1]"), _b64(b'["a","b"]'),
-     _b64(b"[" * 5000 + b"]" * 5000), _b64(b'{"a": 1}')],
-)  # fmt: skip
+    [
+        "",
+        "@@@",
+        _b64(b"not json"),
+        _b64(b'["nope"]'),
+        _b64(b"[1]"),
+        _b64(b'["a","b"]'),
+        _b64(b"[" * 5000 + b"]" * 5000),
+        _b64(b'{"a": 1}'),
+    ],
+)
 def test_every_malformed_cursor_is_a_400(cursor: str) -> None:
     with pytest.raises(Problem) as raised:
         decode_id_cursor(cursor)
@@ -147,9 +155,17 @@ def test_omittable_fields_may_be_left_out_but_not_sent_as_null() -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [{"overlap_seconds": False}, {"overlap_seconds": "5"}, {"enabled": 0}, {"enabled": "yes"},
-     {"since": 0}, {"since": "0.5"}, {"since": "2026-01-01T00:00:00"}, {"day": 0}],
-)  # fmt: skip
+    [
+        {"overlap_seconds": False},
+        {"overlap_seconds": "5"},
+        {"enabled": 0},
+        {"enabled": "yes"},
+        {"since": 0},
+        {"since": "0.5"},
+        {"since": "2026-01-01T00:00:00"},
+        {"day": 0},
+    ],
+)
 def test_booleans_numbers_and_times_are_not_coerced(body: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         _Patch.model_validate(body)
@@ -166,8 +182,12 @@ def test_rfc3339_values_are_read() -> None:
 
 async def test_no_token_is_401_before_the_body_is_read(gateway: ServiceClient) -> None:
     garbage = {"content-type": "application/json"}
-    for method, path in (("POST", "/v1/clients"), ("POST", "/v1/webhooks"),
-                         ("POST", "/internal/events"), ("PATCH", f"/v1/webhooks/{uuid.uuid4()}")):  # fmt: skip
+    for method, path in (
+        ("POST", "/v1/clients"),
+        ("POST", "/v1/webhooks"),
+        ("POST", "/internal/events"),
+        ("PATCH", f"/v1/webhooks/{uuid.uuid4()}"),
+    ):
         answer = await gateway.request(method, path, content=b"{not json", headers=garbage)
         assert answer.status_code == 401, (path, answer.text)
         assert answer.headers["content-type"] == "application/problem+json"

@@ -2,8 +2,8 @@
 
 from typing import Any
 
-from pathwise_gateway.authz import ObjectRef
-from pathwise_gateway.routing.table import Match, RouteTable, operations_from_openapi
+from pathwise_gateway.edge.api.access import ObjectRef
+from pathwise_gateway.proxy.domain.route_table import Match, RouteTable, operations_from_openapi
 
 
 def _spec(path: str, rule: dict[str, Any] | None) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pathwise_gateway.webhooks.ssrf import UnsafeUrlError, resolve_target
+from pathwise_gateway.webhooks.service.ssrf import UnsafeUrlError, resolve_target
 
 CORPUS = Path(__file__).parent / "data" / "ssrf_corpus.txt"
 MODES = {
@@ -78,7 +78,9 @@ async def test_a_name_is_checked_at_every_resolution() -> None:
     assert first.server_name == "hooks.example.com"  # TLS still checks the name
     with pytest.raises(UnsafeUrlError) as refused:
         await resolve_target(
-            "https://hooks.example.com/x", allow_http=False, allow_loopback=False,
+            "https://hooks.example.com/x",
+            allow_http=False,
+            allow_loopback=False,
             resolver=rebinding,
-        )  # fmt: skip
+        )
     assert refused.value.reason == "loopback"

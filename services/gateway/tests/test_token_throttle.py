@@ -17,8 +17,8 @@ import pytest
 from pathwise_devstack import testing
 from pathwise_devstack.testing import service_client
 from pathwise_gateway.app import create_app
+from pathwise_gateway.edge.service.ratelimit import RateLimiter, address_key, identity_key
 from pathwise_gateway.migrations import MIGRATIONS
-from pathwise_gateway.ratelimit import RateLimiter, address_key, identity_key
 from pathwise_gateway.settings import GatewaySettings
 
 CLOSED = "http://127.0.0.1:9"

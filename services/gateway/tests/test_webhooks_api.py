@@ -32,15 +32,16 @@ from pathwise_devstack.testing import (
     service_client,
 )
 from pathwise_gateway.app import create_app
+from pathwise_gateway.edge.domain.tokens import issue_access_token
 from pathwise_gateway.events import repository as events_repository
-from pathwise_gateway.events.dispatcher import Dispatcher
-from pathwise_gateway.events.hub import EventHub
 from pathwise_gateway.events.models import event_deliveries, event_log, webhook_endpoints
+from pathwise_gateway.events.service.dispatcher import Dispatcher
+from pathwise_gateway.events.service.hub import EventHub
+from pathwise_gateway.events.service.webhook_http import open_webhook_session
 from pathwise_gateway.events.settings import EventHubSettings
-from pathwise_gateway.events.webhook_http import open_webhook_session
 from pathwise_gateway.migrations import MIGRATIONS
 from pathwise_gateway.settings import GatewaySettings
-from pathwise_gateway.tokens import issue_access_token
+from pathwise_gateway.webhooks.service.delivery import WEBHOOK_GUARD
 from pathwise_shared.auth import Principal
 from pathwise_shared.events import new_event
 from pathwise_shared.timeutil import utcnow
@@ -325,8 +326,9 @@ async def test_the_sequence_is_stored_and_sent_in_the_webhook_body(
     await until(lambda: len(hook.received) == 3)
     bodies = {body["id"]: body for _, body in hook.received}
     assert (bodies[str(second.id)]["sequence"], bodies[str(second.id)]["previous_event_id"]) == (
-        7, str(first.id)
-    )  # fmt: skip
+        7,
+        str(first.id),
+    )
     assert bodies[str(first.id)]["sequence"] == 6
     assert bodies[str(legacy.id)]["sequence"] is None
     stored = await scalar(gateway, select(event_log.c.sequence).where(event_log.c.id == second.id))
@@ -675,7 +677,7 @@ async def test_a_dispatcher_killed_mid_batch_loses_nothing(
     async with open_webhook_session(
         timeout_seconds=5, connect_timeout_seconds=5, max_connections=64
     ) as http:
-        first = Dispatcher(gateway.app.state.db, HUB_SETTINGS, http, {})
+        first = Dispatcher(gateway.app.state.db, HUB_SETTINGS, http, {}, guard=WEBHOOK_GUARD)
         task = asyncio.create_task(first.run())
         await until(lambda: sum(hook.calls.values()) >= 20)
         task.cancel()
@@ -841,9 +843,11 @@ async def test_a_batch_of_outcomes_is_written_by_one_statement(
     try:
         await publish(
             gateway,
-            *(new_event("learner.deleted", district_id=DISTRICT, subject="l", data={})
-              for _ in range(3)),
-        )  # fmt: skip
+            *(
+                new_event("learner.deleted", district_id=DISTRICT, subject="l", data={})
+                for _ in range(3)
+            ),
+        )
         now = utcnow()
         async with db.session() as session, session.begin():
             rows = await events_repository.claim_work(session, now, now + timedelta(hours=1), 2000)
@@ -862,13 +866,24 @@ async def test_a_batch_of_outcomes_is_written_by_one_statement(
             ("failed", 8, None, None, None, "timeout", None),
         ]
         updates = [
-            dict(zip(
-                ("b_id", "b_status", "b_attempt_count", "b_next_attempt_at",
-                 "b_last_attempt_at", "b_last_status_code", "b_last_error", "b_delivered_at"),
-                (row.id, *outcome), strict=True,
-            ))
+            dict(
+                zip(
+                    (
+                        "b_id",
+                        "b_status",
+                        "b_attempt_count",
+                        "b_next_attempt_at",
+                        "b_last_attempt_at",
+                        "b_last_status_code",
+                        "b_last_error",
+                        "b_delivered_at",
+                    ),
+                    (row.id, *outcome),
+                    strict=True,
+                )
+            )
             for row, outcome in zip(mine, outcomes, strict=True)
-        ]  # fmt: skip
+        ]
         sa_event.listen(db.engine.sync_engine, "before_cursor_execute", count)
         try:
             async with db.session() as session, session.begin():
@@ -884,13 +899,18 @@ async def test_a_batch_of_outcomes_is_written_by_one_statement(
             stored = (
                 await session.execute(
                     select(
-                        d.c.status, d.c.attempt_count, d.c.next_attempt_at, d.c.last_attempt_at,
-                        d.c.last_status_code, d.c.last_error, d.c.delivered_at,
+                        d.c.status,
+                        d.c.attempt_count,
+                        d.c.next_attempt_at,
+                        d.c.last_attempt_at,
+                        d.c.last_status_code,
+                        d.c.last_error,
+                        d.c.delivered_at,
                     )
                     .where(d.c.id.in_([row.id for row in mine]))
                     .order_by(d.c.id)
                 )
-            ).all()  # fmt: skip
+            ).all()
         assert [tuple(row) for row in stored] == outcomes
     finally:
         running.task = asyncio.create_task(running.dispatcher.run())

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from pathwise_devstack import testing as devstack_testing
+from pathwise_gateway.clients.service import ClientAuthError, authenticate_client
 from pathwise_gateway.events.models import webhook_endpoints
 from pathwise_gateway.migrations import MIGRATIONS
 from pathwise_gateway.seed import (
@@ -18,8 +19,7 @@ from pathwise_gateway.seed import (
     DEMO_WEBHOOK_SECRET,
     seed_demo,
 )
-from pathwise_gateway.service.clients import ClientAuthError, authenticate_client
-from pathwise_gateway.webhooks.signing import secret_key
+from pathwise_gateway.webhooks.domain.signing import secret_key
 from pathwise_shared.db import Database
 
 

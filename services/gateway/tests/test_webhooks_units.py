@@ -10,19 +10,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from pathwise_gateway.events.catalog import CATALOG, catalog_entries, thin_data
-from pathwise_gateway.events.dispatcher import webhook_body
-from pathwise_gateway.events.schedule import (
+from pathwise_gateway.events.domain.attempts import webhook_body
+from pathwise_gateway.events.domain.catalog import CATALOG, catalog_entries, thin_data
+from pathwise_gateway.events.domain.schedule import (
     Verdict,
     classify,
     next_delay,
     parse_retry_after,
     should_disable,
 )
-from pathwise_gateway.events.service import EndpointFilter, plan_deliveries, wants
+from pathwise_gateway.events.service.intake import EndpointFilter, plan_deliveries, wants
 from pathwise_gateway.events.settings import DEFAULT_RETRY_SCHEDULE, EventHubSettings
-from pathwise_gateway.webhooks.signing import new_secret, sign, webhook_headers
-from pathwise_gateway.webhooks.ssrf import (
+from pathwise_gateway.webhooks.domain.signing import new_secret, sign, webhook_headers
+from pathwise_gateway.webhooks.service.ssrf import (
     UnsafeUrlError,
     check_url,
     is_public_address,

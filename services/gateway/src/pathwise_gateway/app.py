@@ -4,23 +4,29 @@ from fastapi import FastAPI
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
-from pathwise_gateway.api import aggregates, audit, auth, clients, proxy
-from pathwise_gateway.authfirst_mw import AuthFirstMiddleware
-from pathwise_gateway.events import api as events_api
-from pathwise_gateway.events.hub import start_event_hub, stop_event_hub
-from pathwise_gateway.limits_mw import BodyLimitMiddleware
+from pathwise_gateway.aggregates import api as aggregates
+from pathwise_gateway.clients import api as clients
+from pathwise_gateway.clients.service import authenticate_client
+from pathwise_gateway.edge.api import auth
+from pathwise_gateway.edge.middleware.auth_first import AuthFirstMiddleware
+from pathwise_gateway.edge.middleware.body_limit import BodyLimitMiddleware
+from pathwise_gateway.edge.middleware.rate_headers import RateLimitHeadersMiddleware
+from pathwise_gateway.edge.service.authenticator import open_authenticator
+from pathwise_gateway.events.api import routes as events_api
+from pathwise_gateway.events.service.hub import event_hub_hooks
 from pathwise_gateway.migrations import MIGRATIONS
 from pathwise_gateway.models import outbox
-from pathwise_gateway.openapi import install_merged_openapi
-from pathwise_gateway.ratelimit import RateLimitHeadersMiddleware
-from pathwise_gateway.routing.directory import start_route_directory, stop_route_directory
-from pathwise_gateway.security import open_authenticator
-from pathwise_gateway.service.audit import start_audit_log, stop_audit_log
-from pathwise_gateway.service.proxy import open_gateway
+from pathwise_gateway.proxy.api import audit
+from pathwise_gateway.proxy.api import forwarding as proxy
+from pathwise_gateway.proxy.api.openapi import install_merged_openapi
+from pathwise_gateway.proxy.service.audit import start_audit_log, stop_audit_log
+from pathwise_gateway.proxy.service.directory import start_route_directory, stop_route_directory
+from pathwise_gateway.proxy.service.gateway import open_gateway
+from pathwise_gateway.proxy.service.upstreams import close_upstreams, open_upstreams
 from pathwise_gateway.settings import GatewaySettings, get_settings
-from pathwise_gateway.upstreams import close_upstreams, open_upstreams
-from pathwise_gateway.webhooks import api as webhooks_api
-from pathwise_gateway.webhooks import inbound as webhooks_inbound
+from pathwise_gateway.webhooks.api import endpoints as webhooks_api
+from pathwise_gateway.webhooks.api import inbound as webhooks_inbound
+from pathwise_gateway.webhooks.service.delivery import WEBHOOK_GUARD
 from pathwise_shared.app import create_service_app
 from pathwise_shared.inputs import MAX_JSON_DEPTH, JsonDepthMiddleware
 
@@ -36,7 +42,13 @@ ALLOWED_HEADERS = [
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    """The gateway: the features composed here, the only place that knows all of them. Features
+    depend one way (webhooks → events → aggregates → proxy → clients → edge, docs/gateway.md,
+    "Layout"); where a lower feature needs an upper one's work, it declares a port and this
+    function plugs the implementation in (the client check for the token endpoint, the webhooks
+    guard for the event dispatcher)."""
     settings = settings or get_settings()
+    start_event_hub, stop_event_hub = event_hub_hooks(WEBHOOK_GUARD)
     app = create_service_app(
         settings,
         title="Pathwise API",
@@ -63,6 +75,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         ],
         on_shutdown=[close_upstreams, stop_route_directory, stop_audit_log, stop_event_hub],
     )
+    # The token endpoint checks client credentials with the clients feature's function.
+    app.state.client_authenticator = authenticate_client
     # Last: the catch-all must not shadow any other /v1 route.
     app.include_router(proxy.router)
     install_merged_openapi(app)

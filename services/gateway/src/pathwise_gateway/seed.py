@@ -15,11 +15,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pathwise_gateway.repository import clients as clients_repo
-from pathwise_gateway.service.clients import CLIENT_SCOPES, create_client
+from pathwise_gateway.clients import repository as clients_repo
+from pathwise_gateway.clients.service import CLIENT_SCOPES, create_client
 from pathwise_gateway.webhooks import repository as webhooks_repo
 from pathwise_shared.auth import Principal
 from pathwise_shared.db import Database
+from pathwise_shared.db.uow import unit_of_work
 from pathwise_shared.demo import demo_id
 from pathwise_shared.timeutil import utcnow
 
@@ -66,9 +67,13 @@ async def _ensure_client(
         return False
     seeder = Principal(subject="seed:demo", kind="system", district_id=district_id)
     await create_client(
-        session, seeder, name=name, scopes=sorted(CLIENT_SCOPES), client_id=client_id,
+        session,
+        seeder,
+        name=name,
+        scopes=sorted(CLIENT_SCOPES),
+        client_id=client_id,
         secret=secret,
-    )  # fmt: skip
+    )
     return True
 
 
@@ -113,10 +118,9 @@ async def seed_demo(database_url: str, webhook_url: str | None = None) -> list[s
         return ["gateway: no demo integration client in production"]
     db = Database(database_url)
     try:
-        async with db.session() as session:
+        async with unit_of_work(db) as session:
             added = await _ensure_client(session)
             endpoint = await _ensure_endpoint(session, webhook_url) if webhook_url else None
-            await session.commit()
     finally:
         await db.dispose()
     lines = [
@@ -134,12 +138,14 @@ async def seed_district_b(database_url: str) -> list[str]:
         return ["gateway: no district B client in production"]
     db = Database(database_url)
     try:
-        async with db.session() as session:
+        async with unit_of_work(db) as session:
             added = await _ensure_client(
-                session, DISTRICT_B, DISTRICT_B_CLIENT_ID, DISTRICT_B_CLIENT_SECRET,
+                session,
+                DISTRICT_B,
+                DISTRICT_B_CLIENT_ID,
+                DISTRICT_B_CLIENT_SECRET,
                 "Lakeside SIS (security tests)",
-            )  # fmt: skip
-            await session.commit()
+            )
     finally:
         await db.dispose()
     return [

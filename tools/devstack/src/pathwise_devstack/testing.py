@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 from pathwise_devstack.seed import seed_demo, seed_demo_live, seed_second_district
 from pathwise_devstack.services import SERVICES
 from pathwise_devstack.stack import Stack, StackConfig, free_port
+from pathwise_gateway.edge.domain.tokens import issue_access_token
 from pathwise_gateway.seed import (
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
@@ -30,7 +31,6 @@ from pathwise_gateway.seed import (
     DISTRICT_B_CLIENT_SECRET,
 )
 from pathwise_gateway.settings import GatewaySettings
-from pathwise_gateway.tokens import issue_access_token
 from pathwise_profiles.seed import DEMO_DISTRICT, DISTRICT_B, DISTRICT_B_USERS
 from pathwise_shared.auth import Principal, PrincipalKind, issue_internal_token
 from pathwise_shared.db.migrations import MigrationSpec

@@ -4,12 +4,13 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import Row
 
-from pathwise_shared.inputs import Omittable, StrictBool, StrictInt, Timestamp
+from pathwise_shared.inputs import Omittable, StrictBody, StrictBool, StrictInt, Timestamp
 
 __all__ = [
+    "MAX_RECORDS",
     "AttemptOut",
     "DeliveryDetail",
     "DeliveryOut",
@@ -17,8 +18,11 @@ __all__ = [
     "EndpointCreated",
     "EndpointOut",
     "EndpointUpdate",
+    "InboundAnswer",
+    "InboundSecretOut",
     "RecoverBody",
     "RecoverOut",
+    "RosterChanges",
     "RotateBody",
     "SecretOut",
 ]
@@ -28,9 +32,7 @@ Url = Annotated[str, Field(min_length=8, max_length=2000)]
 DeliveryStatus = Literal["pending", "succeeded", "failed"]
 
 
-class EndpointCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class EndpointCreate(StrictBody):
     url: Url
     event_types: list[EventTypeName] = Field(
         default_factory=list, max_length=50, description="Empty: every event type"
@@ -39,9 +41,7 @@ class EndpointCreate(BaseModel):
     enabled: StrictBool = True
 
 
-class EndpointUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class EndpointUpdate(StrictBody):
     url: Omittable[Url] = None
     event_types: Omittable[list[EventTypeName]] = Field(None, max_length=50)
     description: Omittable[str] = Field(None, max_length=500)
@@ -78,9 +78,7 @@ class EndpointCreated(EndpointOut):
     secret: str = Field(description="The whsec_ signing secret (also shown after a rotation)")
 
 
-class RotateBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RotateBody(StrictBody):
     overlap_seconds: StrictInt = Field(
         86400, ge=0, le=7 * 86400, description="How long the old secret keeps signing too"
     )
@@ -147,11 +145,33 @@ class DeliveryDetail(DeliveryOut):
     attempts: list[AttemptOut]
 
 
-class RecoverBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RecoverBody(StrictBody):
     since: Timestamp = Field(description="Failed deliveries created at or after this time")
 
 
 class RecoverOut(BaseModel):
     requeued: int
+
+
+# The inbound roster hook.
+
+MAX_RECORDS = 10_000
+
+
+class RosterChanges(StrictBody):
+    """OneRoster-shaped records; profiles validates each one."""
+
+    users: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_RECORDS)
+    classes: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_RECORDS)
+    enrollments: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_RECORDS)
+
+
+class InboundSecretOut(BaseModel):
+    secret: str
+    previous_secret_expires_at: Any = None
+
+
+class InboundAnswer(BaseModel):
+    status: str = Field(description="applied, or duplicate (this webhook-id was applied before)")
+    webhook_id: str
+    result: Any = None

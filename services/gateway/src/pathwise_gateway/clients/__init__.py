@@ -1,0 +1,3 @@
+"""API clients (integrations) and their credentials."""
+
+__all__: list[str] = []

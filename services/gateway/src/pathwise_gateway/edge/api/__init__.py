@@ -1,0 +1,3 @@
+"""Edge routers (token endpoint, /me), the caller dependency and the route guard."""
+
+__all__: list[str] = []

@@ -1,0 +1,468 @@
+"""The delivery dispatcher: claims due deliveries, sends them, records every attempt.
+
+Internal subscribers get the envelope on their ``POST /internal/events`` with a system internal
+token; webhook endpoints get the thin body signed per Standard Webhooks, sent to the address the
+SSRF guard checked.
+
+Isolation: every endpoint, and every internal subscriber, is a *lane* with its own in-flight
+budget (``endpoint_concurrency``, ``internal_concurrency``); district endpoints together share
+``concurrency``, internal subscribers are outside it. A claim takes at most a lane's budget from
+one lane and skips the lanes already full, so a hanging endpoint holds its own budget and nothing
+else: claiming goes on while its attempts wait for their timeout. Each attempt has a hard timeout.
+
+Durability: an attempt's outcome is recorded as soon as it finishes (a recorder task writes
+whatever has finished since its last write, in one transaction: group commit), never at the end
+of a batch, so an acknowledged delivery is stored as succeeded within one write of its answer,
+and the next attempt of a failed one is timed from that attempt's end. The claim is a lease on
+``next_attempt_at``: a dispatcher that dies loses nothing (the deliveries it held come due again
+when the lease ends, at least once; receivers dedupe on ``webhook-id``, the event id on every
+retry), and one that is stopped records what finished and gives back what it never started.
+"""
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+import uuid
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import aiohttp
+import httpx
+from sqlalchemy import Row
+
+from pathwise_gateway.events import repository
+from pathwise_gateway.events.domain.attempts import AttemptResult, webhook_body
+from pathwise_gateway.events.domain.delivery import DeliveryTarget, RefusedTarget, WebhookGuard
+from pathwise_gateway.events.domain.schedule import (
+    Verdict,
+    classify,
+    next_delay,
+    should_disable,
+)
+from pathwise_gateway.events.service.intake import ingest_own_events
+from pathwise_gateway.events.service.sending import Sender
+from pathwise_gateway.events.settings import EventHubSettings
+from pathwise_shared.calls import ServiceCaller
+from pathwise_shared.db import Database
+from pathwise_shared.db.uow import unit_of_work
+from pathwise_shared.events import new_event
+from pathwise_shared.ids import new_id
+from pathwise_shared.timeutil import utcnow
+
+# AttemptResult and webhook_body are re-exported: they were imported from here.
+__all__ = ["AttemptResult", "Dispatcher", "webhook_body"]
+
+logger = logging.getLogger("pathwise.gateway.dispatcher")
+
+
+LaneKey = tuple[uuid.UUID | None, str | None]  # (endpoint_id, subscriber): one of them is set
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    row: Row[Any]
+    lease_until: datetime
+    # One SSRF check per URL and claim: deliveries to the same endpoint share the resolved,
+    # checked address (and still connect to exactly that address).
+    targets: dict[str, "asyncio.Future[DeliveryTarget]"]
+
+
+@dataclass
+class _Lane:
+    """One endpoint or internal subscriber: its attempts in flight and its claimed-not-started."""
+
+    budget: int
+    in_flight: int = 0
+    waiting: deque[_Claimed] = field(default_factory=deque)
+
+    @property
+    def load(self) -> int:
+        return self.in_flight + len(self.waiting)
+
+
+def lane_of(row: Row[Any]) -> LaneKey:
+    return (row.endpoint_id, None) if row.endpoint_id is not None else (None, row.subscriber)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        db: Database,
+        settings: EventHubSettings,
+        webhooks: aiohttp.ClientSession,
+        internal: Mapping[str, ServiceCaller],
+        rng: random.Random | None = None,
+        *,
+        guard: WebhookGuard,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.sender = Sender(settings, webhooks, internal, guard)
+        self.rng = rng or random.Random()
+        self._wake = asyncio.Event()
+        self._lanes: dict[LaneKey, _Lane] = {}
+        # Deliveries to district endpoints claimed and not yet finished (the global cap).
+        self._webhooks_held = 0
+        self._attempts: set[asyncio.Task[None]] = set()
+        self._finished: list[AttemptResult] = []
+        self._finished_ready = asyncio.Event()
+        self._stopping = False
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    @property
+    def in_flight(self) -> int:
+        return sum(lane.in_flight for lane in self._lanes.values())
+
+    async def run(self) -> None:
+        """Until cancelled: claim what the lanes have room for; record outcomes as they come."""
+        self._stopping = False  # a stopped dispatcher can be run again (tests do)
+        recorder = asyncio.create_task(self._record_loop(), name="webhook-recorder")
+        try:
+            while True:
+                more = False
+                try:
+                    more = await self._claim_and_start()
+                except Exception:
+                    logger.exception("claiming deliveries failed")
+                    await asyncio.sleep(self.settings.poll_seconds * 20)
+                if not more:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self.settings.poll_seconds)
+                    self._wake.clear()
+        finally:
+            await self._stop(recorder)
+
+    async def run_once(self) -> int:
+        """Claim one batch, send it and record it (tests, benchmarks): the number handled."""
+        now = utcnow()
+        lease = now + timedelta(seconds=self.settings.lease_seconds)
+        async with unit_of_work(self.db) as session:
+            rows = await repository.claim_work(session, now, lease, self.settings.batch_size)
+        targets: dict[str, asyncio.Future[DeliveryTarget]] = {}
+        results = await asyncio.gather(*(self._attempt(row, targets) for row in rows))
+        if results:
+            await self._record(results)
+        return len(rows)
+
+    # --- claiming ---------------------------------------------------------------------------
+
+    def _limits(self) -> tuple[int, repository.LaneLimits] | None:
+        """How many to claim and from which lanes; None: every lane is full."""
+        per_endpoint = min(self.settings.endpoint_concurrency, self.settings.concurrency)
+        per_subscriber = self.settings.internal_concurrency
+        webhook_room = max(0, self.settings.concurrency - self._webhooks_held)
+        full_endpoints: set[uuid.UUID] = set()
+        full_subscribers: set[str] = set()
+        for (endpoint_id, subscriber), lane in self._lanes.items():
+            if lane.load < lane.budget:
+                continue
+            if endpoint_id is not None:
+                full_endpoints.add(endpoint_id)
+            elif subscriber is not None:
+                full_subscribers.add(subscriber)
+        internal_room = 0
+        for name in self.sender.internal:
+            held = self._lanes.get((None, name))
+            internal_room += per_subscriber - (held.load if held else 0)
+        limit = min(self.settings.batch_size, webhook_room + max(0, internal_room))
+        if limit <= 0:
+            return None
+        return limit, repository.LaneLimits(
+            per_endpoint=per_endpoint,
+            per_subscriber=per_subscriber,
+            webhooks=webhook_room,
+            skip_endpoints=frozenset(full_endpoints),
+            skip_subscribers=frozenset(full_subscribers),
+        )
+
+    async def _claim_and_start(self) -> bool:
+        """Claim and start what the lanes have room for; True: a full claim, claim again now."""
+        limits = self._limits()
+        if limits is None:
+            return False
+        limit, lanes = limits
+        now = utcnow()
+        lease = now + timedelta(seconds=self.settings.lease_seconds)
+        async with unit_of_work(self.db) as session:
+            rows = await repository.claim_work(session, now, lease, limit, lanes)
+        targets: dict[str, asyncio.Future[DeliveryTarget]] = {}
+        for row in rows:
+            key = lane_of(row)
+            lane = self._lanes.get(key)
+            if lane is None:
+                budget = lanes.per_endpoint if row.endpoint_id is not None else lanes.per_subscriber
+                lane = self._lanes[key] = _Lane(budget)
+            lane.waiting.append(_Claimed(row, lease, targets))
+            if row.endpoint_id is not None:
+                self._webhooks_held += 1
+            self._start(key, lane)
+        # A short claim took everything due that had room: wait for a wake-up or the next poll
+        # rather than run a claim that finds nothing.
+        return len(rows) >= limit
+
+    def _start(self, key: LaneKey, lane: _Lane) -> None:
+        """Start waiting deliveries while the lane has room."""
+        # A delivery is sent only while its lease outlasts the attempt (or half the lease, when
+        # tests set a lease shorter than the timeout): otherwise another dispatcher could take it
+        # while we are still sending. One skipped comes due again when its lease ends.
+        margin = timedelta(
+            seconds=min(self.settings.timeout_seconds, self.settings.lease_seconds / 2)
+        )
+        while lane.waiting and lane.in_flight < lane.budget and not self._stopping:
+            item = lane.waiting.popleft()
+            if item.lease_until - utcnow() < margin:
+                logger.warning("delivery %s not sent: its claim is about to lapse", item.row.id)
+                self._done(key, lane, item, started=False)
+                continue
+            lane.in_flight += 1
+            task = asyncio.create_task(self._run_attempt(key, lane, item))
+            self._attempts.add(task)
+            task.add_done_callback(self._attempts.discard)
+        if not lane.load and self._lanes.get(key) is lane:
+            del self._lanes[key]
+
+    def _done(self, key: LaneKey, lane: _Lane, item: _Claimed, *, started: bool) -> None:
+        if started:
+            lane.in_flight -= 1
+        if item.row.endpoint_id is not None:
+            self._webhooks_held -= 1
+        # Wake the claimer once a lane has drained to half its budget, not at every finished
+        # attempt: one claim then fills many slots (a claim per delivery halved the throughput).
+        # Other lanes' work is found by the next poll anyway.
+        if lane.load <= lane.budget // 2:
+            self._wake.set()
+
+    async def _run_attempt(self, key: LaneKey, lane: _Lane, item: _Claimed) -> None:
+        try:
+            result = await self._attempt(item.row, item.targets)
+            # Queued for the recorder before the slot is given back: nothing that finished is
+            # ever waiting on another endpoint's attempt.
+            self._finished.append(result)
+            self._finished_ready.set()
+        finally:
+            self._done(key, lane, item, started=True)
+            self._start(key, lane)
+
+    # --- recording --------------------------------------------------------------------------
+
+    async def _record_loop(self) -> None:
+        """Until told to stop (never cancelled: a write cancelled halfway can leave SQLite's
+        write lock held by a connection nobody uses any more)."""
+        while True:
+            await self._finished_ready.wait()
+            self._finished_ready.clear()
+            await self._flush()
+            if self._stopping:
+                return
+
+    async def _flush(self) -> None:
+        """Write every finished outcome; a failed write is tried again twice, then left to the
+        leases (those deliveries come due again: at least once)."""
+        failures = 0
+        while self._finished:
+            results, self._finished = self._finished, []
+            try:
+                await self._record(results)
+                failures = 0
+            except asyncio.CancelledError:
+                self._finished[:0] = results
+                raise
+            except Exception:
+                failures += 1
+                logger.exception("recording %d delivery outcome(s) failed", len(results))
+                if failures >= 3:
+                    failures = 0
+                    continue
+                self._finished[:0] = results
+                await asyncio.sleep(self.settings.poll_seconds * 20 * failures)
+
+    async def _stop(self, recorder: "asyncio.Task[None]") -> None:
+        """Stopping (shutdown, or a test): attempts in flight are abandoned to their leases (a
+        receiver may have them: at least once); what finished is recorded; what was claimed and
+        never started is given back, due now."""
+        self._stopping = True
+        for task in list(self._attempts):
+            task.cancel()
+        if self._attempts:
+            await asyncio.gather(*self._attempts, return_exceptions=True)
+        # The recorder writes what finished and returns; cancelled only if it cannot.
+        self._finished_ready.set()
+        await asyncio.wait({recorder}, timeout=5)
+        if not recorder.done():
+            recorder.cancel()
+            await asyncio.gather(recorder, return_exceptions=True)
+        unsent: dict[datetime, list[uuid.UUID]] = {}
+        for lane in self._lanes.values():
+            for item in lane.waiting:
+                unsent.setdefault(item.lease_until, []).append(item.row.id)
+        self._lanes.clear()
+        self._webhooks_held = 0
+        try:
+            async with asyncio.timeout(5):
+                await self._flush()
+                if unsent:
+                    now = utcnow()
+                    async with unit_of_work(self.db) as session:
+                        for lease_until, ids in unsent.items():
+                            await repository.release_claims(session, lease_until, ids, now)
+        except Exception:
+            logger.exception("recording outcomes at stop failed; the leases bring them back")
+
+    async def _attempt(
+        self, row: Row[Any], targets: dict[str, asyncio.Future[DeliveryTarget]]
+    ) -> AttemptResult:
+        started = utcnow()
+        attempt_count = int(row.attempt_count) + 1
+        base = {
+            "delivery_id": row.id,
+            "endpoint_id": row.endpoint_id,
+            "attempt_count": attempt_count,
+            "attempted_at": started,
+            "failing_since": row.failing_since,
+        }
+        if row.endpoint_id is not None and not row.enabled:
+            return AttemptResult(
+                **{**base, "attempt_count": int(row.attempt_count)},
+                verdict=Verdict.GONE,
+                error="endpoint disabled",
+                attempted=False,
+                finished_at=started,
+            )
+        clock = time.perf_counter()
+        try:
+            # The whole attempt (the address check included) under one deadline, whatever the
+            # HTTP client's own timeouts do with a receiver that trickles bytes.
+            async with asyncio.timeout(self.settings.timeout_seconds):
+                if row.endpoint_id is None:
+                    response_status, excerpt, retry_after = await self.sender.send_internal(row)
+                else:
+                    response_status, excerpt, retry_after = await self.sender.send_webhook(
+                        row, started, targets
+                    )
+        except RefusedTarget as exc:
+            error, latency = f"refused: {exc}"[:300], 0
+        except (httpx.TimeoutException, TimeoutError):
+            error, latency = "timeout", _ms_since(clock)
+        except (httpx.HTTPError, aiohttp.ClientError) as exc:
+            error, latency = f"{type(exc).__name__}: {exc}"[:300], _ms_since(clock)
+        except Exception as exc:
+            # A bug must not kill the attempt silently: it is recorded and retried like a failure.
+            logger.exception("delivery %s: unexpected error", row.id)
+            error, latency = f"internal error: {type(exc).__name__}"[:300], _ms_since(clock)
+        else:
+            return AttemptResult(
+                **base,
+                verdict=classify(response_status),
+                status_code=response_status,
+                latency_ms=_ms_since(clock),
+                excerpt=excerpt,
+                retry_after=retry_after,
+                finished_at=utcnow(),
+            )
+        return AttemptResult(
+            **base, verdict=Verdict.RETRY, error=error, latency_ms=latency, finished_at=utcnow()
+        )
+
+    async def _record(self, results: Sequence[AttemptResult]) -> None:
+        now = utcnow()
+        attempts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        succeeded_endpoints: set[uuid.UUID] = set()
+        failed_endpoints: set[uuid.UUID] = set()
+        to_disable: dict[uuid.UUID, str] = {}
+        for result in results:
+            if result.attempted:
+                attempts.append(
+                    {
+                        "id": new_id(),
+                        "delivery_id": result.delivery_id,
+                        "attempted_at": result.attempted_at,
+                        "succeeded": result.verdict is Verdict.SUCCESS,
+                        "status_code": result.status_code,
+                        "latency_ms": result.latency_ms,
+                        "error": result.error,
+                        "response_excerpt": result.excerpt,
+                    }
+                )
+            updates.append(self._delivery_update(result))
+            if result.endpoint_id is None or not result.attempted:
+                continue
+            if result.verdict is Verdict.SUCCESS:
+                succeeded_endpoints.add(result.endpoint_id)
+            else:
+                failed_endpoints.add(result.endpoint_id)
+                if result.verdict is Verdict.GONE:
+                    to_disable[result.endpoint_id] = "gone"
+                elif should_disable(result.failing_since, now, self.settings.disable_after_seconds):
+                    to_disable.setdefault(result.endpoint_id, "failing")
+        async with unit_of_work(self.db) as session:
+            await repository.insert_attempts(session, attempts)
+            await repository.update_deliveries(session, updates)
+            await repository.clear_failing(session, succeeded_endpoints - failed_endpoints)
+            await repository.mark_failing(session, failed_endpoints, now)
+            disabled_any = False
+            for endpoint_id, reason in to_disable.items():
+                row = await repository.disable_endpoint(session, endpoint_id, reason, now)
+                if row is None:
+                    continue
+                disabled_any = True
+                logger.warning("webhook endpoint %s disabled (%s)", endpoint_id, reason)
+                event = new_event(
+                    "webhook.endpoint_disabled",
+                    district_id=row.district_id,
+                    subject=f"webhook_endpoint/{row.id}",
+                    data={
+                        "endpoint_id": str(row.id),
+                        "url": row.url,
+                        "reason": reason,
+                        "failing_since": row.failing_since.isoformat()
+                        if row.failing_since
+                        else None,
+                    },
+                )
+                await ingest_own_events(session, [event])
+        if disabled_any:
+            self.wake()
+
+    def _delivery_update(self, result: AttemptResult) -> dict[str, Any]:
+        update: dict[str, Any] = {
+            "b_id": result.delivery_id,
+            "b_attempt_count": result.attempt_count,
+            "b_last_attempt_at": result.attempted_at if result.attempted else None,
+            "b_last_status_code": result.status_code,
+            "b_last_error": result.error,
+            "b_delivered_at": None,
+            "b_next_attempt_at": None,
+        }
+        finished = result.finished_at or utcnow()
+        if result.verdict is Verdict.SUCCESS:
+            update.update(b_status="succeeded", b_delivered_at=finished)
+            return update
+        delay = None
+        if result.verdict is Verdict.RETRY:
+            delay = next_delay(
+                result.attempt_count,
+                self.settings.retry_schedule,
+                scale=self.settings.retry_scale,
+                jitter=self.settings.jitter,
+                retry_after=result.retry_after,
+                max_retry_after=self.settings.max_retry_after_seconds,
+                rng=self.rng,
+            )
+        if delay is None:
+            update["b_status"] = "failed"
+        else:
+            # From the end of this attempt, per the schedule (not from when it is written).
+            update.update(b_status="pending", b_next_attempt_at=finished + timedelta(seconds=delay))
+        return update
+
+
+def _ms_since(clock: float) -> int:
+    return int((time.perf_counter() - clock) * 1000)

@@ -1,0 +1,3 @@
+"""Proxy routers: the catch-all forwarder and the audit API; the merged OpenAPI."""
+
+__all__: list[str] = []

@@ -1,0 +1,25 @@
+"""Dependency aliases of the proxy routers (and the aggregates', which build on the proxy):
+app-state things, so no router reads ``request.app.state`` itself."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from pathwise_gateway.proxy.service.audit import AuditLog
+from pathwise_gateway.proxy.service.gateway import Gateway
+
+__all__ = ["AuditLogDep", "GatewayDep"]
+
+
+def _gateway(request: Request) -> Gateway:
+    gateway: Gateway = request.app.state.gateway
+    return gateway
+
+
+def _audit_log(request: Request) -> AuditLog:
+    audit: AuditLog = request.app.state.audit
+    return audit
+
+
+GatewayDep = Annotated[Gateway, Depends(_gateway)]
+AuditLogDep = Annotated[AuditLog, Depends(_audit_log)]

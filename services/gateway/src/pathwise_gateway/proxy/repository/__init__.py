@@ -1,0 +1,3 @@
+"""Proxy queries: audit entries and idempotency records."""
+
+__all__: list[str] = []

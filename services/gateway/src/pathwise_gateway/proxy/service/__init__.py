@@ -1,0 +1,3 @@
+"""Proxy use cases: the gateway call pipeline, upstreams, directory, forwarding, access, audit, idempotency."""
+
+__all__: list[str] = []

@@ -1,3 +1,0 @@
-"""Use cases of the gateway: principals, clients, access checks, aggregates, audit."""
-
-__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Webhooks rules without I/O: Standard Webhooks signing."""
+
+__all__: list[str] = []

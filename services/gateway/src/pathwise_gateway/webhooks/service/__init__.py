@@ -1,0 +1,3 @@
+"""Webhooks use cases: endpoints, the inbound roster hook, delivery through the SSRF guard."""
+
+__all__: list[str] = []
