@@ -11,7 +11,12 @@ from pathwise_assessment.service.keys import first_with_key
 from pathwise_assessment.service.ownership import new_owner, owner_of, require_change_right
 from pathwise_assessment.service.upstreams import Upstreams
 from pathwise_shared.auth import Principal
-from pathwise_shared.idempotency import IdempotentRequest, check_same_request, stored_columns
+from pathwise_shared.idempotency import (
+    IdempotentRequest,
+    check_same_request,
+    in_progress,
+    stored_columns,
+)
 from pathwise_shared.ids import new_id
 from pathwise_shared.problems import Conflict, NotFound, UnprocessableContent
 from pathwise_shared.timeutil import utcnow
@@ -62,7 +67,10 @@ async def create_item(
         if existing is not None:
             check_same_request(existing.request_hash, idempotency)
             found = await repo.get_item(session, district_id, existing.id)
-            assert found is not None
+            if found is None:
+                # Its first version is not visible yet: the request that holds the key is still
+                # writing it (SQLite reads outside a write transaction see each commit as it lands).
+                raise in_progress(1)
             return found, False
     _check_points(body)
     await upstreams.require_known_skills(principal, body.skill_codes)
