@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 __all__ = ["Clock", "ManualClock", "SystemClock", "as_utc", "use_clock", "utcnow"]
 
@@ -60,8 +60,11 @@ def utcnow() -> datetime:
     return _clock.get().now()
 
 
+_C = TypeVar("_C", bound=Clock)
+
+
 @contextmanager
-def use_clock(clock: Clock) -> Iterator[Clock]:
+def use_clock(clock: _C) -> Iterator[_C]:
     """Make ``clock`` the clock of ``utcnow()`` in this context until the block ends."""
     token = _clock.set(clock)
     try:
