@@ -4,14 +4,26 @@
 SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 PYTEST_ARGS ?=
-BENCH_ARGS ?=
-PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+# CI's suites print their 15 slowest steps (setup, call, teardown): a slow test shows up in the
+# log the day it lands. Not in pyproject's addopts, so a local `pytest -k ...` stays short.
+DURATIONS := --durations=15
+# The coverage gate: >= 90% of lines of shared and of every domain package, each package on its
+# own (coverage-report). `make test` measures its one pytest run (no second run); `make coverage`
+# measures only the in-process suites, the cheap way to check the gate locally.
+COVERAGE_SUITES := shared/tests services/profiles/tests services/pathways/tests services/assessment/tests services/gateway/tests
+COVERAGE_PACKAGES := pathwise_shared pathwise_profiles.domain pathwise_pathways.domain \
+	pathwise_assessment.domain pathwise_gateway.edge.domain pathwise_gateway.proxy.domain \
+	pathwise_gateway.events.domain pathwise_gateway.webhooks.domain \
+	pathwise_gateway.aggregates.domain pathwise_gateway.clients.domain
+COVERAGE_MIN := 90
+COV_ARGS := $(addprefix --cov=,$(COVERAGE_PACKAGES)) --cov-report=
 
-.PHONY: help install run test test-pg test-security test-faults lint typecheck pytest format bench clean
+.PHONY: help install run test test-pg test-security test-faults lint typecheck pytest coverage coverage-report format bench clean
 
 help:
 	@echo "make run      install, migrate, seed the demo district, start all four services"
-	@echo "make test     install, then ruff, mypy and the whole pytest suite (SQLite)"
+	@echo "make test     install, ruff, mypy, the whole pytest suite (SQLite) with the coverage gate"
+	@echo "make coverage  the coverage gate: >= 90% of lines of shared/ and every domain/ package"
 	@echo "make test-pg  the pytest suite against PostgreSQL ($(PG_TEST_URL))"
 	@echo "make test-security  schemathesis per role + cross-tenant probe (PATHWISE_TEST_DATABASE=postgresql for PG)"
 	@echo "make bench    the benchmarks in bench/ (see docs/benchmarks.md)"
@@ -36,22 +48,37 @@ typecheck: install
 	$(UV) run --locked mypy
 
 pytest: install
-	$(UV) run --locked pytest $(PYTEST_ARGS)
+	$(UV) run --locked pytest $(DURATIONS) $(PYTEST_ARGS)
 
-test: lint typecheck pytest
+test: lint typecheck
+	$(UV) run --locked pytest $(COV_ARGS) $(DURATIONS) $(PYTEST_ARGS)
+	@$(MAKE) --no-print-directory coverage-report
+
+coverage: install
+	$(UV) run --locked pytest $(COVERAGE_SUITES) $(COV_ARGS) $(DURATIONS) $(PYTEST_ARGS)
+	@$(MAKE) --no-print-directory coverage-report
+
+# Each package against the threshold on its own (a total would let a well-tested package hide
+# an untested one); reads the .coverage file of the run before.
+coverage-report: install
+	@failed=0; for pkg in $(COVERAGE_PACKAGES); do \
+		echo "== coverage of $$pkg (gate: $(COVERAGE_MIN)%)"; \
+		$(UV) run --locked coverage report --skip-covered --show-missing \
+			--fail-under=$(COVERAGE_MIN) --include="*/$$(echo $$pkg | tr . /)*" || failed=1; \
+	done; exit $$failed
 
 test-pg: install
-	PATHWISE_TEST_DATABASE=postgresql PATHWISE_TEST_PG_URL=$(PG_TEST_URL) $(UV) run --locked pytest $(PYTEST_ARGS)
+	PATHWISE_TEST_DATABASE=postgresql PATHWISE_TEST_PG_URL=$(PG_TEST_URL) $(UV) run --locked pytest $(DURATIONS) $(PYTEST_ARGS)
 
 # tests/security (docs/security.md): not part of `make test` (norecursedirs); SQLite by default,
 # PostgreSQL with the variables of test-pg: PATHWISE_TEST_DATABASE=postgresql PATHWISE_TEST_PG_URL=...
 test-security: install
-	$(UV) run --locked pytest tests/security --timeout=900 $(PYTEST_ARGS)
+	$(UV) run --locked pytest tests/security --timeout=900 $(DURATIONS) $(PYTEST_ARGS)
 
 # The fault suite is not in `make test` (tests/faults/conftest.py keeps it out unless asked for
 # by path): each test starts, kills and starves a stack of its own, on PostgreSQL only.
 test-faults: install
-	PATHWISE_TEST_DATABASE=postgresql PATHWISE_TEST_PG_URL=$(PG_TEST_URL) $(UV) run --locked pytest tests/faults $(PYTEST_ARGS)
+	PATHWISE_TEST_DATABASE=postgresql PATHWISE_TEST_PG_URL=$(PG_TEST_URL) $(UV) run --locked pytest tests/faults $(DURATIONS) $(PYTEST_ARGS)
 
 format: install
 	$(UV) run --locked ruff format .
@@ -61,4 +88,4 @@ bench: install
 	$(UV) run --locked python -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf var .tools .venv .pytest_cache .mypy_cache .ruff_cache
+	rm -rf var .tools .venv .pytest_cache .mypy_cache .ruff_cache .coverage

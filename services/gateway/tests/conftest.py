@@ -1,31 +1,20 @@
-"""The gateway app in-process against a real database; tokens minted with its real key."""
+"""The gateway app in-process against a real database; tokens minted with its real key
+(``pathwise_devstack.fixtures`` builds the database and app fixtures)."""
 
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
-from pathwise_devstack.testing import (
-    ServiceClient,
-    TestDatabase,
-    create_test_database,
-    drop_test_database,
-    service_client,
-)
+from pathwise_devstack.fixtures import UNREACHABLE_URL, app_fixture, database_fixture
+from pathwise_devstack.testing import TestDatabase
 from pathwise_gateway.app import create_app
 from pathwise_gateway.edge.domain.tokens import issue_access_token
 from pathwise_gateway.migrations import MIGRATIONS
 from pathwise_gateway.settings import GatewaySettings
 from pathwise_shared.auth import Principal
 
-
-@pytest.fixture(scope="session")
-def gateway_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestDatabase]:
-    directory: Path = tmp_path_factory.mktemp("gateway")
-    db = create_test_database("gateway", directory)
-    yield db
-    drop_test_database(db)
+gateway_db = database_fixture("gateway")
 
 
 @pytest.fixture(scope="session")
@@ -34,17 +23,15 @@ def settings(gateway_db: TestDatabase) -> GatewaySettings:
     return GatewaySettings(
         database_url=gateway_db.url,
         environment="test",
-        profiles_url="http://127.0.0.1:9",
-        pathways_url="http://127.0.0.1:9",
-        assessment_url="http://127.0.0.1:9",
+        profiles_url=UNREACHABLE_URL,
+        pathways_url=UNREACHABLE_URL,
+        assessment_url=UNREACHABLE_URL,
         rate_limit_token="1000/minute",
     )
 
 
-@pytest.fixture(scope="session")
-async def gateway(settings: GatewaySettings) -> AsyncIterator[ServiceClient]:
-    async with service_client(create_app, settings, MIGRATIONS) as client:
-        yield client
+# The very ``settings`` object: ``bearer`` signs with its key.
+gateway = app_fixture(create_app, MIGRATIONS, "settings", database="gateway_db")
 
 
 Bearer = Callable[[Principal], dict[str, str]]

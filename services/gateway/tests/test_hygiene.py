@@ -13,6 +13,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ from pathwise_gateway.edge.domain.tokens import issue_access_token
 from pathwise_gateway.migrations import MIGRATIONS
 from pathwise_gateway.settings import GatewaySettings
 from pathwise_shared.auth import Principal
+from pathwise_shared.timeutil import ManualClock, use_clock
 
 CLOSED = "http://127.0.0.1:9"
 DISTRICT = uuid.uuid4()
@@ -402,20 +404,28 @@ async def test_upstream_never_seen_is_503(gateway_db: testing.TestDatabase) -> N
 
 
 async def test_a_remembered_token_still_expires(gateway_db: testing.TestDatabase) -> None:
-    """Verified tokens are remembered to save work, never past their expiry."""
+    """Verified tokens are remembered to save work, never past their expiry.
+
+    A minute passes on the gateway's clock (timeutil), not in a sleep. The clock starts on a
+    whole second because a JWT's ``exp`` is whole seconds: the edges below are then exact.
+    """
     settings = _settings(gateway_db)
-    issued = issue_access_token(
-        _teacher(),
-        key=settings.token_signing_key.get_secret_value(),
-        issuer=settings.token_issuer,
-        audience=settings.token_audience,
-        ttl_seconds=2,
-    )
-    headers = {"Authorization": f"Bearer {issued.access_token}"}
     async with _gateway(settings) as gw:
-        assert (await gw.get("/v1/auth/me", headers=headers)).status_code == 200
-        assert (await gw.get("/v1/auth/me", headers=headers)).status_code == 200
-        await asyncio.sleep(3)
-        expired = await gw.get("/v1/auth/me", headers=headers)
+        start = datetime.now(UTC).replace(microsecond=0)
+        with use_clock(ManualClock(start)) as clock:
+            issued = issue_access_token(
+                _teacher(),
+                key=settings.token_signing_key.get_secret_value(),
+                issuer=settings.token_issuer,
+                audience=settings.token_audience,
+                ttl_seconds=60,
+            )
+            headers = {"Authorization": f"Bearer {issued.access_token}"}
+            assert (await gw.get("/v1/auth/me", headers=headers)).status_code == 200
+            assert (await gw.get("/v1/auth/me", headers=headers)).status_code == 200  # cached
+            clock.advance(59)
+            assert (await gw.get("/v1/auth/me", headers=headers)).status_code == 200
+            clock.advance(1)  # exactly ``exp``: no longer valid
+            expired = await gw.get("/v1/auth/me", headers=headers)
         assert expired.status_code == 401
         assert 'error="invalid_token"' in expired.headers["www-authenticate"]

@@ -1,6 +1,10 @@
 """The gateway's idempotency records against a real database: a placeholder is a lease (a retry
 takes it over once the lease has run out), exactly one of racing retries takes it over, and a
-forward that outlived its lease cannot overwrite the answer recorded since."""
+forward that outlived its lease cannot overwrite the answer recorded since.
+
+Time passes on a ``ManualClock`` (``pathwise_shared.timeutil``), not in sleeps: the store reads
+``utcnow()``, so moving the clock past the lease is exact and costs nothing.
+"""
 
 import asyncio
 import uuid
@@ -15,8 +19,10 @@ from pathwise_gateway.settings import GatewaySettings
 from pathwise_shared.auth import Principal
 from pathwise_shared.db import Database
 from pathwise_shared.problems import BadRequest, Conflict, UnprocessableContent
+from pathwise_shared.timeutil import ManualClock, use_clock
 
-LEASE = 0.5
+LEASE = 10.0
+PAST_LEASE = LEASE + 1
 CREATED = Forwarded(201, {"content-type": "application/json"}, b'{"id": "one"}')
 
 
@@ -41,38 +47,45 @@ async def reserve(
 async def test_a_placeholder_holds_its_key_only_for_the_lease(db: Database) -> None:
     store = IdempotencyStore(db, ttl_hours=1, lease_seconds=LEASE)
     who = teacher()
-    first = await reserve(store, who, "k")
-    assert isinstance(first, Reservation)
-    # ... and then its gateway dies: nothing completes or releases the reservation.
-    with pytest.raises(Conflict) as busy:
-        await reserve(store, who, "k")
-    assert busy.value.type == "/problems/idempotency-key-in-progress"
-    assert busy.value.headers == {"Retry-After": "1"}
-    with pytest.raises(UnprocessableContent) as other:
-        await reserve(store, who, "k", fingerprint="f2")
-    assert other.value.type == "/problems/idempotency-key-reused"
+    with use_clock(ManualClock()) as clock:
+        first = await reserve(store, who, "k")
+        assert isinstance(first, Reservation)
+        # ... and then its gateway dies: nothing completes or releases the reservation.
+        with pytest.raises(Conflict) as busy:
+            await reserve(store, who, "k")
+        assert busy.value.type == "/problems/idempotency-key-in-progress"
+        assert busy.value.headers == {"Retry-After": str(int(LEASE))}
+        with pytest.raises(UnprocessableContent) as other:
+            await reserve(store, who, "k", fingerprint="f2")
+        assert other.value.type == "/problems/idempotency-key-reused"
 
-    await asyncio.sleep(LEASE + 0.2)
-    taken = await reserve(store, who, "k")
-    assert isinstance(taken, Reservation) and taken.record_id == first.record_id
-    # A different request may not take the key over: it is still the first request's.
-    await asyncio.sleep(LEASE + 0.2)
-    with pytest.raises(UnprocessableContent):
-        await reserve(store, who, "k", fingerprint="f2")
+        clock.advance(LEASE - 1)
+        with pytest.raises(Conflict) as still:  # one second left: still the first request's
+            await reserve(store, who, "k")
+        assert still.value.headers == {"Retry-After": "1"}
+        clock.advance(2)
+        taken = await reserve(store, who, "k")
+        assert isinstance(taken, Reservation) and taken.record_id == first.record_id
+        # A different request may not take the key over: it is still the first request's.
+        clock.advance(PAST_LEASE)
+        with pytest.raises(UnprocessableContent):
+            await reserve(store, who, "k", fingerprint="f2")
 
-    await store.complete(taken, CREATED)
-    replay = await reserve(store, who, "k")
-    assert replay == CREATED
+        await store.complete(taken, CREATED)
+        replay = await reserve(store, who, "k")
+        assert replay == CREATED
 
 
 async def test_exactly_one_racing_retry_takes_an_expired_lease_over(db: Database) -> None:
     store = IdempotencyStore(db, ttl_hours=1, lease_seconds=LEASE)
     who = teacher()
-    assert isinstance(await reserve(store, who, "race"), Reservation)
-    await asyncio.sleep(LEASE + 0.2)
-    outcomes = await asyncio.gather(
-        *(reserve(store, who, "race") for _ in range(5)), return_exceptions=True
-    )
+    with use_clock(ManualClock()) as clock:
+        assert isinstance(await reserve(store, who, "race"), Reservation)
+        clock.advance(PAST_LEASE)
+        # gather copies the context: every racer reads the same advanced clock.
+        outcomes = await asyncio.gather(
+            *(reserve(store, who, "race") for _ in range(5)), return_exceptions=True
+        )
     taken = [o for o in outcomes if isinstance(o, Reservation)]
     refused = [o for o in outcomes if isinstance(o, Conflict)]
     assert len(taken) == 1 and len(refused) == 4, outcomes
@@ -81,10 +94,11 @@ async def test_exactly_one_racing_retry_takes_an_expired_lease_over(db: Database
 async def test_a_forward_that_outlived_its_lease_cannot_overwrite(db: Database) -> None:
     store = IdempotencyStore(db, ttl_hours=1, lease_seconds=LEASE)
     who = teacher()
-    slow = await reserve(store, who, "slow")
-    assert isinstance(slow, Reservation)
-    await asyncio.sleep(LEASE + 0.2)
-    retry = await reserve(store, who, "slow")
+    with use_clock(ManualClock()) as clock:
+        slow = await reserve(store, who, "slow")
+        assert isinstance(slow, Reservation)
+        clock.advance(PAST_LEASE)
+        retry = await reserve(store, who, "slow")
     assert isinstance(retry, Reservation)
     await store.complete(retry, CREATED)
     # The slow forward finally fails (or answers): the recorded answer stays.

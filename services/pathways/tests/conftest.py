@@ -8,8 +8,6 @@ fresh set of databases per test module, so modules never see each other's change
 """
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,15 +17,8 @@ from pathwise_assessment.app import create_app as create_assessment
 from pathwise_assessment.migrations import MIGRATIONS as ASSESSMENT_MIGRATIONS
 from pathwise_assessment.seed import seed_demo as seed_assessment
 from pathwise_assessment.settings import AssessmentSettings
-from pathwise_devstack.profiles_fixtures import insert_fixtures
-from pathwise_devstack.testing import (
-    ServiceClient,
-    TestDatabase,
-    create_test_database,
-    drop_test_database,
-    make_principal,
-    service_client,
-)
+from pathwise_devstack.fixtures import app_fixture, database_fixture, profiles_edge_cases
+from pathwise_devstack.testing import ServiceClient, make_principal
 from pathwise_pathways.app import create_app
 from pathwise_pathways.migrations import MIGRATIONS
 from pathwise_pathways.seed import import_shared_frameworks, seed_demo
@@ -37,44 +28,56 @@ from pathwise_profiles.migrations import MIGRATIONS as PROFILES_MIGRATIONS
 from pathwise_profiles.seed import seed_demo as seed_profiles
 from pathwise_profiles.settings import ProfilesSettings
 from pathwise_shared.auth import Principal
-from pathwise_shared.db import Database
 
+# ``client``: pathways with profiles beside it (the schools the ownership rule reads).
+profiles_db = database_fixture("profiles")
+profiles = app_fixture(
+    create_profiles,
+    PROFILES_MIGRATIONS,
+    lambda db: ProfilesSettings(database_url=db.url, environment="test", outbox_relay=False),
+    database="profiles_db",
+    seed=[profiles_edge_cases],
+)
+pathways_db = database_fixture("pathways")
+client = app_fixture(
+    create_app,
+    MIGRATIONS,
+    lambda db: PathwaysSettings(database_url=db.url, environment="test"),
+    database="pathways_db",
+    upstreams={"profiles": "profiles"},
+    seed=[import_shared_frameworks],
+)
 
-@pytest.fixture(scope="session")
-def pathways_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestDatabase]:
-    db = create_test_database("pathways", tmp_path_factory.mktemp("pathways"))
-    yield db
-    drop_test_database(db)
-
-
-@pytest.fixture(scope="session")
-async def profiles(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[ServiceClient]:
-    db = create_test_database("profiles", tmp_path_factory.mktemp("pathways-profiles"))
-    settings = ProfilesSettings(database_url=db.url, environment="test", outbox_relay=False)
-    try:
-        async with service_client(create_profiles, settings, PROFILES_MIGRATIONS) as c:
-            fixtures_db = Database(db.url)
-            try:
-                await insert_fixtures(fixtures_db)
-            finally:
-                await fixtures_db.dispose()
-            yield c
-    finally:
-        drop_test_database(db)
-
-
-@pytest.fixture(scope="session")
-async def client(
-    pathways_db: TestDatabase, profiles: ServiceClient
-) -> AsyncIterator[ServiceClient]:
-    settings = PathwaysSettings(database_url=pathways_db.url, environment="test")
-
-    def factory(s: PathwaysSettings) -> object:
-        return create_app(s, upstream_clients={"profiles": profiles})
-
-    async with service_client(factory, settings, MIGRATIONS) as c:  # type: ignore[arg-type]
-        await import_shared_frameworks(pathways_db.url)
-        yield c
+# ``live_apps``: the three apps on the demo seed, a fresh set of databases per test module.
+live_profiles_db = database_fixture("profiles", scope="module")
+live_profiles = app_fixture(
+    create_profiles,
+    PROFILES_MIGRATIONS,
+    lambda db: ProfilesSettings(database_url=db.url, environment="test", outbox_relay=False),
+    database="live_profiles_db",
+    seed=[seed_profiles],
+    scope="module",
+)
+live_assessment_db = database_fixture("assessment", scope="module")
+live_assessment = app_fixture(
+    create_assessment,
+    ASSESSMENT_MIGRATIONS,
+    lambda db: AssessmentSettings(database_url=db.url, environment="test", outbox_relay=False),
+    database="live_assessment_db",
+    upstreams={"profiles": "live_profiles"},
+    seed=[seed_assessment],
+    scope="module",
+)
+live_pathways_db = database_fixture("pathways", scope="module")
+live = app_fixture(
+    create_app,
+    MIGRATIONS,
+    lambda db: PathwaysSettings(database_url=db.url, environment="test", outbox_relay=False),
+    database="live_pathways_db",
+    upstreams={"profiles": "live_profiles", "assessment": "live_assessment"},
+    seed=[seed_demo],
+    scope="module",
+)
 
 
 @dataclass(frozen=True)
@@ -85,56 +88,10 @@ class LiveApps:
 
 
 @pytest.fixture(scope="module")
-def live_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, TestDatabase]]:
-    directory = tmp_path_factory.mktemp("pathways-live")
-    dbs = {n: create_test_database(n, directory) for n in ("profiles", "assessment", "pathways")}
-    yield dbs
-    for db in dbs.values():
-        drop_test_database(db)
-
-
-@pytest.fixture(scope="module")
-async def live_apps(live_databases: dict[str, TestDatabase]) -> AsyncIterator[LiveApps]:
-    dbs = live_databases
-    async with AsyncExitStack() as stack:
-        profiles = await stack.enter_async_context(
-            service_client(
-                create_profiles,
-                ProfilesSettings(
-                    database_url=dbs["profiles"].url, environment="test", outbox_relay=False
-                ),
-                PROFILES_MIGRATIONS,
-            )
-        )
-        await seed_profiles(dbs["profiles"].url)
-        assessment = await stack.enter_async_context(
-            service_client(
-                lambda s: create_assessment(s, upstream_clients={"profiles": profiles}),
-                AssessmentSettings(
-                    database_url=dbs["assessment"].url, environment="test", outbox_relay=False
-                ),
-                ASSESSMENT_MIGRATIONS,
-            )
-        )
-        await seed_assessment(dbs["assessment"].url)
-        pathways = await stack.enter_async_context(
-            service_client(
-                lambda s: create_app(
-                    s, upstream_clients={"profiles": profiles, "assessment": assessment}
-                ),
-                PathwaysSettings(
-                    database_url=dbs["pathways"].url, environment="test", outbox_relay=False
-                ),
-                MIGRATIONS,
-            )
-        )
-        await seed_demo(dbs["pathways"].url)
-        yield LiveApps(profiles, assessment, pathways)
-
-
-@pytest.fixture(scope="module")
-def live(live_apps: LiveApps) -> ServiceClient:
-    return live_apps.pathways
+def live_apps(
+    live_profiles: ServiceClient, live_assessment: ServiceClient, live: ServiceClient
+) -> LiveApps:
+    return LiveApps(live_profiles, live_assessment, live)
 
 
 @pytest.fixture(scope="session")

@@ -1,36 +1,23 @@
-"""The real profiles app on a real database, seeded with the demo district and a second one."""
+"""The real profiles app on a real database, seeded with the second district and edge cases
+(``pathwise_devstack.fixtures`` builds the fixtures)."""
 
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
-from pathwise_devstack.profiles_fixtures import insert_fixtures
-from pathwise_devstack.testing import (
-    ServiceClient,
-    TestDatabase,
-    create_test_database,
-    drop_test_database,
-    service_client,
-)
+from pathwise_devstack.fixtures import app_fixture, database_fixture, profiles_edge_cases
 from pathwise_profiles.app import create_app
 from pathwise_profiles.migrations import MIGRATIONS
 from pathwise_profiles.settings import ProfilesSettings
 
-
-@pytest.fixture(scope="session")
-def test_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestDatabase]:
-    db = create_test_database("profiles", tmp_path_factory.mktemp("profiles"))
-    yield db
-    drop_test_database(db)
-
-
-@pytest.fixture(scope="session")
-async def client(test_db: TestDatabase) -> AsyncIterator[ServiceClient]:
-    settings = ProfilesSettings(database_url=test_db.url, environment="test")
-    async with service_client(create_app, settings, MIGRATIONS) as c:
-        await insert_fixtures(c.app.state.db)
-        yield c
+test_db = database_fixture("profiles")
+client = app_fixture(
+    create_app,
+    MIGRATIONS,
+    lambda db: ProfilesSettings(database_url=db.url, environment="test"),
+    database="test_db",
+    seed=[profiles_edge_cases],
+)
 
 
 @pytest.fixture

@@ -3,7 +3,9 @@
 ``PATHWISE_TEST_DATABASE=postgresql`` switches every test database to PostgreSQL; each test run
 creates its own databases on ``PATHWISE_TEST_PG_URL`` (default: the local server, trust auth) and
 drops them afterwards. Nothing here fakes a service: in-process clients run the real app, with its
-real lifespan and a real database, over ASGI.
+real lifespan and a real database, over ASGI. The pytest fixtures built from these (one
+database per scope, one app per service) are in ``pathwise_devstack.fixtures``: this module stays
+free of pytest, for the benchmarks that start stacks too.
 """
 
 import asyncio

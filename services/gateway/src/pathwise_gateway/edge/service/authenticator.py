@@ -2,8 +2,6 @@
 district identity provider's JWTs resolved to a user through profiles); anything else is a 401.
 It lives on ``app.state`` (``open_authenticator``) and is reached through ``edge.api.deps``."""
 
-import time
-
 import jwt
 from fastapi import FastAPI
 
@@ -15,6 +13,7 @@ from pathwise_gateway.settings import GatewaySettings
 from pathwise_shared.auth import Principal
 from pathwise_shared.calls import ServiceCallers
 from pathwise_shared.problems import Unauthorized
+from pathwise_shared.timeutil import utcnow
 
 __all__ = ["Authenticator", "open_authenticator", "unauthorized"]
 
@@ -63,7 +62,7 @@ class Authenticator:
     async def authenticate(self, token: str) -> Principal:
         hit = self._verified.get(token)
         if hit is not None:
-            if time.time() < hit[0]:
+            if utcnow().timestamp() < hit[0]:  # the injectable clock: tests advance it
                 return hit[1]
             del self._verified[token]
         try:
