@@ -64,7 +64,7 @@ coverage-report: install
 	@failed=0; for pkg in $(COVERAGE_PACKAGES); do \
 		echo "== coverage of $$pkg (gate: $(COVERAGE_MIN)%)"; \
 		$(UV) run --locked coverage report --skip-covered --show-missing \
-			--fail-under=$(COVERAGE_MIN) --include="*/$$(echo $$pkg | tr . /)*" || failed=1; \
+			--fail-under=$(COVERAGE_MIN) --include="*/$$(echo $$pkg | tr . /)/*,*/$$(echo $$pkg | tr . /).py" || failed=1; \
 	done; exit $$failed
 
 test-pg: install
