@@ -15,7 +15,8 @@ from pathwise_profiles.domain.oneroster_csv import (
     parse_manifest,
     read_rows,
 )
-from pathwise_profiles.domain.roster_plan import Existing, Snapshot, guard_share, make_plan
+from pathwise_profiles.domain.roster_plan import Existing, Snapshot, guard_share
+from pathwise_profiles.domain.roster_planner import make_plan
 from pathwise_profiles.domain.roster_records import (
     Record,
     RowProblems,

@@ -49,7 +49,7 @@ DEMO_ENDPOINT_ID = demo_id("webhook-endpoint", "demo-sis")
 _OWNER = f"client:{DEMO_CLIENT_ID}"
 
 
-# District B of the security tests (see ``pathwise_profiles.seed.DISTRICT_B``): its own
+# District B of the security tests (see ``pathwise_profiles.seed_lakeside.DISTRICT_B``): its own
 # integration client, every scope, so a client of one district can be pointed at the other's data.
 DISTRICT_B = demo_id("district", "lakeside")
 DISTRICT_B_CLIENT_ID = "lakeside-sis"

@@ -33,7 +33,8 @@ from pathwise_gateway.seed import (
     DISTRICT_B_CLIENT_SECRET,
 )
 from pathwise_gateway.settings import GatewaySettings
-from pathwise_profiles.seed import DEMO_DISTRICT, DISTRICT_B, DISTRICT_B_USERS
+from pathwise_profiles.seed import DEMO_DISTRICT
+from pathwise_profiles.seed_lakeside import DISTRICT_B, DISTRICT_B_USERS
 from pathwise_shared.auth import Principal, PrincipalKind, issue_internal_token
 from pathwise_shared.db.migrations import MigrationSpec
 from pathwise_shared.settings import DEV_INTERNAL_TOKEN_SECRET

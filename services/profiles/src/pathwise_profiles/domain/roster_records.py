@@ -2,7 +2,7 @@
 
 A record carries its values in our column names, and its references still as OneRoster
 ``sourcedId``s: resolving them against the district and the rest of the file set is the plan's
-job (``roster_plan``). The same functions read CSV rows and the webhook's JSON records (after
+job (``roster_planner``). The same functions read CSV rows and the webhook's JSON records (after
 ``flatten_json``), so both paths accept and refuse exactly the same things.
 """
 

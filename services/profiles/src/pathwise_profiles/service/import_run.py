@@ -18,7 +18,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_profiles.domain.oneroster_csv import Manifest, ManifestError
-from pathwise_profiles.domain.roster_plan import Plan, Snapshot, guard_share, make_plan
+from pathwise_profiles.domain.roster_plan import Plan, Snapshot, guard_share
+from pathwise_profiles.domain.roster_planner import make_plan
 from pathwise_profiles.repository import imports as repo
 from pathwise_profiles.service.events import emit
 from pathwise_profiles.service.gc_pause import gc_paused

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_profiles.domain.oneroster_csv import FileMode
-from pathwise_profiles.domain.roster_plan import make_plan
+from pathwise_profiles.domain.roster_planner import make_plan
 from pathwise_profiles.domain.roster_records import flatten_json
 from pathwise_profiles.repository import imports as repo
 from pathwise_profiles.schemas.internal import RosterChanges, RosterChangesResult

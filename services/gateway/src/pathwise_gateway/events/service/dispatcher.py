@@ -17,76 +17,37 @@ and the next attempt of a failed one is timed from that attempt's end. The claim
 ``next_attempt_at``: a dispatcher that dies loses nothing (the deliveries it held come due again
 when the lease ends, at least once; receivers dedupe on ``webhook-id``, the event id on every
 retry), and one that is stopped records what finished and gives back what it never started.
+
+This module runs the loop and holds the state; the lanes and the claim's limits are ``lanes``',
+one attempt is ``sending``'s (``Sender.attempt``), writing outcomes is ``recording``'s.
 """
 
 import asyncio
 import contextlib
 import logging
 import random
-import time
 import uuid
-from collections import deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 import aiohttp
-import httpx
-from sqlalchemy import Row
 
 from pathwise_gateway.events import repository
 from pathwise_gateway.events.domain.attempts import AttemptResult, webhook_body
-from pathwise_gateway.events.domain.delivery import DeliveryTarget, RefusedTarget, WebhookGuard
-from pathwise_gateway.events.domain.schedule import (
-    Verdict,
-    classify,
-    next_delay,
-    should_disable,
-)
-from pathwise_gateway.events.service.intake import ingest_own_events
+from pathwise_gateway.events.domain.delivery import DeliveryTarget, WebhookGuard
+from pathwise_gateway.events.service.lanes import Claimed, Lane, LaneKey, lane_limits, lane_of
+from pathwise_gateway.events.service.recording import record_outcomes
 from pathwise_gateway.events.service.sending import Sender
 from pathwise_gateway.events.settings import EventHubSettings
 from pathwise_shared.calls import ServiceCaller
 from pathwise_shared.db import Database
 from pathwise_shared.db.uow import unit_of_work
-from pathwise_shared.events import new_event
-from pathwise_shared.ids import new_id
 from pathwise_shared.timeutil import utcnow
 
 # AttemptResult and webhook_body are re-exported: they were imported from here.
 __all__ = ["AttemptResult", "Dispatcher", "webhook_body"]
 
 logger = logging.getLogger("pathwise.gateway.dispatcher")
-
-
-LaneKey = tuple[uuid.UUID | None, str | None]  # (endpoint_id, subscriber): one of them is set
-
-
-@dataclass(frozen=True)
-class _Claimed:
-    row: Row[Any]
-    lease_until: datetime
-    # One SSRF check per URL and claim: deliveries to the same endpoint share the resolved,
-    # checked address (and still connect to exactly that address).
-    targets: dict[str, "asyncio.Future[DeliveryTarget]"]
-
-
-@dataclass
-class _Lane:
-    """One endpoint or internal subscriber: its attempts in flight and its claimed-not-started."""
-
-    budget: int
-    in_flight: int = 0
-    waiting: deque[_Claimed] = field(default_factory=deque)
-
-    @property
-    def load(self) -> int:
-        return self.in_flight + len(self.waiting)
-
-
-def lane_of(row: Row[Any]) -> LaneKey:
-    return (row.endpoint_id, None) if row.endpoint_id is not None else (None, row.subscriber)
 
 
 class Dispatcher:
@@ -105,7 +66,7 @@ class Dispatcher:
         self.sender = Sender(settings, webhooks, internal, guard)
         self.rng = rng or random.Random()
         self._wake = asyncio.Event()
-        self._lanes: dict[LaneKey, _Lane] = {}
+        self._lanes: dict[LaneKey, Lane] = {}
         # Deliveries to district endpoints claimed and not yet finished (the global cap).
         self._webhooks_held = 0
         self._attempts: set[asyncio.Task[None]] = set()
@@ -146,7 +107,7 @@ class Dispatcher:
         async with unit_of_work(self.db) as session:
             rows = await repository.claim_work(session, now, lease, self.settings.batch_size)
         targets: dict[str, asyncio.Future[DeliveryTarget]] = {}
-        results = await asyncio.gather(*(self._attempt(row, targets) for row in rows))
+        results = await asyncio.gather(*(self.sender.attempt(row, targets) for row in rows))
         if results:
             await self._record(results)
         return len(rows)
@@ -155,32 +116,7 @@ class Dispatcher:
 
     def _limits(self) -> tuple[int, repository.LaneLimits] | None:
         """How many to claim and from which lanes; None: every lane is full."""
-        per_endpoint = min(self.settings.endpoint_concurrency, self.settings.concurrency)
-        per_subscriber = self.settings.internal_concurrency
-        webhook_room = max(0, self.settings.concurrency - self._webhooks_held)
-        full_endpoints: set[uuid.UUID] = set()
-        full_subscribers: set[str] = set()
-        for (endpoint_id, subscriber), lane in self._lanes.items():
-            if lane.load < lane.budget:
-                continue
-            if endpoint_id is not None:
-                full_endpoints.add(endpoint_id)
-            elif subscriber is not None:
-                full_subscribers.add(subscriber)
-        internal_room = 0
-        for name in self.sender.internal:
-            held = self._lanes.get((None, name))
-            internal_room += per_subscriber - (held.load if held else 0)
-        limit = min(self.settings.batch_size, webhook_room + max(0, internal_room))
-        if limit <= 0:
-            return None
-        return limit, repository.LaneLimits(
-            per_endpoint=per_endpoint,
-            per_subscriber=per_subscriber,
-            webhooks=webhook_room,
-            skip_endpoints=frozenset(full_endpoints),
-            skip_subscribers=frozenset(full_subscribers),
-        )
+        return lane_limits(self.settings, self._lanes, self._webhooks_held, self.sender.internal)
 
     async def _claim_and_start(self) -> bool:
         """Claim and start what the lanes have room for; True: a full claim, claim again now."""
@@ -198,8 +134,8 @@ class Dispatcher:
             lane = self._lanes.get(key)
             if lane is None:
                 budget = lanes.per_endpoint if row.endpoint_id is not None else lanes.per_subscriber
-                lane = self._lanes[key] = _Lane(budget)
-            lane.waiting.append(_Claimed(row, lease, targets))
+                lane = self._lanes[key] = Lane(budget)
+            lane.waiting.append(Claimed(row, lease, targets))
             if row.endpoint_id is not None:
                 self._webhooks_held += 1
             self._start(key, lane)
@@ -207,7 +143,7 @@ class Dispatcher:
         # rather than run a claim that finds nothing.
         return len(rows) >= limit
 
-    def _start(self, key: LaneKey, lane: _Lane) -> None:
+    def _start(self, key: LaneKey, lane: Lane) -> None:
         """Start waiting deliveries while the lane has room."""
         # A delivery is sent only while its lease outlasts the attempt (or half the lease, when
         # tests set a lease shorter than the timeout): otherwise another dispatcher could take it
@@ -228,7 +164,7 @@ class Dispatcher:
         if not lane.load and self._lanes.get(key) is lane:
             del self._lanes[key]
 
-    def _done(self, key: LaneKey, lane: _Lane, item: _Claimed, *, started: bool) -> None:
+    def _done(self, key: LaneKey, lane: Lane, item: Claimed, *, started: bool) -> None:
         if started:
             lane.in_flight -= 1
         if item.row.endpoint_id is not None:
@@ -239,9 +175,9 @@ class Dispatcher:
         if lane.load <= lane.budget // 2:
             self._wake.set()
 
-    async def _run_attempt(self, key: LaneKey, lane: _Lane, item: _Claimed) -> None:
+    async def _run_attempt(self, key: LaneKey, lane: Lane, item: Claimed) -> None:
         try:
-            result = await self._attempt(item.row, item.targets)
+            result = await self.sender.attempt(item.row, item.targets)
             # Queued for the recorder before the slot is given back: nothing that finished is
             # ever waiting on another endpoint's attempt.
             self._finished.append(result)
@@ -315,154 +251,7 @@ class Dispatcher:
         except Exception:
             logger.exception("recording outcomes at stop failed; the leases bring them back")
 
-    async def _attempt(
-        self, row: Row[Any], targets: dict[str, asyncio.Future[DeliveryTarget]]
-    ) -> AttemptResult:
-        started = utcnow()
-        attempt_count = int(row.attempt_count) + 1
-        base = {
-            "delivery_id": row.id,
-            "endpoint_id": row.endpoint_id,
-            "attempt_count": attempt_count,
-            "attempted_at": started,
-            "failing_since": row.failing_since,
-        }
-        if row.endpoint_id is not None and not row.enabled:
-            return AttemptResult(
-                **{**base, "attempt_count": int(row.attempt_count)},
-                verdict=Verdict.GONE,
-                error="endpoint disabled",
-                attempted=False,
-                finished_at=started,
-            )
-        clock = time.perf_counter()
-        try:
-            # The whole attempt (the address check included) under one deadline, whatever the
-            # HTTP client's own timeouts do with a receiver that trickles bytes.
-            async with asyncio.timeout(self.settings.timeout_seconds):
-                if row.endpoint_id is None:
-                    response_status, excerpt, retry_after = await self.sender.send_internal(row)
-                else:
-                    response_status, excerpt, retry_after = await self.sender.send_webhook(
-                        row, started, targets
-                    )
-        except RefusedTarget as exc:
-            error, latency = f"refused: {exc}"[:300], 0
-        except (httpx.TimeoutException, TimeoutError):
-            error, latency = "timeout", _ms_since(clock)
-        except (httpx.HTTPError, aiohttp.ClientError) as exc:
-            error, latency = f"{type(exc).__name__}: {exc}"[:300], _ms_since(clock)
-        except Exception as exc:
-            # A bug must not kill the attempt silently: it is recorded and retried like a failure.
-            logger.exception("delivery %s: unexpected error", row.id)
-            error, latency = f"internal error: {type(exc).__name__}"[:300], _ms_since(clock)
-        else:
-            return AttemptResult(
-                **base,
-                verdict=classify(response_status),
-                status_code=response_status,
-                latency_ms=_ms_since(clock),
-                excerpt=excerpt,
-                retry_after=retry_after,
-                finished_at=utcnow(),
-            )
-        return AttemptResult(
-            **base, verdict=Verdict.RETRY, error=error, latency_ms=latency, finished_at=utcnow()
-        )
-
     async def _record(self, results: Sequence[AttemptResult]) -> None:
-        now = utcnow()
-        attempts: list[dict[str, Any]] = []
-        updates: list[dict[str, Any]] = []
-        succeeded_endpoints: set[uuid.UUID] = set()
-        failed_endpoints: set[uuid.UUID] = set()
-        to_disable: dict[uuid.UUID, str] = {}
-        for result in results:
-            if result.attempted:
-                attempts.append(
-                    {
-                        "id": new_id(),
-                        "delivery_id": result.delivery_id,
-                        "attempted_at": result.attempted_at,
-                        "succeeded": result.verdict is Verdict.SUCCESS,
-                        "status_code": result.status_code,
-                        "latency_ms": result.latency_ms,
-                        "error": result.error,
-                        "response_excerpt": result.excerpt,
-                    }
-                )
-            updates.append(self._delivery_update(result))
-            if result.endpoint_id is None or not result.attempted:
-                continue
-            if result.verdict is Verdict.SUCCESS:
-                succeeded_endpoints.add(result.endpoint_id)
-            else:
-                failed_endpoints.add(result.endpoint_id)
-                if result.verdict is Verdict.GONE:
-                    to_disable[result.endpoint_id] = "gone"
-                elif should_disable(result.failing_since, now, self.settings.disable_after_seconds):
-                    to_disable.setdefault(result.endpoint_id, "failing")
-        async with unit_of_work(self.db) as session:
-            await repository.insert_attempts(session, attempts)
-            await repository.update_deliveries(session, updates)
-            await repository.clear_failing(session, succeeded_endpoints - failed_endpoints)
-            await repository.mark_failing(session, failed_endpoints, now)
-            disabled_any = False
-            for endpoint_id, reason in to_disable.items():
-                row = await repository.disable_endpoint(session, endpoint_id, reason, now)
-                if row is None:
-                    continue
-                disabled_any = True
-                logger.warning("webhook endpoint %s disabled (%s)", endpoint_id, reason)
-                event = new_event(
-                    "webhook.endpoint_disabled",
-                    district_id=row.district_id,
-                    subject=f"webhook_endpoint/{row.id}",
-                    data={
-                        "endpoint_id": str(row.id),
-                        "url": row.url,
-                        "reason": reason,
-                        "failing_since": row.failing_since.isoformat()
-                        if row.failing_since
-                        else None,
-                    },
-                )
-                await ingest_own_events(session, [event])
-        if disabled_any:
+        # An endpoint was disabled: its webhook.endpoint_disabled event has deliveries to claim.
+        if await record_outcomes(self.db, self.settings, self.rng, results):
             self.wake()
-
-    def _delivery_update(self, result: AttemptResult) -> dict[str, Any]:
-        update: dict[str, Any] = {
-            "b_id": result.delivery_id,
-            "b_attempt_count": result.attempt_count,
-            "b_last_attempt_at": result.attempted_at if result.attempted else None,
-            "b_last_status_code": result.status_code,
-            "b_last_error": result.error,
-            "b_delivered_at": None,
-            "b_next_attempt_at": None,
-        }
-        finished = result.finished_at or utcnow()
-        if result.verdict is Verdict.SUCCESS:
-            update.update(b_status="succeeded", b_delivered_at=finished)
-            return update
-        delay = None
-        if result.verdict is Verdict.RETRY:
-            delay = next_delay(
-                result.attempt_count,
-                self.settings.retry_schedule,
-                scale=self.settings.retry_scale,
-                jitter=self.settings.jitter,
-                retry_after=result.retry_after,
-                max_retry_after=self.settings.max_retry_after_seconds,
-                rng=self.rng,
-            )
-        if delay is None:
-            update["b_status"] = "failed"
-        else:
-            # From the end of this attempt, per the schedule (not from when it is written).
-            update.update(b_status="pending", b_next_attempt_at=finished + timedelta(seconds=delay))
-        return update
-
-
-def _ms_since(clock: float) -> int:
-    return int((time.perf_counter() - clock) * 1000)

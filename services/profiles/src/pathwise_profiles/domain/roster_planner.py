@@ -1,0 +1,338 @@
+"""The diff between a set of OneRoster records and a district's roster: what to create, update
+and mark ``tobedeleted``, with every reference resolved to our ids (the plan's types are
+``roster_plan``'s).
+
+Pure: the snapshot of the district comes in, the plan goes out. Applying the same file set twice
+gives an empty plan the second time (idempotent by ``sourcedId``): a record whose values equal the
+stored ones is ``unchanged``.
+"""
+
+import uuid
+from collections.abc import Callable, Iterable
+
+from pathwise_profiles.domain.oneroster_csv import FileMode, RowError
+from pathwise_profiles.domain.roster_plan import Existing, KindPlan, Link, Plan, Snapshot, Write
+from pathwise_profiles.domain.roster_records import KINDS, Record, RoleGrant
+
+__all__ = ["make_plan"]
+
+# OneRoster file of each record kind (for error messages and modes).
+FILE_OF = {
+    "schools": "orgs",
+    "sessions": "academicSessions",
+    "courses": "courses",
+    "classes": "classes",
+    "users": "users",
+    "enrollments": "enrollments",
+}
+# Which kind each reference column points at.
+REF_KIND = {
+    "school_id": "schools",
+    "parent_id": "sessions",
+    "course_id": "courses",
+    "session_id": "sessions",
+    "class_id": "classes",
+    "user_id": "users",
+}
+REF_FIELD = {
+    ("classes", "school_id"): "schoolSourcedId",
+    ("classes", "course_id"): "courseSourcedId",
+    ("classes", "session_id"): "termSourcedIds",
+    ("sessions", "parent_id"): "parentSourcedId",
+    ("enrollments", "class_id"): "classSourcedId",
+    ("enrollments", "user_id"): "userSourcedId",
+    ("courses", "school_id"): "orgSourcedId",
+}
+
+
+class _Resolver:
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.ids: dict[str, dict[str, uuid.UUID]] = {
+            kind: {sid: e.id for sid, e in snapshot.by_kind.get(kind, {}).items()} for kind in KINDS
+        }
+        self.class_school: dict[uuid.UUID, uuid.UUID] = {
+            e.id: e.values["school_id"] for e in snapshot.by_kind.get("classes", {}).values()
+        }
+        self.other_orgs = set(snapshot.other_orgs)
+        self.orgs_complete = True
+
+
+def _merge_grants(
+    users: list[Record], grants: Iterable[RoleGrant], errors: list[RowError], failed: set[str]
+) -> None:
+    by_sid = {u.sourced_id: u for u in users}
+    for grant in grants:
+        user = by_sid.get(grant.user_sourced_id)
+        if user is None and grant.user_sourced_id in failed:
+            continue  # the user's own row already carries the error
+        if user is None:
+            errors.append(
+                RowError(
+                    grant.file,
+                    grant.line,
+                    "userSourcedId",
+                    f"no user {grant.user_sourced_id!r} in users.csv",
+                )
+            )
+            continue
+        if grant.status != "active":
+            continue
+        user.roles.add(grant.role)
+        if grant.org_sourced_id not in user.org_refs:
+            user.org_refs.append(grant.org_sourced_id)
+
+
+def make_plan(
+    records: dict[str, list[Record]],
+    modes: dict[str, FileMode],
+    snapshot: Snapshot,
+    *,
+    grants: Iterable[RoleGrant] = (),
+    errors: Iterable[RowError] = (),
+    failed: dict[str, set[str]] | None = None,
+    skipped: int = 0,
+    other_orgs: Iterable[str] = (),
+    new_id: Callable[[], uuid.UUID],
+) -> Plan:
+    """``records`` by kind (rows that read cleanly); ``failed`` holds the sourcedIds of rows that
+    did not, so a bulk file does not delete what it merely failed to read; ``other_orgs`` are
+    orgs of the file set that are not schools (the district org), which users may name."""
+    all_errors = list(errors)
+    failed = {kind: set(ids) for kind, ids in (failed or {}).items()}
+    _merge_grants(records.get("users", []), grants, all_errors, failed.get("users", set()))
+    resolver = _Resolver(snapshot)
+    resolver.other_orgs |= set(other_orgs)
+    # Without orgs.csv we cannot tell a district or department org from a typo: let it pass.
+    resolver.orgs_complete = modes.get("orgs", "absent") != "absent"
+    kinds: dict[str, KindPlan] = {}
+    for kind in KINDS:
+        mode = modes.get(FILE_OF[kind], "absent")
+        if mode == "absent" and not records.get(kind):
+            continue
+        kinds[kind] = _plan_kind(
+            kind,
+            mode,
+            records.get(kind, []),
+            snapshot,
+            resolver,
+            all_errors,
+            failed.setdefault(kind, set()),
+            new_id,
+        )
+    links = _plan_links(records.get("users", []), snapshot, resolver, all_errors, new_id)
+    return Plan(kinds=kinds, errors=all_errors, skipped=skipped, links=links)
+
+
+def _plan_links(
+    users: list[Record],
+    snapshot: Snapshot,
+    resolver: _Resolver,
+    errors: list[RowError],
+    new_id: Callable[[], uuid.UUID],
+) -> list[Link]:
+    """Guardian links from OneRoster agents: a student naming a guardian or the other way round.
+    Links are only added (or set active again); removing one is an API call."""
+    ids = resolver.ids["users"]
+    roles: dict[str, frozenset[str] | set[str]] = {
+        sid: e.roles for sid, e in snapshot.by_kind.get("users", {}).items()
+    }
+    relationship: dict[str, str] = {}
+    for record in users:
+        if record.status == "active":
+            roles[record.sourced_id] = record.roles
+            relationship[record.sourced_id] = record.relationship
+    links: list[Link] = []
+    seen: set[tuple[uuid.UUID, uuid.UUID]] = set()
+    for record in users:
+        me = ids.get(record.sourced_id)
+        if record.status != "active" or me is None:
+            continue
+        for agent in record.agent_refs:
+            other = ids.get(agent)
+            if other is None:
+                errors.append(
+                    RowError(
+                        record.file,
+                        record.line,
+                        "agentSourcedIds",
+                        f"no user with sourcedId {agent!r}",
+                    )
+                )
+                continue
+            theirs = roles.get(agent, frozenset())
+            if "student" in record.roles and "guardian" in theirs:
+                pair, kind = (other, me), relationship.get(agent, "guardian")
+            elif "guardian" in record.roles and "student" in theirs:
+                pair, kind = (me, other), record.relationship
+            else:
+                continue  # agents that are not a guardian/student pair (a teacher, a sibling)
+            if pair in seen:
+                continue
+            seen.add(pair)
+            existing = snapshot.links.get(pair)
+            if existing is None:
+                links.append(Link(new_id(), pair[0], pair[1], kind))
+            elif existing[1] != "active":
+                links.append(Link(existing[0], pair[0], pair[1], kind, reactivate=True))
+    return links
+
+
+def _plan_kind(
+    kind: str,
+    mode: FileMode,
+    records: list[Record],
+    snapshot: Snapshot,
+    resolver: _Resolver,
+    errors: list[RowError],
+    failed: set[str],
+    new_id: Callable[[], uuid.UUID],
+) -> KindPlan:
+    existing = snapshot.by_kind.get(kind, {})
+    plan = KindPlan()
+    seen: set[str] = set(failed)
+    valid: list[Record] = []
+    for record in records:
+        if record.sourced_id in seen:
+            errors.append(
+                RowError(
+                    record.file,
+                    record.line,
+                    "sourcedId",
+                    f"{record.sourced_id!r} appears more than once",
+                )
+            )
+            continue
+        seen.add(record.sourced_id)
+        valid.append(record)
+    # Ids first, so records of this kind can refer to each other (session parents).
+    for record in valid:
+        if record.status == "active" and record.sourced_id not in resolver.ids[kind]:
+            resolver.ids[kind][record.sourced_id] = new_id()
+    usernames = dict(snapshot.usernames) if kind == "users" else {}
+    for record in valid:
+        before = existing.get(record.sourced_id)
+        if record.status == "tobedeleted":
+            if before is not None and before.status == "active":
+                plan.deletes.append(_deleted(before, record.sourced_id))
+            elif before is not None:
+                plan.unchanged += 1
+            continue
+        write = _resolve(kind, record, resolver, errors, usernames)
+        if write is None:
+            if before is None:
+                resolver.ids[kind].pop(record.sourced_id, None)
+            continue
+        if kind == "classes":
+            resolver.class_school[write.id] = write.values["school_id"]
+        if before is None:
+            plan.creates.append(write)
+            continue
+        changed = _changed(before, write)
+        if changed:
+            write.changed = changed
+            write.before = before
+            plan.updates.append(write)
+        else:
+            plan.unchanged += 1
+    if mode == "bulk":
+        for sid, before in existing.items():
+            if sid not in seen and before.status == "active":
+                plan.deletes.append(_deleted(before, sid))
+    if kind == "sessions":
+        plan.creates = _parents_first(plan.creates)
+    return plan
+
+
+def _deleted(before: Existing, sourced_id: str) -> Write:
+    return Write(
+        before.id,
+        sourced_id,
+        "tobedeleted",
+        dict(before.values),
+        before.roles,
+        before.school_ids,
+        ("status",),
+        before,
+    )
+
+
+def _resolve(
+    kind: str,
+    record: Record,
+    resolver: _Resolver,
+    errors: list[RowError],
+    usernames: dict[str, uuid.UUID],
+) -> Write | None:
+    my_id = resolver.ids[kind][record.sourced_id]
+    values = dict(record.values)
+    problems: list[RowError] = []
+
+    def problem(column: str, message: str) -> None:
+        problems.append(RowError(record.file, record.line, column, message))
+
+    for column, target in record.refs.items():
+        soft = column.endswith("?")
+        name = column.rstrip("?")
+        if target is None:
+            values[name] = None
+            continue
+        found = resolver.ids[REF_KIND[name]].get(target)
+        if found is None and not soft:
+            problem(
+                REF_FIELD.get((kind, name), name),
+                f"no {REF_KIND[name][:-1]} with sourcedId {target!r} in this file set "
+                "or your district",
+            )
+        values[name] = found
+    if kind == "enrollments" and values.get("class_id") is not None:
+        values["school_id"] = resolver.class_school.get(values["class_id"])
+    school_ids: set[uuid.UUID] = set()
+    if kind == "users":
+        if not record.roles:
+            problem("role", "the user has no role (users.csv role or roles.csv)")
+        for org in record.org_refs:
+            school = resolver.ids["schools"].get(org)
+            if school is not None:
+                school_ids.add(school)
+            elif org not in resolver.other_orgs and resolver.orgs_complete:
+                problem("orgSourcedIds", f"no org with sourcedId {org!r}")
+        holder = usernames.get(values["username"])
+        if holder is not None and holder != my_id:
+            problem("username", f"{values['username']!r} is taken by another user")
+        else:
+            usernames[values["username"]] = my_id
+    if problems:
+        errors.extend(problems)
+        return None
+    return Write(
+        my_id, record.sourced_id, "active", values, frozenset(record.roles), frozenset(school_ids)
+    )
+
+
+def _changed(before: Existing, write: Write) -> tuple[str, ...]:
+    fields = [k for k, v in write.values.items() if before.values.get(k) != v]
+    if before.status != write.status:
+        fields.append("status")
+    if write.roles != before.roles:
+        fields.append("roles")
+    if write.school_ids != before.school_ids:
+        fields.append("school_ids")
+    return tuple(fields)
+
+
+def _parents_first(creates: list[Write]) -> list[Write]:
+    """Sessions whose parent is created in the same run come after that parent."""
+    new = {w.id for w in creates}
+    placed: set[uuid.UUID] = set()
+    ordered: list[Write] = []
+    pending = creates
+    while pending:
+        rest = [w for w in pending if w.values.get("parent_id") in new - placed]
+        ready = [w for w in pending if w not in rest]
+        if not ready:  # a cycle: keep the file order, the database will say what is wrong
+            ordered.extend(rest)
+            break
+        ordered.extend(ready)
+        placed.update(w.id for w in ready)
+        pending = rest
+    return ordered
