@@ -4,6 +4,8 @@
 SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
+PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 # CI's suites print their 15 slowest steps (setup, call, teardown): a slow test shows up in the
 # log the day it lands. Not in pyproject's addopts, so a local `pytest -k ...` stays short.
 DURATIONS := --durations=15
