@@ -13,9 +13,8 @@ import contextlib
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,13 +22,12 @@ from aiohttp import web
 from sqlalchemy import select, update
 
 from pathwise_devstack import testing as devstack_testing
+from pathwise_devstack.fixtures import app_fixture, database_fixture
 from pathwise_devstack.testing import (
     ServiceClient,
-    create_test_database,
-    drop_test_database,
-    service_client,
+    gateway_with_hub,
+    settings_beside,
 )
-from pathwise_gateway.app import create_app
 from pathwise_gateway.edge.domain.tokens import issue_access_token
 from pathwise_gateway.events.models import event_deliveries
 from pathwise_gateway.events.service.dispatcher import Dispatcher
@@ -105,41 +103,22 @@ async def receiver() -> AsyncIterator[Receiver]:
 # --- the gateway app, its dispatcher off ---------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def isolation_db(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[devstack_testing.TestDatabase]:
-    directory: Path = tmp_path_factory.mktemp("gateway-dispatch")
-    db = create_test_database("gateway_dispatch", directory)
-    yield db
-    drop_test_database(db)
+isolation_db = database_fixture("gateway_dispatch", scope="module")
 
 
 @pytest.fixture(scope="module")
 def gw_settings(isolation_db: devstack_testing.TestDatabase, receiver: Receiver) -> GatewaySettings:
-    return GatewaySettings(
-        database_url=isolation_db.url,
-        environment="test",
-        profiles_url=receiver.url,
-        pathways_url=receiver.url,
-        assessment_url="http://127.0.0.1:9",
-        outbox_relay=False,
-        rate_limit_client="100000/minute",
-    )
+    return settings_beside(isolation_db, receiver.url)
 
 
-@pytest.fixture(scope="module")
-async def gateway(gw_settings: GatewaySettings) -> AsyncIterator[ServiceClient]:
-    def factory(settings: GatewaySettings) -> Any:
-        app = create_app(settings)
-        # The tests run their own dispatchers, with their own settings.
-        app.state.event_hub_settings = EventHubSettings(
-            environment="test", allow_loopback=True, dispatcher=False
-        )
-        return app
-
-    async with service_client(factory, gw_settings, MIGRATIONS) as client:
-        yield client
+# The tests run their own dispatchers, with their own settings.
+gateway = app_fixture(
+    gateway_with_hub(EventHubSettings(environment="test", allow_loopback=True, dispatcher=False)),
+    MIGRATIONS,
+    "gw_settings",
+    database="isolation_db",
+    scope="module",
+)
 
 
 @pytest.fixture

@@ -12,10 +12,9 @@ import json
 import random
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,13 +24,12 @@ from sqlalchemy import func, select, update
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from pathwise_devstack import testing as devstack_testing
+from pathwise_devstack.fixtures import app_fixture, database_fixture
 from pathwise_devstack.testing import (
     ServiceClient,
-    create_test_database,
-    drop_test_database,
-    service_client,
+    gateway_with_hub,
+    settings_beside,
 )
-from pathwise_gateway.app import create_app
 from pathwise_gateway.edge.domain.tokens import issue_access_token
 from pathwise_gateway.events import repository as events_repository
 from pathwise_gateway.events.models import event_deliveries, event_log, webhook_endpoints
@@ -135,36 +133,17 @@ HUB_SETTINGS = EventHubSettings(
 )
 
 
-@pytest.fixture(scope="module")
-def events_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[devstack_testing.TestDatabase]:
-    directory: Path = tmp_path_factory.mktemp("gateway-events")
-    db = create_test_database("gateway_events", directory)
-    yield db
-    drop_test_database(db)
+events_db = database_fixture("gateway_events", scope="module")
 
 
 @pytest.fixture(scope="module")
 def gw_settings(events_db: devstack_testing.TestDatabase, receiver: Receiver) -> GatewaySettings:
-    return GatewaySettings(
-        database_url=events_db.url,
-        environment="test",
-        profiles_url=receiver.url,
-        pathways_url=receiver.url,
-        assessment_url="http://127.0.0.1:9",
-        outbox_relay=False,
-        rate_limit_client="100000/minute",
-    )
+    return settings_beside(events_db, receiver.url)
 
 
-@pytest.fixture(scope="module")
-async def gateway(gw_settings: GatewaySettings) -> AsyncIterator[ServiceClient]:
-    def factory(settings: GatewaySettings) -> Any:
-        app = create_app(settings)
-        app.state.event_hub_settings = HUB_SETTINGS
-        return app
-
-    async with service_client(factory, gw_settings, MIGRATIONS) as client:
-        yield client
+gateway = app_fixture(
+    gateway_with_hub(HUB_SETTINGS), MIGRATIONS, "gw_settings", database="events_db", scope="module"
+)
 
 
 def bearer(settings: GatewaySettings, principal: Principal) -> dict[str, str]:

@@ -26,6 +26,7 @@ from pathwise_devstack.seed import seed_demo, seed_demo_live, seed_second_distri
 from pathwise_devstack.services import SERVICES
 from pathwise_devstack.stack import Stack, StackConfig, free_port
 from pathwise_gateway.edge.domain.tokens import issue_access_token
+from pathwise_gateway.events.settings import EventHubSettings
 from pathwise_gateway.seed import (
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
@@ -54,9 +55,11 @@ __all__ = [
     "dev_login",
     "drop_test_database",
     "gateway_token",
+    "gateway_with_hub",
     "login_as",
     "make_principal",
     "service_client",
+    "settings_beside",
     "start_stack",
 ]
 
@@ -284,3 +287,33 @@ def gateway_token(principal: Principal, ttl_seconds: int = 600) -> dict[str, str
         ttl_seconds=ttl_seconds,
     )
     return bearer(issued.access_token)
+
+
+# --- a gateway in front of a test receiver, for the event and webhook tests ---------------------
+
+
+def settings_beside(db: TestDatabase, receiver_url: str) -> GatewaySettings:
+    """A gateway whose profiles and pathways are a test receiver, assessment down, and no relay."""
+    return GatewaySettings(
+        database_url=db.url,
+        environment="test",
+        profiles_url=receiver_url,
+        pathways_url=receiver_url,
+        assessment_url="http://127.0.0.1:9",
+        outbox_relay=False,
+        rate_limit_client="100000/minute",
+    )
+
+
+def gateway_with_hub(hub: EventHubSettings) -> Callable[..., FastAPI]:
+    """``create_app`` with the event hub's settings replaced (each event test module sets its own
+    schedule, lease and whether the dispatcher runs)."""
+
+    from pathwise_gateway.app import create_app  # the gateway app, only when asked for
+
+    def make(settings: GatewaySettings, **kwargs: Any) -> FastAPI:
+        app = create_app(settings, **kwargs)
+        app.state.event_hub_settings = hub
+        return app
+
+    return make

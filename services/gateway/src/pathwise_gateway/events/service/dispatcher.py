@@ -227,7 +227,9 @@ class Dispatcher:
         for task in list(self._attempts):
             task.cancel()
         if self._attempts:
-            await asyncio.gather(*self._attempts, return_exceptions=True)
+            # Bounded: an attempt that does not end when cancelled (a transport stuck in its own
+            # cleanup) must not hold up shutdown; its lease brings the delivery back.
+            await asyncio.wait(set(self._attempts), timeout=5)
         # The recorder writes what finished and returns; cancelled only if it cannot.
         self._finished_ready.set()
         await asyncio.wait({recorder}, timeout=5)
