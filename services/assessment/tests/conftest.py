@@ -5,15 +5,12 @@ from pathwise_assessment.app import create_app
 from pathwise_assessment.migrations import MIGRATIONS
 from pathwise_assessment.seed import seed_demo
 from pathwise_assessment.settings import AssessmentSettings
-from pathwise_devstack.fixtures import app_fixture, database_fixture, profiles_edge_cases
+from pathwise_devstack.fixtures import app_fixture, database_fixture, profiles_beside
 from pathwise_devstack.testing import TestDatabase
 from pathwise_pathways.app import create_app as create_pathways
 from pathwise_pathways.migrations import MIGRATIONS as PATHWAYS_MIGRATIONS
 from pathwise_pathways.seed import import_shared_frameworks
 from pathwise_pathways.settings import PathwaysSettings
-from pathwise_profiles.app import create_app as create_profiles
-from pathwise_profiles.migrations import MIGRATIONS as PROFILES_MIGRATIONS
-from pathwise_profiles.settings import ProfilesSettings
 
 
 def _settings(db: TestDatabase) -> AssessmentSettings:
@@ -23,13 +20,7 @@ def _settings(db: TestDatabase) -> AssessmentSettings:
 NEIGHBOURS = {"profiles": "profiles", "pathways": "pathways"}
 
 profiles_db = database_fixture("profiles")
-profiles = app_fixture(
-    create_profiles,
-    PROFILES_MIGRATIONS,
-    lambda db: ProfilesSettings(database_url=db.url, environment="test", outbox_relay=False),
-    database="profiles_db",
-    seed=[profiles_edge_cases],
-)
+profiles = profiles_beside("profiles_db")
 pathways_db = database_fixture("pathways")
 pathways = app_fixture(
     create_pathways,

@@ -17,27 +17,18 @@ from pathwise_assessment.app import create_app as create_assessment
 from pathwise_assessment.migrations import MIGRATIONS as ASSESSMENT_MIGRATIONS
 from pathwise_assessment.seed import seed_demo as seed_assessment
 from pathwise_assessment.settings import AssessmentSettings
-from pathwise_devstack.fixtures import app_fixture, database_fixture, profiles_edge_cases
+from pathwise_devstack.fixtures import app_fixture, database_fixture, profiles_beside
 from pathwise_devstack.testing import ServiceClient, make_principal
 from pathwise_pathways.app import create_app
 from pathwise_pathways.migrations import MIGRATIONS
 from pathwise_pathways.seed import import_shared_frameworks, seed_demo
 from pathwise_pathways.settings import PathwaysSettings
-from pathwise_profiles.app import create_app as create_profiles
-from pathwise_profiles.migrations import MIGRATIONS as PROFILES_MIGRATIONS
 from pathwise_profiles.seed import seed_demo as seed_profiles
-from pathwise_profiles.settings import ProfilesSettings
 from pathwise_shared.auth import Principal
 
 # ``client``: pathways with profiles beside it (the schools the ownership rule reads).
 profiles_db = database_fixture("profiles")
-profiles = app_fixture(
-    create_profiles,
-    PROFILES_MIGRATIONS,
-    lambda db: ProfilesSettings(database_url=db.url, environment="test", outbox_relay=False),
-    database="profiles_db",
-    seed=[profiles_edge_cases],
-)
+profiles = profiles_beside("profiles_db")
 pathways_db = database_fixture("pathways")
 client = app_fixture(
     create_app,
@@ -50,14 +41,7 @@ client = app_fixture(
 
 # ``live_apps``: the three apps on the demo seed, a fresh set of databases per test module.
 live_profiles_db = database_fixture("profiles", scope="module")
-live_profiles = app_fixture(
-    create_profiles,
-    PROFILES_MIGRATIONS,
-    lambda db: ProfilesSettings(database_url=db.url, environment="test", outbox_relay=False),
-    database="live_profiles_db",
-    seed=[seed_profiles],
-    scope="module",
-)
+live_profiles = profiles_beside("live_profiles_db", seed=[seed_profiles], scope="module")
 live_assessment_db = database_fixture("assessment", scope="module")
 live_assessment = app_fixture(
     create_assessment,

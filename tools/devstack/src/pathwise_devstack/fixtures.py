@@ -36,6 +36,7 @@ __all__ = [
     "UNREACHABLE_URL",
     "app_fixture",
     "database_fixture",
+    "profiles_beside",
     "profiles_edge_cases",
     "unreachable",
 ]
@@ -133,3 +134,22 @@ def app_fixture(
                 await c.aclose()
 
     return pytest.fixture(scope=scope)(_injected(fixture, names))
+
+
+def profiles_beside(
+    database: str, *, seed: Iterable[Seed] = (profiles_edge_cases,), scope: Scope = "session"
+) -> Any:
+    """A fixture: the real profiles app as the neighbour of a service under test (its relay off),
+    on the database fixture named ``database``; by default the second district and edge cases."""
+    from pathwise_profiles.app import create_app
+    from pathwise_profiles.migrations import MIGRATIONS
+    from pathwise_profiles.settings import ProfilesSettings
+
+    return app_fixture(
+        create_app,
+        MIGRATIONS,
+        lambda db: ProfilesSettings(database_url=db.url, environment="test", outbox_relay=False),
+        database=database,
+        seed=seed,
+        scope=scope,
+    )

@@ -94,10 +94,7 @@ class Forwarder:
     ) -> Forwarded:
         breaker = upstream.breaker
         if not breaker.allow():
-            raise ServiceUnavailable(
-                f"The {upstream.name} service is unavailable.",
-                headers={"Retry-After": str(breaker.retry_after())},
-            )
+            raise _unavailable(upstream)
         out = {k: v for k, v in headers.items() if k in REQUEST_HEADERS}
         out["authorization"] = self.internal_authorization(principal)
         # The path arrives percent-decoded: encode it again, so what the service receives is
@@ -114,10 +111,7 @@ class Forwarder:
             # The request never reached the service: it is down, not slow. (httpx-aiohttp also
             # reports a refused or dropped connection as ConnectTimeout.)
             breaker.record_failure()
-            raise ServiceUnavailable(
-                f"The {upstream.name} service is unavailable.",
-                headers={"Retry-After": str(breaker.retry_after())},
-            ) from exc
+            raise _unavailable(upstream) from exc
         except httpx.TimeoutException as exc:
             breaker.record_failure()
             raise GatewayTimeout(
@@ -126,20 +120,23 @@ class Forwarder:
             ) from exc
         except httpx.HTTPError as exc:
             breaker.record_failure()
-            raise ServiceUnavailable(
-                f"The {upstream.name} service is unavailable.",
-                headers={"Retry-After": str(breaker.retry_after())},
-            ) from exc
+            raise _unavailable(upstream) from exc
         status = response.status_code
         # Only an answer saying the service itself is unavailable counts against the breaker; an
         # application 500 is this request's 502 and proves the service is up (breaker.py).
         breaker.record_answer(status, response.headers, response.content)
         if status >= 500:
             if status in (503, 504):
-                raise ServiceUnavailable(
-                    f"The {upstream.name} service is unavailable.",
-                    headers={"Retry-After": response.headers.get("retry-after", "5")},
-                )
+                raise _unavailable(upstream, response.headers.get("retry-after", "5"))
             raise BadGateway(f"The {upstream.name} service failed; quote the request id.")
         kept = {k: v for k, v in response.headers.items() if k.lower() in RESPONSE_HEADERS}
         return Forwarded(status, kept, response.content)
+
+
+def _unavailable(upstream: Upstream, retry_after: str | None = None) -> ServiceUnavailable:
+    """503 for a service that cannot answer now; ``Retry-After`` is the service's own when it
+    gave one, else the time left before the breaker tries it again."""
+    wait = retry_after if retry_after is not None else str(upstream.breaker.retry_after())
+    return ServiceUnavailable(
+        f"The {upstream.name} service is unavailable.", headers={"Retry-After": wait}
+    )
