@@ -1,5 +1,6 @@
 """Start, watch and stop the four services as real uvicorn processes on loopback ports."""
 
+import contextlib
 import os
 import signal
 import socket
@@ -16,17 +17,27 @@ from pathwise_devstack.receiver import HOOK_PATH
 from pathwise_devstack.services import SERVICES, ServiceSpec
 from pathwise_gateway.seed import DEMO_WEBHOOK_SECRET
 
-__all__ = ["RECEIVER", "Stack", "StackConfig", "free_port"]
+__all__ = ["RECEIVER", "Stack", "StackConfig", "free_port", "free_ports"]
 
 # The demo webhook receiver's name among the stack's processes (not a service: no database).
 RECEIVER = "receiver"
 
 
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct free loopback ports. Every socket stays bound until all are chosen:
+    ports picked one at a time may repeat, and two services given one port once made the
+    stack look ready while one of them had exited (the other answered its readiness probe)."""
+    with contextlib.ExitStack() as held:
+        ports: list[int] = []
+        for _ in range(count):
+            sock = held.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+            sock.bind(("127.0.0.1", 0))
+            ports.append(sock.getsockname()[1])
+        return ports
 
 
 @dataclass
@@ -140,9 +151,9 @@ class Stack:
                             f"{name} exited with code {proc.returncode} during start-up"
                         )
                     try:
-                        if client.get(f"{self.config.url(name)}/readyz").status_code == 200:
+                        if self._answers_as(client, name):
                             pending.discard(name)
-                    except httpx.HTTPError:
+                    except (httpx.HTTPError, ValueError):
                         pass
                 if pending and time.monotonic() > deadline:
                     raise TimeoutError(
@@ -150,6 +161,14 @@ class Stack:
                     )
                 if pending:
                     time.sleep(0.1)
+
+    def _answers_as(self, client: httpx.Client, name: str) -> bool:
+        """Ready, and the answer comes from ``name`` itself (a service reports its name; a
+        port taken by another process must not pass for it)."""
+        response = client.get(f"{self.config.url(name)}/readyz")
+        if response.status_code != 200:
+            return False
+        return name == RECEIVER or response.json().get("service") == name
 
     def stop_one(self, name: str) -> None:
         proc = self.processes.pop(name, None)

@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 
 from pathwise_devstack.seed import seed_demo, seed_demo_live, seed_second_district
 from pathwise_devstack.services import SERVICES
-from pathwise_devstack.stack import Stack, StackConfig, free_port
+from pathwise_devstack.stack import Stack, StackConfig, free_ports
 from pathwise_gateway.edge.domain.tokens import issue_access_token
 from pathwise_gateway.events.settings import EventHubSettings
 from pathwise_gateway.seed import (
@@ -210,11 +210,12 @@ def start_stack(
     class, a learner with a profile, an integration client) is seeded as well.
     """
     databases = {spec.name: create_test_database(spec.name, directory) for spec in SERVICES}
+    *ports, receiver_port = free_ports(len(SERVICES) + 1)
     config = StackConfig(
-        ports={spec.name: free_port() for spec in SERVICES},
+        ports={spec.name: port for spec, port in zip(SERVICES, ports, strict=True)},
         database_urls={name: db.url for name, db in databases.items()},
         env={"PATHWISE_ENV": "test", "PATHWISE_LOG_LEVEL": "WARNING", **(env or {})},
-        receiver_port=free_port() if receiver else None,
+        receiver_port=receiver_port if receiver else None,
     )
     running = Stack(config, log_dir=str(directory / "logs"))
     try:
