@@ -1,0 +1,128 @@
+"""The simulated school's own correctness (bench/school): the ground truth answers and learns as
+designed, and the metric functions are right on small hand-made cases. The benchmark's numbers
+are only as good as this instrument."""
+
+import random
+import sys
+from pathlib import Path
+
+import pytest
+
+# bench/ is run as ``python -m bench`` from the repository root and is not an installed package:
+# put the root on the path (as ``python -m`` does) so ``pytest`` finds it however it is started.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.school import adapters, drivers, metrics
+from bench.school.truth import (
+    Item,
+    Learner,
+    draw_learners,
+    guess_of,
+    make_bank,
+    slip_of,
+    subgraph,
+)
+from pathwise_assessment.domain.bkt import DEFAULT_PARAMS, update
+
+
+def test_answers_follow_the_answer_model() -> None:
+    sub = subgraph()
+    rng = random.Random(1)
+    known = {c: False for c in sub.codes}
+    learner = Learner(0, 0.0, True, {c: 0.0 for c in sub.codes}, known)
+    code = sub.codes[-1]
+    for difficulty, choice in ((-2.0, False), (1.0, False), (1.0, True)):
+        item = Item(1, (code,), difficulty, choice)
+        rate = sum(learner.practise(sub, item, rng) for _ in range(20_000)) / 20_000
+        assert rate == pytest.approx(guess_of(difficulty, choice), abs=0.015)
+    learner.known = {c: True for c in sub.codes}
+    item = Item(2, (code,), 1.5)
+    rate = sum(learner.practise(sub, item, rng) for _ in range(20_000)) / 20_000
+    assert rate == pytest.approx(1 - slip_of(1.5), abs=0.01)
+    # Easy items are guessable, hard ones are not; a choice item never below 1 in 4.
+    assert guess_of(-2.0) > 0.4 > 0.05 > guess_of(1.0)
+    assert guess_of(3.0, choice=True) >= 0.25
+
+
+def test_a_multi_skill_item_needs_every_skill() -> None:
+    sub = subgraph()
+    a, b = "4.NF.A.2", "4.NF.A.1"
+    known = {c: True for c in sub.codes} | {b: False}
+    learner = Learner(0, 0.0, True, {c: 0.0 for c in sub.codes}, known)
+    item = Item(1, (a, b), 2.0)
+    rng = random.Random(2)
+    rate = sum(learner.practise(sub, item, rng) for _ in range(10_000)) / 10_000
+    assert rate == pytest.approx(guess_of(2.0), abs=0.01)
+
+
+def test_prior_knowledge_respects_prerequisites_and_learning_is_blocked() -> None:
+    sub = subgraph()
+    learners = draw_learners(sub, 300, seed=3)
+    for learner in learners:
+        for code in sub.codes:
+            pre = sub.prereqs[code]
+            if learner.known[code] and pre:
+                assert sum(learner.known[p] for p in pre) / len(pre) >= 0.67
+    assert 0.05 < sum(x.stalled for x in learners) / len(learners) < 0.3
+    # A skill whose prerequisite is unknown is learned at a tenth of the rate.
+    code = "4.NF.A.2"
+    rng = random.Random(4)
+    learned = {True: 0, False: 0}
+    for ready in (True, False):
+        for _ in range(4000):
+            known = {c: ready for c in sub.codes} | {code: False}
+            learner = Learner(0, 0.0, False, {c: 0.5 for c in sub.codes}, known)
+            learner.practise(sub, Item(1, (code,), 0.0), rng)
+            learned[ready] += learner.known[code]
+    assert learned[True] / 4000 == pytest.approx(0.5, abs=0.03)
+    assert learned[False] / 4000 == pytest.approx(0.05, abs=0.015)
+
+
+def test_banks_have_the_asked_difficulties() -> None:
+    sub = subgraph()
+    easy = make_bank(sub, 1, low=-2.5, high=-1.0)
+    assert all(-2.5 <= i.difficulty <= -1.0 for items in easy.items.values() for i in items)
+    mixed = make_bank(sub, 1)
+    multi = {i.id for items in mixed.items.values() for i in items if len(i.skills) == 2}
+    assert multi
+    assert all(len(items) >= 16 for items in mixed.items.values())
+
+
+def test_auc_on_hand_made_cases() -> None:
+    assert metrics.auc([False, True], [0.1, 0.9]) == 1.0
+    assert metrics.auc([True, False], [0.1, 0.9]) == 0.0
+    assert metrics.auc([True, False, True, False], [0.5, 0.5, 0.5, 0.5]) == 0.5
+    # One positive below one negative out of 2 x 2 pairs: 3/4.
+    assert metrics.auc([False, True, False, True], [0.1, 0.2, 0.3, 0.4]) == 0.75
+
+
+def test_precision_recall_on_a_hand_made_case() -> None:
+    result = metrics.precision_recall([True, True, False, False], [True, False, True, False])
+    assert (result.precision, result.recall, result.flagged, result.positives) == (0.5, 0.5, 2, 2)
+
+
+def test_empirical_params_and_oracle_filter() -> None:
+    # Known at the start, two answers (one slip); a second sequence learns after its first answer.
+    seqs: metrics.Sequences = {
+        (0, "s"): [(0.2, 0.1, True, True), (0.2, 0.1, False, True)],
+        (1, "s"): [(0.2, 0.1, True, False), (0.2, 0.1, True, True)],
+    }
+    prior, learn, guess, slip = metrics.empirical_params(seqs)["s"]
+    assert (prior, learn, guess, slip) == (0.5, 1.0, 1.0, 1 / 3)
+    p = metrics.oracle_filter([(0.2, 0.1, True, False), (0.2, 0.1, True, False)], 0.5, 0.0)
+    assert p[0] == 0.5
+    assert p[1] == pytest.approx(0.45 / (0.45 + 0.1))
+
+
+def test_the_mastery_adapter_replays_the_rule() -> None:
+    """Two right answers on a hard item: the P(known) of the domain's BKT update with the default
+    parameters (no fit), and both counted as hard evidence."""
+    sub = subgraph()
+    bank = make_bank(sub, 5)
+    book = adapters.MasteryBook(adapters.medians_of(bank.difficulties()))
+    p = DEFAULT_PARAMS.prior
+    for k in range(2):
+        book.answer(["4.NF.A.2"], 5.0, True, drivers.instant(k))
+        p = update(p, True, DEFAULT_PARAMS)
+    assert book.p_known("4.NF.A.2") == pytest.approx(p, abs=1e-12)
+    assert book.states["4.NF.A.2"].state.hard_correct_count == 2
