@@ -194,4 +194,4 @@ async def test_placing_a_step_without_placement_is_a_conflict(
         answer = await override(live_apps.pathways, teacher(), action=action, step_id=plain["id"])
         assert answer.status_code == 409, answer.text
     missing = await override(live_apps.pathways, teacher(), action="unplace")
-    assert missing.status_code == 422
+    assert missing.status_code == 404  # no step_id names no step
