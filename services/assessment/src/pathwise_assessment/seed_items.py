@@ -61,6 +61,63 @@ def _ordering(stem: str, entries: list[str], order: list[int], difficulty: float
 
 
 DEMO_ITEMS: dict[str, list[dict[str, Any]]] = {
+    # The skills the planner opens first for the demo learners: with no evidence and prior grades
+    # not assumed, every demo pathway starts at the roots of the goals' prerequisites (grade 3:
+    # K.G.A.1, grades 4 and 5: K.CC.A.1) until a skill check or a diagnostic moves it on. Six
+    # items each, easy to hard, so the README's walk works for every demo learner
+    # (tests/test_demo_walk.py checks it on the seeded stack).
+    "K.CC.A.1": [
+        _numeric("Count by ones: 5, 6, 7, ___. What number comes next?", 8, -1.4),
+        _choice("Count by tens: 10, 20, 30, ___", ["31", "40", "50", "300"], 1, -0.9),
+        _numeric("Count by ones: 38, 39, ___. What number comes next?", 40, -0.3),
+        _ordering(
+            "Put the tens in counting order.",
+            ["70", "50", "60"],
+            [1, 2, 0],
+            0.2,
+        ),
+        _numeric("Count by tens: 60, 70, 80, ___, 100. What is the missing number?", 90, 0.6),
+        _numeric("Count by ones: 97, 98, 99, ___. What number comes next?", 100, 1.1),
+    ],
+    "K.G.A.1": [
+        _choice(
+            "A ball is round like which shape?",
+            ["circle", "square", "triangle", "rectangle"],
+            0,
+            -1.4,
+        ),
+        _choice(
+            "Which shape has 3 sides and 3 corners?",
+            ["square", "triangle", "circle", "hexagon"],
+            1,
+            -0.9,
+        ),
+        _choice(
+            "The cat sleeps under the table. Where is the cat?",
+            ["above the table", "below the table", "beside the table", "in front of the table"],
+            1,
+            -0.3,
+        ),
+        _text(
+            "A window has 4 equal sides and 4 corners. Name its shape.", ["square", "a square"], 0.2
+        ),
+        _choice(
+            "A door is taller than it is wide and has 4 corners. Which shape is it?",
+            ["circle", "triangle", "rectangle", "hexagon"],
+            2,
+            0.6,
+        ),
+        _multi(
+            "The lamp is next to the bed and the rug is under the bed. Select every true sentence.",
+            [
+                "The lamp is beside the bed.",
+                "The rug is below the bed.",
+                "The rug is above the bed.",
+            ],
+            [0, 1],
+            1.1,
+        ),
+    ],
     "3.OA.A.1": [
         _choice(
             "Which expression shows 5 groups of 3 objects?",

@@ -68,7 +68,10 @@ _INTERESTS = [
 
 
 def demo_skill_codes() -> list[str]:
-    """Every skill a demo pathway can reach when grades two below the learner's are assumed."""
+    """Every skill a demo pathway can reach: first those it reaches when grades two below the
+    learner's are assumed (the catalogue as it was first seeded, in the same order, so those
+    activities keep their ids and numbers), then those it reaches when nothing is assumed (the
+    default: earlier-grade skills are planned until evidence shows them known)."""
     data = load_ccssm()
     graph = build_graph(
         [s.code for s in data.skills],
@@ -83,6 +86,9 @@ def demo_skill_codes() -> list[str]:
             if g is not None and (g == "K" or (g.isdigit() and int(g) <= learner_grade - 2))
         ]
         for step in plan_steps(graph, [Goal(c) for c in goals], assumed):
+            codes[step.code] = None
+    for goals in DEMO_GOALS.values():
+        for step in plan_steps(graph, [Goal(c) for c in goals], ()):
             codes[step.code] = None
     return list(codes)
 

@@ -187,6 +187,11 @@ class Pathway(Base):
     # replans without another round trip to assessment.
     mastered_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
     learner_profile: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Skills a diagnostic placed (code → its evidence: attempt, ability, answers), as read from
+    # assessment at the last plan; and those a teacher un-placed (code → the attempt id whose
+    # placement was revoked: a later diagnostic that places the skill again is new evidence).
+    placements: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    unplaced: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     minutes_per_week: Mapped[int] = mapped_column(Integer, default=120)
     approved_by: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -223,7 +228,7 @@ class PathwayStep(Base):
     __table_args__ = (
         UniqueConstraint("pathway_id", "skill_code"),
         CheckConstraint(
-            "status IN ('locked', 'ready', 'mastered', 'skipped')",
+            "status IN ('locked', 'ready', 'mastered', 'skipped', 'placed')",
             name="status",
         ),
     )

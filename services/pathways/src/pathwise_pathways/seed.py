@@ -85,7 +85,12 @@ async def seed_demo_live(urls: dict[str, str], secret: str) -> list[str]:
                 continue
             response = await client.post(
                 f"/v1/learners/{learner}/pathway",
-                json={"reason": "demo seed: planned toward the learner's own goals"},
+                # Nothing is assumed of earlier grades: a demo pathway starts where the evidence
+                # (none yet) says, until a skill check or a diagnostic moves it on.
+                json={
+                    "reason": "demo seed: planned toward the learner's own goals",
+                    "assume_prior_grades": False,
+                },
                 headers=headers,
             )
             if response.status_code == 201:

@@ -12,8 +12,10 @@ from pathwise_assessment.schemas.mastery import (
     MasteryQueryOut,
     MasteryRow,
 )
+from pathwise_assessment.schemas.placements import LearnerPlacements, PlacedSkillOut
 from pathwise_assessment.service import attempts as attempts_service
 from pathwise_assessment.service import mastery_read as service
+from pathwise_assessment.service import placements as placements_service
 from pathwise_shared.app import DbSession
 from pathwise_shared.auth import CurrentPrincipal
 from pathwise_shared.problems import problem_responses
@@ -31,6 +33,19 @@ async def internal_learner_mastery(
 ) -> LearnerMastery:
     states = await service.learner_mastery(session, principal, learner_id)
     return LearnerMastery(learner_id=learner_id, skills=[skill_mastery(s) for s in states])
+
+
+@router.get("/learners/{learner_id}/placements", response_model=LearnerPlacements)
+async def internal_learner_placements(
+    learner_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal
+) -> LearnerPlacements:
+    """The skills the learner's diagnostics placed, with their evidence: pathways reads them when
+    it (re)plans (docs/pathways.md, "Placement")."""
+    placed = await placements_service.learner_placements(session, principal, learner_id)
+    return LearnerPlacements(
+        learner_id=learner_id,
+        skills=[PlacedSkillOut.model_validate(p, from_attributes=True) for p in placed],
+    )
 
 
 @router.post("/mastery/query", response_model=MasteryQueryOut)

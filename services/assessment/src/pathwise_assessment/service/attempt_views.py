@@ -152,9 +152,21 @@ def apply_results(view: AttemptView, difficulties: dict[str, list[float]] | None
         ability = ability_of(view)
         attempt.theta, attempt.theta_se = ability.theta, ability.se
         if difficulties is not None:
+            by_item = {v.item_id: v for _, v in view.items}
             results["placement"] = placement(
-                view.assessment.skill_codes, difficulties, ability.theta
+                view.assessment.skill_codes,
+                difficulties,
+                ability.theta,
+                [
+                    (str(r.item_id), by_item[r.item_id].skill_codes, bool(r.correct))
+                    for r in view.responses
+                    if r.correct is not None and r.item_id in by_item
+                ],
             )
+        elif attempt.results and "placement" in attempt.results:
+            # Results recomputed after the finish (a rubric scored late) keep the placement the
+            # finish computed: pathways applies it by attempt id, so it must not vanish.
+            results["placement"] = attempt.results["placement"]
     attempt.score, attempt.max_score, attempt.results = (
         round(earned, 4),
         round(possible, 4),

@@ -7,13 +7,14 @@ from fastapi import APIRouter, status
 
 from pathwise_pathways.api.deps import Cache, DistrictId, HiddenParts, UpstreamDep
 from pathwise_pathways.domain.disclosure import GOALS, visible_board
-from pathwise_pathways.models import PathwayVersion
+from pathwise_pathways.models import Pathway, PathwayVersion
 from pathwise_pathways.schemas.pathways import (
     BoardEntryOut,
     ChoiceRequest,
     GoalForecastOut,
     OverrideRequest,
     PathwayOut,
+    PlacementOut,
     PlanRequest,
     StepOut,
     VersionOut,
@@ -75,6 +76,7 @@ def pathway_out(v: read.PathwayView, hidden: frozenset[str]) -> PathwayOut:
                     BoardEntryOut.model_validate(e) for e in visible_board(s.board or [], hidden)
                 ],
                 mastered_at=s.mastered_at,
+                placement=_placement_of(p, s.skill_code),
             )
             for s in v.steps
         ],
@@ -90,6 +92,15 @@ def pathway_out(v: read.PathwayView, hidden: frozenset[str]) -> PathwayOut:
             for f in ([] if goals_hidden else v.pace)
         ],
     )
+
+
+def _placement_of(pathway: Pathway, code: str) -> PlacementOut | None:
+    """The diagnostic evidence a step's skill was placed on, if any (also once un-placed)."""
+    evidence = (pathway.placements or {}).get(code)
+    if evidence is None:
+        return None
+    revoked = (pathway.unplaced or {}).get(code) == evidence.get("attempt_id")
+    return PlacementOut.model_validate({**evidence, "unplaced": revoked})
 
 
 @router.post("", response_model=PathwayOut, status_code=status.HTTP_201_CREATED, **_staff_write())

@@ -16,6 +16,8 @@ __all__ = [
     "GoalIn",
     "OverrideRequest",
     "PathwayOut",
+    "PlacedAnswerOut",
+    "PlacementOut",
     "PlanRequest",
     "StepOut",
     "VersionOut",
@@ -37,9 +39,10 @@ class PlanRequest(StrictBody):
         False, description="Start as a draft a teacher must approve"
     )
     assume_prior_grades: StrictBool = Field(
-        True,
-        description="Skills two or more grades below the learner's count as mastered unless "
-        "assessment has evidence they are not",
+        False,
+        description="Off by default: skills are skipped on evidence only (mastery, or a "
+        "diagnostic's placement). On: skills two or more grades below the learner's also count "
+        "as mastered unless assessment has evidence they are not, for a teacher who wants it",
     )
     reason: Reason = "planned"
 
@@ -51,6 +54,23 @@ class BoardEntryOut(BaseModel):
     minutes: int
     score: float
     reasons: list[str]
+
+
+class PlacedAnswerOut(BaseModel):
+    item_id: uuid.UUID
+    correct: bool
+
+
+class PlacementOut(BaseModel):
+    """The evidence a diagnostic placed a step's skill on."""
+
+    attempt_id: uuid.UUID
+    assessment_id: uuid.UUID
+    finished_at: datetime
+    theta: float
+    p_correct: float = Field(description="Chance of a right answer on the skill's typical item")
+    items: list[PlacedAnswerOut] = Field(description="The answers on items of the skill")
+    unplaced: bool = Field(description="A teacher revoked this placement (the step is planned)")
 
 
 class StepOut(BaseModel):
@@ -68,6 +88,7 @@ class StepOut(BaseModel):
     chosen_activity_id: uuid.UUID | None
     board: list[BoardEntryOut]
     mastered_at: datetime | None
+    placement: PlacementOut | None = None
 
 
 class GoalForecastOut(BaseModel):
@@ -96,7 +117,9 @@ class ChoiceRequest(StrictBody):
 
 
 class OverrideRequest(StrictBody):
-    action: Literal["pin", "unpin", "skip", "unskip", "insert", "reorder", "lock", "unlock"]
+    action: Literal[
+        "pin", "unpin", "skip", "unskip", "insert", "reorder", "lock", "unlock", "place", "unplace"
+    ]
     reason: Reason
     step_id: uuid.UUID | None = None
     skill_code: Code | None = Field(None, description="insert: the skill of the new step")

@@ -54,6 +54,15 @@ class Upstream:
         skills: list[dict[str, Any]] = (body or {}).get("skills", [])
         return skills
 
+    async def placements(self, principal: Principal, learner_id: uuid.UUID) -> list[dict[str, Any]]:
+        """The skills the learner's diagnostics placed, each with its evidence (latest first
+        diagnostic per skill; docs/contracts.md)."""
+        body = await self.assessment.json(
+            "GET", f"/internal/learners/{learner_id}/placements", principal
+        )
+        skills: list[dict[str, Any]] = (body or {}).get("skills", [])
+        return skills
+
     async def mastery_query(
         self,
         principal: Principal,

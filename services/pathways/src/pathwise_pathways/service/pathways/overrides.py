@@ -5,7 +5,7 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pathwise_pathways.models import PathwayStep
+from pathwise_pathways.models import Pathway, PathwayStep
 from pathwise_pathways.repository import pathways as repo
 from pathwise_pathways.service.graph_cache import DistrictGraph, GraphCache
 from pathwise_pathways.service.pathways.history import OPEN, find_step, record_change
@@ -39,6 +39,8 @@ async def override(
         steps.append(_inserted(session, graph, steps, pathway.id, skill_code))
     elif action == "reorder":
         _apply_order(graph, steps, order)
+    elif action in {"place", "unplace"}:
+        _revise_placement(pathway, find_step(steps, step_id), action)
     else:
         if step_id is None:
             raise UnprocessableContent(f"{action} needs step_id.", slug="step-id-required")
@@ -77,6 +79,30 @@ def _inserted(
     )
     session.add(step)
     return step
+
+
+def _revise_placement(pathway: Pathway, step: PathwayStep, action: str) -> None:
+    """A teacher's say over a diagnostic's placement: ``unplace`` plans a placed skill again;
+    ``place`` restores the placement of a skill they un-placed (its evidence is still on record).
+    The un-placing names the attempt whose placement was revoked, so it holds across replans
+    until another diagnostic places the skill again."""
+    evidence = (pathway.placements or {}).get(step.skill_code)
+    unplaced = dict(pathway.unplaced or {})
+    if action == "unplace":
+        if step.status != "placed" or evidence is None:
+            raise Conflict("The step is not placed.", slug="step-not-placed")
+        unplaced[step.skill_code] = evidence["attempt_id"]
+        step.status = "locked"  # the replan makes it ready when none of its prerequisites is open
+    else:
+        if evidence is None or step.skill_code not in unplaced:
+            raise Conflict(
+                "No un-placed placement to restore on this step.", slug="step-not-unplaced"
+            )
+        if step.status not in OPEN:
+            raise Conflict(f"The step is {step.status}.", slug="step-closed")
+        del unplaced[step.skill_code]
+    # A new dict: the column is plain JSON, so the change is seen only on assignment.
+    pathway.unplaced = unplaced
 
 
 def _change_step(step: PathwayStep, action: str, activity_id: uuid.UUID | None) -> None:

@@ -1,6 +1,7 @@
 """Plan (or replan from scratch) a learner's pathway from the live profile and mastery, and
 approve a draft."""
 
+import asyncio
 import uuid
 from datetime import date
 from typing import Any
@@ -94,7 +95,9 @@ async def plan(
     profile = await upstream.planning_profile(principal, learner_id)
     if str(profile.get("district_id")) != str(district_id):
         raise NotFound("No such learner in your district.", slug="learner-not-found")
-    mastery = await upstream.mastery(principal, learner_id)
+    mastery, placed = await asyncio.gather(
+        upstream.mastery(principal, learner_id), upstream.placements(principal, learner_id)
+    )
     graph = await cache.get(session, district_id)
     if goals is None:
         goals = [
@@ -136,6 +139,8 @@ async def plan(
             goals=[],
             mastered_codes=[],
             learner_profile={},
+            placements={},
+            unplaced={},
         )
         session.add(pathway)
         await flush_or_conflict(session)
@@ -146,6 +151,14 @@ async def plan(
         {"skill_code": c, "target_date": t.isoformat() if t else None} for c, t in merged.items()
     ]
     pathway.mastered_codes = sorted(c for c, m in evidence.items() if m.get("mastered"))
+    # Placement is pulled at every plan, like mastery: the newest diagnostic per skill wins, and
+    # a teacher's un-placing holds until another diagnostic places the skill again (replan).
+    pathway.placements = {p["skill_code"]: p for p in placed if p.get("skill_code") in graph.skills}
+    pathway.unplaced = {
+        code: attempt
+        for code, attempt in (pathway.unplaced or {}).items()
+        if code in pathway.placements and pathway.placements[code]["attempt_id"] == attempt
+    }
     # Kept across replans: an event older than one already applied stays stale.
     snapshot["mastery_event_at"] = dict((pathway.learner_profile or {}).get("mastery_event_at", {}))
     pathway.learner_profile = snapshot

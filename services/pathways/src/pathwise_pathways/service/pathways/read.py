@@ -60,7 +60,7 @@ def pace_of(
                 step.skill_code,
                 minutes,
                 tuple(step.goal_codes or ()),
-                step.status in {"mastered", "skipped"},
+                step.status in {"mastered", "skipped", "placed"},
             )
         )
     goals = [(g.code, g.target_date) for g in goals_of(pathway)]

@@ -4,7 +4,7 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pathwise_pathways.domain.planner import Goal, UnknownSkills, plan_steps
+from pathwise_pathways.domain.planner import Goal, PlannedStep, UnknownSkills, plan_steps
 from pathwise_pathways.models import Pathway, PathwayStep
 from pathwise_pathways.service.graph_cache import DistrictGraph
 from pathwise_pathways.service.pathways.boards import fill_boards
@@ -12,7 +12,7 @@ from pathwise_pathways.service.pathways.history import OPEN
 from pathwise_shared.problems import UnprocessableContent
 from pathwise_shared.timeutil import utcnow
 
-__all__ = ["goals_of", "replan"]
+__all__ = ["goals_of", "placed_codes", "replan"]
 
 
 def goals_of(pathway: Pathway) -> list[Goal]:
@@ -24,6 +24,16 @@ def goals_of(pathway: Pathway) -> list[Goal]:
     ]
 
 
+def placed_codes(pathway: Pathway) -> set[str]:
+    """The skills a diagnostic placed that a teacher has not un-placed."""
+    unplaced = pathway.unplaced or {}
+    return {
+        code
+        for code, evidence in (pathway.placements or {}).items()
+        if unplaced.get(code) != evidence.get("attempt_id")
+    }
+
+
 async def replan(
     session: AsyncSession,
     graph: DistrictGraph,
@@ -33,30 +43,42 @@ async def replan(
     """Recompute the steps from goals, mastery and overrides; (steps, opened, reopened)."""
     by_code = {s.skill_code: s for s in existing}
     profile = pathway.learner_profile or {}
-    mastered = set(pathway.mastered_codes) | set(profile.get("assumed_mastered", []))
+    known = set(pathway.mastered_codes) | set(profile.get("assumed_mastered", []))
+    # Placed skills stop the walk back from a goal as mastered ones do; mastery wins over placement.
+    placed = placed_codes(pathway) - known
+    mastered = known | placed
     skipped = {s.skill_code for s in existing if s.status == "skipped"}
     extra = [s.skill_code for s in existing if (s.pinned or s.inserted) and s.status != "skipped"]
     ranks = {s.skill_code: s.teacher_rank for s in existing if s.teacher_rank is not None}
-    try:
-        planned = plan_steps(
-            graph.graph,
-            goals_of(pathway),
-            mastered,
-            skipped=skipped,
-            extra_targets=[c for c in extra if c in graph.graph.index],
-            teacher_rank={c: r for c, r in ranks.items() if r is not None},
-        )
-    except UnknownSkills as exc:
-        raise UnprocessableContent(
-            "Unknown skill codes: " + ", ".join(exc.codes),
-            slug="unknown-skill-codes",
-            codes=exc.codes,
-        ) from exc
+    planned = _plan(graph, pathway, mastered, skipped, extra, ranks)
+    # The placed skills the goals would need without the placement: shown as steps, marked
+    # placed with their evidence, so a teacher sees what was skipped and why and can revise it.
+    shown_placed = (
+        [p for p in _plan(graph, pathway, known, skipped, extra, ranks) if p.code in placed]
+        if placed
+        else []
+    )
     now = utcnow()
-    # A step whose skill is now mastered stays in the pathway, as progress, marked mastered.
+    # A step whose skill is now mastered (or placed) stays in the pathway, as progress.
     kept = [s for s in existing if s.status != "skipped" and s.skill_code in mastered]
     for step in kept:
-        step.status = "mastered"
+        step.status = "mastered" if step.skill_code in known else "placed"
+    kept_codes = {s.skill_code for s in kept}
+    for item in shown_placed:
+        if item.code in kept_codes or item.code in skipped:
+            continue
+        skill = graph.skills.get(item.code)
+        step = PathwayStep(
+            pathway_id=pathway.id,
+            skill_code=item.code,
+            title=skill.title if skill else item.code,
+            position=0,
+            status="placed",
+            goal_codes=list(item.goal_codes),
+            board=[],
+        )
+        session.add(step)
+        kept.append(step)
     kept += [s for s in existing if s.status == "skipped"]
     planned_codes = {p.code for p in planned}
     for step in existing:
@@ -87,7 +109,8 @@ async def replan(
             if step.status == "mastered":
                 reopened.append(item.code)
                 step.mastered_at = None
-            elif step.status == "locked" and item.ready:
+            elif step.status in {"locked", "placed"} and item.ready:
+                # (placed: un-placed by a teacher, so planned again)
                 opened.append(item.code)
             step.status = status
             step.goal_codes = list(item.goal_codes)
@@ -100,3 +123,28 @@ async def replan(
     await fill_boards(session, pathway, [s for s in result if s.status in OPEN])
     await session.flush()
     return result, opened, reopened
+
+
+def _plan(
+    graph: DistrictGraph,
+    pathway: Pathway,
+    mastered: set[str],
+    skipped: set[str],
+    extra: list[str],
+    ranks: dict[str, int],
+) -> list[PlannedStep]:
+    try:
+        return plan_steps(
+            graph.graph,
+            goals_of(pathway),
+            mastered,
+            skipped=skipped,
+            extra_targets=[c for c in extra if c in graph.graph.index],
+            teacher_rank=ranks,
+        )
+    except UnknownSkills as exc:
+        raise UnprocessableContent(
+            "Unknown skill codes: " + ", ".join(exc.codes),
+            slug="unknown-skill-codes",
+            codes=exc.codes,
+        ) from exc

@@ -1,0 +1,226 @@
+"""The README's demo walk for every demo learner, and placement end to end, through the gateway.
+
+On a stack of its own (freshly seeded, so no other test has moved a pathway on): every demo
+learner's current step has a skill check with enough items, easy to hard, at exactly the code the
+planner scheduled; one learner takes it and mastery moves. Then a real diagnostic places two
+skills of a learner's pathway: the replan marks them placed with the evidence, a teacher of
+another school may not revise it, the learner's own teacher un-places one.
+"""
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from pathwise_devstack.testing import dev_login, start_stack
+from pathwise_shared.demo import demo_id
+
+pytestmark = pytest.mark.integration
+
+MIN_ITEMS = 5
+DEMO_LEARNERS = [f"learner-{n:02d}" for n in range(1, 34)]
+# learner-08: grade 3 (teacher-01), both demo goals, no accommodations.
+WALKER = "learner-08"
+PLACED = "learner-10"  # grade 3 as well; 2.OA.C.3 and 2.OA.C.4 lead to its 3.OA goal
+STRAND = ["2.OA.C.3", "2.OA.C.4"]
+
+
+@pytest.fixture(scope="module")
+def gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+    directory: Path = tmp_path_factory.mktemp("demo-walk")
+    with (
+        start_stack(directory) as running,
+        httpx.Client(base_url=running.config.url("gateway"), timeout=30.0) as client,
+    ):
+        yield client
+
+
+def current_step(pathway: dict[str, Any]) -> dict[str, Any]:
+    steps = sorted(pathway["steps"], key=lambda s: s["position"])
+    return next(s for s in steps if s["status"] == "ready")
+
+
+def skill_checks(gw: httpx.Client, headers: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    cursor: str | None = None
+    while True:
+        page = gw.get(
+            "/v1/assessments",
+            params={"limit": 200, **({"cursor": cursor} if cursor else {})},
+            headers=headers,
+        )
+        assert page.status_code == 200, page.text
+        for row in page.json()["items"]:
+            if row["kind"] == "skill_check":
+                for code in row["skill_codes"]:
+                    found.setdefault(code, []).append(row)
+        cursor = page.json().get("next_cursor")
+        if not cursor:
+            return found
+
+
+def check_of(gw: httpx.Client, headers: dict[str, str], assessment_id: str) -> dict[str, Any]:
+    answer = gw.get(f"/v1/assessments/{assessment_id}", headers=headers)
+    assert answer.status_code == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+def test_every_demo_learners_current_step_has_a_skill_check(gw: httpx.Client) -> None:
+    admin = dev_login(gw, "admin-district")
+    checks = skill_checks(gw, admin)
+    short: list[str] = []
+    for key in DEMO_LEARNERS:
+        learner = demo_id("learner", key)
+        pathway = gw.get(f"/v1/learners/{learner}/pathway", headers=admin)
+        assert pathway.status_code == 200, (key, pathway.text)
+        step = current_step(pathway.json())
+        # Nothing of earlier grades is assumed: the step is one the planner scheduled on no
+        # evidence, and the check is tagged with exactly its code.
+        usable = []
+        for row in checks.get(step["skill_code"], []):
+            full = check_of(gw, admin, row["id"])
+            difficulties = [
+                gw.get(f"/v1/items/{i}", headers=admin).json()["difficulty"]
+                for i in full["item_ids"]
+            ]
+            if len(difficulties) >= MIN_ITEMS and max(difficulties) - min(difficulties) >= 1.5:
+                usable.append(full)
+        if not usable:
+            short.append(f"{key}: {step['skill_code']}")
+    assert not short, "current steps without a skill check of enough items: " + ", ".join(short)
+
+
+def right_answer(spec: dict[str, Any]) -> dict[str, Any]:
+    kind = spec["type"]
+    if kind == "single_choice":
+        return {"choice": spec["correct"]}
+    if kind == "numeric":
+        return {"value": spec["value"]}
+    if kind == "short_text":
+        return {"text": spec["accepted"][0]}
+    if kind == "multiple_select":
+        return {"choices": spec["correct"]}
+    if kind == "ordering":
+        return {"order": spec["order"]}
+    raise AssertionError(f"no answer for {kind}")
+
+
+def p_known(gw: httpx.Client, headers: dict[str, str], learner: uuid.UUID, code: str) -> float:
+    answer = gw.get(f"/v1/learners/{learner}/mastery", headers=headers)
+    assert answer.status_code == 200, answer.text
+    return next((s["p_known"] for s in answer.json()["skills"] if s["skill_code"] == code), 0.0)
+
+
+def test_the_readme_walk_take_the_current_steps_check_and_mastery_moves(gw: httpx.Client) -> None:
+    learner = demo_id("learner", WALKER)
+    me = dev_login(gw, WALKER)
+    admin = dev_login(gw, "admin-district")
+    pathway = gw.get(f"/v1/learners/{learner}/pathway", headers=me)
+    assert pathway.status_code == 200, pathway.text
+    code = current_step(pathway.json())["skill_code"]
+    check = skill_checks(gw, admin)[code][0]
+    before = p_known(gw, me, learner, code)
+    started = gw.post(
+        f"/v1/assessments/{check['id']}/attempts", json={"learner_id": str(learner)}, headers=me
+    )
+    assert started.status_code == 201, started.text
+    attempt = started.json()
+    for shown in attempt["items"]:
+        # The key, as the check's author (a district admin) sees the item.
+        spec = gw.get(f"/v1/items/{shown['item_id']}", headers=admin).json()["spec"]
+        put = gw.put(
+            f"/v1/attempts/{attempt['id']}/responses/{shown['item_id']}",
+            json={"answer": right_answer(spec)},
+            headers=me,
+        )
+        assert put.status_code == 200, put.text
+    finished = gw.post(f"/v1/attempts/{attempt['id']}/finish", headers=me)
+    assert finished.status_code == 200, finished.text
+    assert finished.json()["score"] == finished.json()["max_score"] > 0
+    assert p_known(gw, me, learner, code) > before
+
+
+def test_a_diagnostic_places_skills_and_only_the_learners_teacher_revises_it(
+    gw: httpx.Client,
+) -> None:
+    learner = demo_id("learner", PLACED)
+    admin = dev_login(gw, "admin-district")
+    teacher = dev_login(gw, "teacher-01")
+    other_school = dev_login(gw, "teacher-04")  # Hillcrest: no class with the learner
+    me = dev_login(gw, PLACED)
+    # Two items per skill: a diagnostic answered right places both, and two answers are not
+    # enough evidence for mastery, so the steps show as placed (not mastered).
+    keys: dict[str, dict[str, Any]] = {}
+    for code in STRAND:
+        for n, difficulty in enumerate((-0.6, -0.2), start=1):
+            made = gw.post(
+                "/v1/items",
+                json={
+                    "stem": f"{code} practice {n}: what is {3 + n} + {3 + n}?",
+                    "skill_codes": [code],
+                    "difficulty": difficulty,
+                    "spec": {"type": "numeric", "value": 2 * (3 + n)},
+                },
+                headers=admin,
+            )
+            assert made.status_code == 201, made.text
+            keys[made.json()["id"]] = made.json()["spec"]
+    diagnostic = gw.post(
+        "/v1/assessments",
+        json={
+            "kind": "diagnostic",
+            "title": "Placement: odd, even and arrays",
+            "skill_codes": STRAND,
+            "max_items": len(keys),
+            "target_se": 0.1,
+        },
+        headers=teacher,
+    )
+    assert diagnostic.status_code == 201, diagnostic.text
+    started = gw.post(
+        f"/v1/assessments/{diagnostic.json()['id']}/attempts",
+        json={"learner_id": str(learner)},
+        headers=me,
+    )
+    assert started.status_code == 201, started.text
+    url = f"/v1/attempts/{started.json()['id']}"
+    for _ in range(len(keys)):
+        nxt = gw.post(f"{url}/next", headers=me).json()
+        if nxt["done"]:
+            break
+        shown = nxt["item"]["item_id"]
+        assert (
+            gw.put(
+                f"{url}/responses/{shown}", json={"answer": right_answer(keys[shown])}, headers=me
+            ).status_code
+            == 200
+        )
+    finished = gw.post(f"{url}/finish", headers=me)
+    assert finished.status_code == 200, finished.text
+    assert {p["skill_code"] for p in finished.json()["results"]["placement"]["placed"]} == set(
+        STRAND
+    )
+
+    replanned = gw.post(
+        f"/v1/learners/{learner}/pathway", json={"reason": "after the diagnostic"}, headers=teacher
+    )
+    assert replanned.status_code == 201, replanned.text
+    steps = {s["skill_code"]: s for s in replanned.json()["steps"]}
+    for code in STRAND:
+        assert steps[code]["status"] == "placed", steps[code]
+        evidence = steps[code]["placement"]
+        assert evidence["attempt_id"] == started.json()["id"]
+        assert {a["item_id"] for a in evidence["items"]} <= set(keys)
+        assert all(a["correct"] for a in evidence["items"]) and evidence["items"]
+
+    body = {"action": "unplace", "step_id": steps[STRAND[0]]["id"], "reason": "not convinced"}
+    foreign = gw.post(f"/v1/learners/{learner}/pathway/overrides", json=body, headers=other_school)
+    assert foreign.status_code in {403, 404}, foreign.text
+    unplaced = gw.post(f"/v1/learners/{learner}/pathway/overrides", json=body, headers=teacher)
+    assert unplaced.status_code == 200, unplaced.text
+    step = next(s for s in unplaced.json()["steps"] if s["skill_code"] == STRAND[0])
+    assert step["status"] in {"ready", "locked"} and step["placement"]["unplaced"]
