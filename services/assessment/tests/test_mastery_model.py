@@ -33,7 +33,9 @@ MIXED_BANK = [float(b) for b in np.linspace(-2.0, 2.0, 21)]
 EASY_BANK = [float(b) for b in np.linspace(-2.0, -0.8, 7)]
 
 
-def item(b: float = 0.0, skills: Sequence[str] = ("A",), item_id: str | None = None) -> ItemEvidence:
+def item(
+    b: float = 0.0, skills: Sequence[str] = ("A",), item_id: str | None = None
+) -> ItemEvidence:
     return ItemEvidence(tuple(skills), b, 1.0, item_id)
 
 
@@ -246,12 +248,12 @@ def test_skill_model_defaults_and_validation() -> None:
     assert model.forget == pytest.approx(0.015)
     assert skill_model(BktParams(forget=0.1)).forget == 0.1
     assert skill_model(threshold=0.99).forget == pytest.approx(0.003)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="identifiability"):
         SkillModel(guess=0.5)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="threshold"):
         SkillModel(threshold=1.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="at least one skill"):
         ItemEvidence((), 0.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="finite"):
         ItemEvidence(("A",), float("nan"))
     assert INFORMATIVE_GUESS_MAX < 0.5

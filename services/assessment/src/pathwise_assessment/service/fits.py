@@ -100,7 +100,11 @@ def fit_with_report(
         "report": {code: decision.report() for code, decision in decisions.items()},
         "district": {
             "params": dict(
-                zip(("prior", "learn", "guess", "slip"), (round(v, 6) for v in district), strict=True)
+                zip(
+                    ("prior", "learn", "guess", "slip"),
+                    (round(v, 6) for v in district),
+                    strict=True,
+                )
             ),
             "learner_count": district_learners,
         },
