@@ -255,6 +255,10 @@ async def test_scheduled_fit_round_fits_every_district(api_own: ServiceClient) -
     fits = (await api.get("/v1/mastery/fits", headers=api.as_(ADMIN))).json()["items"]
     scheduled = [f for f in fits if f["status"] == "succeeded" and code in f["results"]["skills"]]
     assert scheduled and scheduled[-1]["response_count"] >= 30
+    # Three learners: stored, but shrunk toward the district's parameters, and the report says so.
+    report = scheduled[-1]["report"][code]
+    assert report["status"] == "shrunk" and report["learner_count"] == 3
+    assert "thin_data" in {r["code"] for r in report["reasons"]}
     params = (await api.get(f"/v1/mastery/skills/{code}/params", headers=api.as_(ADMIN))).json()
     assert params["source"] == "fitted" and params["response_count"] == 30
     assert params["threshold"] == 0.95  # a fit never touches the threshold

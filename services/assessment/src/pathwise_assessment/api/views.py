@@ -150,6 +150,8 @@ def fit_out(fit: MasteryFit) -> FitOut:
         response_count=fit.response_count,
         skill_count=fit.skill_count,
         results=fit.results,
+        report=(fit.results or {}).get("report"),
+        district=(fit.results or {}).get("district"),
         error=fit.error,
         created_at=fit.created_at,
         finished_at=fit.finished_at,

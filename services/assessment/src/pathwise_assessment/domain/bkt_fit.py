@@ -11,13 +11,20 @@ moving leaves the working set, so the slow skills do not make every skill pay fo
 iterations; several starting points each run a few *probe* iterations and only the best one per
 skill (by log-likelihood) is carried on to convergence.
 
+Guarding (:func:`guard_fit`, :func:`guard_fits`): EM maximizes the likelihood of whatever data it
+is given, so on thin data it finds corners (a prior of 0.9999 from 11 responses). What is stored is
+the fit checked for minimum evidence (responses and learners), clamped to sane bounds and shrunk
+toward the district's (or the default) parameters by ``learners / (learners + SHRINK_LEARNERS)``;
+each skill gets a decision (accepted, shrunk or rejected) with its reasons.
+
 Constraints: guess and slip stay below 0.5 (above it "known" and "unknown" swap roles and the model
 is not identifiable); every probability is kept inside [1e-4, 1 - 1e-4]. Forgetting is not fitted
 (classic BKT, as pyBKT's default).
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -25,11 +32,17 @@ import numpy.typing as npt
 from pathwise_assessment.domain.bkt import MAX_GUESS_SLIP
 
 __all__ = [
+    "BOUNDS",
     "DEFAULT_STARTS",
+    "MIN_LEARNERS",
+    "SHRINK_LEARNERS",
+    "FitDecision",
     "FitResult",
     "SequenceData",
     "build_sequences",
     "fit_em",
+    "guard_fit",
+    "guard_fits",
     "log_likelihood",
     "predict_correct",
     "roc_auc",
@@ -370,3 +383,177 @@ def roc_auc(labels: npt.NDArray[np.generic], scores: FloatArray) -> float:
     avg = (starts + ends + 1) / 2.0
     ranks[order] = np.repeat(avg, ends - starts)
     return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+# --- Guarding a fit: minimum evidence, bounds, shrinkage, and the decision per skill. ---
+
+ParamTuple = tuple[float, float, float, float]
+_NAMES = ("prior", "learn", "guess", "slip")
+# Sane ranges of what may be stored. Guess and slip ≤ 0.4 (not just < 0.5): near 0.5 a right
+# answer says almost nothing and mastery becomes unreachable or meaningless. A prior above 0.9
+# says almost every learner knew the skill before any practice: more likely a fit on a handful of
+# strong learners than a fact, and it lets one answer master the skill. Learn ≤ 0.5: more than
+# every other opportunity turning into knowledge is a sign of a mis-tagged or trivial bank.
+BOUNDS: dict[str, tuple[float, float]] = {
+    "prior": (0.01, 0.9),
+    "learn": (0.005, 0.5),
+    "guess": (0.01, 0.4),
+    "slip": (0.01, 0.4),
+}
+# Below this many learners a skill's fit is not stored at all: the prior is estimated from one
+# first answer per learner, so two learners give two data points.
+MIN_LEARNERS = 3
+# Shrinkage: the stored value is w·fit + (1 - w)·base with w = learners / (learners + 20): 20
+# learners (a class) weigh as much as the base, 180 learners give the fit 90 %.
+SHRINK_LEARNERS = 20
+# A fit that moved less than this from the raw EM estimate (in every parameter) is "accepted".
+ACCEPT_TOLERANCE = 0.01
+
+FitStatus = Literal["accepted", "shrunk", "rejected"]
+
+
+@dataclass(frozen=True)
+class FitDecision:
+    """What happens to one skill's fit: ``params`` is what to store (None when rejected)."""
+
+    status: FitStatus
+    reasons: tuple[dict[str, str], ...]
+    fitted: ParamTuple
+    params: ParamTuple | None
+    weight: float
+    responses: int
+    learners: int
+    base: ParamTuple
+    base_source: str = "default"
+
+    def report(self) -> dict[str, object]:
+        """The decision as stored in the fit run and returned by the fits API."""
+
+        def named(values: ParamTuple | None) -> dict[str, float] | None:
+            if values is None:
+                return None
+            return {n: round(v, 6) for n, v in zip(_NAMES, values, strict=True)}
+
+        return {
+            "status": self.status,
+            "reasons": [dict(r) for r in self.reasons],
+            "response_count": self.responses,
+            "learner_count": self.learners,
+            "weight": round(self.weight, 4),
+            "fitted": named(self.fitted),
+            "params": named(self.params),
+            "base": named(self.base),
+            "base_source": self.base_source,
+        }
+
+
+def _reason(code: str, message: str) -> dict[str, str]:
+    return {"code": code, "message": message}
+
+
+def guard_fit(
+    fitted: ParamTuple,
+    *,
+    responses: int,
+    learners: int,
+    base: ParamTuple,
+    min_responses: int,
+    base_source: str = "default",
+    min_learners: int = MIN_LEARNERS,
+    shrink_learners: float = SHRINK_LEARNERS,
+) -> FitDecision:
+    """Decide what to store of one skill's EM fit (prior, learn, guess, slip).
+
+    Rejected below ``min_responses`` responses or ``min_learners`` learners (the skill keeps what
+    it has). Otherwise every parameter is clamped into :data:`BOUNDS` and shrunk toward ``base``
+    with weight ``learners / (learners + shrink_learners)``; *accepted* when that moved no
+    parameter by more than ``ACCEPT_TOLERANCE``, else *shrunk*, with the reasons.
+    """
+    reasons: list[dict[str, str]] = []
+    if responses < min_responses:
+        reasons.append(
+            _reason("too_few_responses", f"{responses} responses, at least {min_responses} needed")
+        )
+    if learners < min_learners:
+        reasons.append(
+            _reason("too_few_learners", f"{learners} learners, at least {min_learners} needed")
+        )
+    if reasons:
+        return FitDecision(
+            "rejected", tuple(reasons), fitted, None, 0.0, responses, learners, base, base_source
+        )
+    weight = learners / (learners + shrink_learners)
+    final: list[float] = []
+    for name, value, anchor in zip(_NAMES, fitted, base, strict=True):
+        lo, hi = BOUNDS[name]
+        clamped = min(hi, max(lo, value))
+        if clamped != value:
+            reasons.append(
+                _reason(
+                    f"{name}_out_of_bounds",
+                    f"fitted {name} {value:.4f} outside [{lo}, {hi}]: clamped to {clamped}",
+                )
+            )
+        anchor = min(hi, max(lo, anchor))
+        final.append(weight * clamped + (1.0 - weight) * anchor)
+    params: ParamTuple = (final[0], final[1], final[2], final[3])
+    moved = max(abs(a - b) for a, b in zip(params, fitted, strict=True))
+    if moved > ACCEPT_TOLERANCE and weight < 1.0:
+        reasons.append(
+            _reason(
+                "thin_data",
+                f"{learners} learners: weight {weight:.2f} on the fit, "
+                f"{1 - weight:.2f} on the {base_source} parameters",
+            )
+        )
+    status: FitStatus = "accepted" if moved <= ACCEPT_TOLERANCE else "shrunk"
+    return FitDecision(
+        status, tuple(reasons), fitted, params, weight, responses, learners, base, base_source
+    )
+
+
+def guard_fits(
+    fitted: Mapping[str, ParamTuple],
+    responses: Mapping[str, int],
+    learners: Mapping[str, int],
+    *,
+    min_responses: int,
+    default: ParamTuple,
+    min_learners: int = MIN_LEARNERS,
+    shrink_learners: float = SHRINK_LEARNERS,
+) -> tuple[dict[str, FitDecision], ParamTuple, int]:
+    """Guard every skill of a district's fit. The base a thin skill is shrunk toward is the
+    *district's* parameters: the learner-weighted mean of the clamped fits of the skills with
+    enough evidence, itself shrunk toward ``default`` by the same rule (a district with little
+    data overall leans on the defaults). Returns the decisions, the district base and the
+    learners behind it."""
+    enough = [
+        c
+        for c in fitted
+        if responses.get(c, 0) >= min_responses and learners.get(c, 0) >= min_learners
+    ]
+    total = sum(learners[c] for c in enough)
+    district = default
+    if total:
+        means: list[float] = []
+        for k, name in enumerate(_NAMES):
+            lo, hi = BOUNDS[name]
+            mean = sum(learners[c] * min(hi, max(lo, fitted[c][k])) for c in enough) / total
+            w = total / (total + shrink_learners)
+            means.append(w * mean + (1.0 - w) * default[k])
+        district = (means[0], means[1], means[2], means[3])
+    source = "district" if total else "default"
+    decisions = {
+        code: guard_fit(
+            values,
+            responses=responses.get(code, 0),
+            learners=learners.get(code, 0),
+            base=district,
+            base_source=source,
+            min_responses=min_responses,
+            min_learners=min_learners,
+            shrink_learners=shrink_learners,
+        )
+        for code, values in fitted.items()
+    }
+    return decisions, district, total

@@ -25,6 +25,14 @@ class FitOut(BaseModel):
     response_count: int
     skill_count: int
     results: dict[str, Any] | None
+    report: dict[str, Any] | None = Field(
+        None,
+        description="Per skill: status (accepted, shrunk, rejected), reasons, the raw fit, the "
+        "stored values, the shrinkage weight and the evidence (runs before issue 14: null)",
+    )
+    district: dict[str, Any] | None = Field(
+        None, description="The district parameters thin skills were shrunk toward"
+    )
     error: str | None
     created_at: datetime
     finished_at: datetime | None

@@ -2,8 +2,13 @@
 
 ``POST /v1/mastery/fits`` commits a ``running`` run and answers 202; the fit itself runs after the
 response (a background task with its own transaction) and the numpy work in a worker thread, so
-neither the request nor the event loop waits for it. Skills with fewer than
-``min_responses`` observations keep their current (default) parameters.
+neither the request nor the event loop waits for it.
+
+Every skill's fit is guarded (``domain.bkt_fit.guard_fits``): a skill with fewer than
+``min_responses`` responses or ``MIN_LEARNERS`` learners is *rejected* and keeps its current
+parameters; the others are clamped to sane bounds and shrunk toward the district's parameters when
+data are thin. The run's ``results`` hold ``skills`` (what was stored, as before, plus the status)
+and ``report`` (every skill's decision and why) and ``district`` (the base thin skills lean on).
 """
 
 import asyncio
@@ -16,7 +21,8 @@ from typing import Any
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pathwise_assessment.domain.bkt_fit import build_sequences, fit_em
+from pathwise_assessment.domain.bkt import DEFAULT_PARAMS
+from pathwise_assessment.domain.bkt_fit import build_sequences, fit_em, guard_fits
 from pathwise_assessment.models import MasteryFit
 from pathwise_assessment.repository import mastery as repo
 from pathwise_shared.auth import Principal
@@ -30,6 +36,7 @@ __all__ = [
     "complete_fit",
     "fit_district",
     "fit_observations",
+    "fit_with_report",
     "get_fit",
     "list_fits",
     "run_fit",
@@ -40,42 +47,76 @@ __all__ = [
 logger = logging.getLogger("pathwise.assessment.fits")
 
 
-def fit_observations(
+def fit_with_report(
     observations: Sequence[tuple[uuid.UUID, bool, list[str], datetime]], min_responses: int
-) -> dict[str, dict[str, Any]]:
-    """Pure: (learner, correct, skills, time) rows in time order -> fitted parameters per skill."""
+) -> dict[str, Any]:
+    """Pure: (learner, correct, skills, time) rows in time order -> the run's ``results``:
+    ``skills`` (the parameters to store, per accepted or shrunk skill), ``report`` (every skill's
+    decision: status, reasons, raw fit, stored values, weight, counts) and ``district``."""
     codes: dict[str, int] = {}
     learners: dict[uuid.UUID, int] = {}
     skill_idx: list[int] = []
     learner_idx: list[int] = []
     correct: list[int] = []
+    learners_of: dict[str, set[int]] = {}
     for learner, ok, skills, _ in observations:
         lid = learners.setdefault(learner, len(learners))
         for code in dict.fromkeys(skills):
             skill_idx.append(codes.setdefault(code, len(codes)))
             learner_idx.append(lid)
             correct.append(1 if ok else 0)
+            learners_of.setdefault(code, set()).add(lid)
     if not codes:
-        return {}
+        return {"skills": {}, "report": {}, "district": None}
     data = build_sequences(
         np.array(skill_idx), np.array(learner_idx), np.array(correct), len(codes)
     )
     result = fit_em(data)
-    fitted: dict[str, dict[str, Any]] = {}
-    for code, k in codes.items():
-        count = int(data.responses_per_skill[k])
-        if count < min_responses:
+    d = DEFAULT_PARAMS
+    decisions, district, district_learners = guard_fits(
+        {code: result.params(k) for code, k in codes.items()},
+        {code: int(data.responses_per_skill[k]) for code, k in codes.items()},
+        {code: len(learners_of[code]) for code in codes},
+        min_responses=min_responses,
+        default=(d.prior, d.learn, d.guess, d.slip),
+    )
+    stored: dict[str, dict[str, Any]] = {}
+    for code, decision in decisions.items():
+        if decision.params is None:
             continue
-        prior, learn, guess, slip = result.params(k)
-        fitted[code] = {
+        prior, learn, guess, slip = decision.params
+        stored[code] = {
             "prior": round(prior, 6),
             "learn": round(learn, 6),
             "guess": round(guess, 6),
             "slip": round(slip, 6),
-            "response_count": count,
-            "log_likelihood": round(float(result.log_likelihood[k]), 4),
+            "response_count": decision.responses,
+            "learner_count": decision.learners,
+            "status": decision.status,
+            "log_likelihood": round(float(result.log_likelihood[codes[code]]), 4),
         }
-    return fitted
+    return {
+        "skills": stored,
+        "report": {code: decision.report() for code, decision in decisions.items()},
+        "district": {
+            "params": dict(
+                zip(
+                    ("prior", "learn", "guess", "slip"),
+                    (round(v, 6) for v in district),
+                    strict=True,
+                )
+            ),
+            "learner_count": district_learners,
+        },
+    }
+
+
+def fit_observations(
+    observations: Sequence[tuple[uuid.UUID, bool, list[str], datetime]], min_responses: int
+) -> dict[str, dict[str, Any]]:
+    """Pure: the parameters to store per skill (accepted or shrunk; see :func:`fit_with_report`)."""
+    stored: dict[str, dict[str, Any]] = fit_with_report(observations, min_responses)["skills"]
+    return stored
 
 
 async def start_fit(
@@ -95,15 +136,17 @@ async def start_fit(
 
 
 async def complete_fit(session: AsyncSession, fit: MasteryFit) -> MasteryFit:
-    """Fit the district's scored responses and store the parameters of every skill with enough."""
+    """Fit the district's scored responses and store the guarded parameters of every skill that
+    was not rejected; the run keeps the report of every skill."""
     observations = await repo.scored_responses(session, fit.district_id)
     try:
-        fitted = await asyncio.to_thread(fit_observations, observations, fit.min_responses)
+        results = await asyncio.to_thread(fit_with_report, observations, fit.min_responses)
     except (ValueError, FloatingPointError) as exc:
         fit.status, fit.error, fit.finished_at = "failed", str(exc)[:2000], utcnow()
         await session.flush()
         return fit
     finished = utcnow()
+    fitted: dict[str, dict[str, Any]] = results["skills"]
     await repo.upsert_params(
         session,
         fit.district_id,
@@ -125,7 +168,7 @@ async def complete_fit(session: AsyncSession, fit: MasteryFit) -> MasteryFit:
     fit.status, fit.finished_at = "succeeded", finished
     fit.response_count = len(observations)
     fit.skill_count = len(fitted)
-    fit.results = {"skills": fitted}
+    fit.results = results
     await session.flush()
     return fit
 
