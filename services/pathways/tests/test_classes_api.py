@@ -420,15 +420,15 @@ def counted(app_client: ServiceClient) -> Iterator[list[str]]:
 async def test_class_and_pathway_reads_send_few_statements_whatever_the_class_size(
     live: ServiceClient, planned: dict[uuid.UUID, dict[str, Any]]
 ) -> None:
-    """The reads behind the learner overview and the class dashboard: the pathway with its steps
-    and chosen activities in one statement, every learner's in one for the insights (no
-    statement per learner), the latest grouping and its activities in two."""
+    """The reads behind the learner overview and the class dashboard: the pathway, then its steps
+    with their chosen activities; every learner's the same way for the insights (no statement
+    per learner); the latest grouping and its activities."""
     headers = live.as_(teacher())
     made = await live.post(f"/v1/classes/{GRADE3}/groups", json={"min_size": 1}, headers=headers)
     assert made.status_code == 201, made.text
     reads = [
-        (f"/v1/learners/{STRONG}/pathway", 1),
-        (f"/v1/classes/{GRADE3}/insights", 1),
+        (f"/v1/learners/{STRONG}/pathway", 2),
+        (f"/v1/classes/{GRADE3}/insights", 2),
         (f"/v1/classes/{GRADE3}/groups", 2),
     ]
     for url, most in reads:

@@ -3,7 +3,7 @@
 The reads behind the pathway, the class insights and the class dashboard are built once at import
 with bound parameters (``expanding`` ones for id lists): building a statement and its cache key
 per call cost more than running it. A pathway is read with its steps and their chosen activities
-in one statement (``pathway_reads``), a class's pathways likewise, whatever the class size.
+in two statements (``pathway_reads``), a class's pathways likewise, whatever the class size.
 """
 
 import uuid
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, select
+from sqlalchemy import BindParameter, and_, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,28 +52,20 @@ _STEPS_OF_MANY = (
 )
 
 
-def _with_steps_and_choices(
-    which: ColumnElement[bool],
-) -> Select[Pathway, PathwayStep, Activity]:
-    """Pathways (filtered by the caller) with each step and the activity chosen for it, in order
-    (a pathway without steps is one row with null step columns)."""
-    return (
-        select(Pathway, PathwayStep, Activity)
-        .outerjoin(PathwayStep, PathwayStep.pathway_id == Pathway.id)
-        .outerjoin(
-            Activity,
-            and_(
-                Activity.id == PathwayStep.chosen_activity_id,
-                Activity.district_id == Pathway.district_id,
-            ),
-        )
-        .where(Pathway.district_id == _DISTRICT, which)
-        .order_by(Pathway.learner_id, PathwayStep.position)
+# The steps of some pathways with the activity chosen for each: the second statement of a read.
+# Not joined to the pathway row itself, whose JSON columns would be decoded again per step.
+_STEPS_AND_CHOICES = (
+    select(PathwayStep, Activity)
+    .outerjoin(
+        Activity,
+        and_(
+            Activity.id == PathwayStep.chosen_activity_id,
+            Activity.district_id == _DISTRICT,
+        ),
     )
-
-
-_READ_ONE = _with_steps_and_choices(Pathway.learner_id == _LEARNER)
-_READ_MANY = _with_steps_and_choices(Pathway.learner_id.in_(_LEARNERS))
+    .where(PathwayStep.pathway_id.in_(_PATHWAYS))
+    .order_by(PathwayStep.pathway_id, PathwayStep.position)
+)
 
 
 @dataclass
@@ -88,25 +80,26 @@ class PathwayRead:
 async def pathway_reads(
     session: AsyncSession, district_id: uuid.UUID, learner_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, PathwayRead]:
-    """The learners' pathways in the district with steps and chosen activities, one statement;
-    learners without a pathway are absent."""
+    """The learners' pathways in the district with their steps and chosen activities, in two
+    statements whatever the number of learners; learners without a pathway are absent."""
     if not learner_ids:
         return {}
-    params: dict[str, Any] = {"district_id": district_id}
     if len(learner_ids) == 1:
-        stmt, params["learner_id"] = _READ_ONE, learner_ids[0]
+        params: dict[str, Any] = {"district_id": district_id, "learner_id": learner_ids[0]}
+        pathways = (await session.scalars(_PATHWAY, params)).all()
     else:
-        stmt, params["learner_ids"] = _READ_MANY, list(learner_ids)
-    found: dict[uuid.UUID, PathwayRead] = {}
-    for pathway, step, activity in await session.execute(stmt, params):
-        read = found.get(pathway.learner_id)
-        if read is None:
-            read = found[pathway.learner_id] = PathwayRead(pathway)
-        if step is not None:
-            read.steps.append(step)
+        params = {"district_id": district_id, "learner_ids": list(learner_ids)}
+        pathways = (await session.scalars(_PATHWAYS_OF, params)).all()
+    if not pathways:
+        return {}
+    by_id = {p.id: PathwayRead(p) for p in pathways}
+    params = {"district_id": district_id, "pathway_ids": list(by_id)}
+    for step, activity in await session.execute(_STEPS_AND_CHOICES, params):
+        read = by_id[step.pathway_id]
+        read.steps.append(step)
         if activity is not None:
             read.chosen[activity.id] = activity
-    return found
+    return {read.pathway.learner_id: read for read in by_id.values()}
 
 
 async def get_pathway(

@@ -227,7 +227,7 @@ async def class_insights(
 ) -> list[tuple[dict[str, Any], list[dict[str, str]]]]:
     learners = await _roster(upstream, principal, district_id, class_id)
     ids = [uuid.UUID(str(row["id"])) for row in learners]
-    # Every learner's pathway, steps and chosen activities in one statement, whatever the size.
+    # Every learner's pathway, steps and chosen activities in two statements, whatever the size.
     reads = await pathways_repo.pathway_reads(session, district_id, ids)
     rows = await upstream.mastery_query(principal, ids) if ids else []
     by_learner: dict[str, list[SkillSignal]] = {}
