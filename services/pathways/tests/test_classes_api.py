@@ -424,8 +424,29 @@ async def test_class_and_pathway_reads_send_few_statements_whatever_the_class_si
     with their chosen activities; every learner's the same way for the insights (no statement
     per learner); the latest grouping and its activities."""
     headers = live.as_(teacher())
-    made = await live.post(f"/v1/classes/{GRADE3}/groups", json={"min_size": 1}, headers=headers)
+    made = await live.post(
+        f"/v1/classes/{GRADE3}/groups",
+        json={"strategy": "next_skill", "min_size": 1, "max_size": 10},
+        headers=headers,
+    )
     assert made.status_code == 201, made.text
+    # A chosen activity on a step, so the reads must bring activities too (in the same statements).
+    group = next(g for g in made.json()["groups"] if str(STRONG) in g["learner_ids"])
+    created = await live.post(
+        "/v1/activities",
+        json={"title": "Counted strips", "format": "hands_on", "difficulty": 2, "minutes": 20,
+              "skill_codes": group["skill_codes"]},
+        headers=live.as_(admin()),
+    )  # fmt: skip
+    assert created.status_code == 201, created.text
+    assigned = await live.post(
+        f"/v1/classes/{GRADE3}/groups/{made.json()['id']}/assignments",
+        json={
+            "assignments": [{"group_index": group["index"], "activity_id": created.json()["id"]}]
+        },
+        headers=headers,
+    )
+    assert assigned.status_code == 200 and assigned.json()["pathways_updated"] >= 1, assigned.text
     reads = [
         (f"/v1/learners/{STRONG}/pathway", 2),
         (f"/v1/classes/{GRADE3}/insights", 2),
@@ -438,3 +459,4 @@ async def test_class_and_pathway_reads_send_few_statements_whatever_the_class_si
         assert len(statements) <= most, (url, statements)
     steps = (await live.get(f"/v1/learners/{STRONG}/pathway", headers=headers)).json()["steps"]
     assert steps and [s["position"] for s in steps] == sorted(s["position"] for s in steps)
+    assert any(s["chosen_activity_id"] == created.json()["id"] for s in steps)
