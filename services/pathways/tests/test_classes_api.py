@@ -6,10 +6,13 @@ failed-check flags come from scored answers, not from numbers written by the tes
 """
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any, Protocol
 
 import pytest
+from sqlalchemy import event
 
 from pathwise_assessment.seed import check_id, item_id
 from pathwise_assessment.seed_items import DEMO_ITEMS
@@ -395,3 +398,65 @@ async def test_current_grouping_bad_input_and_other_district(
     student = await live.get(url, headers=live.as_(as_learner(STRONG)))
     assert student.status_code == 403
     assert student.headers["content-type"] == "application/problem+json"
+
+
+@contextmanager
+def counted(app_client: ServiceClient) -> Iterator[list[str]]:
+    """The statements this app sends while the block runs (its outbox relay's polls excluded)."""
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if "outbox" not in statement:
+            statements.append(statement)
+
+    engine = app_client.app.state.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+async def test_class_and_pathway_reads_send_few_statements_whatever_the_class_size(
+    live: ServiceClient, planned: dict[uuid.UUID, dict[str, Any]]
+) -> None:
+    """The reads behind the learner overview and the class dashboard: the pathway, then its steps
+    with their chosen activities; every learner's the same way for the insights (no statement
+    per learner); the latest grouping and its activities."""
+    headers = live.as_(teacher())
+    made = await live.post(
+        f"/v1/classes/{GRADE3}/groups",
+        json={"strategy": "next_skill", "min_size": 1, "max_size": 10},
+        headers=headers,
+    )
+    assert made.status_code == 201, made.text
+    # A chosen activity on a step, so the reads must bring activities too (in the same statements).
+    group = next(g for g in made.json()["groups"] if str(STRONG) in g["learner_ids"])
+    created = await live.post(
+        "/v1/activities",
+        json={"title": "Counted strips", "format": "hands_on", "difficulty": 2, "minutes": 20,
+              "skill_codes": group["skill_codes"]},
+        headers=live.as_(admin()),
+    )  # fmt: skip
+    assert created.status_code == 201, created.text
+    assigned = await live.post(
+        f"/v1/classes/{GRADE3}/groups/{made.json()['id']}/assignments",
+        json={
+            "assignments": [{"group_index": group["index"], "activity_id": created.json()["id"]}]
+        },
+        headers=headers,
+    )
+    assert assigned.status_code == 200 and assigned.json()["pathways_updated"] >= 1, assigned.text
+    reads = [
+        (f"/v1/learners/{STRONG}/pathway", 2),
+        (f"/v1/classes/{GRADE3}/insights", 2),
+        (f"/v1/classes/{GRADE3}/groups", 2),
+    ]
+    for url, most in reads:
+        with counted(live) as statements:
+            response = await live.get(url, headers=headers)
+        assert response.status_code == 200, (url, response.text)
+        assert len(statements) <= most, (url, statements)
+    steps = (await live.get(f"/v1/learners/{STRONG}/pathway", headers=headers)).json()["steps"]
+    assert steps and [s["position"] for s in steps] == sorted(s["position"] for s in steps)
+    assert any(s["chosen_activity_id"] == created.json()["id"] for s in steps)

@@ -13,17 +13,21 @@ from pathwise_shared.auth import CurrentPrincipal
 __all__ = ["Cache", "DistrictId", "HiddenParts", "UpstreamDep"]
 
 
-def _cache(request: Request) -> GraphCache:
+# ``async def`` though they never wait: FastAPI runs a plain ``def`` dependency in the thread
+# pool, a hop per dependency on every pathway and class read.
+
+
+async def _cache(request: Request) -> GraphCache:
     cache: GraphCache = request.app.state.graph_cache
     return cache
 
 
-def _upstream(request: Request) -> Upstream:
+async def _upstream(request: Request) -> Upstream:
     upstream: Upstream = request.app.state.upstream
     return upstream
 
 
-def _district(principal: CurrentPrincipal) -> uuid.UUID:
+async def _district(principal: CurrentPrincipal) -> uuid.UUID:
     return principal.require_district()
 
 

@@ -1,42 +1,117 @@
-"""Queries on pathways, their steps and versions, and the processed-event ledger."""
+"""Queries on pathways, their steps and versions, and the processed-event ledger.
+
+The reads behind the pathway, the class insights and the class dashboard are built once at import
+with bound parameters (``expanding`` ones for id lists): building a statement and its cache key
+per call cost more than running it. A pathway is read with its steps and their chosen activities
+in two statements (``pathway_reads``), a class's pathways likewise, whatever the class size.
+"""
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import BindParameter, and_, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pathwise_pathways.models import Pathway, PathwayStep, PathwayVersion, ProcessedEvent
+from pathwise_pathways.models import Activity, Pathway, PathwayStep, PathwayVersion, ProcessedEvent
 
 __all__ = [
+    "PathwayRead",
     "get_pathway",
     "list_versions",
+    "pathway_reads",
     "pathways_for_learners",
     "record_event",
     "steps_of",
     "steps_of_many",
 ]
 
+_DISTRICT: BindParameter[uuid.UUID] = bindparam("district_id")
+_LEARNER: BindParameter[uuid.UUID] = bindparam("learner_id")
+_LEARNERS: BindParameter[list[uuid.UUID]] = bindparam("learner_ids", expanding=True)
+_PATHWAYS: BindParameter[list[uuid.UUID]] = bindparam("pathway_ids", expanding=True)
+
+_PATHWAY = select(Pathway).where(Pathway.district_id == _DISTRICT, Pathway.learner_id == _LEARNER)
+_PATHWAY_LOCKED = _PATHWAY.with_for_update()
+_STEPS = (
+    select(PathwayStep)
+    .where(PathwayStep.pathway_id == bindparam("pathway_id"))
+    .order_by(PathwayStep.position)
+)
+_PATHWAYS_OF = select(Pathway).where(
+    Pathway.district_id == _DISTRICT, Pathway.learner_id.in_(_LEARNERS)
+)
+# In id order, so two class-wide changes at once cannot deadlock on PostgreSQL.
+_PATHWAYS_OF_LOCKED = _PATHWAYS_OF.order_by(Pathway.id).with_for_update()
+_STEPS_OF_MANY = (
+    select(PathwayStep)
+    .where(PathwayStep.pathway_id.in_(_PATHWAYS))
+    .order_by(PathwayStep.pathway_id, PathwayStep.position)
+)
+
+
+# The steps of some pathways with the activity chosen for each: the second statement of a read.
+# Not joined to the pathway row itself, whose JSON columns would be decoded again per step.
+_STEPS_AND_CHOICES = (
+    select(PathwayStep, Activity)
+    .outerjoin(
+        Activity,
+        and_(
+            Activity.id == PathwayStep.chosen_activity_id,
+            Activity.district_id == _DISTRICT,
+        ),
+    )
+    .where(PathwayStep.pathway_id.in_(_PATHWAYS))
+    .order_by(PathwayStep.pathway_id, PathwayStep.position)
+)
+
+
+@dataclass
+class PathwayRead:
+    """A pathway, its steps in order and the activities chosen for them (by id)."""
+
+    pathway: Pathway
+    steps: list[PathwayStep] = field(default_factory=list)
+    chosen: dict[uuid.UUID, Activity] = field(default_factory=dict)
+
+
+async def pathway_reads(
+    session: AsyncSession, district_id: uuid.UUID, learner_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, PathwayRead]:
+    """The learners' pathways in the district with their steps and chosen activities, in two
+    statements whatever the number of learners; learners without a pathway are absent."""
+    if not learner_ids:
+        return {}
+    if len(learner_ids) == 1:
+        params: dict[str, Any] = {"district_id": district_id, "learner_id": learner_ids[0]}
+        pathways = (await session.scalars(_PATHWAY, params)).all()
+    else:
+        params = {"district_id": district_id, "learner_ids": list(learner_ids)}
+        pathways = (await session.scalars(_PATHWAYS_OF, params)).all()
+    if not pathways:
+        return {}
+    by_id = {p.id: PathwayRead(p) for p in pathways}
+    params = {"district_id": district_id, "pathway_ids": list(by_id)}
+    for step, activity in await session.execute(_STEPS_AND_CHOICES, params):
+        read = by_id[step.pathway_id]
+        read.steps.append(step)
+        if activity is not None:
+            read.chosen[activity.id] = activity
+    return {read.pathway.learner_id: read for read in by_id.values()}
+
 
 async def get_pathway(
     session: AsyncSession, district_id: uuid.UUID, learner_id: uuid.UUID, *, lock: bool = False
 ) -> Pathway | None:
-    stmt = select(Pathway).where(
-        Pathway.district_id == district_id, Pathway.learner_id == learner_id
-    )
-    if lock:
-        stmt = stmt.with_for_update()
-    return (await session.scalars(stmt)).one_or_none()
+    stmt = _PATHWAY_LOCKED if lock else _PATHWAY
+    params = {"district_id": district_id, "learner_id": learner_id}
+    return (await session.scalars(stmt, params)).one_or_none()
 
 
 async def steps_of(session: AsyncSession, pathway_id: uuid.UUID) -> list[PathwayStep]:
-    stmt = (
-        select(PathwayStep)
-        .where(PathwayStep.pathway_id == pathway_id)
-        .order_by(PathwayStep.position)
-    )
-    return list((await session.scalars(stmt)).all())
+    return list((await session.scalars(_STEPS, {"pathway_id": pathway_id})).all())
 
 
 async def pathways_for_learners(
@@ -48,13 +123,9 @@ async def pathways_for_learners(
 ) -> dict[uuid.UUID, Pathway]:
     if not learner_ids:
         return {}
-    stmt = select(Pathway).where(
-        Pathway.district_id == district_id, Pathway.learner_id.in_(list(learner_ids))
-    )
-    if lock:
-        # In id order, so two class-wide changes at once cannot deadlock on PostgreSQL.
-        stmt = stmt.order_by(Pathway.id).with_for_update()
-    return {p.learner_id: p for p in (await session.scalars(stmt)).all()}
+    stmt = _PATHWAYS_OF_LOCKED if lock else _PATHWAYS_OF
+    params = {"district_id": district_id, "learner_ids": list(learner_ids)}
+    return {p.learner_id: p for p in (await session.scalars(stmt, params)).all()}
 
 
 async def steps_of_many(
@@ -62,13 +133,9 @@ async def steps_of_many(
 ) -> dict[uuid.UUID, list[PathwayStep]]:
     if not pathway_ids:
         return {}
-    stmt = (
-        select(PathwayStep)
-        .where(PathwayStep.pathway_id.in_(list(pathway_ids)))
-        .order_by(PathwayStep.pathway_id, PathwayStep.position)
-    )
     found: dict[uuid.UUID, list[PathwayStep]] = {}
-    for step in (await session.scalars(stmt)).all():
+    params = {"pathway_ids": list(pathway_ids)}
+    for step in (await session.scalars(_STEPS_OF_MANY, params)).all():
         found.setdefault(step.pathway_id, []).append(step)
     return found
 

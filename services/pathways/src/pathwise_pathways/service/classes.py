@@ -227,11 +227,9 @@ async def class_insights(
 ) -> list[tuple[dict[str, Any], list[dict[str, str]]]]:
     learners = await _roster(upstream, principal, district_id, class_id)
     ids = [uuid.UUID(str(row["id"])) for row in learners]
-    pathways = await pathways_repo.pathways_for_learners(session, district_id, ids)
-    steps = await pathways_repo.steps_of_many(session, [p.id for p in pathways.values()])
+    # Every learner's pathway, steps and chosen activities in two statements, whatever the size.
+    reads = await pathways_repo.pathway_reads(session, district_id, ids)
     rows = await upstream.mastery_query(principal, ids) if ids else []
-    chosen_ids = [s.chosen_activity_id for ss in steps.values() for s in ss if s.chosen_activity_id]
-    activities = await activities_repo.get_activities(session, district_id, chosen_ids)
     by_learner: dict[str, list[SkillSignal]] = {}
     for row in rows:
         updated = row.get("updated_at")
@@ -247,8 +245,10 @@ async def class_insights(
     moment = now or utcnow()
     result = []
     for row, lid in zip(learners, ids, strict=True):
-        pathway = pathways.get(lid)
-        own = steps.get(pathway.id, []) if pathway else []
+        found = reads.get(lid)
+        pathway = found.pathway if found else None
+        own = found.steps if found else []
+        activities = found.chosen if found else {}
         current = next((s for s in own if s.status == "ready"), None)
         needs = set((pathway.learner_profile or {}).get("needs", [])) if pathway else set()
         missing: list[str] = []

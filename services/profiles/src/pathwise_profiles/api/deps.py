@@ -19,12 +19,16 @@ from pathwise_shared.pagination import DEFAULT_PAGE_SIZE, CursorParam, LimitPara
 __all__ = ["Db", "GradeParam", "Listing", "Policy", "Settings"]
 
 
-def _settings(request: Request) -> ProfilesSettings:
+# The dependencies are ``async def`` though they never wait: FastAPI runs a plain ``def``
+# dependency in the thread pool, a hop per dependency per request on the hottest reads.
+
+
+async def _settings(request: Request) -> ProfilesSettings:
     settings: ProfilesSettings = request.app.state.settings
     return settings
 
 
-def _database(request: Request) -> Database:
+async def _database(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
 
@@ -35,7 +39,7 @@ Settings = Annotated[ProfilesSettings, Depends(_settings)]
 Db = Annotated[Database, Depends(_database)]
 
 
-def _policy(settings: Settings) -> VisibilityPolicy:
+async def _policy(settings: Settings) -> VisibilityPolicy:
     return VisibilityPolicy(learner_may_hide_from_teachers=settings.learner_may_hide_from_teachers)
 
 
@@ -43,7 +47,7 @@ def _policy(settings: Settings) -> VisibilityPolicy:
 Policy = Annotated[VisibilityPolicy, Depends(_policy)]
 
 
-def _list_params(
+async def _list_params(
     limit: LimitParam = DEFAULT_PAGE_SIZE,
     cursor: CursorParam = None,
     status: Annotated[Literal["active", "tobedeleted"] | None, Query()] = None,

@@ -3,11 +3,13 @@
 import uuid
 from collections.abc import Sequence
 from datetime import date
+from functools import cache
 from typing import Any
 
-from sqlalchemy import RowMapping, select
+from sqlalchemy import RowMapping, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pathwise_profiles.domain.access_rules import Relations
 from pathwise_profiles.models import (
     classes,
     enrollments,
@@ -17,10 +19,22 @@ from pathwise_profiles.models import (
     user_schools,
     users,
 )
-from pathwise_profiles.repository.access import active_enrollment
+from pathwise_profiles.repository.access import (
+    DISTRICT,
+    OBJECT,
+    TODAY,
+    AnySelect,
+    active_enrollment,
+    relation_columns,
+    relation_names,
+    relation_params,
+    relations_from,
+)
+from pathwise_shared.auth import Principal
 
 __all__ = [
     "class_learners",
+    "consent_with_facts",
     "find_users",
     "get_class",
     "planning_rows",
@@ -96,37 +110,75 @@ async def planning_rows(
     return profile, list(goal_rows)
 
 
+@cache
+def _consent_with_facts(names: tuple[str, ...], scoped: bool) -> AnySelect:
+    where = [learner_profiles.c.learner_id == OBJECT]
+    if scoped:
+        where.append(learner_profiles.c.district_id == DISTRICT)
+    return select(
+        learner_profiles.c.restrictions,
+        learner_profiles.c.sharing,
+        *relation_columns("learner", names),
+    ).where(*where)
+
+
+async def consent_with_facts(
+    session: AsyncSession, principal: Principal, learner_id: uuid.UUID, today: date
+) -> tuple[Relations, RowMapping | None]:
+    """A learner's consent settings (restrictions, sharing) and the principal's relations to
+    them, in one statement: what the disclosure needs (the profile and the access check share
+    the table and the scope, so one row answers both)."""
+    scoped = principal.district_id is not None
+    if not scoped and not principal.is_system:
+        return Relations(found=False), None
+    names = relation_names(principal, "learner")
+    result = await session.execute(
+        _consent_with_facts(names, scoped), relation_params(principal, learner_id, today)
+    )
+    row = result.mappings().first()
+    if row is None:
+        return Relations(found=False), None
+    return relations_from(row, principal, "learner", learner_id, names), row
+
+
+_CLASS = select(classes).where(classes.c.id == OBJECT)
+_CLASS_IN_DISTRICT = _CLASS.where(classes.c.district_id == DISTRICT)
+
+
 async def get_class(
     session: AsyncSession, class_id: uuid.UUID, district_id: uuid.UUID | None
 ) -> RowMapping | None:
-    stmt = select(classes).where(classes.c.id == class_id)
-    if district_id is not None:
-        stmt = stmt.where(classes.c.district_id == district_id)
-    return (await session.execute(stmt)).mappings().first()
+    stmt = _CLASS if district_id is None else _CLASS_IN_DISTRICT
+    params = {"object_id": class_id, "district_id": district_id}
+    return (await session.execute(stmt, params)).mappings().first()
+
+
+# The active students of a class with their consent settings: one statement for any class size.
+_CLASS_LEARNERS = (
+    select(
+        users.c.id,
+        users.c.given_name,
+        users.c.family_name,
+        users.c.grade,
+        learner_profiles.c.restrictions,
+        learner_profiles.c.sharing,
+    )
+    .join(enrollments, enrollments.c.user_id == users.c.id)
+    .outerjoin(learner_profiles, learner_profiles.c.learner_id == users.c.id)
+    .where(
+        enrollments.c.class_id == bindparam("class_id"),
+        enrollments.c.role == "student",
+        active_enrollment(enrollments, TODAY),
+        users.c.status == "active",
+    )
+    .order_by(users.c.family_name, users.c.given_name, users.c.id)
+)
 
 
 async def class_learners(
     session: AsyncSession, class_id: uuid.UUID, today: date
 ) -> list[dict[str, Any]]:
-    stmt = (
-        select(
-            users.c.id,
-            users.c.given_name,
-            users.c.family_name,
-            users.c.grade,
-            learner_profiles.c.restrictions,
-            learner_profiles.c.sharing,
-        )
-        .join(enrollments, enrollments.c.user_id == users.c.id)
-        .outerjoin(learner_profiles, learner_profiles.c.learner_id == users.c.id)
-        .where(
-            enrollments.c.class_id == class_id,
-            enrollments.c.role == "student",
-            active_enrollment(enrollments, today),
-            users.c.status == "active",
-        )
-        .order_by(users.c.family_name, users.c.given_name, users.c.id)
-    )
+    stmt, params = _CLASS_LEARNERS, {"class_id": class_id, "today": today}
     return [
         {
             "id": r.id,
@@ -135,5 +187,5 @@ async def class_learners(
             "restrictions": r.restrictions,
             "sharing": r.sharing,
         }
-        for r in await session.execute(stmt)
+        for r in await session.execute(stmt, params)
     ]

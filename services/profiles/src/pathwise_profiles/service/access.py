@@ -10,7 +10,7 @@ from pathwise_shared.auth import Principal
 from pathwise_shared.problems import Forbidden, NotFound
 from pathwise_shared.timeutil import utcnow
 
-__all__ = ["check_access", "require_access"]
+__all__ = ["check_access", "enforce", "require_access"]
 
 
 async def check_access(
@@ -32,7 +32,14 @@ async def require_access(
     object_id: uuid.UUID,
 ) -> Decision:
     """The same check, as the service's own guard: 404 when absent, 403 when not allowed."""
-    decision = await check_access(session, principal, action, target, object_id)
+    return enforce(
+        await check_access(session, principal, action, target, object_id), action, target
+    )
+
+
+def enforce(decision: Decision, action: str, target: TargetKind) -> Decision:
+    """The guard's answer to a decision: 404 when absent, 403 when not allowed (a read that
+    fetched the access facts with its own data decides here too)."""
     if not decision.found:
         raise NotFound(f"No such {target} in your district.", slug=f"{target}-not-found")
     if not decision.allowed:

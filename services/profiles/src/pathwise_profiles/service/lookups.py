@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pathwise_profiles.domain.access_rules import decide
 from pathwise_profiles.domain.profile import PARTS
 from pathwise_profiles.domain.visibility import (
     Reader,
@@ -23,7 +24,7 @@ from pathwise_profiles.schemas.internal import (
     ResolvedPrincipal,
     ResolveRequest,
 )
-from pathwise_profiles.service.access import require_access
+from pathwise_profiles.service.access import enforce
 from pathwise_profiles.service.profiles import Policy
 from pathwise_shared.auth import Principal
 from pathwise_shared.problems import Conflict, Forbidden, NotFound
@@ -124,12 +125,12 @@ async def disclosure(
 ) -> Disclosure:
     """The parts of one learner the calling principal may not see, by the same rules (and the
     same relation from the access check) as ``GET /v1/learners/{id}/profile``."""
-    decision = await require_access(session, principal, "read", "learner", learner_id)
+    relations, profile = await lookups.consent_with_facts(
+        session, principal, learner_id, utcnow().date()
+    )
+    decision = enforce(decide(principal, "read", "learner", relations), "read", "learner")
+    assert profile is not None  # enforce() answered 404 otherwise
     reader = reader_for(decision.reason)
-    found = await lookups.planning_rows(session, learner_id, _scope(principal))
-    if found is None:
-        raise NotFound("No such learner in your district.", slug="learner-not-found")
-    profile = found[0]
     return Disclosure(
         learner_id=learner_id,
         reader=reader,

@@ -1,13 +1,14 @@
 """Learner profile and goal use cases: per-reader views, per-part edits, ETags, history, events."""
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pathwise_profiles.domain.access_rules import Relations, decide
 from pathwise_profiles.domain.changes import diff
 from pathwise_profiles.domain.etags import etag_of, require_match
 from pathwise_profiles.domain.profile import PARTS
@@ -27,7 +28,7 @@ from pathwise_profiles.schemas.profiles import (
     ProfileOut,
     ProfilePatch,
 )
-from pathwise_profiles.service.access import require_access
+from pathwise_profiles.service.access import enforce, require_access
 from pathwise_profiles.service.events import emit
 from pathwise_shared.auth import Principal
 from pathwise_shared.ids import new_id
@@ -124,15 +125,29 @@ def _visible(reader: Reader, row: Record, policy: Policy) -> set[str]:
 async def get_profile(
     session: AsyncSession, principal: Principal, learner_id: uuid.UUID, policy: Policy
 ) -> ProfileOut:
-    reader = await _reader(session, principal, learner_id, "read")
-    row = await _profile_row(session, principal, learner_id)
-    return await _render(session, reader, row, policy)
+    """The access facts, the profile and its goals in one statement, then the same decision
+    and the same view as every other use of the profile."""
+    if principal.district_id is None:
+        # The access check answers 404 to a caller without a district; so does the profile.
+        raise NotFound("No such learner in your district.", slug="learner-not-found")
+    found = await repo.read_profile(session, principal, learner_id, utcnow().date())
+    relations = Relations(found=False) if found is None else found.relations
+    decision = enforce(decide(principal, "read", "learner", relations), "read", "learner")
+    assert found is not None  # enforce() answered 404 otherwise
+    reader = reader_for(decision.reason)
+    return _view(reader, found.row, found.goals, policy)
 
 
 async def _render(session: AsyncSession, reader: Reader, row: Record, policy: Policy) -> ProfileOut:
+    """The view of a row read on its own (after an edit): its goals fetched only when shown."""
+    shows_goals = "goals" in _visible(reader, row, policy)
+    goal_rows = await repo.list_goals(session, row["learner_id"]) if shows_goals else []
+    return _view(reader, row, goal_rows, policy)
+
+
+def _view(reader: Reader, row: Record, goal_rows: Sequence[Record], policy: Policy) -> ProfileOut:
     visible = _visible(reader, row, policy)
     parts = _part_values(row)
-    goal_rows = await repo.list_goals(session, row["learner_id"]) if "goals" in visible else []
     shown = {
         name: (parts[name] if name in visible else None)
         for name in (

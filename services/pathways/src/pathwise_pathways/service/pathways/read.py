@@ -95,7 +95,13 @@ async def require_pathway(
 async def get_pathway(
     session: AsyncSession, district_id: uuid.UUID, learner_id: uuid.UUID
 ) -> PathwayView:
-    return await view(session, await require_pathway(session, district_id, learner_id))
+    """The pathway, then its steps with their chosen activities: two statements."""
+    found = (await repo.pathway_reads(session, district_id, [learner_id])).get(learner_id)
+    if found is None:
+        raise NotFound("This learner has no pathway yet.", slug="pathway-not-found")
+    return PathwayView(
+        found.pathway, found.steps, pace_of(found.pathway, found.steps, found.chosen)
+    )
 
 
 async def list_versions(
