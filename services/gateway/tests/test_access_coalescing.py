@@ -57,7 +57,8 @@ class HeldUpstream:
                 phrase = "OK" if self.status == 200 else "Internal Server Error"
                 writer.write(
                     f"HTTP/1.1 {self.status} {phrase}\r\nContent-Type: application/json\r\n"
-                    f"Content-Length: {len(body)}\r\n\r\n".encode() + body
+                    f"Content-Length: {len(body)}\r\n\r\n".encode()
+                    + body
                 )
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
