@@ -12,7 +12,6 @@ from typing import Annotated, Any
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.routing import APIRoute
-from prometheus_fastapi_instrumentator import Instrumentator
 from pydantic import BaseModel
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +22,7 @@ from pathwise_shared.db.migrations import MigrationSpec
 from pathwise_shared.db.uow import unit_of_work
 from pathwise_shared.http import REQUEST_ID_HEADER
 from pathwise_shared.logging import configure_logging
+from pathwise_shared.metrics import MetricsMiddleware, metrics_endpoint
 from pathwise_shared.problems import (
     DatabaseUnavailable,
     Problem,
@@ -168,9 +168,10 @@ def create_service_app(
     app.include_router(_health_router(settings.service_name, migrations))
     for router in routers:
         app.include_router(router)
-    Instrumentator(excluded_handlers=["/metrics"]).instrument(app).expose(
-        app, endpoint="/metrics", include_in_schema=False
-    )
+    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
+    # Every middleware here is pure ASGI (no BaseHTTPMiddleware: it costs a task and a stream
+    # per request); innermost first.
+    app.add_middleware(MetricsMiddleware)
     app.add_middleware(UnexpectedErrorMiddleware, classify=database_outage)
     app.add_middleware(
         CorrelationIdMiddleware,

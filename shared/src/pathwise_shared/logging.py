@@ -35,6 +35,17 @@ def configure_logging(service: str, *, level: str = "INFO", json: bool = False) 
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    # The access log only when uvicorn has one (``--no-access-log`` leaves it without handlers):
+    # propagating it to our handler would write a line per request that the operator turned off
+    # (and uvicorn decides per connection from ``hasHandlers()``, so it must stay off here).
+    # A second call (several apps in one process) finds it already routed here: kept as it is.
+    access = logging.getLogger("uvicorn.access")
+    enabled = bool(access.handlers) or access.propagate
+    access.handlers[:] = []
+    access.propagate = enabled
+    # httpx logs every outgoing request at INFO: a line per forwarded call and per internal call,
+    # on the hot path of the gateway. Failures still surface (as our own warnings and errors).
+    logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -32,6 +32,11 @@ class EventHubSettings(BaseSettings):
     disable_after_seconds: float = Field(5 * 86400, gt=0, description="Failing this long disables")
     max_retry_after_seconds: float = Field(36000, gt=0)
     poll_seconds: float = Field(0.05, gt=0, le=10)
+    # While polls find nothing due and nothing is in flight, the wait between them doubles up to
+    # this (new events wake the dispatcher at once, so only scheduled retries wait for a poll):
+    # an idle gateway then claims a few times a second instead of twenty, and each claim costs
+    # a transaction and the gateway's CPU, which its requests need.
+    idle_poll_seconds: float = Field(1.0, gt=0, le=60)
     batch_size: int = Field(200, ge=1, le=2000)
     # In flight at once to all district endpoints together (per process).
     concurrency: int = Field(256, ge=1, le=2000)

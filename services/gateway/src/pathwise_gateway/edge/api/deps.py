@@ -79,25 +79,26 @@ CallerPrincipal = Annotated[Principal, Depends(get_caller)]
 
 
 # App-state things a router needs, as dependencies: routers never read ``request.app.state``.
+# ``async``: FastAPI runs a plain ``def`` dependency in a worker thread (a hop per request).
 
 
-def _settings(request: Request) -> GatewaySettings:
+async def _settings(request: Request) -> GatewaySettings:
     settings: GatewaySettings = request.app.state.settings
     return settings
 
 
-def _authenticator(request: Request) -> Authenticator:
+async def _authenticator(request: Request) -> Authenticator:
     authenticator: Authenticator = request.app.state.authenticator
     return authenticator
 
 
-def _rate_limiter(request: Request) -> RateLimiter | None:
+async def _rate_limiter(request: Request) -> RateLimiter | None:
     # Absent when an app is built without its start-up hooks (some unit tests).
     limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
     return limiter
 
 
-def _client_authenticator(request: Request) -> ClientAuthenticator:
+async def _client_authenticator(request: Request) -> ClientAuthenticator:
     check: ClientAuthenticator = request.app.state.client_authenticator
     return check
 

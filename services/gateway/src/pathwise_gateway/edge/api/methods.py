@@ -10,7 +10,7 @@ path. HEAD and OPTIONS come there too, so they are 405 + ``Allow`` like any othe
 """
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from fastapi import FastAPI, Request
 from fastapi.routing import iter_route_contexts
@@ -40,12 +40,13 @@ def _own_routes(app: FastAPI, catch_all: str) -> OwnRoutes:
     return cached
 
 
-def method_guard(catch_all: str) -> Callable[[Request], None]:
+def method_guard(catch_all: str) -> Callable[[Request], Awaitable[None]]:
     """The dependency of the catch-all route ``catch_all``: 405 for a method none of the
     gateway's own routes on the path serves."""
 
-    def refuse_wrong_method(request: Request) -> None:
-        path = request.url.path
+    # ``async``: FastAPI runs a plain ``def`` dependency in a worker thread (a hop per call).
+    async def refuse_wrong_method(request: Request) -> None:
+        path: str = request.scope["path"]
         allowed: set[str] = set()
         for pattern, methods in _own_routes(request.app, catch_all):
             if pattern.match(path):

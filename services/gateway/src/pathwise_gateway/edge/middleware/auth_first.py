@@ -84,7 +84,7 @@ class AuthFirstMiddleware:
                         if guard == "caller":
                             await authenticate_request(request)
                         else:
-                            get_principal(request)
+                            await get_principal(request)
                     except Problem as exc:
                         refused = exc
                     except Exception as exc:  # reported as it was before: a 500 problem

@@ -10,6 +10,9 @@ Every authenticated call counts against its principal; the answer carries ``Rate
 ``RateLimit-Remaining``, ``RateLimit-Reset`` and ``RateLimit-Policy``; past the limit it is a 429
 with ``Retry-After``. The counters live in this process (``memory://``) unless
 ``GATEWAY_RATE_LIMIT_STORAGE`` names a shared store (e.g. ``redis://…``) for several replicas.
+In this process the counting is ``edge.domain.windows`` (the same sliding window arithmetic as
+``limits``, without its expiry thread started per request); a shared store goes through
+``limits``.
 """
 
 import ipaddress
@@ -21,6 +24,7 @@ from limits import RateLimitItem, parse, parse_many
 from limits.storage import storage_from_string
 from limits.strategies import SlidingWindowCounterRateLimiter
 
+from pathwise_gateway.edge.domain.windows import SlidingWindows
 from pathwise_shared.auth import Principal
 from pathwise_shared.problems import TooManyRequests
 
@@ -65,17 +69,29 @@ class RateLimiter:
         storage: str = "memory://",
         token_identity: str | None = None,
     ) -> None:
-        self._limiter = SlidingWindowCounterRateLimiter(storage_from_string(storage))
+        self._windows = SlidingWindows() if storage.startswith("memory://") else None
+        self._limiter = (
+            None
+            if self._windows is not None
+            else SlidingWindowCounterRateLimiter(storage_from_string(storage))
+        )
         self._user = parse(user)
         self._client = parse(client)
         self._token_address = parse_many(token)
         self._token_identity = parse_many(token_identity or token)
 
     def _hit(self, item: RateLimitItem, *identifiers: str) -> RateState:
-        allowed = self._limiter.hit(item, *identifiers)
-        stats = self._limiter.get_window_stats(item, *identifiers)
-        reset = max(0, math.ceil(stats.reset_time - time.time()))
-        return RateState(allowed, item.amount, max(0, stats.remaining), reset, item.get_expiry())
+        if self._windows is not None:
+            key, now, period = item.key_for(*identifiers), time.time(), item.get_expiry()
+            allowed = self._windows.hit(key, item.amount, period, now)
+            reset_time, remaining = self._windows.stats(key, item.amount, period, now)
+        else:
+            assert self._limiter is not None
+            allowed = self._limiter.hit(item, *identifiers)
+            stats = self._limiter.get_window_stats(item, *identifiers)
+            reset_time, remaining, now = stats.reset_time, stats.remaining, time.time()
+        reset = max(0, math.ceil(reset_time - now))
+        return RateState(allowed, item.amount, max(0, remaining), reset, item.get_expiry())
 
     def hit_principal(self, principal: Principal) -> RateState:
         item = self._client if principal.kind == "client" else self._user

@@ -10,12 +10,12 @@ from pathwise_gateway.events.service.hub import EventHub
 __all__ = ["EventHubDep", "OptionalEventHub"]
 
 
-def _event_hub(request: Request) -> EventHub:
+async def _event_hub(request: Request) -> EventHub:
     hub: EventHub = request.app.state.event_hub
     return hub
 
 
-def _optional_event_hub(request: Request) -> EventHub | None:
+async def _optional_event_hub(request: Request) -> EventHub | None:
     # Waking the dispatcher is best effort: an app built without its start-up hooks has no hub.
     hub: EventHub | None = getattr(request.app.state, "event_hub", None)
     return hub

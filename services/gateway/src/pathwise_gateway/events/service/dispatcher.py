@@ -73,6 +73,7 @@ class Dispatcher:
         self._finished: list[AttemptResult] = []
         self._finished_ready = asyncio.Event()
         self._stopping = False
+        self._claimed_last = 0  # rows the last claim took (0: the idle back-off may grow)
 
     def wake(self) -> None:
         self._wake.set()
@@ -85,6 +86,8 @@ class Dispatcher:
         """Until cancelled: claim what the lanes have room for; record outcomes as they come."""
         self._stopping = False  # a stopped dispatcher can be run again (tests do)
         recorder = asyncio.create_task(self._record_loop(), name="webhook-recorder")
+        poll = self.settings.poll_seconds
+        wait = poll
         try:
             while True:
                 more = False
@@ -94,9 +97,18 @@ class Dispatcher:
                     logger.exception("claiming deliveries failed")
                     await asyncio.sleep(self.settings.poll_seconds * 20)
                 if not more:
+                    if self._claimed_last or self.in_flight:
+                        wait = poll
+                    woken = False
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), self.settings.poll_seconds)
+                        await asyncio.wait_for(self._wake.wait(), wait)
+                        woken = True
                     self._wake.clear()
+                    # Idle (nothing found, nothing sent, no wake-up): poll less often.
+                    idle = not (woken or self._claimed_last or self.in_flight)
+                    wait = (
+                        min(wait * 2, max(poll, self.settings.idle_poll_seconds)) if idle else poll
+                    )
         finally:
             await self._stop(recorder)
 
@@ -128,6 +140,7 @@ class Dispatcher:
         lease = now + timedelta(seconds=self.settings.lease_seconds)
         async with unit_of_work(self.db) as session:
             rows = await repository.claim_work(session, now, lease, limit, lanes)
+        self._claimed_last = len(rows)
         targets: dict[str, asyncio.Future[DeliveryTarget]] = {}
         for row in rows:
             key = lane_of(row)

@@ -11,12 +11,12 @@ from pathwise_gateway.proxy.service.gateway import Gateway
 __all__ = ["AuditLogDep", "GatewayDep"]
 
 
-def _gateway(request: Request) -> Gateway:
+async def _gateway(request: Request) -> Gateway:
     gateway: Gateway = request.app.state.gateway
     return gateway
 
 
-def _audit_log(request: Request) -> AuditLog:
+async def _audit_log(request: Request) -> AuditLog:
     audit: AuditLog = request.app.state.audit
     return audit
 

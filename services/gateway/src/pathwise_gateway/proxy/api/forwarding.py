@@ -19,6 +19,12 @@ PATH = "/v1/{path:path}"
 router = APIRouter()
 
 
+def _url_path(path: str) -> str:
+    """What ``request.url.path`` gives, without building the whole URL (host, scheme, split)
+    on every call: the decoded path with the characters that would end it escaped again."""
+    return path.replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
+
+
 @router.api_route(
     PATH,
     methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
@@ -28,14 +34,17 @@ router = APIRouter()
 async def forward_public_call(
     request: Request, principal: CallerPrincipal, gateway: GatewayDep
 ) -> Response:
+    scope = request.scope
+    query_string: bytes = scope["query_string"]
     call = CallRequest(
-        method=request.method,
-        path=request.url.path,
-        query=request.url.query,
-        headers={k.lower(): v for k, v in request.headers.items()},
+        method=scope["method"],
+        path=_url_path(scope["path"]),
+        query=query_string.decode().partition("#")[0],
+        # ASGI header names are lower case already.
+        headers={k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]},
         body=await request.body(),
         request_id=correlation_id.get() or "",
-        limit=request.query_params.get("limit"),
+        limit=request.query_params.get("limit") if b"limit" in query_string else None,
     )
     answer = await gateway.call(principal, call)
     return Response(content=answer.body, status_code=answer.status, headers=answer.headers)

@@ -7,8 +7,14 @@ owning service (``GET /internal/owners/{kind}/{id}``), then checked exactly like
 relation rule for every route, whichever service holds the data. Decisions are cached briefly,
 keyed by principal, action and object, so a page of calls about one learner costs one check; the
 owner of an object never changes, so that answer is kept longer (bounded).
+
+Concurrent misses for the same key are coalesced: the first starts the upstream call, the others
+await that same call (a class opening the same page at once costs one check, not thirty). The
+call runs as its own task, shielded, so a caller that goes away does not cancel it for the
+others; its failure is every waiter's failure, and nothing failed is cached.
 """
 
+import asyncio
 import time
 import uuid
 from collections.abc import Mapping
@@ -63,6 +69,11 @@ class AccessChecker:
         self._ttl = ttl_seconds
         self._cache: dict[tuple[Any, ...], tuple[float, AccessDecision]] = {}
         self._owner_of: dict[tuple[uuid.UUID | None, str, str], uuid.UUID] = {}
+        # Upstream calls in flight, by cache key: later misses for the same key await these.
+        self._asking: dict[tuple[Any, ...], asyncio.Task[AccessDecision]] = {}
+        self._resolving: dict[
+            tuple[uuid.UUID | None, str, str], asyncio.Task[uuid.UUID | None]
+        ] = {}
 
     async def authorize_route(
         self, rule: AccessRule, principal: Principal, path_params: Mapping[str, str]
@@ -102,10 +113,22 @@ class AccessChecker:
             kind,
             object_id,
         )
-        now = time.monotonic()
         hit = self._cache.get(key)
-        if hit is not None and now - hit[0] < self._ttl:
+        if hit is not None and time.monotonic() - hit[0] < self._ttl:
             return hit[1]
+        pending = self._asking.get(key)
+        if pending is None:
+            pending = asyncio.ensure_future(
+                self._ask_and_keep(key, principal, action, kind, object_id)
+            )
+            self._asking[key] = pending
+            pending.add_done_callback(lambda _: self._asking.pop(key, None))
+        return await asyncio.shield(pending)
+
+    async def _ask_and_keep(
+        self, key: tuple[Any, ...], principal: Principal, action: str, kind: str, object_id: str
+    ) -> AccessDecision:
+        now = time.monotonic()
         decision = await self._ask(principal, action, kind, object_id)
         if len(self._cache) >= _MAX_ENTRIES:
             self._cache.clear()
@@ -119,6 +142,20 @@ class AccessChecker:
         known = self._owner_of.get(key)
         if known is not None:
             return known
+        pending = self._resolving.get(key)
+        if pending is None:
+            pending = asyncio.ensure_future(self._resolve_owner(key, principal, kind, object_id))
+            self._resolving[key] = pending
+            pending.add_done_callback(lambda _: self._resolving.pop(key, None))
+        return await asyncio.shield(pending)
+
+    async def _resolve_owner(
+        self,
+        key: tuple[uuid.UUID | None, str, str],
+        principal: Principal,
+        kind: str,
+        object_id: str,
+    ) -> uuid.UUID | None:
         upstream = self._owners.get(kind)
         if upstream is None:  # a kind the gateway was not told how to resolve: never open
             raise ServiceUnavailable(

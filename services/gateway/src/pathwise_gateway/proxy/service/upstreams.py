@@ -9,6 +9,7 @@ principal resolver) without making it depend on the proxy.
 
 from dataclasses import dataclass, field
 
+import aiohttp
 import httpx
 from asgi_correlation_id import correlation_id
 from fastapi import FastAPI
@@ -30,6 +31,22 @@ class Upstream:
     client: httpx.AsyncClient
     caller: ServiceCaller
     breaker: CircuitBreaker = field(default_factory=CircuitBreaker)
+    # Forwarding's own client (``proxy.service.forward``): plain aiohttp, since a forwarded call
+    # needs none of httpx's request and response models, only bytes and headers both ways.
+    # None on the "httpx" transport (kept for comparison), where forwarding uses ``client``.
+    session: aiohttp.ClientSession | None = None
+    timeout_seconds: float = 5.0
+
+
+def _forwarding_session(timeout: float) -> aiohttp.ClientSession:
+    """One pooled session per upstream; explicit timeouts (connect, including the wait for a
+    pooled connection, and each read); no cookies (a service's Set-Cookie is never kept)."""
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=200, limit_per_host=200),
+        timeout=aiohttp.ClientTimeout(total=None, connect=min(timeout, 2.0), sock_read=timeout),
+        cookie_jar=aiohttp.DummyCookieJar(),
+        trust_env=False,
+    )
 
 
 def _httpx_transport_client(base_url: str, timeout: float) -> httpx.AsyncClient:
@@ -82,6 +99,12 @@ class Upstreams:
                 breaker=CircuitBreaker(
                     failures=settings.breaker_failures, reset_seconds=settings.breaker_reset_seconds
                 ),
+                session=(
+                    _forwarding_session(settings.http_timeout_seconds)
+                    if settings.upstream_transport == "aiohttp"
+                    else None
+                ),
+                timeout_seconds=settings.http_timeout_seconds,
             )
             for name in UPSTREAM_NAMES
         }
@@ -94,6 +117,8 @@ class Upstreams:
     async def aclose(self) -> None:
         for upstream in self.by_name.values():
             await upstream.client.aclose()
+            if upstream.session is not None:
+                await upstream.session.close()
         await self.callers.aclose()  # it made no client (all were given): closes nothing today
         await self.external.aclose()
 

@@ -10,7 +10,7 @@ from pathwise_shared.calls import ServiceCaller, ServiceCallers
 __all__ = ["ProfilesCaller"]
 
 
-def _profiles(request: Request) -> ServiceCaller:
+async def _profiles(request: Request) -> ServiceCaller:
     callers: ServiceCallers = request.app.state.callers
     return callers["profiles"]
 
