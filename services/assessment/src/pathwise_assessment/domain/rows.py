@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-__all__ = ["ResponseRow", "VersionRow"]
+__all__ = ["ResponseRow", "StateRow", "VersionRow"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,3 +40,16 @@ class ResponseRow:
     possible: float
     correct: bool | None
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StateRow:
+    """A learner's mastery state of a skill, as the mastery reads return it."""
+
+    learner_id: uuid.UUID
+    skill_code: str
+    p_known: float
+    mastered: bool
+    level: str
+    evidence_count: int
+    updated_at: datetime
