@@ -27,7 +27,6 @@ __all__ = [
     "median_difficulties",
     "replace_skill_tags",
     "version_rows",
-    "versions_by_id",
 ]
 
 
@@ -180,15 +179,6 @@ async def get_version(
             )
         )
     ).scalar_one_or_none()
-
-
-async def versions_by_id(
-    session: AsyncSession, ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, ItemVersion]:
-    if not ids:
-        return {}
-    rows = (await session.execute(select(ItemVersion).where(ItemVersion.id.in_(ids)))).scalars()
-    return {v.id: v for v in rows}
 
 
 async def list_items(

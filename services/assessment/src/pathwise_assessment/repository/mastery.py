@@ -31,7 +31,6 @@ __all__ = [
     "insert_history",
     "list_fits",
     "lock_state_rows",
-    "lock_states",
     "mastered_states",
     "model_params",
     "params_for",
@@ -125,7 +124,7 @@ async def lock_state_rows(
     until commit, in one statement: (skill_code, p_known, mastered, level, evidence_count,
     hard_correct_count, updated_at) per skill.
 
-    Same rules as ``lock_states``: rows are created and locked in skill-code order (no deadlock
+    Rows are created and locked in skill-code order (no deadlock
     between two answers on overlapping skills), a new row holds the prior and no evidence, and a
     second answer of the learner on the skill waits for the first to commit, then reads its
     result. On SQLite the transaction already holds the write lock (``begin_write``).
@@ -208,66 +207,6 @@ async def upsert_params(
             for name, value in fields.items():
                 setattr(row, name, value)
     await session.flush()
-
-
-async def lock_states(
-    session: AsyncSession,
-    district_id: uuid.UUID,
-    learner_id: uuid.UUID,
-    skill_codes: Sequence[str],
-    *,
-    prior: dict[str, float],
-    now: datetime,
-) -> dict[str, MasteryState]:
-    """The learner's states of these skills, created if missing and locked until commit.
-
-    Two answers of one learner on one skill may arrive at once (two attempts, two tabs, a retry).
-    Each first makes sure the rows exist, with ``INSERT … ON CONFLICT DO NOTHING`` (a row another
-    transaction is inserting makes this one wait for it, never fail on the primary key), then
-    reads them ``FOR UPDATE``: the second waits until the first commits and then reads its result,
-    so no update is lost. Rows are inserted and locked in skill-code order, the same order in every
-    transaction, so two answers on overlapping skills cannot deadlock. A new row holds the skill's
-    prior and no evidence (``evidence_count == 0``), which the caller treats as "never answered".
-    On SQLite ``FOR UPDATE`` is not rendered: the writing transaction already holds the database's
-    one write lock (``begin_write``), which serializes the same way.
-    """
-    codes = sorted(set(skill_codes))
-    if not codes:
-        return {}
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    values = [
-        {
-            "district_id": district_id,
-            "learner_id": learner_id,
-            "skill_code": code,
-            "p_known": prior[code],
-            "mastered": False,
-            "level": "not_started",
-            "evidence_count": 0,
-            "hard_correct_count": 0,
-            "updated_at": now,
-        }
-        for code in codes
-    ]
-    await session.execute(
-        insert(MasteryState)
-        .values(values)
-        .on_conflict_do_nothing(index_elements=["district_id", "learner_id", "skill_code"])
-    )
-    rows = await session.execute(
-        select(MasteryState)
-        .where(
-            MasteryState.district_id == district_id,
-            MasteryState.learner_id == learner_id,
-            MasteryState.skill_code.in_(codes),
-        )
-        .order_by(MasteryState.skill_code)
-        .with_for_update()
-        # A state already in this session (read earlier) must be replaced by what the lock reads.
-        .execution_options(populate_existing=True)
-    )
-    return {s.skill_code: s for s in rows.scalars()}
 
 
 def _states_query(by_district: bool, by_skill: bool) -> Any:
