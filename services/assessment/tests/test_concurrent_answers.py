@@ -248,10 +248,13 @@ async def test_a_response_insert_lost_to_a_race_is_a_409_problem(
     item_id = attempt["items"][0]["item_id"]
     assert (await _put(api, attempt["id"], item_id, "b")).status_code == 200
 
-    async def nothing_yet(session: Any, attempt_id: uuid.UUID) -> list[Any]:
-        return []
+    real_rows = attempts_repo.attempt_rows
 
-    monkeypatch.setattr(attempts_repo, "responses_of", nothing_yet)
+    async def nothing_yet(session: Any, attempt_id: uuid.UUID) -> tuple[list[Any], list[Any]]:
+        items, _ = await real_rows(session, attempt_id)
+        return items, []
+
+    monkeypatch.setattr(attempts_repo, "attempt_rows", nothing_yet)
     lost = await _put(api, attempt["id"], item_id, "b")
     assert lost.status_code == 409, lost.text
     assert lost.headers["content-type"].startswith("application/problem+json")

@@ -5,7 +5,8 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pathwise_assessment.models import MasteryHistory, MasteryState
+from pathwise_assessment.domain.rows import StateRow
+from pathwise_assessment.models import MasteryHistory
 from pathwise_assessment.repository import mastery as repo
 from pathwise_assessment.service.access import is_student_only
 from pathwise_shared.auth import Principal
@@ -33,7 +34,7 @@ async def learner_mastery(
     principal: Principal,
     learner_id: uuid.UUID,
     skill_codes: Sequence[str] | None = None,
-) -> list[MasteryState]:
+) -> list[StateRow]:
     _own(principal, learner_id)
     return await repo.states_of_learners(session, _scope(principal), [learner_id], skill_codes)
 
@@ -43,7 +44,7 @@ async def query_mastery(
     principal: Principal,
     learner_ids: Sequence[uuid.UUID],
     skill_codes: Sequence[str] | None,
-) -> list[MasteryState]:
+) -> list[StateRow]:
     return await repo.states_of_learners(
         session, _scope(principal), list(dict.fromkeys(learner_ids)), skill_codes
     )
