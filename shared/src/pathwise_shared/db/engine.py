@@ -1,5 +1,6 @@
 """Async engines and sessions for SQLite (embedded default) and PostgreSQL (production)."""
 
+import asyncio
 import os
 import time
 from collections.abc import AsyncIterator
@@ -203,8 +204,12 @@ class Database:
         self.outbox = outbox
         # Every session knows the service's outbox, so code that publishes an event needs only
         # the session it already has (``pathwise_shared.db.outbox.publish``).
+        # Set by every publish in this process: the outbox relay's wake-up (relay.py).
+        self.outbox_written = asyncio.Event()
         self.sessionmaker = async_sessionmaker(
-            self.engine, expire_on_commit=False, info={"outbox": outbox}
+            self.engine,
+            expire_on_commit=False,
+            info={"outbox": outbox, "outbox_written": self.outbox_written},
         )
 
     @property
