@@ -139,7 +139,7 @@ class OutboxRelay:
         service are still sent within ``max_idle_interval``)."""
         if idle_passes <= _BRISK_PASSES:
             return self.interval
-        return min(self.max_idle_interval, self.interval * 2 ** (idle_passes - _BRISK_PASSES))
+        return min(self.max_idle_interval, self.interval * 2.0 ** (idle_passes - _BRISK_PASSES))
 
     async def _pause(self, delay: float) -> bool:
         """Sleep ``delay`` seconds or until a publish in this process; whether one woke us."""
