@@ -29,7 +29,8 @@ from pydantic import BaseModel
 
 __all__ = ["AnswerIn", "AnswerOut", "ProfileOut", "create_app", "prepare"]
 
-POOL_SIZE = 10
+# The services' default pool (PATHWISE_DB_POOL_SIZE, a fixed pool): the same number of connections.
+POOL_SIZE = 20
 _PG_SCHEMA = """
 CREATE TABLE attempts (id uuid PRIMARY KEY, learner_id uuid NOT NULL, status text NOT NULL);
 CREATE TABLE responses (
