@@ -29,9 +29,10 @@ ITEMS = 10
 MAX_STATEMENTS_PER_ANSWER = 8
 # A level change adds the read of the evidence its event carries.
 CHANGE = 1
-# The first answer of a skill in the process also fills the caches of its BKT parameters and
-# median difficulty.
-COLD = 2
+# The first answer of a skill in the process also fills the cache of its BKT parameters. (It was
+# 2 while the answer path also read the skill's median difficulty, which the mastery model of
+# issue 14 no longer needs: an item's own difficulty is on an absolute scale.)
+COLD = 1
 
 
 @contextmanager

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-__all__ = ["ResponseRow", "StateRow", "VersionRow"]
+from pathwise_assessment.domain.bkt import BktParams
+
+__all__ = ["ResponseRow", "StateRow", "StoredStateRow", "VersionRow"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,3 +55,19 @@ class StateRow:
     level: str
     evidence_count: int
     updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredStateRow:
+    """A mastery state as stored (valid at ``updated_at``), with its skill's stored parameters
+    (None: the defaults): what a read needs to show the state as of now."""
+
+    learner_id: uuid.UUID
+    skill_code: str
+    p_known: float
+    mastered: bool
+    evidence_count: int
+    evidence_weight: float
+    updated_at: datetime
+    params: BktParams | None
+    threshold: float | None

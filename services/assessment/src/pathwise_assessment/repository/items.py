@@ -9,7 +9,6 @@ import numpy.typing as npt
 from sqlalchemy import String, bindparam, delete, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pathwise_assessment.domain.mastery import median
 from pathwise_assessment.domain.rows import VersionRow
 from pathwise_assessment.models import Item, ItemSkill, ItemVersion
 from pathwise_assessment.repository.cache import DistrictCache
@@ -24,7 +23,6 @@ __all__ = [
     "get_item_by_key",
     "get_version",
     "list_items",
-    "median_difficulties",
     "replace_skill_tags",
     "version_rows",
 ]
@@ -43,10 +41,7 @@ class Bank:
 # Versions never change once written: cached by id for the life of the process (bounded).
 _versions: dict[uuid.UUID, VersionRow] = {}
 _MAX_VERSIONS = 50_000
-# Median difficulty of a skill's active items (the answer path's "hard" rule); the bank of a
-# skill set (``/next``). Both change only with an item write (``replace_skill_tags``).
-# (A median is wrapped in a 1-tuple: a skill with no items has the median None, and is cached.)
-_medians: DistrictCache[str, tuple[float | None]] = DistrictCache()
+# The bank of a skill set (``/next``): changes only with an item write (``replace_skill_tags``).
 _banks: DistrictCache[frozenset[str], Bank] = DistrictCache()
 
 # Statements built once (SQLAlchemy still derives a cache key per execution; the building of the
@@ -132,8 +127,7 @@ async def replace_skill_tags(
     skill_codes: Sequence[str],
     difficulty: float,
 ) -> None:
-    # The skills' medians and banks change with this item: drop them (at once and on commit).
-    _medians.invalidate_on_commit(session, district_id)
+    # The skills' banks change with this item: drop them (at once and on commit).
     _banks.invalidate_on_commit(session, district_id)
     await session.execute(delete(ItemSkill).where(ItemSkill.item_id == item_id))
     session.add_all(
@@ -217,27 +211,6 @@ async def difficulties_by_skill(
     )
     for code, difficulty in rows:
         found[code].append(difficulty)
-    return found
-
-
-async def median_difficulties(
-    session: AsyncSession, district_id: uuid.UUID, skill_codes: Sequence[str]
-) -> dict[str, float | None]:
-    """The median difficulty of each skill's active items (None: no item), cached per skill."""
-    found: dict[str, float | None] = {}
-    missing = []
-    for code in skill_codes:
-        entry = _medians.get(district_id, code)
-        if entry is None:
-            missing.append(code)
-        else:
-            found[code] = entry[0]
-    if missing:
-        generation = _medians.generation(district_id)
-        difficulties = await difficulties_by_skill(session, district_id, missing)
-        for code in missing:
-            found[code] = median(difficulties[code])
-            _medians.put(district_id, code, (found[code],), generation)
     return found
 
 

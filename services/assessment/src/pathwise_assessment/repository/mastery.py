@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_assessment.domain.bkt import DEFAULT_PARAMS, BktParams
 from pathwise_assessment.domain.mastery import DEFAULT_THRESHOLD
-from pathwise_assessment.domain.rows import StateRow
+from pathwise_assessment.domain.rows import StoredStateRow
 from pathwise_assessment.models import (
     ItemVersion,
     MasteryFit,
@@ -56,7 +56,7 @@ _STATES = cast(Table, MasteryState.__table__)
 _MS = _STATES.c
 _STATE_COLUMNS = (
     _MS.skill_code, _MS.p_known, _MS.mastered, _MS.level, _MS.evidence_count,
-    _MS.hard_correct_count, _MS.updated_at,
+    _MS.evidence_weight, _MS.updated_at,
 )  # fmt: skip
 
 
@@ -84,7 +84,7 @@ _UPDATE_STATE = (
         mastered=bindparam("mastered"),
         level=bindparam("level"),
         evidence_count=bindparam("evidence_count"),
-        hard_correct_count=bindparam("hard_correct_count"),
+        evidence_weight=bindparam("evidence_weight"),
         updated_at=bindparam("updated_at"),
     )
 )
@@ -122,7 +122,7 @@ async def lock_state_rows(
 ) -> dict[str, tuple[Any, ...]]:
     """The learner's states of these skills (``prior``'s keys), created if missing and locked
     until commit, in one statement: (skill_code, p_known, mastered, level, evidence_count,
-    hard_correct_count, updated_at) per skill.
+    evidence_weight, updated_at) per skill.
 
     Rows are created and locked in skill-code order (no deadlock
     between two answers on overlapping skills), a new row holds the prior and no evidence, and a
@@ -139,6 +139,7 @@ async def lock_state_rows(
             "level": "not_started",
             "evidence_count": 0,
             "hard_correct_count": 0,
+            "evidence_weight": 0.0,
             "updated_at": now,
         }
         for code in sorted(prior)
@@ -209,11 +210,26 @@ async def upsert_params(
     await session.flush()
 
 
+_SP = cast(Table, SkillParams.__table__).c
+
+
 def _states_query(by_district: bool, by_skill: bool) -> Any:
-    query = select(
-        _MS.learner_id, _MS.skill_code, _MS.p_known, _MS.mastered, _MS.level,
-        _MS.evidence_count, _MS.updated_at,
-    ).where(_MS.learner_id.in_(bindparam("learners", expanding=True)))  # fmt: skip
+    # The skill's parameters come with each row (outer join: none stored, the defaults), so that
+    # a read can show the state as of now (decayed) without another statement.
+    columns = (
+        _MS.learner_id, _MS.skill_code, _MS.p_known, _MS.mastered, _MS.evidence_count,
+        _MS.evidence_weight, _MS.updated_at, _SP.prior, _SP.learn, _SP.guess, _SP.slip,
+        _SP.forget, _SP.threshold,
+    )  # fmt: skip
+    query = (
+        select(*columns)
+        .select_from(_STATES)
+        .outerjoin(
+            SkillParams.__table__,
+            (_SP.district_id == _MS.district_id) & (_SP.skill_code == _MS.skill_code),
+        )
+        .where(_MS.learner_id.in_(bindparam("learners", expanding=True)))
+    )
     if by_district:
         query = query.where(_MS.district_id == bindparam("district_id"))
     if by_skill:
@@ -226,12 +242,18 @@ def _states_query(by_district: bool, by_skill: bool) -> Any:
 _STATES_QUERIES = {(d, k): _states_query(d, k) for d in (False, True) for k in (False, True)}
 
 
+def _stored_row(row: Any) -> StoredStateRow:
+    params = None if row[7] is None else BktParams(row[7], row[8], row[9], row[10], row[11])
+    return StoredStateRow(row[0], row[1], row[2], row[3], row[4], row[5], row[6], params, row[12])
+
+
 async def states_of_learners(
     session: AsyncSession,
     district_id: uuid.UUID | None,
     learner_ids: Sequence[uuid.UUID],
     skill_codes: Sequence[str] | None,
-) -> list[StateRow]:
+) -> list[StoredStateRow]:
+    """The learners' states as stored, with their skills' parameters (one statement)."""
     if not learner_ids:
         return []
     params: dict[str, Any] = {"learners": list(learner_ids)}
@@ -240,7 +262,7 @@ async def states_of_learners(
     if skill_codes is not None:
         params["codes"] = list(skill_codes)
     query = _STATES_QUERIES[(district_id is not None, skill_codes is not None)]
-    return [StateRow(*row) for row in await session.execute(query, params)]
+    return [_stored_row(row) for row in await session.execute(query, params)]
 
 
 async def mastered_states(

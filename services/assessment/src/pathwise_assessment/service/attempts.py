@@ -32,7 +32,11 @@ from pathwise_assessment.service.attempt_views import (
 )
 from pathwise_assessment.service.events import learner_subject
 from pathwise_assessment.service.keys import first_with_key
-from pathwise_assessment.service.mastery import record_evidence
+from pathwise_assessment.service.mastery import (
+    apply_skipped_items,
+    item_evidence,
+    record_evidence,
+)
 from pathwise_assessment.service.upstreams import Upstreams
 from pathwise_shared.auth import Principal
 from pathwise_shared.db import begin_write
@@ -180,7 +184,7 @@ async def answer_item(
     The hot path of the service, designed in round trips (docs/assessment.md, "The answer
     path"): the attempt with its assessment (locked), its items with their responses, the
     response insert, then ``record_evidence`` (mastery upsert-and-lock, update, history, events).
-    Item versions, BKT parameters and medians come from process caches.
+    Item versions and BKT parameters come from process caches.
     """
     await begin_write(session)
     attempt, assessment = await locked_attempt(session, principal, attempt_id)
@@ -279,8 +283,7 @@ async def _scored(
         district_id=attempt.district_id,
         learner_id=attempt.learner_id,
         response_id=response.id,
-        skill_codes=version.skill_codes,
-        difficulty=version.difficulty,
+        item=item_evidence(version),
         correct=response.correct,
         now=now,
         first=[scored],
@@ -290,17 +293,40 @@ async def _scored(
         apply_results(view)
 
 
+# Kinds whose items are fixed when the attempt starts: a skipped item is a choice of the learner.
+# (An adaptive attempt's items are chosen one at a time: none is skipped.)
+FIXED_FORM_KINDS = frozenset({"skill_check", "summative"})
+
+
+def _position(pinned: tuple[int, VersionRow]) -> int:
+    return pinned[0]
+
+
 async def finish_attempt(
     session: AsyncSession, principal: Principal, attempt_id: uuid.UUID
 ) -> AttemptView:
-    """Close the attempt and compute results; finishing twice returns the same results."""
+    """Close the attempt and compute results; finishing twice returns the same results.
+
+    A fixed-form check (``skill_check``, ``summative``) counts every item left unanswered as a
+    wrong answer for mastery (``apply_skipped_items``): skipping the hard items is not a way to
+    mastery. Responses awaiting rubric scoring are answered (their evidence comes with the score).
+    """
     await begin_write(session)  # results must include every answer committed before it
     attempt = await attempt_for(session, principal, attempt_id, lock=True)
     view = await view_of(session, attempt)
     if attempt.status == "finished":
         return view
     attempt.status = "finished"
-    attempt.finished_at = utcnow()
+    attempt.finished_at = now = utcnow()
+    if view.assessment.kind in FIXED_FORM_KINDS:
+        await apply_skipped_items(
+            session,
+            district_id=attempt.district_id,
+            learner_id=attempt.learner_id,
+            form=[item_evidence(version) for _, version in sorted(view.items, key=_position)],
+            answered_item_ids={str(r.item_id) for r in view.responses},
+            now=now,
+        )
     if view.assessment.kind == "diagnostic":
         difficulties = await items_repo.difficulties_by_skill(
             session, attempt.district_id, view.assessment.skill_codes
