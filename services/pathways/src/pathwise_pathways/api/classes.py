@@ -17,6 +17,7 @@ from pathwise_pathways.schemas.classes import (
     InsightOut,
     InsightsOut,
 )
+from pathwise_pathways.schemas.flags import FlagOut
 from pathwise_pathways.service import classes as service
 from pathwise_shared.access import STAFF, access
 from pathwise_shared.app import DbSession
@@ -130,7 +131,8 @@ async def class_insights(
     district_id: DistrictId,
     upstream: UpstreamDep,
 ) -> InsightsOut:
-    """Learners flagged early, each flag with a reason code."""
+    """Learners flagged early, each flag with a reason code and the numbers behind it; the flags
+    are recomputed from the evidence on this read and stored (events on change)."""
     rows = await service.class_insights(session, upstream, principal, district_id, class_id)
     return InsightsOut(
         class_id=class_id,
@@ -138,7 +140,7 @@ async def class_insights(
             InsightOut(
                 learner_id=uuid.UUID(str(row["id"])),
                 display_name=row.get("display_name"),
-                flags=flags,
+                flags=[FlagOut.model_validate(f) for f in flags],
             )
             for row, flags in rows
         ],

@@ -78,6 +78,20 @@ class Upstream:
         items: list[dict[str, Any]] = (body or {}).get("items", [])
         return items
 
+    async def signals(
+        self, principal: Principal, learner_ids: Sequence[uuid.UUID]
+    ) -> list[dict[str, Any]]:
+        """Evidence numbers per learner for the early warnings (assessment's
+        ``POST /internal/signals``), one call for many learners."""
+        body = await self.assessment.json(
+            "POST",
+            "/internal/signals",
+            principal,
+            json={"learner_ids": [str(i) for i in learner_ids]},
+        )
+        learners: list[dict[str, Any]] = (body or {}).get("learners", [])
+        return learners
+
     async def aclose(self) -> None:
         """Close the HTTP clients the callers made (not the ones given to them)."""
         await self.callers.aclose()
