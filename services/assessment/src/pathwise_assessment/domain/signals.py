@@ -53,6 +53,7 @@ class SkillRun:
     p_now: float
     mastered: bool
     since: datetime
+    last_at: datetime
 
 
 @dataclass
@@ -140,6 +141,7 @@ def summarize(
                 run[-1].p_after,
                 was_mastered.get(code, False),
                 run[0].at,
+                run[-1].at,
             )
         )
     return evidence

@@ -67,7 +67,7 @@ async def answer_totals(
         .where(*_scope(district_id, learner_ids))
         .group_by(MasteryHistory.learner_id)
     )
-    return {lid: (int(count), first) for lid, count, first in rows.tuples()}
+    return {lid: (int(count), first) for lid, count, first in rows}
 
 
 async def params_of(

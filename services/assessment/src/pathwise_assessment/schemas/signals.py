@@ -29,6 +29,7 @@ class SkillRunOut(BaseModel):
     p_now: float = Field(description="P(known) after the last of them")
     mastered: bool
     since: datetime
+    last_at: datetime = Field(description="The last answer of the run")
 
 
 class LearnerSignalsOut(BaseModel):

@@ -4,7 +4,7 @@ behind it (docs/pathways.md, "Insights").
 The evidence flags read assessment's signals (``POST /internal/signals``): counts of scored answers
 and P(known) moves from the mastery history, and the model's own expectation of wrong answers.
 
-* ``no_progress``: the current skill has had ``NO_PROGRESS_ANSWERS`` scored answers (or answers on
+* ``no_progress``: the skill being practised (the current step's, or the latest answer's) has had ``NO_PROGRESS_ANSWERS`` scored answers (or answers on
   ``NO_PROGRESS_DAYS`` days of practice) since it was last mastered without mastery and without
   P(known) rising by ``PROGRESS_RISE``; or no skill at all was mastered over that many answers and
   days of practice. Days of practice are days with an answer, not calendar days: a holiday is no
@@ -67,6 +67,7 @@ class SkillRun:
     p_start: float
     p_now: float
     mastered: bool
+    last_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class RecentErrors:
 class Evidence:
     answers_total: int = 0
     first_answer_at: datetime | None = None
+    last_answer_at: datetime | None = None
     recent: RecentErrors = RecentErrors(0, 0, 0.0, 0.0)
     runs: Mapping[str, SkillRun] = field(default_factory=dict)
     answers_since_mastery: int = 0
@@ -115,10 +117,24 @@ class Flag:
     key: str = ""
 
 
+def _live_runs(s: LearnerSignals) -> list[SkillRun]:
+    """The runs the learner is on now: the current step's skill, and the skill of the latest
+    answer (practice is not always on the planned step: a teacher's check, another lesson)."""
+    e = s.evidence
+    runs = [
+        run
+        for code, run in sorted(e.runs.items())
+        if not run.mastered
+        and (
+            code == s.current_skill or (run.last_at is not None and run.last_at == e.last_answer_at)
+        )
+    ]
+    return sorted(runs, key=lambda r: -r.answers)
+
+
 def _no_progress(s: LearnerSignals) -> Flag | None:
     e = s.evidence
-    run = e.runs.get(s.current_skill) if s.current_skill else None
-    if run is not None and not run.mastered:
+    for run in _live_runs(s):
         rise = run.p_now - run.p_start
         long_run = run.answers >= NO_PROGRESS_ANSWERS or (
             run.practice_days >= NO_PROGRESS_DAYS and run.answers >= ERROR_MIN_ANSWERS

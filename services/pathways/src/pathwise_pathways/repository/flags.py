@@ -12,16 +12,22 @@ __all__ = ["flags_of", "get_flag"]
 
 
 async def flags_of(
-    session: AsyncSession, district_id: uuid.UUID, learner_ids: Sequence[uuid.UUID]
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    learner_ids: Sequence[uuid.UUID],
+    *,
+    lock: bool = False,
 ) -> list[LearnerFlag]:
     if not learner_ids:
         return []
-    rows = await session.scalars(
+    stmt = (
         select(LearnerFlag)
         .where(LearnerFlag.district_id == district_id, LearnerFlag.learner_id.in_(learner_ids))
         .order_by(LearnerFlag.learner_id, LearnerFlag.code)
     )
-    return list(rows)
+    if lock:
+        stmt = stmt.with_for_update()
+    return list(await session.scalars(stmt))
 
 
 async def get_flag(

@@ -240,14 +240,18 @@ async def assign(
     return assigned, updated
 
 
+def _moment(value: Any) -> datetime | None:
+    return datetime.fromisoformat(str(value)) if value else None
+
+
 def _evidence(row: Mapping[str, Any] | None) -> Evidence:
     if not row:
         return Evidence()
     recent = row.get("recent") or {}
-    first = row.get("first_answer_at")
     return Evidence(
         answers_total=int(row.get("answers_total", 0)),
-        first_answer_at=datetime.fromisoformat(first) if first else None,
+        first_answer_at=_moment(row.get("first_answer_at")),
+        last_answer_at=_moment(row.get("last_answer_at")),
         recent=RecentErrors(
             int(recent.get("answers", 0)),
             int(recent.get("observed_wrong", 0)),
@@ -262,6 +266,7 @@ def _evidence(row: Mapping[str, Any] | None) -> Evidence:
                 float(r.get("p_start", 0.0)),
                 float(r.get("p_now", 0.0)),
                 bool(r.get("mastered")),
+                _moment(r.get("last_at")),
             )
             for r in row.get("skills") or []
         },

@@ -45,17 +45,34 @@ def _event(kind: str, row: LearnerFlag, class_id: uuid.UUID | None) -> EventEnve
     )
 
 
+def _changed(stored: Sequence[LearnerFlag], computed: Mapping[uuid.UUID, Sequence[Flag]]) -> bool:
+    """Whether storing ``computed`` changes any row (most dashboard reads change nothing)."""
+    now_held = {(lid, f.code): f for lid, flags in computed.items() for f in flags}
+    if len(now_held) != len(stored):
+        return True
+    for row in stored:
+        flag = now_held.get((row.learner_id, row.code))
+        if (
+            flag is None
+            or flag.key != row.instance_key
+            or flag.detail != row.detail
+            or dict(flag.numbers) != row.numbers
+        ):
+            return True
+    return False
+
+
 async def _sync(
     session: AsyncSession,
     district_id: uuid.UUID,
     computed: Mapping[uuid.UUID, Sequence[Flag]],
     class_id: uuid.UUID | None,
     now: datetime,
-) -> dict[uuid.UUID, list[LearnerFlag]]:
+) -> None:
     stored: dict[tuple[uuid.UUID, str], LearnerFlag] = {
-        (r.learner_id, r.code): r for r in await repo.flags_of(session, district_id, list(computed))
+        (r.learner_id, r.code): r
+        for r in await repo.flags_of(session, district_id, list(computed), lock=True)
     }
-    out: dict[uuid.UUID, list[LearnerFlag]] = {lid: [] for lid in computed}
     for lid, flags in computed.items():
         for flag in flags:
             row = stored.pop((lid, flag.code), None)
@@ -63,6 +80,7 @@ async def _sync(
                 if row is None:
                     row = LearnerFlag(district_id=district_id, learner_id=lid, code=flag.code)
                     session.add(row)
+                # A new instance: raised now, and no longer dismissed (the evidence changed).
                 row.instance_key = flag.key
                 row.raised_at = now
                 row.dismissed_at = row.dismissed_by = row.dismissal_note = None
@@ -70,12 +88,20 @@ async def _sync(
                 await session.flush()
                 await publish(session, _event("learner.flagged", row, class_id))
             elif row.detail != flag.detail or row.numbers != dict(flag.numbers):
+                # The same evidence, newer numbers: no event, a dismissal holds.
                 row.detail, row.numbers, row.updated_at = flag.detail, dict(flag.numbers), now
-            out[lid].append(row)
     for row in stored.values():
         await publish(session, _event("learner.unflagged", row, class_id))
         await session.delete(row)
     await session.flush()
+
+
+def _by_learner(
+    rows: Sequence[LearnerFlag], learner_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[LearnerFlag]]:
+    out: dict[uuid.UUID, list[LearnerFlag]] = {lid: [] for lid in learner_ids}
+    for row in rows:
+        out.setdefault(row.learner_id, []).append(row)
     return out
 
 
@@ -88,18 +114,19 @@ async def sync_flags(
 ) -> dict[uuid.UUID, list[LearnerFlag]]:
     """Store the flags just computed for these learners; learner → their stored flags.
 
-    Two dashboards read at once may both add the same new flag: the loser's savepoint rolls back
-    and it answers from what the winner stored (its events are the winner's)."""
-    moment = now or utcnow()
+    One statement when nothing changed. Otherwise the rows are locked and written in a savepoint:
+    two dashboards read at once may both add the same new flag, and the loser's savepoint rolls
+    back; it answers from what the winner stored (the events are the winner's)."""
+    ids = list(computed)
+    rows = await repo.flags_of(session, district_id, ids)
+    if not _changed(rows, computed):
+        return _by_learner(rows, ids)
     try:
         async with session.begin_nested():
-            return await _sync(session, district_id, computed, class_id, moment)
+            await _sync(session, district_id, computed, class_id, now or utcnow())
     except IntegrityError:
-        rows = await repo.flags_of(session, district_id, list(computed))
-        out: dict[uuid.UUID, list[LearnerFlag]] = {lid: [] for lid in computed}
-        for row in rows:
-            out[row.learner_id].append(row)
-        return out
+        pass
+    return _by_learner(await repo.flags_of(session, district_id, ids), ids)
 
 
 async def learner_flags(
