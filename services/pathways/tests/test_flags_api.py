@@ -25,8 +25,10 @@ from pathwise_shared.db import Database
 from pathwise_shared.demo import demo_id
 from pathwise_shared.ids import new_id
 
+# The helpers that take checks live beside this module (tests are not a package: the folder
+# goes on the path, and mypy, which reads them as files, does not follow the import).
 sys.path.insert(0, str(Path(__file__).parent))
-from test_classes_api import DISTRICT, GRADE3, as_learner, take_check, teacher
+from test_classes_api import DISTRICT, GRADE3, as_learner, take_check, teacher  # type: ignore[import-not-found]
 
 STALLED = demo_id("learner", "learner-05")
 FINE = demo_id("learner", "learner-03")
