@@ -229,3 +229,44 @@ async def test_goal_progress_comes_from_mastery_of_the_goals_skills(
     (moved,) = after["goal_progress"]
     assert moved["mastered"] == goal["mastered"] + 1
     assert moved["progress"] == pytest.approx((done + 1) / moved["needed"], abs=1e-4)
+
+
+async def test_the_profiles_goal_progress_follows_mastery(
+    live_apps: Any, school: dict[uuid.UUID, dict[str, Any]]
+) -> None:
+    """learner-03's pathway was planned toward the goals of their profile: each profile goal's
+    ``progress`` is pushed from the pathway (its skills' needed and mastered steps)."""
+    live, profiles = live_apps.pathways, live_apps.profiles
+    url = f"/v1/learners/{FINE}/pathway"
+    plan = (await live.get(url, headers=live.as_(teacher()))).json()
+    by_code = {g["skill_code"]: g for g in plan["goal_progress"]}
+
+    async def profile_goals() -> list[dict[str, Any]]:
+        got = await profiles.get(f"/v1/learners/{FINE}/goals", headers=profiles.as_(teacher()))
+        assert got.status_code == 200, got.text
+        body = got.json()
+        items: list[dict[str, Any]] = body["items"] if isinstance(body, dict) else body
+        return [g for g in items if set(g["skill_codes"]) & set(by_code)]
+
+    def expected(goal: dict[str, Any], progress: dict[str, dict[str, Any]]) -> float:
+        mine = [progress[c] for c in goal["skill_codes"] if c in progress]
+        needed = sum(g["needed"] for g in mine)
+        return sum(g["mastered"] + g["placed"] for g in mine) / needed
+
+    goals = await profile_goals()
+    assert goals, "the demo learner plans toward profile goals"
+    for goal in goals:
+        assert goal["progress"] == pytest.approx(expected(goal, by_code), abs=1e-4)
+    step = next(
+        s for s in plan["steps"] if s["status"] == "ready" and set(s["goal_codes"]) & set(by_code)
+    )
+    applied = await live.post(
+        "/internal/events", json=_mastered(FINE, step["skill_code"]), headers=live.as_(_system())
+    )
+    assert applied.json() == {"status": "advanced"}, applied.text
+    moved = (await live.get(url, headers=live.as_(teacher()))).json()
+    after = {g["skill_code"]: g for g in moved["goal_progress"]}
+    changed = await profile_goals()
+    assert any(g["progress"] > old["progress"] for g, old in zip(changed, goals, strict=True))
+    for goal in changed:
+        assert goal["progress"] == pytest.approx(expected(goal, after), abs=1e-4)

@@ -78,6 +78,17 @@ class Upstream:
         items: list[dict[str, Any]] = (body or {}).get("items", [])
         return items
 
+    async def push_goal_progress(
+        self, principal: Principal, learner_id: uuid.UUID, skills: list[dict[str, Any]]
+    ) -> None:
+        """Each goal skill's needed and done skills, for the profile's goal progress."""
+        await self.profiles.json(
+            "PUT",
+            f"/internal/learners/{learner_id}/goal-progress",
+            principal,
+            json={"skills": skills},
+        )
+
     async def signals(
         self, principal: Principal, learner_ids: Sequence[uuid.UUID]
     ) -> list[dict[str, Any]]:
