@@ -250,8 +250,8 @@ async def test_the_profiles_goal_progress_follows_mastery(
 
     def expected(goal: dict[str, Any], progress: dict[str, dict[str, Any]]) -> float:
         mine = [progress[c] for c in goal["skill_codes"] if c in progress]
-        needed = sum(g["needed"] for g in mine)
-        return sum(g["mastered"] + g["placed"] for g in mine) / needed
+        needed = sum(int(g["needed"]) for g in mine)
+        return sum(int(g["mastered"]) + int(g["placed"]) for g in mine) / needed
 
     goals = await profile_goals()
     assert goals, "the demo learner plans toward profile goals"
