@@ -109,17 +109,18 @@ def _flags(run: RunResult) -> dict[str, Any]:
     return out
 
 
-def _replay(
-    records: list[Record], medians: dict[str, float | None], params: dict[str, Any]
-) -> list[tuple[float, float]]:
+def _replay(records: list[Record], params: dict[str, Any]) -> list[tuple[float, float]]:
     """(P(known) before, P(correct) predicted) of each single-skill record, the learner's answers
     replayed through the rule with ``params``."""
     out = []
     books: dict[int, adapters.MasteryBook] = {}
     for rec in records:
-        book = books.setdefault(rec.learner, adapters.MasteryBook(medians, params))
+        book = books.setdefault(rec.learner, adapters.MasteryBook(params))
         if len(rec.item_skills) == 1:
-            out.append((book.p_known(rec.skill), adapters.predicted_correct(book, rec.skill)))
+            predicted = adapters.predicted_correct(
+                book, rec.skill, rec.item_skills, rec.difficulty, rec.at
+            )
+            out.append((book.p_known(rec.skill, rec.at), predicted))
         book.answer(rec.item_skills, rec.difficulty, rec.correct, rec.at)
     return out
 
@@ -134,7 +135,6 @@ def _sequences(records: list[Record]) -> metrics.Sequences:
 
 
 def _auc_and_fit(train: RunResult, test: RunResult, bank: Bank) -> dict[str, Any]:
-    medians = adapters.medians_of(bank.difficulties())
     observations = [(r.learner, r.correct, list(r.item_skills), r.at) for r in train.records]
     fitted = adapters.fit(observations)
     # Truth of the held-out cohort as BKT sees it, and the oracle filter on it.
@@ -158,8 +158,8 @@ def _auc_and_fit(train: RunResult, test: RunResult, bank: Bank) -> dict[str, Any
     singles = [r for r in test.records if len(r.item_skills) == 1]
     state = [r.known_before for r in singles]
     answered = [r.correct for r in singles]
-    default = _replay(test.records, medians, {})
-    with_fit = _replay(test.records, medians, fitted)
+    default = _replay(test.records, {})
+    with_fit = _replay(test.records, fitted)
     assert all(abs(p - r.p_before) < 1e-12 for (p, _), r in zip(default, singles, strict=True))
     auc = {
         "oracle": _r(metrics.auc(labels_known, oracle_known), 4),

@@ -4,6 +4,7 @@ are only as good as this instrument."""
 
 import random
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ from bench.school.truth import (
     slip_of,
     subgraph,
 )
-from pathwise_assessment.domain.bkt import DEFAULT_PARAMS, update
+from pathwise_assessment.domain import mastery as rule
 
 
 def test_answers_follow_the_answer_model() -> None:
@@ -115,14 +116,28 @@ def test_empirical_params_and_oracle_filter() -> None:
 
 
 def test_the_mastery_adapter_replays_the_rule() -> None:
-    """Two right answers on a hard item: the P(known) of the domain's BKT update with the default
-    parameters (no fit), and both counted as hard evidence."""
+    """Two right answers on a hard item, a day apart: the domain model's update with the default
+    parameters (no fit), the second after decaying the first to its time, as the service does."""
     sub = subgraph()
-    bank = make_bank(sub, 5)
-    book = adapters.MasteryBook(adapters.medians_of(bank.difficulties()))
-    p = DEFAULT_PARAMS.prior
-    for k in range(2):
-        book.answer(["4.NF.A.2"], 5.0, True, drivers.instant(k))
-        p = update(p, True, DEFAULT_PARAMS)
-    assert book.p_known("4.NF.A.2") == pytest.approx(p, abs=1e-12)
-    assert book.states["4.NF.A.2"].state.hard_correct_count == 2
+    make_bank(sub, 5)
+    book = adapters.MasteryBook()
+    code = "4.NF.A.2"
+    model = rule.skill_model(None)
+    item = rule.ItemEvidence((code,), 5.0)
+    state = rule.MasteryState(model.prior)
+    first, second = drivers.instant(0), drivers.instant(0) + timedelta(days=1)
+    book.answer([code], 5.0, True, first)
+    state = rule.apply_item_response({code: state}, item, True, {code: model})[code]
+    later = rule.current_state(state, model, first, second)
+    assert later.p_known < state.p_known  # a day of decay is applied before the answer
+    book.answer([code], 5.0, True, second)
+    state = rule.apply_item_response({code: later}, item, True, {code: model})[code]
+    assert book.p_known(code) == pytest.approx(state.p_known, abs=1e-12)
+    assert book.states[code].state == state
+    # A hard item is informative: both answers count towards the evidence floor.
+    assert state.evidence_weight > 0 and state.evidence_count == 2
+    # Reads decay to their time like the API's.
+    month = second + timedelta(days=30)
+    assert book.p_known(code, month) == pytest.approx(
+        rule.current_state(state, model, second, month).p_known, abs=1e-12
+    )

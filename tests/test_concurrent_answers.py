@@ -4,8 +4,8 @@ A demo learner has the same skill check open in eight tabs and answers every ite
 at once, over real HTTP through the gateway to the real assessment service (uvicorn, its own
 database). Before the fix this gave 500s on ``pk_mastery_states`` on PostgreSQL (502 at the
 gateway, then a breaker open for everyone). Now: every answer is a 200, the history has one row
-per response, and the mastery state is what the pure BKT rule gives replaying those responses in
-the recorded order.
+per response, and the mastery state is what the pure mastery model gives replaying those
+responses in the recorded order (each with its item's difficulty and discrimination).
 """
 
 import uuid
@@ -101,12 +101,21 @@ def test_eight_tabs_answering_at_once_equal_answering_one_by_one(gw: httpx.Clien
     assert got.status_code == 200, got.text
     p = got.json()
     params = BktParams(p["prior"], p["learn"], p["guess"], p["slip"], p["forget"])
+    models = {SKILL: rule.skill_model(params, p["threshold"])}
+    items: dict[str, rule.ItemEvidence] = {}
+    for shown in {r["item_id"] for r in responses.values()}:
+        got = gw.get(f"/v1/items/{shown}", headers=admin)
+        assert got.status_code == 200, got.text
+        body = got.json()
+        assert body["skill_codes"] == [SKILL]  # single-skill items: the replay needs no other
+        items[shown] = rule.ItemEvidence(
+            (SKILL,), body["difficulty"], body["discrimination"], shown
+        )
     state = rule.MasteryState(params.prior)
     for h in history:
         assert abs(h["p_before"] - state.p_known) < 1e-6, "a step did not see the one before it"
-        state = rule.apply_response(
-            state, correct=h["correct"], hard=h["hard"], params=params, threshold=p["threshold"]
-        )
+        item = items[responses[h["response_id"]]["item_id"]]
+        state = rule.apply_item_response({SKILL: state}, item, h["correct"], models)[SKILL]
     after = gw.get(f"/v1/learners/{LEARNER}/mastery", headers=me)
     final = next(s for s in after.json()["skills"] if s["skill_code"] == SKILL)
     assert final["evidence_count"] == len(calls)

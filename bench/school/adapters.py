@@ -10,10 +10,11 @@ of the simulator stays as it is. Each adapter names the service code it mirrors:
 * :func:`assumed_mastered` — ``pathways.service.pathways.planning._assumed_mastered`` (the
   ``assume_prior_grades`` option of ``POST /v1/learners/{id}/pathway``), called as is;
 * :class:`MasteryBook` — ``assessment.service.mastery.record_evidence``: per scored response,
-  every skill of the item (deduplicated), parameters per skill (defaults without a fit), decay
-  from the state's ``updated_at`` applied first when it moves P(known) by more than 1e-3,
-  "hard" judged against the median difficulty of every active item tagged with the skill, then
-  ``domain.mastery.apply_response``;
+  parameters per skill (defaults without a fit) as ``domain.mastery.skill_model``, each state of
+  the item's skills taken to the answer's time with ``domain.mastery.current_state`` (decay from
+  the state's ``updated_at``), then ``domain.mastery.apply_item_response`` with the item's
+  difficulty and discrimination (joint credit and blame over the item's skills); reads
+  (:meth:`MasteryBook.p_known`, :meth:`MasteryBook.mastered` with ``now``) decay like the API's;
 * :func:`flags` — ``pathways.service.classes.class_insights``: the evidence assessment's
   ``POST /internal/signals`` returns (``assessment.domain.signals.summarize`` over the learner's
   last ``HISTORY_ROWS`` history rows, P(correct) from P(known) before each answer and the skill's
@@ -31,10 +32,9 @@ from types import SimpleNamespace
 from typing import Any
 
 from pathwise_assessment.domain import mastery as rule
-from pathwise_assessment.domain.bkt import DEFAULT_PARAMS, BktParams, decay, p_correct
+from pathwise_assessment.domain.bkt import DEFAULT_PARAMS, BktParams, p_correct
 from pathwise_assessment.domain.signals import Answer, summarize
 from pathwise_assessment.service.fits import fit_observations
-from pathwise_assessment.service.mastery import DECAY_HALF_LIFE_DAYS
 from pathwise_assessment.service.signals import HISTORY_ROWS, RECENT_ANSWERS
 from pathwise_pathways.domain.graph import SkillGraph
 from pathwise_pathways.domain.insights import (
@@ -117,7 +117,6 @@ class SkillState:
 class MasteryBook:
     """One learner's mastery rows, updated per scored response like the service does."""
 
-    medians: Mapping[str, float | None]
     params: Mapping[str, tuple[BktParams, float]] = field(default_factory=dict)
     states: dict[str, SkillState] = field(default_factory=dict)
     # What assessment's mastery history keeps: a row per skill of each scored answer.
@@ -128,55 +127,82 @@ class MasteryBook:
     def params_of(self, code: str) -> tuple[BktParams, float]:
         return self.params.get(code, (DEFAULT_PARAMS, rule.DEFAULT_THRESHOLD))
 
-    def p_known(self, code: str, now: datetime | None = None) -> float:
-        """What the API shows (the stored value: reads do not decay); the prior if unseen."""
-        found = self.states.get(code)
-        return self.params_of(code)[0].prior if found is None else found.state.p_known
+    def model_of(self, code: str) -> rule.SkillModel:
+        bkt, threshold = self.params_of(code)
+        return rule.skill_model(bkt, threshold)
 
-    def mastered(self, code: str) -> bool:
+    def current(self, code: str, now: datetime | None = None) -> rule.MasteryState:
+        """The state as the API shows it at ``now`` (decayed since it was written; the stored
+        state when ``now`` is None); the prior if unseen."""
         found = self.states.get(code)
-        return found is not None and found.state.mastered
+        if found is None:
+            return rule.MasteryState(self.params_of(code)[0].prior)
+        if now is None:
+            return found.state
+        return rule.current_state(found.state, self.model_of(code), found.updated_at, now)
+
+    def p_known(self, code: str, now: datetime | None = None) -> float:
+        return self.current(code, now).p_known
+
+    def mastered(self, code: str, now: datetime | None = None) -> bool:
+        return self.current(code, now).mastered
 
     def answer(
-        self, skills: Iterable[str], difficulty: float, correct: bool, now: datetime
+        self,
+        skills: Iterable[str],
+        difficulty: float,
+        correct: bool,
+        now: datetime,
+        discrimination: float = 1.0,
     ) -> list[tuple[str, rule.MasteryState, rule.MasteryState]]:
         """(skill, state before, state after) of every skill the response touches."""
+        codes = list(dict.fromkeys(skills))
+        models = {code: self.model_of(code) for code in codes}
+        before = {code: self.current(code) for code in codes}
+        start = {code: self.current(code, now) for code in codes}
+        item = rule.ItemEvidence(tuple(codes), difficulty, discrimination)
+        after = rule.apply_item_response(start, item, correct, models)
         moved = []
         self.answers += 1
-        response = self.answers
-        for code in dict.fromkeys(skills):
-            bkt, threshold = self.params_of(code)
-            row = self.states.get(code)
-            before = rule.MasteryState(bkt.prior) if row is None else row.state
-            start = before
-            if row is not None:
-                days = (now - row.updated_at).total_seconds() / 86400.0
-                decayed = decay(before.p_known, bkt.prior, days, DECAY_HALF_LIFE_DAYS)
-                if before.p_known - decayed > 1e-3:
-                    start = rule.reassess(
-                        rule.MasteryState(
-                            decayed, before.mastered, before.evidence_count,
-                            before.hard_correct_count,
-                        ),
-                        threshold,
-                    )  # fmt: skip
-            hard = rule.is_hard(difficulty, self.medians.get(code))
-            after = rule.apply_response(
-                start, correct=correct, hard=hard, params=bkt, threshold=threshold
-            )
-            self.states[code] = SkillState(after, now)
+        for code in codes:
+            self.states[code] = SkillState(after[code], now)
+            # The history row the service writes: P(known) before (at the answer's time) and after.
             self.history.append(
-                Answer(response, code, correct, start.p_known, after.p_known, after.mastered, now)  # type: ignore[arg-type]
+                Answer(
+                    self.answers,  # type: ignore[arg-type]
+                    code,
+                    correct,
+                    start[code].p_known,
+                    after[code].p_known,
+                    after[code].mastered,
+                    now,
+                )
             )
-            if after.mastered and not start.mastered:
+            if after[code].mastered and not start[code].mastered:
                 self.mastered_at[code] = now
-            moved.append((code, before, after))
+            moved.append((code, before[code], after[code]))
         return moved
 
 
-def predicted_correct(book: MasteryBook, code: str) -> float:
-    """The model's P(correct) of the next answer on ``code`` (for the AUC)."""
-    return p_correct(book.p_known(code), book.params_of(code)[0])
+def predicted_correct(
+    book: MasteryBook,
+    code: str,
+    item_skills: Sequence[str] | None = None,
+    difficulty: float = 0.0,
+    now: datetime | None = None,
+) -> float:
+    """The model's P(correct) of the next answer on ``code`` (for the AUC): with the item, the
+    model's own (its guess and slip from the difficulty, every skill of the item known);
+    without, the skill's BKT guess and slip."""
+    if item_skills is None:
+        return p_correct(book.p_known(code, now), book.params_of(code)[0])
+    codes = list(dict.fromkeys(item_skills))
+    models = {c: book.model_of(c) for c in codes}
+    guess, slip = rule.item_guess_slip(rule.ItemEvidence(tuple(codes), difficulty), models)
+    known = 1.0
+    for c in codes:
+        known *= book.p_known(c, now)
+    return known * (1.0 - slip) + (1.0 - known) * guess
 
 
 def medians_of(difficulties: Mapping[str, list[float]]) -> dict[str, float | None]:

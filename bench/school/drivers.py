@@ -102,13 +102,12 @@ def run_personalized(
     or skipped), practising the first ready step until the mastery rule says mastered or
     ``STEP_CAP`` answers, flags read after every answer."""
     rng = random.Random(seed)
-    medians = adapters.medians_of(bank.difficulties())
     goals = [(g, (START + timedelta(weeks=GOAL_WEEKS)).date()) for g in sub.goals]
     runs: list[LearnerRun] = []
     records: list[Record] = []
     for base in learners:
         learner = base.fresh()
-        book = MasteryBook(medians)
+        book = MasteryBook()
         picker = _Picker(bank, rng)
         skipped: set[str] = set()
         assumed = adapters.assumed_mastered(sub.grades, "4", {}) if assume_prior_grades else []
@@ -127,7 +126,7 @@ def run_personalized(
                 item = picker.next(current)
                 now = moment(n)
                 known_before = learner.known[current]
-                p_before = book.p_known(current)
+                p_before = book.p_known(current, now)  # as the API shows it now
                 prereq_unknown = not learner.prereqs_known(sub, current)
                 correct = learner.practise(sub, item, rng)
                 book.answer(item.skills, item.difficulty, correct, now)
@@ -187,7 +186,6 @@ def false_mastery(
     ``window`` of its single-skill items in random order. (share of runs declared mastered,
     median answers until then)."""
     rng = random.Random(seed)
-    medians = adapters.medians_of(bank.difficulties())
     hits: list[int] = []
     for r in range(runs):
         code = codes[r % len(codes)]
@@ -195,7 +193,7 @@ def false_mastery(
         order = rng.sample(items, len(items))
         while len(order) < window:
             order.append(rng.choice(items))
-        book = MasteryBook(medians)
+        book = MasteryBook()
         for k, item in enumerate(order[:window], start=1):
             correct = rng.random() < item.guess
             book.answer(item.skills, item.difficulty, correct, instant(k))
@@ -217,12 +215,7 @@ def trap_case(
     assert m is not None
     extra = [Item(10_000_000 + j, (a, b), round(m - 1.0 + 0.8 * j / lesson_items, 3))
              for j in range(lesson_items)]  # fmt: skip
-    # The lesson's items join the bank (they are active items tagged with a and b).
-    diffs = bank.difficulties()
-    for item in extra:
-        for code in item.skills:
-            diffs[code].append(item.difficulty)
-    book = MasteryBook(adapters.medians_of(diffs))
+    book = MasteryBook()
     for k in range(answers):
         item = extra[k % lesson_items]
         book.answer(item.skills, item.difficulty, True, instant(k))
@@ -241,12 +234,11 @@ def blame_case(
     a+b items (true answers: right only at the guess rate). Mean P(known a) after, share of runs
     where a lost mastery."""
     rng = random.Random(seed)
-    medians = adapters.medians_of(bank.difficulties())
     own = _single(bank, a)
     pairs = [i for i in bank.items[a] if set(i.skills) == {a, b}] or [Item(20_000_000, (a, b), 0.0)]
     finals, lost = [], 0
     for _ in range(runs):
-        book = MasteryBook(medians)
+        book = MasteryBook()
         k = 0
         while not book.mastered(a) and k < 60:
             item = rng.choice(own)
@@ -266,9 +258,8 @@ def blame_case(
 def answers_to_lose_mastery(bank: Bank, code: str, extra_right: int = 10) -> int | None:
     """Right answers on the skill's hardest items until mastered, ``extra_right`` more right, then
     wrong answers in a row until the rule no longer says mastered (None: not within 100)."""
-    medians = adapters.medians_of(bank.difficulties())
     hard = max(_single(bank, code), key=lambda i: i.difficulty)
-    book = MasteryBook(medians)
+    book = MasteryBook()
     k = 0
     while not book.mastered(code):
         k += 1

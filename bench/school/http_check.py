@@ -48,9 +48,6 @@ def _answer(spec: dict[str, Any], correct: bool) -> dict[str, Any]:
 
 def http_agreement(learners: int, attempts: int, seed: int) -> dict[str, Any]:
     rng = random.Random(seed)
-    medians = adapters.medians_of(
-        {code: [float(i["difficulty"]) for i in DEMO_ITEMS[code]] for code in SKILLS}
-    )
     worst = unrounded = 0.0
     compared = answers = 0
     mismatched_state = 0
@@ -67,7 +64,7 @@ def http_agreement(learners: int, attempts: int, seed: int) -> dict[str, Any]:
             before = gw.get(f"/v1/learners/{learner}/mastery", headers=headers)
             before.raise_for_status()
             seen = {s["skill_code"] for s in before.json()["skills"]}
-            book = adapters.MasteryBook(medians)
+            book = adapters.MasteryBook()
             for code in SKILLS:
                 if code in seen:
                     continue  # the demo seed gave this learner evidence already: not ours
@@ -85,19 +82,31 @@ def http_agreement(learners: int, attempts: int, seed: int) -> dict[str, Any]:
                             headers=headers,
                         )
                         put.raise_for_status()
-                        book.answer([code], float(raw["difficulty"]), right, datetime.now(UTC))
+                        # At the service's own instant of the answer (its decay runs from it).
+                        shown = str(item_id(code, k))
+                        at = next(r["created_at"] for r in put.json()["responses"]
+                                  if r["item_id"] == shown)  # fmt: skip
+                        book.answer([code], float(raw["difficulty"]), right,
+                                    datetime.fromisoformat(at.replace("Z", "+00:00")))  # fmt: skip
                         answers += 1
                     gw.post(f"/v1/attempts/{attempt}/finish", headers=headers).raise_for_status()
+            # Reads show the state decayed to the read's instant, somewhere in [asked, answered]:
+            # P(known) only falls with time, so the API's value lies between the replay at both.
+            asked = datetime.now(UTC)
             after = gw.get(f"/v1/learners/{learner}/mastery", headers=headers)
+            answered = datetime.now(UTC)
             after.raise_for_status()
             for row in after.json()["skills"]:
                 code = row["skill_code"]
                 if code in seen or code not in book.states:
                     continue
-                mine = book.states[code].state
+                mine = book.current(code, asked)
+                late = book.current(code, answered)
+                shown_p = float(row["p_known"])
                 # The API shows P(known) rounded to 6 decimals (api/mastery.py).
-                worst = max(worst, abs(float(row["p_known"]) - round(mine.p_known, 6)))
-                unrounded = max(unrounded, abs(float(row["p_known"]) - mine.p_known))
+                lo, hi = round(late.p_known, 6), round(mine.p_known, 6)
+                worst = max(worst, lo - shown_p, shown_p - hi, 0.0)
+                unrounded = max(unrounded, late.p_known - shown_p, shown_p - mine.p_known, 0.0)
                 mismatched_state += (row["mastered"] != mine.mastered) + (
                     row["evidence_count"] != mine.evidence_count
                 )

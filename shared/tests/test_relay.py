@@ -17,6 +17,7 @@ from pathwise_shared.app import create_service_app
 from pathwise_shared.calls import ServiceCaller
 from pathwise_shared.db import Database, make_metadata
 from pathwise_shared.db.outbox import enqueue_event, event_sequences_table, outbox_table
+from pathwise_shared.db.outbox import publish as publish_with
 from pathwise_shared.events import new_event
 from pathwise_shared.http import create_http_client
 from pathwise_shared.relay import HttpEventSender, OutboxRelay, RelayRejectedError
@@ -76,7 +77,7 @@ async def ingest() -> AsyncIterator[Ingest]:
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
     test_db = await asyncio.to_thread(create_test_database, "relay", tmp_path)
-    database = Database(test_db.url)
+    database = Database(test_db.url, outbox=OUTBOX)
     async with database.engine.begin() as conn:
         await conn.run_sync(METADATA.create_all)
     try:
@@ -260,3 +261,40 @@ async def test_service_app_runs_the_relay_when_enabled(ingest: Ingest, tmp_path:
             assert getattr(app.state, "outbox_relay_task", None) is None
     finally:
         await asyncio.to_thread(drop_test_database, test_db)
+
+
+def test_an_idle_relay_backs_off_to_its_longest_pause() -> None:
+    relay = OutboxRelay(
+        Database("sqlite+aiosqlite:///:memory:"),
+        OUTBOX,
+        HttpEventSender(ServiceCaller("gateway", None, DEV_INTERNAL_TOKEN_SECRET), "t"),  # type: ignore[arg-type]
+        interval=0.1,
+        max_idle_interval=1.0,
+    )
+    delays = [relay._idle_delay(n) for n in range(1, 20)]
+    assert delays[:10] == [0.1] * 10  # brisk right after activity
+    assert delays[10] == 0.2 and delays[11] == 0.4  # then doubling
+    assert delays[-1] == 1.0 and max(delays) == 1.0  # never beyond the longest pause
+    assert delays == sorted(delays)
+
+
+async def test_a_publish_wakes_an_idle_relay_at_once(ingest: Ingest, db: Database) -> None:
+    # The idle relay would sleep a minute; the publish must wake it and the event arrive.
+    async with relay_to(ingest, db, max_idle_interval=60.0) as relay:
+        relay.interval = 60.0  # every pause is a minute unless something wakes it
+        task = asyncio.create_task(relay.run())
+        try:
+            await asyncio.sleep(0.2)  # one empty pass, now pausing
+            async with db.session() as session:
+                event = new_event(
+                    "learner.updated", district_id=DISTRICT, subject="learner/w", data={}
+                )
+                await publish_with(session, event)
+                await session.commit()
+            async with asyncio.timeout(10):
+                while str(event.id) not in ingest.received:
+                    await asyncio.sleep(0.02)
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

@@ -1,8 +1,9 @@
 """Concurrent answers of one learner on one skill (issue 11, finding 2): several attempts of the
 same skill check, every item answered at once. No answer may fail (no 5xx, so no breaker
 tripping for everyone), and the learner's final mastery must equal the sequential replay of the
-evidence: the BKT chain unbroken (each step starts where the previous one ended: no lost update),
-one step per acknowledged answer, and the stored state what the pure domain rule computes.
+evidence: the chain of states unbroken (each step starts where the previous one ended: no lost
+update), one step per acknowledged answer, and the stored state what the pure mastery model
+(``domain.mastery.apply_item_response``, each item with its difficulty) computes.
 """
 
 import threading
@@ -13,7 +14,12 @@ import httpx
 import pytest
 
 from pathwise_assessment.domain.bkt import BktParams
-from pathwise_assessment.domain.mastery import MasteryState, apply_response
+from pathwise_assessment.domain.mastery import (
+    ItemEvidence,
+    MasteryState,
+    apply_item_response,
+    skill_model,
+)
 from tests.faults.support import (
     answer_body,
     demo_learner,
@@ -75,12 +81,21 @@ def test_concurrent_answers_of_one_learner_equal_the_sequential_replay(tmp_path:
         )
 
         with httpx.Client(base_url=gw_url, timeout=30.0) as gw:
-            responses: set[str] = set()
+            responses: dict[str, str] = {}  # response id -> item id
             for attempt in attempts:
                 got = gw.get(f"/v1/attempts/{attempt}", headers=headers)
                 assert got.status_code == 200, got.text
                 assert len(got.json()["responses"]) == item_count(SKILL)
-                responses |= {r["id"] for r in got.json()["responses"]}
+                responses |= {r["id"]: r["item_id"] for r in got.json()["responses"]}
+            items: dict[str, ItemEvidence] = {}
+            for shown in set(responses.values()):
+                got = gw.get(f"/v1/items/{shown}", headers=teacher)
+                assert got.status_code == 200, got.text
+                body = got.json()
+                assert body["skill_codes"] == [SKILL]  # single-skill: the replay needs no other
+                items[shown] = ItemEvidence(
+                    (SKILL,), body["difficulty"], body["discrimination"], shown
+                )
             history = gw.get(
                 f"/v1/learners/{learner}/mastery/{SKILL}/history",
                 params={"limit": 200},
@@ -97,6 +112,7 @@ def test_concurrent_answers_of_one_learner_equal_the_sequential_replay(tmp_path:
         assert sorted(p["response_id"] for p in steps) == sorted(responses)
         p = params.json()
         bkt = BktParams(p["prior"], p["learn"], p["guess"], p["slip"], p["forget"])
+        models = {SKILL: skill_model(bkt, p["threshold"])}
         # The sequential replay, in the order the service applied the evidence.
         state = MasteryState(bkt.prior)
         broken: list[str] = []
@@ -105,10 +121,8 @@ def test_concurrent_answers_of_one_learner_equal_the_sequential_replay(tmp_path:
             if abs(step["p_before"] - state.p_known) > 1e-5:
                 broken.append(f"{step['response_id']}: began at {step['p_before']:.6f}, "
                               f"the previous step ended at {state.p_known:.6f}")  # fmt: skip
-            state = apply_response(
-                state, correct=step["correct"], hard=step["hard"], params=bkt,
-                threshold=p["threshold"],
-            )  # fmt: skip
+            item = items[responses[step["response_id"]]]
+            state = apply_item_response({SKILL: state}, item, step["correct"], models)[SKILL]
         assert not broken, "lost updates:\n" + "\n".join(broken)
         [stored] = [s for s in mastery.json()["skills"] if s["skill_code"] == SKILL]
         assert stored["evidence_count"] == len(calls)

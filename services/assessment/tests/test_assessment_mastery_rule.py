@@ -1,11 +1,18 @@
-"""BKT update, the mastery rule (hard evidence, multi-skill trap, loss), levels, decay, timing, IRT."""
+"""BKT update, levels, decay, timing, IRT. (The mastery model's rule, evidence floor, multi-skill
+credit and blame, forgetting and loss, is tested in test_mastery_model.py.)"""
 
 import numpy as np
 import pytest
 
 from pathwise_assessment.domain import irt
 from pathwise_assessment.domain.bkt import BktParams, decay, posterior, update
-from pathwise_assessment.domain.mastery import MasteryState, apply_response, is_hard, median
+from pathwise_assessment.domain.mastery import (
+    ItemEvidence,
+    MasteryState,
+    SkillModel,
+    median,
+    states_after,
+)
 from pathwise_assessment.domain.timing import time_factor
 
 P = BktParams(prior=0.2, learn=0.15, guess=0.2, slip=0.1)
@@ -26,60 +33,15 @@ def test_guess_and_slip_must_stay_below_half() -> None:
         BktParams(slip=0.6)
 
 
-def _run(outcomes: list[tuple[bool, bool]], state: MasteryState | None = None) -> MasteryState:
-    state = state or MasteryState(P.prior)
-    for correct, hard in outcomes:
-        state = apply_response(state, correct=correct, hard=hard, params=P)
-    return state
-
-
-def test_easy_items_alone_never_master() -> None:
-    easy_only = _run([(True, False)] * 30)
-    assert easy_only.p_known > 0.99 and not easy_only.mastered
-    assert easy_only.level == "proficient"
-    assert _run([(True, False)] * 30 + [(True, True)]).mastered
-
-
-def test_multi_skill_items_let_every_skill_be_mastered() -> None:
-    """The trap: a lesson whose harder items all carry two skills. Splitting credit or crediting
-    only the first skill would leave the second one below the threshold forever; crediting each
-    skill in full, judged against its own median difficulty, masters both."""
-    items = [(-1.0, ["A"]), (-0.5, ["B"]), (1.0, ["A", "B"]), (1.2, ["A", "B"])]
-    medians = {s: median([d for d, skills in items if s in skills]) for s in "AB"}
-    states = {s: MasteryState(P.prior) for s in "AB"}
-    for _ in range(6):
-        for difficulty, skills in items:
-            for s in skills:
-                states[s] = apply_response(
-                    states[s], correct=True, hard=is_hard(difficulty, medians[s]), params=P
-                )
-    assert all(st.mastered for st in states.values())
-    # The naive rule (only the first skill of an item is credited) never masters B on hard items:
-    naive = MasteryState(P.prior)
-    for _ in range(6):
-        for difficulty, skills in items:
-            if skills[0] == "B":
-                naive = apply_response(
-                    naive, correct=True, hard=is_hard(difficulty, medians["B"]), params=P
-                )
-    assert not naive.mastered
-
-
-def test_mastery_is_lost_after_repeated_failures_not_one_slip() -> None:
-    mastered = MasteryState(P.prior)
-    while not mastered.mastered:  # stop right at the threshold, as a real learner would
-        mastered = _run([(True, True)], mastered)
-    assert mastered.evidence_count < 10
-    one_slip = _run([(False, True)], mastered)
-    assert one_slip.mastered and one_slip.level == "mastered"
-    two = _run([(False, True)] * 2, mastered)
-    assert not two.mastered and two.level != "mastered"
-
-
 def test_levels_ladder() -> None:
+    """The levels follow P(known) and the evidence; mastered only through the model's gate."""
+    params = {"A": SkillModel(prior=0.2, learn=0.15, guess=0.2, slip=0.1)}
+    hard = ItemEvidence(("A",), difficulty=2.0)
     assert MasteryState(0.2).level == "not_started"
-    assert _run([(False, True)]).level == "attempted"
-    assert _run([(True, True)] * 2).level in {"familiar", "proficient"}
+    assert states_after([(hard, False)], params)["A"].level == "attempted"
+    assert states_after([(hard, True)] * 2, params)["A"].level in {"familiar", "proficient"}
+    run = [(hard, True)] * 8
+    assert states_after(run, params)["A"].level == "mastered"
 
 
 def test_decay_moves_toward_prior_and_never_up() -> None:
@@ -88,9 +50,8 @@ def test_decay_moves_toward_prior_and_never_up() -> None:
     assert decay(0.9, 0.2, 0, 180) == 0.9
 
 
-def test_median_and_hard() -> None:
+def test_median() -> None:
     assert median([3.0, 1.0, 2.0]) == 2.0 and median([1.0, 2.0]) == 1.5 and median([]) is None
-    assert is_hard(2.0, 2.0) and not is_hard(1.9, 2.0) and is_hard(-5, None)
 
 
 def test_extended_time_factor() -> None:

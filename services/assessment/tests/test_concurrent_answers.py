@@ -2,8 +2,8 @@
 
 Several attempts of the same learner on the same skill are answered all at once (two tabs, two
 devices, a client retrying). Every answer must succeed, and the learner's mastery state must be
-exactly what applying the same responses one after another gives: the pure BKT rule replayed over
-the history in its recorded order. Runs on SQLite and, with ``PATHWISE_TEST_DATABASE=postgresql``,
+exactly what applying the same responses one after another gives: the pure mastery model
+(``domain.mastery.apply_item_response``) replayed over the history in its recorded order. Runs on SQLite and, with ``PATHWISE_TEST_DATABASE=postgresql``,
 on PostgreSQL (where main answered 500 on ``pk_mastery_states``).
 """
 
@@ -140,12 +140,12 @@ async def test_concurrent_answers_of_one_learner_equal_the_sequential_result(
     # (b) the final state is the sequential result: replay in the recorded order (history ids
     # are time-ordered) through the pure rule. Each step must also start where the last ended.
     params, threshold = await _params(api, code)
+    models = {code: rule.skill_model(params, threshold)}
+    item = rule.ItemEvidence((code,))  # every item of the race: difficulty 0, discrimination 1
     state = rule.MasteryState(params.prior)
     for h in history:
         assert abs(h["p_before"] - state.p_known) < 1e-6, "a step did not see the one before it"
-        state = rule.apply_response(
-            state, correct=h["correct"], hard=h["hard"], params=params, threshold=threshold
-        )
+        state = rule.apply_item_response({code: state}, item, h["correct"], models)[code]
         assert abs(h["p_known"] - state.p_known) < 1e-6
     final = await _state(api, learner, code)
     assert final["evidence_count"] == ATTEMPTS * ITEMS
@@ -248,10 +248,13 @@ async def test_a_response_insert_lost_to_a_race_is_a_409_problem(
     item_id = attempt["items"][0]["item_id"]
     assert (await _put(api, attempt["id"], item_id, "b")).status_code == 200
 
-    async def nothing_yet(session: Any, attempt_id: uuid.UUID) -> list[Any]:
-        return []
+    real_rows = attempts_repo.attempt_rows
 
-    monkeypatch.setattr(attempts_repo, "responses_of", nothing_yet)
+    async def nothing_yet(session: Any, attempt_id: uuid.UUID) -> tuple[list[Any], list[Any]]:
+        items, _ = await real_rows(session, attempt_id)
+        return items, []
+
+    monkeypatch.setattr(attempts_repo, "attempt_rows", nothing_yet)
     lost = await _put(api, attempt["id"], item_id, "b")
     assert lost.status_code == 409, lost.text
     assert lost.headers["content-type"].startswith("application/problem+json")

@@ -71,11 +71,16 @@ def _operation_id(route: APIRoute) -> str:
     return route.name
 
 
+_READ_METHODS = frozenset({"GET", "HEAD"})
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """A session per request that commits when the endpoint returns and rolls back on error:
-    the request's unit of work (services and repositories only flush)."""
+    the request's unit of work (services and repositories only flush). A GET's or HEAD's is
+    read-only: no transaction round trips on PostgreSQL, and a write through it is a bug that
+    fails loudly instead of being committed by a read."""
     db: Database = request.app.state.db
-    async with unit_of_work(db) as session:
+    async with unit_of_work(db, read_only=request.method in _READ_METHODS) as session:
         yield session
 
 

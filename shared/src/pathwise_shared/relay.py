@@ -98,6 +98,10 @@ class HttpEventSender:
         raise RuntimeError(f"gateway ingest answered {response.status_code}: {detail}")
 
 
+# Empty passes at the brisk ``interval`` before the relay starts backing off.
+_BRISK_PASSES = 10
+
+
 class OutboxRelay:
     """Moves outbox rows to the gateway; ``run()`` until cancelled, or ``run_once()`` per batch."""
 
@@ -110,6 +114,7 @@ class OutboxRelay:
         batch_size: int = 200,
         interval: float = 0.1,
         max_backoff: float = 30.0,
+        max_idle_interval: float = 1.0,
     ) -> None:
         self.db = db
         self.table = table
@@ -117,6 +122,9 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.interval = interval
         self.max_backoff = max_backoff
+        self.max_idle_interval = max(interval, max_idle_interval)
+        # Built once: the relay polls several times a second in every service.
+        self._claims = {lock: self._claim_query(lock=lock) for lock in (False, True)}
 
     async def run_once(self) -> RelayPassResult:
         """Claim one batch, send it, record the outcome. A cancellation leaves the rows unsent."""
@@ -124,9 +132,29 @@ class OutboxRelay:
             return await self._pass_single_writer()
         return await self._pass_locked()
 
+    def _idle_delay(self, idle_passes: int) -> float:
+        """The pause after ``idle_passes`` empty passes in a row: ``interval`` for the first
+        ten (a publish's commit is seen at once), then doubling up to ``max_idle_interval`` (an
+        idle service stops polling ten times a second; rows written by another process of the
+        service are still sent within ``max_idle_interval``)."""
+        if idle_passes <= _BRISK_PASSES:
+            return self.interval
+        return min(self.max_idle_interval, self.interval * 2.0 ** (idle_passes - _BRISK_PASSES))
+
+    async def _pause(self, delay: float) -> bool:
+        """Sleep ``delay`` seconds or until a publish in this process; whether one woke us."""
+        try:
+            await asyncio.wait_for(self.db.outbox_written.wait(), delay)
+        except TimeoutError:
+            return False
+        return True
+
     async def run(self) -> None:
         failures = 0
+        idle_passes = 0
         while True:
+            # Cleared before the pass: a publish from now on wakes the pause after it.
+            self.db.outbox_written.clear()
             try:
                 result = await self.run_once()
             except asyncio.CancelledError:
@@ -141,8 +169,11 @@ class OutboxRelay:
                 await asyncio.sleep(delay * random.uniform(0.8, 1.2))
                 continue
             failures = 0
-            if result.published + result.rejected < self.batch_size:
-                await asyncio.sleep(self.interval)
+            if result.published + result.rejected >= self.batch_size:
+                continue  # a full batch: more are waiting
+            idle_passes = 0 if result.published + result.rejected else idle_passes + 1
+            if await self._pause(self._idle_delay(idle_passes)):
+                idle_passes = 0
 
     def _claim_query(self, *, lock: bool) -> Any:
         t = self.table
@@ -156,7 +187,7 @@ class OutboxRelay:
 
     async def _pass_locked(self) -> RelayPassResult:
         async with unit_of_work(self.db) as session:
-            rows = (await session.execute(self._claim_query(lock=True))).all()
+            rows = (await session.execute(self._claims[True])).all()
             if not rows:
                 return RelayPassResult()
             outcome = await self._send([(r.id, r.envelope) for r in rows])
@@ -166,7 +197,7 @@ class OutboxRelay:
     async def _pass_single_writer(self) -> RelayPassResult:
         # A short read transaction of its own: nothing is held while the batch is sent.
         async with unit_of_work(self.db) as session:
-            rows = (await session.execute(self._claim_query(lock=False))).all()
+            rows = (await session.execute(self._claims[False])).all()
         if not rows:
             return RelayPassResult()
         outcome = await self._send([(r.id, r.envelope) for r in rows])

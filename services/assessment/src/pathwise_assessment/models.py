@@ -254,7 +254,11 @@ class MasteryState(Base):
     mastered: Mapped[bool] = mapped_column(Boolean, default=False)
     level: Mapped[str] = mapped_column(String(20))
     evidence_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The legacy rule's counter (before issue 14): no longer read or moved, kept so that the
+    # column's history stays with the rows.
     hard_correct_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The evidence floor's CUSUM (nats; domain.mastery.MasteryState.evidence_weight).
+    evidence_weight: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -1,6 +1,8 @@
 """Async engines and sessions for SQLite (embedded default) and PostgreSQL (production)."""
 
+import asyncio
 import os
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -8,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Table, event, text
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -18,7 +20,16 @@ from sqlalchemy.ext.asyncio import (
 
 from pathwise_shared.problems import ServiceUnavailable
 
-__all__ = ["SQLITE_BEGIN_OPTION", "Database", "async_url", "begin_write", "sync_url"]
+__all__ = [
+    "READ_ONLY_OPTION",
+    "SQLITE_BEGIN_OPTION",
+    "Database",
+    "ReadOnlyViolation",
+    "async_url",
+    "begin_read_only",
+    "begin_write",
+    "sync_url",
+]
 
 # Execution option read by the SQLite "begin" listener: the transaction mode to begin with.
 SQLITE_BEGIN_OPTION = "pathwise_sqlite_begin"
@@ -76,6 +87,54 @@ def _sqlite_begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+# Execution option of a read-only unit of work (a GET): no transaction on PostgreSQL (autocommit,
+# so no BEGIN/COMMIT round trips around a one-statement read), and any write through it refused.
+READ_ONLY_OPTION = "pathwise_read_only"
+# A pooled PostgreSQL connection idle for longer than this is pinged before use (see _ping_idle).
+PING_AFTER_IDLE_SECONDS = 2.0
+_IDLE_SINCE = "pathwise_idle_since"
+
+
+class ReadOnlyViolation(RuntimeError):
+    """A write was sent through a read-only unit of work: a bug in the route (GETs do not write)."""
+
+
+def _refuse_writes(
+    conn: Connection, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool
+) -> None:
+    if not conn.get_execution_options().get(READ_ONLY_OPTION):
+        return
+    if context is not None and (context.isinsert or context.isupdate or context.isdelete):
+        raise ReadOnlyViolation(f"a read-only unit of work tried to write: {statement[:80]}")
+
+
+def _mark_idle(_dbapi_connection: Any, record: Any) -> None:
+    record.info[_IDLE_SINCE] = time.monotonic()
+
+
+def _ping_idle(engine: AsyncEngine) -> Any:
+    """Checks a connection that sat idle in the pool, instead of ``pool_pre_ping`` on every
+    checkout: under load a connection goes straight back out and the ping was a round trip per
+    request (about a sixth of a profile read's CPU). A connection the server dropped while idle
+    (a restart, a failover, an idle timeout) is still found before use: the pool replaces it
+    (DisconnectionError) and the request never sees it. One dropped between two busy requests
+    fails that request with a 503 and the pool is invalidated, as with pre-ping."""
+    dialect = engine.sync_engine.dialect
+
+    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            alive = dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError("the pooled connection is gone") from exc
+        if not alive:
+            raise DisconnectionError("the pooled connection is gone")
+
+    return checkout
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     target = async_url(url)
     if target.get_backend_name() == "sqlite":
@@ -83,12 +142,36 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         engine = create_async_engine(target, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
+        event.listen(engine.sync_engine, "before_cursor_execute", _refuse_writes)
         return engine
-    pool_size = int(os.environ.get("PATHWISE_DB_POOL_SIZE", "10"))
-    kwargs.setdefault("pool_size", pool_size)
-    kwargs.setdefault("max_overflow", pool_size)
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(target, **kwargs)
+    # A fixed pool, no overflow: an overflow connection is closed as soon as the pool has enough
+    # idle ones, so a fluctuating load kept opening connections (each a TCP and TLS negotiation
+    # and a server backend: a tenth of a profile read's CPU under 32 connections). Requests
+    # beyond the pool wait for a connection (pool_timeout), as they would for a server's slot.
+    # Ten per process keeps four services (and a test stack beside another) well under a
+    # default PostgreSQL's 100 connections; 20 measured no faster under 32 concurrent reads.
+    kwargs.setdefault("pool_size", int(os.environ.get("PATHWISE_DB_POOL_SIZE", "10")))
+    kwargs.setdefault("max_overflow", int(os.environ.get("PATHWISE_DB_MAX_OVERFLOW", "0")))
+    engine = create_async_engine(target, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        event.listen(engine.sync_engine.pool, "checkin", _mark_idle)
+        event.listen(engine.sync_engine.pool, "checkout", _ping_idle(engine))
+    event.listen(engine.sync_engine, "before_cursor_execute", _refuse_writes)
+    return engine
+
+
+async def begin_read_only(session: AsyncSession) -> None:
+    """Make ``session`` a read-only unit of work (a GET's): its statements run without a
+    transaction on PostgreSQL (autocommit: no BEGIN and COMMIT round trips; each statement sees
+    the data committed when it starts), and a write through it raises ``ReadOnlyViolation``.
+    On SQLite reads already run outside a transaction (the driver begins only before a write);
+    the write refusal applies there too."""
+    if session.in_transaction():
+        raise RuntimeError("begin_read_only() must come before the session's first statement")
+    options: dict[str, Any] = {READ_ONLY_OPTION: True}
+    if session.get_bind().dialect.name != "sqlite":
+        options["isolation_level"] = "AUTOCOMMIT"
+    await session.connection(execution_options=options)
 
 
 async def begin_write(session: AsyncSession) -> None:
@@ -126,8 +209,12 @@ class Database:
         self.outbox = outbox
         # Every session knows the service's outbox, so code that publishes an event needs only
         # the session it already has (``pathwise_shared.db.outbox.publish``).
+        # Set by every publish in this process: the outbox relay's wake-up (relay.py).
+        self.outbox_written = asyncio.Event()
         self.sessionmaker = async_sessionmaker(
-            self.engine, expire_on_commit=False, info={"outbox": outbox}
+            self.engine,
+            expire_on_commit=False,
+            info={"outbox": outbox, "outbox_written": self.outbox_written},
         )
 
     @property

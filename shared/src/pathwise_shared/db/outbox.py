@@ -159,16 +159,28 @@ def outbox_of(session: AsyncSession) -> Table:
     return table
 
 
+def _wake_relay(session: AsyncSession) -> None:
+    # The process's relay sleeps longer when there is nothing to send; a publish wakes it (it
+    # finds the rows once this transaction commits, polling briefly after the wake-up).
+    written = session.info.get("outbox_written")
+    if written is not None:
+        written.set()
+
+
 async def publish(session: AsyncSession, envelope: EventEnvelope) -> EventEnvelope:
     """Publish an event with the change the session is making: the outbox API of the services
     (the table comes with the session; nothing passes it through the layers)."""
-    return await enqueue_event(session, outbox_of(session), envelope)
+    numbered = await enqueue_event(session, outbox_of(session), envelope)
+    _wake_relay(session)
+    return numbered
 
 
 async def publish_many(
     session: AsyncSession, envelopes: Sequence[EventEnvelope]
 ) -> list[EventEnvelope]:
-    return await enqueue_events(session, outbox_of(session), envelopes)
+    numbered = await enqueue_events(session, outbox_of(session), envelopes)
+    _wake_relay(session)
+    return numbered
 
 
 async def enqueue_events(

@@ -5,7 +5,8 @@ success, roll back on any error, never half-written" is written once:
 
 - ``unit_of_work(db)``: an ORM session in one transaction (the request dependency
   ``pathwise_shared.app.DbSession`` is this, per request); ``write=True`` begins it as a
-  read-modify-write transaction (``begin_write``: SQLite ``BEGIN IMMEDIATE``).
+  read-modify-write transaction (``begin_write``: SQLite ``BEGIN IMMEDIATE``); ``read_only=True``
+  (every GET's) reads without a transaction on PostgreSQL and refuses writes (``begin_read_only``).
 - ``transaction(db)``: a Core connection in one transaction, for code that works in statements
   (the gateway's stores, the relay, bulk jobs).
 - ``commit_now(session)``: the one sanctioned mid-job commit, for long jobs that must make their
@@ -20,17 +21,21 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from pathwise_shared.db.engine import Database, begin_write
+from pathwise_shared.db.engine import Database, begin_read_only, begin_write
 
 __all__ = ["commit_now", "transaction", "unit_of_work"]
 
 
 @asynccontextmanager
-async def unit_of_work(db: Database, *, write: bool = False) -> AsyncIterator[AsyncSession]:
+async def unit_of_work(
+    db: Database, *, write: bool = False, read_only: bool = False
+) -> AsyncIterator[AsyncSession]:
     async with db.session() as session:
         try:
             if write:
                 await begin_write(session)
+            elif read_only:
+                await begin_read_only(session)
             yield session
             await session.commit()
         except BaseException:

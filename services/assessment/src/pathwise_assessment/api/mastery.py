@@ -8,7 +8,8 @@ from fastapi import Response as HttpResponse
 
 from pathwise_assessment.api.deps import AppDatabase, UpstreamsDep
 from pathwise_assessment.api.views import fit_out
-from pathwise_assessment.models import MasteryHistory, MasteryState
+from pathwise_assessment.domain.rows import StateRow
+from pathwise_assessment.models import MasteryHistory
 from pathwise_assessment.schemas.common import SkillCode
 from pathwise_assessment.schemas.fits import FitCreate, FitOut
 from pathwise_assessment.schemas.mastery import (
@@ -35,7 +36,7 @@ LEARNER_READ = access(
 FITS_READ = access(roles=ADMINS, scopes=["assessment:read", "assessment:write"])
 
 
-def skill_mastery(state: MasteryState) -> SkillMastery:
+def skill_mastery(state: StateRow) -> SkillMastery:
     return SkillMastery(
         skill_code=state.skill_code,
         p_known=round(state.p_known, 6),

@@ -3,7 +3,8 @@
 import uuid
 
 from pathwise_assessment.domain.items import public_spec
-from pathwise_assessment.models import Assessment, Item, ItemVersion, MasteryFit, Response
+from pathwise_assessment.domain.rows import ResponseRow, VersionRow
+from pathwise_assessment.models import Assessment, Item, ItemVersion, MasteryFit
 from pathwise_assessment.schemas.assessments import AssessmentOut
 from pathwise_assessment.schemas.attempts import Ability, AttemptItemOut, AttemptOut, ResponseOut
 from pathwise_assessment.schemas.common import OwnerOut
@@ -78,7 +79,7 @@ def assessment_out(assessment: Assessment, item_ids: list[uuid.UUID]) -> Assessm
     )
 
 
-def attempt_item_out(position: int, version: ItemVersion, reveal: bool) -> AttemptItemOut:
+def attempt_item_out(position: int, version: VersionRow, reveal: bool) -> AttemptItemOut:
     return AttemptItemOut(
         item_id=version.item_id,
         version=version.version,
@@ -91,7 +92,7 @@ def attempt_item_out(position: int, version: ItemVersion, reveal: bool) -> Attem
     )
 
 
-def response_out(response: Response, reveal: bool) -> ResponseOut:
+def response_out(response: ResponseRow, reveal: bool) -> ResponseOut:
     if not reveal:
         return ResponseOut(
             id=response.id,

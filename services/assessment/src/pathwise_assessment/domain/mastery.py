@@ -24,9 +24,8 @@ The model (issue 14; the reasoning is in docs/assessment.md, "Mastery"):
 Mastery is lost when P(known) falls below ``threshold - LOSS_MARGIN``: one slip right after mastery
 does not flap the state; two to four failures lose it.
 
-The functions :func:`apply_response`, :func:`reassess`, :func:`is_hard` and :func:`median` are the
-rule before issue 14 (a hard-correct counter judged against the skill's median difficulty), kept so
-that callers not yet moved to :func:`apply_item_response` keep working; new code must not use them.
+The legacy rule (a hard-correct counter judged against the skill's median difficulty) is gone;
+:func:`median` stays, for placement.
 """
 
 import math
@@ -35,7 +34,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
-from pathwise_assessment.domain.bkt import DEFAULT_PARAMS, BktParams, decay, update
+from pathwise_assessment.domain.bkt import DEFAULT_PARAMS, BktParams, decay
 
 __all__ = [
     "DEFAULT_HALF_LIFE_DAYS",
@@ -44,7 +43,6 @@ __all__ = [
     "EVIDENCE_CAP",
     "EVIDENCE_NEEDED",
     "FORGET_SHARE",
-    "HARD_EVIDENCE_NEEDED",
     "INFORMATIVE_GUESS_MAX",
     "ITEM_GUESS_SLIP_MAX",
     "ITEM_GUESS_SLIP_MIN",
@@ -55,16 +53,13 @@ __all__ = [
     "MasteryState",
     "SkillModel",
     "apply_item_response",
-    "apply_response",
     "apply_skipped",
     "current_state",
-    "is_hard",
     "is_informative",
     "item_guess_slip",
     "judge",
     "level_of",
     "median",
-    "reassess",
     "skill_model",
     "states_after",
     "unanswered_items",
@@ -108,19 +103,14 @@ FORGET_SHARE = 0.3
 # summer): a week off changes nothing, a stale mastery fades.
 DEFAULT_HALF_LIFE_DAYS = 180.0
 
-# The rule before issue 14 (legacy, see the module docstring).
-HARD_EVIDENCE_NEEDED = 1
-
 
 @dataclass(frozen=True)
 class MasteryState:
-    """A learner's state on one skill. ``evidence_weight`` is the evidence floor's CUSUM (nats);
-    ``hard_correct_count`` belongs to the legacy rule only."""
+    """A learner's state on one skill. ``evidence_weight`` is the evidence floor's CUSUM (nats)."""
 
     p_known: float
     mastered: bool = False
     evidence_count: int = 0
-    hard_correct_count: int = 0
     evidence_weight: float = 0.0
 
     @property
@@ -336,44 +326,10 @@ def states_after(
     return current
 
 
-# --- Legacy rule (before issue 14): kept for callers not yet moved to apply_item_response. ---
-
-
 def median(values: list[float]) -> float | None:
+    """The median (None for no value): placement's "a typical item of the skill"."""
     if not values:
         return None
     ordered = sorted(values)
     mid = len(ordered) // 2
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
-
-
-def is_hard(difficulty: float, skill_median: float | None) -> bool:
-    """Legacy: at or above the median difficulty of the skill's items (any item when none)."""
-    return skill_median is None or difficulty >= skill_median - 1e-9
-
-
-def reassess(state: MasteryState, threshold: float) -> MasteryState:
-    """Legacy: re-derive *mastered* with the hard-correct counter gate."""
-    if state.mastered:
-        mastered = state.p_known >= threshold - LOSS_MARGIN
-    else:
-        mastered = state.p_known >= threshold and state.hard_correct_count >= HARD_EVIDENCE_NEEDED
-    return replace(state, mastered=mastered)
-
-
-def apply_response(
-    state: MasteryState,
-    *,
-    correct: bool,
-    hard: bool,
-    params: BktParams,
-    threshold: float = DEFAULT_THRESHOLD,
-) -> MasteryState:
-    """Legacy: one skill, classic BKT, the hard-correct counter gate."""
-    moved = replace(
-        state,
-        p_known=update(state.p_known, correct, params),
-        evidence_count=state.evidence_count + 1,
-        hard_correct_count=state.hard_correct_count + (1 if correct and hard else 0),
-    )
-    return reassess(moved, threshold)

@@ -3,12 +3,15 @@
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import Table, bindparam, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pathwise_assessment.domain.bkt import DEFAULT_PARAMS, BktParams
+from pathwise_assessment.domain.mastery import DEFAULT_THRESHOLD
+from pathwise_assessment.domain.rows import StoredStateRow
 from pathwise_assessment.models import (
     ItemVersion,
     MasteryFit,
@@ -17,6 +20,7 @@ from pathwise_assessment.models import (
     Response,
     SkillParams,
 )
+from pathwise_assessment.repository.cache import DistrictCache
 
 __all__ = [
     "add_fit",
@@ -24,16 +28,139 @@ __all__ = [
     "districts_with_responses",
     "get_fit",
     "history",
+    "insert_history",
     "list_fits",
-    "lock_states",
+    "lock_state_rows",
     "mastered_states",
+    "model_params",
     "params_for",
     "params_of_pairs",
     "recent_evidence",
     "scored_responses",
     "states_of_learners",
+    "update_states",
     "upsert_params",
 ]
+
+
+# A skill's (BKT parameters, threshold), cached per process; ``upsert_params`` drops them.
+_params: DistrictCache[str, tuple[BktParams, float]] = DistrictCache()
+_PARAMS = select(
+    SkillParams.skill_code, SkillParams.prior, SkillParams.learn, SkillParams.guess,
+    SkillParams.slip, SkillParams.forget, SkillParams.threshold,
+).where(
+    SkillParams.district_id == bindparam("district_id"),
+    SkillParams.skill_code.in_(bindparam("codes", expanding=True)),
+)  # fmt: skip
+_STATES = cast(Table, MasteryState.__table__)
+_MS = _STATES.c
+_STATE_COLUMNS = (
+    _MS.skill_code, _MS.p_known, _MS.mastered, _MS.level, _MS.evidence_count,
+    _MS.evidence_weight, _MS.updated_at,
+)  # fmt: skip
+
+
+def _lock_upsert(is_pg: bool) -> Any:
+    """Create-if-missing and lock in one statement: the no-op ``DO UPDATE`` takes the row lock
+    (waiting for a transaction that holds it, then seeing its committed row) and ``RETURNING``
+    gives the row as it stands, new or not."""
+    stmt = (postgresql.insert if is_pg else sqlite.insert)(_STATES)
+    return stmt.on_conflict_do_update(
+        index_elements=[_MS.district_id, _MS.learner_id, _MS.skill_code],
+        set_={"skill_code": stmt.excluded.skill_code},
+    ).returning(*_STATE_COLUMNS)
+
+
+_LOCK_UPSERT = {"postgresql": _lock_upsert(True), "sqlite": _lock_upsert(False)}
+_UPDATE_STATE = (
+    update(_STATES)
+    .where(
+        _MS.district_id == bindparam("k_district_id"),
+        _MS.learner_id == bindparam("k_learner_id"),
+        _MS.skill_code == bindparam("k_skill_code"),
+    )
+    .values(
+        p_known=bindparam("p_known"),
+        mastered=bindparam("mastered"),
+        level=bindparam("level"),
+        evidence_count=bindparam("evidence_count"),
+        evidence_weight=bindparam("evidence_weight"),
+        updated_at=bindparam("updated_at"),
+    )
+)
+_INSERT_HISTORY = insert(cast(Table, MasteryHistory.__table__))
+
+
+async def model_params(
+    session: AsyncSession, district_id: uuid.UUID, skill_codes: Sequence[str]
+) -> dict[str, tuple[BktParams, float]]:
+    """Each skill's BKT parameters and mastery threshold (the defaults when none is stored)."""
+    found: dict[str, tuple[BktParams, float]] = {}
+    missing = []
+    for code in skill_codes:
+        entry = _params.get(district_id, code)
+        if entry is None:
+            missing.append(code)
+        else:
+            found[code] = entry
+    if missing:
+        generation = _params.generation(district_id)
+        rows = await session.execute(_PARAMS, {"district_id": district_id, "codes": missing})
+        stored = {r[0]: (BktParams(r[1], r[2], r[3], r[4], r[5]), r[6]) for r in rows}
+        for code in missing:
+            found[code] = stored.get(code, (DEFAULT_PARAMS, DEFAULT_THRESHOLD))
+            _params.put(district_id, code, found[code], generation)
+    return found
+
+
+async def lock_state_rows(
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    learner_id: uuid.UUID,
+    prior: dict[str, float],
+    now: datetime,
+) -> dict[str, tuple[Any, ...]]:
+    """The learner's states of these skills (``prior``'s keys), created if missing and locked
+    until commit, in one statement: (skill_code, p_known, mastered, level, evidence_count,
+    evidence_weight, updated_at) per skill.
+
+    Rows are created and locked in skill-code order (no deadlock
+    between two answers on overlapping skills), a new row holds the prior and no evidence, and a
+    second answer of the learner on the skill waits for the first to commit, then reads its
+    result. On SQLite the transaction already holds the write lock (``begin_write``).
+    """
+    values = [
+        {
+            "district_id": district_id,
+            "learner_id": learner_id,
+            "skill_code": code,
+            "p_known": prior[code],
+            "mastered": False,
+            "level": "not_started",
+            "evidence_count": 0,
+            "hard_correct_count": 0,
+            "evidence_weight": 0.0,
+            "updated_at": now,
+        }
+        for code in sorted(prior)
+    ]
+    statement = _LOCK_UPSERT[session.get_bind().dialect.name]
+    # One row is one statement; several are batched by SQLAlchemy's "insertmanyvalues" into one
+    # multi-row INSERT, rows in the given (sorted) order.
+    rows = await session.execute(statement, values if len(values) > 1 else values[0])
+    return {r[0]: tuple(r) for r in rows}
+
+
+async def update_states(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Write states locked by ``lock_state_rows`` (keys ``k_district_id``, ``k_learner_id``,
+    ``k_skill_code`` and the new values)."""
+    if rows:
+        await session.execute(_UPDATE_STATE, list(rows) if len(rows) > 1 else rows[0])
+
+
+async def insert_history(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(_INSERT_HISTORY, list(rows) if len(rows) > 1 else rows[0])
 
 
 async def params_for(
@@ -70,6 +197,8 @@ async def params_of_pairs(
 async def upsert_params(
     session: AsyncSession, district_id: uuid.UUID, values: dict[str, dict[str, Any]]
 ) -> None:
+    # The cached parameters of the district are dropped (at once and when this commits).
+    _params.invalidate_on_commit(session, district_id)
     existing = await params_for(session, district_id, list(values))
     for code, fields in values.items():
         row = existing.get(code)
@@ -81,64 +210,41 @@ async def upsert_params(
     await session.flush()
 
 
-async def lock_states(
-    session: AsyncSession,
-    district_id: uuid.UUID,
-    learner_id: uuid.UUID,
-    skill_codes: Sequence[str],
-    *,
-    prior: dict[str, float],
-    now: datetime,
-) -> dict[str, MasteryState]:
-    """The learner's states of these skills, created if missing and locked until commit.
+_SP = cast(Table, SkillParams.__table__).c
 
-    Two answers of one learner on one skill may arrive at once (two attempts, two tabs, a retry).
-    Each first makes sure the rows exist, with ``INSERT … ON CONFLICT DO NOTHING`` (a row another
-    transaction is inserting makes this one wait for it, never fail on the primary key), then
-    reads them ``FOR UPDATE``: the second waits until the first commits and then reads its result,
-    so no update is lost. Rows are inserted and locked in skill-code order, the same order in every
-    transaction, so two answers on overlapping skills cannot deadlock. A new row holds the skill's
-    prior and no evidence (``evidence_count == 0``), which the caller treats as "never answered".
-    On SQLite ``FOR UPDATE`` is not rendered: the writing transaction already holds the database's
-    one write lock (``begin_write``), which serializes the same way.
-    """
-    codes = sorted(set(skill_codes))
-    if not codes:
-        return {}
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    values = [
-        {
-            "district_id": district_id,
-            "learner_id": learner_id,
-            "skill_code": code,
-            "p_known": prior[code],
-            "mastered": False,
-            "level": "not_started",
-            "evidence_count": 0,
-            "hard_correct_count": 0,
-            "updated_at": now,
-        }
-        for code in codes
-    ]
-    await session.execute(
-        insert(MasteryState)
-        .values(values)
-        .on_conflict_do_nothing(index_elements=["district_id", "learner_id", "skill_code"])
-    )
-    rows = await session.execute(
-        select(MasteryState)
-        .where(
-            MasteryState.district_id == district_id,
-            MasteryState.learner_id == learner_id,
-            MasteryState.skill_code.in_(codes),
+
+def _states_query(by_district: bool, by_skill: bool) -> Any:
+    # The skill's parameters come with each row (outer join: none stored, the defaults), so that
+    # a read can show the state as of now (decayed) without another statement.
+    columns = (
+        _MS.learner_id, _MS.skill_code, _MS.p_known, _MS.mastered, _MS.evidence_count,
+        _MS.evidence_weight, _MS.updated_at, _SP.prior, _SP.learn, _SP.guess, _SP.slip,
+        _SP.forget, _SP.threshold,
+    )  # fmt: skip
+    query = (
+        select(*columns)
+        .select_from(_STATES)
+        .outerjoin(
+            SkillParams.__table__,
+            (_SP.district_id == _MS.district_id) & (_SP.skill_code == _MS.skill_code),
         )
-        .order_by(MasteryState.skill_code)
-        .with_for_update()
-        # A state already in this session (read earlier) must be replaced by what the lock reads.
-        .execution_options(populate_existing=True)
+        .where(_MS.learner_id.in_(bindparam("learners", expanding=True)))
     )
-    return {s.skill_code: s for s in rows.scalars()}
+    if by_district:
+        query = query.where(_MS.district_id == bindparam("district_id"))
+    if by_skill:
+        query = query.where(_MS.skill_code.in_(bindparam("codes", expanding=True)))
+    return query.order_by(_MS.learner_id, _MS.skill_code)
+
+
+# The learner overview and class dashboard reads: one statement per call whatever the number of
+# learners, each variant built once, rows read as columns (no ORM identity map for 35 x 20 rows).
+_STATES_QUERIES = {(d, k): _states_query(d, k) for d in (False, True) for k in (False, True)}
+
+
+def _stored_row(row: Any) -> StoredStateRow:
+    params = None if row[7] is None else BktParams(row[7], row[8], row[9], row[10], row[11])
+    return StoredStateRow(row[0], row[1], row[2], row[3], row[4], row[5], row[6], params, row[12])
 
 
 async def states_of_learners(
@@ -146,14 +252,17 @@ async def states_of_learners(
     district_id: uuid.UUID | None,
     learner_ids: Sequence[uuid.UUID],
     skill_codes: Sequence[str] | None,
-) -> list[MasteryState]:
-    query = select(MasteryState).where(MasteryState.learner_id.in_(learner_ids))
+) -> list[StoredStateRow]:
+    """The learners' states as stored, with their skills' parameters (one statement)."""
+    if not learner_ids:
+        return []
+    params: dict[str, Any] = {"learners": list(learner_ids)}
     if district_id is not None:
-        query = query.where(MasteryState.district_id == district_id)
+        params["district_id"] = district_id
     if skill_codes is not None:
-        query = query.where(MasteryState.skill_code.in_(skill_codes))
-    rows = await session.execute(query.order_by(MasteryState.learner_id, MasteryState.skill_code))
-    return list(rows.scalars())
+        params["codes"] = list(skill_codes)
+    query = _STATES_QUERIES[(district_id is not None, skill_codes is not None)]
+    return [_stored_row(row) for row in await session.execute(query, params)]
 
 
 async def mastered_states(

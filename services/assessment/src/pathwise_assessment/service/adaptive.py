@@ -7,7 +7,7 @@ import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_assessment.domain import irt
-from pathwise_assessment.models import ItemVersion
+from pathwise_assessment.domain.rows import VersionRow
 from pathwise_assessment.repository import attempts as repo
 from pathwise_assessment.repository import items as items_repo
 from pathwise_assessment.service.attempt_views import (
@@ -17,10 +17,9 @@ from pathwise_assessment.service.attempt_views import (
     EXPOSURE_TOP_K,
     AttemptView,
     ability_of,
-    assessment_of,
-    attempt_for,
+    locked_attempt,
     require_open,
-    view_of,
+    view_with,
 )
 from pathwise_shared.auth import Principal
 from pathwise_shared.db import begin_write
@@ -35,17 +34,20 @@ async def next_item(
     principal: Principal,
     attempt_id: uuid.UUID,
     rng: np.random.Generator | None = None,
-) -> tuple[AttemptView, ItemVersion | None, irt.Ability, bool]:
-    """The item to answer next in an adaptive/diagnostic attempt, or done."""
+) -> tuple[AttemptView, VersionRow | None, irt.Ability, bool]:
+    """The item to answer next in an adaptive/diagnostic attempt, or done.
+
+    The bank's (a, b) arrays of the skill set come from a cache dropped on every item write
+    (``items_repo.cached_bank``); the attempt's items are masked out, not filtered in SQL.
+    """
     await begin_write(session)  # it may add the item to the attempt: read and write as one
-    attempt = await attempt_for(session, principal, attempt_id, lock=True)
-    assessment = await assessment_of(session, attempt)
+    attempt, assessment = await locked_attempt(session, principal, attempt_id)
     if assessment.kind not in ADAPTIVE_KINDS:
         raise Conflict(
             "Only adaptive and diagnostic attempts serve items one by one.", slug="not-adaptive"
         )
     require_open(attempt, utcnow())
-    view = await view_of(session, attempt)
+    view = await view_with(session, attempt, assessment)
     answered = {r.item_id for r in view.responses}
     ability = ability_of(view)
     for _, version in view.items:
@@ -59,20 +61,19 @@ async def next_item(
     )
     if stop:
         return view, None, ability, True
-    bank = await items_repo.bank_for_skills(
-        session, attempt.district_id, assessment.skill_codes, {v.item_id for _, v in view.items}
-    )
-    if not bank:
+    bank = await items_repo.cached_bank(session, attempt.district_id, assessment.skill_codes)
+    used = np.zeros(len(bank.version_ids), dtype=bool)
+    for _, shown in view.items:
+        index = bank.index_of_item.get(shown.item_id)
+        if index is not None:
+            used[index] = True
+    if used.all():
         return view, None, ability, True
-    a = np.fromiter((row[1] for row in bank), dtype=np.float64, count=len(bank))
-    b = np.fromiter((row[2] for row in bank), dtype=np.float64, count=len(bank))
-    chosen = irt.select_next(
-        ability.theta, a, b, np.zeros(len(bank), dtype=bool), top_k=EXPOSURE_TOP_K, rng=rng
-    )
+    chosen = irt.select_next(ability.theta, bank.a, bank.b, used, top_k=EXPOSURE_TOP_K, rng=rng)
     if chosen is None:
         return view, None, ability, True
-    version_id = uuid.UUID(bank[chosen][0])
-    version = (await items_repo.versions_by_id(session, [version_id]))[version_id]
+    version_id = uuid.UUID(bank.version_ids[chosen])
+    version = (await items_repo.version_rows(session, [version_id]))[version_id]
     await repo.add_attempt_items(session, attempt.id, [version], start=len(view.items))
     view.items.append((len(view.items), version))
     return view, version, ability, False

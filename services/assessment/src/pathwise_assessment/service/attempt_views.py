@@ -10,10 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_assessment.domain import irt
 from pathwise_assessment.domain.placement import placement
+from pathwise_assessment.domain.rows import ResponseRow, VersionRow
 from pathwise_assessment.domain.scoring import AnswerError
-from pathwise_assessment.models import Assessment, Attempt, ItemVersion, Response
+from pathwise_assessment.models import Assessment, Attempt
 from pathwise_assessment.repository import assessments as assessments_repo
 from pathwise_assessment.repository import attempts as repo
+from pathwise_assessment.repository import items as items_repo
 from pathwise_assessment.service.access import (
     is_student_only,
 )
@@ -31,8 +33,10 @@ __all__ = [
     "apply_results",
     "assessment_of",
     "attempt_for",
+    "locked_attempt",
     "require_open",
     "view_of",
+    "view_with",
 ]
 
 ADAPTIVE_MAX_ITEMS = 20
@@ -45,8 +49,8 @@ ADAPTIVE_KINDS = frozenset({"adaptive", "diagnostic"})
 class AttemptView:
     attempt: Attempt
     assessment: Assessment
-    items: list[tuple[int, ItemVersion]]
-    responses: list[Response]
+    items: list[tuple[int, VersionRow]]
+    responses: list[ResponseRow]
 
 
 def answer_problem(exc: AnswerError) -> UnprocessableContent:
@@ -61,6 +65,16 @@ async def attempt_for(
     if attempt is None or (is_student_only(principal) and principal.user_id != attempt.learner_id):
         raise NotFound("No such attempt.", slug="attempt-not-found")
     return attempt
+
+
+async def locked_attempt(
+    session: AsyncSession, principal: Principal, attempt_id: uuid.UUID
+) -> tuple[Attempt, Assessment]:
+    """``attempt_for(..., lock=True)`` with the attempt's assessment, in one statement."""
+    found = await repo.lock_attempt(session, principal.require_district(), attempt_id)
+    if found is None or (is_student_only(principal) and principal.user_id != found[0].learner_id):
+        raise NotFound("No such attempt.", slug="attempt-not-found")
+    return found
 
 
 async def assessment_of(session: AsyncSession, attempt: Attempt) -> Assessment:
@@ -82,13 +96,15 @@ def require_open(attempt: Attempt, now: datetime) -> None:
 
 
 async def view_of(session: AsyncSession, attempt: Attempt) -> AttemptView:
-    items = [(ai.position, v) for ai, v in await repo.attempt_items(session, attempt.id)]
-    return AttemptView(
-        attempt,
-        await assessment_of(session, attempt),
-        items,
-        await repo.responses_of(session, attempt.id),
-    )
+    return await view_with(session, attempt, await assessment_of(session, attempt))
+
+
+async def view_with(session: AsyncSession, attempt: Attempt, assessment: Assessment) -> AttemptView:
+    """The attempt's view: one statement for its items and responses, versions from the cache."""
+    pinned, responses = await repo.attempt_rows(session, attempt.id)
+    versions = await items_repo.version_rows(session, {v for _, v in pinned})
+    items = [(position, versions[v]) for position, v in pinned]
+    return AttemptView(attempt, assessment, items, responses)
 
 
 def ability_of(view: AttemptView) -> irt.Ability:

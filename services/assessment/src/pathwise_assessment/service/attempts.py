@@ -8,9 +8,10 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pathwise_assessment.domain.rows import ResponseRow, VersionRow
 from pathwise_assessment.domain.scoring import AnswerError, parse_answer, rubric_score, score
 from pathwise_assessment.domain.timing import deadline, time_factor
-from pathwise_assessment.models import Attempt, ItemVersion, Response
+from pathwise_assessment.models import Attempt, Response
 from pathwise_assessment.repository import assessments as assessments_repo
 from pathwise_assessment.repository import attempts as repo
 from pathwise_assessment.repository import items as items_repo
@@ -24,12 +25,18 @@ from pathwise_assessment.service.attempt_views import (
     answer_problem,
     apply_results,
     attempt_for,
+    locked_attempt,
     require_open,
     view_of,
+    view_with,
 )
 from pathwise_assessment.service.events import learner_subject
 from pathwise_assessment.service.keys import first_with_key
-from pathwise_assessment.service.mastery import record_evidence
+from pathwise_assessment.service.mastery import (
+    apply_skipped_items,
+    item_evidence,
+    record_evidence,
+)
 from pathwise_assessment.service.upstreams import Upstreams
 from pathwise_shared.auth import Principal
 from pathwise_shared.db import begin_write
@@ -93,10 +100,19 @@ async def list_attempts(
     assessments = await assessments_repo.assessments_by_id(
         session, district_id, [a.assessment_id for a in page]
     )
-    items = await repo.items_of_attempts(session, ids)
+    pinned = await repo.items_of_attempts(session, ids)
+    versions = await items_repo.version_rows(
+        session, {v for rows in pinned.values() for _, v in rows}
+    )
     responses = await repo.responses_of_attempts(session, ids)
     views = [
-        AttemptView(a, assessments[a.assessment_id], items[a.id], responses[a.id]) for a in page
+        AttemptView(
+            a,
+            assessments[a.assessment_id],
+            [(p, versions[v]) for p, v in pinned[a.id]],
+            responses[a.id],
+        )
+        for a in page
     ]
     return views, len(rows) > limit
 
@@ -156,7 +172,7 @@ async def answer_item(
     attempt_id: uuid.UUID,
     item_id: uuid.UUID,
     raw_answer: dict[str, Any],
-) -> tuple[AttemptView, Response, bool]:
+) -> tuple[AttemptView, ResponseRow, bool]:
     """Record and score one answer. The same answer again is a no-op; a different one a 409.
 
     Answers to one attempt run one at a time: the attempt row is locked (PostgreSQL) or the
@@ -164,12 +180,17 @@ async def answer_item(
     first try sees the first one's response (a no-op) and an answer racing ``finish`` sees the
     attempt finished. Answers of one learner on one skill from other attempts are ordered by the
     mastery row lock in ``record_evidence``.
+
+    The hot path of the service, designed in round trips (docs/assessment.md, "The answer
+    path"): the attempt with its assessment (locked), its items with their responses, the
+    response insert, then ``record_evidence`` (mastery upsert-and-lock, update, history, events).
+    Item versions and BKT parameters come from process caches.
     """
     await begin_write(session)
-    attempt = await attempt_for(session, principal, attempt_id, lock=True)
+    attempt, assessment = await locked_attempt(session, principal, attempt_id)
     now = utcnow()
-    # The view is read once and kept up to date here: the hot path of every answer.
-    view = await view_of(session, attempt)
+    # The view is read once and kept up to date here.
+    view = await view_with(session, attempt, assessment)
     version = next((v for _, v in view.items if v.item_id == item_id), None)
     existing = next((r for r in view.responses if r.item_id == item_id), None)
     if version is None:
@@ -188,29 +209,44 @@ async def answer_item(
         )
     require_open(attempt, now)
     result = score(version.spec, answer, version.points)
-    response = Response(
+    scored = result.status == "scored"
+    response = ResponseRow(
         id=new_id(),
-        district_id=attempt.district_id,
-        attempt_id=attempt.id,
         item_id=item_id,
         item_version_id=version.id,
-        learner_id=attempt.learner_id,
         answer=answer,
         status=result.status,
         earned=result.earned,
         possible=result.possible,
         correct=result.correct,
         created_at=now,
-        scored_at=now if result.status == "scored" else None,
-        scored_by="auto" if result.status == "scored" else None,
     )
     try:
-        await repo.add_response(session, response)
+        await repo.insert_response(
+            session,
+            {
+                "id": response.id,
+                "district_id": attempt.district_id,
+                "attempt_id": attempt.id,
+                "item_id": item_id,
+                "item_version_id": version.id,
+                "learner_id": attempt.learner_id,
+                "answer": answer,
+                "status": response.status,
+                "earned": response.earned,
+                "possible": response.possible,
+                "correct": response.correct,
+                "rubric": None,
+                "created_at": now,
+                "scored_at": now if scored else None,
+                "scored_by": "auto" if scored else None,
+            },
+        )
     except IntegrityError as exc:
         raise Conflict(
             "This item was answered at the same time by another request.", slug="already-answered"
         ) from exc
-    if result.status == "scored":
+    if scored:
         await _scored(session, attempt, response, version, now)
     view.responses.append(response)
     return view, response, True
@@ -219,56 +255,78 @@ async def answer_item(
 async def _scored(
     session: AsyncSession,
     attempt: Attempt,
-    response: Response,
-    version: ItemVersion,
+    response: ResponseRow,
+    version: VersionRow,
     now: datetime,
 ) -> None:
     assert response.correct is not None
-    await publish(
-        session,
-        new_event(
-            "response.scored",
-            district_id=attempt.district_id,
-            subject=learner_subject(attempt.learner_id),
-            data={
-                "response_id": str(response.id),
-                "attempt_id": str(attempt.id),
-                "item_id": str(response.item_id),
-                "item_version": version.version,
-                "learner_id": str(attempt.learner_id),
-                "earned": response.earned,
-                "possible": response.possible,
-                "correct": response.correct,
-                "skill_codes": version.skill_codes,
-            },
-        ),
+    scored = new_event(
+        "response.scored",
+        district_id=attempt.district_id,
+        subject=learner_subject(attempt.learner_id),
+        data={
+            "response_id": str(response.id),
+            "attempt_id": str(attempt.id),
+            "item_id": str(response.item_id),
+            "item_version": version.version,
+            "learner_id": str(attempt.learner_id),
+            "earned": response.earned,
+            "possible": response.possible,
+            "correct": response.correct,
+            "skill_codes": version.skill_codes,
+        },
     )
+    # The event goes out with the mastery events of the same response: one counter bump and one
+    # outbox insert for all of them, ``response.scored`` first.
     await record_evidence(
         session,
         district_id=attempt.district_id,
         learner_id=attempt.learner_id,
         response_id=response.id,
-        skill_codes=version.skill_codes,
-        difficulty=version.difficulty,
+        item=item_evidence(version),
         correct=response.correct,
         now=now,
+        first=[scored],
     )
     if attempt.status == "finished":
         view = await view_of(session, attempt)
         apply_results(view)
 
 
+# Kinds whose items are fixed when the attempt starts: a skipped item is a choice of the learner.
+# (An adaptive attempt's items are chosen one at a time: none is skipped.)
+FIXED_FORM_KINDS = frozenset({"skill_check", "summative"})
+
+
+def _position(pinned: tuple[int, VersionRow]) -> int:
+    return pinned[0]
+
+
 async def finish_attempt(
     session: AsyncSession, principal: Principal, attempt_id: uuid.UUID
 ) -> AttemptView:
-    """Close the attempt and compute results; finishing twice returns the same results."""
+    """Close the attempt and compute results; finishing twice returns the same results.
+
+    A fixed-form check (``skill_check``, ``summative``) counts every item left unanswered as a
+    wrong answer for mastery (``apply_skipped_items``): skipping the hard items is not a way to
+    mastery. Responses awaiting rubric scoring are answered (their evidence comes with the score).
+    """
     await begin_write(session)  # results must include every answer committed before it
     attempt = await attempt_for(session, principal, attempt_id, lock=True)
     view = await view_of(session, attempt)
     if attempt.status == "finished":
         return view
     attempt.status = "finished"
-    attempt.finished_at = utcnow()
+    attempt.finished_at = now = utcnow()
+    if view.assessment.kind in FIXED_FORM_KINDS:
+        await apply_skipped_items(
+            session,
+            district_id=attempt.district_id,
+            learner_id=attempt.learner_id,
+            form=[item_evidence(version) for _, version in sorted(view.items, key=_position)],
+            answered_item_ids={str(r.item_id) for r in view.responses},
+            now=now,
+        )
     if view.assessment.kind == "diagnostic":
         difficulties = await items_repo.difficulties_by_skill(
             session, attempt.district_id, view.assessment.skill_codes
@@ -316,7 +374,7 @@ async def score_rubric(
         raise NotFound("No such response in this attempt.", slug="response-not-found")
     if response.status != "pending":
         raise Conflict("This response is already scored.", slug="already-scored")
-    versions = await items_repo.versions_by_id(session, [response.item_version_id])
+    versions = await items_repo.version_rows(session, [response.item_version_id])
     version = versions[response.item_version_id]
     try:
         result = rubric_score(version.spec, criteria, version.points)
@@ -327,5 +385,10 @@ async def score_rubric(
     response.rubric = {"criteria": criteria}
     response.scored_at, response.scored_by = now, principal.subject
     await session.flush()
-    await _scored(session, attempt, response, version, now)
+    row = ResponseRow(
+        response.id, response.item_id, response.item_version_id, response.answer,
+        response.status, response.earned, response.possible, response.correct,
+        response.created_at,
+    )  # fmt: skip
+    await _scored(session, attempt, row, version, now)
     return await view_of(session, attempt), response

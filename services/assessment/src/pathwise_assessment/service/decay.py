@@ -1,11 +1,12 @@
 """Mastery lost to time: a periodic sweep over mastered skills.
 
 A response applies decay itself (``record_evidence``), but a learner who stops practising sends no
-response, so without the sweep an idle learner would keep a mastery that has faded. The sweep
-applies the same decay (the part of P(known) above the skill's prior halves every
-``DECAY_HALF_LIFE_DAYS``) and the same loss rule as a response (``domain.mastery.reassess``), and
-for every state that loses mastery writes the new state, a ``decay`` history row and
-``mastery.changed`` (``previous_mastered: true``) in the caller's transaction.
+response, so without the sweep an idle learner's stored mastery would stay as it was (reads show
+it decayed, but nothing announces the loss). The sweep applies the rule the answer path and the
+reads apply (``domain.mastery.current_state``: the part of P(known) above the skill's prior
+halves every ``DECAY_HALF_LIFE_DAYS``, then the loss rule), and for every state that loses
+mastery writes the new state, a ``decay`` history row and ``mastery.changed``
+(``previous_mastered: true``) in the caller's transaction.
 
 States that fade but stay mastered are left as they are: decay composes over time
 (``0.5**(a/h) * 0.5**(b/h) == 0.5**((a+b)/h)``), so applying it later from ``updated_at`` gives the
@@ -19,14 +20,13 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_assessment.domain import mastery as rule
-from pathwise_assessment.domain.bkt import decay
 from pathwise_assessment.repository import mastery as repo
 from pathwise_assessment.service.mastery import (
     DECAY_HALF_LIFE_DAYS,
-    bkt_params,
     change_of,
     emit_change,
     history_row,
+    params_model,
 )
 from pathwise_shared.db.engine import Database
 from pathwise_shared.db.uow import unit_of_work
@@ -57,20 +57,14 @@ async def sweep_decay(
         history = []
         changes = []
         for row in rows:
-            bkt, threshold = bkt_params(params.get((row.district_id, row.skill_code)))
-            days = (now - row.updated_at).total_seconds() / 86400.0
+            model = params_model(params.get((row.district_id, row.skill_code)), half_life_days)
             before = rule.MasteryState(
-                row.p_known, row.mastered, row.evidence_count, row.hard_correct_count
+                row.p_known,
+                row.mastered,
+                evidence_count=row.evidence_count,
+                evidence_weight=row.evidence_weight,
             )
-            after_decay = rule.reassess(
-                rule.MasteryState(
-                    decay(row.p_known, bkt.prior, days, half_life_days),
-                    row.mastered,
-                    row.evidence_count,
-                    row.hard_correct_count,
-                ),
-                threshold,
-            )
+            after_decay = rule.current_state(before, model, since=row.updated_at, now=now)
             if after_decay.mastered:
                 continue
             row.p_known, row.mastered, row.level = (after_decay.p_known, False, after_decay.level)

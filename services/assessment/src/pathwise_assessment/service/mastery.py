@@ -1,40 +1,154 @@
-"""Evidence -> mastery: the BKT update of every skill a scored response touches, its history row,
-and ``mastery.changed`` when a skill's level or mastered state moves (both directions)."""
+"""Evidence -> mastery: the model's update (``domain.mastery``) of every skill a scored response
+touches, or a finished check's skipped items touch, its history rows, and ``mastery.changed``
+when a skill's level or mastered state moves (both directions)."""
 
 import uuid
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_assessment.domain import mastery as rule
-from pathwise_assessment.domain.bkt import DEFAULT_PARAMS, BktParams, decay
+from pathwise_assessment.domain.bkt import BktParams
+from pathwise_assessment.domain.rows import VersionRow
 from pathwise_assessment.models import MasteryHistory, SkillParams
-from pathwise_assessment.repository import items as items_repo
 from pathwise_assessment.repository import mastery as repo
 from pathwise_assessment.service.events import learner_subject
-from pathwise_shared.db.outbox import publish
-from pathwise_shared.events import new_event
+from pathwise_shared.db.outbox import publish, publish_many
+from pathwise_shared.events import EventEnvelope, new_event
 from pathwise_shared.ids import new_id
 
 __all__ = [
     "DECAY_HALF_LIFE_DAYS",
-    "bkt_params",
+    "apply_skipped_items",
+    "change_event",
     "change_of",
     "emit_change",
     "history_row",
+    "history_values",
+    "item_evidence",
+    "params_model",
     "record_evidence",
+    "skill_model_of",
 ]
 
-# Without practice, the part of P(known) above the prior halves every 180 days (a school term and
-# a summer): long enough that a week off changes nothing, short enough that stale mastery fades.
-DECAY_HALF_LIFE_DAYS = 180.0
+# Without practice, the part of P(known) above the prior halves every 180 days (the model's
+# default: a school term and a summer).
+DECAY_HALF_LIFE_DAYS = rule.DEFAULT_HALF_LIFE_DAYS
+# A "decay" history row is written when time took more than this off P(known) before an answer.
+_DECAY_NOTED = 1e-3
 
 
-def bkt_params(row: SkillParams | None) -> tuple[BktParams, float]:
+def skill_model_of(
+    params: BktParams | None,
+    threshold: float | None,
+    half_life_days: float = DECAY_HALF_LIFE_DAYS,
+) -> rule.SkillModel:
+    """A skill's model from its stored parameters and threshold (None: the defaults)."""
+    return rule.skill_model(
+        params, rule.DEFAULT_THRESHOLD if threshold is None else threshold, half_life_days
+    )
+
+
+def params_model(row: SkillParams | None, half_life_days: float) -> rule.SkillModel:
     if row is None:
-        return DEFAULT_PARAMS, rule.DEFAULT_THRESHOLD
-    return BktParams(row.prior, row.learn, row.guess, row.slip, row.forget), row.threshold
+        return skill_model_of(None, None, half_life_days)
+    bkt = BktParams(row.prior, row.learn, row.guess, row.slip, row.forget)
+    return skill_model_of(bkt, row.threshold, half_life_days)
+
+
+def item_evidence(version: VersionRow) -> rule.ItemEvidence:
+    """What the model needs of a pinned item version."""
+    return rule.ItemEvidence(
+        tuple(version.skill_codes), version.difficulty, version.discrimination, str(version.item_id)
+    )
+
+
+async def _models(
+    session: AsyncSession, district_id: uuid.UUID, codes: Sequence[str]
+) -> dict[str, rule.SkillModel]:
+    params = await repo.model_params(session, district_id, codes)
+    return {code: rule.skill_model(bkt, threshold) for code, (bkt, threshold) in params.items()}
+
+
+async def _locked_states(
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    learner_id: uuid.UUID,
+    models: Mapping[str, rule.SkillModel],
+    now: datetime,
+    history: list[dict[str, Any]],
+) -> tuple[dict[str, rule.MasteryState], dict[str, rule.MasteryState]]:
+    """Lock (creating if missing) the learner's states of these skills; returns (stored, now):
+    the states as stored and as of ``now`` (decayed, ``domain.mastery.current_state``). A decay
+    that moved P(known) noticeably gets its history row."""
+    rows = await repo.lock_state_rows(
+        session, district_id, learner_id, {code: m.prior for code, m in models.items()}, now
+    )
+    stored: dict[str, rule.MasteryState] = {}
+    current: dict[str, rule.MasteryState] = {}
+    for code, model in models.items():
+        _, p_known, mastered, _, evidence_count, evidence_weight, updated_at = rows[code]
+        # A row with no evidence was just created by the lock (or holds only the prior).
+        stored[code] = (
+            rule.MasteryState(model.prior)
+            if evidence_count == 0
+            else rule.MasteryState(
+                p_known, mastered, evidence_count=evidence_count, evidence_weight=evidence_weight
+            )
+        )
+        current[code] = rule.current_state(stored[code], model, since=updated_at, now=now)
+        if stored[code].p_known - current[code].p_known > _DECAY_NOTED:
+            history.append(
+                history_values(
+                    district_id, learner_id, code, None, "decay", None, None,
+                    stored[code].p_known, current[code], now,
+                )
+            )  # fmt: skip
+    return stored, current
+
+
+async def _store(
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    learner_id: uuid.UUID,
+    stored: Mapping[str, rule.MasteryState],
+    after: Mapping[str, rule.MasteryState],
+    reason: str,
+    now: datetime,
+    history: list[dict[str, Any]],
+    first: Sequence[EventEnvelope],
+) -> list[dict[str, Any]]:
+    """Write the new states (locked by ``_locked_states``), the history rows, ``first`` and a
+    ``mastery.changed`` per skill whose level or mastered state moved from the stored one."""
+    updates = [
+        {
+            "k_district_id": district_id,
+            "k_learner_id": learner_id,
+            "k_skill_code": code,
+            "p_known": state.p_known,
+            "mastered": state.mastered,
+            "level": state.level,
+            "evidence_count": state.evidence_count,
+            "evidence_weight": state.evidence_weight,
+            "updated_at": now,
+        }
+        for code, state in after.items()
+    ]
+    changes = [
+        change_of(learner_id, code, stored[code], state, reason)
+        for code, state in after.items()
+        if state.mastered != stored[code].mastered or state.level != stored[code].level
+    ]
+    await repo.update_states(session, updates)
+    await repo.insert_history(session, history)
+    events = list(first)
+    for change in changes:
+        events.append(await change_event(session, district_id, change))
+    if events:
+        await publish_many(session, events)
+    return changes
 
 
 async def record_evidence(
@@ -43,93 +157,71 @@ async def record_evidence(
     district_id: uuid.UUID,
     learner_id: uuid.UUID,
     response_id: uuid.UUID,
-    skill_codes: list[str],
-    difficulty: float,
+    item: rule.ItemEvidence,
     correct: bool,
     now: datetime,
+    first: Sequence[EventEnvelope] = (),
 ) -> list[dict[str, Any]]:
-    """Update every skill of the item with the response; returns the changes (for the caller).
+    """Update every skill of the item with the response (``domain.mastery.apply_item_response``:
+    the item's own guess and slip, joint credit and blame); returns the changes.
+
+    Publishes ``first`` (the caller's events about the response) and then a ``mastery.changed``
+    per moved skill, in one counter bump and one outbox insert.
 
     Concurrency: the learner's state rows of these skills are created if missing and locked
-    (``repo.lock_states``) before they are read, so answers of one learner on one skill apply
-    one after another, each on the result of the one before (docs/assessment.md, "Concurrency").
-    Everything read before the lock (parameters, difficulties) is not changed by answers.
+    (``repo.lock_state_rows``, one statement) before they are read, so answers of one learner on
+    one skill apply one after another, each on the result of the one before (docs/assessment.md,
+    "Concurrency"). What is read before the lock (parameters: cached) is not changed by answers.
     """
-    params = await repo.params_for(session, district_id, skill_codes)
-    difficulties = await items_repo.difficulties_by_skill(session, district_id, skill_codes)
-    prior = {code: bkt_params(params.get(code))[0].prior for code in skill_codes}
-    states = await repo.lock_states(
-        session, district_id, learner_id, skill_codes, prior=prior, now=now
-    )
-    history: list[MasteryHistory] = []
-    changes: list[dict[str, Any]] = []
-    for code in dict.fromkeys(skill_codes):
-        bkt, threshold = bkt_params(params.get(code))
-        row = states[code]
-        # A row with no evidence was just created by the lock: the learner starts at the prior.
-        fresh = row.evidence_count == 0
-        before = (
-            rule.MasteryState(bkt.prior)
-            if fresh
-            else rule.MasteryState(
-                row.p_known, row.mastered, row.evidence_count, row.hard_correct_count
-            )
-        )
-        start = before
-        if not fresh:
-            days = (now - row.updated_at).total_seconds() / 86400.0
-            decayed = decay(before.p_known, bkt.prior, days, DECAY_HALF_LIFE_DAYS)
-            if before.p_known - decayed > 1e-3:
-                start = rule.reassess(
-                    rule.MasteryState(
-                        decayed, before.mastered, before.evidence_count, before.hard_correct_count
-                    ),
-                    threshold,
-                )
-                history.append(
-                    history_row(
-                        district_id,
-                        learner_id,
-                        code,
-                        None,
-                        "decay",
-                        None,
-                        None,
-                        before.p_known,
-                        start,
-                        now,
-                    )
-                )
-        hard = rule.is_hard(difficulty, rule.median(difficulties.get(code, [])))
-        after = rule.apply_response(
-            start, correct=correct, hard=hard, params=bkt, threshold=threshold
-        )
+    models = await _models(session, district_id, list(dict.fromkeys(item.skill_codes)))
+    history: list[dict[str, Any]] = []
+    stored, current = await _locked_states(session, district_id, learner_id, models, now, history)
+    after = rule.apply_item_response(current, item, correct, models)
+    hard = rule.is_informative(item, models)
+    for code, state in after.items():
         history.append(
-            history_row(
-                district_id,
-                learner_id,
-                code,
-                response_id,
-                "response",
-                correct,
-                hard,
-                start.p_known,
-                after,
-                now,
+            history_values(
+                district_id, learner_id, code, response_id, "response", correct, hard,
+                current[code].p_known, state, now,
             )
-        )
-        row.p_known = after.p_known
-        row.mastered = after.mastered
-        row.level = after.level
-        row.evidence_count = after.evidence_count
-        row.hard_correct_count = after.hard_correct_count
-        row.updated_at = now
-        if after.mastered != before.mastered or after.level != before.level:
-            changes.append(change_of(learner_id, code, before, after, "response"))
-    await repo.add_history(session, history)
-    for change in changes:
-        await emit_change(session, district_id, change)
-    return changes
+        )  # fmt: skip
+    return await _store(
+        session, district_id, learner_id, stored, after, "response", now, history, first
+    )
+
+
+async def apply_skipped_items(
+    session: AsyncSession,
+    *,
+    district_id: uuid.UUID,
+    learner_id: uuid.UUID,
+    form: Sequence[rule.ItemEvidence],
+    answered_item_ids: Collection[str],
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """At the finish of a fixed-form check: every item left unanswered counts as a wrong answer
+    (``domain.mastery.apply_skipped``), so skipping the hard items is not a way to mastery.
+    Locks the states of every skill of a skipped item (exactly what the update reads and writes,
+    a multi-skill item's other skills included) with the answer path's statement, in sorted
+    order; writes states, ``skipped`` history rows and ``mastery.changed``. Returns the changes."""
+    skipped = rule.unanswered_items(form, answered_item_ids)
+    if not skipped:
+        return []
+    codes = sorted({code for item in skipped for code in item.skill_codes})
+    models = await _models(session, district_id, codes)
+    history: list[dict[str, Any]] = []
+    stored, current = await _locked_states(session, district_id, learner_id, models, now, history)
+    after = rule.apply_skipped(current, form, answered_item_ids, models)
+    for code, state in after.items():
+        history.append(
+            history_values(
+                district_id, learner_id, code, None, "skipped", False, None,
+                current[code].p_known, state, now,
+            )
+        )  # fmt: skip
+    return await _store(
+        session, district_id, learner_id, stored, after, "skipped", now, history, ()
+    )
 
 
 def change_of(
@@ -154,6 +246,13 @@ def change_of(
 async def emit_change(
     session: AsyncSession, district_id: uuid.UUID, change: dict[str, Any]
 ) -> None:
+    """Publish ``mastery.changed`` (``change_event``)."""
+    await publish(session, await change_event(session, district_id, change))
+
+
+async def change_event(
+    session: AsyncSession, district_id: uuid.UUID, change: dict[str, Any]
+) -> EventEnvelope:
     """``mastery.changed`` with its evidence: the latest responses that moved P(known)."""
     learner_id = uuid.UUID(change["learner_id"])
     evidence = await repo.recent_evidence(session, district_id, learner_id, change["skill_code"])
@@ -167,15 +266,42 @@ async def emit_change(
         }
         for h in evidence
     ]
-    await publish(
-        session,
-        new_event(
-            "mastery.changed",
-            district_id=district_id,
-            subject=learner_subject(learner_id),
-            data=change,
-        ),
+    return new_event(
+        "mastery.changed",
+        district_id=district_id,
+        subject=learner_subject(learner_id),
+        data=change,
     )
+
+
+def history_values(
+    district_id: uuid.UUID,
+    learner_id: uuid.UUID,
+    code: str,
+    response_id: uuid.UUID | None,
+    reason: str,
+    correct: bool | None,
+    hard: bool | None,
+    p_before: float,
+    after: rule.MasteryState,
+    now: datetime,
+) -> dict[str, Any]:
+    """A history row as statement values (the answer path inserts it without the ORM)."""
+    return {
+        "id": new_id(),
+        "district_id": district_id,
+        "learner_id": learner_id,
+        "skill_code": code,
+        "response_id": response_id,
+        "reason": reason,
+        "correct": correct,
+        "hard": hard,
+        "p_before": p_before,
+        "p_after": after.p_known,
+        "mastered": after.mastered,
+        "level": after.level,
+        "created_at": now,
+    }
 
 
 def history_row(
