@@ -5,7 +5,7 @@ from typing import Any
 
 from fastapi import APIRouter, status
 
-from pathwise_pathways.api.deps import Cache, DistrictId, UpstreamDep
+from pathwise_pathways.api.deps import Cache, DatabaseDep, DistrictId, UpstreamDep
 from pathwise_pathways.models import ClassGrouping
 from pathwise_pathways.schemas.classes import (
     AssignedActivityOut,
@@ -130,10 +130,11 @@ async def class_insights(
     principal: CurrentPrincipal,
     district_id: DistrictId,
     upstream: UpstreamDep,
+    db: DatabaseDep,
 ) -> InsightsOut:
     """Learners flagged early, each flag with a reason code and the numbers behind it; the flags
     are recomputed from the evidence on this read and stored (events on change)."""
-    rows = await service.class_insights(session, upstream, principal, district_id, class_id)
+    rows = await service.class_insights(session, db, upstream, principal, district_id, class_id)
     return InsightsOut(
         class_id=class_id,
         learners=[

@@ -40,6 +40,7 @@ from pathwise_pathways.service.pathways.history import OPEN, record_change
 from pathwise_pathways.service.pathways.replan import goals_of
 from pathwise_pathways.service.upstream import Upstream
 from pathwise_shared.auth import Principal
+from pathwise_shared.db import Database
 from pathwise_shared.problems import NotFound, UnprocessableContent
 from pathwise_shared.timeutil import utcnow
 
@@ -289,6 +290,7 @@ def goal_loads(pathway: Pathway, steps: Sequence[PathwayStep]) -> list[GoalLoad]
 
 async def class_insights(
     session: AsyncSession,
+    db: Database,
     upstream: Upstream,
     principal: Principal,
     district_id: uuid.UUID,
@@ -326,7 +328,7 @@ async def class_insights(
             missing_features=missing,
         )
         computed[lid] = flag_learner(signals, moment)
-    stored = await sync_flags(session, district_id, computed, class_id, moment)
+    stored = await sync_flags(session, db, district_id, computed, class_id, moment)
     result = []
     for row, lid in zip(learners, ids, strict=True):
         flags = [flag_out(f) for f in stored.get(lid, [])]

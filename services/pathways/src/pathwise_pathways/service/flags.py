@@ -21,7 +21,9 @@ from pathwise_pathways.models import LearnerFlag
 from pathwise_pathways.repository import flags as repo
 from pathwise_pathways.service.pathways.history import pathway_subject
 from pathwise_shared.auth import Principal
+from pathwise_shared.db import Database
 from pathwise_shared.db.outbox import publish
+from pathwise_shared.db.uow import unit_of_work
 from pathwise_shared.events import EventEnvelope, new_event
 from pathwise_shared.problems import NotFound
 from pathwise_shared.timeutil import utcnow
@@ -107,6 +109,7 @@ def _by_learner(
 
 async def sync_flags(
     session: AsyncSession,
+    db: Database,
     district_id: uuid.UUID,
     computed: Mapping[uuid.UUID, Sequence[Flag]],
     class_id: uuid.UUID | None = None,
@@ -114,19 +117,22 @@ async def sync_flags(
 ) -> dict[uuid.UUID, list[LearnerFlag]]:
     """Store the flags just computed for these learners; learner → their stored flags.
 
-    One statement when nothing changed. Otherwise the rows are locked and written in a savepoint:
-    two dashboards read at once may both add the same new flag, and the loser's savepoint rolls
-    back; it answers from what the winner stored (the events are the winner's)."""
+    ``session`` is the read's (read-only); one statement there when nothing changed. A change is
+    written in a unit of work of its own, rows locked: two dashboards read at once may both add
+    the same new flag, and the loser's write rolls back; it answers from what the winner stored
+    (the events are the winner's)."""
     ids = list(computed)
     rows = await repo.flags_of(session, district_id, ids)
     if not _changed(rows, computed):
         return _by_learner(rows, ids)
     try:
-        async with session.begin_nested():
-            await _sync(session, district_id, computed, class_id, now or utcnow())
+        async with unit_of_work(db, write=True) as writing:
+            await _sync(writing, district_id, computed, class_id, now or utcnow())
+            stored = await repo.flags_of(writing, district_id, ids)
     except IntegrityError:
-        pass
-    return _by_learner(await repo.flags_of(session, district_id, ids), ids)
+        async with unit_of_work(db, read_only=True) as reading:
+            stored = await repo.flags_of(reading, district_id, ids)
+    return _by_learner(stored, ids)
 
 
 async def learner_flags(
