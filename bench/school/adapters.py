@@ -15,10 +15,11 @@ of the simulator stays as it is. Each adapter names the service code it mirrors:
   the state's ``updated_at``), then ``domain.mastery.apply_item_response`` with the item's
   difficulty and discrimination (joint credit and blame over the item's skills); reads
   (:meth:`MasteryBook.p_known`, :meth:`MasteryBook.mastered` with ``now``) decay like the API's;
-* :func:`flags` — ``pathways.service.classes.class_insights``: signals from the mastery rows
-  (p_known, mastered, evidence_count, updated_at), the first ready step as the current skill and
-  the time it became current, at-risk goals from ``read.pace_of`` (``domain.pace.forecast``),
-  then ``domain.insights.flag_learner``;
+* :func:`flags` — ``pathways.service.classes.class_insights``: the evidence assessment's
+  ``POST /internal/signals`` returns (``assessment.domain.signals.summarize`` over the learner's
+  last ``HISTORY_ROWS`` history rows, P(correct) from P(known) before each answer and the skill's
+  guess and slip), the first ready step as the current skill, each goal's open steps and the
+  times steps were mastered, then ``pathways.domain.insights.flag_learner``;
 * :func:`fit` — ``assessment.service.fits.fit_observations`` (EM over the scored responses, skills
   with fewer than ``min_responses`` keep their defaults), stored as ``BktParams`` with
   ``forget`` 0 like ``complete_fit``.
@@ -32,10 +33,18 @@ from typing import Any
 
 from pathwise_assessment.domain import mastery as rule
 from pathwise_assessment.domain.bkt import DEFAULT_PARAMS, BktParams, p_correct
+from pathwise_assessment.domain.signals import Answer, summarize
 from pathwise_assessment.service.fits import fit_observations
+from pathwise_assessment.service.signals import HISTORY_ROWS, RECENT_ANSWERS
 from pathwise_pathways.domain.graph import SkillGraph
-from pathwise_pathways.domain.insights import LearnerSignals, SkillSignal, flag_learner
-from pathwise_pathways.domain.pace import DEFAULT_STEP_MINUTES, StepLoad, forecast
+from pathwise_pathways.domain.insights import (
+    Evidence,
+    GoalLoad,
+    LearnerSignals,
+    RecentErrors,
+    SkillRun,
+    flag_learner,
+)
 from pathwise_pathways.domain.planner import Goal, PlannedStep, plan_steps
 from pathwise_pathways.service.pathways.planning import _assumed_mastered
 
@@ -52,7 +61,7 @@ __all__ = [
     "service_default_assume_prior_grades",
 ]
 
-FLAG_CODES = ("stalled_mastery", "repeated_failed_checks", "behind_pace")
+FLAG_CODES = ("no_progress", "error_rate_high", "behind_pace")
 FIT_MIN_RESPONSES = 50  # the service's default (settings.fit_min_responses, the API's default)
 
 
@@ -110,6 +119,10 @@ class MasteryBook:
 
     params: Mapping[str, tuple[BktParams, float]] = field(default_factory=dict)
     states: dict[str, SkillState] = field(default_factory=dict)
+    # What assessment's mastery history keeps: a row per skill of each scored answer.
+    history: list[Answer] = field(default_factory=list)
+    answers: int = 0
+    mastered_at: dict[str, datetime] = field(default_factory=dict)
 
     def params_of(self, code: str) -> tuple[BktParams, float]:
         return self.params.get(code, (DEFAULT_PARAMS, rule.DEFAULT_THRESHOLD))
@@ -150,8 +163,23 @@ class MasteryBook:
         item = rule.ItemEvidence(tuple(codes), difficulty, discrimination)
         after = rule.apply_item_response(start, item, correct, models)
         moved = []
+        self.answers += 1
         for code in codes:
             self.states[code] = SkillState(after[code], now)
+            # The history row the service writes: P(known) before (at the answer's time) and after.
+            self.history.append(
+                Answer(
+                    self.answers,  # type: ignore[arg-type]
+                    code,
+                    correct,
+                    start[code].p_known,
+                    after[code].p_known,
+                    after[code].mastered,
+                    now,
+                )
+            )
+            if after[code].mastered and not start[code].mastered:
+                self.mastered_at[code] = now
             moved.append((code, before[code], after[code]))
         return moved
 
@@ -195,22 +223,45 @@ def flags(
 ) -> list[str]:
     """Flag codes the class insights would show for this learner at ``now``."""
     current = next((s.code for s in steps if s.ready), None)
-    loads = [StepLoad(c, DEFAULT_STEP_MINUTES, (), True) for c in done]
-    loads += [StepLoad(s.code, DEFAULT_STEP_MINUTES, s.goal_codes, False) for s in steps]
-    at_risk = [f.skill_code for f in forecast(loads, list(goals), pace=pace, today=now.date())
-               if f.status == "at_risk"]  # fmt: skip
+    rows = book.history[-HISTORY_ROWS:]
+    found = summarize(
+        "sim",  # type: ignore[arg-type]
+        rows,
+        lambda code, p: p_correct(p, book.params_of(code)[0]),
+        window=RECENT_ANSWERS,
+        answers_total=book.answers,
+        first_answer_at=book.history[0].at if book.history else None,
+    )
+    evidence = Evidence(
+        answers_total=found.answers_total,
+        first_answer_at=found.first_answer_at,
+        last_answer_at=found.last_answer_at,
+        recent=RecentErrors(
+            found.recent.answers,
+            found.recent.observed_wrong,
+            found.recent.expected_wrong,
+            found.recent.variance,
+        ),
+        runs={
+            r.skill_code: SkillRun(
+                r.skill_code, r.answers, r.practice_days, r.p_start, r.p_now, r.mastered, r.last_at
+            )
+            for r in found.skills
+        },
+        answers_since_mastery=found.answers_since_mastery,
+        practice_days_since_mastery=found.practice_days_since_mastery,
+    )
+    # The pathway keeps its mastered steps (with mastered_at) and its open ones with goal codes.
+    loads = [
+        GoalLoad(code, day, sum(1 for s in steps if code in s.goal_codes)) for code, day in goals
+    ]
     signals = LearnerSignals(
         learner_id="sim",
         has_pathway=True,
         current_skill=current,
-        current_since=current_since,
-        skills=[
-            SkillSignal(
-                code, s.state.p_known, s.state.mastered, s.state.evidence_count, s.updated_at
-            )
-            for code, s in book.states.items()
-        ],
-        at_risk_goals=at_risk,
+        evidence=evidence,
+        goals=loads,
+        mastered_at=[at for code, at in book.mastered_at.items() if code in done],
         missing_features=[],
     )
     return [f.code for f in flag_learner(signals, now) if f.code in FLAG_CODES]

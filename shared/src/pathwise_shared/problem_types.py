@@ -70,6 +70,7 @@ _TYPES: tuple[tuple[str, int, str], ...] = (
     ("empty-framework", 422, "Empty framework"),
     ("enrollment-exists", 409, "Enrollment exists"),
     ("fit-not-found", 404, "Fit not found"),
+    ("flag-not-found", 404, "Flag not found"),
     ("forbidden", 403, "Forbidden"),
     ("forbidden-publisher", 403, "Forbidden publisher"),
     ("forbidden-role", 403, "Forbidden role"),

@@ -3,7 +3,7 @@
 import httpx
 from fastapi import FastAPI
 
-from pathwise_pathways.api import activities, classes, frameworks, internal, pathways
+from pathwise_pathways.api import activities, classes, flags, frameworks, internal, pathways
 from pathwise_pathways.migrations import MIGRATIONS
 from pathwise_pathways.models import outbox
 from pathwise_pathways.service.graph_cache import GraphCache
@@ -50,6 +50,7 @@ def create_app(
             activities.router,
             pathways.router,
             classes.router,
+            flags.router,
             internal.router,
         ],
         migrations=MIGRATIONS,

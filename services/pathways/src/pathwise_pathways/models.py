@@ -35,6 +35,7 @@ __all__ = [
     "ClassGrouping",
     "Framework",
     "GroupAssignment",
+    "LearnerFlag",
     "Pathway",
     "PathwayStep",
     "PathwayVersion",
@@ -293,3 +294,29 @@ class GroupAssignment(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (UniqueConstraint("grouping_id", "learner_id"),)
+
+
+class LearnerFlag(Base):
+    """A learner's early-warning flag as last computed (docs/pathways.md, "Insights").
+
+    One row per learner and code while the flag holds: a flag that clears is deleted
+    (``learner.unflagged``); one that fires again, or on other evidence (another ``instance_key``),
+    is a new instance (``learner.flagged``) and is no longer dismissed.
+    """
+
+    __tablename__ = "learner_flags"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    district_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    learner_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    code: Mapped[str] = mapped_column(String(40))
+    instance_key: Mapped[str] = mapped_column(String(300))
+    detail: Mapped[str] = mapped_column(String(1000))
+    numbers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    dismissed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dismissed_by: Mapped[str | None] = mapped_column(String(200))
+    dismissal_note: Mapped[str | None] = mapped_column(String(2000))
+
+    __table_args__ = (UniqueConstraint("district_id", "learner_id", "code"),)

@@ -13,9 +13,11 @@ from pathwise_assessment.schemas.mastery import (
     MasteryRow,
 )
 from pathwise_assessment.schemas.placements import LearnerPlacements, PlacedSkillOut
+from pathwise_assessment.schemas.signals import LearnerSignalsOut, SignalsOut, SignalsQuery
 from pathwise_assessment.service import attempts as attempts_service
 from pathwise_assessment.service import mastery_read as service
 from pathwise_assessment.service import placements as placements_service
+from pathwise_assessment.service import signals as signals_service
 from pathwise_shared.app import DbSession
 from pathwise_shared.auth import CurrentPrincipal
 from pathwise_shared.problems import problem_responses
@@ -55,6 +57,17 @@ async def internal_mastery_query(
     states = await service.query_mastery(session, principal, body.learner_ids, body.skill_codes)
     return MasteryQueryOut(
         items=[MasteryRow(learner_id=s.learner_id, **skill_mastery(s).model_dump()) for s in states]
+    )
+
+
+@router.post("/signals", response_model=SignalsOut)
+async def internal_learner_signals(
+    body: SignalsQuery, session: DbSession, principal: CurrentPrincipal
+) -> SignalsOut:
+    """Evidence numbers per learner for pathways' early warnings (docs/contracts.md)."""
+    found = await signals_service.learner_signals(session, principal, body.learner_ids)
+    return SignalsOut(
+        learners=[LearnerSignalsOut.model_validate(e, from_attributes=True) for e in found]
     )
 
 

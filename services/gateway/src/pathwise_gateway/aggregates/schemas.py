@@ -52,7 +52,7 @@ class DashboardLearnerOut(BaseModel):
     id: uuid.UUID
     display_name: str | None
     grade: str | None
-    flags: list[dict[str, str]] = Field(description="Early-warning flags, each with a reason")
+    flags: list[dict[str, Any]] = Field(description="Early-warning flags, each with a reason")
     mastery: dict[str, float] = Field(description="skill code → probability the skill is known")
 
 

@@ -54,7 +54,7 @@ class DashboardLearner:
     id: str
     display_name: str | None
     grade: str | None
-    flags: list[dict[str, str]]
+    flags: list[dict[str, Any]]
     mastery: dict[str, float]
 
 
@@ -188,7 +188,7 @@ async def class_dashboard(
         )
         if isinstance(answer, dict) and isinstance(answer.get("items"), list):
             rows = answer["items"]
-    flags: dict[str, list[dict[str, str]]] = {}
+    flags: dict[str, list[dict[str, Any]]] = {}
     if isinstance(insights, dict):
         for entry in insights.get("learners") or []:
             if isinstance(entry, dict) and isinstance(entry.get("flags"), list):

@@ -5,7 +5,7 @@ from typing import Any
 
 from fastapi import APIRouter, status
 
-from pathwise_pathways.api.deps import Cache, DistrictId, UpstreamDep
+from pathwise_pathways.api.deps import Cache, DatabaseDep, DistrictId, UpstreamDep
 from pathwise_pathways.models import ClassGrouping
 from pathwise_pathways.schemas.classes import (
     AssignedActivityOut,
@@ -17,6 +17,7 @@ from pathwise_pathways.schemas.classes import (
     InsightOut,
     InsightsOut,
 )
+from pathwise_pathways.schemas.flags import FlagOut
 from pathwise_pathways.service import classes as service
 from pathwise_shared.access import STAFF, access
 from pathwise_shared.app import DbSession
@@ -129,16 +130,18 @@ async def class_insights(
     principal: CurrentPrincipal,
     district_id: DistrictId,
     upstream: UpstreamDep,
+    db: DatabaseDep,
 ) -> InsightsOut:
-    """Learners flagged early, each flag with a reason code."""
-    rows = await service.class_insights(session, upstream, principal, district_id, class_id)
+    """Learners flagged early, each flag with a reason code and the numbers behind it; the flags
+    are recomputed from the evidence on this read and stored (events on change)."""
+    rows = await service.class_insights(session, db, upstream, principal, district_id, class_id)
     return InsightsOut(
         class_id=class_id,
         learners=[
             InsightOut(
                 learner_id=uuid.UUID(str(row["id"])),
                 display_name=row.get("display_name"),
-                flags=flags,
+                flags=[FlagOut.model_validate(f) for f in flags],
             )
             for row, flags in rows
         ],

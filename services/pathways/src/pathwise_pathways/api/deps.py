@@ -9,8 +9,9 @@ from pathwise_pathways.service.graph_cache import GraphCache
 from pathwise_pathways.service.pathways.read import hidden_parts
 from pathwise_pathways.service.upstream import Upstream
 from pathwise_shared.auth import CurrentPrincipal
+from pathwise_shared.db import Database
 
-__all__ = ["Cache", "DistrictId", "HiddenParts", "UpstreamDep"]
+__all__ = ["Cache", "DatabaseDep", "DistrictId", "HiddenParts", "UpstreamDep"]
 
 
 # ``async def`` though they never wait: FastAPI runs a plain ``def`` dependency in the thread
@@ -27,12 +28,20 @@ async def _upstream(request: Request) -> Upstream:
     return upstream
 
 
+async def _database(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
 async def _district(principal: CurrentPrincipal) -> uuid.UUID:
     return principal.require_district()
 
 
 Cache = Annotated[GraphCache, Depends(_cache)]
 UpstreamDep = Annotated[Upstream, Depends(_upstream)]
+# The service's database, for a read that must store something in a unit of work of its own (a
+# GET's session is read-only): the class insights store the flags they computed.
+DatabaseDep = Annotated[Database, Depends(_database)]
 DistrictId = Annotated[uuid.UUID, Depends(_district)]
 
 

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from pathwise_pathways.api.deps import Cache
+from pathwise_pathways.api.deps import Cache, UpstreamDep
 from pathwise_pathways.schemas.skills import ResolveRequest, ResolveResponse
 from pathwise_pathways.service import frameworks as frameworks_service
 from pathwise_pathways.service.pathways import progress
@@ -37,10 +37,14 @@ async def resolve_skills(
 
 @router.post("/events", responses=problem_responses(401, 403, 422))
 async def receive_event(
-    envelope: EventEnvelope, session: DbSession, principal: CurrentPrincipal, cache: Cache
+    envelope: EventEnvelope,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    cache: Cache,
+    upstream: UpstreamDep,
 ) -> dict[str, str]:
     """Event subscriber (the gateway's fan-out): ``mastery.changed`` advances or reopens steps.
 
     Idempotent on the event id: a redelivery answers 200 ``duplicate`` and changes nothing.
     """
-    return {"status": await progress.receive_event(session, cache, principal, envelope)}
+    return {"status": await progress.receive_event(session, cache, principal, envelope, upstream)}

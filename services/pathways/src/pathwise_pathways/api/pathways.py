@@ -12,6 +12,7 @@ from pathwise_pathways.schemas.pathways import (
     BoardEntryOut,
     ChoiceRequest,
     GoalForecastOut,
+    GoalProgressOut,
     OverrideRequest,
     PathwayOut,
     PlacementOut,
@@ -90,6 +91,17 @@ def pathway_out(v: read.PathwayView, hidden: frozenset[str]) -> PathwayOut:
                 reason=f.reason,
             )
             for f in ([] if goals_hidden else v.pace)
+        ],
+        goal_progress=[
+            GoalProgressOut(
+                skill_code=g.skill_code,
+                target_date=g.target_date,
+                needed=g.needed,
+                mastered=g.mastered,
+                placed=g.placed,
+                progress=g.progress,
+            )
+            for g in ([] if goals_hidden else v.goal_progress)
         ],
     )
 

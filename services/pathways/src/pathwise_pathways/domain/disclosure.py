@@ -75,8 +75,8 @@ def visible_board(
 
 
 def visible_flags(
-    flags: Sequence[Mapping[str, str]], hidden: Iterable[str]
-) -> list[dict[str, str]]:
+    flags: Sequence[Mapping[str, Any]], hidden: Iterable[str]
+) -> list[dict[str, Any]]:
     """Insight flags without those whose sentence tells a hidden part."""
     withheld = frozenset(hidden)
     return [dict(f) for f in flags if FLAG_PARTS.get(f.get("code", "")) not in withheld]

@@ -1,24 +1,101 @@
-"""Class insights: learners flagged early, each flag with a reason code and a sentence."""
+"""Class insights: learners flagged early, each flag with a reason code, a sentence and the numbers
+behind it (docs/pathways.md, "Insights").
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+The evidence flags read assessment's signals (``POST /internal/signals``): counts of scored answers
+and P(known) moves from the mastery history, and the model's own expectation of wrong answers.
 
-__all__ = ["FAILED_CHECKS", "STALL_DAYS", "Flag", "LearnerSignals", "SkillSignal", "flag_learner"]
+* ``no_progress``: the skill being practised (the current step's, or the latest answer's) has had ``NO_PROGRESS_ANSWERS`` scored answers (or answers on
+  ``NO_PROGRESS_DAYS`` days of practice) since it was last mastered without mastery and without
+  P(known) rising by ``PROGRESS_RISE``; or no skill at all was mastered over that many answers and
+  days of practice. Days of practice are days with an answer, not calendar days: a holiday is no
+  stall.
+* ``error_rate_high``: over the latest answers (at least ``ERROR_MIN_ANSWERS``), the wrong answers
+  exceed the number the model expected by more than ``ERROR_SIGMAS`` standard deviations of that
+  expected count (a sum of Bernoulli trials). The model already expects a learner it believes
+  does not know the skill to be wrong: this fires on errors the estimate does not explain.
+* ``behind_pace``: skills mastered per week over the recent weeks of practice, against the
+  goal's remaining skills per week left to its target date; only with ``PACE_MIN_DAYS`` of
+  history or ``PACE_MIN_ANSWERS`` answers, so nobody is behind on day one.
 
-STALL_DAYS = 14
-# Counted in scored answers (assessment's evidence_count), the unit mastery is estimated from:
-# three wrong answers already say more than one failed check of a single item.
-FAILED_CHECKS = 3
+``no_pathway`` and ``accommodation_not_applied`` are unchanged. Each flag carries a ``key``: the
+evidence it is about (the skill, the goals); a dismissed flag stays dismissed while the key is the
+same, and a new key is a new flag.
+"""
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+__all__ = [
+    "ERROR_MIN_ANSWERS",
+    "ERROR_SIGMAS",
+    "NO_PROGRESS_ANSWERS",
+    "NO_PROGRESS_DAYS",
+    "PACE_MIN_ANSWERS",
+    "PACE_MIN_DAYS",
+    "PACE_WINDOW_DAYS",
+    "PROGRESS_RISE",
+    "Evidence",
+    "Flag",
+    "GoalLoad",
+    "LearnerSignals",
+    "RecentErrors",
+    "SkillRun",
+    "flag_learner",
+]
+
+NO_PROGRESS_ANSWERS = 15
+NO_PROGRESS_DAYS = 5
+# A rise of P(known) this large over the run is progress even without mastery yet: a learner who
+# has just understood climbs by more within a few right answers.
+PROGRESS_RISE = 0.3
+ERROR_MIN_ANSWERS = 10
+ERROR_SIGMAS = 2.0
+PACE_MIN_DAYS = 14
+PACE_MIN_ANSWERS = 150
+PACE_WINDOW_DAYS = 28
+
+Number = int | float | str | None
 
 
 @dataclass(frozen=True)
-class SkillSignal:
+class SkillRun:
     skill_code: str
-    p_known: float
+    answers: int
+    practice_days: int
+    p_start: float
+    p_now: float
     mastered: bool
-    evidence_count: int
-    updated_at: datetime | None
+    last_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RecentErrors:
+    answers: int
+    observed_wrong: int
+    expected_wrong: float
+    variance: float
+
+
+@dataclass(frozen=True)
+class Evidence:
+    answers_total: int = 0
+    first_answer_at: datetime | None = None
+    last_answer_at: datetime | None = None
+    recent: RecentErrors = RecentErrors(0, 0, 0.0, 0.0)
+    runs: Mapping[str, SkillRun] = field(default_factory=dict)
+    answers_since_mastery: int = 0
+    practice_days_since_mastery: int = 0
+
+
+@dataclass(frozen=True)
+class GoalLoad:
+    """A goal of the pathway: its open (not mastered, placed or skipped) steps."""
+
+    skill_code: str
+    target_date: date | None
+    remaining: int
 
 
 @dataclass(frozen=True)
@@ -26,9 +103,9 @@ class LearnerSignals:
     learner_id: str
     has_pathway: bool
     current_skill: str | None
-    current_since: datetime | None
-    skills: Sequence[SkillSignal]
-    at_risk_goals: Sequence[str]
+    evidence: Evidence
+    goals: Sequence[GoalLoad]
+    mastered_at: Sequence[datetime]  # when each step of the pathway was mastered
     missing_features: Sequence[str]
 
 
@@ -36,52 +113,151 @@ class LearnerSignals:
 class Flag:
     code: str
     detail: str
+    numbers: Mapping[str, Number] = field(default_factory=dict)
+    key: str = ""
+
+
+def _live_runs(s: LearnerSignals) -> list[SkillRun]:
+    """The runs the learner is on now: the current step's skill, and the skill of the latest
+    answer (practice is not always on the planned step: a teacher's check, another lesson)."""
+    e = s.evidence
+    runs = [
+        run
+        for code, run in sorted(e.runs.items())
+        if not run.mastered
+        and (
+            code == s.current_skill or (run.last_at is not None and run.last_at == e.last_answer_at)
+        )
+    ]
+    return sorted(runs, key=lambda r: -r.answers)
+
+
+def _no_progress(s: LearnerSignals) -> Flag | None:
+    e = s.evidence
+    for run in _live_runs(s):
+        rise = run.p_now - run.p_start
+        long_run = run.answers >= NO_PROGRESS_ANSWERS or (
+            run.practice_days >= NO_PROGRESS_DAYS and run.answers >= ERROR_MIN_ANSWERS
+        )
+        if long_run and rise < PROGRESS_RISE:
+            return Flag(
+                "no_progress",
+                f"{run.answers} scored answers on {run.skill_code} over {run.practice_days} "
+                f"days of practice without mastery (P(known) {run.p_start:.2f} → "
+                f"{run.p_now:.2f})",
+                {
+                    "skill_code": run.skill_code,
+                    "answers": run.answers,
+                    "practice_days": run.practice_days,
+                    "p_known_start": round(run.p_start, 3),
+                    "p_known_now": round(run.p_now, 3),
+                    "min_answers": NO_PROGRESS_ANSWERS,
+                    "min_practice_days": NO_PROGRESS_DAYS,
+                },
+                key=f"skill:{run.skill_code}",
+            )
+    if (
+        e.answers_since_mastery >= 2 * NO_PROGRESS_ANSWERS
+        and e.practice_days_since_mastery >= NO_PROGRESS_DAYS
+    ):
+        return Flag(
+            "no_progress",
+            f"no skill mastered over {e.answers_since_mastery} scored answers and "
+            f"{e.practice_days_since_mastery} days of practice",
+            {
+                "answers": e.answers_since_mastery,
+                "practice_days": e.practice_days_since_mastery,
+                "min_answers": 2 * NO_PROGRESS_ANSWERS,
+                "min_practice_days": NO_PROGRESS_DAYS,
+            },
+            key="any",
+        )
+    return None
+
+
+def _error_rate(s: LearnerSignals) -> Flag | None:
+    r = s.evidence.recent
+    if r.answers < ERROR_MIN_ANSWERS:
+        return None
+    sd = math.sqrt(max(r.variance, 0.0))
+    excess = r.observed_wrong - r.expected_wrong
+    # A floor on the deviation: with a model sure of every answer, one wrong would be "sigmas".
+    if excess <= ERROR_SIGMAS * max(sd, 1.0):
+        return None
+    return Flag(
+        "error_rate_high",
+        f"{r.observed_wrong} wrong of the last {r.answers} answers where the model expected "
+        f"{r.expected_wrong:.1f} (± {sd:.1f})",
+        {
+            "answers": r.answers,
+            "observed_wrong": r.observed_wrong,
+            "expected_wrong": round(r.expected_wrong, 2),
+            "sd": round(sd, 2),
+            "sigmas": round(excess / max(sd, 1e-9), 2),
+        },
+        key="recent",
+    )
+
+
+def _behind_pace(s: LearnerSignals, now: datetime) -> Flag | None:
+    e = s.evidence
+    if e.first_answer_at is None:
+        return None
+    history_days = (now - e.first_answer_at).total_seconds() / 86400.0
+    if history_days < PACE_MIN_DAYS and e.answers_total < PACE_MIN_ANSWERS:
+        return None
+    window_days = min(max(history_days, 7.0), float(PACE_WINDOW_DAYS))
+    since = now - timedelta(days=window_days)
+    mastered = sum(1 for at in s.mastered_at if at >= since)
+    observed = mastered / (window_days / 7.0)
+    behind = []
+    worst_needed = 0.0
+    for goal in s.goals:
+        if goal.target_date is None or goal.remaining == 0:
+            continue
+        weeks_left = (goal.target_date - now.date()).days / 7.0
+        needed = goal.remaining / weeks_left if weeks_left > 0 else math.inf
+        if observed < needed:
+            behind.append(goal)
+            worst_needed = max(worst_needed, needed)
+    if not behind:
+        return None
+    codes = sorted(g.skill_code for g in behind)
+    needed_text = (
+        "the target date has passed"
+        if math.isinf(worst_needed)
+        else (f"needs {worst_needed:.1f} per week")
+    )
+    return Flag(
+        "behind_pace",
+        f"{observed:.1f} skills mastered per week over the last {window_days:.0f} days; goal "
+        f"{', '.join(codes)} {needed_text}",
+        {
+            "observed_per_week": round(observed, 2),
+            "needed_per_week": None if math.isinf(worst_needed) else round(worst_needed, 2),
+            "window_days": round(window_days, 1),
+            "remaining_skills": sum(g.remaining for g in behind),
+            "goal_codes": ",".join(codes),
+        },
+        key="goals:" + ",".join(codes),
+    )
 
 
 def flag_learner(signals: LearnerSignals, now: datetime) -> list[Flag]:
-    flags: list[Flag] = []
     if not signals.has_pathway:
-        return [Flag("no_pathway", "no pathway has been planned yet")]
-    current = next((s for s in signals.skills if s.skill_code == signals.current_skill), None)
-    last_change = max((s.updated_at for s in signals.skills if s.updated_at), default=None)
-    since = max(filter(None, (last_change, signals.current_since)), default=None)
-    if signals.current_skill and since is not None and now - since > timedelta(days=STALL_DAYS):
-        flags.append(
-            Flag(
-                "stalled_mastery",
-                f"no mastery change for {(now - since).days} days on {signals.current_skill}",
-            )
-        )
-    if signals.at_risk_goals:
-        flags.append(
-            Flag("behind_pace", "at risk of missing goal " + ", ".join(signals.at_risk_goals))
-        )
-    failing = [
-        s
-        for s in signals.skills
-        if not s.mastered and s.evidence_count >= FAILED_CHECKS and s.p_known < 0.4
+        return [Flag("no_pathway", "no pathway has been planned yet", key="none")]
+    flags = [
+        f
+        for f in (_no_progress(signals), _error_rate(signals), _behind_pace(signals, now))
+        if f is not None
     ]
-    if failing:
-        worst = min(failing, key=lambda s: (s.p_known, s.skill_code))
-        flags.append(
-            Flag(
-                "repeated_failed_checks",
-                f"{worst.evidence_count} scored answers on {worst.skill_code} without mastery "
-                f"(p_known {worst.p_known:.2f})",
-            )
-        )
-    elif current is not None and not current.mastered and current.evidence_count >= FAILED_CHECKS:
-        flags.append(
-            Flag(
-                "repeated_failed_checks",
-                f"{current.evidence_count} scored answers on {current.skill_code} without mastery",
-            )
-        )
     if signals.missing_features:
         flags.append(
             Flag(
                 "accommodation_not_applied",
                 "the chosen activity lacks " + ", ".join(signals.missing_features),
+                {"missing": ",".join(signals.missing_features)},
+                key=",".join(signals.missing_features),
             )
         )
     return flags

@@ -5,7 +5,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-__all__ = ["DEFAULT_STEP_MINUTES", "MINUTES_PER_WEEK", "GoalForecast", "StepLoad", "forecast"]
+__all__ = [
+    "DEFAULT_STEP_MINUTES",
+    "MINUTES_PER_WEEK",
+    "GoalForecast",
+    "GoalProgress",
+    "StepLoad",
+    "forecast",
+    "goal_progress",
+]
 
 # Practice a learner gets per week on the pathway, by the profile's pace.
 MINUTES_PER_WEEK = {"slower": 90, "steady": 120, "faster": 160}
@@ -71,3 +79,38 @@ def forecast(
             )
         result.append(GoalForecast(code, target, expected, remaining, status, reason))
     return result
+
+
+@dataclass(frozen=True)
+class GoalProgress:
+    skill_code: str
+    target_date: date | None
+    needed: int
+    mastered: int
+    placed: int
+
+    @property
+    def progress(self) -> float:
+        return round((self.mastered + self.placed) / self.needed, 4) if self.needed else 1.0
+
+
+def goal_progress(
+    steps: Sequence[tuple[str, str, Sequence[str]]], goals: Sequence[tuple[str, date | None]]
+) -> list[GoalProgress]:
+    """Progress of each goal from mastery: of the goal's needed skills (the steps planned for it:
+    its target and every prerequisite that was not mastered when planned), the share mastered or
+    placed by a diagnostic. ``steps``: (code, status, goal codes). Skipped steps stay needed and
+    not done; a goal with no step left in the plan (mastered before planning) is complete."""
+    out = []
+    for code, target in goals:
+        own = [status for _, status, goal_codes in steps if code in goal_codes]
+        out.append(
+            GoalProgress(
+                code,
+                target,
+                len(own),
+                sum(1 for s in own if s == "mastered"),
+                sum(1 for s in own if s == "placed"),
+            )
+        )
+    return out

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from pathwise_pathways.schemas.common import Code
+from pathwise_pathways.schemas.flags import FlagOut
 from pathwise_shared.inputs import StrictBody, StrictInt
 
 __all__ = [
@@ -73,7 +74,7 @@ class AssignmentsOut(BaseModel):
 class InsightOut(BaseModel):
     learner_id: uuid.UUID
     display_name: str | None
-    flags: list[dict[str, str]]
+    flags: list[FlagOut]
 
 
 class InsightsOut(BaseModel):

@@ -100,6 +100,17 @@ class GoalForecastOut(BaseModel):
     reason: str
 
 
+class GoalProgressOut(BaseModel):
+    skill_code: str
+    target_date: date | None
+    needed: int = Field(
+        description="Skills the goal needs: its target and the prerequisites planned for it"
+    )
+    mastered: int
+    placed: int
+    progress: float = Field(description="(mastered + placed) / needed, 0..1")
+
+
 class PathwayOut(BaseModel):
     id: uuid.UUID
     learner_id: uuid.UUID
@@ -108,6 +119,10 @@ class PathwayOut(BaseModel):
     goals: list[dict[str, Any]]
     steps: list[StepOut]
     pace: list[GoalForecastOut]
+    goal_progress: list[GoalProgressOut] = Field(
+        default_factory=list,
+        description="Per goal, the share of its needed skills mastered or placed (from mastery)",
+    )
     approved_by: str | None
     updated_at: datetime
 

@@ -1,6 +1,7 @@
 """Teacher tools for a class: flexible grouping, one-call assignment, insights."""
 
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,21 +14,44 @@ from pathwise_pathways.domain.grouping import (
     group_by_band,
     group_by_next_skill,
 )
-from pathwise_pathways.domain.insights import LearnerSignals, SkillSignal, flag_learner
-from pathwise_pathways.models import ClassGrouping, GroupAssignment, PathwayStep
+from pathwise_pathways.domain.insights import (
+    Evidence,
+    Flag,
+    GoalLoad,
+    LearnerSignals,
+    RecentErrors,
+    SkillRun,
+    flag_learner,
+)
+from pathwise_pathways.models import (
+    ClassGrouping,
+    GroupAssignment,
+    LearnerFlag,
+    Pathway,
+    PathwayStep,
+)
 from pathwise_pathways.repository import activities as activities_repo
 from pathwise_pathways.repository import classes as repo
 from pathwise_pathways.repository import pathways as pathways_repo
+from pathwise_pathways.service.flags import sync_flags
 from pathwise_pathways.service.graph_cache import GraphCache
 from pathwise_pathways.service.pathways.boards import fill_boards
 from pathwise_pathways.service.pathways.history import OPEN, record_change
-from pathwise_pathways.service.pathways.read import pace_of
+from pathwise_pathways.service.pathways.replan import goals_of
 from pathwise_pathways.service.upstream import Upstream
 from pathwise_shared.auth import Principal
+from pathwise_shared.db import Database
 from pathwise_shared.problems import NotFound, UnprocessableContent
 from pathwise_shared.timeutil import utcnow
 
-__all__ = ["assign", "class_insights", "current_grouping", "make_groups"]
+__all__ = [
+    "assign",
+    "class_insights",
+    "current_grouping",
+    "flag_out",
+    "goal_loads",
+    "make_groups",
+]
 
 
 async def _roster(
@@ -217,34 +241,73 @@ async def assign(
     return assigned, updated
 
 
+def _moment(value: Any) -> datetime | None:
+    return datetime.fromisoformat(str(value)) if value else None
+
+
+def _evidence(row: Mapping[str, Any] | None) -> Evidence:
+    if not row:
+        return Evidence()
+    recent = row.get("recent") or {}
+    return Evidence(
+        answers_total=int(row.get("answers_total", 0)),
+        first_answer_at=_moment(row.get("first_answer_at")),
+        last_answer_at=_moment(row.get("last_answer_at")),
+        recent=RecentErrors(
+            int(recent.get("answers", 0)),
+            int(recent.get("observed_wrong", 0)),
+            float(recent.get("expected_wrong", 0.0)),
+            float(recent.get("variance", 0.0)),
+        ),
+        runs={
+            str(r["skill_code"]): SkillRun(
+                str(r["skill_code"]),
+                int(r.get("answers", 0)),
+                int(r.get("practice_days", 0)),
+                float(r.get("p_start", 0.0)),
+                float(r.get("p_now", 0.0)),
+                bool(r.get("mastered")),
+                _moment(r.get("last_at")),
+            )
+            for r in row.get("skills") or []
+        },
+        answers_since_mastery=int(row.get("answers_since_mastery", 0)),
+        practice_days_since_mastery=int(row.get("practice_days_since_mastery", 0)),
+    )
+
+
+def goal_loads(pathway: Pathway, steps: Sequence[PathwayStep]) -> list[GoalLoad]:
+    """Each goal of the pathway with its open steps (those still to master)."""
+    return [
+        GoalLoad(
+            g.code,
+            g.target_date,
+            sum(1 for s in steps if g.code in (s.goal_codes or []) and s.status in OPEN),
+        )
+        for g in goals_of(pathway)
+    ]
+
+
 async def class_insights(
     session: AsyncSession,
+    db: Database,
     upstream: Upstream,
     principal: Principal,
     district_id: uuid.UUID,
     class_id: uuid.UUID,
     now: datetime | None = None,
-) -> list[tuple[dict[str, Any], list[dict[str, str]]]]:
+) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """Every learner's flags, computed from the evidence now and stored (events on change)."""
     learners = await _roster(upstream, principal, district_id, class_id)
     ids = [uuid.UUID(str(row["id"])) for row in learners]
     # Every learner's pathway, steps and chosen activities in two statements, whatever the size.
     reads = await pathways_repo.pathway_reads(session, district_id, ids)
-    rows = await upstream.mastery_query(principal, ids) if ids else []
-    by_learner: dict[str, list[SkillSignal]] = {}
-    for row in rows:
-        updated = row.get("updated_at")
-        by_learner.setdefault(str(row["learner_id"]), []).append(
-            SkillSignal(
-                skill_code=str(row["skill_code"]),
-                p_known=float(row.get("p_known", 0.0)),
-                mastered=bool(row.get("mastered")),
-                evidence_count=int(row.get("evidence_count", 0)),
-                updated_at=datetime.fromisoformat(updated) if updated else None,
-            )
-        )
+    evidence = (
+        {str(e["learner_id"]): e for e in await upstream.signals(principal, ids)} if ids else {}
+    )
     moment = now or utcnow()
-    result = []
-    for row, lid in zip(learners, ids, strict=True):
+    computed: dict[uuid.UUID, list[Flag]] = {}
+    for lid in ids:
         found = reads.get(lid)
         pathway = found.pathway if found else None
         own = found.steps if found else []
@@ -255,22 +318,33 @@ async def class_insights(
         if current is not None and current.chosen_activity_id in activities:
             features = set(activities[current.chosen_activity_id].accessibility or [])
             missing = sorted(needs - features)
-        at_risk = (
-            [f.skill_code for f in pace_of(pathway, own, activities) if f.status == "at_risk"]
-            if pathway
-            else []
-        )
         signals = LearnerSignals(
             learner_id=str(lid),
             has_pathway=pathway is not None,
             current_skill=current.skill_code if current else None,
-            current_since=current.updated_at if current else None,
-            skills=by_learner.get(str(lid), []),
-            at_risk_goals=at_risk,
+            evidence=_evidence(evidence.get(str(lid))),
+            goals=goal_loads(pathway, own) if pathway else [],
+            mastered_at=[s.mastered_at for s in own if s.status == "mastered" and s.mastered_at],
             missing_features=missing,
         )
-        flags = [{"code": f.code, "detail": f.detail} for f in flag_learner(signals, moment)]
+        computed[lid] = flag_learner(signals, moment)
+    stored = await sync_flags(session, db, district_id, computed, class_id, moment)
+    result = []
+    for row, lid in zip(learners, ids, strict=True):
+        flags = [flag_out(f) for f in stored.get(lid, [])]
         # Profiles names, per learner, the parts this caller may not see: a flag telling one of
         # them (an accommodation, a goal) is withheld, though it was computed with it.
         result.append((row, visible_flags(flags, row.get("hidden") or [])))
     return result
+
+
+def flag_out(row: LearnerFlag) -> dict[str, Any]:
+    return {
+        "code": row.code,
+        "detail": row.detail,
+        "numbers": dict(row.numbers or {}),
+        "raised_at": row.raised_at.isoformat(),
+        "dismissed": row.dismissed_at is not None,
+        "dismissed_by": row.dismissed_by,
+        "dismissal_note": row.dismissal_note,
+    }

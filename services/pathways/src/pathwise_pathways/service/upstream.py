@@ -78,6 +78,31 @@ class Upstream:
         items: list[dict[str, Any]] = (body or {}).get("items", [])
         return items
 
+    async def push_goal_progress(
+        self, principal: Principal, learner_id: uuid.UUID, skills: list[dict[str, Any]]
+    ) -> None:
+        """Each goal skill's needed and done skills, for the profile's goal progress."""
+        await self.profiles.json(
+            "PUT",
+            f"/internal/learners/{learner_id}/goal-progress",
+            principal,
+            json={"skills": skills},
+        )
+
+    async def signals(
+        self, principal: Principal, learner_ids: Sequence[uuid.UUID]
+    ) -> list[dict[str, Any]]:
+        """Evidence numbers per learner for the early warnings (assessment's
+        ``POST /internal/signals``), one call for many learners."""
+        body = await self.assessment.json(
+            "POST",
+            "/internal/signals",
+            principal,
+            json={"learner_ids": [str(i) for i in learner_ids]},
+        )
+        learners: list[dict[str, Any]] = (body or {}).get("learners", [])
+        return learners
+
     async def aclose(self) -> None:
         """Close the HTTP clients the callers made (not the ones given to them)."""
         await self.callers.aclose()

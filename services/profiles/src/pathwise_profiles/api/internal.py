@@ -5,6 +5,7 @@ import uuid
 from fastapi import APIRouter, Depends
 
 from pathwise_profiles.api.deps import Policy
+from pathwise_profiles.schemas.goal_progress import GoalProgressIn, GoalProgressOut
 from pathwise_profiles.schemas.internal import (
     AccessCheckAnswer,
     AccessCheckRequest,
@@ -18,6 +19,7 @@ from pathwise_profiles.schemas.internal import (
 )
 from pathwise_profiles.service import lookups
 from pathwise_profiles.service.access import check_access
+from pathwise_profiles.service.goal_progress import apply_goal_progress
 from pathwise_profiles.service.inbound import apply_changes
 from pathwise_shared.access import role_guard
 from pathwise_shared.app import DbSession
@@ -103,3 +105,19 @@ async def roster_changes(
 ) -> RosterChangesResult:
     """Apply OneRoster-shaped users, classes and enrollments to the principal's district."""
     return await apply_changes(session, principal, body)
+
+
+@router.put(
+    "/learners/{learner_id}/goal-progress",
+    response_model=GoalProgressOut,
+    responses=problem_responses(403),
+    # Only our own system principals: pathways, when mastery of a goal's skills moves.
+    dependencies=[Depends(role_guard((), ()))],
+)
+async def goal_progress(
+    learner_id: uuid.UUID, body: GoalProgressIn, principal: CurrentPrincipal, session: DbSession
+) -> GoalProgressOut:
+    """Set the learner's goals' ``progress`` from mastery (docs/profiles.md, "Goals")."""
+    return GoalProgressOut(
+        updated=await apply_goal_progress(session, principal, learner_id, body.skills)
+    )

@@ -124,7 +124,11 @@ class PathwayStep(LearnerRef):
 
 class LearnerFlagged(LearnerRef):
     class_id: uuid.UUID | None = None
-    reason: str | None = None
+    reason: str | None = Field(None, description="The flag's code (as `code`)")
+    code: str | None = Field(
+        None, description="no_progress, error_rate_high, behind_pace, no_pathway, …"
+    )
+    flag_id: uuid.UUID | None = None
 
 
 class EndpointDisabled(_Data):
@@ -194,6 +198,7 @@ _TYPES = (
     EventType("pathway.step_mastered", "A pathway step was mastered.", PathwayStep),
     EventType("pathway.step_reopened", "A mastered step was reopened.", PathwayStep),
     EventType("learner.flagged", "A learner was flagged as struggling.", LearnerFlagged),
+    EventType("learner.unflagged", "A learner's flag no longer holds.", LearnerFlagged),
     EventType(
         "webhook.endpoint_disabled",
         "A webhook endpoint was disabled (410 Gone, or failing for too long).",

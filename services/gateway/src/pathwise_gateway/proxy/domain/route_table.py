@@ -35,6 +35,7 @@ _PREFIXES: tuple[tuple[str, str], ...] = (
     (r"/v1/roster/imports(/.*)?", "profiles"),
     (r"/v1/(frameworks|skills|activities)(/.*)?", "pathways"),
     (r"/v1/learners/[^/]+/pathway(/.*)?", "pathways"),
+    (r"/v1/learners/[^/]+/flags(/.*)?", "pathways"),
     (r"/v1/classes/[^/]+/(groups|insights)(/.*)?", "pathways"),
     (r"/v1/(items|assessments|attempts)(/.*)?", "assessment"),
     (r"/v1/learners/[^/]+/mastery(/.*)?", "assessment"),

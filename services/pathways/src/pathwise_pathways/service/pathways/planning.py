@@ -12,6 +12,7 @@ from pathwise_pathways.domain.ranking import accessibility_needs
 from pathwise_pathways.models import Pathway, PathwayStep
 from pathwise_pathways.repository import pathways as repo
 from pathwise_pathways.service.graph_cache import DistrictGraph, GraphCache
+from pathwise_pathways.service.pathways.goal_sync import push_goal_progress
 from pathwise_pathways.service.pathways.history import (
     flush_or_conflict,
     pathway_subject,
@@ -185,6 +186,7 @@ async def plan(
             },
         ),
     )
+    await push_goal_progress(session, upstream, district_id, pathway)
     return await view(session, pathway)
 
 

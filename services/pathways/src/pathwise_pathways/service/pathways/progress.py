@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_pathways.repository import pathways as repo
 from pathwise_pathways.service.graph_cache import GraphCache
+from pathwise_pathways.service.pathways.goal_sync import push_goal_progress
 from pathwise_pathways.service.pathways.history import (
     OPEN,
     find_step,
@@ -17,6 +18,7 @@ from pathwise_pathways.service.pathways.history import (
 )
 from pathwise_pathways.service.pathways.read import PathwayView, require_pathway, view
 from pathwise_pathways.service.pathways.replan import replan
+from pathwise_pathways.service.upstream import Upstream
 from pathwise_shared.auth import Principal
 from pathwise_shared.db.outbox import publish
 from pathwise_shared.events import EventEnvelope, new_event
@@ -53,7 +55,11 @@ async def choose(
 
 
 async def receive_event(
-    session: AsyncSession, cache: GraphCache, principal: Principal, envelope: EventEnvelope
+    session: AsyncSession,
+    cache: GraphCache,
+    principal: Principal,
+    envelope: EventEnvelope,
+    upstream: Upstream | None = None,
 ) -> str:
     """An event from the gateway's fan-out, once: what became of it (``duplicate`` for a
     redelivery, ``ignored`` for a type we do not act on, else :func:`apply_mastery_event`'s)."""
@@ -68,9 +74,15 @@ async def receive_event(
     acting = Principal(
         subject="system:pathways-advance", kind="system", district_id=envelope.district_id
     )
-    return await apply_mastery_event(
+    outcome = await apply_mastery_event(
         session, cache, acting, envelope.district_id, envelope.data, envelope.occurred_at
     )
+    if upstream is not None and outcome in {"advanced", "reopened"}:
+        learner_id = uuid.UUID(str(envelope.data["learner_id"]))
+        pathway = await repo.get_pathway(session, envelope.district_id, learner_id)
+        if pathway is not None:
+            await push_goal_progress(session, upstream, envelope.district_id, pathway)
+    return outcome
 
 
 async def apply_mastery_event(

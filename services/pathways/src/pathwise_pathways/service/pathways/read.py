@@ -7,7 +7,13 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pathwise_pathways.domain.pace import DEFAULT_STEP_MINUTES, GoalForecast, StepLoad, forecast
+from pathwise_pathways.domain.pace import (
+    DEFAULT_STEP_MINUTES,
+    GoalForecast,
+    StepLoad,
+    forecast,
+    goal_progress,
+)
 from pathwise_pathways.models import Activity, Pathway, PathwayStep, PathwayVersion
 from pathwise_pathways.repository import activities as activities_repo
 from pathwise_pathways.repository import pathways as repo
@@ -37,6 +43,10 @@ class PathwayView:
         self.pathway = pathway
         self.steps = steps
         self.pace = pace
+        self.goal_progress = goal_progress(
+            [(s.skill_code, s.status, s.goal_codes or []) for s in steps],
+            [(g.code, g.target_date) for g in goals_of(pathway)],
+        )
 
 
 def pace_of(

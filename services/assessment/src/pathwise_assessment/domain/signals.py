@@ -1,0 +1,147 @@
+"""Evidence signals of a learner for early warnings (pure): what the mastery history says about
+progress and about answers against the model's own expectation.
+
+Pathways decides the flags (docs/pathways.md, "Insights"); this module only counts. Every number
+comes from the scored answers' history rows (one per skill an answer touched, with P(known)
+before and after it), in time order:
+
+* ``recent``: over the last ``window`` answers, the wrong answers observed and those the model
+  expected (the sum of P(wrong) = 1 - P(correct) from P(known) before each answer and the skill's
+  guess and slip; a multi-skill answer is right when every skill is, so its P(correct) is the
+  product), with the variance of that sum (a sum of Bernoulli trials: sum of p(1-p));
+* per skill, the current *run*: answers since the skill last turned mastered (or since the first
+  answer in the history read), P(known) before the first of them and after the last, the days on
+  which the learner answered during it;
+* since the last mastery gain on any skill: answers and days of practice.
+"""
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+__all__ = ["Answer", "LearnerEvidence", "RecentErrors", "SkillRun", "summarize"]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One history row of a scored answer (one skill of it)."""
+
+    response_id: uuid.UUID | None
+    skill_code: str
+    correct: bool
+    p_before: float
+    p_after: float
+    mastered: bool
+    at: datetime
+
+
+@dataclass(frozen=True)
+class RecentErrors:
+    answers: int
+    observed_wrong: int
+    expected_wrong: float
+    variance: float
+
+
+@dataclass(frozen=True)
+class SkillRun:
+    skill_code: str
+    answers: int
+    practice_days: int
+    p_start: float
+    p_now: float
+    mastered: bool
+    since: datetime
+    last_at: datetime
+
+
+@dataclass
+class LearnerEvidence:
+    learner_id: uuid.UUID
+    answers_total: int = 0
+    first_answer_at: datetime | None = None
+    last_answer_at: datetime | None = None
+    recent: RecentErrors = field(default_factory=lambda: RecentErrors(0, 0, 0.0, 0.0))
+    skills: list[SkillRun] = field(default_factory=list)
+    answers_since_mastery: int = 0
+    practice_days_since_mastery: int = 0
+    last_mastered_at: datetime | None = None
+
+
+def _days(moments: Sequence[datetime]) -> int:
+    return len({m.date() for m in moments})
+
+
+def summarize(
+    learner_id: uuid.UUID,
+    rows: Sequence[Answer],
+    p_correct: Callable[[str, float], float],
+    *,
+    window: int,
+    answers_total: int,
+    first_answer_at: datetime | None,
+) -> LearnerEvidence:
+    """``rows`` in time order; ``p_correct(skill, p_known)`` is the model's chance of a right
+    answer on the skill."""
+    evidence = LearnerEvidence(
+        learner_id,
+        answers_total=answers_total,
+        first_answer_at=first_answer_at,
+        last_answer_at=rows[-1].at if rows else None,
+    )
+    # Answers: history rows grouped by response (a row without one is its own answer).
+    answers: list[list[Answer]] = []
+    last_key: object = None
+    for row in rows:
+        key = row.response_id if row.response_id is not None else object()
+        if answers and key == last_key:
+            answers[-1].append(row)
+        else:
+            answers.append([row])
+        last_key = key
+    recent = answers[-window:]
+    observed = expected = variance = 0.0
+    for parts in recent:
+        p = 1.0
+        for part in parts:
+            p *= p_correct(part.skill_code, part.p_before)
+        expected += 1.0 - p
+        variance += p * (1.0 - p)
+        observed += 0 if all(part.correct for part in parts) else 1
+    evidence.recent = RecentErrors(len(recent), int(observed), expected, variance)
+
+    runs: dict[str, list[Answer]] = {}
+    was_mastered: dict[str, bool] = {}
+    gain_index = 0  # index in ``answers`` after the last mastery gain
+    for index, parts in enumerate(answers):
+        for part in parts:
+            if was_mastered.get(part.skill_code, part.mastered) is False and part.mastered:
+                gain_index = index + 1
+                evidence.last_mastered_at = part.at
+                runs[part.skill_code] = []
+            elif part.mastered and not was_mastered.get(part.skill_code, False):
+                # First row of the skill in the history read, already mastered: no run yet.
+                runs[part.skill_code] = []
+            else:
+                runs.setdefault(part.skill_code, []).append(part)
+            was_mastered[part.skill_code] = part.mastered
+    since = answers[gain_index:]
+    evidence.answers_since_mastery = len(since)
+    evidence.practice_days_since_mastery = _days([parts[0].at for parts in since])
+    for code, run in sorted(runs.items()):
+        if not run:
+            continue
+        evidence.skills.append(
+            SkillRun(
+                code,
+                len(run),
+                _days([r.at for r in run]),
+                run[0].p_before,
+                run[-1].p_after,
+                was_mastered.get(code, False),
+                run[0].at,
+                run[-1].at,
+            )
+        )
+    return evidence

@@ -1,0 +1,98 @@
+"""Evidence signals for early warnings: the pure summary of a learner's history, and
+``POST /internal/signals`` over answers scored through the API (many learners, one call)."""
+
+import sys
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from pathwise_assessment.domain.signals import Answer, summarize
+from pathwise_devstack.profiles_fixtures import OTHER_DISTRICT
+from pathwise_devstack.testing import ServiceClient, make_principal
+
+# The helpers that take checks live beside this module (tests are not a package: the folder
+# goes on the path, and mypy, which reads them as files, does not follow the import).
+sys.path.insert(0, str(Path(__file__).parent))
+from test_assessment_mastery_api import TEACHER, make_check, make_items, take  # type: ignore[import-not-found]
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def _row(
+    k: int, code: str, correct: bool, p: float, after: float, mastered: bool, day: int = 0
+) -> Answer:
+    at = T0 + timedelta(days=day, minutes=k)
+    return Answer(uuid.UUID(int=k), code, correct, p, after, mastered, at)
+
+
+def _flat(code: str, p: float) -> float:
+    return 0.5
+
+
+def test_runs_restart_at_mastery_and_days_are_days_with_answers() -> None:
+    rows = [
+        _row(1, "A", False, 0.2, 0.15, False, day=0),
+        _row(2, "A", True, 0.15, 0.5, False, day=0),
+        _row(3, "A", True, 0.5, 0.96, True, day=3),  # mastered: A's run restarts
+        _row(4, "B", False, 0.2, 0.1, False, day=3),
+        _row(5, "B", False, 0.1, 0.1, False, day=9),
+    ]
+    found = summarize(uuid.uuid4(), rows, _flat, window=20, answers_total=5, first_answer_at=T0)
+    runs = {r.skill_code: r for r in found.skills}
+    assert set(runs) == {"B"}  # A was mastered and has not been answered since
+    assert (runs["B"].answers, runs["B"].practice_days) == (2, 2)  # days 3 and 9, not 7 days
+    assert (runs["B"].p_start, runs["B"].p_now) == (0.2, 0.1)
+    assert found.answers_since_mastery == 2 and found.practice_days_since_mastery == 2
+    assert found.last_mastered_at == rows[2].at
+    # Expected wrong: 0.5 each; observed: 3 of 5.
+    assert found.recent.answers == 5 and found.recent.observed_wrong == 3
+    assert found.recent.expected_wrong == pytest.approx(2.5)
+    assert found.recent.variance == pytest.approx(1.25)
+
+
+def test_a_multi_skill_answer_is_one_answer_right_only_if_every_skill_is() -> None:
+    both = [_row(1, "A", True, 0.5, 0.6, False), _row(1, "B", True, 0.5, 0.6, False)]
+    found = summarize(uuid.uuid4(), both, _flat, window=20, answers_total=1, first_answer_at=T0)
+    assert found.recent.answers == 1
+    assert found.recent.expected_wrong == pytest.approx(0.75)  # 1 - 0.5 * 0.5
+
+
+def test_the_window_keeps_the_latest_answers() -> None:
+    rows = [_row(k, "A", k > 10, 0.3, 0.3, False) for k in range(1, 31)]
+    found = summarize(uuid.uuid4(), rows, _flat, window=20, answers_total=30, first_answer_at=T0)
+    assert found.recent.answers == 20 and found.recent.observed_wrong == 0
+
+
+async def test_signals_of_many_learners_in_one_call(api: ServiceClient) -> None:
+    code = "4.NF.B.3"
+    items = await make_items(api, code, 3)
+    check = await make_check(api, code, items)
+    wrong, right, idle = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    for _ in range(3):
+        await take(api, check, wrong, "a")
+    await take(api, check, right, "b")
+    body = {"learner_ids": [str(wrong), str(right), str(idle)]}
+    answer = await api.post("/internal/signals", json=body, headers=api.as_(TEACHER))
+    assert answer.status_code == 200, answer.text
+    got = {row["learner_id"]: row for row in answer.json()["learners"]}
+    assert list(got) == [str(wrong), str(right), str(idle)]
+    stalled = got[str(wrong)]
+    assert stalled["answers_total"] == 9 and stalled["recent"]["observed_wrong"] == 9
+    assert 0 < stalled["recent"]["expected_wrong"] < 9
+    (run,) = stalled["skills"]
+    assert run["skill_code"] == code and run["answers"] == 9 and not run["mastered"]
+    assert run["p_now"] < run["p_start"] + 0.3
+    assert got[str(right)]["recent"]["observed_wrong"] == 0
+    assert got[str(idle)]["answers_total"] == 0 and got[str(idle)]["skills"] == []
+    # Another district sees none of it; bad bodies are problems.
+    outsider = make_principal(OTHER_DISTRICT, roles=["district_admin"])
+    other = await api.post("/internal/signals", json=body, headers=api.as_(outsider))
+    assert other.status_code == 200
+    assert all(row["answers_total"] == 0 for row in other.json()["learners"])
+    bad_bodies = [{}, {"learner_ids": []}, {"learner_ids": ["x"]}, {**body, "x": 1}]
+    for bad in bad_bodies:
+        refused = await api.post("/internal/signals", json=bad, headers=api.as_(TEACHER))
+        assert refused.status_code == 422, (bad, refused.text)
+        assert refused.headers["content-type"] == "application/problem+json"
