@@ -2,6 +2,7 @@
 the project's code (its own AUC, its own filter) so the instrument does not grade itself.
 """
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -18,6 +19,9 @@ __all__ = [
 def auc(labels: Sequence[bool], scores: Sequence[float]) -> float:
     """Area under the ROC curve (rank-sum, ties share their average rank); nan without both
     classes."""
+    if any(math.isnan(s) for s in scores):
+        # NaN never equals itself: the tie grouping below would never advance past one.
+        raise ValueError("auc() got a NaN score")
     pairs = sorted(zip(scores, labels, strict=True), key=lambda p: p[0])
     n_pos = sum(1 for _, y in pairs if y)
     n_neg = len(pairs) - n_pos
@@ -92,6 +96,9 @@ def oracle_filter(
     each item's own guess and slip (from its difficulty) and the skill's true prior and learn
     rate. The best estimate any model can make from the same answers (up to the per-learner
     learn rates, which it takes at the skill's population value)."""
+    # A skill no learner answered while not knowing it has no observed learn rate (NaN): no
+    # transition was seen, so the oracle assumes none.
+    learn = 0.0 if math.isnan(learn) else learn
     p = prior
     out = []
     for g, s, correct, _ in seq:
