@@ -316,18 +316,9 @@ def history_row(
     after: rule.MasteryState,
     now: datetime,
 ) -> MasteryHistory:
+    """The same row as an ORM object (for the paths that add it to the session)."""
     return MasteryHistory(
-        id=new_id(),
-        district_id=district_id,
-        learner_id=learner_id,
-        skill_code=code,
-        response_id=response_id,
-        reason=reason,
-        correct=correct,
-        hard=hard,
-        p_before=p_before,
-        p_after=after.p_known,
-        mastered=after.mastered,
-        level=after.level,
-        created_at=now,
+        **history_values(
+            district_id, learner_id, code, response_id, reason, correct, hard, p_before, after, now
+        )
     )
