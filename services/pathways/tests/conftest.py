@@ -25,6 +25,7 @@ from pathwise_pathways.seed import import_shared_frameworks, seed_demo
 from pathwise_pathways.settings import PathwaysSettings
 from pathwise_profiles.seed import seed_demo as seed_profiles
 from pathwise_shared.auth import Principal
+from pathwise_shared.calls import ServiceCaller
 
 # ``client``: pathways with profiles beside it (the schools the ownership rule reads).
 profiles_db = database_fixture("profiles")
@@ -75,6 +76,10 @@ class LiveApps:
 def live_apps(
     live_profiles: ServiceClient, live_assessment: ServiceClient, live: ServiceClient
 ) -> LiveApps:
+    # Assessment checks skill codes with pathways, and pathways reads assessment: the two
+    # fixtures cannot depend on each other, so assessment's pathways caller is pointed at the
+    # in-process pathways here (otherwise it would call the default port, whatever runs there).
+    live_assessment.app.state.upstreams.pathways = ServiceCaller("pathways", live, live.secret)
     return LiveApps(live_profiles, live_assessment, live)
 
 
