@@ -30,7 +30,7 @@ from pydantic import BaseModel
 __all__ = ["AnswerIn", "AnswerOut", "ProfileOut", "create_app", "prepare"]
 
 # The services' default pool (PATHWISE_DB_POOL_SIZE, fixed): the same number of connections.
-POOL_SIZE = 10
+POOL_SIZE = 20
 _PG_SCHEMA = """
 CREATE TABLE attempts (id uuid PRIMARY KEY, learner_id uuid NOT NULL, status text NOT NULL);
 CREATE TABLE responses (

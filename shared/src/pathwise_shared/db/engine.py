@@ -148,9 +148,10 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     # idle ones, so a fluctuating load kept opening connections (each a TCP and TLS negotiation
     # and a server backend: a tenth of a profile read's CPU under 32 connections). Requests
     # beyond the pool wait for a connection (pool_timeout), as they would for a server's slot.
-    # Ten per process keeps four services (and a test stack beside another) well under a
-    # default PostgreSQL's 100 connections; 20 measured no faster under 32 concurrent reads.
-    kwargs.setdefault("pool_size", int(os.environ.get("PATHWISE_DB_POOL_SIZE", "10")))
+    # Twenty per process is the peak the pool had before (10 + 10 overflow): four services stay
+    # under a default PostgreSQL's 100 connections, and the pool only grows as far as a burst
+    # of concurrent requests takes it.
+    kwargs.setdefault("pool_size", int(os.environ.get("PATHWISE_DB_POOL_SIZE", "20")))
     kwargs.setdefault("max_overflow", int(os.environ.get("PATHWISE_DB_MAX_OVERFLOW", "0")))
     engine = create_async_engine(target, **kwargs)
     if not kwargs.get("pool_pre_ping"):
