@@ -6,17 +6,14 @@ flags come from scored answers, not from numbers written by the test.
 """
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any, Protocol
 
 import pytest
-from sqlalchemy import event
 
 from pathwise_assessment.seed import check_id, item_id
 from pathwise_assessment.seed_items import DEMO_ITEMS
-from pathwise_devstack.testing import ServiceClient, make_principal
+from pathwise_devstack.testing import ServiceClient, counted_statements, make_principal
 from pathwise_shared.auth import Principal
 from pathwise_shared.demo import demo_id
 
@@ -402,23 +399,6 @@ async def test_current_grouping_bad_input_and_other_district(
     assert student.headers["content-type"] == "application/problem+json"
 
 
-@contextmanager
-def counted(app_client: ServiceClient) -> Iterator[list[str]]:
-    """The statements this app sends while the block runs (its outbox relay's polls excluded)."""
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-        if "outbox" not in statement:
-            statements.append(statement)
-
-    engine = app_client.app.state.db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
 async def test_class_and_pathway_reads_send_few_statements_whatever_the_class_size(
     live: ServiceClient, planned: dict[uuid.UUID, dict[str, Any]]
 ) -> None:
@@ -458,7 +438,7 @@ async def test_class_and_pathway_reads_send_few_statements_whatever_the_class_si
         (f"/v1/classes/{GRADE3}/groups", 2),
     ]
     for url, most in reads:
-        with counted(live) as statements:
+        with counted_statements(live) as statements:
             response = await live.get(url, headers=headers)
         assert response.status_code == 200, (url, response.text)
         assert len(statements) <= most, (url, statements)

@@ -6,15 +6,13 @@ app, real database), so a change that adds a round trip or an N+1 fails here. No
 """
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
-from typing import Any
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
-from sqlalchemy import event
 
 from pathwise_devstack.profiles_fixtures import as_learner, as_user, learner
-from pathwise_devstack.testing import ServiceClient
+from pathwise_devstack.testing import ServiceClient, counted_statements
 from pathwise_profiles.seed import DEMO_DISTRICT
 from pathwise_shared.auth import Principal
 from pathwise_shared.calls import system_principal
@@ -24,23 +22,6 @@ L5 = learner(5)  # grade 3 at Riverside, taught by teacher-01, has goals
 GRADE3 = demo_id("class", "grade3-math")
 TEACHER = as_user("teacher-01", "teacher")
 EVERY_ROLE = as_user("teacher-01", "teacher", "guardian", "school_admin", "student")
-
-
-@contextmanager
-def counted(client: ServiceClient) -> Iterator[list[str]]:
-    """The statements the app sends while the block runs (the outbox relay's polls excluded)."""
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-        if "outbox" not in statement:
-            statements.append(statement)
-
-    engine = client.app.state.db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 @asynccontextmanager
@@ -59,7 +40,7 @@ async def test_profile_read_is_one_statement(client: ServiceClient, principal: P
     """Access facts, the profile and its goals come back in one statement."""
     url = f"/v1/learners/{L5}/profile"
     async with warmed(client, url, principal):
-        with counted(client) as statements:
+        with counted_statements(client) as statements:
             response = await client.get(url, headers=client.as_(principal))
     assert response.status_code == 200, response.text
     assert response.json()["goals"], "learner 5 has goals: the statement must bring them"
@@ -68,7 +49,7 @@ async def test_profile_read_is_one_statement(client: ServiceClient, principal: P
 
 async def test_refused_profile_read_is_one_statement(client: ServiceClient) -> None:
     url = f"/v1/learners/{learner(12)}/profile"
-    with counted(client) as statements:
+    with counted_statements(client) as statements:
         response = await client.get(url, headers=client.as_(TEACHER))
     assert response.status_code == 403
     assert len(statements) <= 1, statements
@@ -89,7 +70,7 @@ async def test_refused_profile_read_is_one_statement(client: ServiceClient) -> N
 async def test_access_check_is_one_statement(
     client: ServiceClient, principal: Principal, body: dict[str, str]
 ) -> None:
-    with counted(client) as statements:
+    with counted_statements(client) as statements:
         response = await client.post(
             "/internal/access-check", json=body, headers=client.as_(principal)
         )
@@ -99,7 +80,7 @@ async def test_access_check_is_one_statement(
 
 
 async def test_disclosure_is_one_statement(client: ServiceClient) -> None:
-    with counted(client) as statements:
+    with counted_statements(client) as statements:
         response = await client.get(
             f"/internal/learners/{L5}/disclosure", headers=client.as_(TEACHER)
         )
@@ -112,7 +93,7 @@ async def test_class_roster_is_two_statements_whatever_the_class_size(
     client: ServiceClient,
 ) -> None:
     """The class and its learners (with what each hides): no statement per learner."""
-    with counted(client) as statements:
+    with counted_statements(client) as statements:
         response = await client.get(
             f"/internal/classes/{GRADE3}/learners", headers=client.as_(TEACHER)
         )

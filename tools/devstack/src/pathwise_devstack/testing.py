@@ -20,6 +20,7 @@ from typing import Any
 import asyncpg
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from pathwise_devstack.seed import seed_demo, seed_demo_live, seed_second_district
@@ -51,6 +52,7 @@ __all__ = [
     "backend",
     "bearer",
     "client_login",
+    "counted_statements",
     "create_test_database",
     "dev_login",
     "drop_test_database",
@@ -160,6 +162,24 @@ def make_principal(
         scopes=frozenset(scopes),
         user_id=uid,
     )
+
+
+@contextmanager
+def counted_statements(client: "ServiceClient") -> Iterator[list[str]]:
+    """The SQL statements ``client``'s app sends while the block runs, its outbox relay's polls
+    left out: what the statement-count tests of the hot paths assert on."""
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "outbox" not in statement:
+            statements.append(statement)
+
+    engine = client.app.state.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
 
 
 class ServiceClient(httpx.AsyncClient):
