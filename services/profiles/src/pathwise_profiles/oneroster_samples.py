@@ -83,9 +83,17 @@ BASE = {
 }
 
 
+# A fixed entry time: ``writestr`` with a bare name stamps the current second, so two zips of the
+# same files made two seconds apart differed, and a retried upload was taken for another body.
+ENTRY_TIME = (2026, 1, 1, 0, 0, 0)
+
+
 def zipped(files: dict[str, str], prefix: str = "") -> bytes:
+    """The same files give the same bytes, as a client's retry of one file would."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, text in files.items():
-            archive.writestr(f"{prefix}{name}", text.encode("utf-8"))
+            entry = zipfile.ZipInfo(f"{prefix}{name}", date_time=ENTRY_TIME)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(entry, text.encode("utf-8"))
     return buffer.getvalue()

@@ -6,7 +6,8 @@ success, roll back on any error, never half-written" is written once:
 - ``unit_of_work(db)``: an ORM session in one transaction (the request dependency
   ``pathwise_shared.app.DbSession`` is this, per request); ``write=True`` begins it as a
   read-modify-write transaction (``begin_write``: SQLite ``BEGIN IMMEDIATE``); ``read_only=True``
-  (every GET's) reads without a transaction on PostgreSQL and refuses writes (``begin_read_only``).
+  (every GET's) reads one snapshot and refuses writes; ``one_statement=True`` (a read done in one
+  statement) skips the transaction and refuses a second statement (``begin_read_only``).
 - ``transaction(db)``: a Core connection in one transaction, for code that works in statements
   (the gateway's stores, the relay, bulk jobs).
 - ``commit_now(session)``: the one sanctioned mid-job commit, for long jobs that must make their
@@ -28,14 +29,14 @@ __all__ = ["commit_now", "transaction", "unit_of_work"]
 
 @asynccontextmanager
 async def unit_of_work(
-    db: Database, *, write: bool = False, read_only: bool = False
+    db: Database, *, write: bool = False, read_only: bool = False, one_statement: bool = False
 ) -> AsyncIterator[AsyncSession]:
     async with db.session() as session:
         try:
             if write:
                 await begin_write(session)
-            elif read_only:
-                await begin_read_only(session)
+            elif read_only or one_statement:
+                await begin_read_only(session, one_statement=one_statement)
             yield session
             await session.commit()
         except BaseException:

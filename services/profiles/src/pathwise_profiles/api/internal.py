@@ -22,7 +22,7 @@ from pathwise_profiles.service.access import check_access
 from pathwise_profiles.service.goal_progress import apply_goal_progress
 from pathwise_profiles.service.inbound import apply_changes
 from pathwise_shared.access import role_guard
-from pathwise_shared.app import DbSession
+from pathwise_shared.app import DbSession, OneStatementSession
 from pathwise_shared.auth import CurrentPrincipal
 from pathwise_shared.problems import problem_responses
 
@@ -76,7 +76,10 @@ async def planning_profile(
     responses=problem_responses(403, 404),
 )
 async def learner_disclosure(
-    learner_id: uuid.UUID, principal: CurrentPrincipal, session: DbSession, policy: Policy
+    learner_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: OneStatementSession,
+    policy: Policy,
 ) -> Disclosure:
     """Which profile parts the calling principal may not see; pathways and assessment withhold
     what they derive from those parts (docs/profiles.md, "Derived data")."""
