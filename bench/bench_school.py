@@ -17,8 +17,12 @@ Numbers (see docs/benchmarks.md, "Simulated school"):
 * multi-skill: the trap (a lesson of A+B items below A's median, all right) and full blame (a
   learner who knows A but not B answers A+B items);
 * forgetting: wrong answers in a row to lose mastery after 10 extra right ones;
-* flags: precision / recall against the truth (stalled learners), per flag and for any of them,
-  ever raised during the run, and answers until a stalled learner is first flagged;
+* flags, per moment (``metrics``): each raise (a new flag instance, as the service stores them)
+  judged right when the learner truly needs help on its skill then (effective learn rate below
+  one in 30 answers, skill not learned over the flag's window), recall over truly stuck episodes
+  (>= 10 answers on a step in that state) flagged within 40 answers of their start; and the old
+  trait truth beside it (stalled learners, flagged at any answer); answers from a stalled
+  learner's first step they do not truly know to their first flag;
 * mastery AUC: P(known) before each answer against the true state, default and fitted
   parameters, beside the oracle (the exact filter knowing the true answer model);
 * parameter recovery: fitted (prior, learn, guess, slip) against the truth counted from the true
@@ -91,22 +95,59 @@ def _fixed_matching(
 
 
 def _flags(run: RunResult) -> dict[str, Any]:
+    """Both truths: the stalled *trait* (a learner flagged at any answer, against the 15 %
+    stalled learners) and the per-moment truth (each raise judged at its moment, recall over the
+    truly stuck episodes; ``metrics``)."""
     truth = [x.stalled for x in run.learners]
-    out: dict[str, Any] = {"stalled_learners": sum(truth), "learners": len(truth)}
-    for code in (*adapters.FLAG_CODES, "any"):
+    trait: dict[str, Any] = {"stalled_learners": sum(truth), "learners": len(truth)}
+    codes = (*adapters.FLAG_CODES, "any")
+    for code in codes:
         flagged = [
             (bool(x.first_flag) if code == "any" else code in x.first_flag) for x in run.learners
         ]
         pr = metrics.precision_recall(flagged, truth)
-        out[code] = {"precision": _r(pr.precision), "recall": _r(pr.recall), "flagged": pr.flagged}
-    firsts = sorted(min(x.first_flag.values()) for x in run.learners if x.stalled and x.first_flag)
-    stalled = max(1, sum(truth))
+        trait[code] = {
+            "precision": _r(pr.precision),
+            "recall": _r(pr.recall),
+            "flagged": pr.flagged,
+        }
+    raises = [r for x in run.learners for r in x.raises]
+    moments: dict[int, list[tuple[str, float, bool]]] = defaultdict(list)
+    for rec in run.records:
+        moments[rec.learner].append((rec.skill, rec.effective_learn, rec.known_before))
+    episodes = [e for lid, m in moments.items() for e in metrics.stuck_episodes(lid, m)]
+    moment: dict[str, Any] = {
+        "episodes": len(episodes),
+        "episode_learners": len({e.learner for e in episodes}),
+        "episode_min_answers": metrics.EPISODE_MIN_ANSWERS,
+    }
+    for code in codes:
+        which = None if code == "any" else code
+        precision, count, right = metrics.raise_precision(raises, which)
+        moment[code] = {
+            "precision": _r(precision),
+            "recall": _r(metrics.episode_recall(episodes, raises, which)),
+            "raised": count,
+            "right": right,
+        }
+    # Stalled learners: answers counted from their first answer on a step they do not truly know.
     within = GOALS["flag_within_answers"]
-    out["stalled_answers_to_first_flag_median"] = statistics.median(firsts) if firsts else None
-    out[f"stalled_flagged_within_{within}_share"] = _r(
-        sum(1 for f in firsts if f <= within) / stalled
+    delays: list[int | None] = []
+    for x in run.learners:
+        if not x.stalled:
+            continue
+        first = next(
+            (k for k, (_, _, known) in enumerate(moments[x.learner], start=1) if not known), None
+        )
+        if first is not None:
+            delays.append(metrics.first_raise_after(raises, x.learner, first))
+    found = sorted(d for d in delays if d is not None)
+    trait["stalled_with_an_unknown_step"] = len(delays)
+    trait["stalled_answers_to_first_flag_median"] = statistics.median(found) if found else None
+    trait[f"stalled_flagged_within_{within}_share"] = _r(
+        sum(1 for d in found if d <= within) / max(1, len(delays))
     )
-    return out
+    return {"trait": trait, "moment": moment}
 
 
 def _replay(records: list[Record], params: dict[str, Any]) -> list[tuple[float, float]]:
@@ -227,18 +268,27 @@ def _goals(result: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
     rows.append(("Wrong answers in a row to lose mastery (after 10 extra right)", f"{lose}",
                  "2 to 4", lose is not None
                  and GOALS["lose_mastery_min"] <= lose <= GOALS["lose_mastery_max"]))  # fmt: skip
-    flags = result["flags"]
+    moment = result["flags"]["moment"]
     for code in (*adapters.FLAG_CODES, "any"):
-        f = flags[code]
+        f = moment[code]
         met = (f["precision"] or 0) >= GOALS["flag_precision"] and (f["recall"] or 0) >= GOALS[
             "flag_recall"
         ]
-        rows.append((f"Flag `{code}`: precision / recall (truth: stalled learners)",
-                     f"{f['precision']} / {f['recall']} ({f['flagged']} flagged)",
+        rows.append((f"Flag `{code}`: precision / recall per moment (truth: needs help then; "
+                     f"recall: stuck episodes flagged within 40 answers)",
+                     f"{f['precision']} / {f['recall']} ({f['right']} of {f['raised']} raises "
+                     f"right; {moment['episodes']} episodes)",
                      "≥ 0.8 / ≥ 0.9", met))  # fmt: skip
-    within = flags[f"stalled_flagged_within_{GOALS['flag_within_answers']}_share"]
-    rows.append(("Stalled learners flagged within 40 answers (median answers to a flag)",
-                 f"{within} ({flags['stalled_answers_to_first_flag_median']})",
+    trait = result["flags"]["trait"]
+    for code in (*adapters.FLAG_CODES, "any"):
+        f = trait[code]
+        rows.append((f"Flag `{code}`: precision / recall per learner (truth: stalled trait)",
+                     f"{f['precision']} / {f['recall']} ({f['flagged']} flagged)",
+                     "(old truth)", None))  # fmt: skip
+    within = trait[f"stalled_flagged_within_{GOALS['flag_within_answers']}_share"]
+    rows.append(("Stalled learners flagged within 40 answers of their first unknown step "
+                 "(median answers to a flag)",
+                 f"{within} ({trait['stalled_answers_to_first_flag_median']})",
                  "all, ≤ 40", within == 1.0))  # fmt: skip
     auc = result["fit"]["auc"]
     gap = auc["oracle"] - auc["fitted_params"]
@@ -279,8 +329,9 @@ def main(quick: bool) -> dict[str, Any]:
     pathway: dict[str, Any] = {"service_default": default}
     for assume in (True, False):
         runs_by[assume] = drivers.run_personalized(
-            sub, learners, mixed, assume_prior_grades=assume, seed=SEED + 3
-        )
+            sub, learners, mixed, assume_prior_grades=assume, seed=SEED + 3,
+            with_flags=assume == default,
+        )  # fmt: skip
         pathway[f"assume_prior_grades_{'on' if assume else 'off'}"] = _pathway_summary(
             runs_by[assume]
         )

@@ -141,3 +141,55 @@ def test_the_mastery_adapter_replays_the_rule() -> None:
     assert book.p_known(code, month) == pytest.approx(
         rule.current_state(state, model, second, month).p_known, abs=1e-12
     )
+
+
+def test_needs_help_is_a_low_effective_rate_on_a_skill_not_learned_in_the_window() -> None:
+    low = metrics.NEEDS_HELP_LEARN * 0.9
+    assert metrics.needs_help(low, [False, False, False])
+    # Learned at some point of the window (or known now): the flag is late, not right.
+    assert not metrics.needs_help(low, [False, True, False])
+    assert not metrics.needs_help(low, [False, False, True])
+    # A learner who learns normally is not stuck, whatever the window says.
+    assert not metrics.needs_help(metrics.NEEDS_HELP_LEARN, [False, False])
+
+
+def test_effective_learn_is_a_tenth_while_a_prerequisite_is_unknown() -> None:
+    sub = subgraph()
+    code = "4.NF.A.2"
+    known = {c: True for c in sub.codes} | {code: False}
+    learner = Learner(0, 0.0, False, {c: 0.2 for c in sub.codes}, known)
+    assert learner.effective_learn(sub, code) == 0.2
+    learner.known[sub.prereqs[code][0]] = False
+    assert learner.effective_learn(sub, code) == pytest.approx(0.02)
+    assert learner.effective_learn(sub, code) < metrics.NEEDS_HELP_LEARN < 0.2
+
+
+def test_stuck_episodes_on_a_hand_made_learner() -> None:
+    low, normal = 0.01, 0.2
+    moments = (
+        [("A", normal, False)] * 3  # learning normally: not stuck
+        + [("B", low, False)] * 12  # stuck on B: one episode from answer 4
+        + [("C", low, False)] * 5  # stuck on C, but only 5 answers: too short
+        + [("D", low, True)] * 4  # knows D: not stuck
+        + [("E", low, False)] * 10  # stuck on E from answer 25, to the end
+    )
+    episodes = metrics.stuck_episodes(7, moments, min_answers=10)
+    assert episodes == [metrics.Episode(7, "B", 4, 12), metrics.Episode(7, "E", 25, 10)]
+
+
+def test_precision_per_raise_and_recall_per_episode() -> None:
+    episodes = [metrics.Episode(1, "B", 4, 30), metrics.Episode(2, "E", 10, 30)]
+    raises = [
+        metrics.FlagRaise(1, 20, "no_progress", "B", True),  # 17th answer of B's episode
+        metrics.FlagRaise(1, 60, "no_progress", "C", False),
+        metrics.FlagRaise(2, 50, "no_progress", "E", True),  # 41st answer of E's: too late
+        metrics.FlagRaise(2, 12, "error_rate_high", "F", True),  # another skill
+    ]
+    assert metrics.raise_precision(raises) == (0.75, 4, 3)
+    assert metrics.raise_precision(raises, "no_progress") == (2 / 3, 3, 2)
+    assert metrics.episode_recall(episodes, raises) == 0.5
+    assert metrics.episode_recall(episodes, raises, within=41) == 1.0
+    assert metrics.episode_recall(episodes, raises, "error_rate_high") == 0.0
+    # Answers from a learner's first unknown step (counted 1 there) to the first raise after it.
+    assert metrics.first_raise_after(raises, 1, 5) == 16
+    assert metrics.first_raise_after(raises, 2, 51) is None

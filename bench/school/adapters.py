@@ -39,6 +39,7 @@ from pathwise_assessment.service.signals import HISTORY_ROWS, RECENT_ANSWERS
 from pathwise_pathways.domain.graph import SkillGraph
 from pathwise_pathways.domain.insights import (
     Evidence,
+    Flag,
     GoalLoad,
     LearnerSignals,
     RecentErrors,
@@ -61,7 +62,7 @@ __all__ = [
     "service_default_assume_prior_grades",
 ]
 
-FLAG_CODES = ("no_progress", "error_rate_high", "behind_pace")
+FLAG_CODES = ("prerequisite_gap", "no_progress", "error_rate_high", "behind_pace")
 FIT_MIN_RESPONSES = 50  # the service's default (settings.fit_min_responses, the API's default)
 
 
@@ -219,9 +220,11 @@ def flags(
     goals: Sequence[tuple[str, date | None]],
     current_since: datetime | None,
     now: datetime,
+    prereqs: Mapping[str, Sequence[str]],
     pace: str = "steady",
-) -> list[str]:
-    """Flag codes the class insights would show for this learner at ``now``."""
+) -> list[Flag]:
+    """The evidence flags the class insights would show for this learner at ``now``;
+    ``prereqs``: each skill's direct prerequisites (the district graph's)."""
     current = next((s.code for s in steps if s.ready), None)
     rows = book.history[-HISTORY_ROWS:]
     found = summarize(
@@ -244,7 +247,14 @@ def flags(
         ),
         runs={
             r.skill_code: SkillRun(
-                r.skill_code, r.answers, r.practice_days, r.p_start, r.p_now, r.mastered, r.last_at
+                r.skill_code,
+                r.answers,
+                r.practice_days,
+                r.p_start,
+                r.p_now,
+                r.mastered,
+                r.last_at,
+                r.p_recent,
             )
             for r in found.skills
         },
@@ -263,8 +273,15 @@ def flags(
         goals=loads,
         mastered_at=[at for code, at in book.mastered_at.items() if code in done],
         missing_features=[],
+        # The current step's direct prerequisites the learner has a mastery state of, P(known)
+        # as the API shows it now.
+        prerequisites={
+            code: book.p_known(code, now)
+            for code in (prereqs.get(current, ()) if current else ())
+            if code in book.states
+        },
     )
-    return [f.code for f in flag_learner(signals, now) if f.code in FLAG_CODES]
+    return [f for f in flag_learner(signals, now) if f.code in FLAG_CODES]
 
 
 # -- fitting ----------------------------------------------------------------------------------

@@ -9,9 +9,10 @@ import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from bench.school import adapters
+from bench.school import adapters, metrics
 from bench.school.adapters import MasteryBook
 from bench.school.truth import Bank, Item, Learner, Subgraph
+from pathwise_pathways.domain.insights import Flag
 
 __all__ = [
     "ANSWERS_PER_DAY",
@@ -57,6 +58,7 @@ class Record:
     prereq_unknown: bool  # a direct prerequisite of ``skill`` was not truly known
     guess: float  # the item's true answer model
     slip: float
+    effective_learn: float = 1.0  # truth: the chance this answer teaches ``skill`` (if unknown)
 
 
 @dataclass
@@ -67,6 +69,7 @@ class LearnerRun:
     known_share: float
     all_known: bool
     first_flag: dict[str, int] = field(default_factory=dict)  # code -> answer index (1-based)
+    raises: list[metrics.FlagRaise] = field(default_factory=list)
 
 
 @dataclass
@@ -112,6 +115,10 @@ def run_personalized(
         skipped: set[str] = set()
         assumed = adapters.assumed_mastered(sub.grades, "4", {}) if assume_prior_grades else []
         first_flag: dict[str, int] = {}
+        raises: list[metrics.FlagRaise] = []
+        shown: dict[str, str] = {}  # code -> key of the flags shown after the previous answer
+        # Truth of each skill before each answer that touched it (the windows flags are about).
+        touched: dict[str, list[bool]] = {}
         n = 0
         current_since: datetime | None = START
         while n < MAX_ANSWERS:
@@ -128,16 +135,25 @@ def run_personalized(
                 known_before = learner.known[current]
                 p_before = book.p_known(current, now)  # as the API shows it now
                 prereq_unknown = not learner.prereqs_known(sub, current)
+                rate = learner.effective_learn(sub, current)
+                for code in item.skills:
+                    touched.setdefault(code, []).append(learner.known[code])
                 correct = learner.practise(sub, item, rng)
                 book.answer(item.skills, item.difficulty, correct, now)
                 records.append(Record(learner.id, current, item.skills, item.difficulty,
                                       correct, now, known_before, p_before, prereq_unknown,
-                                      item.guess, item.slip))  # fmt: skip
+                                      item.guess, item.slip, rate))  # fmt: skip
                 n += 1
                 on_step += 1
                 if with_flags:
-                    for code in adapters.flags(book, steps, done, goals, current_since, now):
-                        first_flag.setdefault(code, n)
+                    flags = adapters.flags(
+                        book, steps, done, goals, current_since, now, sub.prereqs
+                    )
+                    for flag in flags:
+                        first_flag.setdefault(flag.code, n)
+                        if shown.get(flag.code) != flag.key:
+                            raises.append(_judge(sub, learner, flag, current, on_step, touched, n))
+                    shown = {f.code: f.key for f in flags}
                 if book.mastered(current):
                     break
                 if on_step >= STEP_CAP:
@@ -149,8 +165,30 @@ def run_personalized(
             current_since = moment(n)
         known = [learner.known[c] for c in sub.codes]
         runs.append(LearnerRun(learner.id, learner.stalled, n, sum(known) / len(known),
-                               all(known), first_flag))  # fmt: skip
+                               all(known), first_flag, raises))  # fmt: skip
     return RunResult(runs, records)
+
+
+def _judge(
+    sub: Subgraph,
+    learner: Learner,
+    flag: Flag,
+    current: str,
+    on_step: int,
+    touched: dict[str, list[bool]],
+    n: int,
+) -> metrics.FlagRaise:
+    """A flag just raised after answer ``n``, judged against the truth at that moment: about the
+    skill it names, else the step being practised; its window is the answers it counts on that
+    skill (``answers`` of a flag naming it), else the answers on the current step."""
+    named = flag.numbers.get("skill_code")
+    skill = named if isinstance(named, str) else current
+    counted = flag.numbers.get("answers")
+    window = counted if isinstance(named, str) and isinstance(counted, int) else on_step
+    history = touched.get(skill, [])
+    known = [*history[len(history) - min(window, len(history)) :], learner.known[skill]]
+    true = metrics.needs_help(learner.effective_learn(sub, skill), known)
+    return metrics.FlagRaise(learner.id, n, flag.code, skill, true)
 
 
 def run_fixed(

@@ -8,11 +8,21 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 __all__ = [
+    "EPISODE_MIN_ANSWERS",
+    "FLAG_WITHIN_ANSWERS",
+    "NEEDS_HELP_LEARN",
+    "Episode",
+    "FlagRaise",
     "PrecisionRecall",
     "auc",
     "empirical_params",
+    "episode_recall",
+    "first_raise_after",
+    "needs_help",
     "oracle_filter",
     "precision_recall",
+    "raise_precision",
+    "stuck_episodes",
 ]
 
 
@@ -110,3 +120,109 @@ def oracle_filter(
         post = known / (known + unknown) if known + unknown > 0 else p
         p = post + (1 - post) * learn
     return out
+
+
+# -- early warnings, judged per moment ----------------------------------------------------------
+#
+# A flag is about a moment: raised after a learner's n-th answer, about a skill (the one it names,
+# or the one being practised). It is right when the learner truly needs help there then: the next
+# answers are unlikely to teach the skill, and they have not learned it. "Unlikely" is a rate:
+# the effective true learn rate (the learner's own, a tenth of it while a direct prerequisite is
+# truly unknown) below one in ``1 / NEEDS_HELP_LEARN`` answers, i.e. the learner is not expected
+# to learn the skill within the answers a school gives a step (the drivers skip a step after 30).
+# That holds for every stalled learner (0.01), for nearly every learner blocked by a prerequisite
+# (a tenth of 0.03 to 0.34), and for the few weakest learners at the simulator's floor (0.03).
+
+NEEDS_HELP_LEARN = 1 / 30
+EPISODE_MIN_ANSWERS = 10  # a stuck stretch shorter than this ends before anyone could tell
+FLAG_WITHIN_ANSWERS = 40
+
+
+def needs_help(effective_learn: float, known_in_window: Iterable[bool]) -> bool:
+    """Whether a learner needs help on a skill at a moment: their effective learn rate on it is
+    below ``NEEDS_HELP_LEARN`` and the skill was truly unknown at every point of the flag's window
+    (each answer of it, and now)."""
+    return effective_learn < NEEDS_HELP_LEARN and not any(known_in_window)
+
+
+@dataclass(frozen=True)
+class FlagRaise:
+    """A flag instance raised (new, or on new evidence: a new key) after answer ``answer``
+    (1-based) of a learner, about ``skill``; ``true``: :func:`needs_help` at that moment."""
+
+    learner: int
+    answer: int
+    code: str
+    skill: str
+    true: bool
+
+
+@dataclass(frozen=True)
+class Episode:
+    """A truly stuck stretch: consecutive answers of a learner on ``skill`` (the step practised),
+    each with the skill unknown before it and an effective learn rate below ``NEEDS_HELP_LEARN``;
+    ``start`` is the first answer's 1-based index."""
+
+    learner: int
+    skill: str
+    start: int
+    answers: int
+
+
+def stuck_episodes(
+    learner: int,
+    moments: Sequence[tuple[str, float, bool]],
+    min_answers: int = EPISODE_MIN_ANSWERS,
+) -> list[Episode]:
+    """``moments``: the learner's answers in order, (step skill, effective learn rate on it,
+    truly known before the answer). Stretches of ``min_answers`` or more."""
+    out: list[Episode] = []
+    start = 0
+    length = 0
+    skill = ""
+    for index, (code, rate, known) in enumerate(moments, start=1):
+        stuck = rate < NEEDS_HELP_LEARN and not known
+        if stuck and length and code == skill:
+            length += 1
+            continue
+        if length >= min_answers:
+            out.append(Episode(learner, skill, start, length))
+        start, length, skill = (index, 1, code) if stuck else (0, 0, "")
+    if length >= min_answers:
+        out.append(Episode(learner, skill, start, length))
+    return out
+
+
+def raise_precision(raises: Iterable[FlagRaise], code: str | None = None) -> tuple[float, int, int]:
+    """(share of raises right at their moment, raises, right ones), of ``code`` or of every
+    code (recall is per episode: :func:`episode_recall`)."""
+    chosen = [r for r in raises if code is None or r.code == code]
+    true = sum(r.true for r in chosen)
+    return (true / len(chosen) if chosen else float("nan")), len(chosen), true
+
+
+def episode_recall(
+    episodes: Sequence[Episode],
+    raises: Iterable[FlagRaise],
+    code: str | None = None,
+    within: int = FLAG_WITHIN_ANSWERS,
+) -> float:
+    """Share of ``episodes`` with a raise (of ``code``, or any) about the episode's skill within
+    its first ``within`` answers (a raise after answer ``start + within - 1`` is too late)."""
+    by: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for r in raises:
+        if code is None or r.code == code:
+            by[(r.learner, r.skill)].append(r.answer)
+    if not episodes:
+        return float("nan")
+    hit = sum(
+        any(e.start <= a < e.start + within for a in by.get((e.learner, e.skill), ()))
+        for e in episodes
+    )
+    return hit / len(episodes)
+
+
+def first_raise_after(raises: Iterable[FlagRaise], learner: int, start: int) -> int | None:
+    """Answers from ``start`` (counted 1 there) to the learner's first raise at or after it."""
+    answers = [r.answer for r in raises if r.learner == learner and r.answer >= start]
+    return min(answers) - start + 1 if answers else None

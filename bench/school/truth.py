@@ -153,6 +153,12 @@ class Learner:
     def prereqs_known(self, sub: Subgraph, code: str) -> bool:
         return all(self.known[p] for p in sub.prereqs[code])
 
+    def effective_learn(self, sub: Subgraph, code: str) -> float:
+        """The chance the next opportunity on ``code`` teaches it, as :meth:`practise` applies it:
+        the learner's rate, a tenth of it while a direct prerequisite is unknown."""
+        rate = self.learn[code]
+        return rate if self.prereqs_known(sub, code) else rate * BLOCKED_LEARN_FACTOR
+
     def practise(self, sub: Subgraph, item: Item, rng: random.Random) -> bool:
         """Answer ``item`` (drawn from the truth), then learn (or forget) from the opportunity."""
         correct = rng.random() < answer_probability(item, self.known)
@@ -160,12 +166,8 @@ class Learner:
             if self.known[code]:
                 if self.forget and rng.random() < self.forget:
                     self.known[code] = False
-            else:
-                rate = self.learn[code]
-                if not self.prereqs_known(sub, code):
-                    rate *= BLOCKED_LEARN_FACTOR
-                if rng.random() < rate:
-                    self.known[code] = True
+            elif rng.random() < self.effective_learn(sub, code):
+                self.known[code] = True
         return correct
 
     def fresh(self) -> "Learner":

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pathwise_assessment.domain.signals import Answer, summarize
+from pathwise_assessment.domain.signals import RUN_RECENT, Answer, summarize
 from pathwise_devstack.profiles_fixtures import OTHER_DISTRICT
 from pathwise_devstack.testing import ServiceClient, make_principal
 
@@ -52,6 +52,21 @@ def test_runs_restart_at_mastery_and_days_are_days_with_answers() -> None:
     assert found.recent.variance == pytest.approx(1.25)
 
 
+def test_p_recent_is_the_mean_over_the_runs_last_answers() -> None:
+    """A stuck learner's P(known) swings with each lucky right answer; the mean over the run's
+    last ``RUN_RECENT`` answers does not."""
+    afters = [0.2, 0.2, 0.7, 0.25, 0.2, 0.65, 0.2, 0.2, 0.2, 0.3, 0.2, 0.75]
+    rows = [_row(k, "A", a > 0.5, 0.2, a, False) for k, a in enumerate(afters, start=1)]
+    found = summarize(uuid.uuid4(), rows, _flat, window=20, answers_total=12, first_answer_at=T0)
+    run = found.skills[0]
+    assert run.p_now == 0.75
+    assert run.p_recent == pytest.approx(sum(afters[-RUN_RECENT:]) / RUN_RECENT)
+    assert run.p_recent < 0.5
+    # A run shorter than the window: the mean over all of it.
+    short = summarize(uuid.uuid4(), rows[:3], _flat, window=20, answers_total=3, first_answer_at=T0)
+    assert short.skills[0].p_recent == pytest.approx((0.2 + 0.2 + 0.7) / 3)
+
+
 def test_a_multi_skill_answer_is_one_answer_right_only_if_every_skill_is() -> None:
     both = [_row(1, "A", True, 0.5, 0.6, False), _row(1, "B", True, 0.5, 0.6, False)]
     found = summarize(uuid.uuid4(), both, _flat, window=20, answers_total=1, first_answer_at=T0)
@@ -84,6 +99,7 @@ async def test_signals_of_many_learners_in_one_call(api: ServiceClient) -> None:
     (run,) = stalled["skills"]
     assert run["skill_code"] == code and run["answers"] == 9 and not run["mastered"]
     assert run["p_now"] < run["p_start"] + 0.3
+    assert 0.0 <= run["p_recent"] <= 1.0
     assert got[str(right)]["recent"]["observed_wrong"] == 0
     assert got[str(idle)]["answers_total"] == 0 and got[str(idle)]["skills"] == []
     # Another district sees none of it; bad bodies are problems.

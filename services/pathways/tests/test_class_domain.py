@@ -17,7 +17,8 @@ from pathwise_pathways.domain.insights import (
     NO_PROGRESS_ANSWERS,
     NO_PROGRESS_DAYS,
     PACE_MIN_DAYS,
-    PROGRESS_RISE,
+    PREREQUISITE_GAP_P,
+    PROGRESS_LEVEL,
     Evidence,
     GoalLoad,
     LearnerSignals,
@@ -200,20 +201,76 @@ def test_no_pathway_is_the_only_flag() -> None:
 
 
 def test_no_progress_on_the_current_skill_with_its_numbers() -> None:
-    run = SkillRun("3.NF.A.1", NO_PROGRESS_ANSWERS, 2, 0.2, 0.3, False)
+    run = SkillRun("3.NF.A.1", NO_PROGRESS_ANSWERS, 2, 0.2, 0.3, False, p_recent=0.35)
     flags = flag_learner(_signals(evidence=_evidence(runs={"3.NF.A.1": run})), NOW)
     assert [f.code for f in flags] == ["no_progress"]
     assert flags[0].numbers["answers"] == NO_PROGRESS_ANSWERS
     assert flags[0].numbers["p_known_now"] == 0.3
     assert flags[0].key == "skill:3.NF.A.1"
-    # One answer fewer, a rise of P(known) that says learning, or mastery: no flag.
+    # One answer fewer, recent P(known) at the progress level, or mastery: no flag.
     fewer = replace(run, answers=NO_PROGRESS_ANSWERS - 1)
-    rising = replace(run, p_now=run.p_start + PROGRESS_RISE + 0.05)
+    learning = replace(run, p_recent=PROGRESS_LEVEL)
     done = replace(run, mastered=True)
-    for other in (fewer, rising, done):
+    for other in (fewer, learning, done):
         assert _codes(_signals(evidence=_evidence(runs={"3.NF.A.1": other}))) == []
+    # One lucky right answer lifts P(known) now, not the recent mean: the flag stays.
+    lucky = replace(run, p_now=0.77)
+    assert _codes(_signals(evidence=_evidence(runs={"3.NF.A.1": lucky}))) == ["no_progress"]
+    # Without the recent mean (an older assessment), P(known) now stands in.
+    assert (
+        _codes(_signals(evidence=_evidence(runs={"3.NF.A.1": replace(lucky, p_recent=None)}))) == []
+    )
     # A run on another skill than the current one does not count.
     assert _codes(_signals(evidence=_evidence(runs={"2.NF.A.1": run}))) == []
+
+
+def test_prerequisite_gap_names_the_prerequisite_with_its_numbers() -> None:
+    weak = {"2.NF.A.1": 0.12, "3.OA.A.1": 0.97}
+    flags = flag_learner(_signals(prerequisites=weak), NOW)
+    assert [f.code for f in flags] == ["prerequisite_gap"]
+    assert flags[0].numbers == {
+        "skill_code": "3.NF.A.1",
+        "prerequisite_code": "2.NF.A.1",
+        "p_known_prerequisite": 0.12,
+        "weak_prerequisites": "2.NF.A.1",
+        "answers_on_skill": 6,
+        "threshold": PREREQUISITE_GAP_P,
+    }
+    assert flags[0].key == "skill:3.NF.A.1:2.NF.A.1"
+    # Raised from the first answer: no run on the skill yet.
+    fresh = _signals(prerequisites=weak, evidence=_evidence(runs={}))
+    assert flag_learner(fresh, NOW)[0].numbers["answers_on_skill"] == 0
+    # Prerequisites at or above the line, none with evidence, or no current step: no flag.
+    assert _codes(_signals(prerequisites={"2.NF.A.1": PREREQUISITE_GAP_P})) == []
+    assert _codes(_signals(prerequisites={})) == []
+    assert _codes(_signals(prerequisites=weak, current_skill=None)) == []
+
+
+def test_a_stall_with_a_prerequisite_gap_is_reported_as_the_gap() -> None:
+    run = SkillRun("3.NF.A.1", NO_PROGRESS_ANSWERS + 5, 3, 0.2, 0.2, False, p_recent=0.2)
+    stalled = _evidence(runs={"3.NF.A.1": run}, answers_since_mastery=3 * NO_PROGRESS_ANSWERS,
+                        practice_days_since_mastery=NO_PROGRESS_DAYS)  # fmt: skip
+    assert _codes(_signals(evidence=stalled)) == ["no_progress"]
+    gap = _signals(evidence=stalled, prerequisites={"2.NF.A.1": 0.1})
+    assert _codes(gap) == ["prerequisite_gap"]
+    # The two weakest prerequisites: the weakest is named, both listed.
+    both = flag_learner(replace(gap, prerequisites={"2.NF.A.1": 0.3, "2.NF.A.2": 0.1}), NOW)
+    assert both[0].numbers["prerequisite_code"] == "2.NF.A.2"
+    assert both[0].numbers["weak_prerequisites"] == "2.NF.A.1,2.NF.A.2"
+
+
+def test_no_progress_stays_on_the_current_skill_when_an_answer_touches_another() -> None:
+    """A multi-skill answer also touches a prerequisite with a long run of its own: the flag
+    stays about the current skill (it used to swap to the other and back)."""
+    at = NOW - timedelta(minutes=1)
+    current = SkillRun("3.NF.A.1", NO_PROGRESS_ANSWERS, 2, 0.2, 0.2, False, at, 0.2)
+    other = SkillRun("2.NF.A.1", 3 * NO_PROGRESS_ANSWERS, 4, 0.2, 0.2, False, at, 0.2)
+    evidence = _evidence(runs={"3.NF.A.1": current, "2.NF.A.1": other}, last_answer_at=at)
+    flags = flag_learner(_signals(evidence=evidence), NOW)
+    assert [(f.code, f.key) for f in flags] == [("no_progress", "skill:3.NF.A.1")]
+    # Without answers on the current step, the latest answer's skill is the one.
+    flags = flag_learner(_signals(evidence=replace(evidence, runs={"2.NF.A.1": other})), NOW)
+    assert [(f.code, f.key) for f in flags] == [("no_progress", "skill:2.NF.A.1")]
 
 
 def test_no_progress_counts_days_of_practice_not_calendar_days() -> None:
@@ -287,4 +344,8 @@ def test_several_flags_at_once_in_a_stable_order() -> None:
     signals = _signals(evidence=evidence, goals=[goal], missing_features=["captions"])
     assert _codes(signals) == [
         "no_progress", "error_rate_high", "behind_pace", "accommodation_not_applied",
+    ]  # fmt: skip
+    gap = replace(signals, prerequisites={"2.NF.A.1": 0.1})
+    assert _codes(gap) == [
+        "prerequisite_gap", "error_rate_high", "behind_pace", "accommodation_not_applied",
     ]  # fmt: skip

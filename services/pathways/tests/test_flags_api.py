@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 
 from pathwise_assessment.models import MasteryHistory
 from pathwise_devstack.testing import ServiceClient, make_principal
+from pathwise_pathways.domain.insights import NO_PROGRESS_ANSWERS
 from pathwise_pathways.models import outbox
 from pathwise_shared.auth import Principal
 from pathwise_shared.db import Database
@@ -65,6 +66,9 @@ def _codes(flags: dict[str, list[dict[str, Any]]], learner: uuid.UUID) -> list[s
     return [f["code"] for f in flags[str(learner)]]
 
 
+STALLED_CHECKS = -(-NO_PROGRESS_ANSWERS // 3)  # checks of three items
+
+
 @pytest.fixture(scope="module")
 async def school(live_apps: Any) -> dict[uuid.UUID, dict[str, Any]]:
     plans = {}
@@ -78,8 +82,8 @@ async def school(live_apps: Any) -> dict[uuid.UUID, dict[str, Any]]:
         )
         assert made.status_code == 201, made.text
         plans[learner] = made.json()
-    # Five checks of three items: 15 scored answers.
-    for _ in range(5):
+    # Checks of three items, wrong, until a stall is long enough for the flag.
+    for _ in range(STALLED_CHECKS):
         await take_check(live_apps.assessment, STALLED, CHECKED, right=False)
     for _ in range(2):
         await take_check(live_apps.assessment, FINE, CHECKED, right=True)
@@ -96,7 +100,7 @@ async def test_no_progress_fires_with_its_numbers_and_an_event(
     flags = await _insights(live)
     stalled = _flag(flags, STALLED, "no_progress")
     assert stalled["numbers"]["skill_code"] == CHECKED
-    assert stalled["numbers"]["answers"] == 15
+    assert stalled["numbers"]["answers"] == 3 * STALLED_CHECKS
     assert stalled["numbers"]["p_known_now"] < 0.5
     assert CHECKED in stalled["detail"] and not stalled["dismissed"]
     # A learner answering right has no flag at all.
@@ -106,7 +110,7 @@ async def test_no_progress_fires_with_its_numbers_and_an_event(
     event = next(e for e in events if e["data"]["code"] == "no_progress")
     assert event["subject"] == f"learner/{STALLED}/pathways"
     assert event["data"]["class_id"] == str(GRADE3)
-    assert event["data"]["numbers"]["answers"] == 15
+    assert event["data"]["numbers"]["answers"] == 3 * STALLED_CHECKS
     # Reading again changes nothing: no second event for the same evidence.
     await _insights(live)
     again = await _events(live, "learner.flagged", STALLED)

@@ -10,8 +10,10 @@ before and after it), in time order:
   guess and slip; a multi-skill answer is right when every skill is, so its P(correct) is the
   product), with the variance of that sum (a sum of Bernoulli trials: sum of p(1-p));
 * per skill, the current *run*: answers since the skill last turned mastered (or since the first
-  answer in the history read), P(known) before the first of them and after the last, the days on
-  which the learner answered during it;
+  answer in the history read), P(known) before the first of them and after the last, the mean
+  P(known) after each of its last ``RUN_RECENT`` answers (one lucky right answer moves P(known)
+  by half; the mean over several does not swing with it), the days on which the learner answered
+  during it;
 * since the last mastery gain on any skill: answers and days of practice.
 """
 
@@ -20,7 +22,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-__all__ = ["Answer", "LearnerEvidence", "RecentErrors", "SkillRun", "summarize"]
+__all__ = ["RUN_RECENT", "Answer", "LearnerEvidence", "RecentErrors", "SkillRun", "summarize"]
+
+RUN_RECENT = 10
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,7 @@ class SkillRun:
     mastered: bool
     since: datetime
     last_at: datetime
+    p_recent: float  # mean P(known) after each of the run's last RUN_RECENT answers
 
 
 @dataclass
@@ -142,6 +147,7 @@ def summarize(
                 was_mastered.get(code, False),
                 run[0].at,
                 run[-1].at,
+                sum(r.p_after for r in run[-RUN_RECENT:]) / len(run[-RUN_RECENT:]),
             )
         )
     return evidence

@@ -30,6 +30,9 @@ class SkillRunOut(BaseModel):
     mastered: bool
     since: datetime
     last_at: datetime = Field(description="The last answer of the run")
+    p_recent: float = Field(
+        description="Mean P(known) after each of the run's last 10 answers (steadier than p_now)"
+    )
 
 
 class LearnerSignalsOut(BaseModel):

@@ -4,11 +4,18 @@ behind it (docs/pathways.md, "Insights").
 The evidence flags read assessment's signals (``POST /internal/signals``): counts of scored answers
 and P(known) moves from the mastery history, and the model's own expectation of wrong answers.
 
-* ``no_progress``: the skill being practised (the current step's, or the latest answer's) has had ``NO_PROGRESS_ANSWERS`` scored answers (or answers on
-  ``NO_PROGRESS_DAYS`` days of practice) since it was last mastered without mastery and without
-  P(known) rising by ``PROGRESS_RISE``; or no skill at all was mastered over that many answers and
-  days of practice. Days of practice are days with an answer, not calendar days: a holiday is no
-  stall.
+* ``prerequisite_gap``: a direct prerequisite of the current step's skill has P(known) below
+  ``PREREQUISITE_GAP_P`` (skipped, or mastery lost): the learner builds on what is likely absent.
+  It names the skill and the prerequisite, and is raised from the first answer on the skill; a
+  stall on that skill is reported as this, not as ``no_progress``.
+* ``no_progress``: the skill being practised (the current step's; without answers on it, the
+  latest answer's) has had ``NO_PROGRESS_ANSWERS`` scored answers (or ``ERROR_MIN_ANSWERS`` on
+  ``NO_PROGRESS_DAYS`` days of practice) since it was last mastered, without mastery and with the
+  mean P(known) over the run's last answers still below ``PROGRESS_LEVEL``; or no skill at all
+  was mastered over twice that many answers and ``NO_PROGRESS_DAYS`` days of practice. Days of
+  practice are days with an answer, not calendar days: a holiday is no stall. Why 20: with the
+  default learn rate (0.15 per answer) a learner who learns normally shows no learning after 20
+  answers 4 % of the time (0.85^20), after 15 answers 9 %.
 * ``error_rate_high``: over the latest answers (at least ``ERROR_MIN_ANSWERS``), the wrong answers
   exceed the number the model expected by more than ``ERROR_SIGMAS`` standard deviations of that
   expected count (a sum of Bernoulli trials). The model already expects a learner it believes
@@ -35,7 +42,8 @@ __all__ = [
     "PACE_MIN_ANSWERS",
     "PACE_MIN_DAYS",
     "PACE_WINDOW_DAYS",
-    "PROGRESS_RISE",
+    "PREREQUISITE_GAP_P",
+    "PROGRESS_LEVEL",
     "Evidence",
     "Flag",
     "GoalLoad",
@@ -45,11 +53,16 @@ __all__ = [
     "flag_learner",
 ]
 
-NO_PROGRESS_ANSWERS = 15
+NO_PROGRESS_ANSWERS = 20
 NO_PROGRESS_DAYS = 5
-# A rise of P(known) this large over the run is progress even without mastery yet: a learner who
-# has just understood climbs by more within a few right answers.
-PROGRESS_RISE = 0.3
+# A learner who has understood is believed to by the model within a few right answers, before
+# the evidence needed for mastery is in: P(known) over the run's last answers (their mean, so
+# one lucky right answer does not clear the flag and the next wrong one raise it again) at or
+# above this level is progress.
+PROGRESS_LEVEL = 0.5
+# A direct prerequisite of the practised skill below this P(known) is a gap: the model leans to
+# "not known" (mastery needs far more), so building on it is building on what is likely absent.
+PREREQUISITE_GAP_P = 0.5
 ERROR_MIN_ANSWERS = 10
 ERROR_SIGMAS = 2.0
 PACE_MIN_DAYS = 14
@@ -68,6 +81,9 @@ class SkillRun:
     p_now: float
     mastered: bool
     last_at: datetime | None = None
+    # Mean P(known) after each of the run's last answers (assessment's ``p_recent``); None from
+    # an assessment that does not send it, then ``p_now`` stands in.
+    p_recent: float | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +123,9 @@ class LearnerSignals:
     goals: Sequence[GoalLoad]
     mastered_at: Sequence[datetime]  # when each step of the pathway was mastered
     missing_features: Sequence[str]
+    # The current skill's direct prerequisites with the learner's P(known) now, for those with
+    # evidence (a prerequisite never answered is not known to be a gap).
+    prerequisites: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -117,47 +136,80 @@ class Flag:
     key: str = ""
 
 
-def _live_runs(s: LearnerSignals) -> list[SkillRun]:
-    """The runs the learner is on now: the current step's skill, and the skill of the latest
-    answer (practice is not always on the planned step: a teacher's check, another lesson)."""
+def _live_run(s: LearnerSignals) -> SkillRun | None:
+    """The run the learner is on now: the current step's skill; without one (or without answers
+    on it), the skill of the latest answer (practice is not always on the planned step: a
+    teacher's check, another lesson). One run, so a multi-skill answer that also touches a
+    prerequisite does not swap the flag's skill back and forth."""
     e = s.evidence
-    runs = [
+    current = e.runs.get(s.current_skill) if s.current_skill else None
+    if current is not None:
+        return None if current.mastered else current
+    latest = [
         run
-        for code, run in sorted(e.runs.items())
-        if not run.mastered
-        and (
-            code == s.current_skill or (run.last_at is not None and run.last_at == e.last_answer_at)
-        )
+        for _, run in sorted(e.runs.items())
+        if not run.mastered and run.last_at is not None and run.last_at == e.last_answer_at
     ]
-    return sorted(runs, key=lambda r: -r.answers)
+    return max(latest, key=lambda r: r.answers, default=None)
+
+
+def _gap(s: LearnerSignals) -> tuple[str, float] | None:
+    """The current skill's weakest direct prerequisite, when it is a gap."""
+    weak = [(p, code) for code, p in s.prerequisites.items() if p < PREREQUISITE_GAP_P]
+    if s.current_skill is None or not weak:
+        return None
+    p, code = min(weak)
+    return code, p
+
+
+def _prerequisite_gap(s: LearnerSignals) -> Flag | None:
+    found = _gap(s)
+    if found is None or s.current_skill is None:
+        return None
+    code, p = found
+    weak = sorted(c for c, v in s.prerequisites.items() if v < PREREQUISITE_GAP_P)
+    run = s.evidence.runs.get(s.current_skill)
+    return Flag(
+        "prerequisite_gap",
+        f"{s.current_skill} is practised while its prerequisite {code} is likely not known "
+        f"(P(known) {p:.2f})",
+        {
+            "skill_code": s.current_skill,
+            "prerequisite_code": code,
+            "p_known_prerequisite": round(p, 3),
+            "weak_prerequisites": ",".join(weak),
+            "answers_on_skill": run.answers if run else 0,
+            "threshold": PREREQUISITE_GAP_P,
+        },
+        key=f"skill:{s.current_skill}:{code}",
+    )
 
 
 def _no_progress(s: LearnerSignals) -> Flag | None:
     e = s.evidence
-    for run in _live_runs(s):
-        rise = run.p_now - run.p_start
-        long_run = run.answers >= NO_PROGRESS_ANSWERS or (
-            run.practice_days >= NO_PROGRESS_DAYS and run.answers >= ERROR_MIN_ANSWERS
+    run = _live_run(s)
+    # A skill whose prerequisite is a gap is flagged as that: the reason a teacher can act on.
+    gap = run is not None and run.skill_code == s.current_skill and _gap(s) is not None
+    if run is not None and not gap and _stalled(run):
+        return Flag(
+            "no_progress",
+            f"{run.answers} scored answers on {run.skill_code} over {run.practice_days} "
+            f"days of practice without mastery (P(known) {run.p_start:.2f} → "
+            f"{run.p_now:.2f})",
+            {
+                "skill_code": run.skill_code,
+                "answers": run.answers,
+                "practice_days": run.practice_days,
+                "p_known_start": round(run.p_start, 3),
+                "p_known_now": round(run.p_now, 3),
+                "min_answers": NO_PROGRESS_ANSWERS,
+                "min_practice_days": NO_PROGRESS_DAYS,
+            },
+            key=f"skill:{run.skill_code}",
         )
-        if long_run and rise < PROGRESS_RISE:
-            return Flag(
-                "no_progress",
-                f"{run.answers} scored answers on {run.skill_code} over {run.practice_days} "
-                f"days of practice without mastery (P(known) {run.p_start:.2f} → "
-                f"{run.p_now:.2f})",
-                {
-                    "skill_code": run.skill_code,
-                    "answers": run.answers,
-                    "practice_days": run.practice_days,
-                    "p_known_start": round(run.p_start, 3),
-                    "p_known_now": round(run.p_now, 3),
-                    "min_answers": NO_PROGRESS_ANSWERS,
-                    "min_practice_days": NO_PROGRESS_DAYS,
-                },
-                key=f"skill:{run.skill_code}",
-            )
     if (
-        e.answers_since_mastery >= 2 * NO_PROGRESS_ANSWERS
+        not gap
+        and e.answers_since_mastery >= 2 * NO_PROGRESS_ANSWERS
         and e.practice_days_since_mastery >= NO_PROGRESS_DAYS
     ):
         return Flag(
@@ -173,6 +225,14 @@ def _no_progress(s: LearnerSignals) -> Flag | None:
             key="any",
         )
     return None
+
+
+def _stalled(run: SkillRun) -> bool:
+    long_run = run.answers >= NO_PROGRESS_ANSWERS or (
+        run.practice_days >= NO_PROGRESS_DAYS and run.answers >= ERROR_MIN_ANSWERS
+    )
+    level = run.p_now if run.p_recent is None else run.p_recent
+    return long_run and level < PROGRESS_LEVEL
 
 
 def _error_rate(s: LearnerSignals) -> Flag | None:
@@ -248,7 +308,12 @@ def flag_learner(signals: LearnerSignals, now: datetime) -> list[Flag]:
         return [Flag("no_pathway", "no pathway has been planned yet", key="none")]
     flags = [
         f
-        for f in (_no_progress(signals), _error_rate(signals), _behind_pace(signals, now))
+        for f in (
+            _prerequisite_gap(signals),
+            _no_progress(signals),
+            _error_rate(signals),
+            _behind_pace(signals, now),
+        )
         if f is not None
     ]
     if signals.missing_features:

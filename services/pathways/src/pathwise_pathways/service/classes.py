@@ -268,6 +268,7 @@ def _evidence(row: Mapping[str, Any] | None) -> Evidence:
                 float(r.get("p_now", 0.0)),
                 bool(r.get("mastered")),
                 _moment(r.get("last_at")),
+                None if r.get("p_recent") is None else float(r["p_recent"]),
             )
             for r in row.get("skills") or []
         },
