@@ -274,3 +274,48 @@ async def test_the_profiles_goal_progress_follows_mastery(
     assert any(g["progress"] > old["progress"] for g, old in zip(changed, goals, strict=True))
     for goal in changed:
         assert goal["progress"] == pytest.approx(expected(goal, after), abs=1e-4)
+
+
+GAP = demo_id("learner", "learner-08")
+GAP_PREREQUISITE = "3.NF.A.1"  # a direct prerequisite of 3.NF.A.3 in the CCSS graph
+GAP_SKILL = "3.NF.A.3"
+
+
+async def test_prerequisite_gap_names_the_weak_prerequisite_of_the_current_step(
+    live_apps: Any, school: dict[uuid.UUID, dict[str, Any]]
+) -> None:
+    """A teacher skipped the steps before 3.NF.A.3, among them 3.NF.A.1, which the learner
+    answered wrong: 3.NF.A.3 is practised on a prerequisite the model believes is not known."""
+    live = live_apps.pathways
+    headers = live.as_(teacher())
+    for _ in range(2):
+        await take_check(live_apps.assessment, GAP, GAP_PREREQUISITE, right=False)
+    made = await live.post(
+        f"/v1/learners/{GAP}/pathway",
+        json={"reason": "gap test", "goals": [{"skill_code": GAP_SKILL}]},
+        headers=headers,
+    )
+    assert made.status_code == 201, made.text
+    # No gap while the prerequisite is still a step of its own, ahead of the skill.
+    assert "prerequisite_gap" not in _codes(await _insights(live), GAP)
+    for step in made.json()["steps"]:
+        if step["skill_code"] != GAP_SKILL and step["status"] in {"ready", "locked"}:
+            skipped = await live.post(
+                f"/v1/learners/{GAP}/pathway/overrides",
+                json={"action": "skip", "step_id": step["id"], "reason": "gap test"},
+                headers=headers,
+            )
+            assert skipped.status_code == 200, skipped.text
+    await take_check(live_apps.assessment, GAP, GAP_SKILL, right=False)
+    flags = await _insights(live)
+    gap = _flag(flags, GAP, "prerequisite_gap")
+    assert gap["numbers"]["skill_code"] == GAP_SKILL
+    assert gap["numbers"]["prerequisite_code"] == GAP_PREREQUISITE
+    assert gap["numbers"]["p_known_prerequisite"] < 0.5
+    assert GAP_PREREQUISITE in gap["detail"]
+    # The stall on the skill is told as the gap, not as a second flag.
+    assert "no_progress" not in _codes(flags, GAP)
+    # Learners whose current skills stand on known prerequisites have none.
+    assert "prerequisite_gap" not in _codes(flags, FINE)
+    events = await _events(live, "learner.flagged", GAP)
+    assert [e["data"]["code"] for e in events].count("prerequisite_gap") == 1

@@ -131,10 +131,13 @@ async def class_insights(
     district_id: DistrictId,
     upstream: UpstreamDep,
     db: DatabaseDep,
+    cache: Cache,
 ) -> InsightsOut:
     """Learners flagged early, each flag with a reason code and the numbers behind it; the flags
     are recomputed from the evidence on this read and stored (events on change)."""
-    rows = await service.class_insights(session, db, upstream, principal, district_id, class_id)
+    rows = await service.class_insights(
+        session, db, upstream, cache, principal, district_id, class_id
+    )
     return InsightsOut(
         class_id=class_id,
         learners=[

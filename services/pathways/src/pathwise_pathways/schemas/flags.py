@@ -14,7 +14,7 @@ FlagCode = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern
 
 class FlagOut(BaseModel):
     code: str = Field(
-        description="no_progress, error_rate_high, behind_pace, no_pathway or "
+        description="no_progress, prerequisite_gap, error_rate_high, behind_pace, no_pathway or "
         "accommodation_not_applied"
     )
     detail: str = Field(description="The reason in a sentence")

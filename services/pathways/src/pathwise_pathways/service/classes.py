@@ -34,7 +34,7 @@ from pathwise_pathways.repository import activities as activities_repo
 from pathwise_pathways.repository import classes as repo
 from pathwise_pathways.repository import pathways as pathways_repo
 from pathwise_pathways.service.flags import sync_flags
-from pathwise_pathways.service.graph_cache import GraphCache
+from pathwise_pathways.service.graph_cache import DistrictGraph, GraphCache
 from pathwise_pathways.service.pathways.boards import fill_boards
 from pathwise_pathways.service.pathways.history import OPEN, record_change
 from pathwise_pathways.service.pathways.replan import goals_of
@@ -289,10 +289,31 @@ def goal_loads(pathway: Pathway, steps: Sequence[PathwayStep]) -> list[GoalLoad]
     ]
 
 
+def prerequisite_p_known(
+    graph: DistrictGraph, pathway: Pathway, evidence: Evidence, skill: str | None
+) -> dict[str, float]:
+    """The current skill's direct prerequisites the learner has evidence on, with P(known): the
+    latest answer's where the recent history has one, else the pathway's own record (the last
+    mastery event's value, or the plan's). A prerequisite with no evidence at all is left out:
+    not known to be a gap."""
+    if skill is None or skill not in graph.graph.index:
+        return {}
+    recorded = (pathway.learner_profile or {}).get("p_known", {})
+    found: dict[str, float] = {}
+    for code in graph.graph.prerequisites_of(skill):
+        run = evidence.runs.get(code)
+        if run is not None:
+            found[code] = run.p_now
+        elif code in recorded:
+            found[code] = float(recorded[code])
+    return found
+
+
 async def class_insights(
     session: AsyncSession,
     db: Database,
     upstream: Upstream,
+    cache: GraphCache,
     principal: Principal,
     district_id: uuid.UUID,
     class_id: uuid.UUID,
@@ -301,8 +322,10 @@ async def class_insights(
     """Every learner's flags, computed from the evidence now and stored (events on change)."""
     learners = await _roster(upstream, principal, district_id, class_id)
     ids = [uuid.UUID(str(row["id"])) for row in learners]
-    # Every learner's pathway, steps and chosen activities in two statements, whatever the size.
+    # Every learner's pathway, steps and chosen activities in two statements, whatever the size;
+    # the district's graph (for the current skills' prerequisites) one more, cached.
     reads = await pathways_repo.pathway_reads(session, district_id, ids)
+    graph = await cache.get(session, district_id)
     evidence = (
         {str(e["learner_id"]): e for e in await upstream.signals(principal, ids)} if ids else {}
     )
@@ -319,14 +342,21 @@ async def class_insights(
         if current is not None and current.chosen_activity_id in activities:
             features = set(activities[current.chosen_activity_id].accessibility or [])
             missing = sorted(needs - features)
+        found_evidence = _evidence(evidence.get(str(lid)))
+        current_skill = current.skill_code if current else None
         signals = LearnerSignals(
             learner_id=str(lid),
             has_pathway=pathway is not None,
-            current_skill=current.skill_code if current else None,
-            evidence=_evidence(evidence.get(str(lid))),
+            current_skill=current_skill,
+            evidence=found_evidence,
             goals=goal_loads(pathway, own) if pathway else [],
             mastered_at=[s.mastered_at for s in own if s.status == "mastered" and s.mastered_at],
             missing_features=missing,
+            prerequisites=(
+                prerequisite_p_known(graph, pathway, found_evidence, current_skill)
+                if pathway
+                else {}
+            ),
         )
         computed[lid] = flag_learner(signals, moment)
     stored = await sync_flags(session, db, district_id, computed, class_id, moment)
