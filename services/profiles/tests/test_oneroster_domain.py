@@ -15,7 +15,8 @@ from pathwise_profiles.domain.oneroster_csv import (
     parse_manifest,
     read_rows,
 )
-from pathwise_profiles.domain.roster_plan import Existing, Snapshot, guard_share
+from pathwise_profiles.domain.roster_guard import GuardLimits, check_guard
+from pathwise_profiles.domain.roster_plan import Existing, Snapshot
 from pathwise_profiles.domain.roster_planner import make_plan
 from pathwise_profiles.domain.roster_records import (
     Record,
@@ -132,7 +133,7 @@ def test_plan_is_empty_when_nothing_changed_and_guard_weighs_changes() -> None:
     records = {"schools": [_school("s1", "North"), _school("s2", "South")]}
     first = make_plan(records, {"orgs": "bulk"}, empty, new_id=new_id)
     assert [w.sourced_id for w in first.kinds["schools"].creates] == ["s1", "s2"]
-    assert guard_share(first, empty) == 0.0
+    assert check_guard(first, empty, GuardLimits(min_rows=1)).tripped == []
     stored = Snapshot(
         {"schools": {w.sourced_id: Existing(w.id, "active", dict(w.values))
                      for w in first.kinds["schools"].creates}},
@@ -145,7 +146,8 @@ def test_plan_is_empty_when_nothing_changed_and_guard_weighs_changes() -> None:
     plan = renamed.kinds["schools"]
     assert [(w.sourced_id, w.changed) for w in plan.updates] == [("s1", ("name",))]
     assert [w.sourced_id for w in plan.deletes] == ["s2"]
-    assert guard_share(renamed, stored) == 1.0
+    verdict = check_guard(renamed, stored, GuardLimits(min_rows=1))
+    assert verdict.share("schools") == 1.0 and verdict.tripped == ["schools"]
     delta = make_plan({"schools": [_school("s2", "South", "tobedeleted")]}, {"orgs": "delta"},
                       stored, new_id=new_id)  # fmt: skip
     assert [w.sourced_id for w in delta.kinds["schools"].deletes] == ["s2"]
