@@ -19,6 +19,7 @@ from pathwise_profiles.domain.roster_guard import GuardLimits, check_guard
 from pathwise_profiles.domain.roster_plan import Existing, Snapshot
 from pathwise_profiles.domain.roster_planner import make_plan
 from pathwise_profiles.domain.roster_records import (
+    OtherOrg,
     Record,
     RowProblems,
     flatten_json,
@@ -162,3 +163,32 @@ def test_bulk_file_does_not_delete_rows_it_failed_to_read() -> None:
     plan = make_plan({"schools": []}, {"orgs": "bulk"}, stored, failed={"schools": {"s1"}},
                      new_id=uuid.uuid4)  # fmt: skip
     assert plan.kinds["schools"].deletes == []
+
+
+def test_an_org_chain_is_walked_up_to_its_school_and_a_cycle_stops() -> None:
+    school = Existing(uuid.UUID(int=1), "active", {"name": "N", "identifier": None})
+    stored = Snapshot({"schools": {"s1": school}}, 1, {}, set())
+    orgs = {
+        "dep": OtherOrg("dep", "department", "s1"),
+        "sub": OtherOrg("sub", "department", "dep"),
+        "a": OtherOrg("a", "department", "b"),
+        "b": OtherOrg("b", "local", "a"),
+    }
+
+    def klass(sid: str, org: str) -> Record:
+        values: dict[str, object] = {"title": sid, "class_code": None, "grades": [], "grade": None}
+        refs: dict[str, str | None] = {"school_id": org, "course_id": None, "session_id": None}
+        return Record("classes", sid, "active", values, refs, file="classes", line=2)
+
+    plan = make_plan(
+        {"classes": [klass("k-sub", "sub"), klass("k-loop", "a")]},
+        {"classes": "bulk", "orgs": "delta"},
+        stored,
+        other_orgs=orgs,
+        new_id=uuid.uuid4,
+    )
+    assert [w.values["school_id"] for w in plan.kinds["classes"].creates] == [school.id]
+    assert [e.message for e in plan.errors] == [
+        "org 'a' (department) → 'b' (local) is not a school and has no school above it; name "
+        "the school (or a department of it)"
+    ]

@@ -101,6 +101,8 @@ class Plan:
     errors: list[RowError]
     skipped: int
     links: list[Link] = field(default_factory=list)
+    # rows written, but not quite as sent (a role out of its dates, a user with no school)
+    warnings: list[RowError] = field(default_factory=list)
 
     @property
     def writes(self) -> int:

@@ -47,17 +47,27 @@ class ImportOptions:
 def _report(
     manifest: Manifest, parsed: Parsed, plan: Plan, verdict: GuardVerdict
 ) -> dict[str, Any]:
+    notes = list(manifest.notes)
+    if parsed.not_stored.get("demographics"):
+        # Nothing in Pathwise keeps demographics (no district setting turns it on): say so.
+        notes.append(
+            f"demographics.csv: {parsed.not_stored['demographics']} row(s) read and not "
+            "stored; Pathwise keeps no demographics"
+        )
     return {
         "oneroster_version": manifest.version,
         "mapped_from": manifest.mapped_from,
         "modes": {name: mode for name, mode in manifest.modes.items() if mode != "absent"},
-        "notes": manifest.notes,
+        "notes": notes,
         "rows_read": parsed.rows,
         "rows_skipped": plan.skipped,
+        "not_stored": {f"{name}.csv": count for name, count in parsed.not_stored.items()},
         "ignored_columns": parsed.ignored_columns,
         "diff": plan.diff(),
         "error_count": len(plan.errors),
         "errors": [e.as_dict() for e in plan.errors[:MAX_ERRORS_REPORTED]],
+        "warning_count": len(plan.warnings),
+        "warnings": [e.as_dict() for e in plan.warnings[:MAX_ERRORS_REPORTED]],
         "guard": verdict.report(),
     }
 
@@ -169,7 +179,9 @@ def _plan(parsed: Parsed, manifest: Manifest, snapshot: Snapshot) -> Plan:
         grants=parsed.grants,
         errors=parsed.errors,
         failed=parsed.failed,
+        failed_lines=parsed.failed_lines,
         skipped=parsed.skipped,
         other_orgs=parsed.other_orgs,
+        today=utcnow().date(),
         new_id=new_id,
     )
