@@ -1,8 +1,10 @@
 """Token endpoint, client administration and bad-token handling of the gateway's own routes."""
 
+import base64
 import uuid
 from datetime import timedelta
 from typing import Any
+from urllib.parse import quote_plus
 
 import jwt
 import pytest
@@ -169,19 +171,96 @@ async def test_client_bad_input_is_422(
     assert response.status_code == 422
 
 
+def _oauth_error(response: Any, status: int, error: str) -> dict[str, Any]:
+    """RFC 6749 §5.2: the status, ``application/json``, ``no-store``, the OAuth members, and
+    the problem members of every Pathwise error beside them (docs/api.md)."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/json"
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["pragma"] == "no-cache"
+    body: dict[str, Any] = response.json()
+    assert body["error"] == error and body["error_description"] == body["detail"]
+    assert body["type"] == "/problems/" + error.replace("_", "-") and body["status"] == status
+    assert body["title"] and body["request_id"]
+    return body
+
+
 @pytest.mark.parametrize(
-    "form",
+    ("form", "error", "words"),
     [
-        {},
-        {"grant_type": "authorization_code"},
-        {"grant_type": "client_credentials"},
-        {"grant_type": "client_credentials", "client_id": "x" * 100, "client_secret": "y"},
+        ({}, "invalid_request", "grant_type is required"),
+        ({"grant_type": ""}, "invalid_request", "grant_type is required"),
+        ({"grant_type": "authorization_code"}, "unsupported_grant_type", "'authorization_code'"),
+        ({"grant_type": "refresh_token", "refresh_token": "x"}, "unsupported_grant_type", "use"),
+        ({"grant_type": "client_credentials"}, "invalid_request", "client_id and client_secret"),
+        ({"grant_type": "client_credentials", "client_id": "x" * 100, "client_secret": "y"},
+         "invalid_request", "client_id is longer than 64"),
+        ({"grant_type": "password", "username": "u", "district_id": "nope"}, "invalid_request",
+         "district_id is not a UUID"),
     ],
-)
-async def test_token_bad_input(gateway: ServiceClient, form: dict[str, str]) -> None:
-    response = await gateway.post("/v1/auth/token", data=form)
-    assert response.status_code in (400, 422)
-    assert response.headers["content-type"] == "application/problem+json"
+)  # fmt: skip
+async def test_token_request_errors_are_oauth_errors(
+    gateway: ServiceClient, form: dict[str, str], error: str, words: str
+) -> None:
+    body = _oauth_error(await gateway.post("/v1/auth/token", data=form), 400, error)
+    assert words in body["error_description"]
+
+
+async def test_token_request_shape_errors(gateway: ServiceClient) -> None:
+    form_type = {"content-type": "application/x-www-form-urlencoded"}
+    twice = await gateway.post(
+        "/v1/auth/token", content=b"grant_type=client_credentials&grant_type=password",
+        headers=form_type,
+    )  # fmt: skip
+    assert "sent more than once" in _oauth_error(twice, 400, "invalid_request")["detail"]
+    as_json = await gateway.post("/v1/auth/token", json={"grant_type": "client_credentials"})
+    assert "x-www-form-urlencoded" in _oauth_error(as_json, 400, "invalid_request")["detail"]
+    # unknown parameters are ignored (RFC 6749 §3.2), so this is about the missing secret
+    extra = await gateway.post(
+        "/v1/auth/token", data={"grant_type": "client_credentials", "client_id": "c", "x": "1"}
+    )
+    assert "client_secret" in _oauth_error(extra, 400, "invalid_request")["detail"]
+
+
+async def test_client_errors_and_basic_authentication(
+    gateway: ServiceClient, bearer: Any, user: Any
+) -> None:
+    admin = bearer(user(DISTRICT, "district_admin"))
+    created = await gateway.post(
+        "/v1/clients", json={"name": "LMS", "scopes": ["roster:read"]}, headers=admin
+    )
+    assert created.status_code == 201, created.text
+    client_id, secret = created.json()["client_id"], created.json()["client_secret"]
+    grant = {"grant_type": "client_credentials"}
+
+    def basic(user_id: str, password: str) -> dict[str, str]:
+        # RFC 6749 §2.3.1: each part form-urlencoded, then base64 of id:secret
+        raw = f"{quote_plus(user_id)}:{quote_plus(password)}".encode()
+        return {"authorization": "Basic " + base64.b64encode(raw).decode()}
+
+    ok = await gateway.post("/v1/auth/token", data=grant, headers=basic(client_id, secret))
+    assert ok.status_code == 200, ok.text
+    assert ok.headers["cache-control"] == "no-store"
+    wrong = await gateway.post("/v1/auth/token", data=grant, headers=basic(client_id, "pws_no"))
+    _oauth_error(wrong, 401, "invalid_client")
+    assert wrong.headers["www-authenticate"].startswith("Basic realm=")
+    in_body = await gateway.post(
+        "/v1/auth/token", data={**grant, "client_id": client_id, "client_secret": "pws_no"}
+    )
+    assert _oauth_error(in_body, 401, "invalid_client")["title"] == "Invalid client"
+    assert in_body.headers["www-authenticate"].startswith("Basic realm=")
+    garbled = await gateway.post(
+        "/v1/auth/token", data=grant, headers={"authorization": "Basic !!not base64"}
+    )
+    _oauth_error(garbled, 401, "invalid_client")
+    both = await gateway.post(
+        "/v1/auth/token", data={**grant, "client_secret": secret}, headers=basic(client_id, secret)
+    )
+    assert "one way only" in _oauth_error(both, 400, "invalid_request")["detail"]
+    scope = await gateway.post(
+        "/v1/auth/token", data={**grant, "scope": "roster:write"}, headers=basic(client_id, secret)
+    )
+    _oauth_error(scope, 400, "invalid_scope")
 
 
 async def test_dev_login_needs_profiles(gateway: ServiceClient) -> None:

@@ -230,12 +230,93 @@ async def test_mass_change_guard_needs_force(client: ServiceClient) -> None:
     }
     refused = await upload(client, district, emptied)
     assert refused["state"] == "refused", refused
-    assert "force" in refused["error"] and refused["report"]["guard"]["changed_share"] > 0.5
+    guard = refused["report"]["guard"]
+    assert guard["tripped"] == ["users:student", "enrollments"]
+    assert "3 of 3 active students" in refused["error"] and "force=true" in refused["error"]
+    # one teacher deleted is under the floor of three changed rows
+    assert guard["kinds"]["users:teacher"]["deleted"] == 1
+    assert guard["kinds"]["users:teacher"]["tripped"] is False
     assert all(u["status"] == "active" for u in (await students(client, district)).values())
     forced = await upload(client, district, emptied, force="true")
     assert forced["state"] == "succeeded"
     assert all(u["status"] == "tobedeleted" for u in (await students(client, district)).values())
     assert (await events_of(client, district)).count("learner.deleted") == 3
+
+
+DELETE_HEADER = "sourcedId,status,username,givenName,familyName\n"
+
+
+def _school_of(students: int) -> dict[str, str]:
+    """BASE with ``students`` students, each in both classes: students are a small share of the
+    roster (their enrollments outnumber them), as in a real district."""
+    users = [f"st-{n},active,,,stu{n},,S{n},Lee,,,,,,,04,,,,,,,s1,,\n" for n in range(students)]
+    roles = [f"r{n},,,st-{n},primary,student,,,s1,\n" for n in range(students)]
+    enrollments = [
+        f"e{n}{k},,,{k},s1,st-{n},student,,,\n" for n in range(students) for k in ("k-4a", "k-4b")
+    ]
+    return {
+        **BASE,
+        "users.csv": USERS_HEADER
+        + "t-1,active,,TRUE,tkim,,Tara,Kim,,,,,,,,,,,,,,s1,,\n"
+        + "".join(users),
+        "roles.csv": BASE["roles.csv"].splitlines(keepends=True)[0] + "r-t,,,t-1,primary,"
+        "teacher,,,s1,\n" + "".join(roles),
+        "enrollments.csv": BASE["enrollments.csv"].splitlines(keepends=True)[0]
+        + "".join(enrollments),
+    }
+
+
+async def test_guard_weighs_students_apart_from_the_rest_of_the_roster(
+    client: ServiceClient,
+) -> None:
+    # The finding: a delta marking every student tobedeleted was a quarter of the roster and
+    # passed a whole-roster limit of a half.
+    district = await new_district(client)
+    first = await upload(client, district, _school_of(12))
+    assert first["state"] == "succeeded", first
+    delta = {
+        "manifest.csv": manifest(users="delta"),
+        "users.csv": DELETE_HEADER + "".join(f"st-{n},tobedeleted,,,\n" for n in range(12)),
+    }
+    dry = await upload(client, district, delta, dry_run="true")
+    assert dry["state"] == "refused", (dry["error"], dry["report"])
+    kinds = dry["report"]["guard"]["kinds"]
+    total = sum(k["active"] for k in kinds.values())
+    assert kinds["users:student"]["deleted"] == 12 and 12 / total < 0.5
+    assert dry["report"]["guard"]["tripped"] == ["users:student"]
+    assert "12 of 12 active students (100%; the limit is 20%)" in dry["error"]
+    assert all(u["status"] == "active" for u in (await students(client, district)).values())
+    assert "learner.deleted" not in await events_of(client, district)
+    # two of twelve is within the students' limit: the same delta for two goes through
+    two = {**delta, "users.csv": DELETE_HEADER + "st-0,tobedeleted,,,\nst-1,tobedeleted,,,\n"}
+    applied = await upload(client, district, two)
+    assert applied["state"] == "succeeded", applied
+    assert applied["report"]["guard"]["kinds"]["users:student"]["changed_share"] == round(2 / 12, 4)
+    forced = await upload(client, district, delta, force="true")
+    assert forced["state"] == "succeeded" and forced["report"]["guard"]["tripped"] == [
+        "users:student"
+    ]
+    assert (await events_of(client, district)).count("learner.deleted") == 12
+
+
+async def test_guard_limits_come_from_the_settings(test_db: devstack_testing.TestDatabase) -> None:
+    settings = ProfilesSettings(
+        database_url=test_db.url, environment="test",
+        import_guard_max_share={"users:student": 0.1}, import_guard_min_rows=1,
+    )  # fmt: skip
+    async with service_client(create_app, settings, MIGRATIONS) as strict_client:
+        district = await new_district(strict_client)
+        await upload(strict_client, district, _school_of(12))
+        two = {
+            "manifest.csv": manifest(users="delta"),
+            "users.csv": DELETE_HEADER + "st-0,tobedeleted,,,\nst-1,tobedeleted,,,\n",
+        }
+        refused = await upload(strict_client, district, two)
+        assert refused["state"] == "refused", refused
+        assert refused["report"]["guard"]["kinds"]["users:student"]["max_share"] == 0.1
+        assert refused["report"]["guard"]["min_rows"] == 1
+    with pytest.raises(ValueError, match="unknown guard kind"):
+        ProfilesSettings(database_url=test_db.url, import_guard_max_share={"pupils": 0.1})
 
 
 async def test_delta_mode_applies_only_what_it_names(client: ServiceClient) -> None:

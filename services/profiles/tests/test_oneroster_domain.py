@@ -15,9 +15,11 @@ from pathwise_profiles.domain.oneroster_csv import (
     parse_manifest,
     read_rows,
 )
-from pathwise_profiles.domain.roster_plan import Existing, Snapshot, guard_share
+from pathwise_profiles.domain.roster_guard import GuardLimits, check_guard
+from pathwise_profiles.domain.roster_plan import Existing, Snapshot
 from pathwise_profiles.domain.roster_planner import make_plan
 from pathwise_profiles.domain.roster_records import (
+    OtherOrg,
     Record,
     RowProblems,
     flatten_json,
@@ -132,7 +134,7 @@ def test_plan_is_empty_when_nothing_changed_and_guard_weighs_changes() -> None:
     records = {"schools": [_school("s1", "North"), _school("s2", "South")]}
     first = make_plan(records, {"orgs": "bulk"}, empty, new_id=new_id)
     assert [w.sourced_id for w in first.kinds["schools"].creates] == ["s1", "s2"]
-    assert guard_share(first, empty) == 0.0
+    assert check_guard(first, empty, GuardLimits(min_rows=1)).tripped == []
     stored = Snapshot(
         {"schools": {w.sourced_id: Existing(w.id, "active", dict(w.values))
                      for w in first.kinds["schools"].creates}},
@@ -145,7 +147,8 @@ def test_plan_is_empty_when_nothing_changed_and_guard_weighs_changes() -> None:
     plan = renamed.kinds["schools"]
     assert [(w.sourced_id, w.changed) for w in plan.updates] == [("s1", ("name",))]
     assert [w.sourced_id for w in plan.deletes] == ["s2"]
-    assert guard_share(renamed, stored) == 1.0
+    verdict = check_guard(renamed, stored, GuardLimits(min_rows=1))
+    assert verdict.share("schools") == 1.0 and verdict.tripped == ["schools"]
     delta = make_plan({"schools": [_school("s2", "South", "tobedeleted")]}, {"orgs": "delta"},
                       stored, new_id=new_id)  # fmt: skip
     assert [w.sourced_id for w in delta.kinds["schools"].deletes] == ["s2"]
@@ -160,3 +163,32 @@ def test_bulk_file_does_not_delete_rows_it_failed_to_read() -> None:
     plan = make_plan({"schools": []}, {"orgs": "bulk"}, stored, failed={"schools": {"s1"}},
                      new_id=uuid.uuid4)  # fmt: skip
     assert plan.kinds["schools"].deletes == []
+
+
+def test_an_org_chain_is_walked_up_to_its_school_and_a_cycle_stops() -> None:
+    school = Existing(uuid.UUID(int=1), "active", {"name": "N", "identifier": None})
+    stored = Snapshot({"schools": {"s1": school}}, 1, {}, set())
+    orgs = {
+        "dep": OtherOrg("dep", "department", "s1"),
+        "sub": OtherOrg("sub", "department", "dep"),
+        "a": OtherOrg("a", "department", "b"),
+        "b": OtherOrg("b", "local", "a"),
+    }
+
+    def klass(sid: str, org: str) -> Record:
+        values: dict[str, object] = {"title": sid, "class_code": None, "grades": [], "grade": None}
+        refs: dict[str, str | None] = {"school_id": org, "course_id": None, "session_id": None}
+        return Record("classes", sid, "active", values, refs, file="classes", line=2)
+
+    plan = make_plan(
+        {"classes": [klass("k-sub", "sub"), klass("k-loop", "a")]},
+        {"classes": "bulk", "orgs": "delta"},
+        stored,
+        other_orgs=orgs,
+        new_id=uuid.uuid4,
+    )
+    assert [w.values["school_id"] for w in plan.kinds["classes"].creates] == [school.id]
+    assert [e.message for e in plan.errors] == [
+        "org 'a' (department) → 'b' (local) is not a school and has no school above it; name "
+        "the school (or a department of it)"
+    ]

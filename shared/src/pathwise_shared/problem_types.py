@@ -87,6 +87,10 @@ _TYPES: tuple[tuple[str, int, str], ...] = (
     ("import-running", 409, "Import running"),
     ("internal-error", 500, "Internal Server Error"),
     ("invalid-answer", 422, "Invalid answer"),
+    ("invalid-client", 401, "Invalid client"),
+    ("invalid-grant", 400, "Invalid grant"),
+    ("invalid-request", 400, "Invalid token request"),
+    ("invalid-scope", 400, "Invalid scope"),
     ("invalid-case-package", 422, "Invalid CASE package"),
     ("invalid-cursor", 400, "Invalid cursor"),
     ("invalid-dates", 422, "Invalid dates"),
@@ -165,6 +169,7 @@ _TYPES: tuple[tuple[str, int, str], ...] = (
     ("unknown-skill-codes", 422, "Unknown skill codes"),
     ("unprocessable-content", 422, "Unprocessable Entity"),
     ("unsafe-webhook-url", 422, "Unsafe webhook URL"),
+    ("unsupported-grant-type", 400, "Unsupported grant type"),
     ("upstream-error", 502, "Upstream error"),
     ("upstream-timeout", 504, "Upstream timeout"),
     ("user-not-found", 404, "User not found"),
@@ -210,6 +215,14 @@ _WHEN = {
     "upstream-timeout": "the owning service did not answer in time; `Retry-After` says when",
     "internal-error": "a bug: quote the request id",
     "database-unavailable": "the service's own database cannot be reached; `Retry-After` says when",
+    "invalid-request": "token endpoint (RFC 6749 §5.2 `invalid_request`): a parameter missing, "
+    "repeated or too long, or two client authentication methods",
+    "invalid-client": "token endpoint (`invalid_client`): unknown client or wrong secret; "
+    "`WWW-Authenticate: Basic`",
+    "invalid-grant": "token endpoint (`invalid_grant`): the development login names no active user",
+    "invalid-scope": "token endpoint (`invalid_scope`): a scope the client was not given",
+    "unsupported-grant-type": "token endpoint (`unsupported_grant_type`): a grant other than "
+    "`client_credentials` (or `password` where the development login is on)",
     "database-busy": "SQLite only: other writes held the database past its 10 s wait; "
     "`Retry-After` says when",
 }

@@ -2,9 +2,10 @@
 
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from pathwise_profiles.domain.roster_guard import DEFAULT_MIN_ROWS, GuardLimits
 from pathwise_shared.settings import ServiceSettings
 
 __all__ = ["ProfilesSettings", "get_settings"]
@@ -17,11 +18,23 @@ class ProfilesSettings(ServiceSettings):
     # District policy on consent: may a learner hide the parts they own from their teachers?
     # (They may always hide them from guardians.) See docs/profiles.md, "Visibility".
     learner_may_hide_from_teachers: bool = False
-    # The mass-change guard of roster imports: refuse, without force, a run that changes or
-    # deletes more than this share of the district's existing roster.
-    import_max_change_share: float = Field(0.5, gt=0, le=1)
+    # The mass-change guard of roster imports, per kind (``domain/roster_guard.py``): a run that
+    # updates or deletes more than a kind's share of its active rows is refused without force.
+    # Limits not given keep their defaults, e.g. PROFILES_IMPORT_GUARD_MAX_SHARE='{"users:student":
+    # 0.1}'; fewer than PROFILES_IMPORT_GUARD_MIN_ROWS changed rows of a kind never trip it.
+    import_guard_max_share: dict[str, float] = Field(default_factory=dict)
+    import_guard_min_rows: int = Field(DEFAULT_MIN_ROWS, ge=1)
     # Operators may import from a server folder only below this directory (unset: disabled).
     import_root: str | None = None
+
+    @field_validator("import_guard_max_share")
+    @classmethod
+    def _known_guard_kinds(cls, value: dict[str, float]) -> dict[str, float]:
+        GuardLimits.with_overrides(value)  # unknown kinds and limits out of range fail start-up
+        return value
+
+    def import_guard_limits(self) -> GuardLimits:
+        return GuardLimits.with_overrides(self.import_guard_max_share, self.import_guard_min_rows)
 
 
 @lru_cache

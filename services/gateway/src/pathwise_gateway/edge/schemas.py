@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-__all__ = ["Me", "TokenResponse"]
+__all__ = ["Me", "OAuthError", "TokenResponse"]
 
 
 class TokenResponse(BaseModel):
@@ -13,6 +13,24 @@ class TokenResponse(BaseModel):
     token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 - the OAuth2 token type
     expires_in: int
     scope: str = ""
+
+
+class OAuthError(BaseModel):
+    """The token endpoint's error body: RFC 6749 §5.2 members and RFC 9457 problem members."""
+
+    error: Literal[
+        "invalid_request",
+        "invalid_client",
+        "invalid_grant",
+        "unsupported_grant_type",
+        "invalid_scope",
+    ]
+    error_description: str
+    type: str
+    title: str
+    status: int
+    detail: str
+    request_id: str | None = None
 
 
 class Me(BaseModel):

@@ -64,7 +64,7 @@ async def upload_import(
         path=request.url.path,
         idempotency_header=idempotency_key,
         options=svc.ImportOptions(dry_run=form.dry_run, strict=form.strict, force=form.force),
-        max_share=settings.import_max_change_share,
+        limits=settings.import_guard_limits(),
     )
     return _answer(accepted, response, background)
 
@@ -97,7 +97,7 @@ async def folder_import(
         path=request.url.path,
         idempotency_header=idempotency_key,
         options=svc.ImportOptions(dry_run=body.dry_run, strict=body.strict, force=body.force),
-        max_share=settings.import_max_change_share,
+        limits=settings.import_guard_limits(),
     )
     return _answer(accepted, response, background)
 

@@ -51,8 +51,11 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "users": ("sourcedId", "username", "givenName", "familyName"),
     "roles": ("userSourcedId", "role", "orgSourcedId"),
     "enrollments": ("sourcedId", "classSourcedId", "userSourcedId", "role"),
-    "demographics": ("sourcedId",),
+    "demographics": (),
 }
+# Columns of which a file needs one: demographics.csv is keyed by ``userSourcedId`` in OneRoster
+# 1.0 and by ``sourcedId`` (the user's) in 1.1 and 1.2; exports of either kind are sent as 1.2.
+REQUIRED_ONE_OF: dict[str, tuple[str, ...]] = {"demographics": ("sourcedId", "userSourcedId")}
 
 # Columns we know (and either use or deliberately skip, such as passwords); anything else is
 # reported as ignored.
@@ -201,6 +204,9 @@ def read_rows(name: str, lines: Iterable[str]) -> FileRead:
     missing = [c for c in REQUIRED_COLUMNS[name] if c not in header]
     if missing:
         raise ManifestError(f"{name}.csv: missing column(s) {', '.join(missing)}.")
+    one_of = REQUIRED_ONE_OF.get(name, ())
+    if one_of and not any(c in header for c in one_of):
+        raise ManifestError(f"{name}.csv: needs one of the columns {' or '.join(one_of)}.")
     known = KNOWN_COLUMNS[name]
     ignored = [h for h in header if h and h not in known]
     keep = [(i, h) for i, h in enumerate(header) if h in known]

@@ -1,6 +1,6 @@
 """A roster plan: what an import or a roster webhook will create, update and mark
 ``tobedeleted`` in a district, with every reference resolved to our ids; the report it gives
-(``Plan.diff``) and the share of the roster it touches (``guard_share``, the mass-change guard).
+(``Plan.diff``); ``roster_guard`` weighs it against the district, kind by kind.
 
 ``roster_planner.make_plan`` makes one from OneRoster records and a snapshot of the district.
 """
@@ -18,7 +18,6 @@ __all__ = [
     "Plan",
     "Snapshot",
     "Write",
-    "guard_share",
 ]
 
 SAMPLE = 100  # sourcedIds listed per kind and change in a report
@@ -44,6 +43,9 @@ class Snapshot:
     other_orgs: set[str] = field(default_factory=set)  # the district org's own sourcedId
     # guardian links by (guardian id, student id): the link's id and status
     links: dict[tuple[uuid.UUID, uuid.UUID], tuple[uuid.UUID, str]] = field(default_factory=dict)
+    # active rows per guard kind (``roster_guard.GUARD_KINDS``), sourcedId or not; empty when
+    # the snapshot holds only some rows (the webhook's), then the guard counts what it holds
+    active: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -99,6 +101,8 @@ class Plan:
     errors: list[RowError]
     skipped: int
     links: list[Link] = field(default_factory=list)
+    # rows written, but not quite as sent (a role out of its dates, a user with no school)
+    warnings: list[RowError] = field(default_factory=list)
 
     @property
     def writes(self) -> int:
@@ -122,10 +126,3 @@ class Plan:
                 "samples": {"created": [], "updated": [], "deleted": []},
             }
         return diff
-
-
-def guard_share(plan: Plan, snapshot: Snapshot) -> float:
-    """The share of the district's active roster this plan changes or deletes."""
-    if snapshot.total_active == 0:
-        return 0.0
-    return plan.changes / snapshot.total_active

@@ -8,11 +8,12 @@ stored ones is ``unchanged``.
 """
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date
 
 from pathwise_profiles.domain.oneroster_csv import FileMode, RowError
 from pathwise_profiles.domain.roster_plan import Existing, KindPlan, Link, Plan, Snapshot, Write
-from pathwise_profiles.domain.roster_records import KINDS, Record, RoleGrant
+from pathwise_profiles.domain.roster_records import KINDS, OtherOrg, Record, RoleGrant
 
 __all__ = ["make_plan"]
 
@@ -34,6 +35,18 @@ REF_KIND = {
     "class_id": "classes",
     "user_id": "users",
 }
+# How a message names one record of a kind ("no class with sourcedId …", never "no classe").
+SINGULAR = {
+    "schools": "school",
+    "sessions": "academic session",
+    "courses": "course",
+    "classes": "class",
+    "users": "user",
+    "enrollments": "enrollment",
+}
+# Users of these roles need a school to be seen by their school's admins; a district admin
+# belongs to the district, and a guardian reaches a child through the link, not a school.
+NEED_A_SCHOOL = frozenset({"student", "teacher", "school_admin"})
 REF_FIELD = {
     ("classes", "school_id"): "schoolSourcedId",
     ("classes", "course_id"): "courseSourcedId",
@@ -54,13 +67,72 @@ class _Resolver:
             e.id: e.values["school_id"] for e in snapshot.by_kind.get("classes", {}).values()
         }
         self.other_orgs = set(snapshot.other_orgs)
+        self.org_info: dict[str, OtherOrg] = {}
         self.orgs_complete = True
+        # rows that failed (reading or planning), by kind and sourcedId: (file, line)
+        self.failed_at: dict[str, dict[str, tuple[str, int]]] = {kind: {} for kind in KINDS}
+        # users whose roles.csv rows were all out of their dates, by sourcedId
+        self.roles_out_of_date: set[str] = set()
+
+    def school_of(self, org: str) -> uuid.UUID | None:
+        """The school an org is or sits under: a department's school is its parent's (or its
+        parent's parent's: the chain is walked up to the first school, cycles stop it)."""
+        seen: set[str] = set()
+        current: str | None = org
+        while current is not None and current not in seen:
+            found = self.ids["schools"].get(current)
+            if found is not None:
+                return found
+            seen.add(current)
+            info = self.org_info.get(current)
+            current = info.parent if info is not None else None
+        return None
+
+    def chain(self, org: str) -> str:
+        """``dept-1 (department) → d1 (district)``: how a message shows an org with no school."""
+        parts: list[str] = []
+        seen: set[str] = set()
+        current: str | None = org
+        while current is not None and current not in seen:
+            seen.add(current)
+            info = self.org_info.get(current)
+            parts.append(f"{current!r} ({info.type})" if info else repr(current))
+            current = info.parent if info is not None else None
+        return " → ".join(parts)
+
+    def is_known_org(self, org: str) -> bool:
+        return org in self.other_orgs or org in self.org_info
+
+    def failed(self, kind: str, sid: str) -> str | None:
+        """How a message names a row of ``kind`` that failed: its file and line."""
+        where = self.failed_at[kind].get(sid)
+        if where is None:
+            return None
+        return f"{where[0]}.csv line {where[1]}"
+
+
+def _in_effect(grant: RoleGrant, today: date | None) -> str | None:
+    """Why a roles.csv row does not grant its role today (None: it does)."""
+    if today is None:
+        return None
+    if grant.end is not None and grant.end < today:
+        return f"ended on {grant.end.isoformat()}"
+    if grant.begin is not None and grant.begin > today:
+        return f"begins on {grant.begin.isoformat()}"
+    return None
 
 
 def _merge_grants(
-    users: list[Record], grants: Iterable[RoleGrant], errors: list[RowError], failed: set[str]
+    users: list[Record],
+    grants: Iterable[RoleGrant],
+    errors: list[RowError],
+    warnings: list[RowError],
+    failed: set[str],
+    today: date | None,
+    resolver: "_Resolver",
 ) -> None:
     by_sid = {u.sourced_id: u for u in users}
+    granted: set[str] = set()
     for grant in grants:
         user = by_sid.get(grant.user_sourced_id)
         if user is None and grant.user_sourced_id in failed:
@@ -77,9 +149,24 @@ def _merge_grants(
             continue
         if grant.status != "active":
             continue
+        why_not = _in_effect(grant, today)
+        if why_not is not None:
+            field = "endDate" if why_not.startswith("ended") else "beginDate"
+            warnings.append(
+                RowError(
+                    grant.file,
+                    grant.line,
+                    field,
+                    f"the {grant.role} role of {grant.user_sourced_id!r} {why_not}: not granted",
+                )
+            )
+            resolver.roles_out_of_date.add(grant.user_sourced_id)
+            continue
+        granted.add(grant.user_sourced_id)
         user.roles.add(grant.role)
         if grant.org_sourced_id not in user.org_refs:
             user.org_refs.append(grant.org_sourced_id)
+    resolver.roles_out_of_date -= granted
 
 
 def make_plan(
@@ -90,18 +177,33 @@ def make_plan(
     grants: Iterable[RoleGrant] = (),
     errors: Iterable[RowError] = (),
     failed: dict[str, set[str]] | None = None,
+    failed_lines: Mapping[str, Mapping[str, int]] | None = None,
     skipped: int = 0,
-    other_orgs: Iterable[str] = (),
+    other_orgs: Mapping[str, OtherOrg] | None = None,
+    today: date | None = None,
     new_id: Callable[[], uuid.UUID],
 ) -> Plan:
     """``records`` by kind (rows that read cleanly); ``failed`` holds the sourcedIds of rows that
-    did not, so a bulk file does not delete what it merely failed to read; ``other_orgs`` are
-    orgs of the file set that are not schools (the district org), which users may name."""
+    did not, so a bulk file does not delete what it merely failed to read (``failed_lines``:
+    their lines, for the messages of rows naming them); ``other_orgs`` are orgs of the file set
+    that are not schools (the district org, departments), which classes and users may name;
+    roles.csv rows grant their role only if ``today`` is within their dates (None: all do)."""
     all_errors = list(errors)
+    warnings: list[RowError] = []
     failed = {kind: set(ids) for kind, ids in (failed or {}).items()}
-    _merge_grants(records.get("users", []), grants, all_errors, failed.get("users", set()))
     resolver = _Resolver(snapshot)
-    resolver.other_orgs |= set(other_orgs)
+    for kind, lines in (failed_lines or {}).items():
+        resolver.failed_at[kind].update((sid, (FILE_OF[kind], n)) for sid, n in lines.items())
+    _merge_grants(
+        records.get("users", []),
+        grants,
+        all_errors,
+        warnings,
+        failed.get("users", set()),
+        today,
+        resolver,
+    )
+    resolver.org_info = dict(other_orgs or {})
     # Without orgs.csv we cannot tell a district or department org from a typo: let it pass.
     resolver.orgs_complete = modes.get("orgs", "absent") != "absent"
     kinds: dict[str, KindPlan] = {}
@@ -116,11 +218,12 @@ def make_plan(
             snapshot,
             resolver,
             all_errors,
+            warnings,
             failed.setdefault(kind, set()),
             new_id,
         )
     links = _plan_links(records.get("users", []), snapshot, resolver, all_errors, new_id)
-    return Plan(kinds=kinds, errors=all_errors, skipped=skipped, links=links)
+    return Plan(kinds=kinds, errors=all_errors, skipped=skipped, links=links, warnings=warnings)
 
 
 def _plan_links(
@@ -184,6 +287,7 @@ def _plan_kind(
     snapshot: Snapshot,
     resolver: _Resolver,
     errors: list[RowError],
+    warnings: list[RowError],
     failed: set[str],
     new_id: Callable[[], uuid.UUID],
 ) -> KindPlan:
@@ -209,6 +313,7 @@ def _plan_kind(
         if record.status == "active" and record.sourced_id not in resolver.ids[kind]:
             resolver.ids[kind][record.sourced_id] = new_id()
     usernames = dict(snapshot.usernames) if kind == "users" else {}
+    dropped: dict[uuid.UUID, Record] = {}  # new rows that failed to plan, by the id they had
     for record in valid:
         before = existing.get(record.sourced_id)
         if record.status == "tobedeleted":
@@ -217,10 +322,11 @@ def _plan_kind(
             elif before is not None:
                 plan.unchanged += 1
             continue
-        write = _resolve(kind, record, resolver, errors, usernames)
+        write = _resolve(kind, record, resolver, errors, warnings, usernames)
         if write is None:
+            resolver.failed_at[kind][record.sourced_id] = (record.file, record.line)
             if before is None:
-                resolver.ids[kind].pop(record.sourced_id, None)
+                dropped[resolver.ids[kind].pop(record.sourced_id)] = record
             continue
         if kind == "classes":
             resolver.class_school[write.id] = write.values["school_id"]
@@ -239,8 +345,49 @@ def _plan_kind(
             if sid not in seen and before.status == "active":
                 plan.deletes.append(_deleted(before, sid))
     if kind == "sessions":
+        _drop_orphans(plan, dropped, valid, resolver, errors)
         plan.creates = _parents_first(plan.creates)
     return plan
+
+
+def _drop_orphans(
+    plan: KindPlan,
+    dropped: dict[uuid.UUID, Record],
+    records: list[Record],
+    resolver: _Resolver,
+    errors: list[RowError],
+) -> None:
+    """Sessions whose parent, new in this file set, failed after they were resolved (it came
+    later in the file): they would point at a row never written, so they fail too, naming it."""
+    by_sid = {record.sourced_id: record for record in records}
+    while dropped:
+        parents, dropped = dropped, {}
+        for writes in (plan.creates, plan.updates):
+            for write in list(writes):
+                parent = parents.get(write.values.get("parent_id"))  # type: ignore[arg-type]
+                if parent is None:
+                    continue
+                writes.remove(write)
+                record = by_sid[write.sourced_id]
+                errors.append(
+                    RowError(
+                        record.file,
+                        record.line,
+                        "parentSourcedId",
+                        _failed_parent(parent.sourced_id, f"{parent.file}.csv line {parent.line}"),
+                    )
+                )
+                resolver.failed_at["sessions"][record.sourced_id] = (record.file, record.line)
+                if write.before is None:
+                    resolver.ids["sessions"].pop(record.sourced_id, None)
+                    dropped[write.id] = record
+
+
+def _failed_parent(sid: str, where: str) -> str:
+    return (
+        f"parent academic session {sid!r} failed to import ({where}); fix that row and this "
+        "one imports too"
+    )
 
 
 def _deleted(before: Existing, sourced_id: str) -> Write:
@@ -261,6 +408,7 @@ def _resolve(
     record: Record,
     resolver: _Resolver,
     errors: list[RowError],
+    warnings: list[RowError],
     usernames: dict[str, uuid.UUID],
 ) -> Write | None:
     my_id = resolver.ids[kind][record.sourced_id]
@@ -276,26 +424,45 @@ def _resolve(
         if target is None:
             values[name] = None
             continue
-        found = resolver.ids[REF_KIND[name]].get(target)
+        target_kind = REF_KIND[name]
+        if target_kind == "schools":
+            found = resolver.school_of(target)
+        else:
+            found = resolver.ids[target_kind].get(target)
         if found is None and not soft:
             problem(
-                REF_FIELD.get((kind, name), name),
-                f"no {REF_KIND[name][:-1]} with sourcedId {target!r} in this file set "
-                "or your district",
+                REF_FIELD.get((kind, name), name), _unresolved(target_kind, name, target, resolver)
             )
         values[name] = found
     if kind == "enrollments" and values.get("class_id") is not None:
         values["school_id"] = resolver.class_school.get(values["class_id"])
     school_ids: set[uuid.UUID] = set()
     if kind == "users":
-        if not record.roles:
+        if not record.roles and record.sourced_id in resolver.roles_out_of_date:
+            problem(
+                "role",
+                "the user has no role in effect: every roles.csv row of theirs has ended or "
+                "not begun (their lines say which)",
+            )
+        elif not record.roles:
             problem("role", "the user has no role (users.csv role or roles.csv)")
         for org in record.org_refs:
-            school = resolver.ids["schools"].get(org)
+            school = resolver.school_of(org)
             if school is not None:
                 school_ids.add(school)
-            elif org not in resolver.other_orgs and resolver.orgs_complete:
+            elif not resolver.is_known_org(org) and resolver.orgs_complete:
                 problem("orgSourcedIds", f"no org with sourcedId {org!r}")
+        if not school_ids and record.roles & NEED_A_SCHOOL and not problems:
+            orgs = ", ".join(resolver.chain(org) for org in record.org_refs) or "none"
+            warnings.append(
+                RowError(
+                    record.file,
+                    record.line,
+                    "orgSourcedIds",
+                    f"no school among the user's orgs or above them (orgs: {orgs}); the user "
+                    "is kept without a school, so no school admin sees them",
+                )
+            )
         holder = usernames.get(values["username"])
         if holder is not None and holder != my_id:
             problem("username", f"{values['username']!r} is taken by another user")
@@ -307,6 +474,24 @@ def _resolve(
     return Write(
         my_id, record.sourced_id, "active", values, frozenset(record.roles), frozenset(school_ids)
     )
+
+
+def _unresolved(kind: str, column: str, target: str, resolver: _Resolver) -> str:
+    """Why a reference to ``target`` (a ``kind``) resolves to nothing, as precisely as we know."""
+    where = resolver.failed(kind, target)
+    if where is not None and column == "parent_id":
+        return _failed_parent(target, where)
+    if where is not None:
+        return (
+            f"{SINGULAR[kind]} {target!r} failed to import ({where}); fix that row and this one "
+            "imports too"
+        )
+    if kind == "schools" and resolver.is_known_org(target):
+        return (
+            f"org {resolver.chain(target)} is not a school and has no school above it; name the "
+            "school (or a department of it)"
+        )
+    return f"no {SINGULAR[kind]} with sourcedId {target!r} in this file set or your district"
 
 
 def _changed(before: Existing, write: Write) -> tuple[str, ...]:

@@ -9,6 +9,7 @@ job (``roster_planner``). The same functions read CSV rows and the webhook's JSO
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from pathwise_profiles.domain.oneroster_csv import (
@@ -22,13 +23,14 @@ from pathwise_profiles.domain.oneroster_csv import (
 __all__ = [
     "KINDS",
     "ROLE_MAP",
+    "OtherOrg",
     "Record",
     "RoleGrant",
     "RowProblems",
     "flatten_json",
+    "other_org",
     "read_record",
     "read_role_grant",
-    "skipped_org",
 ]
 
 # Our record kinds, in dependency order (a kind refers only to kinds before it).
@@ -82,7 +84,8 @@ class Record:
 
 @dataclass(frozen=True, slots=True)
 class RoleGrant:
-    """A roles.csv row (OneRoster 1.2): a role of a user at an org."""
+    """A roles.csv row (OneRoster 1.2): a role of a user at an org, from ``begin`` to ``end``
+    (both inclusive, either open)."""
 
     user_sourced_id: str
     role: str
@@ -90,6 +93,18 @@ class RoleGrant:
     status: str
     file: str
     line: int
+    begin: date | None = None
+    end: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OtherOrg:
+    """An orgs.csv row that is not a school (district, department, local, state, national):
+    not stored, but a class or user naming it belongs to the school above it, if any."""
+
+    sourced_id: str
+    type: str
+    parent: str | None
 
 
 class _Reader:
@@ -286,7 +301,7 @@ def _relationship(names: list[str]) -> str:
 
 def read_record(row: RawRow) -> Record | None:
     """The record of one row; None for rows we deliberately skip (non-school orgs: the caller
-    keeps their sourcedIds, see ``skipped_org``)."""
+    keeps them, see ``other_org``)."""
     r = _Reader(row)
     sourced_id = r.text("sourcedId", required=True)
     status = r.status()
@@ -308,10 +323,10 @@ def read_record(row: RawRow) -> Record | None:
     return record
 
 
-def skipped_org(row: RawRow) -> str | None:
-    """The sourcedId of an orgs.csv row that is not a school (a district, a department)."""
-    if row.file == "orgs" and row.get("type") != "school":
-        return row.get("sourcedId") or None
+def other_org(row: RawRow) -> OtherOrg | None:
+    """An orgs.csv row that is not a school (a district, a department), with its parent."""
+    if row.file == "orgs" and row.get("type") != "school" and row.get("sourcedId"):
+        return OtherOrg(row.get("sourcedId"), row.get("type"), row.get("parentSourcedId") or None)
     return None
 
 
@@ -324,9 +339,13 @@ def read_role_grant(row: RawRow) -> RoleGrant:
     if mapped is None:
         r.fail("role", f"{name!r} has no Pathwise equivalent ({', '.join(ROLE_MAP)})")
     status = r.status()
+    begin = r.convert("beginDate", parse_date)
+    end = r.convert("endDate", parse_date)
+    if begin is not None and end is not None and end < begin:
+        r.fail("endDate", "is before beginDate")
     if r.errors:
         raise RowProblems(r.errors, None)
-    return RoleGrant(user, mapped or "", org, status, row.file, row.line)
+    return RoleGrant(user, mapped or "", org, status, row.file, row.line, begin, end)
 
 
 # The webhook's JSON records (OneRoster REST shapes) → the CSV row shape read above.

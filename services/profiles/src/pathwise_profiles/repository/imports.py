@@ -81,6 +81,8 @@ async def load_snapshot(
     a webhook naming ten users need not read half a million enrollments)."""
     by_kind: dict[str, dict[str, Existing]] = {}
     total = 0
+    active: dict[str, int] = defaultdict(int)
+    active_users: set[uuid.UUID] = set()
     for kind, table in TABLES.items():
         columns = [table.c.id, table.c.sourced_id, table.c.status]
         columns += [table.c[name] for name in COMPARED[kind]]
@@ -98,6 +100,9 @@ async def load_snapshot(
             for row in (await session.execute(stmt)).mappings():
                 if row["status"] == "active":
                     total += 1
+                    active[kind] += 1
+                    if kind == "users":
+                        active_users.add(row["id"])
                 if row["sourced_id"] is not None:
                     values = {name: row[name] for name in COMPARED[kind]}
                     rows[row["sourced_id"]] = Existing(row["id"], row["status"], values)
@@ -146,7 +151,16 @@ async def load_snapshot(
         for link_id, guardian, student, status in await _links(session, district_id, user_ids)
     }
     own = await session.scalar(select(districts.c.sourced_id).where(districts.c.id == district_id))
-    return Snapshot(by_kind, total, usernames, learners, {own} if own else set(), links)
+    snapshot = Snapshot(by_kind, total, usernames, learners, {own} if own else set(), links)
+    if only is None:
+        # The guard's denominators: every active row of the district, by kind and user role.
+        active.pop("users", None)
+        for user_id in active_users:
+            for role in roles.get(user_id, ()):
+                active[f"users:{role}"] += 1
+        active["guardian_links"] = sum(1 for _, status in links.values() if status == "active")
+        snapshot.active = dict(active)
+    return snapshot
 
 
 async def _links(

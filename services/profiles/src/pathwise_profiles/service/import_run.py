@@ -2,7 +2,7 @@
 guards, then write the plan in chunks with the job's progress.
 
 It reads and plans everything first; writes nothing if ``dry_run``, if ``strict`` and any row
-failed, or if the mass-change guard trips without ``force``; otherwise it writes the plan in
+failed, or if the mass-change guard (``roster_guard``, per kind) trips without ``force``; otherwise it writes the plan in
 chunks, committing each chunk with the job's progress (``commit_now``), so readers of the job see
 ``rows_done`` move. (Which process runs a job, and failing a dead one's: ``import_runner``.)
 """
@@ -18,7 +18,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_profiles.domain.oneroster_csv import Manifest, ManifestError
-from pathwise_profiles.domain.roster_plan import Plan, Snapshot, guard_share
+from pathwise_profiles.domain.roster_guard import GuardLimits, GuardVerdict, check_guard
+from pathwise_profiles.domain.roster_plan import Plan, Snapshot
 from pathwise_profiles.domain.roster_planner import make_plan
 from pathwise_profiles.repository import imports as repo
 from pathwise_profiles.service.events import emit
@@ -44,20 +45,30 @@ class ImportOptions:
 
 
 def _report(
-    manifest: Manifest, parsed: Parsed, plan: Plan, share: float, limit: float
+    manifest: Manifest, parsed: Parsed, plan: Plan, verdict: GuardVerdict
 ) -> dict[str, Any]:
+    notes = list(manifest.notes)
+    if parsed.not_stored.get("demographics"):
+        # Nothing in Pathwise keeps demographics (no district setting turns it on): say so.
+        notes.append(
+            f"demographics.csv: {parsed.not_stored['demographics']} row(s) read and not "
+            "stored; Pathwise keeps no demographics"
+        )
     return {
         "oneroster_version": manifest.version,
         "mapped_from": manifest.mapped_from,
         "modes": {name: mode for name, mode in manifest.modes.items() if mode != "absent"},
-        "notes": manifest.notes,
+        "notes": notes,
         "rows_read": parsed.rows,
         "rows_skipped": plan.skipped,
+        "not_stored": {f"{name}.csv": count for name, count in parsed.not_stored.items()},
         "ignored_columns": parsed.ignored_columns,
         "diff": plan.diff(),
         "error_count": len(plan.errors),
         "errors": [e.as_dict() for e in plan.errors[:MAX_ERRORS_REPORTED]],
-        "guard": {"changed_share": round(share, 4), "max_share": limit},
+        "warning_count": len(plan.warnings),
+        "warnings": [e.as_dict() for e in plan.warnings[:MAX_ERRORS_REPORTED]],
+        "guard": verdict.report(),
     }
 
 
@@ -68,13 +79,13 @@ async def run_job(
     files: FileSet,
     manifest: Manifest,
     options: ImportOptions,
-    max_share: float,
+    limits: GuardLimits,
     cleanup: Path | None = None,
 ) -> None:
     """The job itself (a background task): never raises; the job row says how it ended."""
     try:
         with gc_paused():
-            await _run(db, job_id, district_id, files, manifest, options, max_share)
+            await _run(db, job_id, district_id, files, manifest, options, limits)
     except Exception:
         logger.exception("import %s stopped on an unexpected error", job_id)
         async with unit_of_work(db) as session:
@@ -111,7 +122,7 @@ async def _run(
     files: FileSet,
     manifest: Manifest,
     options: ImportOptions,
-    max_share: float,
+    limits: GuardLimits,
 ) -> None:
     # One unit of work for the whole run (it commits the outcome at the end, or rolls back what is
     # not yet committed on an error); ``commit_now`` makes the job's progress visible on the way.
@@ -125,21 +136,16 @@ async def _run(
             return
         snapshot = await repo.load_snapshot(session, district_id)
         plan = await asyncio.to_thread(_plan, parsed, manifest, snapshot)
-        share = guard_share(plan, snapshot)
-        report = _report(manifest, parsed, plan, share, max_share)
+        verdict = check_guard(plan, snapshot, limits)
+        report = _report(manifest, parsed, plan, verdict)
         await repo.update_job(session, job_id, {"rows_total": plan.writes})
         await commit_now(session)
         if options.strict and plan.errors:
             error = f"{len(plan.errors)} row error(s) and strict mode: nothing was written."
             await _finish(session, job_id, "failed", report, error)
             return
-        if share > max_share and not options.force:
-            error = (
-                f"This run would change or delete {share:.0%} of your district's roster "
-                f"(more than {max_share:.0%}); nothing was written. Check the diff, then send "
-                "force=true to apply it."
-            )
-            await _finish(session, job_id, "refused", report, error)
+        if verdict.tripped and not options.force:
+            await _finish(session, job_id, "refused", report, verdict.message())
             return
         if options.dry_run:
             await _finish(session, job_id, "succeeded", report, None)
@@ -173,7 +179,9 @@ def _plan(parsed: Parsed, manifest: Manifest, snapshot: Snapshot) -> Plan:
         grants=parsed.grants,
         errors=parsed.errors,
         failed=parsed.failed,
+        failed_lines=parsed.failed_lines,
         skipped=parsed.skipped,
         other_orgs=parsed.other_orgs,
+        today=utcnow().date(),
         new_id=new_id,
     )

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_profiles.domain.oneroster_csv import Manifest, ManifestError
+from pathwise_profiles.domain.roster_guard import GuardLimits
 from pathwise_profiles.repository import imports as repo
 from pathwise_profiles.schemas.imports import ImportJobOut
 from pathwise_profiles.service.import_run import ImportOptions, run_job
@@ -215,7 +216,7 @@ async def start_upload_import(
     path: str,
     idempotency_header: str | None,
     options: ImportOptions,
-    max_share: float,
+    limits: GuardLimits,
 ) -> Accepted:
     """Save an uploaded zip to a folder of its own, check its manifest and queue the job (or
     find the job of an earlier request with the same Idempotency-Key and zip). The folder is
@@ -238,7 +239,7 @@ async def start_upload_import(
         shutil.rmtree(folder, ignore_errors=True)
         raise
     run = functools.partial(
-        run_job, db, job.id, job.district_id, files, manifest, options, max_share, folder
+        run_job, db, job.id, job.district_id, files, manifest, options, limits, folder
     )
     return Accepted(job, replayed=False, run=run)
 
@@ -253,7 +254,7 @@ async def start_folder_import(
     path: str,
     idempotency_header: str | None,
     options: ImportOptions,
-    max_share: float,
+    limits: GuardLimits,
 ) -> Accepted:
     """Queue a job for a folder below the operator-configured import root (Idempotency-Key and
     the one-import-per-district rule as for uploads)."""
@@ -268,7 +269,5 @@ async def start_folder_import(
     files = FolderFileSet(folder)
     manifest = check_file_set(files)
     job = await start_job(session, principal, "folder", options, key)
-    run = functools.partial(
-        run_job, db, job.id, job.district_id, files, manifest, options, max_share
-    )
+    run = functools.partial(run_job, db, job.id, job.district_id, files, manifest, options, limits)
     return Accepted(job, replayed=False, run=run)

@@ -68,6 +68,7 @@ async def apply_changes(
         snapshot,
         errors=parsed.errors,
         failed=parsed.failed,
+        failed_lines=parsed.failed_lines,
         new_id=new_id,
     )
     await apply_plan(session, district_id, plan, snapshot, commit=False)

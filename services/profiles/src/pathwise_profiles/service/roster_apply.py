@@ -17,12 +17,13 @@ from pathwise_profiles.domain.profile import default_profile
 from pathwise_profiles.domain.roster_plan import Plan, Snapshot, Write
 from pathwise_profiles.domain.roster_records import (
     KINDS,
+    OtherOrg,
     Record,
     RoleGrant,
     RowProblems,
+    other_org,
     read_record,
     read_role_grant,
-    skipped_org,
 )
 from pathwise_profiles.models import guardian_links, learner_profiles
 from pathwise_profiles.repository import imports as repo
@@ -50,9 +51,13 @@ class Parsed:
     grants: list[RoleGrant] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     failed: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    # where each failed row is, by kind and sourcedId: a row naming it says which line to fix
+    failed_lines: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
     skipped: int = 0
     rows: int = 0
-    other_orgs: set[str] = field(default_factory=set)
+    other_orgs: dict[str, OtherOrg] = field(default_factory=dict)
+    # rows read and deliberately not stored, by file (demographics: we keep none)
+    not_stored: dict[str, int] = field(default_factory=dict)
     ignored_columns: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -64,19 +69,22 @@ def parse_rows(parsed: Parsed, rows: Iterable[RawRow]) -> None:
                 parsed.grants.append(read_role_grant(row))
                 continue
             if row.file == "demographics":
-                parsed.skipped += 1  # accepted, not stored: we keep no demographics
+                # accepted, not stored: we keep no demographics (the report says so)
+                parsed.skipped += 1
+                parsed.not_stored[row.file] = parsed.not_stored.get(row.file, 0) + 1
                 continue
             record = read_record(row)
         except RowProblems as problems:
             parsed.errors.extend(problems.errors)
             if problems.sourced_id and row.file in KIND_OF_FILE:
                 parsed.failed[KIND_OF_FILE[row.file]].add(problems.sourced_id)
+                parsed.failed_lines[KIND_OF_FILE[row.file]][problems.sourced_id] = row.line
             continue
         if record is None:
             parsed.skipped += 1
-            org = skipped_org(row)
+            org = other_org(row)
             if org is not None:
-                parsed.other_orgs.add(org)
+                parsed.other_orgs[org.sourced_id] = org
         else:
             parsed.records[record.kind].append(record)
 

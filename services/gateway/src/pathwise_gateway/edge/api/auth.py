@@ -1,9 +1,10 @@
 """``POST /v1/auth/token`` (OAuth2) and ``GET /v1/auth/me``."""
 
-import uuid
-from typing import Annotated, Literal
+from typing import Any
 
-from fastapi import APIRouter, Form, Request, Response
+from asgi_correlation_id import correlation_id
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 
 from pathwise_gateway.edge.api.access import gateway_access
 from pathwise_gateway.edge.api.deps import (
@@ -14,33 +15,36 @@ from pathwise_gateway.edge.api.deps import (
     SettingsDep,
 )
 from pathwise_gateway.edge.domain.clients import CLIENT_SCOPES
-from pathwise_gateway.edge.schemas import Me, TokenResponse
+from pathwise_gateway.edge.domain.token_request import (
+    GRANT_TYPES,
+    TokenRequestError,
+    oauth_error_body,
+    parse_token_request,
+)
+from pathwise_gateway.edge.schemas import Me, OAuthError, TokenResponse
 from pathwise_gateway.edge.service.ratelimit import STATE_KEY, RateLimiter
 from pathwise_gateway.edge.service.ratelimit import enforce as enforce_rate
-from pathwise_gateway.edge.service.tokens import (
-    TokenRequestError,
-    token_for_client,
-    token_for_dev_user,
-)
+from pathwise_gateway.edge.service.tokens import token_for_client, token_for_dev_user
 from pathwise_shared.access import ALL_USERS
 from pathwise_shared.app import DbSession
-from pathwise_shared.problems import Problem, problem_responses
+from pathwise_shared.problems import problem_responses
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
 
 
-def _oauth_problem(exc: TokenRequestError) -> Problem:
-    headers = {"Cache-Control": "no-store"}
+def _oauth_error(exc: TokenRequestError) -> JSONResponse:
+    """RFC 6749 §5.2: ``application/json``, never cached; a failed client authentication is a
+    401 with the scheme the client may use (HTTP Basic, §2.3.1)."""
+    headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
     if exc.status == 401:
-        headers["WWW-Authenticate"] = 'Basic realm="pathwise"'
-    return Problem(
-        exc.detail,
-        status=exc.status,
-        slug=exc.error.replace("_", "-"),
+        headers["WWW-Authenticate"] = 'Basic realm="pathwise", charset="UTF-8"'
+    return JSONResponse(
+        oauth_error_body(exc, correlation_id.get()),
+        status_code=exc.status,
         headers=headers,
-        error=exc.error,
+        media_type="application/json",
     )
 
 
@@ -55,12 +59,37 @@ def _limit_token_requests(request: Request, limiter: RateLimiter | None, who: st
     enforce_rate(state)
 
 
+_FORM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["grant_type"],
+    "properties": {
+        "grant_type": {"type": "string", "enum": list(GRANT_TYPES)},
+        "client_id": {"type": "string", "maxLength": 64},
+        "client_secret": {"type": "string", "maxLength": 200},
+        "scope": {"type": "string", "maxLength": 500},
+        "username": {"type": "string", "maxLength": 200},
+        "password": {"type": "string", "maxLength": 200},
+        "district_id": {"type": "string", "format": "uuid"},
+    },
+}
+_OAUTH_ERROR = {
+    "description": "RFC 6749 §5.2 error (`error`, `error_description`) with the problem members",
+    "content": {"application/json": {"schema": OAuthError.model_json_schema()}},
+}
+
+
 @router.post(
     "/token",
     response_model=TokenResponse,
     summary="Get an access token (client credentials; development login outside production)",
-    responses=problem_responses(400, 401, 422, 429),
-    openapi_extra={"security": []},
+    responses={400: _OAUTH_ERROR, 401: _OAUTH_ERROR, **problem_responses(429, 503)},
+    openapi_extra={
+        "security": [],
+        "requestBody": {
+            "required": True,
+            "content": {"application/x-www-form-urlencoded": {"schema": _FORM_SCHEMA}},
+        },
+    },
 )
 async def issue_token(
     request: Request,
@@ -70,36 +99,62 @@ async def issue_token(
     authenticator: AuthenticatorDep,
     authenticate_client: ClientAuthenticatorDep,
     limiter: RateLimiterDep,
-    grant_type: Annotated[Literal["client_credentials", "password"], Form()],
-    client_id: Annotated[str | None, Form(max_length=64)] = None,
-    client_secret: Annotated[str | None, Form(max_length=200)] = None,
-    scope: Annotated[str | None, Form(max_length=500)] = None,
-    username: Annotated[str | None, Form(max_length=200)] = None,
-    password: Annotated[str | None, Form(max_length=200)] = None,
-    district_id: Annotated[uuid.UUID | None, Form()] = None,
-) -> TokenResponse:
-    """OAuth2 token endpoint (form-encoded). ``client_credentials`` for integration clients;
-    ``password`` is the development login by username (no password check), refused in
-    production."""
+) -> TokenResponse | JSONResponse:
+    """OAuth2 token endpoint (form-encoded). ``client_credentials`` for integration clients
+    (credentials in the body or HTTP Basic); ``password`` is the development login by username
+    (no password check), refused in production. Errors are RFC 6749 §5.2's (docs/api.md)."""
+    try:
+        form = await _form_fields(request)
+        token_request = parse_token_request(form, request.headers.get("authorization"))
+    except TokenRequestError as exc:
+        return _oauth_error(exc)
     # The identity being guessed is the one the grant checks: a client id the password grant
     # ignores must not give its username a fresh budget.
-    kind, name = ("client", client_id) if grant_type == "client_credentials" else ("user", username)
+    if token_request.grant_type == "client_credentials":
+        kind, name = "client", token_request.client_id
+    else:
+        kind, name = "user", token_request.username
     _limit_token_requests(request, limiter, f"{kind}:{name}" if name else "")
     try:
-        if grant_type == "client_credentials":
+        if token_request.grant_type == "client_credentials":
             issued = await token_for_client(
-                session, settings, authenticate_client, client_id, client_secret, scope
+                session,
+                settings,
+                authenticate_client,
+                token_request.client_id,
+                token_request.client_secret,
+                token_request.scope,
             )
         else:
             issued = await token_for_dev_user(
-                settings, authenticator.resolver, username, district_id
+                settings, authenticator.resolver, token_request.username, token_request.district_id
             )
     except TokenRequestError as exc:
-        raise _oauth_problem(exc) from exc
+        return _oauth_error(exc)
     response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
     return TokenResponse(
         access_token=issued.access_token, expires_in=issued.expires_in, scope=issued.scope
     )
+
+
+async def _form_fields(request: Request) -> dict[str, list[str]]:
+    """The body's parameters, each with every value sent (a repeated one is refused)."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if not content_type and not await request.body():
+        return {}  # no parameters at all: grant_type is missing, said below
+    if content_type != "application/x-www-form-urlencoded":
+        raise TokenRequestError(
+            "invalid_request", "Send the parameters as application/x-www-form-urlencoded."
+        )
+    try:
+        form = await request.form()
+    except (ValueError, KeyError) as exc:
+        raise TokenRequestError("invalid_request", "The form body cannot be read.") from exc
+    fields: dict[str, list[str]] = {}
+    for key, value in form.multi_items():
+        fields.setdefault(key, []).append(value if isinstance(value, str) else "")
+    return fields
 
 
 @router.get(

@@ -6,6 +6,7 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_gateway.edge.domain.clients import ClientAuthError
+from pathwise_gateway.edge.domain.token_request import TokenRequestError
 from pathwise_gateway.edge.domain.tokens import IssuedToken, issue_access_token
 from pathwise_gateway.edge.service.principals import PrincipalResolver, UserNotFound
 from pathwise_gateway.settings import GatewaySettings
@@ -22,16 +23,6 @@ class ClientAuthenticator(Protocol):
     async def __call__(
         self, session: AsyncSession, client_id: str, secret: str, requested_scope: str | None
     ) -> Principal: ...
-
-
-class TokenRequestError(Exception):
-    """An OAuth2 error (RFC 6749 §5.2): ``error`` code, HTTP status and a safe detail."""
-
-    def __init__(self, error: str, detail: str, status: int = 400) -> None:
-        super().__init__(detail)
-        self.error = error
-        self.detail = detail
-        self.status = status
 
 
 def _issue(settings: GatewaySettings, principal: Principal) -> IssuedToken:
@@ -57,9 +48,7 @@ async def token_for_client(
     try:
         principal = await authenticate_client(session, client_id, client_secret, scope)
     except ClientAuthError as exc:
-        raise TokenRequestError(
-            exc.error, exc.detail, 401 if exc.error == "invalid_client" else 400
-        ) from exc
+        raise TokenRequestError(exc.error, exc.detail) from exc
     return _issue(settings, principal)
 
 
