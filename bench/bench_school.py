@@ -72,7 +72,7 @@ def _pathway_summary(run: RunResult) -> dict[str, Any]:
 
 
 def _fixed_matching(
-    sub: Subgraph, learners: list[Any], bank: Bank, target: float, seed: int, k_max: int = 40
+    sub: Subgraph, learners: list[Any], bank: Bank, target: float, seed: int, k_max: int = 80
 ) -> dict[str, Any]:
     """Smallest k (items per skill) whose final true mastery reaches ``target`` (bisection)."""
     lo, hi = 1, k_max
@@ -335,6 +335,13 @@ def main(quick: bool) -> dict[str, Any]:
         pathway[f"assume_prior_grades_{'on' if assume else 'off'}"] = _pathway_summary(
             runs_by[assume]
         )
+    # The teacher policy before: skip a step at its first stall (for comparison; no flags).
+    pathway["assume_prior_grades_off_skip_at_first_stall"] = _pathway_summary(
+        drivers.run_personalized(
+            sub, learners, mixed, assume_prior_grades=False, seed=SEED + 3, with_flags=False,
+            deferrals=0,
+        )
+    )  # fmt: skip
     for assume in (True, False):
         target = pathway[f"assume_prior_grades_{'on' if assume else 'off'}"]["final_true_mastery"]
         key = "fixed_matching_default" if assume == default else "fixed_matching_other"

@@ -29,7 +29,12 @@ __all__ = [
 START = datetime(2025, 9, 1, 8, 0, tzinfo=UTC)
 ANSWERS_PER_DAY = 15
 GOAL_WEEKS = 10
-STEP_CAP = 30  # answers on one step without mastery before the teacher skips it
+STEP_CAP = 30  # answers on one step without mastery: a stall, which the teacher acts on
+# A stalled step goes behind the other ready steps this many times (the teacher reorders: its
+# dependents stay locked, other branches go on) and is skipped at the next stall. Skipping at the
+# first stall opens the dependents on a prerequisite the learner does not know (0.25 of practice
+# on such skills in the run of 2026-11-30, against 0.06 with two deferrals).
+STALL_DEFERRALS = 2
 MAX_ANSWERS = 600  # per learner
 
 
@@ -100,10 +105,13 @@ def run_personalized(
     assume_prior_grades: bool,
     seed: int,
     with_flags: bool = True,
+    deferrals: int = STALL_DEFERRALS,
 ) -> RunResult:
     """Each learner follows the pathway the planner gives (replanned whenever a step is mastered
     or skipped), practising the first ready step until the mastery rule says mastered or
-    ``STEP_CAP`` answers, flags read after every answer."""
+    ``STEP_CAP`` answers, flags read after every answer. A step that stalls (``STEP_CAP``
+    answers) is moved behind the other ready steps ``deferrals`` times, as a teacher reorders a
+    pathway, and skipped the next time (``deferrals=0``: skipped at its first stall)."""
     rng = random.Random(seed)
     goals = [(g, (START + timedelta(weeks=GOAL_WEEKS)).date()) for g in sub.goals]
     runs: list[LearnerRun] = []
@@ -113,6 +121,7 @@ def run_personalized(
         book = MasteryBook()
         picker = _Picker(bank, rng)
         skipped: set[str] = set()
+        deferred: dict[str, int] = {}
         assumed = adapters.assumed_mastered(sub.grades, "4", {}) if assume_prior_grades else []
         first_flag: dict[str, int] = {}
         raises: list[metrics.FlagRaise] = []
@@ -124,9 +133,13 @@ def run_personalized(
         while n < MAX_ANSWERS:
             mastered = {c for c, s in book.states.items() if s.state.mastered}
             steps = adapters.plan(sub.graph, goals, mastered, assumed, skipped)
-            current = next((s.code for s in steps if s.ready), None)
-            if current is None:
+            ready = [s.code for s in steps if s.ready]
+            if not ready:
                 break
+            # The first ready step in plan order, deferred ones behind the others.
+            current = min(ready, key=lambda code: deferred.get(code, 0))
+            # The pathway as the service holds it after the reorder: the current step first.
+            steps = sorted(steps, key=lambda s: s.code != current)
             done = mastered | set(assumed)
             on_step = 0
             while n < MAX_ANSWERS:
@@ -157,7 +170,10 @@ def run_personalized(
                 if book.mastered(current):
                     break
                 if on_step >= STEP_CAP:
-                    skipped.add(current)
+                    if deferred.get(current, 0) < deferrals:
+                        deferred[current] = deferred.get(current, 0) + 1
+                    else:
+                        skipped.add(current)
                     break
                 # A multi-skill answer can take a mastered skill back below the loss line.
                 if any(not book.mastered(c) for c in mastered):
