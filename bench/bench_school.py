@@ -121,10 +121,14 @@ def _flags(run: RunResult) -> dict[str, Any]:
         "episode_learners": len({e.learner for e in episodes}),
         "episode_min_answers": metrics.EPISODE_MIN_ANSWERS,
     }
+    looks = [r for x in run.learners for r in x.looks]
     for code in codes:
         which = None if code == "any" else code
         precision, count, right = metrics.raise_precision(raises, which)
+        look_precision, look_count, _ = metrics.raise_precision(looks, which)
         moment[code] = {
+            "look_precision": _r(look_precision),
+            "looks": look_count,
             "precision": _r(precision),
             "recall": _r(metrics.episode_recall(episodes, raises, which)),
             "raised": count,
@@ -271,14 +275,14 @@ def _goals(result: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
     moment = result["flags"]["moment"]
     for code in (*adapters.FLAG_CODES, "any"):
         f = moment[code]
-        met = (f["precision"] or 0) >= GOALS["flag_precision"] and (f["recall"] or 0) >= GOALS[
+        met = (f["look_precision"] or 0) >= GOALS["flag_precision"] and (f["recall"] or 0) >= GOALS[
             "flag_recall"
         ]
-        rows.append((f"Flag `{code}`: precision / recall per moment (truth: needs help then; "
-                     f"recall: stuck episodes flagged within 40 answers)",
-                     f"{f['precision']} / {f['recall']} ({f['right']} of {f['raised']} raises "
-                     f"right; {moment['episodes']} episodes)",
-                     "≥ 0.8 / ≥ 0.9", met))  # fmt: skip
+        rows.append((f"Flag `{code}`: precision per look / per raise, recall (truth: needs help "
+                     f"then; recall: stuck episodes flagged within 40 answers)",
+                     f"{f['look_precision']} / {f['precision']}, {f['recall']} ({f['looks']} "
+                     f"looks; {f['right']} of {f['raised']} raises right; {moment['episodes']} "
+                     f"episodes)", "≥ 0.8 / ≥ 0.9", met))  # fmt: skip
     trait = result["flags"]["trait"]
     for code in (*adapters.FLAG_CODES, "any"):
         f = trait[code]

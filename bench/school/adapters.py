@@ -222,6 +222,7 @@ def flags(
     now: datetime,
     prereqs: Mapping[str, Sequence[str]],
     pace: str = "steady",
+    held: Mapping[str, str] | None = None,
 ) -> list[Flag]:
     """The evidence flags the class insights would show for this learner at ``now``;
     ``prereqs``: each skill's direct prerequisites (the district graph's)."""
@@ -280,6 +281,7 @@ def flags(
             for code in (prereqs.get(current, ()) if current else ())
             if code in book.states
         },
+        held=dict(held or {}),
     )
     return [f for f in flag_learner(signals, now) if f.code in FLAG_CODES]
 

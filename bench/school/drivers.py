@@ -75,6 +75,9 @@ class LearnerRun:
     all_known: bool
     first_flag: dict[str, int] = field(default_factory=dict)  # code -> answer index (1-based)
     raises: list[metrics.FlagRaise] = field(default_factory=list)
+    # Every flag shown after every answer, judged then: what a teacher looking at that moment
+    # would have seen (a flag held for 30 answers is 30 looks, one raise).
+    looks: list[metrics.FlagRaise] = field(default_factory=list)
 
 
 @dataclass
@@ -125,6 +128,7 @@ def run_personalized(
         assumed = adapters.assumed_mastered(sub.grades, "4", {}) if assume_prior_grades else []
         first_flag: dict[str, int] = {}
         raises: list[metrics.FlagRaise] = []
+        looks: list[metrics.FlagRaise] = []
         shown: dict[str, str] = {}  # code -> key of the flags shown after the previous answer
         # Truth of each skill before each answer that touched it (the windows flags are about).
         touched: dict[str, list[bool]] = {}
@@ -160,12 +164,14 @@ def run_personalized(
                 on_step += 1
                 if with_flags:
                     flags = adapters.flags(
-                        book, steps, done, goals, current_since, now, sub.prereqs
+                        book, steps, done, goals, current_since, now, sub.prereqs, held=shown
                     )
                     for flag in flags:
                         first_flag.setdefault(flag.code, n)
+                        judged = _judge(sub, learner, flag, current, on_step, touched, n)
+                        looks.append(judged)
                         if shown.get(flag.code) != flag.key:
-                            raises.append(_judge(sub, learner, flag, current, on_step, touched, n))
+                            raises.append(judged)
                     shown = {f.code: f.key for f in flags}
                 if book.mastered(current):
                     break
@@ -181,7 +187,7 @@ def run_personalized(
             current_since = moment(n)
         known = [learner.known[c] for c in sub.codes]
         runs.append(LearnerRun(learner.id, learner.stalled, n, sum(known) / len(known),
-                               all(known), first_flag, raises))  # fmt: skip
+                               all(known), first_flag, raises, looks))  # fmt: skip
     return RunResult(runs, records)
 
 

@@ -14,6 +14,8 @@ from pathwise_pathways.domain.grouping import (
 )
 from pathwise_pathways.domain.insights import (
     ERROR_MIN_ANSWERS,
+    HOLD_ERROR_SIGMAS,
+    HOLD_PROGRESS_LEVEL,
     NO_PROGRESS_ANSWERS,
     NO_PROGRESS_DAYS,
     PACE_MIN_DAYS,
@@ -213,15 +215,46 @@ def test_no_progress_on_the_current_skill_with_its_numbers() -> None:
     done = replace(run, mastered=True)
     for other in (fewer, learning, done):
         assert _codes(_signals(evidence=_evidence(runs={"3.NF.A.1": other}))) == []
-    # One lucky right answer lifts P(known) now, not the recent mean: the flag stays.
+    # One lucky right answer lifts P(known) now, not the recent mean: a raised flag stays...
     lucky = replace(run, p_now=0.77)
-    assert _codes(_signals(evidence=_evidence(runs={"3.NF.A.1": lucky}))) == ["no_progress"]
+    held = {"no_progress": "skill:3.NF.A.1"}
+    lucky_signals = _signals(evidence=_evidence(runs={"3.NF.A.1": lucky}), held=held)
+    assert _codes(lucky_signals) == ["no_progress"]
+    # ... but none is raised on it (it may be the learner who has just understood).
+    assert _codes(_signals(evidence=_evidence(runs={"3.NF.A.1": lucky}))) == []
     # Without the recent mean (an older assessment), P(known) now stands in.
     assert (
         _codes(_signals(evidence=_evidence(runs={"3.NF.A.1": replace(lucky, p_recent=None)}))) == []
     )
     # A run on another skill than the current one does not count.
     assert _codes(_signals(evidence=_evidence(runs={"2.NF.A.1": run}))) == []
+
+
+def test_a_raised_no_progress_holds_until_progress_is_clear() -> None:
+    """Hysteresis: raised under PROGRESS_LEVEL, held until HOLD_PROGRESS_LEVEL; a learner near the
+    line is not flagged and unflagged on alternate answers."""
+    between = (PROGRESS_LEVEL + HOLD_PROGRESS_LEVEL) / 2
+    run = SkillRun("3.NF.A.1", NO_PROGRESS_ANSWERS, 2, 0.2, 0.3, False, p_recent=between)
+    evidence = _evidence(runs={"3.NF.A.1": run})
+    assert _codes(_signals(evidence=evidence)) == []
+    held = {"no_progress": "skill:3.NF.A.1"}
+    assert _codes(_signals(evidence=evidence, held=held)) == ["no_progress"]
+    cleared = _evidence(runs={"3.NF.A.1": replace(run, p_recent=HOLD_PROGRESS_LEVEL)})
+    assert _codes(_signals(evidence=cleared, held=held)) == []
+    # A flag held on another skill does not hold this one.
+    other = {"no_progress": "skill:2.NF.A.1"}
+    assert _codes(_signals(evidence=evidence, held=other)) == []
+
+
+def test_a_raised_error_rate_high_holds_until_the_excess_is_small() -> None:
+    # 10 wrong of 20 where 6 were expected (sd 2): 2 sd, not above it: not raised, but held.
+    between = RecentErrors(20, 10, 6.0, 4.0)
+    assert _codes(_signals(evidence=_evidence(recent=between))) == []
+    held = {"error_rate_high": "recent"}
+    assert _codes(_signals(evidence=_evidence(recent=between), held=held)) == ["error_rate_high"]
+    small = RecentErrors(20, 9, 6.0, 4.0)  # 1.5 sd: the hold ends
+    assert HOLD_ERROR_SIGMAS * 2.0 >= 9 - 6.0
+    assert _codes(_signals(evidence=_evidence(recent=small), held=held)) == []
 
 
 def test_prerequisite_gap_names_the_prerequisite_with_its_numbers() -> None:

@@ -37,6 +37,8 @@ from datetime import date, datetime, timedelta
 __all__ = [
     "ERROR_MIN_ANSWERS",
     "ERROR_SIGMAS",
+    "HOLD_ERROR_SIGMAS",
+    "HOLD_PROGRESS_LEVEL",
     "NO_PROGRESS_ANSWERS",
     "NO_PROGRESS_DAYS",
     "PACE_MIN_ANSWERS",
@@ -60,11 +62,19 @@ NO_PROGRESS_DAYS = 5
 # one lucky right answer does not clear the flag and the next wrong one raise it again) at or
 # above this level is progress.
 PROGRESS_LEVEL = 0.5
+# Hysteresis: a flag already raised holds until its evidence is clearly gone, not the moment it
+# dips under the raising line. Without it a learner near the line was flagged and unflagged on
+# alternate answers (about 16 raises per learner over a term in the simulated school), each a
+# learner.flagged event and each ending a teacher's dismissal. no_progress holds while the recent
+# P(known) stays under HOLD_PROGRESS_LEVEL; error_rate_high while the excess of wrong answers
+# stays above HOLD_ERROR_SIGMAS.
+HOLD_PROGRESS_LEVEL = 0.55
 # A direct prerequisite of the practised skill below this P(known) is a gap: the model leans to
 # "not known" (mastery needs far more), so building on it is building on what is likely absent.
 PREREQUISITE_GAP_P = 0.5
 ERROR_MIN_ANSWERS = 10
 ERROR_SIGMAS = 2.0
+HOLD_ERROR_SIGMAS = 1.5
 PACE_MIN_DAYS = 14
 PACE_MIN_ANSWERS = 150
 PACE_WINDOW_DAYS = 28
@@ -126,6 +136,8 @@ class LearnerSignals:
     # The current skill's direct prerequisites with the learner's P(known) now, for those with
     # evidence (a prerequisite never answered is not known to be a gap).
     prerequisites: Mapping[str, float] = field(default_factory=dict)
+    # The flags raised now (as last stored): code → key, for the hysteresis of the holds.
+    held: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -190,7 +202,8 @@ def _no_progress(s: LearnerSignals) -> Flag | None:
     run = _live_run(s)
     # A skill whose prerequisite is a gap is flagged as that: the reason a teacher can act on.
     gap = run is not None and run.skill_code == s.current_skill and _gap(s) is not None
-    if run is not None and not gap and _stalled(run):
+    holding = run is not None and s.held.get("no_progress") == f"skill:{run.skill_code}"
+    if run is not None and not gap and _stalled(run, holding):
         return Flag(
             "no_progress",
             f"{run.answers} scored answers on {run.skill_code} over {run.practice_days} "
@@ -227,12 +240,16 @@ def _no_progress(s: LearnerSignals) -> Flag | None:
     return None
 
 
-def _stalled(run: SkillRun) -> bool:
+def _stalled(run: SkillRun, holding: bool = False) -> bool:
     long_run = run.answers >= NO_PROGRESS_ANSWERS or (
         run.practice_days >= NO_PROGRESS_DAYS and run.answers >= ERROR_MIN_ANSWERS
     )
     level = run.p_now if run.p_recent is None else run.p_recent
-    return long_run and level < PROGRESS_LEVEL
+    if holding:
+        return long_run and level < HOLD_PROGRESS_LEVEL
+    # Raised only when the latest estimate agrees: a learner who has just understood answers
+    # right and climbs, while the mean over the run still remembers the stall.
+    return long_run and level < PROGRESS_LEVEL and run.p_now < PROGRESS_LEVEL
 
 
 def _error_rate(s: LearnerSignals) -> Flag | None:
@@ -241,8 +258,9 @@ def _error_rate(s: LearnerSignals) -> Flag | None:
         return None
     sd = math.sqrt(max(r.variance, 0.0))
     excess = r.observed_wrong - r.expected_wrong
+    sigmas = HOLD_ERROR_SIGMAS if "error_rate_high" in s.held else ERROR_SIGMAS
     # A floor on the deviation: with a model sure of every answer, one wrong would be "sigmas".
-    if excess <= ERROR_SIGMAS * max(sd, 1.0):
+    if excess <= sigmas * max(sd, 1.0):
         return None
     return Flag(
         "error_rate_high",

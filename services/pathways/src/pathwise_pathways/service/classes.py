@@ -32,8 +32,9 @@ from pathwise_pathways.models import (
 )
 from pathwise_pathways.repository import activities as activities_repo
 from pathwise_pathways.repository import classes as repo
+from pathwise_pathways.repository import flags as flags_repo
 from pathwise_pathways.repository import pathways as pathways_repo
-from pathwise_pathways.service.flags import sync_flags
+from pathwise_pathways.service.flags import held_flags, sync_flags
 from pathwise_pathways.service.graph_cache import DistrictGraph, GraphCache
 from pathwise_pathways.service.pathways.boards import fill_boards
 from pathwise_pathways.service.pathways.history import OPEN, record_change
@@ -326,6 +327,9 @@ async def class_insights(
     # the district's graph (for the current skills' prerequisites) one more, cached.
     reads = await pathways_repo.pathway_reads(session, district_id, ids)
     graph = await cache.get(session, district_id)
+    # The flags as last stored: raised ones hold until their evidence is clearly gone.
+    stored_flags = await flags_repo.flags_of(session, district_id, ids)
+    held = held_flags(stored_flags)
     evidence = (
         {str(e["learner_id"]): e for e in await upstream.signals(principal, ids)} if ids else {}
     )
@@ -357,9 +361,12 @@ async def class_insights(
                 if pathway
                 else {}
             ),
+            held=held.get(lid, {}),
         )
         computed[lid] = flag_learner(signals, moment)
-    stored = await sync_flags(session, db, district_id, computed, class_id, moment)
+    stored = await sync_flags(
+        session, db, district_id, computed, class_id, moment, stored=stored_flags
+    )
     result = []
     for row, lid in zip(learners, ids, strict=True):
         flags = [flag_out(f) for f in stored.get(lid, [])]

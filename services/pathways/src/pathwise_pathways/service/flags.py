@@ -28,7 +28,7 @@ from pathwise_shared.events import EventEnvelope, new_event
 from pathwise_shared.problems import NotFound
 from pathwise_shared.timeutil import utcnow
 
-__all__ = ["dismiss", "learner_flags", "sync_flags"]
+__all__ = ["dismiss", "held_flags", "learner_flags", "sync_flags"]
 
 
 def _event(kind: str, row: LearnerFlag, class_id: uuid.UUID | None) -> EventEnvelope:
@@ -98,6 +98,15 @@ async def _sync(
     await session.flush()
 
 
+def held_flags(rows: Sequence[LearnerFlag]) -> dict[uuid.UUID, dict[str, str]]:
+    """Learner → the flags stored for them (code → key): what the holds of the next computation
+    start from (``domain.insights``: a raised flag clears only when its evidence is clearly gone)."""
+    held: dict[uuid.UUID, dict[str, str]] = {}
+    for row in rows:
+        held.setdefault(row.learner_id, {})[row.code] = row.instance_key
+    return held
+
+
 def _by_learner(
     rows: Sequence[LearnerFlag], learner_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, list[LearnerFlag]]:
@@ -114,15 +123,17 @@ async def sync_flags(
     computed: Mapping[uuid.UUID, Sequence[Flag]],
     class_id: uuid.UUID | None = None,
     now: datetime | None = None,
+    stored: Sequence[LearnerFlag] | None = None,
 ) -> dict[uuid.UUID, list[LearnerFlag]]:
     """Store the flags just computed for these learners; learner → their stored flags.
 
-    ``session`` is the read's (read-only); one statement there when nothing changed. A change is
+    ``session`` is the read's (read-only); one statement there when nothing changed (none when
+    the caller read the stored flags already and passes them as ``stored``). A change is
     written in a unit of work of its own, rows locked: two dashboards read at once may both add
     the same new flag, and the loser's write rolls back; it answers from what the winner stored
     (the events are the winner's)."""
     ids = list(computed)
-    rows = await repo.flags_of(session, district_id, ids)
+    rows = list(stored) if stored is not None else await repo.flags_of(session, district_id, ids)
     if not _changed(rows, computed):
         return _by_learner(rows, ids)
     try:

@@ -126,7 +126,8 @@ class LearnerFlagged(LearnerRef):
     class_id: uuid.UUID | None = None
     reason: str | None = Field(None, description="The flag's code (as `code`)")
     code: str | None = Field(
-        None, description="no_progress, prerequisite_gap, error_rate_high, behind_pace, no_pathway, …"
+        None,
+        description="no_progress, prerequisite_gap, error_rate_high, behind_pace, no_pathway, …",
     )
     flag_id: uuid.UUID | None = None
 
