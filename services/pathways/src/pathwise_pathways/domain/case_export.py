@@ -175,7 +175,15 @@ def edge_key(edge: EdgeData) -> tuple[str, str, str]:
     return (edge.source, edge.target, edge.kind)
 
 
-_COMPARED = ("title", "description", "grade", "parent_code", "domain", "cluster", "source_id")
+_COMPARED = ("title", "description", "grade", "parent_code", "domain", "cluster")
+
+
+def _changed(old: SkillData, new: SkillData) -> bool:
+    """A skill gaining a CASE identifier it never had (our own, exported and sent back) is the
+    same skill; one whose identifier is replaced is not."""
+    if old.source_id is not None and old.source_id != new.source_id:
+        return True
+    return any(getattr(new, f) != getattr(old, f) for f in _COMPARED)
 
 
 @dataclass
@@ -241,11 +249,7 @@ def diff_frameworks(before: FrameworkData, after: FrameworkData) -> FrameworkDif
     diff = FrameworkDiff(
         skills_added=sorted(new.keys() - old.keys()),
         skills_removed=sorted(old.keys() - new.keys()),
-        skills_changed=sorted(
-            code
-            for code in new.keys() & old.keys()
-            if any(getattr(new[code], f) != getattr(old[code], f) for f in _COMPARED)
-        ),
+        skills_changed=sorted(c for c in new.keys() & old.keys() if _changed(old[c], new[c])),
     )
     old_edges = {edge_key(e): _edge_facts(e) for e in before.edges}
     new_edges = {edge_key(e): _edge_facts(e) for e in after.edges}
