@@ -242,6 +242,8 @@ CASE_ASSOCIATION_TYPES = frozenset(
         "isTranslationOf",
     }
 )
+MAX_CASE_ITEMS = 20_000
+MAX_CASE_ASSOCIATIONS = 100_000
 _EXTENSION_TYPE = re.compile(r"^ext:[A-Za-z0-9._-]+$")
 # CFDocument fields kept in the import report (and written back by the export).
 _DOCUMENT_FIELDS = (
@@ -361,6 +363,12 @@ def parse_case_package(package: Mapping[str, Any], *, key: str | None = None) ->
     associations = package.get("CFAssociations") or []
     if not isinstance(items, list) or not isinstance(associations, list):
         raise ValueError("CFItems and CFAssociations must be lists")
+    # The body schema bounds these lists, but not inside a CFPackage wrapper.
+    if len(items) > MAX_CASE_ITEMS or len(associations) > MAX_CASE_ASSOCIATIONS:
+        raise ValueError(
+            f"A package holds at most {MAX_CASE_ITEMS} items and {MAX_CASE_ASSOCIATIONS} "
+            "associations."
+        )
     definitions = package.get("CFDefinitions") or {}
     doc_id = _clip(document.get("identifier"), 200)
     subject = _first_text(document.get("subject"))
