@@ -161,11 +161,18 @@ async def test_case_import_creates_a_district_framework(
     )
     assert skill.json()["prerequisites"] == ["RNS.1"]
     assert skill.json()["exact_matches"] == ["K.OA.A.5"]
+    # The same document again, without the date a re-import is judged by: refused, nothing changed.
     again = await client.post(
         "/v1/frameworks/imports/case", json={**package, "key": "rns"}, headers=client.as_(admin)
     )
-    assert again.status_code == 409
-    cyclic = dict(package)
+    assert again.status_code == 422 and "lastChangeDateTime" in again.json()["detail"]
+    # Another document under a key in use.
+    other_doc = {**package, "CFDocument": {**package["CFDocument"], "identifier": "doc-2"}}
+    taken = await client.post(
+        "/v1/frameworks/imports/case", json={**other_doc, "key": "rns"}, headers=client.as_(admin)
+    )
+    assert taken.status_code == 409 and taken.json()["type"] == "/problems/framework-exists"
+    cyclic = {**package, "CFDocument": {**package["CFDocument"], "identifier": "doc-3"}}
     cyclic["CFAssociations"] = [
         *package["CFAssociations"],
         {

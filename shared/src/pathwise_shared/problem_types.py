@@ -76,6 +76,7 @@ _TYPES: tuple[tuple[str, int, str], ...] = (
     ("forbidden-role", 403, "Forbidden role"),
     ("forbidden-scope", 403, "Forbidden scope"),
     ("framework-exists", 409, "Framework exists"),
+    ("framework-outdated", 409, "Framework outdated"),
     ("framework-not-found", 404, "Framework not found"),
     ("goal-not-found", 404, "Goal not found"),
     ("group-not-found", 422, "Group not found"),
@@ -96,6 +97,7 @@ _TYPES: tuple[tuple[str, int, str], ...] = (
     ("invalid-dates", 422, "Invalid dates"),
     ("invalid-event", 422, "Invalid event"),
     ("invalid-field", 422, "Invalid field"),
+    ("invalid-framework-csv", 422, "Invalid framework CSV"),
     ("invalid-idempotency-key", 400, "Invalid idempotency key"),
     ("invalid-object-id", 422, "Invalid object id"),
     ("invalid-order", 422, "Invalid order"),
@@ -223,6 +225,10 @@ _WHEN = {
     "invalid-scope": "token endpoint (`invalid_scope`): a scope the client was not given",
     "unsupported-grant-type": "token endpoint (`unsupported_grant_type`): a grant other than "
     "`client_credentials` (or `password` where the development login is on)",
+    "framework-outdated": "a CASE package older (`lastChangeDateTime`) than the framework "
+    "imported from the same document; `received` and `current` give both dates",
+    "invalid-framework-csv": "a framework CSV with row errors; `row_errors[]` names line and "
+    "column of each, nothing was written",
     "database-busy": "SQLite only: other writes held the database past its 10 s wait; "
     "`Retry-After` says when",
 }

@@ -34,6 +34,7 @@ __all__ = [
     "Base",
     "ClassGrouping",
     "Framework",
+    "FrameworkAssociation",
     "GroupAssignment",
     "LearnerFlag",
     "Pathway",
@@ -71,6 +72,9 @@ class Framework(Base):
     # Bumped on every change of skills or edges: the in-process graph cache is keyed on it.
     version: Mapped[int] = mapped_column(Integer, default=1)
     import_report: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # When the content last changed: a CASE package's lastChangeDateTime (what a re-import is
+    # compared with), or the moment of a local edit. The CASE export states it.
+    changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # Ownership (pathwise_shared.ownership): the author's subject and school; no school = district-wide.
@@ -96,7 +100,9 @@ class Skill(Base):
     domain: Mapped[str | None] = mapped_column(String(100))
     cluster: Mapped[str | None] = mapped_column(String(100))
     parent_code: Mapped[str | None] = mapped_column(String(100))
+    # The CASE item it came from (identifier, URI), so a crosswalk or an export can name it.
     source_id: Mapped[str | None] = mapped_column(String(200))
+    source_uri: Mapped[str | None] = mapped_column(String(1000))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (UniqueConstraint("framework_id", "code"),)
@@ -104,7 +110,10 @@ class Skill(Base):
 
 class SkillEdge(Base):
     """``prerequisite`` (source before target), ``related`` (conceptual connection, never gating)
-    or ``exact_match`` (crosswalk to a skill of another framework, by that framework's code)."""
+    or ``exact_match`` (crosswalk to a skill that may be in another framework). A crosswalk's
+    ``target_code`` is the code of the skill it resolved to among the district's frameworks
+    (``target_framework_id``), else the target's CASE identifier; ``target_id``/``target_uri``
+    and the target's CASE document are kept as the package gave them."""
 
     __tablename__ = "skill_edges"
 
@@ -116,11 +125,39 @@ class SkillEdge(Base):
     target_code: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(20))
     target_framework_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    target_id: Mapped[str | None] = mapped_column(String(200))
+    target_uri: Mapped[str | None] = mapped_column(String(1000))
+    target_document_id: Mapped[str | None] = mapped_column(String(200))
+    target_document_uri: Mapped[str | None] = mapped_column(String(1000))
 
     __table_args__ = (
         UniqueConstraint("framework_id", "source_code", "target_code", "kind"),
         CheckConstraint("kind IN ('prerequisite', 'related', 'exact_match')", name="kind"),
     )
+
+
+class FrameworkAssociation(Base):
+    """A CASE association that is neither hierarchy, prerequisite, related edge nor crosswalk
+    (``isPeerOf``, ``isPartOf``, ``replacedBy``, ``exemplar``, ``hasSkillLevel``,
+    ``isTranslationOf``, ``ext:…``, an ``isRelatedTo`` leaving the framework): kept typed, as it
+    came, so the export gives it back. Never read by the planner."""
+
+    __tablename__ = "framework_associations"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    framework_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("frameworks.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(100))
+    identifier: Mapped[str | None] = mapped_column(String(200))
+    origin_id: Mapped[str] = mapped_column(String(200))
+    origin_code: Mapped[str | None] = mapped_column(String(100))
+    origin_uri: Mapped[str | None] = mapped_column(String(1000))
+    destination_id: Mapped[str] = mapped_column(String(200))
+    destination_code: Mapped[str | None] = mapped_column(String(100))
+    destination_uri: Mapped[str | None] = mapped_column(String(1000))
+    destination_title: Mapped[str | None] = mapped_column(String(300))
+    sequence_number: Mapped[int | None] = mapped_column(Integer)
 
 
 class Activity(Base):

@@ -3,19 +3,29 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Form, Path, Query, Response, status
 
 from pathwise_pathways.api.deps import Cache, DistrictId, UpstreamDep
 from pathwise_pathways.domain.frameworks import EdgeData
 from pathwise_pathways.models import Framework, Skill
 from pathwise_pathways.schemas.common import OwnerOut
-from pathwise_pathways.schemas.frameworks import CaseImport, EdgesIn, FrameworkCreate, FrameworkOut
+from pathwise_pathways.schemas.frameworks import (
+    CaseImport,
+    CsvRowErrorOut,
+    EdgesIn,
+    FrameworkCreate,
+    FrameworkCsvPlan,
+    FrameworkCsvUpload,
+    FrameworkImportOut,
+    FrameworkOut,
+)
 from pathwise_pathways.schemas.skills import SkillOut, SkillsIn
 from pathwise_pathways.service import frameworks as service
 from pathwise_shared.access import ADMINS, ALL_USERS, access
 from pathwise_shared.app import DbSession
 from pathwise_shared.auth import CurrentPrincipal
 from pathwise_shared.pagination import CursorParam, LimitParam, Page, decode_id_cursor, page_of
+from pathwise_shared.problems import problem_responses
 
 __all__ = ["router"]
 
@@ -27,8 +37,11 @@ def _read() -> dict[str, Any]:
     return access(roles=ALL_USERS, scopes={"pathways:read", "pathways:write"})
 
 
-def _write() -> dict[str, Any]:
-    return access(roles=ADMINS, scopes={"pathways:write"}, action="write")
+def _write(responses: dict[int | str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The admin rule; ``responses``: statuses the operation answers beside the declared ones."""
+    rule = access(roles=ADMINS, scopes={"pathways:write"}, action="write")
+    rule["responses"] = {**rule["responses"], **(responses or {})}
+    return rule
 
 
 def framework_out(f: Framework) -> FrameworkOut:
@@ -47,7 +60,15 @@ def framework_out(f: Framework) -> FrameworkOut:
     )
 
 
-def skill_out(s: Skill, links: dict[str, list[str]] | None = None) -> SkillOut:
+def import_out(outcome: service.ImportOutcome, response: Response) -> FrameworkImportOut:
+    if outcome.outcome != "created":
+        response.status_code = status.HTTP_200_OK
+    return FrameworkImportOut(
+        **framework_out(outcome.framework).model_dump(), outcome=outcome.outcome, diff=outcome.diff
+    )
+
+
+def skill_out(s: Skill, links: dict[str, Any] | None = None) -> SkillOut:
     return SkillOut(
         id=s.id,
         framework_id=s.framework_id,
@@ -88,16 +109,71 @@ async def create_framework(
 
 @router.post(
     "/v1/frameworks/imports/case",
-    response_model=FrameworkOut,
+    response_model=FrameworkImportOut,
     status_code=status.HTTP_201_CREATED,
-    **_write(),
+    **_write(
+        {
+            200: {"description": "a re-import: updated in place, or unchanged"},
+            **problem_responses(409),
+        }
+    ),
 )
 async def import_case_framework(
-    body: CaseImport, session: DbSession, principal: CurrentPrincipal, upstream: UpstreamDep
-) -> FrameworkOut:
-    """A CASE 1.x package as a framework of the caller's district; the report lists leftovers."""
-    framework = await service.import_case(session, upstream, principal, body.model_dump(), body.key)
-    return framework_out(framework)
+    body: CaseImport,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    upstream: UpstreamDep,
+    response: Response,
+) -> FrameworkImportOut:
+    """A CASE 1.0/1.1 package as a framework of the caller's district; the report lists what was
+    left over. A newer package of a document imported before updates that framework (200, with
+    the diff); the same ``lastChangeDateTime`` changes nothing; an older one is a 409."""
+    package = body.model_dump(exclude={"key"}, exclude_none=True)
+    outcome = await service.import_case(session, upstream, principal, package, body.key)
+    return import_out(outcome, response)
+
+
+@router.post(
+    "/v1/frameworks/imports/csv",
+    response_model=FrameworkImportOut | FrameworkCsvPlan,
+    status_code=status.HTTP_201_CREATED,
+    **_write(
+        {
+            200: {"description": "a dry run: the plan and the row errors"},
+            **problem_responses(409, 413),
+        }
+    ),
+)
+async def import_csv_framework(
+    form: Annotated[FrameworkCsvUpload, Form()],
+    session: DbSession,
+    principal: CurrentPrincipal,
+    upstream: UpstreamDep,
+    response: Response,
+) -> FrameworkImportOut | FrameworkCsvPlan:
+    """A district's own standards from a CSV file (code, title, parent, prerequisites, grade,
+    description). Row errors name line and column; any of them writes nothing (422)."""
+    content = await form.file.read(service.MAX_CSV_BYTES + 1)
+    result = await service.import_csv(
+        session,
+        upstream,
+        principal,
+        content,
+        key=form.key,
+        title=form.title,
+        subject=form.subject,
+        dry_run=form.dry_run,
+    )
+    if isinstance(result, service.CsvPlan):
+        response.status_code = status.HTTP_200_OK
+        return FrameworkCsvPlan(
+            key=result.key,
+            title=result.title,
+            report=result.report,
+            row_errors=[CsvRowErrorOut.model_validate(e) for e in result.errors],
+            error_count=result.error_count,
+        )
+    return import_out(result, response)
 
 
 @router.get("/v1/frameworks/{framework_id}", response_model=FrameworkOut, **_read())
@@ -105,6 +181,16 @@ async def get_framework(
     framework_id: uuid.UUID, session: DbSession, district_id: DistrictId
 ) -> FrameworkOut:
     return framework_out(await service.require_framework(session, district_id, framework_id))
+
+
+@router.get("/v1/frameworks/{framework_id}/case", response_model=dict[str, Any], **_read())
+async def export_case_framework(
+    framework_id: uuid.UUID, session: DbSession, district_id: DistrictId
+) -> dict[str, Any]:
+    """The framework as a CASE 1.1 package (CFDocument, CFItems, CFAssociations): prerequisites
+    as ``precedes``, related skills as ``isRelatedTo``, crosswalks as ``exactMatchOf``, the
+    hierarchy as ``isChildOf``. Importing it gives the same framework back."""
+    return await service.export_case(session, district_id, framework_id)
 
 
 @router.post("/v1/frameworks/{framework_id}/skills", response_model=FrameworkOut, **_write())

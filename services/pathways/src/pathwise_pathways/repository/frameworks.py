@@ -1,26 +1,31 @@
 """Queries on frameworks, skills and skill edges."""
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pathwise_pathways.domain.frameworks import EdgeData, SkillData
-from pathwise_pathways.models import Framework, Skill, SkillEdge
+from pathwise_pathways.domain.frameworks import AssociationData, EdgeData, FrameworkData, SkillData
+from pathwise_pathways.models import Framework, FrameworkAssociation, Skill, SkillEdge
 from pathwise_shared.ids import new_id
 from pathwise_shared.timeutil import utcnow
 
 __all__ = [
+    "CrosswalkTarget",
     "GraphRows",
     "SkillRow",
+    "add_associations",
     "add_edges",
     "add_skills",
     "bump_version",
     "codes_in_framework",
+    "crosswalk_targets",
     "edges_of_skill",
     "find_framework_by_key",
+    "find_framework_by_source_id",
+    "framework_content",
     "framework_versions",
     "get_framework",
     "get_skill",
@@ -28,6 +33,7 @@ __all__ = [
     "list_frameworks",
     "list_skills",
     "remove_edge",
+    "replace_content",
     "visible",
 ]
 
@@ -131,6 +137,7 @@ async def add_skills(
             "cluster": s.cluster,
             "parent_code": s.parent_code,
             "source_id": s.source_id,
+            "source_uri": s.source_uri,
             "created_at": now,
         }
         for s in skills
@@ -144,8 +151,10 @@ async def add_edges(
     session: AsyncSession,
     framework_id: uuid.UUID,
     edges: Iterable[EdgeData],
-    target_framework_id: uuid.UUID | None = None,
+    target_frameworks: Mapping[str, uuid.UUID] | None = None,
 ) -> int:
+    """``target_frameworks``: the framework each resolved crosswalk target code belongs to."""
+    found = target_frameworks or {}
     rows = [
         {
             "id": new_id(),
@@ -153,7 +162,11 @@ async def add_edges(
             "source_code": e.source,
             "target_code": e.target,
             "kind": e.kind,
-            "target_framework_id": target_framework_id if e.kind == "exact_match" else None,
+            "target_framework_id": found.get(e.target) if e.kind == "exact_match" else None,
+            "target_id": e.target_id,
+            "target_uri": e.target_uri,
+            "target_document_id": e.target_document_id,
+            "target_document_uri": e.target_document_uri,
         }
         for e in edges
     ]
@@ -177,10 +190,12 @@ async def remove_edge(
 
 
 async def bump_version(session: AsyncSession, framework_id: uuid.UUID) -> None:
+    """A local edit: a new version (the graph cache key) and a new content date."""
+    now = utcnow()
     await session.execute(
         update(Framework)
         .where(Framework.id == framework_id)
-        .values(version=Framework.version + 1, updated_at=utcnow())
+        .values(version=Framework.version + 1, updated_at=now, changed_at=now)
     )
 
 
@@ -241,3 +256,187 @@ async def edges_of_skill(
         ),
     )
     return (await session.scalars(stmt)).all()
+
+
+async def find_framework_by_source_id(
+    session: AsyncSession, district_id: uuid.UUID, source_id: str
+) -> Framework | None:
+    """The district's framework imported from the CASE document of that identifier."""
+    stmt = select(Framework).where(
+        Framework.district_id == district_id,
+        Framework.source == "case",
+        Framework.source_id == source_id,
+    )
+    return (await session.scalars(stmt.order_by(Framework.created_at))).first()
+
+
+async def add_associations(
+    session: AsyncSession, framework_id: uuid.UUID, associations: Iterable[AssociationData]
+) -> int:
+    rows = [
+        {
+            "id": new_id(),
+            "framework_id": framework_id,
+            "kind": a.kind,
+            "identifier": a.identifier,
+            "origin_id": a.origin_id,
+            "origin_code": a.origin_code,
+            "origin_uri": a.origin_uri,
+            "destination_id": a.destination_id,
+            "destination_code": a.destination_code,
+            "destination_uri": a.destination_uri,
+            "destination_title": a.destination_title,
+            "sequence_number": a.sequence_number,
+        }
+        for a in associations
+    ]
+    if rows:
+        await session.execute(insert(FrameworkAssociation), rows)
+    return len(rows)
+
+
+async def framework_content(session: AsyncSession, framework: Framework) -> FrameworkData:
+    """A stored framework as the importers' plain values (what a diff or an export reads)."""
+    skills = await session.scalars(
+        select(Skill).where(Skill.framework_id == framework.id).order_by(Skill.code)
+    )
+    edges = await session.scalars(
+        select(SkillEdge)
+        .where(SkillEdge.framework_id == framework.id)
+        .order_by(SkillEdge.kind, SkillEdge.source_code, SkillEdge.target_code)
+    )
+    associations = await session.scalars(
+        select(FrameworkAssociation)
+        .where(FrameworkAssociation.framework_id == framework.id)
+        .order_by(FrameworkAssociation.kind, FrameworkAssociation.id)
+    )
+    report = framework.import_report or {}
+    return FrameworkData(
+        key=framework.key,
+        title=framework.title,
+        subject=framework.subject,
+        source=framework.source,
+        source_id=framework.source_id,
+        skills=[
+            SkillData(
+                code=s.code,
+                title=s.title,
+                description=s.description,
+                subject=s.subject,
+                grade=s.grade,
+                domain=s.domain,
+                cluster=s.cluster,
+                parent_code=s.parent_code,
+                source_id=s.source_id,
+                source_uri=s.source_uri,
+            )
+            for s in skills
+        ],
+        edges=[
+            EdgeData(
+                e.source_code,
+                e.target_code,
+                e.kind,
+                target_id=e.target_id,
+                target_uri=e.target_uri,
+                target_document_id=e.target_document_id,
+                target_document_uri=e.target_document_uri,
+            )
+            for e in edges
+        ],
+        associations=[
+            AssociationData(
+                kind=a.kind,
+                origin_id=a.origin_id,
+                destination_id=a.destination_id,
+                origin_code=a.origin_code,
+                origin_uri=a.origin_uri,
+                destination_code=a.destination_code,
+                destination_uri=a.destination_uri,
+                destination_title=a.destination_title,
+                identifier=a.identifier,
+                sequence_number=a.sequence_number,
+            )
+            for a in associations
+        ],
+        changed_at=framework.changed_at,
+        document=dict(report.get("document") or {}),
+    )
+
+
+async def replace_content(
+    session: AsyncSession,
+    framework_id: uuid.UUID,
+    before: FrameworkData,
+    after: FrameworkData,
+    target_frameworks: Mapping[str, uuid.UUID],
+) -> None:
+    """Make the framework's skills, edges and associations those of ``after``, in place: skills
+    keep their row (and id) when their code stays, so only what changed is written."""
+    old = {s.code: s for s in before.skills}
+    new = {s.code: s for s in after.skills}
+    gone = sorted(old.keys() - new.keys())
+    if gone:
+        await session.execute(
+            delete(Skill).where(Skill.framework_id == framework_id, Skill.code.in_(gone))
+        )
+    for code in sorted(old.keys() & new.keys()):
+        if old[code] != new[code]:
+            s = new[code]
+            await session.execute(
+                update(Skill)
+                .where(Skill.framework_id == framework_id, Skill.code == code)
+                .values(
+                    title=s.title,
+                    description=s.description,
+                    subject=s.subject,
+                    grade=s.grade,
+                    domain=s.domain,
+                    cluster=s.cluster,
+                    parent_code=s.parent_code,
+                    source_id=s.source_id,
+                    source_uri=s.source_uri,
+                )
+            )
+    await add_skills(session, framework_id, [new[c] for c in sorted(new.keys() - old.keys())])
+    # Edges have no identity beyond their key and facts: the changed ones are rewritten.
+    kept = set(before.edges) & set(after.edges)
+    for edge in before.edges:
+        if edge not in kept:
+            await remove_edge(session, framework_id, edge.source, edge.target, edge.kind)
+    await add_edges(
+        session, framework_id, [e for e in after.edges if e not in kept], target_frameworks
+    )
+    await session.execute(
+        delete(FrameworkAssociation).where(FrameworkAssociation.framework_id == framework_id)
+    )
+    await add_associations(session, framework_id, after.associations)
+
+
+@dataclass(frozen=True)
+class CrosswalkTarget:
+    code: str
+    source_id: str | None
+    framework_id: uuid.UUID
+    owned: bool
+
+
+async def crosswalk_targets(
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    identifiers: Sequence[str],
+    codes: Sequence[str],
+) -> list[CrosswalkTarget]:
+    """Skills of the district's frameworks (its own and the shared ones) a crosswalk may name:
+    by the CASE identifier they were imported with, or by code."""
+    if not identifiers and not codes:
+        return []
+    rows = await session.execute(
+        select(Skill.code, Skill.source_id, Skill.framework_id, Framework.district_id)
+        .join(Framework, Framework.id == Skill.framework_id)
+        .where(
+            visible(district_id),  # type: ignore[arg-type]
+            or_(Skill.source_id.in_(list(identifiers)), Skill.code.in_(list(codes))),
+        )
+    )
+    return [CrosswalkTarget(r[0], r[1], r[2], r[3] is not None) for r in rows]

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from pathwise_pathways.schemas.common import Code, Short
 from pathwise_shared.inputs import StrictBody
 
-__all__ = ["ResolveRequest", "ResolveResponse", "SkillIn", "SkillOut", "SkillsIn"]
+__all__ = ["CrosswalkOut", "ResolveRequest", "ResolveResponse", "SkillIn", "SkillOut", "SkillsIn"]
 
 
 class SkillIn(StrictBody):
@@ -21,6 +21,18 @@ class SkillIn(StrictBody):
 
 class SkillsIn(StrictBody):
     skills: list[SkillIn] = Field(min_length=1, max_length=2000)
+
+
+class CrosswalkOut(BaseModel):
+    """An exact match of the skill: the target's code (a skill of your frameworks when it could be
+    resolved, with its ``framework_id``; else its CASE identifier) and what the package gave."""
+
+    code: str
+    framework_id: uuid.UUID | None
+    identifier: str | None
+    uri: str | None
+    document_identifier: str | None
+    document_uri: str | None
 
 
 class SkillOut(BaseModel):
@@ -38,6 +50,7 @@ class SkillOut(BaseModel):
     dependents: list[str] | None = None
     related: list[str] | None = None
     exact_matches: list[str] | None = None
+    crosswalks: list[CrosswalkOut] | None = None
 
 
 class ResolveRequest(StrictBody):
