@@ -319,6 +319,34 @@ async def test_guard_limits_come_from_the_settings(test_db: devstack_testing.Tes
         ProfilesSettings(database_url=test_db.url, import_guard_max_share={"pupils": 0.1})
 
 
+async def test_the_zip_size_limit_comes_from_the_settings(
+    test_db: devstack_testing.TestDatabase,
+) -> None:
+    # Random ids: a zip past the setting's 1 KiB floor (and the size it is deflated to is exact).
+    rows = "".join(f"{uuid.uuid4().hex},tobedeleted,,,\n" for _ in range(80))
+    files = {"manifest.csv": manifest(users="delta"), "users.csv": DELETE_HEADER + rows}
+    limit = len(zipped(files))
+    settings = ProfilesSettings(
+        database_url=test_db.url, environment="test", import_max_upload_bytes=limit
+    )
+    async with service_client(create_app, settings, MIGRATIONS) as small_client:
+        district = await new_district(small_client)
+        headers = small_client.as_(admin_of(district))
+        at_limit = await upload(small_client, district, files)
+        # One more random row: its 32 hex digits deflate to 16 bytes or more.
+        over = {**files, "users.csv": files["users.csv"] + f"{uuid.uuid4().hex},tobedeleted,,,\n"}
+        refused = await small_client.post(
+            "/v1/roster/imports",
+            files={"file": ("roster.zip", zipped(over), "application/zip")},
+            headers=headers,
+        )
+        assert refused.status_code == 413, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert f"larger than {limit} bytes" in refused.json()["detail"]
+        jobs = await small_client.get("/v1/roster/imports", headers=headers)
+        assert [job["id"] for job in jobs.json()["items"]] == [at_limit["id"]]  # no job for it
+
+
 async def test_delta_mode_applies_only_what_it_names(client: ServiceClient) -> None:
     district = await new_district(client)
     await upload(client, district, BASE)

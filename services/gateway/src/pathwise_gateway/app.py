@@ -84,7 +84,12 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     # the request id (and the security headers) too.
     app.user_middleware.insert(2, Middleware(RateLimitHeadersMiddleware))
     app.user_middleware.insert(
-        3, Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+        3,
+        Middleware(
+            BodyLimitMiddleware,
+            max_bytes=settings.max_body_bytes,
+            upload_bytes=settings.max_upload_bytes,
+        ),
     )
     # Innermost (inside the unexpected-error handler, so their own failures are problems too):
     # the caller is authenticated before any body is read, then a too-deeply nested JSON body

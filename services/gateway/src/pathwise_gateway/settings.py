@@ -60,6 +60,12 @@ class GatewaySettings(ServiceSettings):
     rate_limit_token: str = ""
     rate_limit_token_identity: str = ""
     max_body_bytes: int = Field(1_048_576, ge=1024)
+    # The uploads streamed to their service (``edge/domain/body_limits.py``: the roster zip): a
+    # district's roster is hundreds of MB. Counted as it passes, never held in memory.
+    max_upload_bytes: int = Field(1024**3, ge=1024)
+    # How long the service may take to answer once a streamed upload is sent (it saves and
+    # checks the file first); other calls have PATHWISE_HTTP_TIMEOUT_SECONDS.
+    upload_timeout_seconds: float = Field(120.0, gt=0)
     cors_origins: list[str] = Field(default_factory=list)
     # How long a recorded answer is replayed; after that the key may be used again.
     idempotency_ttl_hours: int = Field(24, ge=1, le=24 * 30)

@@ -24,6 +24,10 @@ class ProfilesSettings(ServiceSettings):
     # 0.1}'; fewer than PROFILES_IMPORT_GUARD_MIN_ROWS changed rows of a kind never trip it.
     import_guard_max_share: dict[str, float] = Field(default_factory=dict)
     import_guard_min_rows: int = Field(DEFAULT_MIN_ROWS, ge=1)
+    # The largest roster zip an upload may carry (413 past it). The multipart body is spooled to
+    # a temporary file and copied in chunks, never held in memory; the gateway bounds the body
+    # on the wire (GATEWAY_MAX_UPLOAD_BYTES, the same default).
+    import_max_upload_bytes: int = Field(1024**3, ge=1024)
     # Operators may import from a server folder only below this directory (unset: disabled).
     import_root: str | None = None
 

@@ -65,6 +65,7 @@ async def upload_import(
         idempotency_header=idempotency_key,
         options=svc.ImportOptions(dry_run=form.dry_run, strict=form.strict, force=form.force),
         limits=settings.import_guard_limits(),
+        max_bytes=settings.import_max_upload_bytes,
     )
     return _answer(accepted, response, background)
 

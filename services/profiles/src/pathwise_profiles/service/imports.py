@@ -50,7 +50,6 @@ from pathwise_shared.problems import Conflict, NotFound, PayloadTooLarge, Unproc
 from pathwise_shared.timeutil import utcnow
 
 __all__ = [
-    "MAX_UPLOAD",
     "Accepted",
     "ImportOptions",
     "check_file_set",
@@ -64,7 +63,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("pathwise.profiles.imports")
-MAX_UPLOAD = 512 * 1024**2
 
 
 @dataclass(frozen=True)
@@ -193,15 +191,17 @@ async def list_jobs(
     return page_of(rows, limit, lambda r: [r["id"]], _job_out)
 
 
-def _save(upload: BinaryIO, target: Path) -> str:
-    """Copy the upload to ``target``; its SHA-256 (what an Idempotency-Key retry must match)."""
+def _save(upload: BinaryIO, target: Path, max_bytes: int) -> str:
+    """Copy the upload to ``target`` a chunk at a time (the multipart parser has spooled it to a
+    temporary file; it is never read whole into memory); its SHA-256 (what an Idempotency-Key
+    retry must match)."""
     size = 0
     digest = hashlib.sha256()
     with target.open("wb") as out:
         while chunk := upload.read(1024 * 1024):
             size += len(chunk)
-            if size > MAX_UPLOAD:
-                raise PayloadTooLarge(f"The zip is larger than {MAX_UPLOAD} bytes.")
+            if size > max_bytes:
+                raise PayloadTooLarge(f"The zip is larger than {max_bytes} bytes.")
             digest.update(chunk)
             out.write(chunk)
     return digest.hexdigest()
@@ -217,13 +217,14 @@ async def start_upload_import(
     idempotency_header: str | None,
     options: ImportOptions,
     limits: GuardLimits,
+    max_bytes: int,
 ) -> Accepted:
     """Save an uploaded zip to a folder of its own, check its manifest and queue the job (or
     find the job of an earlier request with the same Idempotency-Key and zip). The folder is
-    removed when the job ends, or at once when nothing runs."""
+    removed when the job ends, or at once when nothing runs. A zip over ``max_bytes`` is 413."""
     folder = Path(tempfile.mkdtemp(prefix="pathwise-import-"))
     try:
-        digest = await asyncio.to_thread(_save, upload, folder / "upload.zip")
+        digest = await asyncio.to_thread(_save, upload, folder / "upload.zip", max_bytes)
         key = idempotency_key(principal, idempotency_header, path, digest, options)
         earlier = await replay(session, principal, key)
         if earlier is not None:

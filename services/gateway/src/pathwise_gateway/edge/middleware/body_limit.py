@@ -1,33 +1,44 @@
 """Request body limit: 413 before the body is read when ``Content-Length`` says too much, and
-while reading when a chunked body grows past the limit."""
+while reading when a chunked body grows past the limit.
+
+The limit is per route (``edge/domain/body_limits.py``): the uploads the gateway streams to their
+service may send up to ``upload_bytes``, everything else ``max_bytes``. It is decided from the
+method and path alone, before routing and authentication, so a declared size is refused without
+reading a byte; a streamed body is counted as the proxy passes it on, never held.
+"""
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from pathwise_gateway.edge.domain.body_limits import body_limit
 from pathwise_shared.problems import problem_response
 
 __all__ = ["BodyLimitMiddleware"]
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, upload_bytes: int | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.upload_bytes = max_bytes if upload_bytes is None else upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = body_limit(
+            scope["method"], scope["path"], default=self.max_bytes, upload=self.upload_bytes
+        )
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
                     declared = -1
-                if declared > self.max_bytes or declared < 0:
+                if declared > limit or declared < 0:
                     response = problem_response(
                         413 if declared > 0 else 400,
                         "Content Too Large" if declared > 0 else "Bad Request",
-                        detail=f"The request body is larger than {self.max_bytes} bytes."
+                        detail=f"The request body is larger than {limit} bytes."
                         if declared > 0
                         else "Invalid Content-Length.",
                         type_="/problems/body-too-large"
@@ -48,7 +59,7 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     # Raising here would reach the app as "cannot parse the body" (400): the
                     # app sees a disconnect instead, and we answer 413 in its place.
                     too_large = True
@@ -72,7 +83,7 @@ class BodyLimitMiddleware:
             response = problem_response(
                 413,
                 "Content Too Large",
-                detail=f"The request body is larger than {self.max_bytes} bytes.",
+                detail=f"The request body is larger than {limit} bytes.",
                 type_="/problems/body-too-large",
                 instance=scope.get("path"),
             )

@@ -9,7 +9,9 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from pathwise_gateway.edge.api.deps import CallerPrincipal
 from pathwise_gateway.edge.api.methods import method_guard
+from pathwise_gateway.edge.domain.body_limits import is_streamed
 from pathwise_gateway.proxy.api.deps import GatewayDep
+from pathwise_gateway.proxy.service.forward import BodyStream
 from pathwise_gateway.proxy.service.gateway import CallRequest
 
 __all__ = ["PATH", "router"]
@@ -36,15 +38,19 @@ async def forward_public_call(
 ) -> Response:
     scope = request.scope
     query_string: bytes = scope["query_string"]
+    # An upload is passed on as it arrives (the body limit counts it on the way); any other body
+    # is read whole, within the small limit. The caller is authenticated by now either way.
+    streamed = is_streamed(scope["method"], scope["path"])
     call = CallRequest(
         method=scope["method"],
         path=_url_path(scope["path"]),
         query=query_string.decode().partition("#")[0],
         # ASGI header names are lower case already.
         headers={k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]},
-        body=await request.body(),
+        body=b"" if streamed else await request.body(),
         request_id=correlation_id.get() or "",
         limit=request.query_params.get("limit") if b"limit" in query_string else None,
+        stream=BodyStream(request.stream()) if streamed else None,
     )
     answer = await gateway.call(principal, call)
     return Response(content=answer.body, status_code=answer.status, headers=answer.headers)

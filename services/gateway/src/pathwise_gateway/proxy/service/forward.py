@@ -9,11 +9,19 @@ event hooks and retry transport cost more per call than the rest of the forwardi
 retry rule is the shared clients' (``pathwise_shared.http``): idempotent methods only, on a
 connection that could not be made or was dropped, and on a 502/503/504 answer; twice, after 50
 and 100 ms. On the "httpx" transport setting (kept for comparison) the httpx client is used.
+
+A streamed upload (``edge/domain/body_limits.py``) goes out as its chunks arrive: a
+:class:`BodyStream` hands the caller's body to the client library (chunked transfer encoding),
+so the gateway holds one chunk at a time. It is sent once (never retried: the bytes are gone),
+and the service's answer may take ``Upstream.upload_timeout_seconds``. When the caller's side
+fails (the body grew past its limit, or the caller went away), that is the caller's 400, not the
+service's failure: no 503 and no mark against the breaker (the body limit answers 413 in its
+place when the limit was the cause; a caller who left gets nothing).
 """
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -26,9 +34,9 @@ from yarl import URL
 from pathwise_gateway.proxy.service.upstreams import Upstream
 from pathwise_shared.auth import Principal, issue_internal_token
 from pathwise_shared.http import IDEMPOTENT_METHODS
-from pathwise_shared.problems import NotFound, Problem, ServiceUnavailable
+from pathwise_shared.problems import BadRequest, NotFound, Problem, ServiceUnavailable
 
-__all__ = ["REQUEST_HEADERS", "RESPONSE_HEADERS", "Forwarded", "Forwarder"]
+__all__ = ["REQUEST_HEADERS", "RESPONSE_HEADERS", "BodyStream", "Forwarded", "Forwarder"]
 
 REQUEST_HEADERS = (
     "content-type",
@@ -80,6 +88,38 @@ class Forwarded:
     body: bytes
 
 
+class BodyStream:
+    """The caller's body as it arrives, passed on chunk by chunk; remembers why it stopped early,
+    so a failure of the caller's side is not taken for the service's."""
+
+    def __init__(self, chunks: AsyncIterable[bytes]) -> None:
+        self._chunks = chunks
+        self.error: Exception | None = None
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._pass_on()
+
+    async def _pass_on(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._chunks:
+                if chunk:
+                    yield chunk
+        except Exception as exc:
+            self.error = exc
+            raise
+
+
+Body = bytes | BodyStream
+
+
+def _caller_failed(body: Body) -> BadRequest | None:
+    """The caller's 400 when a streamed body stopped short (the client library reports that as
+    a connection error of its own), else None: the failure is the service's."""
+    if isinstance(body, BodyStream) and body.error is not None:
+        return BadRequest("The request body ended before it was complete.")
+    return None
+
+
 class GatewayTimeout(Problem):
     status = 504
     slug = "upstream-timeout"
@@ -117,7 +157,7 @@ class Forwarder:
         path: str,
         query: str,
         headers: dict[str, str],
-        body: bytes,
+        body: Body,
     ) -> Forwarded:
         breaker = upstream.breaker
         if not breaker.allow():
@@ -149,23 +189,43 @@ class Forwarder:
         return Forwarded(status, kept, content)
 
     async def _send(
-        self, upstream: Upstream, method: str, url: str, headers: dict[str, str], body: bytes
+        self, upstream: Upstream, method: str, url: str, headers: dict[str, str], body: Body
     ) -> tuple[int, Mapping[str, str], bytes]:
         session = upstream.session
         assert session is not None
         breaker = upstream.breaker
-        retries = _RETRIES if method in IDEMPOTENT_METHODS else 0
+        streamed = isinstance(body, BodyStream)
+        retries = _RETRIES if method in IDEMPOTENT_METHODS and not streamed else 0
+        timeout = (
+            aiohttp.ClientTimeout(
+                total=None,
+                connect=min(upstream.timeout_seconds, 2.0),
+                sock_read=upstream.upload_timeout_seconds,
+            )
+            if streamed
+            else session.timeout
+        )
         # Already encoded (above): sent exactly so, never re-quoted or dot-normalised by yarl.
         target = URL(upstream.base_url + url, encoded=True)
         for attempt in range(retries + 1):
             last = attempt == retries
             try:
-                async with session.request(
-                    method, target, headers=headers, data=body or None, allow_redirects=False
-                ) as response:
-                    content = await response.read()
-                    got: CIMultiDictProxy[str] = response.headers
-                    status = response.status
+                try:
+                    async with session.request(
+                        method,
+                        target,
+                        headers=headers,
+                        data=body or None,
+                        allow_redirects=False,
+                        timeout=timeout,
+                    ) as response:
+                        content = await response.read()
+                        got: CIMultiDictProxy[str] = response.headers
+                        status = response.status
+                except Exception as exc:
+                    if (failed := _caller_failed(body)) is not None:
+                        raise failed from exc
+                    raise
             except _NOT_CONNECTED as exc:
                 if not last:
                     await asyncio.sleep(_BACKOFF_SECONDS * 2**attempt)
@@ -191,18 +251,32 @@ class Forwarder:
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def _send_httpx(
-        self, upstream: Upstream, method: str, url: str, headers: dict[str, str], body: bytes
+        self, upstream: Upstream, method: str, url: str, headers: dict[str, str], body: Body
     ) -> tuple[int, Mapping[str, str], bytes]:
         breaker = upstream.breaker
+        streamed = isinstance(body, BodyStream)
         try:
             request = upstream.client.build_request(
-                method, url, headers=headers, content=body or None
+                method,
+                url,
+                headers=headers,
+                content=body or None,
+                timeout=httpx.Timeout(
+                    upstream.upload_timeout_seconds, connect=min(upstream.timeout_seconds, 2.0)
+                )
+                if streamed
+                else httpx.USE_CLIENT_DEFAULT,
             )
         except (httpx.InvalidURL, UnicodeError) as exc:
             # Never a 500: a URL httpx refuses to build names nothing the service has.
             raise NotFound("No such operation.", slug="no-such-operation") from exc
         try:
-            response = await upstream.client.send(request)
+            try:
+                response = await upstream.client.send(request)
+            except Exception as exc:
+                if (failed := _caller_failed(body)) is not None:
+                    raise failed from exc
+                raise
         except httpx.ConnectTimeout as exc:
             # The request never reached the service: it is down, not slow. (httpx-aiohttp also
             # reports a refused or dropped connection as ConnectTimeout.)

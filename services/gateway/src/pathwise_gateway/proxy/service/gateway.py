@@ -14,7 +14,7 @@ from pathwise_gateway.proxy.domain.route_table import Match, Operation, owner_by
 from pathwise_gateway.proxy.service.access import OWNING_SERVICE, AccessChecker, enforce
 from pathwise_gateway.proxy.service.audit import AuditLog
 from pathwise_gateway.proxy.service.directory import RouteDirectory
-from pathwise_gateway.proxy.service.forward import Forwarded, Forwarder
+from pathwise_gateway.proxy.service.forward import BodyStream, Forwarded, Forwarder
 from pathwise_gateway.proxy.service.idempotency import IdempotencyStore, Reservation
 from pathwise_gateway.proxy.service.upstreams import Upstreams
 from pathwise_gateway.settings import GatewaySettings
@@ -40,6 +40,9 @@ class CallRequest:
     body: bytes
     request_id: str
     limit: str | None = None
+    # A streamed upload (``edge/domain/body_limits.py``): its body, passed on as it arrives;
+    # ``body`` is then empty.
+    stream: BodyStream | None = None
 
 
 class Gateway:
@@ -136,7 +139,10 @@ class Gateway:
         learner_id, class_id = await self._authorize(principal, op, match, call)
         reservation: Reservation | None = None
         key = call.headers.get("idempotency-key")
-        if call.method == "POST" and key is not None:
+        # A streamed upload is not fingerprinted here (that needs the whole body before it is
+        # sent): its key goes to the service, which fingerprints what the body carries (the
+        # roster import: the zip's SHA-256 and the options) and replays or refuses itself.
+        if call.method == "POST" and key is not None and call.stream is None:
             fingerprint = request_fingerprint(call.method, call.path, call.query, call.body)
             reserved = await self.idempotency.reserve(
                 principal, key, method=call.method, path=call.path, fingerprint=fingerprint
@@ -157,7 +163,7 @@ class Gateway:
                 path=call.path,
                 query=call.query,
                 headers=call.headers,
-                body=call.body,
+                body=call.body if call.stream is None else call.stream,
             )
         except BaseException:
             if reservation is not None:

@@ -36,6 +36,9 @@ class Upstream:
     # None on the "httpx" transport (kept for comparison), where forwarding uses ``client``.
     session: aiohttp.ClientSession | None = None
     timeout_seconds: float = 5.0
+    # The answer to a streamed upload (``proxy.service.forward``) may take longer: the service
+    # saves and checks the whole file before it answers.
+    upload_timeout_seconds: float = 120.0
 
 
 def _forwarding_session(timeout: float) -> aiohttp.ClientSession:
@@ -105,6 +108,7 @@ class Upstreams:
                     else None
                 ),
                 timeout_seconds=settings.http_timeout_seconds,
+                upload_timeout_seconds=settings.upload_timeout_seconds,
             )
             for name in UPSTREAM_NAMES
         }
