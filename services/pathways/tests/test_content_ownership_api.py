@@ -130,10 +130,23 @@ async def test_case_import_is_owned_by_the_importer(
     url = f"/v1/frameworks/{made.json()['id']}/skills"
     body = {"skills": [{"code": "RNS.9", "title": "More"}]}
     assert_not_owner(await client.post(url, json=body, headers=client.as_(RIVERSIDE_ADMIN)))
-    # Importing the same key again is a 409, not a way to take over someone's framework.
+    # Importing the same document again is a re-import of the owner's framework, not a way to
+    # take it over: another school's admin is refused as on any change of it...
+    assert_not_owner(
+        await client.post(
+            "/v1/frameworks/imports/case",
+            json={**case_package, "key": "own-case"},
+            headers=client.as_(RIVERSIDE_ADMIN),
+        )
+    )
+    # ... and a district admin's re-import of an undated package changes nothing (it needs the
+    # document's lastChangeDateTime to replace it); the owner stays.
     again = await client.post(
         "/v1/frameworks/imports/case",
         json={**case_package, "key": "own-case"},
         headers=client.as_(DISTRICT_ADMIN),
     )
-    assert again.status_code == 409
+    assert again.status_code == 422 and again.json()["type"].endswith("/invalid-case-package")
+    kept = await client.get(f"/v1/frameworks/{made.json()['id']}", headers=client.as_(TEACHER_01))
+    assert kept.status_code == 200
+    assert kept.json()["owner"] == {"id": HILLCREST_ADMIN_P.subject, "school_id": str(HILLCREST)}
