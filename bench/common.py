@@ -98,8 +98,10 @@ def running_stack(env: Mapping[str, str] | None = None, *, seed: bool = True) ->
     The database backend follows ``PATHWISE_TEST_DATABASE`` (sqlite by default, or postgresql),
     exactly as in the test suite.
     """
+    # The services' production pool, not the tests' small one: the pool is part of what is measured.
+    production_pool = {"PATHWISE_DB_POOL_SIZE": "20", "PATHWISE_DB_MAX_OVERFLOW": "0"}
     with (
         tempfile.TemporaryDirectory(prefix="pathwise-bench-") as tmp,
-        start_stack(Path(tmp), seed=seed, env=env) as stack,
+        start_stack(Path(tmp), seed=seed, env={**production_pool, **(env or {})}) as stack,
     ):
         yield stack

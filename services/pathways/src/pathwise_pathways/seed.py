@@ -77,6 +77,7 @@ async def seed_demo(database_url: str) -> list[str]:
 # mastery and placements), so eight in flight take the seed from about 3 s to about 1 s; more
 # would only queue on SQLite's one writer.
 SEED_CONCURRENCY = 8
+SEED_ATTEMPTS = 3
 
 
 async def seed_demo_live(urls: dict[str, str], secret: str) -> list[str]:
@@ -87,25 +88,34 @@ async def seed_demo_live(urls: dict[str, str], secret: str) -> list[str]:
     gate = asyncio.Semaphore(SEED_CONCURRENCY)
 
     async def plan(client: httpx.AsyncClient, key: str) -> str:
-        """``planned``, ``kept`` or the error of one learner's plan."""
+        """``planned``, ``kept`` or the error of one learner's plan. A plan that met a busy
+        moment (a 409 from a concurrent change, a 5xx from a slow neighbour) is tried again:
+        it is safe to, since a learner who has a pathway is left alone."""
         learner = demo_id("learner", key)
-        async with gate:
-            existing = await client.get(f"/v1/learners/{learner}/pathway", headers=headers)
-            if existing.status_code == 200:
-                return "kept"
-            response = await client.post(
-                f"/v1/learners/{learner}/pathway",
-                # Nothing is assumed of earlier grades: a demo pathway starts where the evidence
-                # (none yet) says, until a skill check or a diagnostic moves it on.
-                json={
-                    "reason": "demo seed: planned toward the learner's own goals",
-                    "assume_prior_grades": False,
-                },
-                headers=headers,
-            )
-        if response.status_code == 201:
-            return "planned"
-        return f"{key}: {response.status_code} {response.text[:200]}"
+        error = ""
+        for attempt in range(SEED_ATTEMPTS):
+            if attempt:
+                await asyncio.sleep(0.5 * attempt)
+            async with gate:
+                existing = await client.get(f"/v1/learners/{learner}/pathway", headers=headers)
+                if existing.status_code == 200:
+                    return "kept" if attempt == 0 else "planned"
+                response = await client.post(
+                    f"/v1/learners/{learner}/pathway",
+                    # Nothing is assumed of earlier grades: a demo pathway starts where the
+                    # evidence (none yet) says, until a skill check or a diagnostic moves it on.
+                    json={
+                        "reason": "demo seed: planned toward the learner's own goals",
+                        "assume_prior_grades": False,
+                    },
+                    headers=headers,
+                )
+            if response.status_code == 201:
+                return "planned"
+            error = f"{key}: {response.status_code} {response.text[:200]}"
+            if response.status_code != 409 and response.status_code < 500:
+                break
+        return error
 
     async with create_http_client(urls["pathways"], timeout=30.0) as client:
         outcomes = await asyncio.gather(*(plan(client, key) for key in DEMO_LEARNERS))

@@ -213,6 +213,12 @@ async def service_client(
         yield client
 
 
+# Stacks in tests keep few idle connections: a service's default pool holds up to twenty open
+# for good, so two stacks and the in-process apps of a PostgreSQL run passed the server's 100
+# ("too many clients already"). Bursts still get twenty, the overflow closing when returned.
+TEST_POOL = {"PATHWISE_DB_POOL_SIZE": "4", "PATHWISE_DB_MAX_OVERFLOW": "16"}
+
+
 @contextmanager
 def start_stack(
     directory: Path,
@@ -236,7 +242,7 @@ def start_stack(
     config = StackConfig(
         ports={spec.name: port for spec, port in zip(SERVICES, ports, strict=True)},
         database_urls={name: db.url for name, db in databases.items()},
-        env={"PATHWISE_ENV": "test", "PATHWISE_LOG_LEVEL": "WARNING", **(env or {})},
+        env={"PATHWISE_ENV": "test", "PATHWISE_LOG_LEVEL": "WARNING", **TEST_POOL, **(env or {})},
         receiver_port=receiver_port if receiver else None,
     )
     running = Stack(config, log_dir=str(directory / "logs"))
@@ -249,7 +255,11 @@ def start_stack(
         running.start()
         running.wait_ready(timeout=90)
         if seed:
-            seed_demo_live(config, TEST_SECRET)
+            lines = seed_demo_live(config, TEST_SECRET)
+            # A test on a half-seeded district fails far from the cause: say it here.
+            failed = [line for line in lines if "failed" in line]
+            if failed:
+                raise RuntimeError("the demo seed failed: " + "; ".join(failed))
         yield running
     finally:
         running.stop()
