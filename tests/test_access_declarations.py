@@ -3,7 +3,7 @@ forget its object-level check.
 
 The gateway runs the relation check for the one object an operation declares
 (``access(learner=..., class_=..., school=..., attempt=..., source=...)``). This test walks the
-OpenAPI of all four services and fails for any ``/v1`` operation where a parameter named in
+OpenAPI of all four services and fails for any public operation (``/v1`` or OneRoster) where a parameter named in
 ``OBJECT_PARAMS`` (``learner_id``, ``class_id``, ``school_id``, ``attempt_id``) appears in the
 path, the query string or the JSON body without being either the declared object or listed in
 ``service_checks`` (parameters whose rule only the owning service can apply, e.g. a school
@@ -22,7 +22,14 @@ from pathwise_assessment.app import create_app as assessment_app
 from pathwise_gateway.app import create_app as gateway_app
 from pathwise_pathways.app import create_app as pathways_app
 from pathwise_profiles.app import create_app as profiles_app
-from pathwise_shared.access import ACCESS_EXTENSION, OBJECT_PARAMS, STAFF, AccessRule, access
+from pathwise_shared.access import (
+    ACCESS_EXTENSION,
+    OBJECT_PARAMS,
+    STAFF,
+    AccessRule,
+    access,
+    is_public_path,
+)
 
 APPS: dict[str, Callable[[], FastAPI]] = {
     "profiles": profiles_app,
@@ -52,7 +59,7 @@ def _properties(spec: dict[str, Any], schema: Any, seen: tuple[str, ...] = ()) -
 def undeclared_objects(spec: dict[str, Any]) -> Iterator[str]:
     """One line per operation naming an object it does not declare."""
     for path, item in spec.get("paths", {}).items():
-        if not path.startswith("/v1/"):
+        if not is_public_path(path):
             continue
         for method in METHODS:
             op = item.get(method)

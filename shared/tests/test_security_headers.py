@@ -50,7 +50,13 @@ def _bare(cache_control: str | None, *, hsts: bool = False) -> httpx.AsyncClient
             headers["Cache-Control"] = cache_control
         return PlainTextResponse("ok", headers=headers)
 
-    app = Starlette(routes=[Route("/v1/x", endpoint), Route("/other", endpoint)])
+    app = Starlette(
+        routes=[
+            Route("/v1/x", endpoint),
+            Route("/ims/oneroster/rostering/v1p2/users", endpoint),
+            Route("/other", endpoint),
+        ]
+    )
     wrapped = SecurityHeadersMiddleware(app, hsts=hsts)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=wrapped), base_url="http://s")
 
@@ -74,6 +80,9 @@ async def test_v1_cache_control(upstream: str | None, expected: str) -> None:
         assert answer.headers.get_list("content-security-policy") == [API_CSP]
         other = await client.get("/other")
         assert other.headers.get("cache-control") == upstream
+        # The OneRoster API's answers are rosters: never cached either.
+        roster = await client.get("/ims/oneroster/rostering/v1p2/users")
+        assert roster.headers.get_list("cache-control") == [expected]
 
 
 async def test_hsts_only_when_asked() -> None:

@@ -3,7 +3,12 @@
 from typing import Any
 
 from pathwise_gateway.edge.api.access import ObjectRef
-from pathwise_gateway.proxy.domain.route_table import Match, RouteTable, operations_from_openapi
+from pathwise_gateway.proxy.domain.route_table import (
+    Match,
+    RouteTable,
+    operations_from_openapi,
+    owner_by_prefix,
+)
 
 
 def _spec(path: str, rule: dict[str, Any] | None) -> dict[str, Any]:
@@ -55,3 +60,14 @@ def test_more_literal_segments_win_and_wrong_methods_are_listed() -> None:
     assert isinstance(by_code, Match) and by_code.params == {"code": "3.NF.A.1"}
     assert table.match("DELETE", "/v1/skills/search") == ["GET", "POST"]
     assert table.match("GET", "/v1/nothing") is None
+
+
+def test_oneroster_operations_are_public_and_owned_by_profiles() -> None:
+    """The OneRoster base path is public like ``/v1`` (anything else outside both is not)."""
+    path = "/ims/oneroster/rostering/v1p2/users/{sourcedId}"
+    (op,) = operations_from_openapi("profiles", _spec(path, READ))
+    found = RouteTable([op]).match("GET", "/ims/oneroster/rostering/v1p2/users/st-1")
+    assert isinstance(found, Match) and found.params == {"sourcedId": "st-1"}
+    assert operations_from_openapi("profiles", _spec("/ims/oneroster/other/v1/users", READ)) == []
+    assert owner_by_prefix("/ims/oneroster/rostering/v1p2/classes") == "profiles"
+    assert owner_by_prefix("/ims/other") is None

@@ -34,6 +34,8 @@ __all__ = [
     "ADMINS",
     "ALL_USERS",
     "OBJECT_PARAMS",
+    "ONEROSTER_BASE",
+    "PUBLIC_PREFIXES",
     "STAFF",
     "AccessRule",
     "Action",
@@ -41,6 +43,7 @@ __all__ = [
     "ObjectRef",
     "ObjectSource",
     "access",
+    "is_public_path",
     "role_guard",
 ]
 
@@ -48,6 +51,12 @@ ACCESS_EXTENSION = "x-pathwise-access"
 Action = Literal["read", "write"]
 ObjectKind = Literal["learner", "class", "school", "attempt"]
 ObjectSource = Literal["path", "query", "body"]
+
+# The public API: our own ``/v1`` and the OneRoster 1.2 rostering read API under the base path the
+# specification gives it (apps configure a host and expect this path after it). The gateway routes
+# both and the declaration checks walk both.
+ONEROSTER_BASE = "/ims/oneroster/rostering/v1p2"
+PUBLIC_PREFIXES = ("/v1/", ONEROSTER_BASE + "/")
 
 ADMINS = frozenset({"school_admin", "district_admin"})
 STAFF = frozenset({"teacher"}) | ADMINS
@@ -63,6 +72,11 @@ OBJECT_PARAMS: Mapping[str, ObjectKind] = {
 }
 _KINDS = frozenset(get_args(ObjectKind))
 _SOURCES = frozenset(get_args(ObjectSource))
+
+
+def is_public_path(path: str) -> bool:
+    """Whether an operation's path is part of the public API (else internal or health)."""
+    return path.startswith(PUBLIC_PREFIXES)
 
 
 @dataclass(frozen=True)

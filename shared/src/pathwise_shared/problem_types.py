@@ -97,12 +97,16 @@ _TYPES: tuple[tuple[str, int, str], ...] = (
     ("invalid-dates", 422, "Invalid dates"),
     ("invalid-event", 422, "Invalid event"),
     ("invalid-field", 422, "Invalid field"),
+    ("invalid-filter-field", 400, "Invalid filter field"),
     ("invalid-framework-csv", 422, "Invalid framework CSV"),
     ("invalid-idempotency-key", 400, "Invalid idempotency key"),
     ("invalid-object-id", 422, "Invalid object id"),
     ("invalid-order", 422, "Invalid order"),
+    ("invalid-query", 400, "Invalid query"),
     ("invalid-rubric-score", 422, "Invalid rubric score"),
+    ("invalid-selection-field", 400, "Invalid selection field"),
     ("invalid-sizes", 422, "Invalid sizes"),
+    ("invalid-sort-field", 400, "Invalid sort field"),
     ("item-not-aligned", 422, "Item not aligned"),
     ("item-not-found", 404, "Item not found"),
     ("item-not-in-attempt", 422, "Item not in attempt"),
@@ -229,6 +233,14 @@ _WHEN = {
     "imported from the same document; `received` and `current` give both dates",
     "invalid-framework-csv": "a framework CSV with row errors; `row_errors[]` names line and "
     "column of each, nothing was written",
+    "invalid-filter-field": "OneRoster REST: `filter` names a field the collection does not "
+    "filter on; `codeMinor` is `invalid_filter_field`",
+    "invalid-selection-field": "OneRoster REST: `fields` names a field the collection does not "
+    "have; `codeMinor` is `invalid_selection_field`",
+    "invalid-sort-field": "OneRoster REST: `sort` names a field the collection does not sort on "
+    "(or `orderBy` without `sort`); `codeMinor` is `invalid_sort_field`",
+    "invalid-query": "OneRoster REST: a `filter` that does not parse or whose value does not fit "
+    "its field, a bad `orderBy`, `limit` or `offset`; `parameter` names which",
     "database-busy": "SQLite only: other writes held the database past its 10 s wait; "
     "`Retry-After` says when",
 }

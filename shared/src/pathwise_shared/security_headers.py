@@ -5,8 +5,8 @@ Every answer carries ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-
 framing (clickjacking). API answers get the strictest policy (``default-src 'none'``): a JSON
 body never needs to load anything. The interactive docs get a policy that lets Swagger UI and
 ReDoc load their scripts, styles and fonts from their CDNs (and run FastAPI's inline start-up
-script), and nothing else. Every ``/v1`` answer is ``Cache-Control: no-store``: all of it is about
-learners or credentials, so no browser, proxy or disk cache may keep it; an explicit
+script), and nothing else. Every answer of the public API (``/v1`` and the OneRoster rostering
+API) is ``Cache-Control: no-store``: all of it is about learners or credentials, so no browser, proxy or disk cache may keep it; an explicit
 ``Cache-Control`` that already says ``no-store`` is kept as it is (it can only be as strict).
 ``Strict-Transport-Security`` is sent only in production, where TLS is certain.
 
@@ -17,6 +17,8 @@ replace any of the same name, e.g. an upstream's, so none is doubled).
 from collections.abc import Iterable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from pathwise_shared.access import ONEROSTER_BASE
 
 __all__ = ["API_CSP", "DOCS_CSP", "HSTS", "SecurityHeadersMiddleware"]
 
@@ -48,7 +50,7 @@ class SecurityHeadersMiddleware:
         *,
         hsts: bool = False,
         docs_paths: Iterable[str | None] = (),
-        no_store_prefix: str = "/v1",
+        no_store_prefixes: Iterable[str] = ("/v1", ONEROSTER_BASE),
     ) -> None:
         self.app = app
         common: Headers = [
@@ -64,8 +66,8 @@ class SecurityHeadersMiddleware:
         # Ours win over any header of the same name (only one of each goes out).
         self._ours = frozenset(name for name, _ in self._api)
         self._docs_paths = frozenset(p for p in docs_paths if p)
-        self._prefix = no_store_prefix
-        self._prefix_slash = no_store_prefix + "/"
+        self._prefixes = frozenset(no_store_prefixes)
+        self._prefixes_slash = tuple(p + "/" for p in self._prefixes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -73,7 +75,7 @@ class SecurityHeadersMiddleware:
             return
         path: str = scope["path"]
         ours = self._docs if path in self._docs_paths else self._api
-        no_store = path == self._prefix or path.startswith(self._prefix_slash)
+        no_store = path in self._prefixes or path.startswith(self._prefixes_slash)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -35,6 +35,7 @@ __all__ = ["create_app"]
 EXPOSED_HEADERS = [
     "ETag", "Location", "Retry-After", "X-Request-ID", "Idempotent-Replayed",
     "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "RateLimit-Policy",
+    "Link", "X-Total-Count",
 ]  # fmt: skip
 ALLOWED_HEADERS = [
     "Authorization", "Content-Type", "Idempotency-Key", "If-Match", "If-None-Match", "X-Request-ID",

@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from pathwise_profiles.api import imports, internal, profiles
+from pathwise_profiles.api import imports, internal, oneroster, profiles
 from pathwise_profiles.api.roster import (
     classes,
     courses,
@@ -37,6 +37,7 @@ def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
             enrollments.router,
             users.router,
             guardians.router,
+            oneroster.router,
             imports.router,
             profiles.router,
             internal.router,

@@ -17,7 +17,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from pathwise_shared.access import ACCESS_EXTENSION, AccessRule
+from pathwise_shared.access import ACCESS_EXTENSION, AccessRule, is_public_path
 from pathwise_shared.problem_types import CATALOG, FAMILIES
 
 __all__ = ["TABLES", "access_table", "markers", "problem_table", "replace_table", "shown_table"]
@@ -49,7 +49,7 @@ def _apps() -> dict[str, Callable[[], FastAPI]]:
 def _access_rows(service: str, spec: dict[str, Any]) -> list[tuple[str, ...]]:
     rows: list[tuple[str, ...]] = []
     for path, item in spec.get("paths", {}).items():
-        if not path.startswith("/v1/"):
+        if not is_public_path(path):
             continue
         for method in _METHODS:
             op = item.get(method)

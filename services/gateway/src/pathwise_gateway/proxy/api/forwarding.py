@@ -1,7 +1,9 @@
-"""The catch-all ``/v1/{path}`` route: every public operation a service publishes.
+"""The catch-all routes: every public operation a service publishes, under ``/v1/{path}`` and
+under the OneRoster base path (``/ims/oneroster/rostering/v1p2/{path}``).
 
 Included after every other router (see ``app.py``), so the gateway's own ``/v1`` routes win; the
-edge's method guard (``edge.api.methods``) answers 405 for their unserved methods first.
+edge's method guard (``edge.api.methods``) answers 405 for their unserved methods first. The
+gateway has no routes of its own under the OneRoster path, so that catch-all needs no guard.
 """
 
 from asgi_correlation_id import correlation_id
@@ -13,10 +15,13 @@ from pathwise_gateway.edge.domain.body_limits import is_streamed
 from pathwise_gateway.proxy.api.deps import GatewayDep
 from pathwise_gateway.proxy.service.forward import BodyStream
 from pathwise_gateway.proxy.service.gateway import CallRequest
+from pathwise_shared.access import ONEROSTER_BASE
 
-__all__ = ["PATH", "router"]
+__all__ = ["ONEROSTER_PATH", "PATH", "router"]
 
 PATH = "/v1/{path:path}"
+ONEROSTER_PATH = ONEROSTER_BASE + "/{path:path}"
+_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 router = APIRouter()
 
@@ -28,11 +33,9 @@ def _url_path(path: str) -> str:
 
 
 @router.api_route(
-    PATH,
-    methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
-    include_in_schema=False,
-    dependencies=[Depends(method_guard(PATH))],
+    PATH, methods=_METHODS, include_in_schema=False, dependencies=[Depends(method_guard(PATH))]
 )
+@router.api_route(ONEROSTER_PATH, methods=_METHODS, include_in_schema=False)
 async def forward_public_call(
     request: Request, principal: CallerPrincipal, gateway: GatewayDep
 ) -> Response:

@@ -1,7 +1,7 @@
 """One public OpenAPI document: the gateway's own ``/v1`` operations and every public operation
 the services publish, each with its auth (bearer) and problem+json error responses declared.
 
-Only ``/v1`` paths are kept (never ``/internal``), plus the gateway's own ``/healthz`` and
+Only public paths are kept (``/v1`` and the OneRoster base path; never ``/internal``), plus the gateway's own ``/healthz`` and
 ``/readyz`` probes. Component schemas are
 merged by name; a name two services define differently is renamed ``<Service>_<Name>`` (and the
 references of that service rewritten), so a generated client gets one type per shape.
@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from pathwise_shared.access import is_public_path
 from pathwise_shared.problems import ProblemDetail
 
 __all__ = ["install_merged_openapi", "merge_openapi"]
@@ -106,7 +107,7 @@ def merge_openapi(
 ) -> dict[str, Any]:
     merged: dict[str, Any] = copy.deepcopy(dict(own))
     merged["paths"] = {
-        p: v for p, v in merged.get("paths", {}).items() if p.startswith("/v1/") or p in _HEALTH
+        p: v for p, v in merged.get("paths", {}).items() if is_public_path(p) or p in _HEALTH
     }
     components = merged.setdefault("components", {})
     schemas: dict[str, Any] = components.setdefault("schemas", {})
@@ -121,7 +122,7 @@ def merge_openapi(
         for name, schema in theirs.items():
             schemas[renames.get(name, name)] = _rewrite_refs(copy.deepcopy(schema), renames)
         for path, item in (spec.get("paths") or {}).items():
-            if not str(path).startswith("/v1/") or path in merged["paths"]:
+            if not is_public_path(str(path)) or path in merged["paths"]:
                 continue
             merged["paths"][path] = _rewrite_refs(copy.deepcopy(item), renames)
     schemas["ProblemDetail"] = ProblemDetail.model_json_schema(

@@ -12,7 +12,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from pathwise_shared.access import ACCESS_EXTENSION, OBJECT_PARAMS, AccessRule, ObjectRef
+from pathwise_shared.access import (
+    ACCESS_EXTENSION,
+    OBJECT_PARAMS,
+    ONEROSTER_BASE,
+    AccessRule,
+    ObjectRef,
+    is_public_path,
+)
 
 __all__ = [
     "HTTP_METHODS",
@@ -40,6 +47,7 @@ _PREFIXES: tuple[tuple[str, str], ...] = (
     (r"/v1/(items|assessments|attempts)(/.*)?", "assessment"),
     (r"/v1/learners/[^/]+/mastery(/.*)?", "assessment"),
     (r"/v1/mastery/fits(/.*)?", "assessment"),
+    (re.escape(ONEROSTER_BASE) + r"/.*", "profiles"),
 )
 _PREFIX_RES = tuple((re.compile(p), s) for p, s in _PREFIXES)
 
@@ -125,7 +133,8 @@ def _compile(template: str) -> re.Pattern[str]:
 
 
 def operations_from_openapi(service: str, spec: Mapping[str, Any]) -> list[Operation]:
-    """The public operations of one service: ``/v1`` paths that declare an access rule.
+    """The public operations of one service: public paths (``/v1`` and the OneRoster base path)
+    that declare an access rule.
 
     An operation without a (valid) rule is not exposed: the gateway never forwards a call it
     cannot authorize.
@@ -135,7 +144,7 @@ def operations_from_openapi(service: str, spec: Mapping[str, Any]) -> list[Opera
     if not isinstance(paths, dict):
         return ops
     for template, item in paths.items():
-        if not isinstance(template, str) or not template.startswith("/v1/"):
+        if not isinstance(template, str) or not is_public_path(template):
             continue
         if not isinstance(item, dict):
             continue

@@ -21,6 +21,7 @@ place when the limit was the cause; a caller who left gets nothing).
 
 import asyncio
 import time
+import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -32,6 +33,7 @@ from multidict import CIMultiDictProxy
 from yarl import URL
 
 from pathwise_gateway.proxy.service.upstreams import Upstream
+from pathwise_shared.answer_learners import LEARNERS_HEADER, parse_header_line
 from pathwise_shared.auth import Principal, issue_internal_token
 from pathwise_shared.http import IDEMPOTENT_METHODS
 from pathwise_shared.problems import BadRequest, NotFound, Problem, ServiceUnavailable
@@ -64,6 +66,7 @@ RESPONSE_HEADERS = (
     "sunset",
     "content-location",
     "idempotent-replayed",
+    "x-total-count",
 )
 _RESPONSE_HEADERS = frozenset(RESPONSE_HEADERS)
 _RETRY_STATUSES = frozenset({502, 503, 504})
@@ -86,6 +89,9 @@ class Forwarded:
     status: int
     headers: dict[str, str]
     body: bytes
+    # The learners the service says its answer shows (``pathwise_shared.answer_learners``),
+    # for the audit log; the header itself is not passed on.
+    learners: tuple[uuid.UUID, ...] = ()
 
 
 class BodyStream:
@@ -182,11 +188,15 @@ class Forwarder:
                 raise _unavailable(upstream, got.get("retry-after", "5"))
             raise BadGateway(f"The {upstream.name} service failed; quote the request id.")
         kept: dict[str, str] = {}
+        learners: list[uuid.UUID] = []
         for name, value in got.items():
-            if name.lower() in _RESPONSE_HEADERS:
+            lowered = name.lower()
+            if lowered in _RESPONSE_HEADERS:
                 # A repeated header (Link) is one comma-joined value, as HTTP allows.
                 kept[name] = f"{kept[name]}, {value}" if name in kept else value
-        return Forwarded(status, kept, content)
+            elif lowered == LEARNERS_HEADER:
+                learners.extend(parse_header_line(value))
+        return Forwarded(status, kept, content, tuple(dict.fromkeys(learners)))
 
     async def _send(
         self, upstream: Upstream, method: str, url: str, headers: dict[str, str], body: Body

@@ -132,7 +132,13 @@ class Gateway:
     async def call(self, principal: Principal, call: CallRequest) -> Forwarded:
         match = await self._route(call)
         op = match.operation
-        if call.limit is not None and (not call.limit.isdigit() or int(call.limit) > MAX_PAGE_SIZE):
+        # Our own pages are at most MAX_PAGE_SIZE; the OneRoster API pages by offset and serves a
+        # larger limit as its own maximum (clients ask for thousands), so it checks its own.
+        if (
+            call.limit is not None
+            and call.path.startswith("/v1/")
+            and (not call.limit.isdigit() or int(call.limit) > MAX_PAGE_SIZE)
+        ):
             raise UnprocessableContent(
                 f"limit must be a whole number of at most {MAX_PAGE_SIZE}.", slug="page-size"
             )
@@ -184,11 +190,15 @@ class Gateway:
                 class_id=class_id,
             )
         else:
-            # The path names no learner (an attempt, say): the answer does, when it is about one.
+            # The path names no learner (an attempt, say): the answer does, when it is about one,
+            # in its ``learner_id`` members or, where those cannot say it (a OneRoster page names
+            # people by the district's sourcedIds), in the service's learners header.
             content_type = next(
                 (v for k, v in answer.headers.items() if k.lower() == "content-type"), ""
             )
-            for named in learners_in_answer(content_type, answer.body):
+            named_learners = dict.fromkeys(learners_in_answer(content_type, answer.body))
+            named_learners.update(dict.fromkeys(answer.learners))
+            for named in named_learners:
                 self.audit.record(
                     principal,
                     operation=op.operation_id,
