@@ -20,7 +20,7 @@ COVERAGE_PACKAGES := pathwise_shared pathwise_profiles.domain pathwise_pathways.
 COVERAGE_MIN := 90
 COV_ARGS := $(addprefix --cov=,$(COVERAGE_PACKAGES)) --cov-report=
 
-.PHONY: help install run test test-pg test-security test-faults lint typecheck pytest coverage coverage-report format bench clean
+.PHONY: help install run test test-pg test-security test-faults openapi-check lint typecheck pytest coverage coverage-report format bench clean
 
 help:
 	@echo "make run      install, migrate, seed the demo district, start all four services"
@@ -30,6 +30,7 @@ help:
 	@echo "make test-security  schemathesis per role + cross-tenant probe (PATHWISE_TEST_DATABASE=postgresql for PG)"
 	@echo "make bench    the benchmarks in bench/ (see docs/benchmarks.md)"
 	@echo "make test-faults  the fault suite tests/faults/ (kill -9, outages) on PostgreSQL"
+	@echo "make openapi-check  Spectral on the public OpenAPI, TypeScript and Python clients generated and used"
 
 .tools/bin/uv:
 	python3 -m venv .tools
@@ -86,6 +87,28 @@ test-security: install
 # by path): each test starts, kills and starves a stack of its own, on PostgreSQL only.
 test-faults: install
 	PATHWISE_TEST_DATABASE=postgresql PATHWISE_TEST_PG_URL=$(PG_TEST_URL) $(UV) run --locked pytest tests/faults $(DURATIONS) $(PYTEST_ARGS)
+
+# The public OpenAPI as a product (docs/api.md, "Clients"): the document built in-process, Spectral
+# (tools/openapi/.spectral.yaml, fails on a warning), a TypeScript client (openapi-typescript) that
+# a small usage file must type-check with `tsc --strict`, and a Python client
+# (openapi-python-client, in its own environment, not the project's) that a smoke test drives
+# against a real stack. The npm tools are pinned by tools/openapi/package-lock.json, the Python
+# generator by tools/openapi/python-requirements.txt. Needs Node.js and npm; a few minutes.
+OPENAPI_BUILD := tools/openapi/build
+openapi-check: install
+	rm -rf $(OPENAPI_BUILD) && mkdir -p $(OPENAPI_BUILD)
+	$(UV) run --locked python -m pathwise_devstack.public_openapi --out $(OPENAPI_BUILD)/openapi.json
+	cd tools/openapi && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	cd tools/openapi && npx --no-install spectral lint --ruleset .spectral.yaml --fail-severity=warn build/openapi.json
+	cd tools/openapi && npx --no-install openapi-typescript build/openapi.json --default-non-nullable false -o build/ts/pathwise.d.ts
+	cd tools/openapi && npx --no-install tsc --strict -p tsconfig.json
+	$(UV) venv --quiet --python 3.11 $(OPENAPI_BUILD)/venv
+	VIRTUAL_ENV=$(OPENAPI_BUILD)/venv $(UV) pip install --quiet --require-hashes -r tools/openapi/python-requirements.txt
+	$(OPENAPI_BUILD)/venv/bin/openapi-python-client generate --path $(OPENAPI_BUILD)/openapi.json \
+		--output-path $(OPENAPI_BUILD)/python-client --meta uv --config tools/openapi/python-client.yaml --fail-on-warning
+	VIRTUAL_ENV=$(OPENAPI_BUILD)/venv $(UV) pip install --quiet ./$(OPENAPI_BUILD)/python-client
+	$(UV) run --locked python -m pathwise_devstack.openapi_smoke \
+		--python $(OPENAPI_BUILD)/venv/bin/python --script tools/openapi/smoke_client.py
 
 format: install
 	$(UV) run --locked ruff format .

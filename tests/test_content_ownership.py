@@ -38,7 +38,7 @@ def created(response: httpx.Response) -> dict[str, Any]:
 def assert_not_owner(response: httpx.Response) -> None:
     assert response.status_code == 403, response.text
     assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["type"] == "/problems/not-content-owner"
+    assert response.json()["type"] == "https://pathwise.dev/problems/not-content-owner"
 
 
 def hillcrest_admin(gw: httpx.Client, district_admin: dict[str, str]) -> dict[str, str]:

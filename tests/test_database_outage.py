@@ -124,7 +124,7 @@ async def test_service_database_down_is_503_directly_and_through_the_gateway(
 
             answer = await direct.get("/v1/skills", headers=direct_headers)
             _assert_unavailable(answer)
-            assert answer.json()["type"] == "/problems/database-unavailable"
+            assert answer.json()["type"] == "https://pathwise.dev/problems/database-unavailable"
             _assert_unavailable(await direct.get("/readyz"))
 
             through = gateway_token(teacher)

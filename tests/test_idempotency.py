@@ -114,7 +114,7 @@ def test_the_same_key_with_another_request_is_refused(gw: httpx.Client, stack: S
     def refused(response: httpx.Response) -> None:
         assert response.status_code == 422, response.text
         assert response.headers["content-type"] == "application/problem+json"
-        assert response.json()["type"] == "/problems/idempotency-key-reused"
+        assert response.json()["type"] == "https://pathwise.dev/problems/idempotency-key-reused"
 
     other = item_body(f"Another request {key}?")
     # While the gateway's record lives: the gateway refuses it.
@@ -157,7 +157,7 @@ def test_a_crashed_gateways_placeholder_gives_way_after_its_lease(
 
     waiting = gw.post("/v1/items", json=item_body(stem), headers=keyed(teacher, key))
     assert waiting.status_code == 409, waiting.text
-    assert waiting.json()["type"] == "/problems/idempotency-key-in-progress"
+    assert waiting.json()["type"] == "https://pathwise.dev/problems/idempotency-key-in-progress"
     assert 1 <= int(waiting.headers["Retry-After"]) <= 30
 
     lease_over = update(RECORDS).where(RECORDS.c.key == key).values(

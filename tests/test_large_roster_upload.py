@@ -136,7 +136,7 @@ def test_the_upload_and_other_routes_keep_their_limits(stack: Stack, gw: httpx.C
         conn.close()
     assert declared.status == 413, body
     assert declared.getheader("content-type") == "application/problem+json"
-    assert body["type"].endswith("/problems/body-too-large")
+    assert body["type"].endswith("https://pathwise.dev/problems/body-too-large")
     # Every other route keeps 1 MiB, the roster import's folder request too.
     big = {"path": "x" * (1024**2 + 1)}
     for path in ("/v1/roster/imports/folder", "/v1/clients"):
@@ -173,5 +173,5 @@ def test_a_keyed_upload_is_answered_by_profiles_through_the_gateway(gw: httpx.Cl
     assert retry.headers["idempotent-replayed"] == "true"
     other = send({**files, "users.csv": files["users.csv"] + "key-2,key.two,Li,Ode,student,,03\n"})
     assert other.status_code == 422, other.text
-    assert other.json()["type"].endswith("/problems/idempotency-key-reused")
+    assert other.json()["type"].endswith("https://pathwise.dev/problems/idempotency-key-reused")
     assert _wait(gw, admin, str(first.json()["id"]), seconds=60)["state"] == "succeeded"

@@ -12,6 +12,7 @@ from pathwise_devstack.testing import bearer, dev_login, gateway_token
 from pathwise_shared.answer_learners import LEARNERS_HEADER
 from pathwise_shared.auth import Principal
 from pathwise_shared.demo import demo_id
+from pathwise_shared.problem_types import PROBLEM_TYPE_BASE
 
 pytestmark = pytest.mark.integration
 
@@ -116,7 +117,7 @@ def test_a_bad_filter_is_a_400_problem_and_the_api_is_documented(gw: httpx.Clien
     bad = gw.get(f"{API}/users", params={"filter": "shoeSize>'9'"}, headers=admin)
     assert bad.status_code == 400, bad.text
     assert bad.headers["content-type"] == "application/problem+json"
-    assert bad.json()["type"] == "/problems/invalid-filter-field"
+    assert bad.json()["type"] == f"{PROBLEM_TYPE_BASE}invalid-filter-field"
     assert bad.json()["codeMinor"] == "invalid_filter_field"
     assert gw.get(f"{API}/nothing", headers=admin).status_code == 404
     paths = gw.get("/openapi.json").json()["paths"]

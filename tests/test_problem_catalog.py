@@ -161,3 +161,15 @@ def test_a_registered_type_has_a_slug_status_and_title(slug: str) -> None:
     kind = CATALOG[slug]
     assert kind.slug == slug and kind.type == PROBLEM_TYPE_BASE + slug
     assert 400 <= kind.status <= 599 and kind.title and kind.title[0].isupper()
+
+
+def test_every_registered_type_is_answered_somewhere() -> None:
+    """The converse: a registered type the code never sends would be documented (docs/api.md,
+    docs/problems.md) for nothing. The token endpoint's types are built from its RFC 6749 error
+    codes (``invalid_grant`` -> ``invalid-grant``), so those count as sent."""
+    from pathwise_gateway.edge.domain.token_request import OAUTH_ERRORS
+
+    sent = {r.slug.replace("*", "{object}") for r in raised_everywhere()}
+    sent |= {error.replace("_", "-") for error in OAUTH_ERRORS}
+    never = sorted(slug for slug in [*CATALOG, *FAMILIES] if slug not in sent)
+    assert never == [], f"registered but never sent (remove them or send them): {never}"

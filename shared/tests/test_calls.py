@@ -22,7 +22,7 @@ async def upstream() -> AsyncIterator[str]:
 
     async def missing(_request: web.Request) -> web.Response:
         body = {
-            "type": "/problems/not-found",
+            "type": "https://pathwise.dev/problems/not-found",
             "title": "Not Found",
             "status": 404,
             "detail": "No such learner.",
@@ -65,7 +65,7 @@ async def test_upstream_problem_is_kept(upstream: str) -> None:
         with pytest.raises(Problem) as caught:
             await caller.json("GET", "/missing", system_principal("t"))
     assert caught.value.status_code == 404
-    assert caught.value.type == "/problems/not-found"
+    assert caught.value.type == "https://pathwise.dev/problems/not-found"
     assert caught.value.detail == "No such learner."
 
 

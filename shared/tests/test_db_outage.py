@@ -97,7 +97,7 @@ def _assert_database_unavailable(response: httpx.Response) -> None:
     assert response.headers["content-type"] == "application/problem+json"
     assert int(response.headers["retry-after"]) >= 1
     body = response.json()
-    assert body["type"] == "/problems/database-unavailable"
+    assert body["type"] == "https://pathwise.dev/problems/database-unavailable"
     assert body["status"] == 503
     assert body["request_id"] == response.headers["x-request-id"]
     assert "127.0.0.1" not in response.text and "sqlite" not in response.text.lower()

@@ -27,7 +27,7 @@ def who(
 def test_bad_keys_are_a_400(key: str) -> None:
     with pytest.raises(BadRequest) as refused:
         check_key(key)
-    assert refused.value.type == "/problems/invalid-idempotency-key"
+    assert refused.value.type == "https://pathwise.dev/problems/invalid-idempotency-key"
 
 
 def test_the_scope_is_kind_district_and_subject() -> None:

@@ -56,7 +56,7 @@ async def test_problem_carries_status_title_detail_and_extensions(client) -> Non
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
     body = response.json()
-    assert body["type"] == "/problems/not-found"
+    assert body["type"] == "https://pathwise.dev/problems/not-found"
     assert body["title"] == "Not Found"
     assert body["detail"] == "No learner with that id in your district."
     assert body["instance"] == "/missing"
@@ -66,7 +66,7 @@ async def test_problem_carries_status_title_detail_and_extensions(client) -> Non
 
 async def test_custom_slug(client) -> None:
     body = (await client.get("/conflict")).json()
-    assert body["type"] == "/problems/duplicate-thing" and body["status"] == 409
+    assert body["type"] == "https://pathwise.dev/problems/duplicate-thing" and body["status"] == 409
 
 
 async def test_unauthorized_sets_www_authenticate(client) -> None:
@@ -79,7 +79,7 @@ async def test_validation_names_unknown_and_bad_fields(client) -> None:
     response = await client.post("/things", json={"name": "toolongname", "colour": "red"})
     assert response.status_code == 422
     body = response.json()
-    assert body["type"] == "/problems/validation-error"
+    assert body["type"] == "https://pathwise.dev/problems/validation-error"
     fields = {e["field"]: e["type"] for e in body["errors"]}
     assert fields == {"body.name": "string_too_long", "body.colour": "extra_forbidden"}
     assert "body.colour" in body["detail"]
@@ -90,7 +90,7 @@ async def test_malformed_json_is_400(client) -> None:
         "/things", content=b"{not json", headers={"content-type": "application/json"}
     )
     assert response.status_code == 400
-    assert response.json()["type"] == "/problems/malformed-json"
+    assert response.json()["type"] == "https://pathwise.dev/problems/malformed-json"
 
 
 async def test_crash_is_500_problem_without_internals(client, caplog) -> None:

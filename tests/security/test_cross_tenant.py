@@ -69,7 +69,10 @@ SEED = int(os.environ.get("PATHWISE_FUZZ_SEED", "20261130"))
 B_ROLES = tuple(role for role in CALLER_ROLES if role != "anonymous")
 # A skill code every district shares (the CCSS framework): skill codes are not tenant objects.
 SKILL_CODE = "3.OA.C.7"
-ROUTE_LEVEL_403 = {"/problems/forbidden-role", "/problems/forbidden-scope"}
+ROUTE_LEVEL_403 = {
+    "https://pathwise.dev/problems/forbidden-role",
+    "https://pathwise.dev/problems/forbidden-scope",
+}
 # Objects the seed may not give A (then probed with random ids only, and said so).
 MAYBE_ABSENT = frozenset({"step_id", "response_id", "delivery_id", "job_id"})
 METHOD_ORDER = {"get": 0, "post": 1, "put": 1, "patch": 1, "delete": 2}

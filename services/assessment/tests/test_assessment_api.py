@@ -59,7 +59,10 @@ async def test_items_create_version_read_and_refuse(api: ServiceClient) -> None:
     assert old.json()["difficulty"] == 0.0
     # Bad input, each a clear 4xx problem and nothing written.
     unknown = await api.post("/v1/items", json=item_body(code="9.ZZ.Z.9"), headers=api.as_(TEACHER))
-    assert unknown.status_code == 422 and unknown.json()["type"] == "/problems/unknown-skill"
+    assert (
+        unknown.status_code == 422
+        and unknown.json()["type"] == "https://pathwise.dev/problems/unknown-skill"
+    )
     bad_key = await api.post(
         "/v1/items",
         json=item_body(type="single_choice", choices=CHOICES, correct="z"),
@@ -97,7 +100,7 @@ async def test_pathways_outage_is_a_503_problem(api_pathways_down: ServiceClient
         "/v1/items", json=item_body(), headers=api_pathways_down.as_(TEACHER)
     )
     assert response.status_code == 503
-    assert response.json()["type"] == "/problems/skills-unavailable"
+    assert response.json()["type"] == "https://pathwise.dev/problems/skills-unavailable"
     assert response.headers["content-type"] == "application/problem+json"
 
 
@@ -140,20 +143,27 @@ async def test_demo_skill_check_moves_mastery_and_never_leaks_keys(api: ServiceC
     other = await api.put(
         f"{url}/responses/{first}", json={"answer": {"choice": "a"}}, headers=headers
     )
-    assert other.status_code == 409 and other.json()["type"] == "/problems/already-answered"
+    assert (
+        other.status_code == 409
+        and other.json()["type"] == "https://pathwise.dev/problems/already-answered"
+    )
     shape = await api.put(
         f"{url}/responses/{item_id('3.OA.C.7', 2)}",
         json={"answer": {"choice": "a"}},
         headers=headers,
     )
-    assert shape.status_code == 422 and shape.json()["type"] == "/problems/invalid-answer"
+    assert (
+        shape.status_code == 422
+        and shape.json()["type"] == "https://pathwise.dev/problems/invalid-answer"
+    )
     stranger = await api.put(
         f"{url}/responses/{item_id('5.NF.B.4', 1)}",
         json={"answer": {"choice": "a"}},
         headers=headers,
     )
     assert (
-        stranger.status_code == 422 and stranger.json()["type"] == "/problems/item-not-in-attempt"
+        stranger.status_code == 422
+        and stranger.json()["type"] == "https://pathwise.dev/problems/item-not-in-attempt"
     )
     assert (await api.get(url, headers=api.as_(as_learner(4)))).status_code == 404
     finished = await api.post(f"{url}/finish", headers=headers)

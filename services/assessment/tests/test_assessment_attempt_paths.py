@@ -104,7 +104,10 @@ async def test_answers_after_the_deadline_are_refused(api: ServiceClient) -> Non
             json={"answer": {"choice": "b"}},
             headers=api.as_(student),
         )
-        assert late.status_code == 409 and late.json()["type"] == "/problems/attempt-time-expired"
+        assert (
+            late.status_code == 409
+            and late.json()["type"] == "https://pathwise.dev/problems/attempt-time-expired"
+        )
         async with db.session() as session:
             stored = await session.scalar(
                 select(func.count())
@@ -196,7 +199,7 @@ async def test_creating_an_assessment_is_idempotent(api: ServiceClient) -> None:
         "/v1/assessments", json={**body, "title": "Twice"}, headers={**api.as_(TEACHER), **key}
     )
     assert changed.status_code == 422, changed.text
-    assert changed.json()["type"] == "/problems/idempotency-key-reused"
+    assert changed.json()["type"] == "https://pathwise.dev/problems/idempotency-key-reused"
     # Keys belong to their caller: another teacher's same key makes her own assessment.
     theirs = await api.post("/v1/assessments", json=body, headers={**api.as_(TEACHER_2), **key})
     assert theirs.status_code == 201, theirs.text
@@ -206,4 +209,4 @@ async def test_creating_an_assessment_is_idempotent(api: ServiceClient) -> None:
         "/v1/assessments", json=body, headers={**api.as_(TEACHER), "Idempotency-Key": ""}
     )
     assert empty.status_code == 400
-    assert empty.json()["type"] == "/problems/invalid-idempotency-key"
+    assert empty.json()["type"] == "https://pathwise.dev/problems/invalid-idempotency-key"

@@ -13,7 +13,7 @@ from pathwise_shared.auth import Principal
 TEACHER = make_principal(DEMO_DISTRICT, roles=["teacher"])
 OTHER_TEACHER = make_principal(DEMO_DISTRICT, roles=["teacher"])
 CHOICES = [{"id": "a", "text": "54"}, {"id": "b", "text": "56"}]
-REUSED = "/problems/idempotency-key-reused"
+REUSED = "https://pathwise.dev/problems/idempotency-key-reused"
 
 
 def item_body(stem: str) -> dict[str, object]:
@@ -81,7 +81,7 @@ async def test_racing_requests_with_one_key_make_one_item(api: ServiceClient) ->
     assert all(s in (200, 201, 409) for s in statuses), [a.text for a in answers]
     assert statuses.count(201) == 1, statuses
     for busy in (a for a in answers if a.status_code == 409):
-        assert busy.json()["type"] == "/problems/idempotency-key-in-progress"
+        assert busy.json()["type"] == "https://pathwise.dev/problems/idempotency-key-in-progress"
         assert busy.headers["Retry-After"] == "1"
     created = next(a for a in answers if a.status_code == 201).json()["id"]
     assert all(a.json()["id"] == created for a in answers if a.status_code == 200)

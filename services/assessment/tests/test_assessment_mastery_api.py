@@ -322,7 +322,10 @@ async def test_skill_threshold_is_set_by_district_admins_per_district(api: Servi
     unknown = await api.patch(
         "/v1/mastery/skills/9.ZZ.Z.9/params", json={"threshold": 0.8}, headers=api.as_(ADMIN)
     )
-    assert unknown.status_code == 422 and unknown.json()["type"] == "/problems/unknown-skill"
+    assert (
+        unknown.status_code == 422
+        and unknown.json()["type"] == "https://pathwise.dev/problems/unknown-skill"
+    )
     assert (await api.get("/v1/mastery/skills/9.ZZ.Z.9/params", headers=api.as_(TEACHER))).json()[
         "source"
     ] == "default"

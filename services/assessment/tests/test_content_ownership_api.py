@@ -48,7 +48,7 @@ async def create_item(api: ServiceClient, author: Principal) -> dict[str, Any]:
 def assert_not_owner(response: Any) -> None:
     assert response.status_code == 403, response.text
     assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["type"] == "/problems/not-content-owner"
+    assert response.json()["type"] == "https://pathwise.dev/problems/not-content-owner"
 
 
 async def test_item_owner_and_who_may_edit(api: ServiceClient) -> None:

@@ -180,7 +180,10 @@ def _oauth_error(response: Any, status: int, error: str) -> dict[str, Any]:
     assert response.headers["pragma"] == "no-cache"
     body: dict[str, Any] = response.json()
     assert body["error"] == error and body["error_description"] == body["detail"]
-    assert body["type"] == "/problems/" + error.replace("_", "-") and body["status"] == status
+    assert (
+        body["type"] == "https://pathwise.dev/problems/" + error.replace("_", "-")
+        and body["status"] == status
+    )
     assert body["title"] and body["request_id"]
     return body
 

@@ -21,18 +21,22 @@ class Clock:
 
 
 def test_what_counts_as_the_service_being_unavailable() -> None:
-    assert answer_says_unavailable(503, PROBLEM, _problem("/problems/database-unavailable"))
+    assert answer_says_unavailable(
+        503, PROBLEM, _problem("https://pathwise.dev/problems/database-unavailable")
+    )
     assert answer_says_unavailable(503, PROBLEM, _problem("about:blank"))
     assert answer_says_unavailable(503, {"content-type": "text/html"}, b"<h1>Bad gateway</h1>")
     # A neighbour's outage passed on, and every application error, are not.
-    assert not answer_says_unavailable(503, PROBLEM, _problem("/problems/service-unavailable"))
+    assert not answer_says_unavailable(
+        503, PROBLEM, _problem("https://pathwise.dev/problems/service-unavailable")
+    )
     for status in (200, 201, 400, 404, 409, 422, 500, 502, 504):
         assert not answer_says_unavailable(status, PROBLEM, _problem("about:blank")), status
 
 
 def test_application_errors_never_open_it_and_reset_the_count() -> None:
     breaker = CircuitBreaker(failures=2, reset_seconds=10, clock=Clock())
-    unavailable = _problem("/problems/database-unavailable")
+    unavailable = _problem("https://pathwise.dev/problems/database-unavailable")
     for _ in range(10):
         breaker.record_answer(500, {}, b"boom")
     assert breaker.state == "closed"

@@ -189,7 +189,7 @@ def assert_database_unavailable(response: httpx.Response) -> None:
     assert response.status_code == 503, response.text
     assert response.headers["content-type"] == "application/problem+json"
     assert int(response.headers["retry-after"]) >= 1
-    assert response.json()["type"] == "/problems/database-unavailable"
+    assert response.json()["type"] == "https://pathwise.dev/problems/database-unavailable"
     assert response.json()["request_id"] == response.headers["x-request-id"]
 
 

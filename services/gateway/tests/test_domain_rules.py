@@ -59,7 +59,7 @@ def test_a_path_object_is_required() -> None:
     for params in ({}, {"learner_id": "not-an-id"}):
         with pytest.raises(NotFound) as missing:
             object_id_of(ref, params, "", b"")
-        assert missing.value.type == "/problems/learner-not-found"
+        assert missing.value.type == "https://pathwise.dev/problems/learner-not-found"
 
 
 def test_a_query_object_is_an_optional_single_id() -> None:
@@ -69,7 +69,7 @@ def test_a_query_object_is_an_optional_single_id() -> None:
     for query in ("learner_id=", "learner_id=nope", f"learner_id={ID}&learner_id={ID}"):
         with pytest.raises(UnprocessableContent) as bad:
             object_id_of(ref, {}, query, b"")
-        assert bad.value.type == "/problems/invalid-object-id"
+        assert bad.value.type == "https://pathwise.dev/problems/invalid-object-id"
 
 
 def test_a_body_object_is_required_and_must_be_an_id() -> None:
@@ -79,4 +79,4 @@ def test_a_body_object_is_required_and_must_be_an_id() -> None:
     for body in (b"", b"{not json", b"[]", b'{"learner_id": 5}', b'{"other": "x"}', deep):
         with pytest.raises(UnprocessableContent) as bad:
             object_id_of(ref, {}, "", body)
-        assert bad.value.type == "/problems/invalid-object-id"
+        assert bad.value.type == "https://pathwise.dev/problems/invalid-object-id"

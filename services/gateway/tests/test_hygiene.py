@@ -220,11 +220,11 @@ class FaultyUpstream:
     ANSWERS = {
         "fail": ("500 Internal Server Error", "application/json", {"detail": "boom"}),
         "unavailable": ("503 Service Unavailable", "application/problem+json", {
-            "type": "/problems/database-unavailable", "title": "Database Unavailable",
+            "type": "https://pathwise.dev/problems/database-unavailable", "title": "Database Unavailable",
             "status": 503,
         }),
         "neighbour": ("503 Service Unavailable", "application/problem+json", {
-            "type": "/problems/service-unavailable", "title": "Service Unavailable",
+            "type": "https://pathwise.dev/problems/service-unavailable", "title": "Service Unavailable",
             "status": 503, "detail": "The profiles service did not answer.",
         }),
         "ok": ("200 OK", "application/json", {"items": []}),

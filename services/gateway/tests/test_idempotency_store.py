@@ -53,11 +53,11 @@ async def test_a_placeholder_holds_its_key_only_for_the_lease(db: Database) -> N
         # ... and then its gateway dies: nothing completes or releases the reservation.
         with pytest.raises(Conflict) as busy:
             await reserve(store, who, "k")
-        assert busy.value.type == "/problems/idempotency-key-in-progress"
+        assert busy.value.type == "https://pathwise.dev/problems/idempotency-key-in-progress"
         assert busy.value.headers == {"Retry-After": str(int(LEASE))}
         with pytest.raises(UnprocessableContent) as other:
             await reserve(store, who, "k", fingerprint="f2")
-        assert other.value.type == "/problems/idempotency-key-reused"
+        assert other.value.type == "https://pathwise.dev/problems/idempotency-key-reused"
 
         clock.advance(LEASE - 1)
         with pytest.raises(Conflict) as still:  # one second left: still the first request's
@@ -115,14 +115,16 @@ async def test_not_now_answers_are_not_recorded(db: Database) -> None:
     reused = Forwarded(
         422,
         {"content-type": "application/problem+json"},
-        b'{"type": "/problems/idempotency-key-reused", "status": 422}',
+        b'{"type": "https://pathwise.dev/problems/idempotency-key-reused", "status": 422}',
     )
     for answer in (Forwarded(409, {}, b"{}"), reused):
         reservation = await reserve(store, who, "free")
         assert isinstance(reservation, Reservation)
         await store.complete(reservation, answer)
     invalid = Forwarded(
-        422, {"content-type": "application/problem+json"}, b'{"type": "/problems/validation-error"}'
+        422,
+        {"content-type": "application/problem+json"},
+        b'{"type": "https://pathwise.dev/problems/validation-error"}',
     )
     reservation = await reserve(store, who, "free")
     assert isinstance(reservation, Reservation)

@@ -204,13 +204,22 @@ async def test_a_valid_caller_gets_the_body_parsed_as_before(
     unreadable = await gateway.post("/v1/clients", content=b"{not json", headers=headers)
     assert unreadable.status_code == 400
     deep = await gateway.post("/v1/clients", content=b"[" * 5000 + b"]" * 5000, headers=headers)
-    assert deep.status_code == 422 and deep.json()["type"] == "/problems/too-deeply-nested"
+    assert (
+        deep.status_code == 422
+        and deep.json()["type"] == "https://pathwise.dev/problems/too-deeply-nested"
+    )
     # PostgreSQL text cannot hold NUL: refused here rather than a 500 in a service.
     nul = await gateway.post("/v1/clients", content=rb'{"name": "a\u0000"}', headers=headers)
-    assert nul.status_code == 422 and nul.json()["type"] == "/problems/nul-character"
+    assert (
+        nul.status_code == 422
+        and nul.json()["type"] == "https://pathwise.dev/problems/nul-character"
+    )
     created = await gateway.post(
         "/v1/clients", json={"name": "sis", "scopes": ["roster:read"]}, headers=admin
     )
     assert created.status_code == 201, created.text
     listed = await gateway.get("/v1/clients", params={"cursor": _b64(b'["x"]')}, headers=admin)
-    assert listed.status_code == 400 and listed.json()["type"] == "/problems/invalid-cursor"
+    assert (
+        listed.status_code == 400
+        and listed.json()["type"] == "https://pathwise.dev/problems/invalid-cursor"
+    )

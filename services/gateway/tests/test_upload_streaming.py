@@ -159,7 +159,7 @@ async def _stack(
 def _assert_413(answer: httpx.Response) -> None:
     assert answer.status_code == 413, answer.text
     assert answer.headers["content-type"] == "application/problem+json"
-    assert answer.json()["type"].endswith("/problems/body-too-large")
+    assert answer.json()["type"].endswith("https://pathwise.dev/problems/body-too-large")
 
 
 class Chunks:

@@ -108,7 +108,7 @@ async def test_reimport_by_document_and_date(client: ServiceClient, teacher: Pri
     older = await client.post(IMPORT, json=package, headers=client.as_(admin))
     assert older.status_code == 409
     problem = older.json()
-    assert problem["type"] == "/problems/framework-outdated"
+    assert problem["type"] == "https://pathwise.dev/problems/framework-outdated"
     assert problem["received"].startswith("2023-05-10") and problem["current"].startswith("2024-06")
     undated = copy.deepcopy(revised(package))
     del undated["CFDocument"]["lastChangeDateTime"]
@@ -210,7 +210,7 @@ async def test_csv_import_errors_dry_run_and_rights(client: ServiceClient) -> No
     )
     assert refused.status_code == 422
     problem = refused.json()
-    assert problem["type"] == "/problems/invalid-framework-csv"
+    assert problem["type"] == "https://pathwise.dev/problems/invalid-framework-csv"
     assert problem["row_errors"] == [
         {"line": 3, "field": "code", "message": "M.1 is also on line 2"},
         {"line": 4, "field": "title", "message": "title is required"},
@@ -231,14 +231,20 @@ async def test_csv_import_errors_dry_run_and_rights(client: ServiceClient) -> No
         files={"file": ("m.csv", good)},
         headers=client.as_(admin),
     )
-    assert twice.status_code == 409 and twice.json()["type"] == "/problems/framework-exists"
+    assert (
+        twice.status_code == 409
+        and twice.json()["type"] == "https://pathwise.dev/problems/framework-exists"
+    )
     latin = await client.post(
         CSV_IMPORT,
         data={"key": "l", "title": "Latin"},
         files={"file": ("l.csv", "code,title\nL.1,Señal\n".encode("latin-1"))},
         headers=client.as_(admin),
     )
-    assert latin.status_code == 422 and latin.json()["type"] == "/problems/invalid-framework-csv"
+    assert (
+        latin.status_code == 422
+        and latin.json()["type"] == "https://pathwise.dev/problems/invalid-framework-csv"
+    )
     teacher = make_principal(admin.district_id, roles=["teacher"])
     forbidden = await client.post(
         CSV_IMPORT,

@@ -314,16 +314,16 @@ async def test_grouping_and_assignment_bad_input(
     activity = (await live.get("/v1/activities?limit=1", headers=headers)).json()["items"][0]["id"]
     before = (await live.get(f"/v1/learners/{STRONG}/pathway", headers=headers)).json()
     cases = [
-        ({"assignments": []}, 422, "/problems/validation-error"),
+        ({"assignments": []}, 422, "https://pathwise.dev/problems/validation-error"),
         ({"assignments": [{"group_index": 99, "activity_id": activity}]}, 422,
-         "/problems/group-not-found"),
+         "https://pathwise.dev/problems/group-not-found"),
         ({"assignments": [{"group_index": 0, "activity_id": str(uuid.uuid4())}]}, 422,
-         "/problems/unknown-activity"),
+         "https://pathwise.dev/problems/unknown-activity"),
         ({"assignments": [{"group_index": 0, "activity_id": activity},
                           {"group_index": 0, "activity_id": activity}]}, 422,
-         "/problems/duplicate-group"),
+         "https://pathwise.dev/problems/duplicate-group"),
         ({"assignments": [{"group_index": -1, "activity_id": activity}]}, 422,
-         "/problems/validation-error"),
+         "https://pathwise.dev/problems/validation-error"),
     ]  # fmt: skip
     for body, status, kind in cases:
         refused = await live.post(assign, json=body, headers=headers)

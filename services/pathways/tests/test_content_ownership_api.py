@@ -31,7 +31,7 @@ ACTIVITY = {
 def assert_not_owner(response: Any) -> None:
     assert response.status_code == 403, response.text
     assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["type"] == "/problems/not-content-owner"
+    assert response.json()["type"] == "https://pathwise.dev/problems/not-content-owner"
 
 
 async def create_activity(client: ServiceClient, author: Principal) -> dict[str, Any]:

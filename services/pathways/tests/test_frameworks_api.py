@@ -47,7 +47,7 @@ async def test_skill_list_pages_and_filters(client: ServiceClient, student: Prin
 async def test_unknown_skill_is_404(client: ServiceClient, student: Principal) -> None:
     response = await client.get("/v1/skills/9.ZZ.Z.9", headers=client.as_(student))
     assert response.status_code == 404
-    assert response.json()["type"] == "/problems/skill-not-found"
+    assert response.json()["type"] == "https://pathwise.dev/problems/skill-not-found"
 
 
 async def test_resolve_known_and_unknown(client: ServiceClient, district: uuid.UUID) -> None:
@@ -104,7 +104,7 @@ async def test_district_framework_edit_refuses_cycles(
     )
     assert cycle.status_code == 409
     problem = cycle.json()
-    assert problem["type"] == "/problems/prerequisite-cycle"
+    assert problem["type"] == "https://pathwise.dev/problems/prerequisite-cycle"
     assert set(problem["cycle"]) == {"RSD.1", "RSD.2", "RSD.3"}
     assert "RSD.1" in problem["detail"]
     unknown = await client.post(
@@ -142,7 +142,7 @@ async def test_shared_framework_is_read_only(client: ServiceClient, admin: Princ
         headers=client.as_(admin),
     )
     assert response.status_code == 403
-    assert response.json()["type"] == "/problems/shared-framework-read-only"
+    assert response.json()["type"] == "https://pathwise.dev/problems/shared-framework-read-only"
 
 
 async def test_case_import_creates_a_district_framework(
@@ -171,7 +171,10 @@ async def test_case_import_creates_a_district_framework(
     taken = await client.post(
         "/v1/frameworks/imports/case", json={**other_doc, "key": "rns"}, headers=client.as_(admin)
     )
-    assert taken.status_code == 409 and taken.json()["type"] == "/problems/framework-exists"
+    assert (
+        taken.status_code == 409
+        and taken.json()["type"] == "https://pathwise.dev/problems/framework-exists"
+    )
     cyclic = {**package, "CFDocument": {**package["CFDocument"], "identifier": "doc-3"}}
     cyclic["CFAssociations"] = [
         *package["CFAssociations"],
@@ -184,7 +187,10 @@ async def test_case_import_creates_a_district_framework(
     refused = await client.post(
         "/v1/frameworks/imports/case", json={**cyclic, "key": "rns2"}, headers=client.as_(admin)
     )
-    assert refused.status_code == 409 and refused.json()["type"] == "/problems/prerequisite-cycle"
+    assert (
+        refused.status_code == 409
+        and refused.json()["type"] == "https://pathwise.dev/problems/prerequisite-cycle"
+    )
     broken = await client.post(
         "/v1/frameworks/imports/case", json={"CFDocument": "x"}, headers=client.as_(admin)
     )

@@ -86,7 +86,7 @@ async def test_choice_must_come_from_the_board(live: ServiceClient) -> None:
         headers=live.as_(learner),
     )
     assert off_board.status_code == 422
-    assert off_board.json()["type"] == "/problems/activity-not-on-board"
+    assert off_board.json()["type"] == "https://pathwise.dev/problems/activity-not-on-board"
     pick = step["board"][-1]["activity_id"]
     chosen = await live.post(
         f"/v1/learners/{LEARNER}/pathway/steps/{step['id']}/choice",
@@ -114,7 +114,10 @@ async def test_choice_must_come_from_the_board(live: ServiceClient) -> None:
         json={"activity_id": pick},
         headers=live.as_(learner),
     )
-    assert refused.status_code == 409 and refused.json()["type"] == "/problems/choice-locked"
+    assert (
+        refused.status_code == 409
+        and refused.json()["type"] == "https://pathwise.dev/problems/choice-locked"
+    )
     by_student = await live.post(
         f"/v1/learners/{LEARNER}/pathway/overrides",
         json={"action": "unlock", "step_id": step["id"], "reason": "mine"},
@@ -319,7 +322,10 @@ async def test_pin_keeps_a_step_through_a_replan_and_unpin_releases_it(
     no_step = await live.post(
         f"{url}/overrides", json={"action": "pin", "reason": "x"}, headers=headers
     )
-    assert no_step.status_code == 422 and no_step.json()["type"] == "/problems/step-id-required"
+    assert (
+        no_step.status_code == 422
+        and no_step.json()["type"] == "https://pathwise.dev/problems/step-id-required"
+    )
     unknown = await live.post(
         f"{url}/overrides",
         json={"action": "pin", "step_id": str(uuid.uuid4()), "reason": "x"},
@@ -340,7 +346,9 @@ async def test_concurrent_changes_of_one_pathway_conflict_cleanly(live: ServiceC
     statuses = [a.status_code for a in answers]
     assert set(statuses) <= {201, 409}, [a.text for a in answers if a.status_code not in (201, 409)]
     for refused in (a for a in answers if a.status_code == 409):
-        assert refused.json()["type"] == "/problems/pathway-changed-concurrently"
+        assert (
+            refused.json()["type"] == "https://pathwise.dev/problems/pathway-changed-concurrently"
+        )
     # Every accepted change is one version, numbered without gaps or repeats.
     history = (await live.get(f"{url}/versions?limit=50", headers=headers)).json()["items"]
     assert [v["version"] for v in history] == list(range(len(history), 0, -1))

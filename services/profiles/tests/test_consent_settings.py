@@ -58,7 +58,7 @@ async def test_learner_settings_we_cannot_honour_are_refused(
     assert answer.status_code == 422, answer.text
     assert answer.headers["content-type"].startswith("application/problem+json")
     problem = answer.json()
-    assert problem["type"] == "/problems/setting-not-honoured"
+    assert problem["type"] == "https://pathwise.dev/problems/setting-not-honoured"
     assert [e["field"] for e in problem["errors"]] == [field]
     assert words in problem["errors"][0]["message"]
     # Nothing was stored: the profile still shares everything.

@@ -572,7 +572,7 @@ async def test_folder_paths_outside_the_root_are_refused(
         "/v1/roster/imports/folder", json={"path": path}, headers=operator
     )
     assert response.status_code == 422, response.text
-    assert response.json()["type"] == "/problems/bad-folder"
+    assert response.json()["type"] == "https://pathwise.dev/problems/bad-folder"
 
 
 async def test_folder_import_is_for_operators_only(

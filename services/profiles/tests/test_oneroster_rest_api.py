@@ -16,6 +16,7 @@ from pathwise_devstack.testing import ServiceClient, make_principal
 from pathwise_profiles.oneroster_samples import BASE
 from pathwise_shared.answer_learners import LEARNERS_HEADER
 from pathwise_shared.auth import Principal
+from pathwise_shared.problem_types import PROBLEM_TYPE_BASE
 
 # The import tests' helpers (tests are not a package under importlib mode).
 sys.path.insert(0, str(Path(__file__).parent))
@@ -128,7 +129,7 @@ async def test_collections_and_nested_lists(client: ServiceClient, north: North)
         assert sorted(_ids(body, key)) == sorted(ids), path
         assert headers["x-total-count"] == str(len(ids)), path
     status, body, _ = await _get(client, north.admin, "/schools/nowhere/classes")
-    assert status == 404 and body["type"] == "/problems/school-not-found"
+    assert status == 404 and body["type"] == f"{PROBLEM_TYPE_BASE}school-not-found"
     status, _, _ = await _get(client, north.admin, "/classes/nowhere/students")
     assert status == 404
 
@@ -229,7 +230,7 @@ async def test_bad_query_parameters_are_400_problems(
     assert answer.status_code == 400, answer.text
     assert answer.headers["content-type"] == "application/problem+json"
     problem = answer.json()
-    assert problem["type"] == f"/problems/{slug}" and problem["codeMinor"] == code
+    assert problem["type"] == f"{PROBLEM_TYPE_BASE}{slug}" and problem["codeMinor"] == code
     assert problem["detail"]
 
 

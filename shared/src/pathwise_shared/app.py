@@ -23,6 +23,7 @@ from pathwise_shared.db.uow import unit_of_work
 from pathwise_shared.http import REQUEST_ID_HEADER
 from pathwise_shared.logging import configure_logging
 from pathwise_shared.metrics import MetricsMiddleware, metrics_endpoint
+from pathwise_shared.openapi import declare_file_uploads
 from pathwise_shared.problems import (
     DatabaseUnavailable,
     Problem,
@@ -96,6 +97,21 @@ async def get_one_statement_session(request: Request) -> AsyncIterator[AsyncSess
 
 DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
 OneStatementSession = Annotated[AsyncSession, Depends(get_one_statement_session, scope="function")]
+
+
+HEALTH_TAG = {"name": "health", "description": "Liveness and readiness probes"}
+
+
+def _install_openapi(app: FastAPI) -> None:
+    # FastAPI's document, cached as FastAPI does, with the corrections of pathwise_shared.openapi.
+    default = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = declare_file_uploads(default())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _health_router(service: str, migrations: MigrationSpec | None) -> APIRouter:
@@ -175,8 +191,11 @@ def create_service_app(
         version=version,
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
-        openapi_tags=openapi_tags,
+        # Every tag an operation uses is declared with a description (the public document's
+        # rule, tests/test_openapi_product.py); the probes' tag is everybody's.
+        openapi_tags=[*(openapi_tags or []), HEALTH_TAG],
     )
+    _install_openapi(app)
     app.state.settings = settings
     # The service's outbox table; its relay (pathwise_shared.relay) sends the rows to the gateway.
     app.state.outbox = outbox

@@ -9,6 +9,7 @@ import httpx
 
 from pathwise_shared.auth import Principal, issue_internal_token
 from pathwise_shared.http import create_http_client
+from pathwise_shared.problem_types import slug_of
 from pathwise_shared.problems import Problem, ServiceUnavailable
 
 __all__ = ["SchoolDirectory", "ServiceCaller", "ServiceCallers", "system_principal"]
@@ -73,9 +74,7 @@ class ServiceCaller:
                 body.get("detail") or body.get("title"),
                 status=response.status_code,
                 title=body.get("title"),
-                slug=problem_type.removeprefix("/problems/")
-                if problem_type.startswith("/problems/")
-                else None,
+                slug=slug_of(problem_type),
             )
         return response.json() if response.content else None
 

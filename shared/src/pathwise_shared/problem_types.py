@@ -1,6 +1,8 @@
 """The catalogue of problem types: every ``type`` an error body can carry, registered once.
 
-Each problem type has one slug (its ``type`` is ``/problems/<slug>``), one status and one title
+Each problem type has one slug (its ``type`` is ``https://pathwise.dev/problems/<slug>``, an
+absolute URI as RFC 9457 asks, documented at docs/problems.md#<slug> and served by the gateway
+at ``/problems/<slug>``), one status and one title
 (RFC 9457: the title of a type does not change from occurrence to occurrence; the ``detail``
 says what happened this time). A few types are families named by the object they concern
 (``{object}-not-found``: ``learner-not-found``, ``class-not-found``, …).
@@ -13,9 +15,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-__all__ = ["CATALOG", "FAMILIES", "PROBLEM_TYPE_BASE", "ProblemType", "lookup"]
+__all__ = ["CATALOG", "FAMILIES", "PROBLEM_TYPE_BASE", "ProblemType", "lookup", "slug_of"]
 
-PROBLEM_TYPE_BASE = "/problems/"
+# An identifier, not a location of this deployment: the same in every district's installation, so
+# a client may compare it (RFC 9457 §3.1.1). Each one has its page (docs/problems.md, and the
+# gateway's /problems/<slug>).
+PROBLEM_TYPE_BASE = "https://pathwise.dev/problems/"
 
 
 @dataclass(frozen=True)
@@ -265,6 +270,13 @@ def _family_object(family: str, slug: str) -> str | None:
     pattern = re.escape(family).replace(re.escape("{object}"), "(?P<object>[a-z][a-z-]*)")
     found = re.fullmatch(pattern, slug)
     return found.group("object") if found else None
+
+
+def slug_of(problem_type: str) -> str | None:
+    """The slug of one of our ``type`` URIs; None for another's (``about:blank``, a stranger's)."""
+    if problem_type.startswith(PROBLEM_TYPE_BASE):
+        return problem_type.removeprefix(PROBLEM_TYPE_BASE) or None
+    return None
 
 
 def lookup(slug: str) -> ProblemType | None:

@@ -15,7 +15,8 @@ from asgi_correlation_id import correlation_id
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -49,23 +50,43 @@ logger = logging.getLogger("pathwise.problems")
 
 
 class FieldError(BaseModel):
-    field: str
+    """One invalid or unknown field of a request."""
+
+    field: str = Field(description="where: `body.name`, `query.limit`, `path.learner_id`")
     message: str
-    type: str
+    type: str = Field(description="the kind of error (`missing`, `extra_forbidden`, …)")
+
+
+def _absent_not_null(schema: dict[str, Any]) -> None:
+    # An optional member is left out, not null: no ``"default": null`` on a non-nullable type.
+    for member in schema.get("properties", {}).values():
+        if member.get("default", 0) is None:
+            del member["default"]
 
 
 class ProblemDetail(BaseModel):
-    """The documented shape of every error body (extension members may follow)."""
+    """The documented shape of every error body (RFC 9457; extension members may follow).
 
-    model_config = ConfigDict(extra="allow")
+    The optional members are left out when they say nothing, never sent as ``null``: the schema
+    says "absent or a value", so a generated client does not type them as always present."""
 
-    type: str = "about:blank"
-    title: str
-    status: int
-    detail: str | None = None
-    instance: str | None = None
-    request_id: str | None = None
-    errors: list[FieldError] | None = None
+    model_config = ConfigDict(extra="allow", json_schema_extra=_absent_not_null)
+
+    type: str = Field(
+        "about:blank",
+        description="the problem type: a URI whose page says what it means and what to do",
+        json_schema_extra={"format": "uri"},
+    )
+    title: str = Field(description="the type's title: the same for every occurrence")
+    status: int = Field(description="the HTTP status")
+    detail: str | SkipJsonSchema[None] = Field(None, description="what happened this time")
+    instance: str | SkipJsonSchema[None] = Field(None, description="the request's path")
+    request_id: str | SkipJsonSchema[None] = Field(
+        None, description="the request id (X-Request-ID): quote it when reporting a problem"
+    )
+    errors: list[FieldError] | SkipJsonSchema[None] = Field(
+        None, description="a validation error's fields (validation-error only)"
+    )
 
 
 class Problem(Exception):

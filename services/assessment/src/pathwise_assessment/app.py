@@ -74,4 +74,14 @@ def create_app(
         outbox=outbox,
         on_startup=[start],
         on_shutdown=[stop],
+        openapi_tags=[
+            {"name": "items", "description": "The item bank: items, their versions and skills"},
+            {"name": "assessments", "description": "Assessments and adaptive skill checks"},
+            {"name": "attempts", "description": "Taking an assessment: start, answer, finish"},
+            {
+                "name": "mastery",
+                "description": "Mastery per skill (Bayesian Knowledge Tracing) and its model fits",
+            },
+            {"name": "internal", "description": "For the other services"},
+        ],
     )

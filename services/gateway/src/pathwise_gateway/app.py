@@ -7,7 +7,7 @@ from starlette.middleware.cors import CORSMiddleware
 from pathwise_gateway.aggregates import api as aggregates
 from pathwise_gateway.clients import api as clients
 from pathwise_gateway.clients.service import authenticate_client
-from pathwise_gateway.edge.api import auth
+from pathwise_gateway.edge.api import auth, problem_pages
 from pathwise_gateway.edge.middleware.auth_first import AuthFirstMiddleware
 from pathwise_gateway.edge.middleware.body_limit import BodyLimitMiddleware
 from pathwise_gateway.edge.middleware.rate_headers import RateLimitHeadersMiddleware
@@ -56,8 +56,23 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         description="The one public API of Pathwise: authentication, authorization, routing, aggregates, rate limits, audit, events and webhooks.",
         migrations=MIGRATIONS,
         outbox=outbox,
+        openapi_tags=[
+            {"name": "auth", "description": "Access tokens (OAuth2) and who the caller is"},
+            {
+                "name": "clients",
+                "description": "Integration clients of the district and their credentials",
+            },
+            {"name": "aggregates", "description": "Views joined across services in one call"},
+            {"name": "audit", "description": "The audit log of reads and writes"},
+            {"name": "events", "description": "The catalogue and feed of domain events"},
+            {
+                "name": "webhooks",
+                "description": "Webhook endpoints, deliveries and inbound roster changes",
+            },
+        ],
         routers=[
             auth.router,
+            problem_pages.router,
             clients.router,
             aggregates.router,
             audit.router,

@@ -62,6 +62,7 @@ def create_app(
             {"name": "activities", "description": "The activity catalogue"},
             {"name": "pathways", "description": "Learner pathways, choice boards, overrides"},
             {"name": "classes", "description": "Grouping and insights for teachers"},
+            {"name": "insights", "description": "Flags raised on learners for their teachers"},
             {"name": "internal", "description": "For the other services"},
         ],
     )

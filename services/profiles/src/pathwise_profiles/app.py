@@ -45,4 +45,27 @@ def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
         migrations=MIGRATIONS,
         outbox=outbox,
         on_startup=[fail_abandoned_jobs_on_startup],
+        openapi_tags=[
+            {
+                "name": "roster",
+                "description": "Districts, schools, sessions, courses, classes, "
+                "enrollments, users and guardian links",
+            },
+            {
+                "name": "roster imports",
+                "description": "OneRoster CSV imports: upload a zip, "
+                "follow the job, read its report",
+            },
+            {
+                "name": "learner profiles",
+                "description": "A learner's profile, goals and sharing settings",
+            },
+            {
+                "name": "oneroster",
+                "description": "OneRoster 1.2 rostering, read only (REST binding): orgs, "
+                "schools, academic sessions, courses, classes, users and enrollments with "
+                "filter, sort, fields and paging",
+            },
+            {"name": "internal", "description": "For the other services"},
+        ],
     )

@@ -2,6 +2,8 @@
 
 - ``access`` (docs/security.md): every public operation's declared access rule.
 - ``problems`` (docs/api.md): every registered problem type (``pathwise_shared.problem_types``).
+- ``problem-pages`` (docs/problems.md): the page of each problem type, the one its ``type`` URI
+  names (an anchor per slug).
 
 ``python -m pathwise_devstack.doc_tables`` prints them; ``--write`` replaces each table between
 its markers in its page. ``tests/test_doc_tables.py`` fails when a page and the code disagree, so
@@ -18,9 +20,17 @@ from typing import Any
 from fastapi import FastAPI
 
 from pathwise_shared.access import ACCESS_EXTENSION, AccessRule, is_public_path
-from pathwise_shared.problem_types import CATALOG, FAMILIES
+from pathwise_shared.problem_types import CATALOG, FAMILIES, PROBLEM_TYPE_BASE, ProblemType
 
-__all__ = ["TABLES", "access_table", "markers", "problem_table", "replace_table", "shown_table"]
+__all__ = [
+    "TABLES",
+    "access_table",
+    "markers",
+    "problem_pages",
+    "problem_table",
+    "replace_table",
+    "shown_table",
+]
 
 _METHODS = ("get", "post", "put", "patch", "delete")
 _ROLE_ABBREVIATIONS = {
@@ -84,16 +94,36 @@ def access_table() -> str:
     return "\n".join(lines)
 
 
+def _kinds() -> list[ProblemType]:
+    return sorted([*CATALOG.values(), *FAMILIES.values()], key=lambda k: (k.status, k.slug))
+
+
 def problem_table() -> str:
-    lines = ["| type | status | title | when |", "|---|---|---|---|"]
-    for kind in sorted([*CATALOG.values(), *FAMILIES.values()], key=lambda k: (k.status, k.slug)):
-        lines.append(f"| `{kind.type}` | {kind.status} | {kind.title} | {kind.when} |")
+    lines = [
+        f"| type (`{PROBLEM_TYPE_BASE}` + slug) | status | title | when |",
+        "|---|---|---|---|",
+    ]
+    for kind in _kinds():
+        link = f"[`{kind.slug}`](problems.md#{kind.slug})"
+        lines.append(f"| {link} | {kind.status} | {kind.title} | {kind.when} |")
     return "\n".join(lines)
+
+
+def problem_pages() -> str:
+    sections = []
+    for kind in _kinds():
+        when = f"When: {kind.when}" if kind.when else "When: the title says it; `detail` says more."
+        sections.append(
+            f'<a id="{kind.slug}"></a>\n\n### {kind.slug}\n\n'
+            f"`{kind.type}` · **{kind.status}** · {kind.title}\n\n{when}"
+        )
+    return "\n\n".join(sections)
 
 
 TABLES: dict[str, tuple[str, Callable[[], str]]] = {
     "access": ("docs/security.md", access_table),
     "problems": ("docs/api.md", problem_table),
+    "problem-pages": ("docs/problems.md", problem_pages),
 }
 
 

@@ -72,9 +72,10 @@ _FORM_SCHEMA: dict[str, Any] = {
         "district_id": {"type": "string", "format": "uuid"},
     },
 }
-_OAUTH_ERROR = {
+# A component (``model``), not an inline schema: the 400 and the 401 share one type in a client.
+_OAUTH_ERROR: dict[str, Any] = {
+    "model": OAuthError,
     "description": "RFC 6749 §5.2 error (`error`, `error_description`) with the problem members",
-    "content": {"application/json": {"schema": OAuthError.model_json_schema()}},
 }
 
 

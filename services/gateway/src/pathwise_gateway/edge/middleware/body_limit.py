@@ -10,6 +10,7 @@ reading a byte; a streamed body is counted as the proxy passes it on, never held
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pathwise_gateway.edge.domain.body_limits import body_limit
+from pathwise_shared.problem_types import PROBLEM_TYPE_BASE
 from pathwise_shared.problems import problem_response
 
 __all__ = ["BodyLimitMiddleware"]
@@ -41,9 +42,8 @@ class BodyLimitMiddleware:
                         detail=f"The request body is larger than {limit} bytes."
                         if declared > 0
                         else "Invalid Content-Length.",
-                        type_="/problems/body-too-large"
-                        if declared > 0
-                        else "/problems/bad-request",
+                        type_=PROBLEM_TYPE_BASE
+                        + ("body-too-large" if declared > 0 else "bad-request"),
                         instance=scope.get("path"),
                     )
                     await response(scope, receive, send)
@@ -84,7 +84,7 @@ class BodyLimitMiddleware:
                 413,
                 "Content Too Large",
                 detail=f"The request body is larger than {limit} bytes.",
-                type_="/problems/body-too-large",
+                type_=PROBLEM_TYPE_BASE + "body-too-large",
                 instance=scope.get("path"),
             )
             await response(scope, receive, send)

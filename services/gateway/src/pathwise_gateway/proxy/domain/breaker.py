@@ -4,14 +4,14 @@ while instead of making every caller wait for a timeout; then let one trial call
 It counts only signs that the *service* is unavailable, never the failure of one request:
 
 - the call did not get an answer (connection refused or reset, connect or read timeout);
-- the service answered 503 about itself: its database is down (``/problems/database-unavailable``)
+- the service answered 503 about itself: its database is down (``database-unavailable``)
   or something in front of it says unavailable (a 503 that is not one of our problems, or
   ``about:blank``).
 
 An application error of one request (a 500, e.g. a unique violation) is that request's 502 and
 resets the count like any other answer: the service is up, and opening the breaker on it would turn
 one learner's bug into everyone's outage. A 503 the service passes on from *its* upstream
-(``/problems/service-unavailable``) does not count either: that neighbour has its own breaker, and
+(``service-unavailable``) does not count either: that neighbour has its own breaker, and
 the service's other operations still work. See docs/gateway.md, "Circuit breaker".
 """
 
@@ -19,10 +19,12 @@ import json
 import time
 from collections.abc import Callable, Mapping
 
+from pathwise_shared.problem_types import PROBLEM_TYPE_BASE
+
 __all__ = ["OWN_OUTAGE_TYPES", "CircuitBreaker", "answer_says_unavailable"]
 
 # Problem types by which a service says that it, not a neighbour, cannot serve right now.
-OWN_OUTAGE_TYPES = frozenset({"/problems/database-unavailable", "about:blank"})
+OWN_OUTAGE_TYPES = frozenset({PROBLEM_TYPE_BASE + "database-unavailable", "about:blank"})
 
 
 def answer_says_unavailable(status: int, headers: Mapping[str, str], body: bytes) -> bool:

@@ -32,6 +32,7 @@ from pathwise_shared.idempotency import (
     request_fingerprint,
 )
 from pathwise_shared.ids import new_id
+from pathwise_shared.problem_types import PROBLEM_TYPE_BASE
 from pathwise_shared.problems import Conflict, UnprocessableContent
 from pathwise_shared.timeutil import utcnow
 
@@ -57,7 +58,10 @@ def _seconds_until(moment: datetime, now: datetime) -> int:
 # 422 "this key is another request's" taking the key away from the request that owns it).
 _NOT_RECORDED_STATUSES = frozenset({409, 429})
 _NOT_RECORDED_TYPES = frozenset(
-    {"/problems/idempotency-key-reused", "/problems/idempotency-key-in-progress"}
+    {
+        PROBLEM_TYPE_BASE + "idempotency-key-reused",
+        PROBLEM_TYPE_BASE + "idempotency-key-in-progress",
+    }
 )
 
 
