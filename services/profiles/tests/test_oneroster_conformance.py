@@ -220,14 +220,16 @@ async def test_a_session_whose_parent_failed_names_the_parent(client: ServiceCli
         "manifest.csv": manifest(orgs="bulk", academicSessions="bulk", classes="bulk"),
         "orgs.csv": ORGS,
         # y-bad fails to read (its dates); y-late is after its child in the file and fails to
-        # plan (its own parent is unknown); t-grand's parent t-late fails with y-late
+        # plan (its own parent is y-bad); t-grand's parent t-late fails with y-late; t-lone's
+        # parent is nowhere at all, which only costs it its parent (a warning)
         "academicSessions.csv": SESSIONS_HEADER + (
             "t-fall,active,Fall,term,2026-08-15,2026-12-20,y-bad,2027\n"
             "y-bad,active,2026-27,schoolYear,2026-08-15,soon,,2027\n"
             "t-late,active,Spring,term,2027-01-05,2027-06-15,y-late,2027\n"
             "t-grand,active,Q3,gradingPeriod,2027-01-05,2027-03-15,t-late,2027\n"
-            "y-late,active,2026-27,schoolYear,2026-08-15,2027-06-15,nobody,2027\n"
+            "y-late,active,2026-27,schoolYear,2026-08-15,2027-06-15,y-bad,2027\n"
             "y-ok,active,2027-28,schoolYear,2027-08-15,2028-06-15,,2028\n"
+            "t-lone,active,Summer,term,2027-06-20,2027-08-10,nobody,2027\n"
         ),
         "classes.csv": CLASSES_HEADER + "k-1,active,Math,04,,s1,t-fall\n",
     }  # fmt: skip
@@ -239,7 +241,13 @@ async def test_a_session_whose_parent_failed_names_the_parent(client: ServiceCli
         "that row and this one imports too"
     )
     assert errors[("academicSessions", 6, "parentSourcedId")] == (
-        "no academic session with sourcedId 'nobody' in this file set or your district"
+        "parent academic session 'y-bad' failed to import (academicSessions.csv line 3); fix "
+        "that row and this one imports too"
+    )
+    assert ("academicSessions", 8, "parentSourcedId") not in errors
+    assert _warnings(job)[("academicSessions", 8, "parentSourcedId")] == (
+        "parent academic session 'nobody' is in neither this file set nor your district; the "
+        "session is imported without a parent"
     )
     assert errors[("academicSessions", 4, "parentSourcedId")] == (
         "parent academic session 'y-late' failed to import (academicSessions.csv line 6); fix "
@@ -253,4 +261,4 @@ async def test_a_session_whose_parent_failed_names_the_parent(client: ServiceCli
         "academic session 't-fall' failed to import (academicSessions.csv line 2); fix that row "
         "and this one imports too"
     )
-    assert job["report"]["diff"]["sessions"]["created"] == 1  # y-ok alone
+    assert job["report"]["diff"]["sessions"]["samples"]["created"] == ["y-ok", "t-lone"]

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from pathwise_profiles.domain.oneroster_csv import (
+    FileMode,
     ManifestError,
     parse_bool,
     parse_date,
@@ -61,6 +62,14 @@ def test_manifest_versions_and_modes() -> None:
         parse_manifest(manifest().splitlines())
     with pytest.raises(ManifestError, match="propertyName,value"):
         parse_manifest(["name,value", "oneroster.version,1.2"])
+
+
+def test_a_blank_manifest_value_of_a_file_we_do_not_read_is_no_news() -> None:
+    # The shape of a public Moodle plugin's 1.2 fixture: files never sent are left blank.
+    text = manifest(users="bulk") + "file.scoreScales,\nfile.userProfiles,bulk\n"
+    assert parse_manifest(text.splitlines()).notes == [
+        "file.userProfiles is not read by this service"
+    ]
 
 
 def test_rows_keep_their_line_numbers_and_drop_unknown_columns() -> None:
@@ -192,3 +201,130 @@ def test_an_org_chain_is_walked_up_to_its_school_and_a_cycle_stops() -> None:
         "org 'a' (department) → 'b' (local) is not a school and has no school above it; name "
         "the school (or a department of it)"
     ]
+
+
+def _class(sid: str, org: str, course: str | None = None, term: str | None = None) -> Record:
+    values: dict[str, object] = {"title": sid, "class_code": None, "grades": [], "grade": None}
+    refs: dict[str, str | None] = {"school_id": org, "course_id": course, "session_id": term}
+    return Record("classes", sid, "active", values, refs, file="classes", line=2)
+
+
+def _dept(sid: str, parent: str | None, line: int = 2) -> OtherOrg:
+    return OtherOrg(sid, "department", parent, name=f"{sid} name", identifier="D", line=line)
+
+
+def test_a_department_with_no_school_above_it_stands_in_for_its_school() -> None:
+    empty = Snapshot({}, 0, {}, set())
+    orgs = {
+        "top": _dept("top", "missing-school", line=2),  # its school is not in the file set
+        "sub": _dept("sub", "top", line=3),
+        "alone": _dept("alone", None, line=4),  # no parent at all
+        "unnamed": _dept("unnamed", None, line=5),  # named by nothing: stays an org
+        "office": _dept("office", "d1", line=6),  # under the district: an office
+        "d1": OtherOrg("d1", "district", None, name="D1", line=7),
+    }
+    records = {"classes": [_class("k-sub", "sub"), _class("k-alone", "alone"),
+                           _class("k-office", "office")]}  # fmt: skip
+    modes: dict[str, FileMode] = {"orgs": "bulk", "classes": "bulk"}
+    plan = make_plan(records, modes, empty, other_orgs=orgs, skipped=6, new_id=uuid.uuid4)
+    schools = {w.sourced_id: w for w in plan.kinds["schools"].creates}
+    assert set(schools) == {"top", "alone"}
+    assert schools["top"].values == {"name": "top name", "identifier": "D"}
+    classes = {w.sourced_id: w.values["school_id"] for w in plan.kinds["classes"].creates}
+    assert classes == {"k-sub": schools["top"].id, "k-alone": schools["alone"].id}
+    assert [(e.line, e.message) for e in plan.warnings] == [
+        (2, "department 'top' has no school above it (its parent 'missing-school' is in neither "
+            "this file set nor your district); it is kept as a school so the classes and users "
+            "naming it have one"),
+        (4, "department 'alone' has no school above it (it has no parentSourcedId); it is kept "
+            "as a school so the classes and users naming it have one"),
+    ]  # fmt: skip
+    assert [e.message for e in plan.errors] == [
+        "org 'office' (department) → 'd1' (district) is not a school and has no school above "
+        "it; name the school (or a department of it)"
+    ]
+    assert plan.skipped == 4  # the two stand-ins are stored after all
+    # The same file set again: the stand-ins are unchanged, not deleted by the bulk file.
+    stored = Snapshot(
+        {"schools": {sid: Existing(w.id, "active", dict(w.values)) for sid, w in schools.items()},
+         "classes": {w.sourced_id: Existing(w.id, "active", dict(w.values))
+                     for w in plan.kinds["classes"].creates}},
+        4, {}, set(),
+    )  # fmt: skip
+    again = make_plan(records, modes, stored, other_orgs=orgs, new_id=uuid.uuid4)
+    assert again.kinds["schools"].unchanged == 2 and again.kinds["schools"].deletes == []
+    assert again.kinds["classes"].unchanged == 2
+    # Once the school is sent with the department under it, the department is an org again.
+    with_school = {"schools": [_school("missing-school", "Real")], **records}
+    moved = make_plan(with_school, modes, stored, other_orgs=orgs, new_id=uuid.uuid4)
+    assert [w.sourced_id for w in moved.kinds["schools"].deletes] == ["top"]
+    assert [w.sourced_id for w in moved.kinds["classes"].updates] == ["k-sub"]
+
+
+def _session(sid: str, parent: str | None, status: str = "active", line: int = 2) -> Record:
+    values: dict[str, object] = {"title": sid, "type": "term", "start_date": None,
+                                 "end_date": None, "school_year": None}  # fmt: skip
+    return Record("sessions", sid, status, values, {"parent_id": parent},
+                  file="academicSessions", line=line)  # fmt: skip
+
+
+def test_a_session_whose_parent_is_nowhere_is_kept_without_one() -> None:
+    empty = Snapshot({}, 0, {}, set())
+    records = {"sessions": [_session("t1", "y-none", line=2), _session("t2", "y-old", line=3),
+                            _session("y-old", None, "tobedeleted", line=4)]}  # fmt: skip
+    plan = make_plan(records, {"academicSessions": "bulk"}, empty, new_id=uuid.uuid4)
+    created = {w.sourced_id: w.values["parent_id"] for w in plan.kinds["sessions"].creates}
+    assert created == {"t1": None, "t2": None} and plan.errors == []
+    assert [(e.line, e.field, e.message) for e in plan.warnings] == [
+        (2, "parentSourcedId", "parent academic session 'y-none' is in neither this file set "
+            "nor your district; the session is imported without a parent"),
+        (3, "parentSourcedId", "parent academic session 'y-old' is marked tobedeleted "
+            "(academicSessions.csv line 4); the session is imported without a parent"),
+    ]  # fmt: skip
+
+
+def test_an_unknown_course_is_an_error_only_when_courses_are_sent() -> None:
+    school = Existing(uuid.UUID(int=1), "active", {"name": "N", "identifier": None})
+    stored = Snapshot({"schools": {"s1": school}}, 1, {}, set())
+    records = {"classes": [_class("k1", "s1", course="c-x")]}
+    without = make_plan(records, {"classes": "bulk"}, stored, new_id=uuid.uuid4)
+    assert [w.values["course_id"] for w in without.kinds["classes"].creates] == [None]
+    assert without.errors == []
+    assert [e.message for e in without.warnings] == [
+        "no course with sourcedId 'c-x' in your district, and this file set has no courses.csv; "
+        "the class is kept without a course"
+    ]
+    sent = make_plan(records, {"classes": "bulk", "courses": "bulk"}, stored, new_id=uuid.uuid4)
+    assert sent.kinds["classes"].creates == [] and sent.warnings == []
+    assert [e.message for e in sent.errors] == [
+        "no course with sourcedId 'c-x' in this file set or your district"
+    ]
+
+
+def test_an_enrollment_in_a_class_the_file_set_deletes_says_so() -> None:
+    school = Existing(uuid.UUID(int=1), "active", {"name": "N", "identifier": None})
+    stored_class = Existing(uuid.UUID(int=2), "active", {"school_id": school.id})
+    student = Existing(uuid.UUID(int=3), "active", {}, frozenset({"student"}))
+    stored = Snapshot(
+        {"schools": {"s1": school}, "classes": {"k-old": stored_class},
+         "users": {"u1": student}},
+        3, {}, set(),
+    )  # fmt: skip
+    gone = Record("classes", "k-old", "tobedeleted", {}, {}, file="classes", line=3)
+    enrollment = Record(
+        "enrollments", "e1", "active",
+        {"role": "student", "is_primary": False, "begin_date": None, "end_date": None},
+        {"class_id": "k-old", "user_id": "u1"}, file="enrollments", line=5,
+    )  # fmt: skip
+    plan = make_plan(
+        {"classes": [gone], "enrollments": [enrollment]},
+        {"classes": "delta", "enrollments": "delta"},
+        stored,
+        new_id=uuid.uuid4,
+    )
+    assert [w.sourced_id for w in plan.kinds["classes"].deletes] == ["k-old"]
+    assert plan.kinds["enrollments"].creates == []
+    assert [(e.file, e.line, e.field, e.message) for e in plan.errors] == [
+        ("enrollments", 5, "classSourcedId", "class 'k-old' is marked tobedeleted (classes.csv "
+         "line 3); an active enrollment cannot refer to it"),
+    ]  # fmt: skip

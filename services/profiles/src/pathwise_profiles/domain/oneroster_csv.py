@@ -172,10 +172,12 @@ def parse_manifest(lines: Iterable[str]) -> Manifest:
         if raw not in ("bulk", "delta", "absent"):
             raise ManifestError(f"manifest.csv: file.{name} is {raw!r}; use bulk, delta or absent.")
         modes[name] = raw  # type: ignore[assignment]  # checked against the literal just above
+    # An empty value means absent, as it does for the files we read (real exports leave the
+    # files they never send blank): only a file actually sent is worth a note.
     notes = [
         f"file.{key[5:]} is not read by this service"
         for key, value in props.items()
-        if key.startswith("file.") and key[5:] not in FILES and value.lower() != "absent"
+        if key.startswith("file.") and key[5:] not in FILES and value.lower() not in ("", "absent")
     ]
     if not any(mode != "absent" for mode in modes.values()):
         raise ManifestError("manifest.csv names no file to import (every file.* is absent).")

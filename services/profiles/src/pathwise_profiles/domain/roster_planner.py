@@ -47,6 +47,10 @@ SINGULAR = {
 # Users of these roles need a school to be seen by their school's admins; a district admin
 # belongs to the district, and a guardian reaches a child through the link, not a school.
 NEED_A_SCHOOL = frozenset({"student", "teacher", "school_admin"})
+# What a department's chain may end in for the department to stand in for a missing school:
+# nothing (no parent) or an org we know nothing of. Ending in one of these, or in the district's
+# own org, it is an office above the schools, and naming it as a school stays an error.
+_NEVER_A_SCHOOL = frozenset({"district", "local", "state", "national"})
 REF_FIELD = {
     ("classes", "school_id"): "schoolSourcedId",
     ("classes", "course_id"): "courseSourcedId",
@@ -71,6 +75,11 @@ class _Resolver:
         self.orgs_complete = True
         # rows that failed (reading or planning), by kind and sourcedId: (file, line)
         self.failed_at: dict[str, dict[str, tuple[str, int]]] = {kind: {} for kind in KINDS}
+        # rows of the file set marked tobedeleted, by kind and sourcedId: (file, line)
+        self.deleted_at: dict[str, dict[str, tuple[str, int]]] = {kind: {} for kind in KINDS}
+        # whether the file set sends courses.csv: without it, a course we do not know may well
+        # exist in the SIS, so a class naming it is kept (without a course) rather than refused
+        self.courses_sent = True
         # users whose roles.csv rows were all out of their dates, by sourcedId
         self.roles_out_of_date: set[str] = set()
 
@@ -80,11 +89,13 @@ class _Resolver:
         seen: set[str] = set()
         current: str | None = org
         while current is not None and current not in seen:
-            found = self.ids["schools"].get(current)
+            info = self.org_info.get(current)
+            # An org this file set sends as a department is not a school, even if an earlier
+            # file set had it stand in for one (``_stand_in_schools``).
+            found = self.ids["schools"].get(current) if info is None else None
             if found is not None:
                 return found
             seen.add(current)
-            info = self.org_info.get(current)
             current = info.parent if info is not None else None
         return None
 
@@ -106,6 +117,13 @@ class _Resolver:
     def failed(self, kind: str, sid: str) -> str | None:
         """How a message names a row of ``kind`` that failed: its file and line."""
         where = self.failed_at[kind].get(sid)
+        if where is None:
+            return None
+        return f"{where[0]}.csv line {where[1]}"
+
+    def deleted(self, kind: str, sid: str) -> str | None:
+        """How a message names a row of ``kind`` the file set marks tobedeleted."""
+        where = self.deleted_at[kind].get(sid)
         if where is None:
             return None
         return f"{where[0]}.csv line {where[1]}"
@@ -206,6 +224,11 @@ def make_plan(
     resolver.org_info = dict(other_orgs or {})
     # Without orgs.csv we cannot tell a district or department org from a typo: let it pass.
     resolver.orgs_complete = modes.get("orgs", "absent") != "absent"
+    resolver.courses_sent = modes.get("courses", "absent") != "absent"
+    stand_ins = _stand_in_schools(records, resolver, warnings)
+    if stand_ins:
+        records = {**records, "schools": [*records.get("schools", []), *stand_ins]}
+        skipped -= len(stand_ins)  # their rows are stored after all
     kinds: dict[str, KindPlan] = {}
     for kind in KINDS:
         mode = modes.get(FILE_OF[kind], "absent")
@@ -224,6 +247,78 @@ def make_plan(
         )
     links = _plan_links(records.get("users", []), snapshot, resolver, all_errors, new_id)
     return Plan(kinds=kinds, errors=all_errors, skipped=skipped, links=links, warnings=warnings)
+
+
+def _stand_in_schools(
+    records: Mapping[str, list[Record]], resolver: _Resolver, warnings: list[RowError]
+) -> list[Record]:
+    """Departments that stand in for a school the file set does not have.
+
+    Some SIS (and the OneRoster fixtures of a public Moodle plugin) send a department as the
+    only org, its school absent or not named at all, and name it as every class's school. A
+    department is part of a school, so when nothing above it is a school, the topmost such
+    department is kept as the school: its classes and users then have one, instead of every
+    class and enrollment failing. Only a department that something names is kept, and only if
+    its chain ends in nothing or in an org unknown to us; a chain reaching a district (or any
+    org above the schools) is an office, which stays an error. A later file set that sends the
+    school and puts the department under it moves the classes there (a bulk one also deletes
+    the stand-in)."""
+    file_schools = {r.sourced_id for r in records.get("schools", []) if r.status == "active"}
+
+    def is_school(org: str) -> bool:
+        return org in file_schools or org in resolver.ids["schools"]
+
+    def top_department(org: str) -> OtherOrg | None:
+        top: OtherOrg | None = None
+        seen: set[str] = set()
+        current: str | None = org
+        while current is not None:
+            if current in seen:
+                return None  # a cycle: the message of ``_unresolved`` names it
+            seen.add(current)
+            info = resolver.org_info.get(current)
+            if info is None:
+                # above the departments: a school (then none is missing), the district's own
+                # org, or one we know nothing of (the missing school, most likely)
+                return None if is_school(current) or current in resolver.other_orgs else top
+            if info.type != "department" or info.status != "active" or not info.name:
+                return None
+            top = info
+            current = info.parent
+        return top
+
+    named: list[str | None] = [r.refs.get("school_id") for r in records.get("classes", [])]
+    named += [r.refs.get("school_id?") for r in records.get("courses", [])]
+    for user in records.get("users", []):
+        named += user.org_refs
+    promoted: dict[str, OtherOrg] = {}
+    for org in named:
+        if org is None or org not in resolver.org_info:
+            continue
+        top = top_department(org)
+        if top is not None and len(top.name or "") <= 255:
+            promoted.setdefault(top.sourced_id, top)
+    stand_ins: list[Record] = []
+    for sid, info in promoted.items():
+        identifier = info.identifier if info.identifier and len(info.identifier) <= 100 else None
+        values: dict[str, object] = {"name": info.name, "identifier": identifier}
+        stand_ins.append(Record("schools", sid, "active", values, file="orgs", line=info.line))
+        where = (
+            "it has no parentSourcedId"
+            if info.parent is None
+            else f"its parent {info.parent!r} is in neither this file set nor your district"
+        )
+        warnings.append(
+            RowError(
+                "orgs",
+                info.line,
+                "type",
+                f"department {sid!r} has no school above it ({where}); it is kept as a school "
+                "so the classes and users naming it have one",
+            )
+        )
+        del resolver.org_info[sid]
+    return stand_ins
 
 
 def _plan_links(
@@ -310,7 +405,9 @@ def _plan_kind(
         valid.append(record)
     # Ids first, so records of this kind can refer to each other (session parents).
     for record in valid:
-        if record.status == "active" and record.sourced_id not in resolver.ids[kind]:
+        if record.status == "tobedeleted":
+            resolver.deleted_at[kind][record.sourced_id] = (record.file, record.line)
+        elif record.sourced_id not in resolver.ids[kind]:
             resolver.ids[kind][record.sourced_id] = new_id()
     usernames = dict(snapshot.usernames) if kind == "users" else {}
     dropped: dict[uuid.UUID, Record] = {}  # new rows that failed to plan, by the id they had
@@ -425,15 +522,52 @@ def _resolve(
             values[name] = None
             continue
         target_kind = REF_KIND[name]
-        if target_kind == "schools":
+        column_name = REF_FIELD.get((kind, name), name)
+        deleted = resolver.deleted(target_kind, target)
+        if deleted is not None:
+            found = None  # stored perhaps, but this very file set deletes it
+        elif target_kind == "schools":
             found = resolver.school_of(target)
         else:
             found = resolver.ids[target_kind].get(target)
-        if found is None and not soft:
-            problem(
-                REF_FIELD.get((kind, name), name), _unresolved(target_kind, name, target, resolver)
-            )
         values[name] = found
+        if found is not None or soft:
+            continue
+        if name == "parent_id" and resolver.failed(target_kind, target) is None:
+            # A parent only arranges sessions in a tree: a term is as usable without its
+            # school year, and refusing it would fail every class of the term as well.
+            why = (
+                f"is marked tobedeleted ({deleted})"
+                if deleted is not None
+                else "is in neither this file set nor your district"
+            )
+            warnings.append(
+                RowError(
+                    record.file,
+                    record.line,
+                    column_name,
+                    f"parent academic session {target!r} {why}; the session is imported "
+                    "without a parent",
+                )
+            )
+        elif name == "course_id" and deleted is None and not resolver.courses_sent:
+            warnings.append(
+                RowError(
+                    record.file,
+                    record.line,
+                    column_name,
+                    f"no course with sourcedId {target!r} in your district, and this file set "
+                    "has no courses.csv; the class is kept without a course",
+                )
+            )
+        elif deleted is not None:
+            problem(
+                column_name,
+                f"{SINGULAR[target_kind]} {target!r} is marked tobedeleted ({deleted}); "
+                f"an active {SINGULAR[kind]} cannot refer to it",
+            )
+        else:
+            problem(column_name, _unresolved(target_kind, name, target, resolver))
     if kind == "enrollments" and values.get("class_id") is not None:
         values["school_id"] = resolver.class_school.get(values["class_id"])
     school_ids: set[uuid.UUID] = set()

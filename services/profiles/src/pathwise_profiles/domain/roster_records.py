@@ -100,11 +100,17 @@ class RoleGrant:
 @dataclass(frozen=True, slots=True)
 class OtherOrg:
     """An orgs.csv row that is not a school (district, department, local, state, national):
-    not stored, but a class or user naming it belongs to the school above it, if any."""
+    not stored, but a class or user naming it belongs to the school above it, if any. A
+    department with no school above it at all stands in for its school (the plan decides), so
+    its name, identifier, status and line are kept too."""
 
     sourced_id: str
     type: str
     parent: str | None
+    name: str | None = None
+    identifier: str | None = None
+    status: str = "active"
+    line: int = 0
 
 
 class _Reader:
@@ -326,7 +332,16 @@ def read_record(row: RawRow) -> Record | None:
 def other_org(row: RawRow) -> OtherOrg | None:
     """An orgs.csv row that is not a school (a district, a department), with its parent."""
     if row.file == "orgs" and row.get("type") != "school" and row.get("sourcedId"):
-        return OtherOrg(row.get("sourcedId"), row.get("type"), row.get("parentSourcedId") or None)
+        status = row.get("status").lower()
+        return OtherOrg(
+            row.get("sourcedId"),
+            row.get("type"),
+            row.get("parentSourcedId") or None,
+            name=row.get("name") or None,
+            identifier=row.get("identifier") or None,
+            status="tobedeleted" if status in ("tobedeleted", "inactive") else "active",
+            line=row.line,
+        )
     return None
 
 
