@@ -139,7 +139,7 @@ async def test_export_round_trips(client: ServiceClient) -> None:
     }
     # The same district: the same document at the same date changes nothing.
     same = await client.post(IMPORT, json=package, headers=client.as_(admin))
-    assert same.status_code == 200 and same.json()["outcome"] == "unchanged"
+    assert same.status_code == 200 and same.json()["outcome"] == "unchanged", same.text
     # Another district: the same framework.
     other = new_admin()
     copied = await client.post(IMPORT, json=package, headers=client.as_(other))

@@ -82,6 +82,7 @@ _TYPES: tuple[tuple[str, int, str], ...] = (
     ("forbidden-scope", 403, "Forbidden scope"),
     ("framework-exists", 409, "Framework exists"),
     ("framework-outdated", 409, "Framework outdated"),
+    ("framework-version-conflict", 409, "Framework version conflict"),
     ("framework-not-found", 404, "Framework not found"),
     ("goal-not-found", 404, "Goal not found"),
     ("group-not-found", 422, "Group not found"),
@@ -236,6 +237,9 @@ _WHEN = {
     "`client_credentials` (or `password` where the development login is on)",
     "framework-outdated": "a CASE package older (`lastChangeDateTime`) than the framework "
     "imported from the same document; `received` and `current` give both dates",
+    "framework-version-conflict": "a CASE package with the same document identifier and "
+    "`lastChangeDateTime` as an imported framework but other content; `diff` says what differs, "
+    "nothing was changed",
     "invalid-framework-csv": "a framework CSV with row errors; `row_errors[]` names line and "
     "column of each, nothing was written",
     "invalid-filter-field": "OneRoster REST: `filter` names a field the collection does not "

@@ -289,7 +289,8 @@ async def import_case(
     """A CASE 1.0/1.1 package as a framework of the caller's district; the report lists what was
     left over. A package of a document the district has imported already is a re-import: newer
     (``lastChangeDateTime``) updates the framework in place and answers the diff, the same date
-    changes nothing, an older one is a 409 ``framework-outdated``."""
+    changes nothing (other content at that date is a 409 ``framework-version-conflict``), an
+    older one is a 409 ``framework-outdated``."""
     try:
         data = parse_case_package(package, key=key)
     except (ValueError, TypeError) as exc:
@@ -317,7 +318,25 @@ async def import_case(
             current=_iso(stored),
         )
     if stored is not None and data.changed_at == stored:
-        return ImportOutcome(framework, "unchanged")
+        # Same document, same date: the same version, unless the content says otherwise. Two
+        # packages that claim one version and differ (OpenSALT's own test packages share one
+        # identifier and date) must not be answered "unchanged" while nothing was imported.
+        # crosswalks compared as they would be stored (resolved, or by identifier)
+        await _resolve_crosswalks(session, district_id, data, framework.id)
+        diff = diff_frameworks(await repo.framework_content(session, framework), data)
+        # Skills, edges and the title decide; the other associations' details do not survive
+        # our own export unchanged (an export sent back would conflict with itself).
+        substantive = dataclasses.replace(diff, associations_changed=False)
+        if substantive.empty and data.title == framework.title:
+            return ImportOutcome(framework, "unchanged")
+        raise Conflict(
+            f"This package has the same CFDocument identifier and lastChangeDateTime "
+            f"({_iso(data.changed_at)}) as framework {framework.key!r} but other content; a "
+            "revised package needs a later lastChangeDateTime. Nothing was changed.",
+            slug="framework-version-conflict",
+            framework_id=str(framework.id),
+            diff=diff.as_dict(),
+        )
     return await _replace_framework(session, district_id, framework, data)
 
 
