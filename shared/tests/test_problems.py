@@ -101,3 +101,15 @@ async def test_crash_is_500_problem_without_internals(client, caplog) -> None:
     assert "hunter2" not in response.text and "Traceback" not in response.text
     assert response.json()["request_id"] == response.headers["x-request-id"]
     assert any("unhandled error" in r.getMessage() for r in caplog.records)
+
+
+def test_a_slug_is_always_one_uri_segment() -> None:
+    """An object's two-word name once made ``…/guardian link-not-found``: not a URI."""
+    from pathwise_shared.problem_types import PROBLEM_TYPE_BASE
+    from pathwise_shared.problems import NotFound
+
+    assert NotFound(slug="guardian link-not-found").type == (
+        f"{PROBLEM_TYPE_BASE}guardian-link-not-found"
+    )
+    assert NotFound(slug="Odd  Name/x").type == f"{PROBLEM_TYPE_BASE}odd-name-x"
+    assert NotFound().type == f"{PROBLEM_TYPE_BASE}not-found"

@@ -20,6 +20,7 @@ from pathwise_profiles.models import outbox
 from pathwise_profiles.seed import DEMO_DISTRICT, HILLCREST, RIVERSIDE
 from pathwise_shared.calls import system_principal
 from pathwise_shared.demo import demo_id
+from pathwise_shared.problem_types import PROBLEM_TYPE_BASE, lookup, slug_of
 from pathwise_shared.timeutil import utcnow
 
 DISTRICT_ADMIN = as_user("admin-district", "district_admin")
@@ -352,9 +353,10 @@ async def test_guardian_links(client: ServiceClient) -> None:
     }
     created = await client.post("/v1/guardians", json=body, headers=client.as_(DISTRICT_ADMIN))
     assert created.status_code == 201, created.text
-    assert (
-        await client.post("/v1/guardians", json=body, headers=client.as_(DISTRICT_ADMIN))
-    ).status_code == 409
+    again = await client.post("/v1/guardians", json=body, headers=client.as_(DISTRICT_ADMIN))
+    assert again.status_code == 409
+    # Problem types are URIs of registered types.
+    assert lookup(slug_of(again.json()["type"]) or "") is not None
     listed = await client.get(
         "/v1/guardians", params={"student_id": str(learner(2))}, headers=client.as_(TEACHER)
     )
@@ -363,3 +365,10 @@ async def test_guardian_links(client: ServiceClient) -> None:
         f"/v1/guardians/{created.json()['id']}", headers=client.as_(DISTRICT_ADMIN)
     )
     assert gone.status_code == 204
+    missing = await client.delete(
+        f"/v1/guardians/{uuid.uuid4()}", headers=client.as_(DISTRICT_ADMIN)
+    )
+    assert missing.status_code == 404
+    # A two-word object name is hyphenated: a space made the type an invalid URI.
+    assert missing.json()["type"] == f"{PROBLEM_TYPE_BASE}guardian-link-not-found"
+    assert lookup("guardian-link-not-found") is not None

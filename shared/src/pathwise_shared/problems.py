@@ -7,6 +7,7 @@ caller: it is logged with the request id, and the caller gets that id to quote.
 """
 
 import logging
+import re
 from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any, ClassVar
@@ -89,6 +90,9 @@ class ProblemDetail(BaseModel):
     )
 
 
+_SLUG_JUNK = re.compile(r"[^a-z0-9-]+")
+
+
 class Problem(Exception):
     """An error the caller can act on. Subclasses fix the status and a default title."""
 
@@ -107,7 +111,9 @@ class Problem(Exception):
     ) -> None:
         super().__init__(detail or title or "")
         self.status_code = status or self.status
-        chosen = slug or self.slug
+        # A slug is one path segment of the type URI: anything else (a space from an object's
+        # two-word name) is hyphenated, so the type stays a valid URI whatever the caller built.
+        chosen = _SLUG_JUNK.sub("-", (slug or self.slug or "").lower()).strip("-") or None
         registered = lookup(chosen) if chosen else None
         # The registered title of the type (the same for every occurrence, as RFC 9457 asks).
         self.title = title or (

@@ -66,12 +66,18 @@ async def page(
     return page_of(rows, params.limit, lambda r: [r["id"]], lambda r: out.model_validate(dict(r)))
 
 
+def _slug(what: str) -> str:
+    """The object's name as it appears in a problem slug ("guardian link" → "guardian-link"):
+    a space made the problem ``type`` an invalid URI."""
+    return what.replace(" ", "-")
+
+
 async def get_or_404(
     session: AsyncSession, table: Table, principal: Principal, object_id: uuid.UUID, what: str
 ) -> RowMapping:
     row = await repo.get_row(session, table, object_id, principal.require_district())
     if row is None:
-        raise NotFound(f"No such {what} in your district.", slug=f"{what}-not-found")
+        raise NotFound(f"No such {what} in your district.", slug=f"{_slug(what)}-not-found")
     return row
 
 
@@ -126,5 +132,5 @@ async def insert_or_409(
     except IntegrityError as exc:
         raise Conflict(
             f"A {what} with this sourced_id or name already exists in your district.",
-            slug=f"{what}-exists",
+            slug=f"{_slug(what)}-exists",
         ) from exc
