@@ -109,3 +109,31 @@ def test_csv_import_dry_run_through_the_gateway(gw: httpx.Client) -> None:
     )
     assert denied.status_code == 403
     assert denied.headers["content-type"].startswith("application/problem+json")
+
+
+def test_a_signed_batch_deleting_every_student_is_refused(gw: httpx.Client) -> None:
+    """The mass-change guard of imports weighs pushed batches too: a SIS bug marking every demo
+    student tobedeleted answers 409 to the sender, and nothing (not even the receipt) is kept."""
+    admin = dev_login(gw, "admin-district")
+    secret = gw.post("/v1/webhooks/inbound/roster/secret", headers=admin).json()["secret"]
+    page = gw.get("/v1/users", params={"role": "student", "limit": 200}, headers=admin)
+    students = [u["sourced_id"] for u in page.json()["items"] if u["status"] == "active"]
+    assert len(students) >= 33, page.text
+    payload = {"users": [{"sourcedId": sid, "status": "tobedeleted"} for sid in students]}
+    body = json.dumps(payload).encode()
+    path = f"/v1/webhooks/inbound/roster/{DEMO_DISTRICT}"
+    msg_id = f"sis-{uuid.uuid4().hex}"
+
+    refused = gw.post(path, content=body, headers=_signed(secret, body, msg_id))
+    assert refused.status_code == 409, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert refused.json()["type"] == "https://pathwise.dev/problems/mass-change-refused"
+    assert f"{len(students)} of {len(students)} active students" in refused.json()["detail"]
+    # The receipt was not kept: the sender's retry is weighed again, not acknowledged.
+    retry = gw.post(path, content=body, headers=_signed(secret, body, msg_id))
+    assert retry.status_code == 409, retry.text
+    dev_login(gw, "learner-01")  # still active: the student can log in
+    after = gw.get("/v1/users", params={"role": "student", "limit": 200}, headers=admin)
+    assert sorted(u["sourced_id"] for u in after.json()["items"] if u["status"] == "active") == (
+        sorted(students)
+    )

@@ -738,6 +738,17 @@ async def test_inbound_roster_hook_verifies_dedupes_and_forwards(
     junk = await gateway.post(path, content=junk_body, headers=junk_headers)
     assert junk.status_code == 400
     assert len(receiver.roster) == before + 1
+    assert receiver.roster[-1]["force"] is False
+
+    # A forced batch (past profiles' mass-change guard) is signed like any other and passed on.
+    forced_body = json.dumps({"users": [{"sourcedId": "u-1", "role": "student"}], "force": True})
+    forced_headers = signed("sis-6")
+    forced_headers["webhook-signature"] = Webhook(secret).sign(
+        "sis-6", datetime.fromtimestamp(int(forced_headers["webhook-timestamp"]), UTC), forced_body
+    )
+    forced = await gateway.post(path, content=forced_body, headers=forced_headers)
+    assert forced.status_code == 200, forced.text
+    assert receiver.roster[-1]["force"] is True
 
 
 # --- replicas ----------------------------------------------------------------------------------

@@ -5,9 +5,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from pathwise_devstack.testing import ServiceClient, make_principal
+from pathwise_devstack import testing as devstack_testing
+from pathwise_devstack.testing import ServiceClient, make_principal, service_client
+from pathwise_profiles.app import create_app
+from pathwise_profiles.migrations import MIGRATIONS
 from pathwise_profiles.models import outbox
 from pathwise_profiles.oneroster_samples import BASE, zipped
+from pathwise_profiles.seed import DEMO_DISTRICT
+from pathwise_profiles.settings import ProfilesSettings
 
 
 def hook(client: ServiceClient, district: uuid.UUID) -> dict[str, str]:
@@ -36,6 +41,18 @@ async def user_by_sid(client: ServiceClient, district: uuid.UUID, sid: str) -> d
     page = await client.get("/v1/users", params={"limit": 200}, headers=admin)
     (found,) = [u for u in page.json()["items"] if u["sourced_id"] == sid]
     return dict(found)
+
+
+def student(sid: str) -> dict[str, Any]:
+    return {
+        "sourcedId": sid, "status": "active", "username": sid, "givenName": "Kit",
+        "familyName": sid, "enabledUser": True, "grades": ["04"],
+        "roles": [{"roleType": "primary", "role": "student", "org": {"sourcedId": "s1"}}],
+    }  # fmt: skip
+
+
+def deleted(*sids: str) -> list[dict[str, Any]]:
+    return [{"sourcedId": sid, "status": "tobedeleted"} for sid in sids]
 
 
 async def test_changes_are_applied_like_an_import(client: ServiceClient) -> None:
@@ -121,3 +138,129 @@ async def test_only_system_principals_with_a_district_push_rosters(client: Servi
         "/internal/roster/changes", json={"users": [1, None]}, headers=hook(client, district)
     )
     assert garbage.status_code == 422
+
+
+async def test_a_batch_deleting_every_demo_student_is_refused_whole(client: ServiceClient) -> None:
+    # The finding of issue 15: pushed as a delta, every student of the demo district marked
+    # tobedeleted (a quarter of its roster, but all of its students).
+    demo_admin = client.as_(make_principal(DEMO_DISTRICT, roles=["district_admin"]))
+    page = await client.get(
+        "/v1/users", params={"role": "student", "limit": 200}, headers=demo_admin
+    )
+    students = [u["sourced_id"] for u in page.json()["items"] if u["status"] == "active"]
+    assert len(students) >= 33, page.text
+    body = {
+        "users": deleted(*students),
+        # with a good record besides: the batch is refused whole, not record by record
+        "classes": [],
+        "enrollments": [],
+    }
+    body["users"].append(student("inbound-new-kid"))
+    refused = await client.post(
+        "/internal/roster/changes", json=body, headers=hook(client, DEMO_DISTRICT)
+    )
+    assert refused.status_code == 409, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    problem = refused.json()
+    assert problem["type"] == "https://pathwise.dev/problems/mass-change-refused"
+    assert problem["tripped"] == ["users:student"]
+    assert (
+        f"{len(students)} of {len(students)} active students (100%; the limit is 20%)"
+        in (problem["detail"])
+    )
+    assert '"force": true' in problem["detail"]
+    kind = problem["guard"]["kinds"]["users:student"]
+    assert (kind["deleted"], kind["created"], kind["tripped"]) == (len(students), 1, True)
+    # Nothing was written: not the deletes, not the good record, no event.
+    after = await client.get(
+        "/v1/users", params={"role": "student", "limit": 200}, headers=demo_admin
+    )
+    still = [u["sourced_id"] for u in after.json()["items"] if u["status"] == "active"]
+    assert sorted(still) == sorted(students)
+    async with client.app.state.db.session() as session:
+        events = (
+            await session.execute(
+                select(outbox.c.event_type).where(
+                    outbox.c.district_id == DEMO_DISTRICT,
+                    outbox.c.event_type.in_(("learner.deleted", "learner.created")),
+                )
+            )
+        ).all()
+    assert events == []
+    assert "inbound-new-kid" not in {u["sourced_id"] for u in after.json()["items"]}
+
+
+async def test_the_guard_weighs_a_batch_against_the_whole_district(client: ServiceClient) -> None:
+    district = await district_with_roster(client)  # 3 students
+    grow = {"users": [student(f"st-n{i}") for i in range(17)]}  # creates are never weighed
+    grown = await client.post("/internal/roster/changes", json=grow, headers=hook(client, district))
+    assert grown.status_code == 200, grown.text
+    assert grown.json()["guard"]["kinds"]["users:student"]["created"] == 17
+
+    # 3 of 20 students (15 %): under the 20 % limit, applied, though the batch names only them.
+    small = {"users": deleted("st-n0", "st-n1", "st-n2")}
+    passed = await client.post(
+        "/internal/roster/changes", json=small, headers=hook(client, district)
+    )
+    assert passed.status_code == 200, passed.text
+    kinds = passed.json()["guard"]["kinds"]
+    assert (kinds["users:student"]["active"], kinds["users:student"]["deleted"]) == (20, 3)
+    assert passed.json()["guard"]["tripped"] == []
+    assert (await user_by_sid(client, district, "st-n0"))["status"] == "tobedeleted"
+
+    # 4 of the 17 left (24 %): refused, nothing written.
+    big = {"users": deleted("st-n3", "st-n4", "st-n5", "st-n6")}
+    refused = await client.post(
+        "/internal/roster/changes", json=big, headers=hook(client, district)
+    )
+    assert refused.status_code == 409, refused.text
+    assert "4 of 17 active students (24%; the limit is 20%)" in refused.json()["detail"]
+    assert (await user_by_sid(client, district, "st-n3"))["status"] == "active"
+
+    # The same batch with force is applied, and its answer still shows what the guard saw.
+    forced = await client.post(
+        "/internal/roster/changes", json={**big, "force": True}, headers=hook(client, district)
+    )
+    assert forced.status_code == 200, forced.text
+    assert forced.json()["applied"] == 4
+    assert forced.json()["guard"]["tripped"] == ["users:student"]
+    assert (await user_by_sid(client, district, "st-n3"))["status"] == "tobedeleted"
+
+
+async def test_the_guard_limits_of_the_settings_apply_to_batches(
+    client: ServiceClient, test_db: devstack_testing.TestDatabase
+) -> None:
+    settings = ProfilesSettings(
+        database_url=test_db.url, environment="test",
+        import_guard_max_share={"users:student": 0.5}, import_guard_min_rows=1,
+    )  # fmt: skip
+    async with service_client(create_app, settings, MIGRATIONS) as strict_client:
+        district = await district_with_roster(strict_client)
+        # 2 of 3 students: under the default min_rows (3), over this service's 50 % and 1 row.
+        refused = await strict_client.post(
+            "/internal/roster/changes",
+            json={"users": deleted("st-1", "st-2")},
+            headers=hook(strict_client, district),
+        )
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["guard"]["min_rows"] == 1
+        assert refused.json()["guard"]["kinds"]["users:student"]["max_share"] == 0.5
+    # The same batch under the default limits (the suite's app) is applied.
+    passed = await client.post(
+        "/internal/roster/changes",
+        json={"users": deleted("st-1", "st-2")},
+        headers=hook(client, district),
+    )
+    assert passed.status_code == 200, passed.text
+
+
+async def test_force_is_not_a_way_in_for_other_principals(client: ServiceClient) -> None:
+    district = await district_with_roster(client)
+    admin = client.as_(make_principal(district, roles=["district_admin"]))
+    denied = await client.post(
+        "/internal/roster/changes",
+        json={"users": deleted("st-1", "st-2", "st-3"), "force": True},
+        headers=admin,
+    )
+    assert denied.status_code == 403
+    assert (await user_by_sid(client, district, "st-1"))["status"] == "active"

@@ -122,6 +122,7 @@ _TYPES: tuple[tuple[str, int, str], ...] = (
     ("learner-required", 422, "Learner required"),
     ("link-exists", 409, "Link exists"),
     ("malformed-json", 400, "Malformed JSON body"),
+    ("mass-change-refused", 409, "Mass change refused"),
     ("method-not-allowed", 405, "Method Not Allowed"),
     ("naive-time", 422, "Time without a time zone"),
     ("no-goals", 422, "No goals"),
@@ -250,6 +251,9 @@ _WHEN = {
     "(or `orderBy` without `sort`); `codeMinor` is `invalid_sort_field`",
     "invalid-query": "OneRoster REST: a `filter` that does not parse or whose value does not fit "
     "its field, a bad `orderBy`, `limit` or `offset`; `parameter` names which",
+    "mass-change-refused": "roster changes pushed through the inbound webhook would update or "
+    "delete more than a guard kind's share of the district's active rows; `tripped` names the "
+    "kinds, `guard` counts each, nothing was written; the batch again with `force` applies it",
     "database-busy": "SQLite only: other writes held the database past its 10 s wait; "
     "`Retry-After` says when",
 }

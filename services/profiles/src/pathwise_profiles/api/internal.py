@@ -4,7 +4,7 @@ import uuid
 
 from fastapi import APIRouter, Depends
 
-from pathwise_profiles.api.deps import Policy
+from pathwise_profiles.api.deps import Policy, Settings
 from pathwise_profiles.schemas.goal_progress import GoalProgressIn, GoalProgressOut
 from pathwise_profiles.schemas.internal import (
     AccessCheckAnswer,
@@ -99,15 +99,17 @@ async def class_learners(
 @router.post(
     "/roster/changes",
     response_model=RosterChangesResult,
-    responses=problem_responses(403),
-    # Only our own system principals (the gateway's verified inbound webhook) push rosters here.
+    responses=problem_responses(403, 409),
+    # Only our own system principals (the gateway's verified inbound webhook) push rosters here,
+    # so only they can send ``force``.
     dependencies=[Depends(role_guard((), ()))],
 )
 async def roster_changes(
-    body: RosterChanges, principal: CurrentPrincipal, session: DbSession
+    body: RosterChanges, principal: CurrentPrincipal, session: DbSession, settings: Settings
 ) -> RosterChangesResult:
-    """Apply OneRoster-shaped users, classes and enrollments to the principal's district."""
-    return await apply_changes(session, principal, body)
+    """Apply OneRoster-shaped users, classes and enrollments to the principal's district; 409
+    when the batch trips the mass-change guard without ``force``."""
+    return await apply_changes(session, principal, body, settings.import_guard_limits())
 
 
 @router.put(

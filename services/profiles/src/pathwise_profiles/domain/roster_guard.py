@@ -142,16 +142,20 @@ class GuardVerdict:
             },
         }
 
-    def message(self) -> str:
+    def message(
+        self,
+        what: str = "This run",
+        then: str = "Check the diff (report.guard.kinds lists each kind), then send force=true "
+        "to apply it.",
+    ) -> str:
+        """Each tripped kind with its counts and limit; ``what`` changes and what to do
+        ``then`` are the caller's (an import job, an inbound batch)."""
         parts = [
             f"{self.counts[k].changed} of {self.counts[k].active} active {_LABELS[k]} "
             f"({self.share(k):.0%}; the limit is {self.limits.max_share[k]:.0%})"
             for k in self.tripped
         ]
-        return (
-            f"This run would change or delete {_and(parts)}; nothing was written. Check the "
-            "diff (report.guard.kinds lists each kind), then send force=true to apply it."
-        )
+        return f"{what} would change or delete {_and(parts)}; nothing was written. {then}"
 
 
 def _and(parts: list[str]) -> str:

@@ -43,8 +43,9 @@ class Snapshot:
     other_orgs: set[str] = field(default_factory=set)  # the district org's own sourcedId
     # guardian links by (guardian id, student id): the link's id and status
     links: dict[tuple[uuid.UUID, uuid.UUID], tuple[uuid.UUID, str]] = field(default_factory=dict)
-    # active rows per guard kind (``roster_guard.GUARD_KINDS``), sourcedId or not; empty when
-    # the snapshot holds only some rows (the webhook's), then the guard counts what it holds
+    # active rows per guard kind (``roster_guard.GUARD_KINDS``), sourcedId or not (a snapshot
+    # of only some rows, the webhook's, has them counted by the database); when empty, the
+    # guard counts the rows the snapshot holds
     active: dict[str, int] = field(default_factory=dict)
 
 

@@ -32,6 +32,7 @@ from pathwise_profiles.models import (
 __all__ = [
     "COMPARED",
     "TABLES",
+    "active_counts",
     "active_job",
     "active_jobs",
     "get_job",
@@ -160,7 +161,40 @@ async def load_snapshot(
                 active[f"users:{role}"] += 1
         active["guardian_links"] = sum(1 for _, status in links.values() if status == "active")
         snapshot.active = dict(active)
+    else:
+        # A narrow snapshot holds only the named rows: the guard still weighs a change against
+        # the whole district, counted in the database rather than loaded.
+        snapshot.active = await active_counts(session, district_id)
     return snapshot
+
+
+async def active_counts(session: AsyncSession, district_id: uuid.UUID) -> dict[str, int]:
+    """The district's active rows per guard kind (``roster_guard.GUARD_KINDS``: users by role),
+    counted by the database: a handful of aggregate queries, whatever the roster's size."""
+    counts: dict[str, int] = {}
+    for kind, table in TABLES.items():
+        if kind == "users":
+            continue
+        counts[kind] = await _count_active(session, table, district_id)
+    role_stmt = (
+        select(user_roles.c.role, func.count())
+        .select_from(user_roles.join(users, users.c.id == user_roles.c.user_id))
+        .where(user_roles.c.district_id == district_id, users.c.status == "active")
+        .group_by(user_roles.c.role)
+    )
+    for role, count in await session.execute(role_stmt):
+        counts[f"users:{role}"] = int(count)
+    counts["guardian_links"] = await _count_active(session, guardian_links, district_id)
+    return counts
+
+
+async def _count_active(session: AsyncSession, table: Table, district_id: uuid.UUID) -> int:
+    stmt = (
+        select(func.count())
+        .select_from(table)
+        .where(table.c.district_id == district_id, table.c.status == "active")
+    )
+    return int(await session.scalar(stmt) or 0)
 
 
 async def _links(

@@ -142,11 +142,20 @@ class RosterChanges(StrictBody):
     users: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_RECORDS)
     classes: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_RECORDS)
     enrollments: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_RECORDS)
+    force: bool = Field(
+        False,
+        description="apply even past the mass-change guard (the batch's signer decides, as "
+        "force does for an upload; only system principals reach this operation)",
+    )
 
 
 class RosterChangesResult(BaseModel):
     applied: int = Field(description="rows created, updated or marked tobedeleted")
     diff: dict[str, dict[str, int]]
+    guard: dict[str, Any] = Field(
+        description="the mass-change guard per kind, as an import's report.guard (a forced "
+        "batch lists the kinds it was forced past in tripped)"
+    )
     errors: list[dict[str, Any]] = Field(
         description="per record: file (the list), line (1-based position), field, message"
     )

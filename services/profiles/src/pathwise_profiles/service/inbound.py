@@ -5,7 +5,12 @@ classes and enrollments (REST shapes: ``{"school": {"sourcedId": …}}``; flat C
 too) as the system principal of the district. They are read, planned and written by the same
 code as the CSV import, as a delta (``status: tobedeleted`` deletes), in the request's one
 transaction. Bad records do not block good ones: the answer lists them by list and position,
-because the gateway has already acknowledged the delivery and a retry would not fix them.
+because a retry of the same batch would not fix them.
+
+The import's mass-change guard (``domain/roster_guard.py``, the same kinds and limits) weighs the
+batch against the district's active rows: a batch past a kind's limit is refused whole (409,
+nothing written) unless it carries ``force``. A SIS bug that marks every student
+``tobedeleted`` would otherwise log them all out and tell every app they are gone.
 """
 
 from typing import Any
@@ -13,6 +18,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_profiles.domain.oneroster_csv import FileMode
+from pathwise_profiles.domain.roster_guard import GuardLimits, check_guard
 from pathwise_profiles.domain.roster_planner import make_plan
 from pathwise_profiles.domain.roster_records import flatten_json
 from pathwise_profiles.repository import imports as repo
@@ -20,6 +26,7 @@ from pathwise_profiles.schemas.internal import RosterChanges, RosterChangesResul
 from pathwise_profiles.service.roster_apply import Parsed, apply_plan, parse_rows
 from pathwise_shared.auth import Principal
 from pathwise_shared.ids import new_id
+from pathwise_shared.problems import Conflict
 
 __all__ = ["apply_changes"]
 
@@ -53,7 +60,7 @@ def _wanted(parsed: Parsed) -> tuple[dict[str, set[str]], set[str]]:
 
 
 async def apply_changes(
-    session: AsyncSession, principal: Principal, body: RosterChanges
+    session: AsyncSession, principal: Principal, body: RosterChanges, limits: GuardLimits
 ) -> RosterChangesResult:
     district_id = principal.require_district()
     parsed = Parsed()
@@ -71,9 +78,21 @@ async def apply_changes(
         failed_lines=parsed.failed_lines,
         new_id=new_id,
     )
+    verdict = check_guard(plan, snapshot, limits)
+    if verdict.tripped and not body.force:
+        raise Conflict(
+            verdict.message(
+                "This batch",
+                'guard.kinds lists each kind; send the batch again with "force": true to apply it.',
+            ),
+            slug="mass-change-refused",
+            tripped=verdict.tripped,
+            guard=verdict.report(),
+        )
     await apply_plan(session, district_id, plan, snapshot, commit=False)
     return RosterChangesResult(
         applied=plan.writes,
+        guard=verdict.report(),
         diff={
             kind: {k: v for k, v in summary.items() if k != "samples"}
             for kind, summary in plan.diff().items()

@@ -5,7 +5,8 @@ signature made with the district's inbound secret is the authentication. A bad s
 timestamp more than five minutes off is a 401; a ``webhook-id`` already applied is acknowledged
 and not applied again; the changes go to profiles (``POST /internal/roster/changes``) as the
 system principal of that district. If profiles fails, the receipt rolls back with the request,
-so the sender's retry is applied.
+so the sender's retry is applied. A batch refused by profiles' mass-change guard is its 409
+(``mass-change-refused``), passed on; ``"force": true`` in the signed batch applies it.
 """
 
 import uuid
@@ -41,7 +42,9 @@ async def rotate_inbound_secret(session: DbSession, principal: CallerPrincipal) 
     "/roster/{district_id}",
     response_model=InboundAnswer,
     summary="Signed roster changes from the district's SIS (Standard Webhooks)",
-    responses=problem_responses(400, 401, 413, 422, 503),
+    # 409: profiles' mass-change guard refused the batch (docs/profiles.md, "Inbound roster
+    # changes"); the receipt is not kept, so a retry is weighed again.
+    responses=problem_responses(400, 401, 409, 413, 422, 503),
 )
 async def receive_roster_changes(
     district_id: uuid.UUID,

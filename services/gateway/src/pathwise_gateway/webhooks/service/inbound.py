@@ -87,7 +87,8 @@ async def apply_roster_changes(
         changes = RosterChanges.model_validate(document)
     except ValidationError as exc:
         raise UnprocessableContent(
-            "The body must hold users, classes and enrollments lists.", slug="bad-roster-changes"
+            "The body must hold users, classes and enrollments lists (and optionally force).",
+            slug="bad-roster-changes",
         ) from exc
     if not await repository.insert_receipt(session, district_id, webhook_id, utcnow()):
         return Applied("duplicate", webhook_id)
