@@ -5,6 +5,8 @@ Each test imports into a district of its own, so the guard and the diffs see onl
 """
 
 import asyncio
+import os
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -12,9 +14,11 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from starlette.types import Message, Scope
 
 from pathwise_devstack import testing as devstack_testing
 from pathwise_devstack.testing import ServiceClient, make_principal, service_client
+from pathwise_profiles.api.upload_limit import MULTIPART_ALLOWANCE
 from pathwise_profiles.app import create_app
 from pathwise_profiles.migrations import MIGRATIONS
 from pathwise_profiles.models import outbox, users
@@ -345,6 +349,123 @@ async def test_the_zip_size_limit_comes_from_the_settings(
         assert f"larger than {limit} bytes" in refused.json()["detail"]
         jobs = await small_client.get("/v1/roster/imports", headers=headers)
         assert [job["id"] for job in jobs.json()["items"]] == [at_limit["id"]]  # no job for it
+
+
+def _multipart(zip_bytes: bytes, boundary: str = "pathwise-test-boundary") -> bytes:
+    return (
+        (
+            f"--{boundary}\r\n"
+            'Content-Disposition: form-data; name="file"; filename="roster.zip"\r\n'
+            "Content-Type: application/zip\r\n\r\n"
+        ).encode()
+        + zip_bytes
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+
+
+async def _chunks(body: bytes, size: int = 8192) -> AsyncIterator[bytes]:
+    """A body without a Content-Length (httpx sends an iterator as chunked transfer encoding)."""
+    for start in range(0, len(body), size):
+        yield body[start : start + size]
+
+
+async def test_a_declared_length_over_the_limit_is_refused_before_the_body_is_read(
+    client: ServiceClient,
+) -> None:
+    limit = client.app.state.settings.import_max_upload_bytes + MULTIPART_ALLOWANCE
+    # Straight to the app (ASGI), so the test sees every read of the body: there must be none.
+    reads: list[Message] = []
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        reads.append({"type": "http.request"})
+        return {"type": "http.request", "body": b"x" * 1024, "more_body": True}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    headers: list[tuple[bytes, bytes]] = [
+        (b"host", b"service"),
+        (b"content-type", b"multipart/form-data; boundary=pathwise-test-boundary"),
+        (b"content-length", str(limit + 1).encode()),
+        *[(k.lower().encode(), v.encode()) for k, v in client.as_(admin_of(DEMO_DISTRICT)).items()],
+    ]
+    scope: Scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": "/v1/roster/imports", "raw_path": b"/v1/roster/imports",
+        "root_path": "", "query_string": b"", "client": ("127.0.0.1", 50000),
+        "server": ("service", 80), "headers": headers,
+    }  # fmt: skip
+    await client.app(scope, receive, send)
+    assert reads == []
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    assert start["status"] == 413
+    answered = {k.decode(): v.decode() for k, v in start["headers"]}
+    assert answered["content-type"] == "application/problem+json"
+    assert "x-request-id" in answered  # inside the request id middleware, like every answer
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    assert b"/problems/payload-too-large" in body and str(limit).encode() in body
+    # At the limit the declared length alone refuses nothing (the body is then judged by size).
+    scope["headers"] = [
+        (k, str(limit).encode() if k == b"content-length" else v) for k, v in headers
+    ]
+    reads.clear()
+    sent.clear()
+
+    async def short_receive() -> Message:
+        reads.append({"type": "http.request"})
+        return {"type": "http.request", "body": _multipart(b"not a zip"), "more_body": False}
+
+    await client.app(scope, short_receive, send)
+    assert reads  # read this time, and judged by the route: not a zip
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    assert start["status"] == 422
+
+
+async def test_oversized_uploads_are_refused_while_streaming_and_leave_nothing(
+    test_db: devstack_testing.TestDatabase,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Every temporary file of this process (the multipart spool, the job's folder) goes here.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    settings = ProfilesSettings(
+        database_url=test_db.url, environment="test", import_max_upload_bytes=1024
+    )
+    limit = 1024 + MULTIPART_ALLOWANCE
+    async with service_client(create_app, settings, MIGRATIONS) as small_client:
+        district = await new_district(small_client)
+        headers = {
+            **small_client.as_(admin_of(district)),
+            "Content-Type": "multipart/form-data; boundary=pathwise-test-boundary",
+        }
+        # Chunked and within the limit (as the gateway streams an upload): accepted.
+        small = {"manifest.csv": manifest(users="delta"), "users.csv": DELETE_HEADER}
+        accepted = await small_client.post(
+            "/v1/roster/imports", content=_chunks(_multipart(zipped(small))), headers=headers
+        )
+        assert accepted.status_code == 202, accepted.text
+        await wait_job(small_client, accepted.json(), headers)
+        # Chunked, no Content-Length, and past the limit: stopped as it streams.
+        body = _multipart(os.urandom(limit))
+        refused = await small_client.post(
+            "/v1/roster/imports", content=_chunks(body), headers=headers
+        )
+        assert "content-length" not in refused.request.headers
+        assert refused.status_code == 413, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["type"] == "https://pathwise.dev/problems/payload-too-large"
+        assert f"larger than {limit} bytes" in refused.json()["detail"]
+        # With its Content-Length (httpx counts the form): refused before it is read.
+        declared = await small_client.post(
+            "/v1/roster/imports",
+            files={"file": ("roster.zip", os.urandom(limit), "application/zip")},
+            headers=small_client.as_(admin_of(district)),
+        )
+        assert declared.status_code == 413, declared.text
+        jobs = await small_client.get("/v1/roster/imports", headers=headers)
+        assert [job["id"] for job in jobs.json()["items"]] == [accepted.json()["id"]]
+    assert list(tmp_path.iterdir()) == []
 
 
 async def test_delta_mode_applies_only_what_it_names(client: ServiceClient) -> None:

@@ -15,6 +15,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.middleware import Middleware
 
 from pathwise_shared.db.engine import Database
 from pathwise_shared.db.errors import is_database_unavailable
@@ -166,6 +167,7 @@ def create_service_app(
     version: str = "0.1.0",
     openapi_tags: list[dict[str, Any]] | None = None,
     outbox: Table | None = None,
+    middleware: Sequence[Middleware] = (),
 ) -> FastAPI:
     configure_logging(settings.service_name, level=settings.log_level, json=settings.log_json)
 
@@ -205,7 +207,10 @@ def create_service_app(
         app.include_router(router)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     # Every middleware here is pure ASGI (no BaseHTTPMiddleware: it costs a task and a stream
-    # per request); innermost first.
+    # per request); innermost first. The service's own (``middleware``) are the innermost, so
+    # their answers carry the request id and security headers and are counted.
+    for extra in middleware:
+        app.add_middleware(extra.cls, *extra.args, **extra.kwargs)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(UnexpectedErrorMiddleware, classify=database_outage)
     app.add_middleware(

@@ -1,6 +1,7 @@
 """The profiles service application."""
 
 from fastapi import FastAPI
+from starlette.middleware import Middleware
 
 from pathwise_profiles.api import imports, internal, oneroster, profiles
 from pathwise_profiles.api.roster import (
@@ -13,6 +14,7 @@ from pathwise_profiles.api.roster import (
     sessions,
     users,
 )
+from pathwise_profiles.api.upload_limit import UploadLimitMiddleware
 from pathwise_profiles.migrations import MIGRATIONS
 from pathwise_profiles.models import outbox
 from pathwise_profiles.service.import_runner import fail_abandoned_jobs_on_startup
@@ -23,8 +25,9 @@ __all__ = ["create_app"]
 
 
 def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
+    settings = settings or get_settings()
     return create_service_app(
-        settings or get_settings(),
+        settings,
         title="Pathwise profiles service",
         description="Districts, schools, classes, enrollments, users and guardian links; learner profiles and goals; OneRoster import; access checks.",
         routers=[
@@ -45,6 +48,10 @@ def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
         migrations=MIGRATIONS,
         outbox=outbox,
         on_startup=[fail_abandoned_jobs_on_startup],
+        # The roster upload's size, before its body is spooled (api/upload_limit.py).
+        middleware=[
+            Middleware(UploadLimitMiddleware, max_upload_bytes=settings.import_max_upload_bytes)
+        ],
         openapi_tags=[
             {
                 "name": "roster",
