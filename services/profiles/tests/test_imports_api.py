@@ -404,7 +404,7 @@ async def test_a_declared_length_over_the_limit_is_refused_before_the_body_is_re
     assert answered["content-type"] == "application/problem+json"
     assert "x-request-id" in answered  # inside the request id middleware, like every answer
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-    assert b"/problems/payload-too-large" in body and str(limit).encode() in body
+    assert b"/problems/body-too-large" in body and str(limit).encode() in body
     # At the limit the declared length alone refuses nothing (the body is then judged by size).
     scope["headers"] = [
         (k, str(limit).encode() if k == b"content-length" else v) for k, v in headers
@@ -454,7 +454,7 @@ async def test_oversized_uploads_are_refused_while_streaming_and_leave_nothing(
         assert "content-length" not in refused.request.headers
         assert refused.status_code == 413, refused.text
         assert refused.headers["content-type"] == "application/problem+json"
-        assert refused.json()["type"] == "https://pathwise.dev/problems/payload-too-large"
+        assert refused.json()["type"] == "https://pathwise.dev/problems/body-too-large"
         assert f"larger than {limit} bytes" in refused.json()["detail"]
         # With its Content-Length (httpx counts the form): refused before it is read.
         declared = await small_client.post(

@@ -1,5 +1,7 @@
 """The gateway service application."""
 
+from functools import partial
+
 from fastapi import FastAPI
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -8,8 +10,8 @@ from pathwise_gateway.aggregates import api as aggregates
 from pathwise_gateway.clients import api as clients
 from pathwise_gateway.clients.service import authenticate_client
 from pathwise_gateway.edge.api import auth, problem_pages
+from pathwise_gateway.edge.domain.body_limits import body_limit
 from pathwise_gateway.edge.middleware.auth_first import AuthFirstMiddleware
-from pathwise_gateway.edge.middleware.body_limit import BodyLimitMiddleware
 from pathwise_gateway.edge.middleware.rate_headers import RateLimitHeadersMiddleware
 from pathwise_gateway.edge.service.authenticator import open_authenticator
 from pathwise_gateway.events.api import routes as events_api
@@ -28,6 +30,7 @@ from pathwise_gateway.webhooks.api import endpoints as webhooks_api
 from pathwise_gateway.webhooks.api import inbound as webhooks_inbound
 from pathwise_gateway.webhooks.service.delivery import WEBHOOK_GUARD
 from pathwise_shared.app import create_service_app
+from pathwise_shared.body_limit import BodyLimitMiddleware
 from pathwise_shared.inputs import MAX_JSON_DEPTH, JsonDepthMiddleware
 
 __all__ = ["create_app"]
@@ -103,8 +106,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         3,
         Middleware(
             BodyLimitMiddleware,
-            max_bytes=settings.max_body_bytes,
-            upload_bytes=settings.max_upload_bytes,
+            limit_for=partial(
+                body_limit, default=settings.max_body_bytes, upload=settings.max_upload_bytes
+            ),
         ),
     )
     # Innermost (inside the unexpected-error handler, so their own failures are problems too):

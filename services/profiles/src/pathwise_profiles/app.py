@@ -1,7 +1,6 @@
 """The profiles service application."""
 
 from fastapi import FastAPI
-from starlette.middleware import Middleware
 
 from pathwise_profiles.api import imports, internal, oneroster, profiles
 from pathwise_profiles.api.roster import (
@@ -14,7 +13,7 @@ from pathwise_profiles.api.roster import (
     sessions,
     users,
 )
-from pathwise_profiles.api.upload_limit import UploadLimitMiddleware
+from pathwise_profiles.api.upload_limit import upload_limit
 from pathwise_profiles.migrations import MIGRATIONS
 from pathwise_profiles.models import outbox
 from pathwise_profiles.service.import_runner import fail_abandoned_jobs_on_startup
@@ -49,9 +48,7 @@ def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
         outbox=outbox,
         on_startup=[fail_abandoned_jobs_on_startup],
         # The roster upload's size, before its body is spooled (api/upload_limit.py).
-        middleware=[
-            Middleware(UploadLimitMiddleware, max_upload_bytes=settings.import_max_upload_bytes)
-        ],
+        middleware=[upload_limit(settings.import_max_upload_bytes)],
         openapi_tags=[
             {
                 "name": "roster",
