@@ -161,12 +161,13 @@ def _replay(records: list[Record], params: dict[str, Any]) -> list[tuple[float, 
     books: dict[int, adapters.MasteryBook] = {}
     for rec in records:
         book = books.setdefault(rec.learner, adapters.MasteryBook(params))
+        floor = adapters.guess_floor(rec.choice)
         if len(rec.item_skills) == 1:
             predicted = adapters.predicted_correct(
-                book, rec.skill, rec.item_skills, rec.difficulty, rec.at
+                book, rec.skill, rec.item_skills, rec.difficulty, rec.at, floor
             )
             out.append((book.p_known(rec.skill, rec.at), predicted))
-        book.answer(rec.item_skills, rec.difficulty, rec.correct, rec.at)
+        book.answer(rec.item_skills, rec.difficulty, rec.correct, rec.at, floor=floor)
     return out
 
 

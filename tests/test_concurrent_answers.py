@@ -17,6 +17,7 @@ import pytest
 
 from pathwise_assessment.domain import mastery as rule
 from pathwise_assessment.domain.bkt import BktParams
+from pathwise_assessment.domain.scoring import guess_chance
 from pathwise_assessment.seed import check_id, item_id
 from pathwise_assessment.seed_items import DEMO_ITEMS
 from pathwise_devstack.testing import dev_login
@@ -109,7 +110,11 @@ def test_eight_tabs_answering_at_once_equal_answering_one_by_one(gw: httpx.Clien
         body = got.json()
         assert body["skill_codes"] == [SKILL]  # single-skill items: the replay needs no other
         items[shown] = rule.ItemEvidence(
-            (SKILL,), body["difficulty"], body["discrimination"], shown
+            (SKILL,),
+            body["difficulty"],
+            body["discrimination"],
+            shown,
+            guess_chance(body["spec"]),
         )
     state = rule.MasteryState(params.prior)
     for h in history:

@@ -13,7 +13,8 @@ of the simulator stays as it is. Each adapter names the service code it mirrors:
   parameters per skill (defaults without a fit) as ``domain.mastery.skill_model``, each state of
   the item's skills taken to the answer's time with ``domain.mastery.current_state`` (decay from
   the state's ``updated_at``), then ``domain.mastery.apply_item_response`` with the item's
-  difficulty and discrimination (joint credit and blame over the item's skills); reads
+  difficulty, discrimination and guess floor (``service.mastery.item_evidence``: a four-option
+  single-choice item's, :func:`guess_floor`; joint credit and blame over the item's skills); reads
   (:meth:`MasteryBook.p_known`, :meth:`MasteryBook.mastered` with ``now``) decay like the API's;
 * :func:`flags` — ``pathways.service.classes.class_insights``: the evidence assessment's
   ``POST /internal/signals`` returns (``assessment.domain.signals.summarize`` over the learner's
@@ -33,6 +34,7 @@ from typing import Any
 
 from pathwise_assessment.domain import mastery as rule
 from pathwise_assessment.domain.bkt import DEFAULT_PARAMS, BktParams, p_correct
+from pathwise_assessment.domain.scoring import guess_chance
 from pathwise_assessment.domain.signals import Answer, summarize
 from pathwise_assessment.service.fits import fit_observations
 from pathwise_assessment.service.signals import HISTORY_ROWS, RECENT_ANSWERS
@@ -56,6 +58,7 @@ __all__ = [
     "assumed_mastered",
     "fit",
     "flags",
+    "guess_floor",
     "medians_of",
     "plan",
     "predicted_correct",
@@ -64,6 +67,13 @@ __all__ = [
 
 FLAG_CODES = ("prerequisite_gap", "no_progress", "error_rate_high", "behind_pace")
 FIT_MIN_RESPONSES = 50  # the service's default (settings.fit_min_responses, the API's default)
+# The simulated choice items are four-option single-choice items; the service takes the floor
+# from the stored version's spec.
+_FOUR_OPTIONS = {
+    "type": "single_choice",
+    "choices": [{"id": k, "text": k} for k in "abcd"],
+    "correct": "a",
+}
 
 
 # -- planning ---------------------------------------------------------------------------------
@@ -106,6 +116,11 @@ def service_default_assume_prior_grades() -> bool:
 
 
 # -- mastery ----------------------------------------------------------------------------------
+
+
+def guess_floor(choice: bool) -> float:
+    """The guess floor the service gives the item (``service.mastery.item_evidence``)."""
+    return guess_chance(_FOUR_OPTIONS) if choice else 0.0
 
 
 @dataclass
@@ -155,13 +170,14 @@ class MasteryBook:
         correct: bool,
         now: datetime,
         discrimination: float = 1.0,
+        floor: float = 0.0,
     ) -> list[tuple[str, rule.MasteryState, rule.MasteryState]]:
         """(skill, state before, state after) of every skill the response touches."""
         codes = list(dict.fromkeys(skills))
         models = {code: self.model_of(code) for code in codes}
         before = {code: self.current(code) for code in codes}
         start = {code: self.current(code, now) for code in codes}
-        item = rule.ItemEvidence(tuple(codes), difficulty, discrimination)
+        item = rule.ItemEvidence(tuple(codes), difficulty, discrimination, guess_floor=floor)
         after = rule.apply_item_response(start, item, correct, models)
         moved = []
         self.answers += 1
@@ -191,15 +207,18 @@ def predicted_correct(
     item_skills: Sequence[str] | None = None,
     difficulty: float = 0.0,
     now: datetime | None = None,
+    floor: float = 0.0,
 ) -> float:
     """The model's P(correct) of the next answer on ``code`` (for the AUC): with the item, the
-    model's own (its guess and slip from the difficulty, every skill of the item known);
+    model's own (its guess and slip from the difficulty and guess floor, every skill of the
+    item known);
     without, the skill's BKT guess and slip."""
     if item_skills is None:
         return p_correct(book.p_known(code, now), book.params_of(code)[0])
     codes = list(dict.fromkeys(item_skills))
     models = {c: book.model_of(c) for c in codes}
-    guess, slip = rule.item_guess_slip(rule.ItemEvidence(tuple(codes), difficulty), models)
+    item = rule.ItemEvidence(tuple(codes), difficulty, guess_floor=floor)
+    guess, slip = rule.item_guess_slip(item, models)
     known = 1.0
     for c in codes:
         known *= book.p_known(c, now)

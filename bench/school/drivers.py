@@ -43,6 +43,11 @@ def instant(k: int) -> datetime:
     return START + timedelta(seconds=5 * k)
 
 
+def floor_of(item: Item) -> float:
+    """The item's guess floor as the service would store it (a choice item has four options)."""
+    return adapters.guess_floor(item.choice)
+
+
 def moment(answer_index: int) -> datetime:
     day, within = divmod(answer_index, ANSWERS_PER_DAY)
     return START + timedelta(days=day, minutes=2 * within)
@@ -64,6 +69,7 @@ class Record:
     guess: float  # the item's true answer model
     slip: float
     effective_learn: float = 1.0  # truth: the chance this answer teaches ``skill`` (if unknown)
+    choice: bool = False  # a four-option choice item
 
 
 @dataclass
@@ -156,10 +162,10 @@ def run_personalized(
                 for code in item.skills:
                     touched.setdefault(code, []).append(learner.known[code])
                 correct = learner.practise(sub, item, rng)
-                book.answer(item.skills, item.difficulty, correct, now)
+                book.answer(item.skills, item.difficulty, correct, now, floor=floor_of(item))
                 records.append(Record(learner.id, current, item.skills, item.difficulty,
                                       correct, now, known_before, p_before, prereq_unknown,
-                                      item.guess, item.slip, rate))  # fmt: skip
+                                      item.guess, item.slip, rate, item.choice))  # fmt: skip
                 n += 1
                 on_step += 1
                 if with_flags:
@@ -256,7 +262,7 @@ def false_mastery(
         book = MasteryBook()
         for k, item in enumerate(order[:window], start=1):
             correct = rng.random() < item.guess
-            book.answer(item.skills, item.difficulty, correct, instant(k))
+            book.answer(item.skills, item.difficulty, correct, instant(k), floor=floor_of(item))
             if book.mastered(code):
                 hits.append(k)
                 break
@@ -278,7 +284,7 @@ def trap_case(
     book = MasteryBook()
     for k in range(answers):
         item = extra[k % lesson_items]
-        book.answer(item.skills, item.difficulty, True, instant(k))
+        book.answer(item.skills, item.difficulty, True, instant(k), floor=floor_of(item))
     return {
         "right": answers,
         "p_known_a": book.p_known(a),
@@ -303,13 +309,25 @@ def blame_case(
         while not book.mastered(a) and k < 60:
             item = rng.choice(own)
             k += 1
-            book.answer(item.skills, item.difficulty, rng.random() >= item.slip, instant(k))
+            book.answer(
+                item.skills,
+                item.difficulty,
+                rng.random() >= item.slip,
+                instant(k),
+                floor=floor_of(item),
+            )
         if not book.mastered(a):
             continue
         for _ in range(lesson):
             item = rng.choice(pairs)
             k += 1
-            book.answer(item.skills, item.difficulty, rng.random() < item.guess, instant(k))
+            book.answer(
+                item.skills,
+                item.difficulty,
+                rng.random() < item.guess,
+                instant(k),
+                floor=floor_of(item),
+            )
         finals.append(book.p_known(a))
         lost += not book.mastered(a)
     return {"p_known_a_after": sum(finals) / len(finals), "lost_mastery_share": lost / len(finals)}
@@ -323,13 +341,13 @@ def answers_to_lose_mastery(bank: Bank, code: str, extra_right: int = 10) -> int
     k = 0
     while not book.mastered(code):
         k += 1
-        book.answer(hard.skills, hard.difficulty, True, instant(k))
+        book.answer(hard.skills, hard.difficulty, True, instant(k), floor=floor_of(hard))
     for _ in range(extra_right):
         k += 1
-        book.answer(hard.skills, hard.difficulty, True, instant(k))
+        book.answer(hard.skills, hard.difficulty, True, instant(k), floor=floor_of(hard))
     for wrong in range(1, 101):
         k += 1
-        book.answer(hard.skills, hard.difficulty, False, instant(k))
+        book.answer(hard.skills, hard.difficulty, False, instant(k), floor=floor_of(hard))
         if not book.mastered(code):
             return wrong
     return None

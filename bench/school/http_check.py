@@ -11,6 +11,7 @@ import httpx
 
 from bench.common import running_stack
 from bench.school import adapters
+from pathwise_assessment.domain.scoring import guess_chance
 from pathwise_assessment.seed import check_id, item_id
 from pathwise_assessment.seed_items import DEMO_ITEMS
 from pathwise_shared.demo import demo_id
@@ -87,7 +88,8 @@ def http_agreement(learners: int, attempts: int, seed: int) -> dict[str, Any]:
                         at = next(r["created_at"] for r in put.json()["responses"]
                                   if r["item_id"] == shown)  # fmt: skip
                         book.answer([code], float(raw["difficulty"]), right,
-                                    datetime.fromisoformat(at.replace("Z", "+00:00")))  # fmt: skip
+                                    datetime.fromisoformat(at.replace("Z", "+00:00")),
+                                    floor=guess_chance(raw["spec"]))  # fmt: skip
                         answers += 1
                     gw.post(f"/v1/attempts/{attempt}/finish", headers=headers).raise_for_status()
             # Reads show the state decayed to the read's instant, somewhere in [asked, answered]:

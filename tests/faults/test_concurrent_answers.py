@@ -20,6 +20,7 @@ from pathwise_assessment.domain.mastery import (
     apply_item_response,
     skill_model,
 )
+from pathwise_assessment.domain.scoring import guess_chance
 from tests.faults.support import (
     answer_body,
     demo_learner,
@@ -94,7 +95,11 @@ def test_concurrent_answers_of_one_learner_equal_the_sequential_replay(tmp_path:
                 body = got.json()
                 assert body["skill_codes"] == [SKILL]  # single-skill: the replay needs no other
                 items[shown] = ItemEvidence(
-                    (SKILL,), body["difficulty"], body["discrimination"], shown
+                    (SKILL,),
+                    body["difficulty"],
+                    body["discrimination"],
+                    shown,
+                    guess_chance(body["spec"]),
                 )
             history = gw.get(
                 f"/v1/learners/{learner}/mastery/{SKILL}/history",

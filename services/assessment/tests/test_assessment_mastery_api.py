@@ -30,7 +30,9 @@ READ_CLIENT = make_principal(
 WRITE_CLIENT = make_principal(
     DEMO_DISTRICT, kind="client", subject="client:writer", scopes=["assessment:write"]
 )
-CHOICES = [{"id": "a", "text": "1/2"}, {"id": "b", "text": "2/4"}, {"id": "c", "text": "3/4"}]
+# Ten options: the guess floor (1/10) is below the model's guess of every item here (0.2 at
+# difficulty 0, 0.12 at 2), so these items move mastery as their difficulty alone says.
+CHOICES = [{"id": k, "text": f"{n}/4"} for n, k in enumerate("abcdefghij", start=1)]
 
 
 async def make_items(api: ServiceClient, code: str, n: int, difficulty: float = 0.0) -> list[str]:

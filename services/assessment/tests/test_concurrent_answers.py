@@ -16,12 +16,14 @@ import pytest
 
 from pathwise_assessment.domain import mastery as rule
 from pathwise_assessment.domain.bkt import BktParams
+from pathwise_assessment.domain.scoring import guess_chance
 from pathwise_assessment.repository import attempts as attempts_repo
 from pathwise_assessment.seed import DEMO_DISTRICT
 from pathwise_devstack.testing import ServiceClient, make_principal
 
 TEACHER = make_principal(DEMO_DISTRICT, roles=["teacher"])
 CHOICES = [{"id": "a", "text": "1/2"}, {"id": "b", "text": "2/4"}, {"id": "c", "text": "3/4"}]
+SPEC = {"type": "single_choice", "choices": CHOICES, "correct": "b"}
 ATTEMPTS = 8
 ITEMS = 5
 
@@ -35,7 +37,7 @@ async def _items(api: ServiceClient, code: str, n: int) -> list[str]:
             json={
                 "stem": f"Which fraction equals 1/2? (race {k})",
                 "skill_codes": [code],
-                "spec": {"type": "single_choice", "choices": CHOICES, "correct": "b"},
+                "spec": SPEC,
             },
         )
         assert made.status_code == 201, made.text
@@ -141,7 +143,8 @@ async def test_concurrent_answers_of_one_learner_equal_the_sequential_result(
     # are time-ordered) through the pure rule. Each step must also start where the last ended.
     params, threshold = await _params(api, code)
     models = {code: rule.skill_model(params, threshold)}
-    item = rule.ItemEvidence((code,))  # every item of the race: difficulty 0, discrimination 1
+    # Every item of the race: difficulty 0, discrimination 1, three options.
+    item = rule.ItemEvidence((code,), guess_floor=guess_chance(SPEC))
     state = rule.MasteryState(params.prior)
     for h in history:
         assert abs(h["p_before"] - state.p_known) < 1e-6, "a step did not see the one before it"

@@ -8,6 +8,10 @@ The model (issue 14; the reasoning is in docs/assessment.md, "Mastery"):
   kept inside [``ITEM_GUESS_SLIP_MIN``, ``ITEM_GUESS_SLIP_MAX``]. A right answer to an easy
   (guessable) item is weak evidence, to a hard item strong evidence; a wrong answer to an easy item
   counts more against the learner than one to a hard item.
+- **Guess floor**: an item whose answer can be picked blind is guessed at least that often, however
+  hard it is (a four-option choice item: 1 in 4; ``domain.scoring.guess_chance``), so the item's
+  guess is never below its ``guess_floor``: a right answer to a hard choice item is not strong
+  evidence, and a choice item informs the evidence floor only if its floor is low enough.
 - **Multi-skill items are conjunctive**: ``P(correct | states) = 1 - slip_i`` when every skill of
   the item is known, else ``guess_i``. Each skill's posterior marginalizes the other skills with
   their current P(known), so a skill is credited or blamed by how likely it is to be the cause.
@@ -151,12 +155,15 @@ def skill_model(
 
 @dataclass(frozen=True)
 class ItemEvidence:
-    """What the model needs of an item: its skills and its 2PL parameters (``b``, ``a``)."""
+    """What the model needs of an item: its skills, its 2PL parameters (``b``, ``a``) and its
+    guess floor (the chance a blind answer is right: 1/k for a k-option single-choice item, 0
+    for an answer typed in; ``domain.scoring.guess_chance``)."""
 
     skill_codes: tuple[str, ...]
     difficulty: float = 0.0
     discrimination: float = 1.0
     item_id: str | None = None
+    guess_floor: float = 0.0
 
     def __post_init__(self) -> None:
         if not self.skill_codes:
@@ -165,6 +172,8 @@ class ItemEvidence:
             raise ValueError("difficulty and discrimination must be finite")
         if self.discrimination <= 0:
             raise ValueError("discrimination must be positive")
+        if not 0.0 <= self.guess_floor < 1.0:
+            raise ValueError("guess_floor must be in [0, 1)")
 
 
 def level_of(state: MasteryState) -> Level:
@@ -201,19 +210,28 @@ def _skills(item: ItemEvidence) -> list[str]:
 
 def item_guess_slip(item: ItemEvidence, params: Mapping[str, SkillModel]) -> tuple[float, float]:
     """The item's own (guess, slip). A multi-skill item starts from the mean logit of its skills'
-    guess and slip (one item, one chance to guess), then difficulty moves both."""
+    guess and slip (one item, one chance to guess), then difficulty moves both; the guess is
+    never below the item's ``guess_floor`` (a blind pick is right that often whatever the
+    skills, so the floor holds for the item as a whole). Slip is not floored: picking among
+    options does not make a learner who knows the skill err more or less. Both stay within
+    [``ITEM_GUESS_SLIP_MIN``, ``ITEM_GUESS_SLIP_MAX``]: a two-option item (floor 0.5) is
+    modelled as guessed 0.45 of the time, still weak evidence."""
     codes = _skills(item)
     models = [_model(params, c) for c in codes]
     base_guess = sum(_logit(m.guess) for m in models) / len(models)
     base_slip = sum(_logit(m.slip) for m in models) / len(models)
     shift = _clamp(DIFFICULTY_SCALE * item.discrimination * item.difficulty, -MAX_SHIFT, MAX_SHIFT)
-    guess = _clamp(_expit(base_guess - shift), ITEM_GUESS_SLIP_MIN, ITEM_GUESS_SLIP_MAX)
+    guess = _clamp(
+        max(_expit(base_guess - shift), item.guess_floor), ITEM_GUESS_SLIP_MIN, ITEM_GUESS_SLIP_MAX
+    )
     slip = _clamp(_expit(base_slip + shift), ITEM_GUESS_SLIP_MIN, ITEM_GUESS_SLIP_MAX)
     return guess, slip
 
 
 def is_informative(item: ItemEvidence, params: Mapping[str, SkillModel]) -> bool:
-    """A right answer to this item counts towards the evidence floor (it is hard to guess)."""
+    """A right answer to this item counts towards the evidence floor (it is hard to guess, its
+    guess floor included: a choice item with fewer than four options never is, whatever its
+    difficulty)."""
     return item_guess_slip(item, params)[0] <= INFORMATIVE_GUESS_MAX + 1e-12
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "CORRECT_FRACTION",
     "AnswerError",
     "Score",
+    "guess_chance",
     "normalize_text",
     "parse_answer",
     "parse_number",
@@ -253,3 +254,42 @@ def rubric_score(spec: dict[str, Any], criteria: Mapping[str, float], points: fl
             raise AnswerError(f"{cid}: give between 0 and {by_id[cid].points} points.")
     fraction = sum(criteria.values()) / rubric.max_points
     return Score("scored", round(points * fraction, 4), points, fraction >= CORRECT_FRACTION - 1e-9)
+
+
+def guess_chance(spec: Mapping[str, Any]) -> float:
+    """The chance that a blind answer scores as *correct*: a uniformly random option of a
+    single-choice item, non-empty selection of a multiple-select item, or order of an ordering
+    item. The mastery model's guess floor (``domain.mastery.ItemEvidence.guess_floor``): however
+    hard the item, a learner who does not know the skill gets a 4-option item right 1 time in 4.
+    Answers typed in (numeric, short text) and teacher-scored ones have no such floor: 0."""
+    item_type = spec.get("type")
+    if item_type == "single_choice":
+        return 1.0 / len(spec["choices"])
+    if item_type == "multiple_select":
+        n, c = len(spec["choices"]), len(set(spec["correct"]))
+        # Selections with ``right`` right and ``wrong`` wrong options, scored as in _multiple.
+        hits = sum(
+            math.comb(c, right) * math.comb(n - c, wrong)
+            for right in range(c + 1)
+            for wrong in range(n - c + 1)
+            if (right - wrong) / c >= CORRECT_FRACTION - 1e-9
+        )
+        return hits / ((1 << n) - 1)  # every non-empty selection
+    if item_type == "ordering":
+        n = len(spec["order"])
+        if not spec.get("partial_credit", True):
+            return 1.0 / math.factorial(n)
+        # Orders by their number of inversions (Mahonian numbers); an order with ``inv``
+        # inversions earns 1 - inv / pairs of the points (_ordering).
+        pairs = n * (n - 1) // 2
+        counts = [1]  # counts[inv]: orders of the first k entries with inv inversions
+        for k in range(2, n + 1):
+            # The k-th entry, placed j positions from the end, adds j inversions.
+            grown = [0] * (len(counts) + k - 1)
+            for inv, m in enumerate(counts):
+                for j in range(k):
+                    grown[inv + j] += m
+            counts = grown
+        hits = sum(m for inv, m in enumerate(counts) if 1 - inv / pairs >= CORRECT_FRACTION - 1e-9)
+        return hits / math.factorial(n)
+    return 0.0

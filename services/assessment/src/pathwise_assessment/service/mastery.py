@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pathwise_assessment.domain import mastery as rule
 from pathwise_assessment.domain.bkt import BktParams
 from pathwise_assessment.domain.rows import VersionRow
+from pathwise_assessment.domain.scoring import guess_chance
 from pathwise_assessment.models import MasteryHistory, SkillParams
 from pathwise_assessment.repository import mastery as repo
 from pathwise_assessment.service.events import learner_subject
@@ -59,9 +60,14 @@ def params_model(row: SkillParams | None, half_life_days: float) -> rule.SkillMo
 
 
 def item_evidence(version: VersionRow) -> rule.ItemEvidence:
-    """What the model needs of a pinned item version."""
+    """What the model needs of a pinned item version (its guess floor from the version's type
+    and options: ``domain.scoring.guess_chance``)."""
     return rule.ItemEvidence(
-        tuple(version.skill_codes), version.difficulty, version.discrimination, str(version.item_id)
+        tuple(version.skill_codes),
+        version.difficulty,
+        version.discrimination,
+        str(version.item_id),
+        guess_chance(version.spec),
     )
 
 
