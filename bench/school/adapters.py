@@ -18,8 +18,9 @@ of the simulator stays as it is. Each adapter names the service code it mirrors:
   (:meth:`MasteryBook.p_known`, :meth:`MasteryBook.mastered` with ``now``) decay like the API's;
 * :func:`flags` — ``pathways.service.classes.class_insights``: the evidence assessment's
   ``POST /internal/signals`` returns (``assessment.domain.signals.summarize`` over the learner's
-  last ``HISTORY_ROWS`` history rows, P(correct) from P(known) before each answer and the skill's
-  guess and slip), the first ready step as the current skill, each goal's open steps and the
+  last ``HISTORY_ROWS`` history rows, P(correct) of each answer as the model scored it:
+  ``domain.signals.answer_p_correct``, the item's guess and slip and P(known) before it of each
+  of its skills), the first ready step as the current skill, each goal's open steps and the
   times steps were mastered, then ``pathways.domain.insights.flag_learner``;
 * :func:`fit` — ``assessment.service.fits.fit_observations`` (EM over the scored responses, skills
   with fewer than ``min_responses`` keep their defaults), stored as ``BktParams`` with
@@ -35,7 +36,7 @@ from typing import Any
 from pathwise_assessment.domain import mastery as rule
 from pathwise_assessment.domain.bkt import DEFAULT_PARAMS, BktParams, p_correct
 from pathwise_assessment.domain.scoring import guess_chance
-from pathwise_assessment.domain.signals import Answer, summarize
+from pathwise_assessment.domain.signals import Answer, answer_p_correct, summarize
 from pathwise_assessment.service.fits import fit_observations
 from pathwise_assessment.service.signals import HISTORY_ROWS, RECENT_ANSWERS
 from pathwise_pathways.domain.graph import SkillGraph
@@ -193,6 +194,7 @@ class MasteryBook:
                     after[code].p_known,
                     after[code].mastered,
                     now,
+                    item,
                 )
             )
             if after[code].mastered and not start[code].mastered:
@@ -218,11 +220,7 @@ def predicted_correct(
     codes = list(dict.fromkeys(item_skills))
     models = {c: book.model_of(c) for c in codes}
     item = rule.ItemEvidence(tuple(codes), difficulty, guess_floor=floor)
-    guess, slip = rule.item_guess_slip(item, models)
-    known = 1.0
-    for c in codes:
-        known *= book.p_known(c, now)
-    return known * (1.0 - slip) + (1.0 - known) * guess
+    return rule.item_p_correct({c: book.p_known(c, now) for c in codes}, item, models)
 
 
 def medians_of(difficulties: Mapping[str, list[float]]) -> dict[str, float | None]:
@@ -247,10 +245,11 @@ def flags(
     ``prereqs``: each skill's direct prerequisites (the district graph's)."""
     current = next((s.code for s in steps if s.ready), None)
     rows = book.history[-HISTORY_ROWS:]
+    models = {code: book.model_of(code) for code in {r.skill_code for r in rows}}
     found = summarize(
         "sim",  # type: ignore[arg-type]
         rows,
-        lambda code, p: p_correct(p, book.params_of(code)[0]),
+        lambda parts: answer_p_correct(parts, models),
         window=RECENT_ANSWERS,
         answers_total=book.answers,
         first_answer_at=book.history[0].at if book.history else None,

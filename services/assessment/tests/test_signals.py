@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from pathwise_assessment.domain.signals import RUN_RECENT, Answer, summarize
+from pathwise_assessment.domain import mastery as rule
+from pathwise_assessment.domain.scoring import guess_chance
+from pathwise_assessment.domain.signals import RUN_RECENT, Answer, answer_p_correct, summarize
 from pathwise_devstack.profiles_fixtures import OTHER_DISTRICT
 from pathwise_devstack.testing import ServiceClient, make_principal
 
@@ -21,14 +23,33 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 def _row(
-    k: int, code: str, correct: bool, p: float, after: float, mastered: bool, day: int = 0
+    k: int,
+    code: str,
+    correct: bool,
+    p: float,
+    after: float,
+    mastered: bool,
+    day: int = 0,
+    item: rule.ItemEvidence | None = None,
 ) -> Answer:
     at = T0 + timedelta(days=day, minutes=k)
-    return Answer(uuid.UUID(int=k), code, correct, p, after, mastered, at)
+    return Answer(uuid.UUID(int=k), code, correct, p, after, mastered, at, item)
 
 
-def _flat(code: str, p: float) -> float:
+def _flat(parts: object) -> float:
     return 0.5
+
+
+def _expected_wrong(rows: list[Answer], params: dict[str, rule.SkillModel]) -> float:
+    found = summarize(
+        uuid.uuid4(),
+        rows,
+        lambda parts: answer_p_correct(parts, params),
+        window=20,
+        answers_total=len(rows),
+        first_answer_at=T0,
+    )
+    return found.recent.expected_wrong
 
 
 def test_runs_restart_at_mastery_and_days_are_days_with_answers() -> None:
@@ -71,7 +92,57 @@ def test_a_multi_skill_answer_is_one_answer_right_only_if_every_skill_is() -> No
     both = [_row(1, "A", True, 0.5, 0.6, False), _row(1, "B", True, 0.5, 0.6, False)]
     found = summarize(uuid.uuid4(), both, _flat, window=20, answers_total=1, first_answer_at=T0)
     assert found.recent.answers == 1
-    assert found.recent.expected_wrong == pytest.approx(0.75)  # 1 - 0.5 * 0.5
+    assert found.recent.expected_wrong == pytest.approx(0.5)
+    # Without the item: each skill's own guess and slip, right only if both are.
+    params = {"A": rule.SkillModel(guess=0.2, slip=0.1), "B": rule.SkillModel(guess=0.3, slip=0.2)}
+    chance_a, chance_b = 0.5 * 0.9 + 0.5 * 0.2, 0.5 * 0.8 + 0.5 * 0.3
+    assert _expected_wrong(both, params) == pytest.approx(1.0 - chance_a * chance_b)
+
+
+def test_expected_errors_use_the_items_own_guess_and_slip() -> None:
+    """A wrong answer is expected as often as the mastery model expected it when it scored the
+    answer: more on a hard item than on an easy one at the same P(known)."""
+    params = {"A": rule.SkillModel()}
+    hard = rule.ItemEvidence(("A",), difficulty=2.0)
+    easy = rule.ItemEvidence(("A",), difficulty=-2.0)
+    on_hard = _expected_wrong([_row(1, "A", False, 0.6, 0.4, False, item=hard)], params)
+    on_easy = _expected_wrong([_row(1, "A", False, 0.6, 0.4, False, item=easy)], params)
+    on_skill = _expected_wrong([_row(1, "A", False, 0.6, 0.4, False)], params)
+    assert on_hard > on_skill > on_easy
+    assert on_hard == pytest.approx(1.0 - rule.item_p_correct({"A": 0.6}, hard, params))
+    assert on_hard - on_easy > 0.2
+
+
+def test_a_choice_item_is_expected_right_at_least_at_its_guess_floor() -> None:
+    """A learner who does not know the skill picks one of four options right one time in four,
+    however hard the item: the expectation says so (the skill's guess alone would not)."""
+    four = {"type": "single_choice", "choices": [{"id": k} for k in "abcd"], "correct": "a"}
+    choice = rule.ItemEvidence(("A",), difficulty=2.0, guess_floor=guess_chance(four))
+    params = {"A": rule.SkillModel(guess=0.15, slip=0.1)}
+    right = [_row(1, "A", True, 0.01, 0.05, False, item=choice)]
+    assert 1.0 - _expected_wrong(right, params) >= 0.25
+    assert 1.0 - _expected_wrong([_row(1, "A", True, 0.01, 0.05, False)], params) < 0.25
+
+
+def test_a_multi_skill_item_is_expected_as_the_model_scores_it() -> None:
+    """One P(correct) for the item: both skills known (with their P(known) before the answer)
+    and no slip, or a guess of the item; the same likelihood the mastery update divides by."""
+    params = {"A": rule.SkillModel(), "B": rule.SkillModel(guess=0.3)}
+    item = rule.ItemEvidence(("A", "B"), difficulty=1.0)
+    rows = [
+        _row(1, "A", False, 0.9, 0.8, False, item=item),
+        _row(1, "B", False, 0.3, 0.2, False, item=item),
+    ]
+    guess, slip = rule.item_guess_slip(item, params)
+    joint = 0.9 * 0.3 * (1.0 - slip) + (1.0 - 0.9 * 0.3) * guess
+    assert _expected_wrong(rows, params) == pytest.approx(1.0 - joint)
+    # A known skill's posterior after the wrong answer is Bayes' rule over that likelihood.
+    before = {"A": rule.MasteryState(0.9), "B": rule.MasteryState(0.3)}
+    after = rule.apply_item_response(before, item, False, params)["A"]
+    if_known = 0.3 * slip + 0.7 * (1.0 - guess)
+    post = 0.9 * if_known / (1.0 - joint)
+    model = params["A"]
+    assert after.p_known == pytest.approx(post * (1.0 - model.forget) + (1.0 - post) * model.learn)
 
 
 def test_the_window_keeps_the_latest_answers() -> None:
@@ -112,3 +183,31 @@ async def test_signals_of_many_learners_in_one_call(api: ServiceClient) -> None:
         refused = await api.post("/internal/signals", json=bad, headers=api.as_(TEACHER))
         assert refused.status_code == 422, (bad, refused.text)
         assert refused.headers["content-type"] == "application/problem+json"
+
+
+async def test_signals_expect_errors_from_the_answered_items_version(api: ServiceClient) -> None:
+    """The read joins each answer's item version: the same wrong first answer (P(known) at the
+    prior) is expected more on a hard item than on an easy one."""
+    code = "4.NF.B.3"
+    expected = {}
+    for difficulty in (2.5, -2.5):
+        check = await make_check(api, code, await make_items(api, code, 1, difficulty))
+        learner = uuid.uuid4()
+        await take(api, check, learner, "a")  # wrong
+        answer = await api.post(
+            "/internal/signals",
+            json={"learner_ids": [str(learner)]},
+            headers=api.as_(TEACHER),
+        )
+        assert answer.status_code == 200, answer.text
+        (row,) = answer.json()["learners"]
+        assert row["recent"]["answers"] == 1 and row["recent"]["observed_wrong"] == 1
+        expected[difficulty] = row["recent"]["expected_wrong"]
+    # The skill's own guess and slip (defaults) would expect 1 - (0.2 * 0.9 + 0.8 * 0.2) = 0.66
+    # for both.
+    prior = rule.SkillModel().prior
+    for difficulty, got in expected.items():
+        item = rule.ItemEvidence((code,), difficulty, guess_floor=0.1)  # ten options
+        want = 1.0 - rule.item_p_correct({code: prior}, item, {})
+        assert got == pytest.approx(want, abs=1e-6), difficulty
+    assert expected[2.5] > expected[-2.5] + 0.3

@@ -61,6 +61,7 @@ __all__ = [
     "current_state",
     "is_informative",
     "item_guess_slip",
+    "item_p_correct",
     "judge",
     "level_of",
     "median",
@@ -228,6 +229,20 @@ def item_guess_slip(item: ItemEvidence, params: Mapping[str, SkillModel]) -> tup
     return guess, slip
 
 
+def item_p_correct(
+    p_known: Mapping[str, float], item: ItemEvidence, params: Mapping[str, SkillModel]
+) -> float:
+    """The model's P(correct) of an answer to ``item`` (conjunctive): ``1 - slip_i`` if every
+    skill of the item is known, else ``guess_i``, each skill known with its ``p_known`` (taken
+    as independent; a missing skill at its prior). The likelihood :func:`apply_item_response`
+    updates on, and the expectation the early warnings compare wrong answers with."""
+    guess, slip = item_guess_slip(item, params)
+    known = math.prod(
+        p_known[c] if c in p_known else _model(params, c).prior for c in _skills(item)
+    )
+    return known * (1.0 - slip) + (1.0 - known) * guess
+
+
 def is_informative(item: ItemEvidence, params: Mapping[str, SkillModel]) -> bool:
     """A right answer to this item counts towards the evidence floor (it is hard to guess, its
     guess floor included: a choice item with fewer than four options never is, whatever its
@@ -260,6 +275,10 @@ def apply_item_response(
     guess, slip = item_guess_slip(item, params)
     informative = guess <= INFORMATIVE_GUESS_MAX + 1e-12
     before = {c: states.get(c) or MasteryState(_model(params, c).prior) for c in codes}
+    # P(this answer) with every skill at its current P(known): each skill's posterior is
+    # P(known) * P(answer | known) over it.
+    p_right = item_p_correct({c: s.p_known for c, s in before.items()}, item, params)
+    observed = p_right if correct else 1.0 - p_right
     out: dict[str, MasteryState] = {}
     for code in codes:
         model = _model(params, code)
@@ -274,7 +293,7 @@ def apply_item_response(
             if_known = others * slip + (1.0 - others) * (1.0 - guess)
             if_unknown = 1.0 - guess
         p = state.p_known
-        post = p * if_known / (p * if_known + (1.0 - p) * if_unknown)
+        post = p * if_known / observed
         moved = post * (1.0 - model.forget) + (1.0 - post) * model.learn
         llr = math.log(if_known / if_unknown)
         weight = state.evidence_weight

@@ -6,9 +6,12 @@ comes from the scored answers' history rows (one per skill an answer touched, wi
 before and after it), in time order:
 
 * ``recent``: over the last ``window`` answers, the wrong answers observed and those the model
-  expected (the sum of P(wrong) = 1 - P(correct) from P(known) before each answer and the skill's
-  guess and slip; a multi-skill answer is right when every skill is, so its P(correct) is the
-  product), with the variance of that sum (a sum of Bernoulli trials: sum of p(1-p));
+  expected (the sum of P(wrong) = 1 - P(correct) before each answer), with the variance of that
+  sum (a sum of Bernoulli trials: sum of p(1-p)). P(correct) is the one the mastery model scored
+  the answer with (:func:`answer_p_correct`): the item's own guess and slip (its difficulty and
+  guess floor) and P(known) before the answer of each of its skills, right only when every skill
+  is known. A wrong answer to a hard item is expected more often than to an easy one, a right
+  answer to a choice item is expected at least at its guess floor;
 * per skill, the current *run*: answers since the skill last turned mastered (or since the first
   answer in the history read), P(known) before the first of them and after the last, the mean
   P(known) after each of its last ``RUN_RECENT`` answers (one lucky right answer moves P(known)
@@ -17,19 +20,31 @@ before and after it), in time order:
 * since the last mastery gain on any skill: answers and days of practice.
 """
 
+import math
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-__all__ = ["RUN_RECENT", "Answer", "LearnerEvidence", "RecentErrors", "SkillRun", "summarize"]
+from pathwise_assessment.domain.mastery import ItemEvidence, SkillModel, item_p_correct
+
+__all__ = [
+    "RUN_RECENT",
+    "Answer",
+    "LearnerEvidence",
+    "RecentErrors",
+    "SkillRun",
+    "answer_p_correct",
+    "summarize",
+]
 
 RUN_RECENT = 10
 
 
 @dataclass(frozen=True)
 class Answer:
-    """One history row of a scored answer (one skill of it)."""
+    """One history row of a scored answer (one skill of it); ``item``: the answered item as the
+    model saw it (None when unknown: the skill's own guess and slip are used)."""
 
     response_id: uuid.UUID | None
     skill_code: str
@@ -38,6 +53,7 @@ class Answer:
     p_after: float
     mastered: bool
     at: datetime
+    item: ItemEvidence | None = None
 
 
 @dataclass(frozen=True)
@@ -78,17 +94,32 @@ def _days(moments: Sequence[datetime]) -> int:
     return len({m.date() for m in moments})
 
 
+def answer_p_correct(parts: Sequence[Answer], params: Mapping[str, SkillModel]) -> float:
+    """The model's P(correct) of one answer (its history rows, one per skill) before it was
+    scored: ``domain.mastery.item_p_correct`` with each skill's P(known) before the answer; a
+    skill of the item without a row here (cut off by the read) at its prior. Without the item,
+    the product of each skill's BKT P(correct) with the skill's guess and slip."""
+    item = parts[0].item
+    if item is not None:
+        return item_p_correct({p.skill_code: p.p_before for p in parts}, item, params)
+    chances = []
+    for part in parts:
+        model = params.get(part.skill_code) or SkillModel()
+        chances.append(part.p_before * (1.0 - model.slip) + (1.0 - part.p_before) * model.guess)
+    return math.prod(chances)
+
+
 def summarize(
     learner_id: uuid.UUID,
     rows: Sequence[Answer],
-    p_correct: Callable[[str, float], float],
+    p_correct: Callable[[Sequence[Answer]], float],
     *,
     window: int,
     answers_total: int,
     first_answer_at: datetime | None,
 ) -> LearnerEvidence:
-    """``rows`` in time order; ``p_correct(skill, p_known)`` is the model's chance of a right
-    answer on the skill."""
+    """``rows`` in time order; ``p_correct(parts)`` is the model's chance that the answer made of
+    these rows (one per skill it touched) was right (:func:`answer_p_correct`)."""
     evidence = LearnerEvidence(
         learner_id,
         answers_total=answers_total,
@@ -108,9 +139,7 @@ def summarize(
     recent = answers[-window:]
     observed = expected = variance = 0.0
     for parts in recent:
-        p = 1.0
-        for part in parts:
-            p *= p_correct(part.skill_code, part.p_before)
+        p = p_correct(parts)
         expected += 1.0 - p
         variance += p * (1.0 - p)
         observed += 0 if all(part.correct for part in parts) else 1

@@ -1,5 +1,6 @@
-"""Reads behind the evidence signals: the latest scored-answer history rows of many learners, their
-answer totals and the skills' parameters, each in one statement whatever the number of learners."""
+"""Reads behind the evidence signals: the latest scored-answer history rows of many learners (with
+the item version each answer was scored on), their answer totals and the skills' parameters, each
+in one statement whatever the number of learners."""
 
 import uuid
 from collections.abc import Sequence
@@ -8,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pathwise_assessment.models import MasteryHistory, SkillParams
+from pathwise_assessment.models import ItemVersion, MasteryHistory, Response, SkillParams
 
 __all__ = ["answer_totals", "latest_answers", "params_of"]
 
@@ -30,8 +31,10 @@ async def latest_answers(
     district_id: uuid.UUID | None,
     learner_ids: Sequence[uuid.UUID],
     per_learner: int,
-) -> list[MasteryHistory]:
-    """The last ``per_learner`` rows of each learner, by learner then in time order."""
+) -> list[tuple[MasteryHistory, ItemVersion | None]]:
+    """The last ``per_learner`` rows of each learner, by learner then in time order, each with
+    the item version its response pinned (the item as the mastery model scored it; None for a
+    row whose response is gone)."""
     ranked = (
         select(
             MasteryHistory.id,
@@ -46,12 +49,18 @@ async def latest_answers(
         .subquery()
     )
     rows = await session.execute(
-        select(MasteryHistory)
+        select(MasteryHistory, ItemVersion)
         .join(ranked, ranked.c.id == MasteryHistory.id)
+        .outerjoin(
+            Response,
+            (Response.id == MasteryHistory.response_id)
+            & (Response.district_id == MasteryHistory.district_id),
+        )
+        .outerjoin(ItemVersion, ItemVersion.id == Response.item_version_id)
         .where(ranked.c.rank <= per_learner)
         .order_by(MasteryHistory.learner_id, MasteryHistory.created_at, MasteryHistory.id)
     )
-    return list(rows.scalars())
+    return [(history, version) for history, version in rows]
 
 
 async def answer_totals(

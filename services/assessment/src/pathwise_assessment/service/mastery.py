@@ -13,7 +13,7 @@ from pathwise_assessment.domain import mastery as rule
 from pathwise_assessment.domain.bkt import BktParams
 from pathwise_assessment.domain.rows import VersionRow
 from pathwise_assessment.domain.scoring import guess_chance
-from pathwise_assessment.models import MasteryHistory, SkillParams
+from pathwise_assessment.models import ItemVersion, MasteryHistory, SkillParams
 from pathwise_assessment.repository import mastery as repo
 from pathwise_assessment.service.events import learner_subject
 from pathwise_shared.db.outbox import publish, publish_many
@@ -59,9 +59,10 @@ def params_model(row: SkillParams | None, half_life_days: float) -> rule.SkillMo
     return skill_model_of(bkt, row.threshold, half_life_days)
 
 
-def item_evidence(version: VersionRow) -> rule.ItemEvidence:
+def item_evidence(version: VersionRow | ItemVersion) -> rule.ItemEvidence:
     """What the model needs of a pinned item version (its guess floor from the version's type
-    and options: ``domain.scoring.guess_chance``)."""
+    and options: ``domain.scoring.guess_chance``); the answer path's cached row or the signals
+    read's stored one."""
     return rule.ItemEvidence(
         tuple(version.skill_codes),
         version.difficulty,

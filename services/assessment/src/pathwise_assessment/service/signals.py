@@ -1,16 +1,19 @@
 """Evidence signals of many learners for pathways' early warnings (``POST /internal/signals``).
 
-Three statements whatever the number of learners: the latest history rows of each, their answer
-totals, the parameters of the skills met. Pathways turns the numbers into flags."""
+Three statements whatever the number of learners: the latest history rows of each (with the item
+version each answer was scored on), their answer totals, the parameters of the skills met. The
+expected wrong answers use the item's own guess and slip, as the mastery model scored the answer
+(``domain.signals.answer_p_correct``). Pathways turns the numbers into flags."""
 
 import uuid
 from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pathwise_assessment.domain.bkt import DEFAULT_PARAMS, p_correct
-from pathwise_assessment.domain.signals import Answer, LearnerEvidence, summarize
+from pathwise_assessment.domain import mastery as rule
+from pathwise_assessment.domain.signals import Answer, LearnerEvidence, answer_p_correct, summarize
 from pathwise_assessment.repository import signals as repo
+from pathwise_assessment.service.mastery import DECAY_HALF_LIFE_DAYS, item_evidence, params_model
 from pathwise_shared.auth import Principal
 
 __all__ = ["HISTORY_ROWS", "RECENT_ANSWERS", "learner_signals"]
@@ -32,11 +35,20 @@ async def learner_signals(
     ids = list(dict.fromkeys(learner_ids))
     rows = await repo.latest_answers(session, district, ids, HISTORY_ROWS)
     totals = await repo.answer_totals(session, district, ids)
-    params = await repo.params_of(session, {(r.district_id, r.skill_code) for r in rows})
+    # One ItemEvidence per version (a multi-skill answer has a row per skill).
+    items: dict[uuid.UUID, rule.ItemEvidence] = {}
     by_learner: dict[uuid.UUID, list[Answer]] = {}
     district_of: dict[uuid.UUID, uuid.UUID] = {}
-    for r in rows:
+    pairs: set[tuple[uuid.UUID, str]] = set()
+    for r, version in rows:
         district_of[r.learner_id] = r.district_id
+        item = None
+        if version is not None:
+            if version.id not in items:
+                items[version.id] = item_evidence(version)
+            item = items[version.id]
+            pairs.update((r.district_id, code) for code in item.skill_codes)
+        pairs.add((r.district_id, r.skill_code))
         by_learner.setdefault(r.learner_id, []).append(
             Answer(
                 r.response_id,
@@ -46,17 +58,24 @@ async def learner_signals(
                 r.p_after,
                 r.mastered,
                 r.created_at,
+                item,
             )
         )
+    params = await repo.params_of(session, pairs)
+    # Each district's skill models (a skill without stored parameters: the defaults). Only
+    # guess and slip are read here, so the decay half-life does not matter.
+    models: dict[uuid.UUID, dict[str, rule.SkillModel]] = {}
+    for (district, code), row in params.items():
+        models.setdefault(district, {})[code] = params_model(row, DECAY_HALF_LIFE_DAYS)
     out = []
     for lid in ids:
         home = district_of.get(lid)
+        skill_models = models.get(home, {}) if home is not None else {}
 
-        def chance(code: str, p_known: float, home: uuid.UUID | None = home) -> float:
-            row = params.get((home, code)) if home is not None else None
-            if row is None:
-                return p_correct(p_known, DEFAULT_PARAMS)
-            return p_known * (1.0 - row.slip) + (1.0 - p_known) * row.guess
+        def chance(
+            parts: Sequence[Answer], skill_models: dict[str, rule.SkillModel] = skill_models
+        ) -> float:
+            return answer_p_correct(parts, skill_models)
 
         total, first = totals.get(lid, (0, None))
         out.append(
