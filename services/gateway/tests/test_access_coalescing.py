@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from pathwise_devstack.testing import RawUpstream
 from pathwise_gateway.proxy.service.access import AccessChecker
 from pathwise_gateway.proxy.service.upstreams import Upstream
 from pathwise_shared.auth import Principal
@@ -23,61 +24,31 @@ SECRET = "coalescing-test-secret-of-enough-length"
 N = 20
 
 
-class HeldUpstream:
+class HeldUpstream(RawUpstream):
     """Answers ``/internal/access-check`` and ``/internal/owners/attempt/{id}`` once released;
     counts the calls per path."""
 
     def __init__(self, status: int = 200) -> None:
+        super().__init__()
         self.status = status
         self.hits: dict[str, int] = {}
         self.release = asyncio.Event()
         self.learner = uuid.uuid4()
-        self._server: asyncio.Server | None = None
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                path = head.split(b" ", 2)[1].decode()
-                length = next(
-                    (int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
-                     if line.lower().startswith(b"content-length:")),
-                    0,
-                )  # fmt: skip
-                if length:
-                    await reader.readexactly(length)
-                self.hits[path] = self.hits.get(path, 0) + 1
-                await self.release.wait()
-                answer: dict[str, Any] = (
-                    {"learner_id": str(self.learner)}
-                    if path.startswith("/internal/owners/")
-                    else {"found": True, "allowed": True, "reason": "teaches"}
-                )
-                body = json.dumps(answer).encode()
-                phrase = "OK" if self.status == 200 else "Internal Server Error"
-                writer.write(
-                    f"HTTP/1.1 {self.status} {phrase}\r\nContent-Type: application/json\r\n"
-                    f"Content-Length: {len(body)}\r\n\r\n".encode()
-                    + body
-                )
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-    async def __aenter__(self) -> "HeldUpstream":
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self._server is not None
-        self._server.close()
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:  # keep-alive: the gateway's pooled connection sends one request after another
+            path = (await self.read_request(reader)).path
+            self.hits[path] = self.hits.get(path, 0) + 1
+            await self.release.wait()
+            answer: dict[str, Any] = (
+                {"learner_id": str(self.learner)}
+                if path.startswith("/internal/owners/")
+                else {"found": True, "allowed": True, "reason": "teaches"}
+            )
+            phrase = "OK" if self.status == 200 else "Internal Server Error"
+            await self.respond(
+                writer, f"{self.status} {phrase}", json.dumps(answer).encode(), close=False
+            )
 
     async def first_call_arrived(self) -> None:
         while not self.hits:

@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pathwise_devstack.testing import ServiceClient
+from pathwise_devstack.testing import RawUpstream, ServiceClient
 from pathwise_gateway.app import create_app
 from pathwise_gateway.edge.domain.tokens import issue_access_token
 from pathwise_gateway.migrations import MIGRATIONS
@@ -55,7 +55,7 @@ def _closed_port() -> int:
     return port
 
 
-class Upstream:
+class Upstream(RawUpstream):
     """A pathways stand-in: ``GET /v1/skills`` and ``POST /v1/activities`` answer 200/201."""
 
     SPEC = {
@@ -74,45 +74,18 @@ class Upstream:
     }  # fmt: skip
 
     def __init__(self) -> None:
+        super().__init__()
         self.hits: list[str] = []
-        self._server: asyncio.Server | None = None
-        self.url = ""
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            head = await reader.readuntil(b"\r\n\r\n")
-            method, path = head.decode("latin-1").split(" ", 2)[:2]
-            length = 0
-            for line in head.decode("latin-1").split("\r\n"):
-                if line.lower().startswith("content-length:"):
-                    length = int(line.split(":", 1)[1])
-            if length:
-                await reader.readexactly(length)
-            if path == "/openapi.json":
-                status, body = "200 OK", json.dumps(self.SPEC).encode()
-            else:
-                self.hits.append(f"{method} {path}")
-                status = "201 Created" if method == "POST" else "200 OK"
-                body = json.dumps({"id": str(uuid.uuid4()), "items": []}).encode()
-            writer.write(
-                f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
-                + body
-            )
-            await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-    async def __aenter__(self) -> "Upstream":
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        self.url = f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self._server is not None
-        self._server.close()
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        request = await self.read_request(reader)
+        if request.path == "/openapi.json":
+            status, body = "200 OK", json.dumps(self.SPEC).encode()
+        else:
+            self.hits.append(f"{request.method} {request.path}")
+            status = "201 Created" if request.method == "POST" else "200 OK"
+            body = json.dumps({"id": str(uuid.uuid4()), "items": []}).encode()
+        await self.respond(writer, status, body)
 
 
 @dataclass

@@ -203,7 +203,7 @@ def test_development_login_is_refused_in_production() -> None:
         GatewaySettings(idp_algorithms=["HS256"])
 
 
-class FaultyUpstream:
+class FaultyUpstream(testing.RawUpstream):
     """Publishes ``GET /v1/skills`` (a pathways path), or ``spec``, and then answers by ``mode``:
     ``hang``; ``fail`` (an application 500); ``unavailable`` (503, its database is down);
     ``neighbour`` (503, a service *it* calls is down); ``ok`` (200). ``stop_listening()`` closes
@@ -231,62 +231,22 @@ class FaultyUpstream:
     }  # fmt: skip
 
     def __init__(self, mode: str, spec: dict[str, Any] | None = None) -> None:
+        super().__init__()
         self.mode = mode
         self.spec = spec or self.SPEC
         self.hits = 0
-        self.port = 0
-        self._server: asyncio.Server | None = None
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            head = await reader.readuntil(b"\r\n\r\n")
-            path = head.split(b" ", 2)[1].decode()
-            length = next(
-                (
-                    int(line.split(b":", 1)[1])
-                    for line in head.split(b"\r\n")
-                    if line.lower().startswith(b"content-length:")
-                ),
-                0,
-            )
-            if length:
-                await reader.readexactly(length)
-            if path == "/openapi.json":
-                status, kind, body = "200 OK", "application/json", json.dumps(self.spec).encode()
-            else:
-                self.hits += 1
-                if self.mode == "hang":
-                    await asyncio.sleep(30)
-                status, kind, answer = self.ANSWERS.get(self.mode, self.ANSWERS["fail"])
-                body = json.dumps(answer).encode()
-            writer.write(
-                f"HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nRetry-After: 1\r\n"
-                f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
-                + body
-            )
-            await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-    async def __aenter__(self) -> "FaultyUpstream":
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    async def stop_listening(self) -> None:
-        assert self._server is not None
-        self._server.close()
-        await self._server.wait_closed()
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self._server is not None
-        self._server.close()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        request = await self.read_request(reader)
+        if request.path == "/openapi.json":
+            status, kind, body = "200 OK", "application/json", json.dumps(self.spec).encode()
+        else:
+            self.hits += 1
+            if self.mode == "hang":
+                await asyncio.sleep(30)
+            status, kind, answer = self.ANSWERS.get(self.mode, self.ANSWERS["fail"])
+            body = json.dumps(answer).encode()
+        await self.respond(writer, status, body, content_type=kind, headers={"Retry-After": "1"})
 
 
 async def test_slow_upstream_is_504_never_a_hang(gateway_db: testing.TestDatabase) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 
 from pathwise_devstack import testing
-from pathwise_devstack.testing import ServiceClient, service_client
+from pathwise_devstack.testing import RawUpstream, ServiceClient, service_client
 from pathwise_gateway.app import create_app
 from pathwise_gateway.edge.domain.body_limits import body_limit, is_streamed
 from pathwise_gateway.edge.domain.tokens import issue_access_token
@@ -58,71 +58,29 @@ class Received:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class RecordingUpstream:
+class RecordingUpstream(RawUpstream):
     """Reads each request's body (Content-Length or chunked), records it, answers 202 JSON."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.calls: list[Received] = []
-        self.port = 0
-        self._server: asyncio.Server | None = None
 
-    async def _body(self, reader: asyncio.StreamReader, headers: dict[str, str]) -> bytes:
-        if headers.get("transfer-encoding", "").lower() == "chunked":
-            parts: list[bytes] = []
-            while True:
-                size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
-                parts.append(await reader.readexactly(size))
-                await reader.readexactly(2)
-                if size == 0:
-                    return b"".join(parts)
-        return await reader.readexactly(int(headers.get("content-length", "0")))
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
-            request_line, *lines = head.split("\r\n")
-            path = request_line.split(" ")[1]
-            headers = {
-                k.strip().lower(): v.strip() for k, v in (ln.split(":", 1) for ln in lines if ln)
-            }
-            body = await self._body(reader, headers)
-            if path == "/openapi.json":
-                answer = json.dumps(SPEC).encode()
-                status = "200 OK"
-            else:
-                received = Received(
-                    path,
-                    len(body),
-                    hashlib.sha256(body).hexdigest(),
-                    headers.get("transfer-encoding", "").lower() == "chunked",
-                    headers,
-                )
-                self.calls.append(received)
-                answer = json.dumps({"size": received.size, "sha256": received.sha256}).encode()
-                status = "202 Accepted"
-            writer.write(
-                f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(answer)}\r\nConnection: close\r\n\r\n".encode()
-                + answer
-            )
-            await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-    async def __aenter__(self) -> "RecordingUpstream":
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self._server is not None
-        self._server.close()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        request = await self.read_request(reader)
+        if request.path == "/openapi.json":
+            await self.respond(writer, "200 OK", json.dumps(SPEC).encode())
+            return
+        body = request.body
+        received = Received(
+            request.path,
+            len(body),
+            hashlib.sha256(body).hexdigest(),
+            request.chunked,
+            request.headers,
+        )
+        self.calls.append(received)
+        answer = {"size": received.size, "sha256": received.sha256}
+        await self.respond(writer, "202 Accepted", json.dumps(answer).encode())
 
 
 @asynccontextmanager

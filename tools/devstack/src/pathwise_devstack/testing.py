@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import asyncpg
 import httpx
@@ -47,6 +47,8 @@ __all__ = [
     "SECOND_DISTRICT",
     "TEST_SECRET",
     "DistrictLogins",
+    "RawRequest",
+    "RawUpstream",
     "ServiceClient",
     "TestDatabase",
     "backend",
@@ -350,3 +352,102 @@ def gateway_with_hub(hub: EventHubSettings) -> Callable[..., FastAPI]:
         return app
 
     return make
+
+
+@dataclass(frozen=True)
+class RawRequest:
+    """A request as a raw loopback upstream read it: method, path, lower-cased headers, body."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def chunked(self) -> bool:
+        return self.headers.get("transfer-encoding", "").lower() == "chunked"
+
+
+class RawUpstream:
+    """A loopback HTTP/1.1 server on raw sockets, for the gateway's fault tests: answers no real
+    service gives (a bare 500, a hang, a cut connection), held answers, recorded bodies.
+
+    A subclass implements :meth:`handle` (one connection: read with :meth:`read_request`, answer
+    with :meth:`respond`); a client that goes away mid-request ends the connection quietly.
+    """
+
+    def __init__(self) -> None:
+        self.port = 0
+        self._server: asyncio.Server | None = None
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        raise NotImplementedError
+
+    @staticmethod
+    async def read_request(reader: asyncio.StreamReader) -> RawRequest:
+        """The next request: its head, then its body (``Content-Length`` or chunked)."""
+        head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+        request_line, *lines = head.split("\r\n")
+        method, path = request_line.split(" ", 2)[:2]
+        headers = {
+            k.strip().lower(): v.strip() for k, v in (ln.split(":", 1) for ln in lines if ln)
+        }
+        if headers.get("transfer-encoding", "").lower() == "chunked":
+            parts: list[bytes] = []
+            while True:
+                size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+                parts.append(await reader.readexactly(size))
+                await reader.readexactly(2)
+                if size == 0:
+                    break
+            body = b"".join(parts)
+        else:
+            length = int(headers.get("content-length", "0") or 0)
+            body = await reader.readexactly(length) if length else b""
+        return RawRequest(method, path, headers, body)
+
+    @staticmethod
+    async def respond(
+        writer: asyncio.StreamWriter,
+        status: str,
+        body: bytes,
+        *,
+        content_type: str = "application/json",
+        headers: Mapping[str, str] | None = None,
+        close: bool = True,
+    ) -> None:
+        """Write one answer (``status`` like ``"200 OK"``); ``close`` adds ``Connection: close``."""
+        lines = [f"HTTP/1.1 {status}", f"Content-Type: {content_type}"]
+        lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
+        lines.append(f"Content-Length: {len(body)}")
+        if close:
+            lines.append("Connection: close")
+        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        await writer.drain()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await self.handle(reader, writer)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    async def __aenter__(self) -> Self:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def stop_listening(self) -> None:
+        """Close the port: connections are refused from now on."""
+        assert self._server is not None
+        self._server.close()
+        await self._server.wait_closed()
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"

@@ -12,7 +12,7 @@ the learners the answer shows (``Pathwise-Learners``, never passed on to the cal
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -62,6 +62,21 @@ SourcedId = Annotated[
 ]
 
 
+def _query(
+    filter_: FilterParam = None,
+    sort: SortParam = None,
+    order_by: OrderByParam = None,
+    fields: FieldsParam = None,
+    limit: LimitParam = None,
+    offset: OffsetParam = None,
+) -> svc.Query:
+    """The specification's query parameters of a list, as one value (every list takes them)."""
+    return svc.Query(filter_, sort, order_by, fields, limit, offset)
+
+
+ListQuery = Annotated[svc.Query, Depends(_query)]
+
+
 def _operation_id(summary: str) -> str:
     """The specification's operation name: "Get all users" → ``getAllUsers``."""
     first, *rest = summary.split()
@@ -85,17 +100,8 @@ def _respond(answer: svc.Answer, request: Request) -> JSONResponse:
 
 def _collection(path: str, summary: str, description: str, run: Lister) -> None:
     async def read_collection(
-        request: Request,
-        principal: CurrentPrincipal,
-        session: DbSession,
-        filter_: FilterParam = None,
-        sort: SortParam = None,
-        order_by: OrderByParam = None,
-        fields: FieldsParam = None,
-        limit: LimitParam = None,
-        offset: OffsetParam = None,
+        request: Request, principal: CurrentPrincipal, session: DbSession, query: ListQuery
     ) -> JSONResponse:
-        query = svc.Query(filter_, sort, order_by, fields, limit, offset)
         return _respond(await run(session, principal, query), request)
 
     router.add_api_route(
@@ -155,14 +161,8 @@ def _nested(parent: str, collection: str, role: str | None = None) -> Callable[.
             principal: CurrentPrincipal,
             session: DbSession,
             sourced_id: SourcedId,
-            filter_: FilterParam = None,
-            sort: SortParam = None,
-            order_by: OrderByParam = None,
-            fields: FieldsParam = None,
-            limit: LimitParam = None,
-            offset: OffsetParam = None,
+            query: ListQuery,
         ) -> JSONResponse:
-            query = svc.Query(filter_, sort, order_by, fields, limit, offset)
             answer = await svc.list_under(
                 session, principal, parent, sourced_id, collection, query, role=role
             )
