@@ -136,15 +136,21 @@ class Chunks:
 
 def test_only_the_upload_route_has_the_large_limit() -> None:
     assert is_streamed("POST", "/v1/roster/imports")
-    assert body_limit("POST", "/v1/roster/imports", default=1, upload=9) == 9
+    assert body_limit("POST", "/v1/roster/imports", default=1, upload=9, portfolio=5) == 9
+    portfolio = f"/v1/learners/{uuid.uuid4()}/portfolio"
+    assert is_streamed("POST", portfolio)
+    assert body_limit("POST", portfolio, default=1, upload=9, portfolio=5) == 5
     for method, path in [
         ("PUT", "/v1/roster/imports"),
         ("POST", "/v1/roster/imports/folder"),
         ("POST", "/v1/roster/imports/"),
         ("POST", "/v1/clients"),
+        ("GET", portfolio),
+        ("POST", portfolio + "/x/feedback"),
+        ("POST", "/v1/learners/a/b/portfolio"),
     ]:
         assert not is_streamed(method, path)
-        assert body_limit(method, path, default=1, upload=9) == 1
+        assert body_limit(method, path, default=1, upload=9, portfolio=5) == 1
 
 
 def test_the_upload_limit_defaults_to_a_gibibyte() -> None:

@@ -44,6 +44,16 @@ class ProblemType:
 
 _TYPES: tuple[tuple[str, int, str], ...] = (
     ("access-denied", 403, "Access denied"),
+    # The portfolio (pathways).
+    ("artifact-not-found", 404, "Artifact not found"),
+    ("artifact-file-not-found", 404, "Artifact file not found"),
+    ("artifact-content", 422, "Artifact content"),
+    ("step-not-on-pathway", 422, "Step not on pathway"),
+    ("unknown-goal", 422, "Unknown goal"),
+    ("guardian-sharing-off", 422, "Guardian sharing off"),
+    ("unsupported-file-type", 415, "Unsupported file type"),
+    ("file-too-large", 413, "File too large"),
+    ("empty-file", 422, "Empty file"),
     ("activity-not-found", 404, "Activity not found"),
     ("unknown-activity", 422, "Unknown activity"),
     ("activity-not-on-board", 422, "Activity not on board"),

@@ -2,7 +2,8 @@
 
 Every answer carries ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer``,
 ``X-Frame-Options: DENY`` and a Content Security Policy whose ``frame-ancestors 'none'`` forbids
-framing (clickjacking). API answers get the strictest policy (``default-src 'none'``): a JSON
+framing (clickjacking). API answers get the strictest policy (``default-src 'none'``, ``sandbox``: a
+portfolio file a browser opens anyway runs nothing): a JSON
 body never needs to load anything. The interactive docs get a policy that lets Swagger UI and
 ReDoc load their scripts, styles and fonts from their CDNs (and run FastAPI's inline start-up
 script), and nothing else. Every answer of the public API (``/v1`` and the OneRoster rostering
@@ -22,7 +23,7 @@ from pathwise_shared.access import ONEROSTER_BASE
 
 __all__ = ["API_CSP", "DOCS_CSP", "HSTS", "SecurityHeadersMiddleware"]
 
-API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'; sandbox"
 # What fastapi.openapi.docs pages load: Swagger UI (jsdelivr, an inline start-up script, data:
 # images, the favicon from fastapi.tiangolo.com, calls to this origin for "Try it out") and ReDoc
 # (jsdelivr, Google Fonts, inline styles, a blob: worker).

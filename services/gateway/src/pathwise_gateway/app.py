@@ -107,7 +107,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         Middleware(
             BodyLimitMiddleware,
             limit_for=partial(
-                body_limit, default=settings.max_body_bytes, upload=settings.max_upload_bytes
+                body_limit,
+                default=settings.max_body_bytes,
+                upload=settings.max_upload_bytes,
+                portfolio=settings.max_portfolio_upload_bytes,
             ),
         ),
     )

@@ -63,6 +63,9 @@ class GatewaySettings(ServiceSettings):
     # The uploads streamed to their service (``edge/domain/body_limits.py``: the roster zip): a
     # district's roster is hundreds of MB. Counted as it passes, never held in memory.
     max_upload_bytes: int = Field(1024**3, ge=1024)
+    # A learner's portfolio file (streamed too): the largest per-kind limit of pathways (a video,
+    # 100 MiB) and the form around it; pathways checks each kind's own limit.
+    max_portfolio_upload_bytes: int = Field(101 * 1024**2, ge=1024)
     # How long the service may take to answer once a streamed upload is sent (it saves and
     # checks the file first); other calls have PATHWISE_HTTP_TIMEOUT_SECONDS.
     upload_timeout_seconds: float = Field(120.0, gt=0)

@@ -3,10 +3,20 @@
 import httpx
 from fastapi import FastAPI
 
-from pathwise_pathways.api import activities, classes, flags, frameworks, internal, pathways
+from pathwise_pathways.api import (
+    activities,
+    classes,
+    flags,
+    frameworks,
+    internal,
+    pathways,
+    portfolio,
+)
+from pathwise_pathways.api.upload_limit import portfolio_upload_limit
 from pathwise_pathways.migrations import MIGRATIONS
 from pathwise_pathways.models import outbox
 from pathwise_pathways.service.graph_cache import GraphCache
+from pathwise_pathways.service.storage import make_store
 from pathwise_pathways.service.upstream import Upstream
 from pathwise_pathways.settings import PathwaysSettings, get_settings
 from pathwise_shared.app import create_service_app
@@ -26,6 +36,7 @@ def create_app(
 
     async def start(app: FastAPI) -> None:
         app.state.graph_cache = GraphCache()
+        app.state.portfolio_store = make_store(settings)
         # The retries of the clients made here: create_http_client's default, as before.
         app.state.upstream = Upstream(
             ServiceCallers(
@@ -44,16 +55,18 @@ def create_app(
     return create_service_app(
         settings,
         title="Pathwise pathways service",
-        description="Skill frameworks and prerequisite graphs, activities, learner pathways with choice boards, mastery-gated advance, class grouping and insights.",
+        description="Skill frameworks and prerequisite graphs, activities, learner pathways with choice boards, mastery-gated advance, class grouping and insights, learners' portfolios.",
         routers=[
             frameworks.router,
             activities.router,
             pathways.router,
             classes.router,
             flags.router,
+            portfolio.router,
             internal.router,
         ],
         migrations=MIGRATIONS,
+        middleware=[portfolio_upload_limit(max(settings.portfolio_limits().values()))],
         on_startup=[start],
         on_shutdown=[stop],
         outbox=outbox,
@@ -63,6 +76,7 @@ def create_app(
             {"name": "pathways", "description": "Learner pathways, choice boards, overrides"},
             {"name": "classes", "description": "Grouping and insights for teachers"},
             {"name": "insights", "description": "Flags raised on learners for their teachers"},
+            {"name": "portfolio", "description": "Learners' artifacts, teachers' feedback, files"},
             {"name": "internal", "description": "For the other services"},
         ],
     )

@@ -40,6 +40,8 @@ __all__ = [
     "Pathway",
     "PathwayStep",
     "PathwayVersion",
+    "PortfolioArtifact",
+    "PortfolioFeedback",
     "ProcessedEvent",
     "Skill",
     "SkillEdge",
@@ -357,3 +359,61 @@ class LearnerFlag(Base):
     dismissal_note: Mapped[str | None] = mapped_column(String(2000))
 
     __table_args__ = (UniqueConstraint("district_id", "learner_id", "code"),)
+
+
+class PortfolioArtifact(Base):
+    """A piece of a learner's own work (docs/pathways.md, "Portfolio"): text, a link, or a file
+    kept in the file store under ``storage_key`` (random, never the client's name)."""
+
+    __tablename__ = "portfolio_artifacts"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    district_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    learner_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    kind: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(String(2000))
+    skill_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # A step of the learner's pathway when it was added (steps are replanned: no foreign key,
+    # the step's skill is kept beside it) or one of the learner's goals (held by profiles).
+    step_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    step_skill_code: Mapped[str | None] = mapped_column(String(100))
+    goal_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    share_with_guardians: Mapped[bool] = mapped_column(Boolean, default=False)
+    storage_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    media_type: Mapped[str | None] = mapped_column(String(100))
+    size_bytes: Mapped[int | None] = mapped_column(Integer)
+    filename: Mapped[str | None] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    # A keyed create (``Idempotency-Key``, checked here: the upload is streamed past the
+    # gateway's own store): the caller-scoped key and the request's fingerprint.
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))
+    request_hash: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        Index("ix_portfolio_artifacts_learner", "district_id", "learner_id", "id"),
+        UniqueConstraint("district_id", "idempotency_key"),
+        CheckConstraint(
+            "kind IN ('text', 'link', 'image', 'audio', 'video', 'document')", name="kind"
+        ),
+    )
+
+
+class PortfolioFeedback(Base):
+    """A teacher's feedback on an artifact: a thread, oldest first."""
+
+    __tablename__ = "portfolio_feedback"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    artifact_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("portfolio_artifacts.id", ondelete="CASCADE"), index=True
+    )
+    district_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    author_id: Mapped[str] = mapped_column(String(200))
+    author_role: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(String(4000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

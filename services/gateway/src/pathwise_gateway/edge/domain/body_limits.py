@@ -2,22 +2,33 @@
 
 Every other request keeps the small limit (``GATEWAY_MAX_BODY_BYTES``) and is read whole, so the
 checks that look inside a body (JSON depth, a body-named object, the idempotency fingerprint) can
-run. An upload is never held in memory: it is counted as it passes through
-(``GATEWAY_MAX_UPLOAD_BYTES``) and the owning service checks its content (docs/gateway.md, "Body
-limits"). The list is the gateway's policy, kept here rather than read from the services'
-OpenAPI: the limit is applied before routing and before authentication.
+run. An upload is never held in memory: it is counted as it passes through and the owning service
+checks its content (docs/gateway.md, "Body limits"). The list is the gateway's policy, kept here
+rather than read from the services' OpenAPI: the limit is applied before routing and before
+authentication.
 """
 
-__all__ = ["STREAMED_ROUTES", "body_limit", "is_streamed"]
+import re
 
-# (method, path) pairs, exact: an upload route takes no path parameters today.
+__all__ = ["PORTFOLIO_UPLOAD", "STREAMED_ROUTES", "body_limit", "is_streamed"]
+
+# (method, path) pairs, exact: the roster zip (``GATEWAY_MAX_UPLOAD_BYTES``).
 STREAMED_ROUTES: frozenset[tuple[str, str]] = frozenset({("POST", "/v1/roster/imports")})
+# A learner's portfolio upload (``GATEWAY_MAX_PORTFOLIO_UPLOAD_BYTES``); the learner is in the
+# path, so the object check still runs before a byte is forwarded.
+PORTFOLIO_UPLOAD = re.compile(r"/v1/learners/[^/]+/portfolio")
+
+
+def _portfolio(method: str, path: str) -> bool:
+    return method == "POST" and PORTFOLIO_UPLOAD.fullmatch(path) is not None
 
 
 def is_streamed(method: str, path: str) -> bool:
-    return (method, path) in STREAMED_ROUTES
+    return (method, path) in STREAMED_ROUTES or _portfolio(method, path)
 
 
-def body_limit(method: str, path: str, *, default: int, upload: int) -> int:
+def body_limit(method: str, path: str, *, default: int, upload: int, portfolio: int) -> int:
     """The most body bytes this request may send."""
-    return upload if is_streamed(method, path) else default
+    if (method, path) in STREAMED_ROUTES:
+        return upload
+    return portfolio if _portfolio(method, path) else default

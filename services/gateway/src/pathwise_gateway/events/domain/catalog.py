@@ -132,6 +132,19 @@ class LearnerFlagged(LearnerRef):
     flag_id: uuid.UUID | None = None
 
 
+class PortfolioItem(LearnerRef):
+    artifact_id: uuid.UUID
+    kind: str | None = Field(None, description="text, link, image, audio, video or document")
+    step_id: uuid.UUID | None = None
+    goal_id: uuid.UUID | None = None
+    skill_codes: list[str] = Field(default_factory=list)
+
+
+class PortfolioFeedback(LearnerRef):
+    artifact_id: uuid.UUID
+    feedback_id: uuid.UUID
+
+
 class EndpointDisabled(_Data):
     endpoint_id: uuid.UUID
     url: str
@@ -200,6 +213,10 @@ _TYPES = (
     EventType("pathway.step_reopened", "A mastered step was reopened.", PathwayStep),
     EventType("learner.flagged", "A learner was flagged as struggling.", LearnerFlagged),
     EventType("learner.unflagged", "A learner's flag no longer holds.", LearnerFlagged),
+    EventType("portfolio.item_added", "A learner added to their portfolio.", PortfolioItem),
+    EventType(
+        "portfolio.feedback_added", "A teacher gave feedback on an artifact.", PortfolioFeedback
+    ),
     EventType(
         "webhook.endpoint_disabled",
         "A webhook endpoint was disabled (410 Gone, or failing for too long).",
