@@ -34,10 +34,15 @@ UPLOAD_PATH = "/v1/learners/{learner_id}/portfolio"
 router = APIRouter(prefix=UPLOAD_PATH, tags=["portfolio"])
 
 
-def _rule(roles: frozenset[str], action: Literal["read", "write"], *errors: int) -> dict[str, Any]:
+def _rule(
+    roles: frozenset[str],
+    action: Literal["read", "write"],
+    *errors: int,
+    extra: dict[int | str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     scopes = {"pathways:read", "pathways:write"} if action == "read" else set()
     rule = access(roles=roles, scopes=scopes, action=action, learner="learner_id")
-    rule["responses"] = {**rule.get("responses", {}), **problem_responses(*errors)}
+    rule["responses"] = {**rule.get("responses", {}), **problem_responses(*errors), **(extra or {})}
     return rule
 
 
@@ -243,8 +248,7 @@ async def add_feedback(
 @router.get(
     "/{artifact_id}/file",
     response_class=StreamingResponse,
-    responses={200: {"content": {"application/octet-stream": {}}}},
-    **_rule(ALL_USERS, "read", 404),
+    **_rule(ALL_USERS, "read", 404, extra={200: {"content": {"application/octet-stream": {}}}}),
 )
 async def download_file(
     learner_id: uuid.UUID,
