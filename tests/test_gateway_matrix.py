@@ -111,6 +111,7 @@ class Op:
 OK = frozenset({200})
 INVALID = frozenset({422})
 MAYBE = frozenset({200, 404})  # the service's own "none yet" (no pathway, history, grouping)
+GONE = frozenset({404})  # the service's own "no such artifact", after the gateway let it through
 TAKERS = STAFF | {"student"}
 CHECK = check_id("3.NF.A.1")
 OPERATIONS = (
@@ -125,6 +126,15 @@ OPERATIONS = (
     Op("GET", "/v1/audit/learners/{id}", "learner", ADMINS | {"guardian"}, False, OK),
     Op("POST", "/v1/learners/{id}/goals", "learner", ALL - {"guardian"}, False, INVALID, {}),
     Op("POST", "/v1/learners/{id}/pathway/overrides", "learner", STAFF, False, INVALID, {}),
+    # The portfolio (pathways): the learner writes their own; staff give feedback.
+    Op("GET", "/v1/learners/{id}/portfolio", "learner", ALL, True, OK),
+    Op("POST", "/v1/learners/{id}/portfolio", "learner", frozenset({"student"}), False, INVALID, {}),
+    Op("GET", f"/v1/learners/{{id}}/portfolio/{uuid.UUID(int=9)}", "learner", ALL, True, GONE),
+    Op("GET", f"/v1/learners/{{id}}/portfolio/{uuid.UUID(int=9)}/file", "learner", ALL, True, GONE),
+    Op("PATCH", f"/v1/learners/{{id}}/portfolio/{uuid.UUID(int=9)}", "learner",
+       frozenset({"student"}), False, INVALID, {"share_with_guardians": "x"}),
+    Op("POST", f"/v1/learners/{{id}}/portfolio/{uuid.UUID(int=9)}/feedback", "learner", STAFF,
+       False, INVALID, {}),
     Op("GET", "/v1/classes/{id}", "class", ADMINS | {"student", "teacher"}, True, OK),
     Op("GET", "/v1/classes/{id}/enrollments", "class", STAFF, True, OK),
     Op("GET", "/v1/classes/{id}/insights", "class", STAFF, True, OK),

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from pathwise_devstack.fixtures import app_fixture, database_fixture
 from pathwise_devstack import testing
+from pathwise_devstack.fixtures import app_fixture, database_fixture
 from pathwise_devstack.testing import ServiceClient, make_principal
 from pathwise_pathways.app import create_app
 from pathwise_pathways.migrations import MIGRATIONS
@@ -36,7 +36,9 @@ pf_db = database_fixture("pathways", scope="module")
 
 
 @pytest.fixture(scope="module")
-def pf_settings(pf_db: testing.TestDatabase, tmp_path_factory: pytest.TempPathFactory) -> PathwaysSettings:
+def pf_settings(
+    pf_db: testing.TestDatabase, tmp_path_factory: pytest.TempPathFactory
+) -> PathwaysSettings:
     return PathwaysSettings(
         database_url=pf_db.url,
         environment="test",

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import boto3
 import pytest
 from moto.server import ThreadedMotoServer
+from pydantic import SecretStr
 
 from pathwise_devstack.stack import free_ports
 from pathwise_pathways.service.storage import FileStore, LocalFileStore, S3FileStore, make_store
@@ -38,7 +39,7 @@ def s3_store(endpoint: str) -> S3FileStore:
         s3_endpoint_url=endpoint,
         s3_bucket=BUCKET,
         s3_access_key_id="test",
-        s3_secret_access_key="test",  # type: ignore[arg-type]
+        s3_secret_access_key=SecretStr("test"),
     )
     store = make_store(settings)
     assert isinstance(store, S3FileStore)

@@ -8,6 +8,9 @@ idempotent: ids are deterministic and a learner who has a pathway already is lef
 """
 
 import asyncio
+import struct
+import zlib
+from typing import Any
 
 import httpx
 
@@ -119,10 +122,79 @@ async def seed_demo_live(urls: dict[str, str], secret: str) -> list[str]:
 
     async with create_http_client(urls["pathways"], timeout=30.0) as client:
         outcomes = await asyncio.gather(*(plan(client, key) for key in DEMO_LEARNERS))
+        portfolio = [await seed_portfolio(client, headers, key) for key in PORTFOLIO_LEARNERS]
     planned = outcomes.count("planned")
     kept = outcomes.count("kept")
     errors = [o for o in outcomes if o not in {"planned", "kept"}]
     lines = [f"pathways: {planned} demo pathways planned, {kept} already present"]
     if errors:
         lines.append(f"pathways: {len(errors)} demo pathways failed: " + "; ".join(errors[:3]))
+    failed = [p for p in portfolio if p]
+    lines.append(
+        f"pathways: demo portfolio artifacts for {len(PORTFOLIO_LEARNERS) - len(failed)} learners"
+    )
+    if failed:
+        lines.append("pathways: demo portfolio failed: " + "; ".join(failed[:3]))
     return lines
+
+
+# A few demo learners have portfolio artifacts on their first step: a reflection (shared with
+# guardians), a link, and a small drawing (a real PNG). Keyed requests, so a second seed run
+# finds them instead of adding them again.
+PORTFOLIO_LEARNERS = ["learner-01", "learner-02", "learner-11", "learner-31"]
+
+
+def demo_png() -> bytes:
+    """A 4x4 PNG, the same bytes every run."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    raw = b"".join(b"\x00" + bytes([40 * row, 120, 200 - 30 * row]) * 4 for row in range(4))
+    header = struct.pack(">IIBBBBB", 4, 4, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw, 9))
+        + chunk(b"IEND", b"")
+    )
+
+
+async def seed_portfolio(client: httpx.AsyncClient, headers: dict[str, str], key: str) -> str:
+    """The learner's demo artifacts; an error line, or "" when all are there."""
+    learner = demo_id("learner", key)
+    pathway = await client.get(f"/v1/learners/{learner}/pathway", headers=headers)
+    if pathway.status_code != 200 or not pathway.json().get("steps"):
+        return f"{key}: no pathway"
+    step = pathway.json()["steps"][0]
+    common = {"step_id": step["id"], "skill_codes": [step["skill_code"]]}
+    artifacts: list[tuple[dict[str, Any], tuple[str, bytes, str] | None]] = [
+        (
+            {
+                **common,
+                "kind": "text",
+                "title": "What I learned this week",
+                "body": f"I can explain {step['skill_code']} to a friend with a drawing.",
+                "share_with_guardians": "true",
+            },
+            None,
+        ),
+        (
+            {**common, "kind": "link", "title": "The video that helped me",
+             "url": "https://www.khanacademy.org/math"},
+            None,
+        ),
+        (
+            {**common, "kind": "image", "title": "My number line"},
+            ("number line.png", demo_png(), "image/png"),
+        ),
+    ]  # fmt: skip
+    url = f"/v1/learners/{learner}/portfolio"
+    for n, (fields, file) in enumerate(artifacts):
+        keyed = {**headers, "Idempotency-Key": f"demo-portfolio-{key}-{n}"}
+        files = {"file": file} if file else None
+        made = await client.post(url, data=fields, files=files, headers=keyed)
+        if made.status_code not in (200, 201):
+            return f"{key}: {made.status_code} {made.text[:200]}"
+    return ""

@@ -244,7 +244,14 @@ def start_stack(
     config = StackConfig(
         ports={spec.name: port for spec, port in zip(SERVICES, ports, strict=True)},
         database_urls={name: db.url for name, db in databases.items()},
-        env={"PATHWISE_ENV": "test", "PATHWISE_LOG_LEVEL": "WARNING", **TEST_POOL, **(env or {})},
+        env={
+            "PATHWISE_ENV": "test",
+            "PATHWISE_LOG_LEVEL": "WARNING",
+            # Portfolio files of this stack stay in its own directory (removed with it).
+            "PATHWAYS_STORAGE_DIR": str(directory / "portfolio"),
+            **TEST_POOL,
+            **(env or {}),
+        },
         receiver_port=receiver_port if receiver else None,
     )
     running = Stack(config, log_dir=str(directory / "logs"))
