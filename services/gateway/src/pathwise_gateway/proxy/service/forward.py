@@ -67,6 +67,8 @@ RESPONSE_HEADERS = (
     "content-location",
     "idempotent-replayed",
     "x-total-count",
+    # A portfolio file is a download, never rendered inline (docs/pathways.md, "Portfolio").
+    "content-disposition",
 )
 _RESPONSE_HEADERS = frozenset(RESPONSE_HEADERS)
 _RETRY_STATUSES = frozenset({502, 503, 504})
