@@ -82,3 +82,10 @@ def test_latest_confidence_per_skill() -> None:
         ("3.OA.A.1", 2),
     ]
     assert latest_confidence([]) == []
+    # Time first: an older rating with a greater id (a seeded one) is not the latest.
+    later = datetime(2026, 12, 2, tzinfo=UTC)
+    newer = {"id": ids[0], "skill_code": "3.OA.A.1", "confidence": 3, "created_at": later}
+    assert [(r.skill_code, r.confidence) for r in latest_confidence([*rows, newer])][1] == (
+        "3.OA.A.1",
+        3,
+    )

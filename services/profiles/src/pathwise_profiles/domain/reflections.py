@@ -77,15 +77,18 @@ class LatestConfidence:
 
 
 def latest_confidence(rows: Iterable[Mapping[Any, Any]]) -> list[LatestConfidence]:
-    """Per skill, the newest skill reflection's confidence (ids are time-ordered UUIDv7, so the
-    greatest id of a skill is its latest rating), sorted by skill code."""
+    """Per skill, the newest skill reflection's confidence (by time, then id: ids are UUIDv7,
+    time-ordered within a millisecond too; seeded ones are not), sorted by skill code."""
     latest: dict[str, Mapping[Any, Any]] = {}
     for row in rows:
         code = row.get("skill_code")
         if not isinstance(code, str):
             continue
         seen = latest.get(code)
-        if seen is None or str(row["id"]) > str(seen["id"]):
+        if seen is None or (row["created_at"], str(row["id"])) > (
+            seen["created_at"],
+            str(seen["id"]),
+        ):
             latest[code] = row
     out = []
     for code in sorted(latest):
