@@ -114,6 +114,7 @@ MAYBE = frozenset({200, 404})  # the service's own "none yet" (no pathway, histo
 GONE = frozenset({404})  # the service's own "no such artifact", after the gateway let it through
 TAKERS = STAFF | {"student"}
 CHECK = check_id("3.NF.A.1")
+NO_SUCH = uuid.UUID(int=16)  # a goal or reflection id that names nothing
 OPERATIONS = (
     Op("GET", "/v1/learners/{id}/profile", "learner", ALL, True, OK),
     Op("GET", "/v1/learners/{id}/goals", "learner", ALL, True, OK),
@@ -135,6 +136,20 @@ OPERATIONS = (
        frozenset({"student"}), False, INVALID, {"share_with_guardians": "x"}),
     Op("POST", f"/v1/learners/{{id}}/portfolio/{uuid.UUID(int=9)}/feedback", "learner", STAFF,
        False, INVALID, {}),
+    # Goal comments and co-sign, reflections (issue 16). No such goal or reflection: the
+    # service's 404 after the gateway let the call through. Guardian-01's child does not share
+    # reflections with guardians (the default): profiles' 403 for reflections and confidence.
+    Op("GET", f"/v1/learners/{{id}}/goals/{NO_SUCH}/comments", "learner", ALL, False, MAYBE),
+    Op("POST", f"/v1/learners/{{id}}/goals/{NO_SUCH}/comments", "learner", STAFF, False, INVALID,
+       {}),
+    Op("POST", f"/v1/learners/{{id}}/goals/{NO_SUCH}/co-sign", "learner", STAFF, False,
+       frozenset({404})),
+    Op("POST", "/v1/learners/{id}/reflections", "learner", frozenset({"student"}), False, INVALID,
+       {}),
+    Op("GET", "/v1/learners/{id}/reflections", "learner", ALL - {"guardian"}, False, OK),
+    Op("POST", f"/v1/learners/{{id}}/reflections/{NO_SUCH}/replies", "learner", STAFF, False,
+       INVALID, {}),
+    Op("GET", "/v1/learners/{id}/confidence", "learner", ALL - {"guardian"}, False, OK),
     Op("GET", "/v1/classes/{id}", "class", ADMINS | {"student", "teacher"}, True, OK),
     Op("GET", "/v1/classes/{id}/enrollments", "class", STAFF, True, OK),
     Op("GET", "/v1/classes/{id}/insights", "class", STAFF, True, OK),

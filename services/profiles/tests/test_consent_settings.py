@@ -8,6 +8,7 @@ import pytest
 
 from pathwise_devstack.profiles_fixtures import as_learner, as_user, learner
 from pathwise_devstack.testing import ServiceClient
+from pathwise_profiles.domain.profile import default_sharing
 from pathwise_profiles.domain.visibility import reader_for_class, refused_settings
 from pathwise_shared.demo import demo_id
 
@@ -47,7 +48,11 @@ def hiding_from_teachers_allowed(client: ServiceClient) -> Iterator[None]:
         ),
         ({"accommodations": {"teachers": False}}, "body.sharing.accommodations", "legally"),
         ({"notes": {"guardians": False}}, "body.sharing.notes", "staff"),
-        ({"strengths": {"guardians": False}}, "body.sharing.strengths", "only interests and goals"),
+        (
+            {"strengths": {"guardians": False}},
+            "body.sharing.strengths",
+            "only interests, goals and reflections",
+        ),
         ({"interests": {"staff": False}}, "body.sharing.interests.staff", "unknown audience"),
     ],
 )
@@ -61,9 +66,9 @@ async def test_learner_settings_we_cannot_honour_are_refused(
     assert problem["type"] == "https://pathwise.dev/problems/setting-not-honoured"
     assert [e["field"] for e in problem["errors"]] == [field]
     assert words in problem["errors"][0]["message"]
-    # Nothing was stored: the profile still shares everything.
+    # Nothing was stored: the profile still shares as by default.
     shown = (await client.get(path(14), headers=client.as_(as_learner(14)))).json()["sharing"]
-    assert all(all(flags.values()) for flags in shown.values())
+    assert shown == default_sharing()
 
 
 @pytest.mark.parametrize(

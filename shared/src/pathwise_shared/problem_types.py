@@ -172,6 +172,10 @@ _TYPES: tuple[tuple[str, int, str], ...] = (
     ("skill-not-found", 404, "Skill not found"),
     ("skills-unavailable", 503, "Skills unavailable"),
     ("staff-only", 403, "Staff only"),
+    # issue 16, goals and reflections (profiles)
+    ("learner-only", 403, "Learner only"),
+    ("reflection-not-found", 404, "Reflection not found"),
+    ("reflection-target-not-own", 422, "Reflection target not the learner's own"),
     ("step-closed", 409, "Step closed"),
     ("step-exists", 409, "Step exists"),
     ("step-id-required", 422, "Step id required"),
@@ -264,6 +268,9 @@ _WHEN = {
     "mass-change-refused": "roster changes pushed through the inbound webhook would update or "
     "delete more than a guard kind's share of the district's active rows; `tripped` names the "
     "kinds, `guard` counts each, nothing was written; the batch again with `force` applies it",
+    "learner-only": "only the learner themself may do this (write their own reflections)",
+    "reflection-target-not-own": "a reflection on a goal that is not one of the learner's own; "
+    "`errors[]` names the field",
     "database-busy": "SQLite only: other writes held the database past its 10 s wait; "
     "`Retry-After` says when",
 }

@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from pathwise_profiles.api import imports, internal, oneroster, profiles
+from pathwise_profiles.api import imports, internal, oneroster, profiles, voice
 from pathwise_profiles.api.roster import (
     classes,
     courses,
@@ -42,6 +42,7 @@ def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
             oneroster.router,
             imports.router,
             profiles.router,
+            voice.router,
             internal.router,
         ],
         migrations=MIGRATIONS,
@@ -63,6 +64,12 @@ def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
             {
                 "name": "learner profiles",
                 "description": "A learner's profile, goals and sharing settings",
+            },
+            {
+                "name": "learner voice",
+                "description": "Teachers' comments and co-signs on a learner's goals; the "
+                "learner's reflections (confidence and journal), teachers' replies, the latest "
+                "confidence per skill",
             },
             {
                 "name": "oneroster",

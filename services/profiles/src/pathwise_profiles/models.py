@@ -37,12 +37,15 @@ __all__ = [
     "districts",
     "enrollments",
     "event_sequences",
+    "goal_comments",
     "goals",
     "guardian_links",
     "import_jobs",
     "learner_profiles",
     "outbox",
     "profile_history",
+    "reflection_replies",
+    "reflections",
     "schools",
     "user_roles",
     "user_schools",
@@ -280,9 +283,76 @@ goals = Table(
     Column("version", Integer, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # Why the goal matters to the learner, in their words (docs/profiles.md, "Student-owned goals").
+    Column("why", String(500), nullable=True),
+    # A teacher's (or admin's) co-sign: the subject who signed and when; a learner's edit of the
+    # goal's title, skills or date clears both.
+    Column("co_signed_by", String(200), nullable=True),
+    Column("co_signed_at", UTCDateTime, nullable=True),
+    # Set when the goal's status becomes ``achieved`` (and ``goal.completed`` is written), cleared
+    # when it leaves it: one event per completion.
+    Column("completed_at", UTCDateTime, nullable=True),
     CheckConstraint("term IN ('short', 'long')", name="term"),
     CheckConstraint("status IN ('active', 'achieved', 'paused', 'dropped')", name="status"),
     Index("ix_goals_learner_id", "learner_id"),
+)
+
+# A goal's comment thread: its learner's teachers and admins write, the learner and whoever sees
+# the learner's goals read.
+goal_comments = Table(
+    "goal_comments",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _district_fk(),
+    Column("goal_id", Uuid, ForeignKey("goals.id", ondelete="CASCADE"), nullable=False),
+    Column("learner_id", Uuid, nullable=False),
+    Column("author", String(200), nullable=False),
+    Column("author_role", String(20), nullable=False),
+    Column("body", String(2000), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_goal_comments_goal_id", "goal_id", "id"),
+)
+
+# A learner's reflection on one pathway step, skill or goal of theirs: a confidence rating (1-4)
+# and an optional journal entry. Exactly one target column is set (``target_kind`` says which).
+reflections = Table(
+    "reflections",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _district_fk(),
+    Column(
+        "learner_id",
+        Uuid,
+        ForeignKey("learner_profiles.learner_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("target_kind", String(10), nullable=False),
+    Column("step_id", Uuid, nullable=True),
+    Column("skill_code", String(40), nullable=True),
+    Column("goal_id", Uuid, ForeignKey("goals.id", ondelete="CASCADE"), nullable=True),
+    Column("confidence", Integer, nullable=False),
+    Column("journal", String(2000), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint("target_kind IN ('step', 'skill', 'goal')", name="target_kind"),
+    CheckConstraint("confidence BETWEEN 1 AND 4", name="confidence"),
+    Index("ix_reflections_learner_id", "learner_id", "id"),
+    # The latest confidence per skill (the calibration read) walks this one.
+    Index("ix_reflections_learner_skill", "learner_id", "skill_code", "id"),
+)
+
+# Replies of the learner's teachers (and admins) to a reflection.
+reflection_replies = Table(
+    "reflection_replies",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _district_fk(),
+    Column("reflection_id", Uuid, ForeignKey("reflections.id", ondelete="CASCADE"), nullable=False),
+    Column("learner_id", Uuid, nullable=False),
+    Column("author", String(200), nullable=False),
+    Column("author_role", String(20), nullable=False),
+    Column("body", String(2000), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_reflection_replies_reflection_id", "reflection_id", "id"),
 )
 
 profile_history = Table(

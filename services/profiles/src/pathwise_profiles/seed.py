@@ -283,7 +283,89 @@ def build_demo_rows(today: date) -> dict[str, list[dict[str, Any]]]:
             _link(rows, demo_id("user", gkey), lid, "parent", now)
     # Siblings: one guardian with two children in different grades.
     _link(rows, demo_id("user", "guardian-05"), demo_id("learner", "learner-15"), "parent", now)
+    _add_voice(rows, now)
     return rows
+
+
+# The learner's voice (docs/profiles.md, "Student-owned goals", "Reflections"): a few learners'
+# goals say why they matter, carry a teacher's comment and co-sign; a few reflections with a
+# reply. Learners 12, 13 (grade 4, teacher-02) and 21 (grade 5, teacher-03): no test's own
+# learners. learner-12 shares reflections with guardians; the others keep the default.
+_WHY = {
+    12: "I want to build a treehouse with my dad and measure the wood myself.",
+    13: "My sister is in grade 6 and I want to keep up with her homework.",
+    21: "I bake with my grandma and the recipes use fractions.",
+}
+_VOICE_TEACHERS = {12: "teacher-02", 13: "teacher-02", 21: "teacher-03"}
+# learner → (skill code, confidence, journal, the teacher's reply or None)
+_REFLECTIONS: dict[int, list[tuple[str, int, str | None, str | None]]] = {
+    12: [
+        ("4.NBT.B.5", 4, "I can do these in my head now.", None),
+        ("4.NF.A.1", 2, "Equivalent fractions confuse me when the numbers are big.",
+         "Try drawing the bars first. You did this well on Tuesday!"),
+    ],
+    13: [("4.NBT.B.5", 1, None, "You got 4 of 5 right last time. More than you think!")],
+    21: [("5.NF.A.1", 3, "Common denominators make sense now.", None)],
+}  # fmt: skip
+
+
+def _add_voice(rows: dict[str, list[dict[str, Any]]], now: Any) -> None:
+    d = DEMO_DISTRICT
+    for goal in rows["goals"]:
+        goal.update(why=None, co_signed_by=None, co_signed_at=None, completed_at=None)
+    by_id = {goal["id"]: goal for goal in rows["goals"]}
+    for n, why in _WHY.items():
+        lkey = f"learner-{n:02d}"
+        learner_id = demo_id("learner", lkey)
+        teacher = str(demo_id("user", _VOICE_TEACHERS[n]))
+        goal = by_id[demo_id("goal", f"{lkey}/0")]
+        goal["why"] = why
+        rows["goal_comments"].append(
+            {
+                "id": demo_id("goal-comment", f"{lkey}/0/1"),
+                "district_id": d,
+                "goal_id": goal["id"],
+                "learner_id": learner_id,
+                "author": teacher,
+                "author_role": "teacher",
+                "body": "A good goal. Let's check in on it every Friday.",
+                "created_at": now,
+            }
+        )
+        if n != 13:  # learner-13's goal waits for its co-sign
+            goal.update(co_signed_by=teacher, co_signed_at=now)
+        for i, (code, confidence, journal, reply) in enumerate(_REFLECTIONS[n]):
+            reflection_id = demo_id("reflection", f"{lkey}/{i}")
+            rows["reflections"].append(
+                {
+                    "id": reflection_id,
+                    "district_id": d,
+                    "learner_id": learner_id,
+                    "target_kind": "skill",
+                    "step_id": None,
+                    "skill_code": code,
+                    "goal_id": None,
+                    "confidence": confidence,
+                    "journal": journal,
+                    "created_at": now,
+                }
+            )
+            if reply is not None:
+                rows["reflection_replies"].append(
+                    {
+                        "id": demo_id("reflection-reply", f"{lkey}/{i}/1"),
+                        "district_id": d,
+                        "reflection_id": reflection_id,
+                        "learner_id": learner_id,
+                        "author": teacher,
+                        "author_role": "teacher",
+                        "body": reply,
+                        "created_at": now,
+                    }
+                )
+    for profile in rows["learner_profiles"]:
+        if profile["learner_id"] == demo_id("learner", "learner-12"):
+            profile["sharing"]["reflections"]["guardians"] = True
 
 
 def _guardian_first(n: int) -> str:

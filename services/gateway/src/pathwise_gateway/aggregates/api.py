@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from pathwise_gateway.aggregates import service
 from pathwise_gateway.aggregates.schemas import (
+    CalibrationOut,
     DashboardGroupingOut,
     DashboardLearnerOut,
     DashboardOut,
@@ -60,6 +61,9 @@ async def learner_overview(
         profile=found.profile,
         pathway=found.pathway,
         mastery=MasterySummaryOut.model_validate(asdict(found.mastery)) if found.mastery else None,
+        calibration=None
+        if found.calibration is None
+        else [CalibrationOut.model_validate(asdict(c)) for c in found.calibration],
         degraded=found.parts.degraded,
         withheld=found.parts.withheld,
     )

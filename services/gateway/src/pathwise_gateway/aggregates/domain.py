@@ -8,7 +8,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["LearnerMastery", "SkillStat", "per_learner", "per_skill", "summarize_learner"]
+__all__ = [
+    "Calibration",
+    "LearnerMastery",
+    "SkillStat",
+    "calibrate",
+    "per_learner",
+    "per_skill",
+    "summarize_learner",
+]
 
 
 @dataclass(frozen=True)
@@ -66,3 +74,43 @@ def per_learner(items: Iterable[Any]) -> dict[str, dict[str, float]]:
         if _valid(row) and isinstance(row.get("learner_id"), str):
             out.setdefault(row["learner_id"], {})[row["skill_code"]] = float(row["p_known"])
     return out
+
+
+# Calibration (issue 16): the learner's own latest confidence (1-4, profiles) beside the model's
+# mastery (assessment), per skill both know. Over-confident: sure of a skill the model thinks
+# they more likely do not know; under-confident: unsure of a skill the model counts as mastered.
+OVER_CONFIDENT_MIN = 3
+OVER_CONFIDENT_BELOW_P = 0.5
+UNDER_CONFIDENT_MAX = 2
+
+
+@dataclass(frozen=True)
+class Calibration:
+    skill_code: str
+    confidence: int
+    p_known: float
+    mastered: bool
+    signal: str  # "over_confident", "under_confident" or "calibrated"
+
+
+def calibrate(confidence: Iterable[Any], mastery: Iterable[Any]) -> list[Calibration]:
+    """Per skill with both a self-rating and a mastery estimate, the signal; skills with only
+    one of them are left out (nothing to compare). Malformed rows are skipped."""
+    known = {r["skill_code"]: r for r in mastery if _valid(r)}
+    out: list[Calibration] = []
+    for row in confidence:
+        if not isinstance(row, Mapping):
+            continue
+        code, rated = row.get("skill_code"), row.get("confidence")
+        if not isinstance(code, str) or type(rated) is not int or code not in known:
+            continue
+        p_known = float(known[code]["p_known"])
+        mastered = known[code].get("mastered") is True
+        if rated >= OVER_CONFIDENT_MIN and p_known < OVER_CONFIDENT_BELOW_P:
+            signal = "over_confident"
+        elif rated <= UNDER_CONFIDENT_MAX and mastered:
+            signal = "under_confident"
+        else:
+            signal = "calibrated"
+        out.append(Calibration(code, rated, p_known, mastered, signal))
+    return sorted(out, key=lambda c: c.skill_code)

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 __all__ = [
     "AssignedActivityOut",
+    "CalibrationOut",
     "DashboardGroupOut",
     "DashboardGroupingOut",
     "DashboardLearnerOut",
@@ -37,6 +38,17 @@ class MasterySummaryOut(BaseModel):
     skills: list[SkillMasteryOut]
 
 
+class CalibrationOut(BaseModel):
+    skill_code: str
+    confidence: int = Field(description="The learner's latest self-rating, 1 (not yet) to 4")
+    p_known: float
+    mastered: bool
+    signal: str = Field(
+        description="over_confident (confidence ≥ 3, P(known) < 0.5), under_confident "
+        "(confidence ≤ 2, mastered) or calibrated"
+    )
+
+
 class OverviewOut(BaseModel):
     learner_id: uuid.UUID
     profile: dict[str, Any] | None = Field(description="As GET /v1/learners/{id}/profile")
@@ -44,6 +56,11 @@ class OverviewOut(BaseModel):
         description="As GET /v1/learners/{id}/pathway; null when none is planned yet"
     )
     mastery: MasterySummaryOut | None
+    calibration: list[CalibrationOut] | None = Field(
+        None,
+        description="For the learner's teachers and admins: per skill with both, the learner's "
+        "latest confidence beside the mastery estimate (withheld from others)",
+    )
     degraded: list[str] = Field(description=_DEGRADED)
     withheld: list[str] = Field(description=_WITHHELD)
 

@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pathwise_gateway.aggregates.domain import (
+    Calibration,
     LearnerMastery,
     SkillStat,
+    calibrate,
     per_learner,
     per_skill,
     summarize_learner,
@@ -47,6 +49,7 @@ class LearnerOverview:
     pathway: dict[str, Any] | None
     mastery: LearnerMastery | None
     parts: Parts
+    calibration: list[Calibration] | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,13 @@ def _uuid(value: Any) -> uuid.UUID | None:
         return None
 
 
+_CALIBRATION_ROLES = ("teacher", "school_admin", "district_admin")
+
+
+async def _nothing() -> None:
+    return None
+
+
 async def _settle(name: str, parts: Parts, pending: Any) -> Any:
     try:
         return await pending
@@ -134,14 +144,30 @@ async def learner_overview(
 ) -> LearnerOverview:
     base = f"/v1/learners/{learner_id}"
     parts = Parts()
-    profile, pathway, mastery = await asyncio.gather(
+    # The calibration signal is for the learner's teachers and admins (docs/profiles.md,
+    # "Reflections"); profiles decides again whether they may read the learner's confidence.
+    staff = principal.is_system or principal.has_role(*_CALIBRATION_ROLES)
+    confidence_part = (
+        _settle(
+            "calibration", parts, _public_part(gateway, principal, f"{base}/confidence", request_id)
+        )
+        if staff
+        else _nothing()
+    )
+    profile, pathway, mastery, confidence = await asyncio.gather(
         _settle("profile", parts, _public_part(gateway, principal, f"{base}/profile", request_id)),
         _settle("pathway", parts, _public_part(gateway, principal, f"{base}/pathway", request_id)),
         _settle("mastery", parts, _public_part(gateway, principal, f"{base}/mastery", request_id)),
+        confidence_part,
     )
     summary = None
     if isinstance(mastery, dict) and isinstance(mastery.get("skills"), list):
         summary = summarize_learner(mastery["skills"])
+    # Null for everyone else without being named in ``withheld``: a staff-only field, like the
+    # profile's ``restrictions``. With mastery degraded it is null too (nothing to compare).
+    calibration = None
+    if staff and summary is not None and isinstance(confidence, dict):
+        calibration = calibrate(confidence.get("skills") or [], summary.skills)
     gateway.audit.record(
         principal,
         operation="getLearnerOverview",
@@ -152,7 +178,7 @@ async def learner_overview(
         request_id=request_id,
         learner_id=learner_id,
     )
-    return LearnerOverview(learner_id, profile, pathway, summary, parts)
+    return LearnerOverview(learner_id, profile, pathway, summary, parts, calibration)
 
 
 async def class_dashboard(

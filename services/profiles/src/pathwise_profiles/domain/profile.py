@@ -12,6 +12,7 @@ __all__ = [
     "LEARNER_OWNED_PARTS",
     "PARTS",
     "RESTRICTABLE_PARTS",
+    "SHAREABLE_PARTS",
     "Format",
     "Pace",
     "default_profile",
@@ -57,6 +58,9 @@ PARTS = (
 )
 # Parts the learner owns: they edit them and choose who else sees them (consent).
 LEARNER_OWNED_PARTS = ("interests", "goals")
+# What the learner chooses audiences for in ``sharing``: the parts they own, and their reflections
+# (not a profile part: their own resource, docs/profiles.md "Reflections").
+SHAREABLE_PARTS = (*LEARNER_OWNED_PARTS, "reflections")
 # Parts staff may hide from the student and/or the guardians.
 RESTRICTABLE_PARTS = ("accommodations", "notes")
 
@@ -70,7 +74,11 @@ def default_restrictions() -> dict[str, dict[str, bool]]:
 
 
 def default_sharing() -> dict[str, dict[str, bool]]:
-    return {part: {"guardians": True, "teachers": True} for part in LEARNER_OWNED_PARTS}
+    # Reflections are a journal: guardians read them only once the learner shares them.
+    return {
+        **{part: {"guardians": True, "teachers": True} for part in LEARNER_OWNED_PARTS},
+        "reflections": {"guardians": False, "teachers": True},
+    }
 
 
 def default_profile() -> dict[str, Any]:

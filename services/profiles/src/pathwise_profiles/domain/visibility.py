@@ -8,7 +8,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from pathwise_profiles.domain.profile import LEARNER_OWNED_PARTS, PARTS, RESTRICTABLE_PARTS
+from pathwise_profiles.domain.profile import (
+    LEARNER_OWNED_PARTS,
+    PARTS,
+    RESTRICTABLE_PARTS,
+    SHAREABLE_PARTS,
+)
 
 __all__ = [
     "SHARING_AUDIENCES",
@@ -150,9 +155,10 @@ def refused_settings(
     refused: list[Refusal] = []
     for part, audiences in (sharing or {}).items():
         where = f"sharing.{part}"
-        if part not in LEARNER_OWNED_PARTS:
+        if part not in SHAREABLE_PARTS:
             why = _NOT_LEARNER_OWNED.get(part) or (
-                f"the learner shares or hides only {' and '.join(LEARNER_OWNED_PARTS)}"
+                "the learner shares or hides only "
+                f"{', '.join(SHAREABLE_PARTS[:-1])} and {SHAREABLE_PARTS[-1]}"
                 + (" (a part staff keep)" if part in PARTS else f"; {part!r} is no profile part")
             )
             refused.append(Refusal(where, why))

@@ -13,9 +13,12 @@ from pathwise_profiles.models import (
     courses,
     districts,
     enrollments,
+    goal_comments,
     goals,
     guardian_links,
     learner_profiles,
+    reflection_replies,
+    reflections,
     schools,
     user_roles,
     user_schools,
@@ -38,6 +41,9 @@ TABLES = {
     "learner_profiles": learner_profiles,
     "goals": goals,
     "guardian_links": guardian_links,
+    "goal_comments": goal_comments,
+    "reflections": reflections,
+    "reflection_replies": reflection_replies,
 }
 
 

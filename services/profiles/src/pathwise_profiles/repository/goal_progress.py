@@ -16,7 +16,7 @@ async def learner_goals(
     session: AsyncSession, district_id: uuid.UUID, learner_id: uuid.UUID
 ) -> Sequence[RowMapping]:
     stmt = (
-        select(goals.c.id, goals.c.skill_codes, goals.c.progress, goals.c.version)
+        select(goals.c.id, goals.c.skill_codes, goals.c.progress, goals.c.status, goals.c.version)
         .where(goals.c.district_id == district_id, goals.c.learner_id == learner_id)
         .order_by(goals.c.id)
         .with_for_update()
@@ -25,10 +25,18 @@ async def learner_goals(
 
 
 async def set_progress(
-    session: AsyncSession, goal_id: uuid.UUID, version: int, progress: float, now: datetime
+    session: AsyncSession,
+    goal_id: uuid.UUID,
+    version: int,
+    progress: float,
+    now: datetime,
+    *,
+    completed: bool = False,
 ) -> None:
+    """The new progress; ``completed``: the goal became achieved now."""
+    extra = {"status": "achieved", "completed_at": now} if completed else {}
     await session.execute(
         update(goals)
         .where(goals.c.id == goal_id)
-        .values(progress=progress, version=version + 1, updated_at=now)
+        .values(progress=progress, version=version + 1, updated_at=now, **extra)
     )

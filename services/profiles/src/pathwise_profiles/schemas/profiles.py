@@ -17,6 +17,8 @@ from pathwise_shared.inputs import Day, Omittable, StrictBody, StrictBool, Stric
 
 __all__ = [
     "Accommodation",
+    "CommentIn",
+    "CommentOut",
     "GoalCreate",
     "GoalOut",
     "GoalUpdate",
@@ -114,6 +116,11 @@ class ProfilePatch(StrictBody):
         return self
 
 
+Why = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+# A comment or reply: not blank, at most 2000 characters (an empty or longer one is 422).
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
 class GoalCreate(StrictBody):
     term: Literal["short", "long"]
     title: Phrase
@@ -121,6 +128,7 @@ class GoalCreate(StrictBody):
     target_date: Day | None = None
     status: Literal["active", "achieved", "paused", "dropped"] = "active"
     progress: StrictNumber = Field(0.0, ge=0.0, le=1.0)
+    why: Why | None = Field(None, description="Why the goal matters to the learner (≤ 500)")
 
 
 class GoalUpdate(StrictBody):
@@ -130,6 +138,7 @@ class GoalUpdate(StrictBody):
     target_date: Day | None = None
     status: Omittable[Literal["active", "achieved", "paused", "dropped"]] = None
     progress: Omittable[StrictNumber] = Field(None, ge=0.0, le=1.0)
+    why: Why | None = Field(None, description="null clears it")
 
     @model_validator(mode="after")
     def _not_empty(self) -> Self:
@@ -147,10 +156,30 @@ class GoalOut(BaseModel):
     target_date: date | None
     status: str
     progress: float
+    why: str | None = None
+    co_signed_by: str | None = Field(
+        None,
+        description="Who co-signed the goal (a teacher or admin); a learner's edit of "
+        "title, skills or date clears it",
+    )
+    co_signed_at: datetime | None = None
+    completed_at: datetime | None = Field(None, description="When its status last became achieved")
     version: int
     etag: str
     created_at: datetime
     updated_at: datetime
+
+
+class CommentIn(StrictBody):
+    body: Text
+
+
+class CommentOut(BaseModel):
+    id: uuid.UUID
+    author: str = Field(description="The subject who wrote it")
+    role: str = Field(description="teacher, school_admin, district_admin or system")
+    body: str
+    created_at: datetime
 
 
 class ProfileOut(BaseModel):

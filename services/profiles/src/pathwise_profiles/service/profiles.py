@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pathwise_profiles.domain.access_rules import Relations, decide
 from pathwise_profiles.domain.changes import diff
 from pathwise_profiles.domain.etags import etag_of, require_match
+from pathwise_profiles.domain.goals import clears_co_sign, completes
 from pathwise_profiles.domain.profile import PARTS
 from pathwise_profiles.domain.visibility import (
     Reader,
@@ -45,10 +46,13 @@ __all__ = [
     "Policy",
     "create_goal",
     "delete_goal",
+    "emit_goal_completed",
     "get_profile",
+    "goal_out",
     "list_goals",
     "list_history",
     "patch_profile",
+    "record_change",
     "update_goal",
 ]
 
@@ -92,7 +96,7 @@ def _columns_of(parts: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _goal_out(row: Record) -> GoalOut:
+def goal_out(row: Record) -> GoalOut:
     return GoalOut.model_validate({**dict(row), "etag": etag_of("goal", row["version"])})
 
 
@@ -169,7 +173,7 @@ def _view(reader: Reader, row: Record, goal_rows: Sequence[Record], policy: Poli
         **shown,
         restrictions=row["restrictions"] if reader in {"admin", "teacher"} else None,
         sharing=row["sharing"],
-        goals=[_goal_out(g) for g in goal_rows] if "goals" in visible else None,
+        goals=[goal_out(g) for g in goal_rows] if "goals" in visible else None,
         hidden=sorted(set(PARTS) - visible),
         updated_at=row["updated_at"],
     )
@@ -183,7 +187,7 @@ def _require_writable(reader: Reader, fields: set[str]) -> None:
         )
 
 
-async def _record(
+async def record_change(
     session: AsyncSession,
     principal: Principal,
     row: Record,
@@ -281,7 +285,7 @@ async def patch_profile(
         raise PreconditionFailed(
             "The profile changed meanwhile; read it again.", slug="precondition-failed"
         )
-    await _record(session, principal, row, "profile", None, change, row["version"] + 1)
+    await record_change(session, principal, row, "profile", None, change, row["version"] + 1)
     return await _render(
         session, reader, await _profile_row(session, principal, learner_id), policy
     )
@@ -297,7 +301,7 @@ async def list_goals(
     row = await _profile_row(session, principal, learner_id)
     if "goals" not in _visible(reader, row, policy):
         raise Forbidden("The learner does not share their goals with you.", slug="not-shared")
-    return [_goal_out(g) for g in await repo.list_goals(session, learner_id)]
+    return [goal_out(g) for g in await repo.list_goals(session, learner_id)]
 
 
 async def create_goal(
@@ -316,29 +320,51 @@ async def create_goal(
         "created_at": now,
         "updated_at": now,
     }
+    if body.status == "achieved":
+        values["completed_at"] = now
     await repo.insert_goal(session, values)
     after = body.model_dump(mode="json")
-    await _record(
+    await record_change(
         session, principal, row, "goal", values["id"], (sorted(after), {}, after), row["version"]
     )
-    return _goal_out(values)
+    if body.status == "achieved":
+        await emit_goal_completed(session, values)
+    return goal_out(values)
+
+
+async def emit_goal_completed(session: AsyncSession, goal: Record) -> None:
+    """``goal.completed`` in the transaction that made the goal achieved (thin: ids and codes)."""
+    await emit(
+        session,
+        "goal.completed",
+        goal["district_id"],
+        f"learner/{goal['learner_id']}",
+        {
+            "goal_id": str(goal["id"]),
+            "learner_id": str(goal["learner_id"]),
+            "skill_codes": list(goal["skill_codes"] or []),
+        },
+    )
 
 
 async def _goal_for_edit(
     session: AsyncSession, principal: Principal, learner_id: uuid.UUID, goal_id: uuid.UUID
-) -> tuple[RowMapping, RowMapping]:
+) -> tuple[Reader, RowMapping, RowMapping]:
     reader = await _reader(session, principal, learner_id, "write")
     _require_writable(reader, {"goals"})
     row = await _profile_row(session, principal, learner_id)
     goal = await repo.get_goal(session, learner_id, goal_id)
     if goal is None:
         raise NotFound("No such goal for this learner.", slug="goal-not-found")
-    return row, goal
+    return reader, row, goal
 
 
 def _goal_parts(goal: Record) -> dict[str, Any]:
     return GoalCreate.model_validate(
-        {k: goal[k] for k in ("term", "title", "skill_codes", "target_date", "status", "progress")}
+        {
+            k: goal[k]
+            for k in ("term", "title", "skill_codes", "target_date", "status", "progress", "why")
+        }
     ).model_dump(mode="json")
 
 
@@ -350,21 +376,41 @@ async def update_goal(
     body: GoalUpdate,
     if_match: str | None,
 ) -> GoalOut:
-    row, goal = await _goal_for_edit(session, principal, learner_id, goal_id)
+    reader, row, goal = await _goal_for_edit(session, principal, learner_id, goal_id)
     require_match(if_match, etag_of("goal", goal["version"]))
     change = diff(_goal_parts(goal), body.model_dump(mode="json", exclude_unset=True))
     if change[0]:
+        now = utcnow()
         values = {k: v for k, v in body.model_dump(exclude_unset=True).items() if k in change[0]}
+        fields, before, after = change
+        if clears_co_sign(
+            by_student=reader == "student",
+            co_signed=goal["co_signed_by"] is not None,
+            changed=fields,
+        ):
+            # The teacher signed another goal than this one now is: the co-sign is withdrawn.
+            values.update(co_signed_by=None, co_signed_at=None)
+            fields = sorted([*fields, "co_signed_by"])
+            before = {**before, "co_signed_by": goal["co_signed_by"]}
+            after = {**after, "co_signed_by": None}
+        completed = "status" in values and completes(goal["status"], values["status"])
+        if "status" in values:
+            # Only a changed status is in ``values``: it became achieved or left it.
+            values["completed_at"] = now if completed else None
         if not await repo.update_goal_if_version(
-            session, goal_id, goal["version"], {**values, "updated_at": utcnow()}
+            session, goal_id, goal["version"], {**values, "updated_at": now}
         ):
             raise PreconditionFailed(
                 "The goal changed meanwhile; read it again.", slug="precondition-failed"
             )
-        await _record(session, principal, row, "goal", goal_id, change, row["version"])
+        await record_change(
+            session, principal, row, "goal", goal_id, (fields, before, after), row["version"]
+        )
+        if completed:
+            await emit_goal_completed(session, {**dict(goal), **values})
     fresh = await repo.get_goal(session, learner_id, goal_id)
     assert fresh is not None
-    return _goal_out(fresh)
+    return goal_out(fresh)
 
 
 async def delete_goal(
@@ -374,14 +420,14 @@ async def delete_goal(
     goal_id: uuid.UUID,
     if_match: str | None,
 ) -> None:
-    row, goal = await _goal_for_edit(session, principal, learner_id, goal_id)
+    _, row, goal = await _goal_for_edit(session, principal, learner_id, goal_id)
     require_match(if_match, etag_of("goal", goal["version"]))
     before = _goal_parts(goal)
     if not await repo.delete_goal(session, goal_id, goal["version"]):
         raise PreconditionFailed(
             "The goal changed meanwhile; read it again.", slug="precondition-failed"
         )
-    await _record(
+    await record_change(
         session, principal, row, "goal", goal_id, (sorted(before), before, {}), row["version"]
     )
 

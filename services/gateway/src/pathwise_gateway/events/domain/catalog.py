@@ -52,6 +52,22 @@ class ProfileChanged(LearnerRef):
     version: int | None = Field(None, description="The profile's version after the change")
 
 
+# issue 16, goals and reflections (profiles) -----------------------------------------------
+
+
+class GoalCompleted(LearnerRef):
+    goal_id: uuid.UUID
+    skill_codes: list[str] = Field(default_factory=list, description="The goal's skill codes")
+
+
+class ReflectionAdded(LearnerRef):
+    reflection_id: uuid.UUID
+    target_kind: Literal["step", "skill", "goal"]
+    step_id: uuid.UUID | None = None
+    skill_code: str | None = Field(None, max_length=40)
+    goal_id: uuid.UUID | None = None
+
+
 class EnrollmentChanged(_Data):
     enrollment_id: uuid.UUID | None = None
     class_id: uuid.UUID
@@ -199,6 +215,17 @@ _TYPES = (
     EventType("learner.updated", "A learner's roster record changed.", LearnerChanged),
     EventType("learner.deleted", "A learner was removed (or erased).", LearnerRef),
     EventType("profile.changed", "A learner profile changed (part names only).", ProfileChanged),
+    EventType(
+        "goal.completed",
+        "A learner's goal became achieved (set by the learner or a teacher, or by mastery).",
+        GoalCompleted,
+    ),
+    EventType(
+        "reflection.added",
+        "A learner reflected on a step, skill or goal (the target only: never the rating or "
+        "journal).",
+        ReflectionAdded,
+    ),
     EventType(
         "enrollment.changed", "An enrollment was added, changed or ended.", EnrollmentChanged
     ),
