@@ -181,7 +181,10 @@ def _sequences(records: list[Record]) -> metrics.Sequences:
 
 
 def _auc_and_fit(train: RunResult, test: RunResult, bank: Bank) -> dict[str, Any]:
-    observations = [(r.learner, r.correct, list(r.item_skills), r.at) for r in train.records]
+    observations = [
+        (r.learner, r.correct, adapters.fit_item(r.item_skills, r.difficulty, r.choice), r.at)
+        for r in train.records
+    ]
     fitted = adapters.fit(observations)
     # Truth of the held-out cohort as BKT sees it, and the oracle filter on it.
     test_seqs = _sequences(test.records)

@@ -22,9 +22,10 @@ of the simulator stays as it is. Each adapter names the service code it mirrors:
   ``domain.signals.answer_p_correct``, the item's guess and slip and P(known) before it of each
   of its skills), the first ready step as the current skill, each goal's open steps and the
   times steps were mastered, then ``pathways.domain.insights.flag_learner``;
-* :func:`fit` — ``assessment.service.fits.fit_observations`` (EM over the scored responses, skills
-  with fewer than ``min_responses`` keep their defaults), stored as ``BktParams`` with
-  ``forget`` 0 like ``complete_fit``.
+* :func:`fit` — ``assessment.service.fits.fit_observations`` (item-aware EM over the scored
+  responses, each with its item's difficulty and guess floor as ``complete_fit`` reads them:
+  :func:`fit_item`; skills with fewer than ``min_responses`` keep their defaults), stored as
+  ``BktParams`` with ``forget`` 0 like ``complete_fit``.
 """
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -58,6 +59,7 @@ __all__ = [
     "SkillState",
     "assumed_mastered",
     "fit",
+    "fit_item",
     "flags",
     "guess_floor",
     "medians_of",
@@ -307,11 +309,19 @@ def flags(
 # -- fitting ----------------------------------------------------------------------------------
 
 
+def fit_item(skills: Iterable[str], difficulty: float, choice: bool) -> rule.ItemEvidence:
+    """The item as the fit job reads it (``service.mastery.item_evidence`` of the pinned
+    version: skills, difficulty, discrimination 1 as the simulated items have, guess floor)."""
+    return rule.ItemEvidence(
+        tuple(dict.fromkeys(skills)), difficulty, 1.0, guess_floor=guess_floor(choice)
+    )
+
+
 def fit(
-    observations: Sequence[tuple[Any, bool, list[str], datetime]],
+    observations: Sequence[tuple[Any, bool, rule.ItemEvidence, datetime]],
     min_responses: int = FIT_MIN_RESPONSES,
 ) -> dict[str, tuple[BktParams, float]]:
-    """(learner, correct, skills, time) rows in time order → parameters per fitted skill."""
+    """(learner, correct, item, time) rows in time order → parameters per fitted skill."""
     fitted = fit_observations(observations, min_responses)
     return {
         code: (BktParams(v["prior"], v["learn"], v["guess"], v["slip"], 0.0),

@@ -5,12 +5,20 @@ import warnings
 import numpy as np
 import pytest
 
+from pathwise_assessment.domain.bkt import BktParams
 from pathwise_assessment.domain.bkt_fit import (
     build_sequences,
     fit_em,
+    item_emissions,
     log_likelihood,
     predict_correct,
     roc_auc,
+)
+from pathwise_assessment.domain.mastery import (
+    ItemEvidence,
+    SkillModel,
+    difficulty_shift,
+    item_guess_slip,
 )
 
 TRUTH = [(0.3, 0.15, 0.2, 0.1), (0.5, 0.1, 0.25, 0.08), (0.2, 0.3, 0.15, 0.15)]
@@ -132,3 +140,137 @@ def test_ragged_sequences_match_a_plain_forward_pass() -> None:
         known[(k, who)] = update(p, bool(correct[i]), params[k])
     assert np.allclose(log_likelihood(data, *columns), expected_ll)
     assert np.allclose(predict_correct(data, *columns), expected_pred)
+
+
+# --- Item-aware fitting (issue 14): the fit scores each answer as the mastery model does. ---
+
+# Base (prior, learn, guess, slip) of three skills whose banks mix typed-answer items with
+# four-option choice items (guess floor 1/4) over difficulties -2.5..2.5.
+ITEM_TRUTH = [(0.3, 0.15, 0.12, 0.08), (0.5, 0.1, 0.2, 0.12), (0.2, 0.25, 0.08, 0.15)]
+
+
+def mixed_items(n_learners: int, length: int, seed: int):
+    """Responses from the mastery model's own per-item guess and slip (``item_guess_slip``) of
+    each skill's base parameters: (skill, learner, correct, difficulty, floor, known before)."""
+    rng = np.random.default_rng(seed)
+    columns: list[list[np.ndarray]] = [[] for _ in range(6)]
+    for k, (prior, learn, guess, slip) in enumerate(ITEM_TRUTH):
+        difficulty = rng.uniform(-2.5, 2.5, 24)
+        floor = np.where(np.arange(24) % 2 == 0, 0.25, 0.0)
+        model = {"s": SkillModel(prior, learn, guess, slip)}
+        item_gs = np.array(
+            [
+                item_guess_slip(ItemEvidence(("s",), float(b), 1.0, guess_floor=float(f)), model)
+                for b, f in zip(difficulty, floor, strict=True)
+            ]
+        )
+        known = rng.random(n_learners) < prior
+        for _ in range(length):
+            item = rng.integers(0, 24, n_learners)
+            g, s = item_gs[item, 0], item_gs[item, 1]
+            right = np.where(known, rng.random(n_learners) > s, rng.random(n_learners) < g)
+            for column, values in zip(
+                columns,
+                (np.full(n_learners, k), np.arange(n_learners), right.astype(int),
+                 difficulty[item], floor[item], known.copy()),
+                strict=True,
+            ):  # fmt: skip
+                column.append(values)
+            known |= rng.random(n_learners) < learn
+    return tuple(np.concatenate(c) for c in columns)
+
+
+def test_item_emissions_are_the_models() -> None:
+    """The fit's per-item guess and slip are ``domain.mastery.item_guess_slip``'s, floor, shift
+    cap and clamp included."""
+    rng = np.random.default_rng(8)
+    n = 300
+    b = rng.uniform(-6, 6, n)
+    a = rng.uniform(0.3, 2.5, n)
+    f = rng.choice([0.0, 1 / 15, 0.25, 1 / 3, 0.5], n)
+    skill = rng.integers(0, 3, n)
+    data = build_sequences(skill, np.arange(n), np.ones(n, dtype=int), 3,
+                           difficulty=b, discrimination=a, floor=f)  # fmt: skip
+    assert data.groups is not None
+    base = [(0.2, 0.1), (0.03, 0.4), (0.45, 0.02)]
+    guess, slip = (np.array(col) for col in zip(*base, strict=True))
+    g_items, s_items = item_emissions(guess, slip, data.groups)
+    for j in range(data.groups.skill.size):
+        k = int(data.groups.skill[j])
+        # Any response of the group: its item as the model sees it.
+        i = next(i for i in range(n) if skill[i] == k and
+                 abs(difficulty_shift(b[i], a[i]) - data.groups.shift[j]) < 1e-12 and
+                 f[i] == data.groups.floor[j])  # fmt: skip
+        model = {"s": SkillModel(0.2, 0.1, *base[k])}
+        want = item_guess_slip(ItemEvidence(("s",), b[i], a[i], guess_floor=f[i]), model)
+        assert (g_items[j], s_items[j]) == pytest.approx(want, abs=1e-12)
+
+
+def test_item_aware_likelihood_is_the_models_step_by_step() -> None:
+    """Forward pass on item-aware data = the mastery model's update written out per response
+    (per-item guess and slip; no forgetting, as the fit)."""
+    skill, learner, correct, b, f, _ = mixed_items(20, 15, seed=4)
+    params = [BktParams(*t) for t in ITEM_TRUTH]
+    columns = [
+        np.array([getattr(p, name) for p in params]) for name in ("prior", "learn", "guess", "slip")
+    ]
+    data = build_sequences(skill, learner, correct, difficulty=b, floor=f)
+    expected_ll = np.zeros(3)
+    expected_pred = np.zeros(skill.size)
+    known: dict[tuple[int, int], float] = {}
+    for i in range(skill.size):
+        k, who = int(skill[i]), int(learner[i])
+        p = known.get((k, who), params[k].prior)
+        model = {"s": SkillModel(*ITEM_TRUTH[k])}
+        g, s = item_guess_slip(ItemEvidence(("s",), float(b[i]), guess_floor=float(f[i])), model)
+        expected_pred[i] = p * (1 - s) + (1 - p) * g
+        expected_ll[k] += np.log(expected_pred[i] if correct[i] else 1 - expected_pred[i])
+        post = (
+            p
+            * ((1 - s) if correct[i] else s)
+            / (expected_pred[i] if correct[i] else 1 - expected_pred[i])
+        )
+        known[(k, who)] = post + (1 - post) * params[k].learn
+    assert np.allclose(log_likelihood(data, *columns), expected_ll)
+    assert np.allclose(predict_correct(data, *columns), expected_pred)
+
+
+def test_item_aware_fit_recovers_base_parameters_the_classic_fit_misses() -> None:
+    """On banks mixing choice and typed items, the item-aware fit recovers each skill's base
+    guess and slip; the classic fit (one guess for all items) averages the floored choice items
+    in and misses them, and explains the data worse under the model's own emissions."""
+    skill, learner, correct, b, f, known = mixed_items(1200, 12, seed=3)
+    aware_data = build_sequences(skill, learner, correct, difficulty=b, floor=f)
+    aware = fit_em(aware_data)
+    classic = fit_em(build_sequences(skill, learner, correct))
+    assert aware.converged
+    aware_err = np.zeros(4)
+    classic_err = np.zeros(4)
+    for k, truth in enumerate(ITEM_TRUTH):
+        assert np.allclose(aware.params(k), truth, atol=0.03), (k, aware.params(k), truth)
+        aware_err += np.abs(np.subtract(aware.params(k), truth)) / 3
+        classic_err += np.abs(np.subtract(classic.params(k), truth)) / 3
+    assert classic_err[2] > 0.05 and aware_err[2] < classic_err[2] / 3  # guess
+    assert aware_err[3] < classic_err[3] / 2  # slip
+    # The item-aware fit is the maximum likelihood of the data under the model's emissions.
+    at_truth = log_likelihood(aware_data, *(np.array(c) for c in zip(*ITEM_TRUTH, strict=True)))
+    assert (aware.log_likelihood >= at_truth - 1e-6).all()
+    as_classic = log_likelihood(aware_data, classic.prior, classic.learn, classic.guess,
+                                classic.slip)  # fmt: skip
+    assert (aware.log_likelihood > as_classic + 10).all()
+    # P(correct) of each answer given the ones before ranks the true state better.
+    p_aware = predict_correct(aware_data, aware.prior, aware.learn, aware.guess, aware.slip)
+    p_classic = predict_correct(aware_data, classic.prior, classic.learn, classic.guess,
+                                classic.slip)  # fmt: skip
+    assert roc_auc(known, p_aware) > roc_auc(known, p_classic)
+
+
+def test_item_data_is_checked() -> None:
+    with pytest.raises(ValueError, match="one value per response"):
+        build_sequences([0, 0], [0, 0], [1, 0], difficulty=[0.0])
+    with pytest.raises(ValueError, match="finite"):
+        build_sequences([0], [0], [1], difficulty=[float("nan")])
+    with pytest.raises(ValueError, match="guess floors"):
+        build_sequences([0], [0], [1], floor=[1.0])
+    # No item data: classic BKT, one guess and slip per skill.
+    assert build_sequences([0], [0], [1]).groups is None

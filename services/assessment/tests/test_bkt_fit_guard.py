@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from pathwise_assessment.domain.bkt_fit import BOUNDS, guard_fit, guard_fits
+from pathwise_assessment.domain.mastery import ItemEvidence, SkillModel, item_guess_slip
 from pathwise_assessment.service.fits import fit_observations, fit_with_report
 
 DEFAULT = (0.2, 0.15, 0.2, 0.1)
@@ -110,3 +111,29 @@ def test_the_fitting_job_reports_every_skill() -> None:
     # The older entry point returns what is stored, as before.
     assert set(fit_observations(observations, 10)) == set(stored)
     assert fit_with_report([], 10) == {"skills": {}, "report": {}, "district": None}
+
+
+def test_the_fitting_job_fits_each_answer_with_its_items_guess() -> None:
+    """Rows carrying their item (difficulty, guess floor) are fitted item-aware: the stored guess
+    is the skill's base guess the model moves per item, not an average that counts the choice
+    items' 1-in-4 floor in. Plain skill lists are fitted as average items without a floor."""
+    rng = np.random.default_rng(21)
+    base = SkillModel(0.3, 0.15, 0.1, 0.1)
+    bank = [
+        ItemEvidence(("4.NF.B.3",), float(b), 1.0, guess_floor=0.25 if k % 2 else 0.0)
+        for k, b in enumerate(np.linspace(-2, 2, 10))
+    ]
+    ids = [uuid.UUID(int=k) for k in range(400)]
+    known = rng.random(400) < base.prior
+    observations = []
+    for t in range(10):
+        for k, who in enumerate(ids):
+            item = bank[int(rng.integers(0, len(bank)))]
+            guess, slip = item_guess_slip(item, {"4.NF.B.3": base})
+            right = rng.random() > slip if known[k] else rng.random() < guess
+            observations.append((who, bool(right), item, T0 + timedelta(minutes=t)))
+        known |= rng.random(400) < base.learn
+    aware = fit_observations(observations, 50)["4.NF.B.3"]
+    assert aware["guess"] == pytest.approx(0.1, abs=0.03)
+    plain = [(who, ok, list(item.skill_codes), at) for who, ok, item, at in observations]
+    assert fit_observations(plain, 50)["4.NF.B.3"]["guess"] > 0.15

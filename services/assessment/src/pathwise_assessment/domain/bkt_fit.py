@@ -20,9 +20,22 @@ each skill gets a decision (accepted, shrunk or rejected) with its reasons.
 Constraints: guess and slip stay below 0.5 (above it "known" and "unknown" swap roles and the model
 is not identifiable); every probability is kept inside [1e-4, 1 - 1e-4]. Forgetting is not fitted
 (classic BKT, as pyBKT's default).
+
+Item-aware fitting (issue 14; ``build_sequences`` with ``difficulty``/``discrimination``/``floor``):
+the mastery model scores each answer with the item's own guess and slip (``domain.mastery``: the
+skill's moved by the item's difficulty, the guess floored by the item's guess floor, both kept in
+[0.05, 0.45]). Classic BKT fits one guess and slip for all of a skill's items, so its guess
+averages choice items (floor 0.25) with typed-answer ones, and the model then shifts and floors
+that average again. With item data the E-step uses the model's own per-item emissions
+(:func:`item_emissions`), and the M-step keeps the closed forms for prior and learn and maximizes
+the expected complete-data log-likelihood over the skill's *base* guess and slip, each a 1-d
+bounded search (a grid in logits, then golden sections): an item whose floor is above its curve
+contributes a constant, so the base guess is estimated from the answers the floor does not decide.
+Without item data (or with every item average and unfloored but for the model's clamp) the
+classic closed-form M-step runs, as before.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -30,6 +43,11 @@ import numpy as np
 import numpy.typing as npt
 
 from pathwise_assessment.domain.bkt import MAX_GUESS_SLIP
+from pathwise_assessment.domain.mastery import (
+    ITEM_GUESS_SLIP_MAX,
+    ITEM_GUESS_SLIP_MIN,
+    difficulty_shift,
+)
 
 __all__ = [
     "BOUNDS",
@@ -38,11 +56,13 @@ __all__ = [
     "SHRINK_LEARNERS",
     "FitDecision",
     "FitResult",
+    "ItemGroups",
     "SequenceData",
     "build_sequences",
     "fit_em",
     "guard_fit",
     "guard_fits",
+    "item_emissions",
     "log_likelihood",
     "predict_correct",
     "roc_auc",
@@ -70,6 +90,17 @@ class _Chunk:
     active: IntArray  # (T,) columns [:active[t]] have a response at step t
     skill: IntArray  # (N,) skill index of each sequence
     index: IntArray | None  # (T, N) position of the response in the input, -1 for padding
+    group: IntArray | None = None  # (T, N) item group of each response (0 on padding)
+
+
+@dataclass(frozen=True)
+class ItemGroups:
+    """The distinct (skill, difficulty shift, guess floor) of the responses: the answers that
+    share an item guess and slip under the model (one group per item of a skill, or fewer)."""
+
+    skill: IntArray  # (G,) the skill whose base guess and slip the group moves
+    shift: FloatArray  # (G,) the model's difficulty shift k·a·b, logits (domain.mastery)
+    floor: FloatArray  # (G,) the guess floor
 
 
 @dataclass(frozen=True)
@@ -78,6 +109,7 @@ class SequenceData:
     n_skills: int
     n_responses: int
     responses_per_skill: IntArray
+    groups: ItemGroups | None = None  # None: classic BKT, one guess and slip per skill
 
 
 @dataclass(frozen=True)
@@ -101,11 +133,45 @@ class FitResult:
         )
 
 
-def _chunk(obs: FloatArray, lengths: IntArray, skill: IntArray, index: IntArray | None) -> _Chunk:
+def _chunk(
+    obs: FloatArray,
+    lengths: IntArray,
+    skill: IntArray,
+    index: IntArray | None,
+    group: IntArray | None = None,
+) -> _Chunk:
     steps = np.arange(obs.shape[0])
     # lengths descend, so the count of sequences longer than t is a binary search on -lengths.
     active = np.searchsorted(-lengths, -steps, side="left").astype(np.int64)
-    return _Chunk(obs, lengths, active, skill, index)
+    return _Chunk(obs, lengths, active, skill, index, group)
+
+
+def _item_groups(
+    skill: IntArray,
+    difficulty: npt.ArrayLike | None,
+    discrimination: npt.ArrayLike | None,
+    floor: npt.ArrayLike | None,
+) -> tuple[ItemGroups, IntArray] | None:
+    """The item groups and each response's group, or None without item data."""
+    if difficulty is None and discrimination is None and floor is None:
+        return None
+    n = skill.size
+
+    def column(values: npt.ArrayLike | None, default: float) -> FloatArray:
+        out = np.full(n, default) if values is None else np.asarray(values, dtype=np.float64)
+        if out.shape != (n,) or not np.isfinite(out).all():
+            raise ValueError("item data must be finite, one value per response")
+        return out
+
+    b, a, f = column(difficulty, 0.0), column(discrimination, 1.0), column(floor, 0.0)
+    if (a <= 0).any() or (f < 0).any() or (f >= 1).any():
+        raise ValueError("discrimination must be positive and guess floors in [0, 1)")
+    shift = np.array([difficulty_shift(float(x), float(y)) for x, y in zip(b, a, strict=True)])
+    keys, group = np.unique(
+        np.stack([skill.astype(np.float64), shift, f], axis=1), axis=0, return_inverse=True
+    )
+    groups = ItemGroups(keys[:, 0].astype(np.int64), keys[:, 1].copy(), keys[:, 2].copy())
+    return groups, group.reshape(-1).astype(np.int64)
 
 
 def build_sequences(
@@ -113,8 +179,17 @@ def build_sequences(
     learner: Sequence[int] | IntArray,
     correct: Sequence[int] | Sequence[bool] | npt.NDArray[np.generic],
     n_skills: int | None = None,
+    *,
+    difficulty: npt.ArrayLike | None = None,
+    discrimination: npt.ArrayLike | None = None,
+    floor: npt.ArrayLike | None = None,
 ) -> SequenceData:
-    """Group responses (in time order) into one sequence per (learner, skill)."""
+    """Group responses (in time order) into one sequence per (learner, skill).
+
+    With any of ``difficulty``, ``discrimination`` (IRT ``b`` and ``a``, defaults 0 and 1) or
+    ``floor`` (the guess floor, default 0), one value per response, the data are item-aware:
+    :func:`fit_em` and the likelihoods score each answer with the item's own guess and slip, as
+    the mastery model does (:func:`item_emissions`)."""
     skill_a = np.asarray(skill, dtype=np.int64)
     learner_a = np.asarray(learner, dtype=np.int64)
     correct_a = np.asarray(correct, dtype=np.float64)
@@ -123,8 +198,10 @@ def build_sequences(
     if skill_a.size and (skill_a.min() < 0 or not np.isin(correct_a, (0.0, 1.0)).all()):
         raise ValueError("skill indices must be ≥ 0 and correct values 0 or 1")
     k = int(n_skills if n_skills is not None else (skill_a.max() + 1 if skill_a.size else 0))
+    items = _item_groups(skill_a, difficulty, discrimination, floor)
+    groups = items[0] if items is not None else None
     if not skill_a.size:
-        return SequenceData((), k, 0, np.zeros(k, dtype=np.int64))
+        return SequenceData((), k, 0, np.zeros(k, dtype=np.int64), groups)
     # Stable sort keeps time order inside each (learner, skill) sequence.
     full_key = skill_a * (learner_a.max() + 1) + learner_a
     order = np.argsort(full_key, kind="stable")
@@ -144,24 +221,85 @@ def build_sequences(
         pos = np.where(mask, starts[seqs][None, :] + steps, 0)
         index = np.where(mask, order[pos], -1)
         obs = np.where(mask, correct_a[np.maximum(index, 0)], 0.0)
+        group = None if items is None else np.where(mask, items[1][np.maximum(index, 0)], 0)
         chunks.append(
-            _chunk(obs, lengths[seqs].astype(np.int64), skill_a[order[starts[seqs]]], index)
+            _chunk(obs, lengths[seqs].astype(np.int64), skill_a[order[starts[seqs]]], index, group)
         )
         i += n
     return SequenceData(
-        tuple(chunks), k, int(skill_a.size), np.bincount(skill_a, minlength=k).astype(np.int64)
+        tuple(chunks),
+        k,
+        int(skill_a.size),
+        np.bincount(skill_a, minlength=k).astype(np.int64),
+        groups,
     )
 
 
+def _logit(p: FloatArray) -> FloatArray:
+    out: FloatArray = np.log(p) - np.log1p(-p)
+    return out
+
+
+def _expit(x: FloatArray) -> FloatArray:
+    out: FloatArray = 1.0 / (1.0 + np.exp(-x))
+    return out
+
+
+def _item_guess(base: FloatArray, groups: ItemGroups) -> FloatArray:
+    """Each group's guess from its skill's base guess (``domain.mastery.item_guess_slip``)."""
+    moved = _expit(_logit(base[..., groups.skill]) - groups.shift)
+    out: FloatArray = np.clip(
+        np.maximum(moved, groups.floor), ITEM_GUESS_SLIP_MIN, ITEM_GUESS_SLIP_MAX
+    )
+    return out
+
+
+def _item_slip(base: FloatArray, groups: ItemGroups) -> FloatArray:
+    """Each group's slip from its skill's base slip (not floored)."""
+    moved = _expit(_logit(base[..., groups.skill]) + groups.shift)
+    out: FloatArray = np.clip(moved, ITEM_GUESS_SLIP_MIN, ITEM_GUESS_SLIP_MAX)
+    return out
+
+
+def item_emissions(
+    guess: FloatArray, slip: FloatArray, groups: ItemGroups
+) -> tuple[FloatArray, FloatArray]:
+    """(guess, slip) of every item group from the skills' base guess and slip: the skill's moved
+    by the item's difficulty shift, the guess never below the item's floor, both within
+    [``ITEM_GUESS_SLIP_MIN``, ``ITEM_GUESS_SLIP_MAX``], as the mastery model scores an answer to
+    a single-skill item. (A multi-skill item is fitted in each of its skills' sequences with that
+    skill's base, as classic BKT counts it for each skill: the model's conjunctive joint guess is
+    not fitted.)"""
+    return _item_guess(guess, groups), _item_slip(slip, groups)
+
+
+def _emissions(
+    chunk: _Chunk, data_groups: ItemGroups | None, params: Params
+) -> tuple[FloatArray, FloatArray]:
+    """Guess and slip of every cell (T, N), or of every column (N,) for classic data."""
+    _, _, guess, slip = params
+    if data_groups is None or chunk.group is None:
+        return guess[chunk.skill], slip[chunk.skill]
+    g_items, s_items = item_emissions(guess, slip, data_groups)
+    return g_items[chunk.group], s_items[chunk.group]
+
+
 def _forward(
-    chunk: _Chunk, params: Params, *, predict: bool = False
+    chunk: _Chunk,
+    params: Params,
+    *,
+    predict: bool = False,
+    groups: ItemGroups | None = None,
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray | None]:
     """Scaled forward pass. Returns filtered P(known) per step, the scale factors (P(this
     response | the ones before); 1 on padding), the emissions e0, e1 of each cell, and, when
-    asked, the one-step-ahead P(correct)."""
-    prior, learn, guess, slip = params
+    asked, the one-step-ahead P(correct). With ``groups`` each cell has its item's guess and
+    slip."""
+    prior, learn, _, _ = params
     sk = chunk.skill
-    g, s, lr = guess[sk], slip[sk], learn[sk]
+    g, s = _emissions(chunk, groups, params)
+    lr = learn[sk]
+    per_cell = g.ndim == 2
     obs = chunk.obs
     e1 = np.where(obs > 0, 1.0 - s, s)
     e0 = np.where(obs > 0, g, 1.0 - g)
@@ -176,7 +314,8 @@ def _forward(
         n = chunk.active[t]
         k = k1[:n]
         if pred is not None:
-            pred[t, :n] = g[:n] + k * (1.0 - s[:n] - g[:n])
+            gt, st = (g[t, :n], s[t, :n]) if per_cell else (g[:n], s[:n])
+            pred[t, :n] = gt + k * (1.0 - st - gt)
         c = e0[t, :n] + k * diff[t, :n]
         scale[t, :n] = c
         filtered = k * e1[t, :n] / c
@@ -185,14 +324,19 @@ def _forward(
     return a1, scale, e0, e1, pred
 
 
-def _e_step(data: SequenceData, params: Params) -> tuple[FloatArray, FloatArray]:
-    """Expected counts per skill (8 rows) and log-likelihood per skill, both at ``params``."""
+def _e_step(data: SequenceData, params: Params) -> tuple[FloatArray, FloatArray, FloatArray | None]:
+    """Expected counts per skill (8 rows), log-likelihood per skill, and for item-aware data the
+    expected counts per item group (4 rows: right and wrong while unknown, wrong and right while
+    known), all at ``params``."""
     k = data.n_skills
     stats = np.zeros((8, k))
     loglik = np.zeros(k)
+    groups = data.groups
+    n_groups = 0 if groups is None else groups.skill.size
+    group_stats = None if groups is None else np.zeros((4, n_groups))
     learn = params[1]
     for chunk in data.chunks:
-        a1, scale, e0, e1, _ = _forward(chunk, params)
+        a1, scale, e0, e1, _ = _forward(chunk, params, groups=groups)
         lr = learn[chunk.skill]
         keep = 1.0 - lr
         t_max, n_all = a1.shape
@@ -231,10 +375,100 @@ def _e_step(data: SequenceData, params: Params) -> tuple[FloatArray, FloatArray]
         for row, values in enumerate(per_seq):
             stats[row] += np.bincount(chunk.skill, weights=values, minlength=k)
         loglik += np.bincount(chunk.skill, weights=np.log(scale).sum(axis=0), minlength=k)
-    return stats, loglik
+        if group_stats is not None and chunk.group is not None:
+            real = (np.arange(t_max)[:, None] < chunk.lengths[None, :]).astype(np.float64)
+            gamma0 = real - gamma1
+            cells = chunk.group.ravel()
+            for row, values in enumerate(
+                (
+                    gamma0 * chunk.obs,  # right while unknown
+                    gamma0 * (real - chunk.obs),  # wrong while unknown
+                    gamma1 * (real - chunk.obs),  # wrong while known
+                    gamma1 * chunk.obs,  # right while known
+                )
+            ):
+                group_stats[row] += np.bincount(cells, weights=values.ravel(), minlength=n_groups)
+    return stats, loglik, group_stats
 
 
-def _m_step(stats: FloatArray, current: Params) -> Params:
+# The base guess/slip search of the item-aware M-step: a grid of GRID_POINTS in logits over
+# [_EPS, MAX_GUESS_SLIP], then GOLDEN_STEPS golden sections of the best point's bracket (it shrinks
+# by 0.618 a step: 60 steps take the 0.46-logit bracket below 1e-12 logits, far inside the EM
+# tolerance, so the M-step is a smooth function of the expected counts).
+GRID_POINTS = 41
+GOLDEN_STEPS = 60
+_GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0
+
+
+def _bounded_argmax(
+    objective: Callable[[FloatArray], FloatArray], n_skills: int, lo: float, hi: float
+) -> FloatArray:
+    """Per skill, the x in [lo, hi] (logits) maximizing ``objective``: (P, K) values of P
+    candidate rows (P, K) of x. A grid, then golden sections around each skill's best point
+    (the objective is a sum of concave pieces with flat stretches where a floor or the clamp
+    holds: unimodal in practice, and the grid guards against the rest)."""
+    grid = np.linspace(lo, hi, GRID_POINTS)
+    values = objective(np.repeat(grid[:, None], n_skills, axis=1))
+    best = np.argmax(values, axis=0)
+    step = grid[1] - grid[0]
+    a = np.maximum(grid[best] - step, lo)
+    b = np.minimum(grid[best] + step, hi)
+    c = b - _GOLDEN * (b - a)
+    d = a + _GOLDEN * (b - a)
+    fc, fd = objective(np.stack([c, d]))
+    for _ in range(GOLDEN_STEPS):
+        left = fc >= fd  # the maximum is in [a, d], else in [c, b]
+        b = np.where(left, d, b)
+        a = np.where(left, a, c)
+        # The kept inner point is reused as the other one (the golden ratio), both re-evaluated.
+        c, d = np.where(left, b - _GOLDEN * (b - a), d), np.where(left, c, a + _GOLDEN * (b - a))
+        fc, fd = objective(np.stack([c, d]))
+    middle = (a + b) / 2.0
+    # The grid's best point stays if the bracket search did not beat it (a flat objective).
+    beaten = objective(middle[None, :])[0] >= values[best, np.arange(n_skills)]
+    out: FloatArray = np.where(beaten, middle, grid[best])
+    return out
+
+
+def _per_skill(values: FloatArray, groups: ItemGroups, n_skills: int) -> FloatArray:
+    """Sum (P, G) values over each skill's groups: (P, K)."""
+    rows = values.shape[0]
+    index = (np.arange(rows)[:, None] * n_skills + groups.skill[None, :]).ravel()
+    sums = np.bincount(index, weights=values.ravel(), minlength=rows * n_skills)
+    out: FloatArray = sums.astype(np.float64).reshape(rows, n_skills)
+    return out
+
+
+def _m_step_items(
+    group_stats: FloatArray, groups: ItemGroups, current: Params
+) -> tuple[FloatArray, FloatArray]:
+    """Base guess and slip per skill maximizing the expected complete-data log-likelihood of
+    the answers under the model's item emissions (a skill without answers keeps its values)."""
+    right0, wrong0, wrong1, right1 = group_stats
+    k = current[0].size
+    lo, hi = float(_logit(np.array(_EPS))), float(_logit(np.array(MAX_GUESS_SLIP)))
+
+    def guess_objective(x: FloatArray) -> FloatArray:
+        g = _item_guess(_expit(x), groups)
+        return _per_skill(right0 * np.log(g) + wrong0 * np.log1p(-g), groups, k)
+
+    def slip_objective(x: FloatArray) -> FloatArray:
+        s = _item_slip(_expit(x), groups)
+        return _per_skill(wrong1 * np.log(s) + right1 * np.log1p(-s), groups, k)
+
+    seen0 = np.bincount(groups.skill, weights=right0 + wrong0, minlength=k) > 1e-12
+    seen1 = np.bincount(groups.skill, weights=wrong1 + right1, minlength=k) > 1e-12
+    guess = np.where(seen0, _expit(_bounded_argmax(guess_objective, k, lo, hi)), current[2])
+    slip = np.where(seen1, _expit(_bounded_argmax(slip_objective, k, lo, hi)), current[3])
+    return np.clip(guess, _EPS, MAX_GUESS_SLIP), np.clip(slip, _EPS, MAX_GUESS_SLIP)
+
+
+def _m_step(
+    stats: FloatArray,
+    current: Params,
+    group_stats: FloatArray | None = None,
+    groups: ItemGroups | None = None,
+) -> Params:
     first1, n_seq, xi01, from0, g0_obs, g0_all, g1_wrong, g1_all = stats
     prior, learn, guess, slip = current
 
@@ -243,11 +477,16 @@ def _m_step(stats: FloatArray, current: Params) -> Params:
             value = np.where(den > 1e-12, num / den, old)
         return np.clip(value, _EPS, hi)
 
+    if group_stats is not None and groups is not None:
+        new_guess, new_slip = _m_step_items(group_stats, groups, current)
+    else:
+        new_guess = ratio(g0_obs, g0_all, guess, MAX_GUESS_SLIP)
+        new_slip = ratio(g1_wrong, g1_all, slip, MAX_GUESS_SLIP)
     return (
         ratio(first1, n_seq, prior, 1.0 - _EPS),
         ratio(xi01, from0, learn, 1.0 - _EPS),
-        ratio(g0_obs, g0_all, guess, MAX_GUESS_SLIP),
-        ratio(g1_wrong, g1_all, slip, MAX_GUESS_SLIP),
+        new_guess,
+        new_slip,
     )
 
 
@@ -261,7 +500,7 @@ def log_likelihood(
     """Log-likelihood per skill of the data under the given parameters."""
     loglik = np.zeros(data.n_skills)
     for chunk in data.chunks:
-        _, scale, _, _, _ = _forward(chunk, (prior, learn, guess, slip))
+        _, scale, _, _, _ = _forward(chunk, (prior, learn, guess, slip), groups=data.groups)
         loglik += np.bincount(
             chunk.skill, weights=np.log(scale).sum(axis=0), minlength=data.n_skills
         )
@@ -278,8 +517,11 @@ def _without(data: SequenceData, done: npt.NDArray[np.bool_]) -> SequenceData:
         elif cols.size:
             lengths = chunk.lengths[cols]
             t_max = int(lengths[0])
-            chunks.append(_chunk(chunk.obs[:t_max, cols], lengths, chunk.skill[cols], None))
-    return SequenceData(tuple(chunks), data.n_skills, data.n_responses, data.responses_per_skill)
+            group = None if chunk.group is None else chunk.group[:t_max, cols]
+            chunks.append(_chunk(chunk.obs[:t_max, cols], lengths, chunk.skill[cols], None, group))
+    return SequenceData(
+        tuple(chunks), data.n_skills, data.n_responses, data.responses_per_skill, data.groups
+    )
 
 
 def _run_em(
@@ -292,8 +534,8 @@ def _run_em(
     working = data
     iteration = 0
     for iteration in range(1, max_iter + 1):
-        stats, _ = _e_step(working, current)
-        new = _m_step(stats, current)
+        stats, _, group_stats = _e_step(working, current)
+        new = _m_step(stats, current, group_stats, working.groups)
         change = np.max(np.abs(np.stack(new) - np.stack(current)), axis=0)
         current = new
         finished = change < tol
@@ -361,7 +603,7 @@ def predict_correct(
     """One-step-ahead P(correct) of every response given the ones before it (input order)."""
     out = np.zeros(data.n_responses)
     for chunk in data.chunks:
-        *_, pred = _forward(chunk, (prior, learn, guess, slip), predict=True)
+        *_, pred = _forward(chunk, (prior, learn, guess, slip), predict=True, groups=data.groups)
         assert pred is not None and chunk.index is not None
         valid = chunk.index >= 0
         out[chunk.index[valid]] = pred[valid]

@@ -59,6 +59,7 @@ __all__ = [
     "apply_item_response",
     "apply_skipped",
     "current_state",
+    "difficulty_shift",
     "is_informative",
     "item_guess_slip",
     "item_p_correct",
@@ -209,6 +210,13 @@ def _skills(item: ItemEvidence) -> list[str]:
     return list(dict.fromkeys(item.skill_codes))
 
 
+def difficulty_shift(difficulty: float, discrimination: float) -> float:
+    """How far (in logits) an item's difficulty moves the skill's guess down and slip up:
+    ``k·a·b``, capped at ``±MAX_SHIFT``. One definition for the model and the EM fit
+    (``domain.bkt_fit``), which must score each answer with the same item guess and slip."""
+    return _clamp(DIFFICULTY_SCALE * discrimination * difficulty, -MAX_SHIFT, MAX_SHIFT)
+
+
 def item_guess_slip(item: ItemEvidence, params: Mapping[str, SkillModel]) -> tuple[float, float]:
     """The item's own (guess, slip). A multi-skill item starts from the mean logit of its skills'
     guess and slip (one item, one chance to guess), then difficulty moves both; the guess is
@@ -221,7 +229,7 @@ def item_guess_slip(item: ItemEvidence, params: Mapping[str, SkillModel]) -> tup
     models = [_model(params, c) for c in codes]
     base_guess = sum(_logit(m.guess) for m in models) / len(models)
     base_slip = sum(_logit(m.slip) for m in models) / len(models)
-    shift = _clamp(DIFFICULTY_SCALE * item.discrimination * item.difficulty, -MAX_SHIFT, MAX_SHIFT)
+    shift = difficulty_shift(item.difficulty, item.discrimination)
     guess = _clamp(
         max(_expit(base_guess - shift), item.guess_floor), ITEM_GUESS_SLIP_MIN, ITEM_GUESS_SLIP_MAX
     )

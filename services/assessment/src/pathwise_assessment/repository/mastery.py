@@ -333,19 +333,26 @@ async def recent_evidence(
 
 async def scored_responses(
     session: AsyncSession, district_id: uuid.UUID
-) -> list[tuple[uuid.UUID, bool, list[str], datetime]]:
-    """(learner, correct, skill codes, time) of every scored response, in time order."""
+) -> tuple[list[tuple[uuid.UUID, bool, uuid.UUID, datetime]], list[ItemVersion]]:
+    """(learner, correct, item version id, time) of every scored response, in time order, and
+    the item versions they pinned (each once: the fit needs their skills, difficulty,
+    discrimination and spec, and a spec per response would be read thousands of times)."""
+    scored = (
+        Response.district_id == district_id,
+        Response.status == "scored",
+        Response.correct.is_not(None),
+    )
     rows = await session.execute(
-        select(Response.learner_id, Response.correct, ItemVersion.skill_codes, Response.created_at)
-        .join(ItemVersion, ItemVersion.id == Response.item_version_id)
-        .where(
-            Response.district_id == district_id,
-            Response.status == "scored",
-            Response.correct.is_not(None),
-        )
+        select(Response.learner_id, Response.correct, Response.item_version_id, Response.created_at)
+        .where(*scored)
         .order_by(Response.id)
     )
-    return [(r[0], bool(r[1]), list(r[2]), r[3]) for r in rows.all()]
+    versions = await session.execute(
+        select(ItemVersion).where(
+            ItemVersion.id.in_(select(Response.item_version_id).where(*scored).distinct())
+        )
+    )
+    return [(r[0], bool(r[1]), r[2], r[3]) for r in rows.all()], list(versions.scalars())
 
 
 async def districts_with_responses(session: AsyncSession) -> list[uuid.UUID]:

@@ -9,6 +9,11 @@ Every skill's fit is guarded (``domain.bkt_fit.guard_fits``): a skill with fewer
 parameters; the others are clamped to sane bounds and shrunk toward the district's parameters when
 data are thin. The run's ``results`` hold ``skills`` (what was stored, as before, plus the status)
 and ``report`` (every skill's decision and why) and ``district`` (the base thin skills lean on).
+
+The fit is item-aware (issue 14): each response carries its pinned item version's difficulty,
+discrimination and guess floor (``service.mastery.item_evidence``, as the answer path scores it),
+so EM scores every answer with the item's own guess and slip, as the mastery model does, and
+stores the skill's *base* guess and slip the model moves per item (``domain.bkt_fit``).
 """
 
 import asyncio
@@ -23,8 +28,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_assessment.domain.bkt import DEFAULT_PARAMS
 from pathwise_assessment.domain.bkt_fit import build_sequences, fit_em, guard_fits
+from pathwise_assessment.domain.mastery import ItemEvidence
 from pathwise_assessment.models import MasteryFit
 from pathwise_assessment.repository import mastery as repo
+from pathwise_assessment.service.mastery import item_evidence
 from pathwise_shared.auth import Principal
 from pathwise_shared.db.engine import Database
 from pathwise_shared.db.uow import unit_of_work
@@ -33,6 +40,7 @@ from pathwise_shared.problems import NotFound
 from pathwise_shared.timeutil import utcnow
 
 __all__ = [
+    "Observation",
     "complete_fit",
     "fit_district",
     "fit_observations",
@@ -46,30 +54,47 @@ __all__ = [
 
 logger = logging.getLogger("pathwise.assessment.fits")
 
+# (learner, correct, item, time): the item as the model scores it (its skills, difficulty,
+# discrimination and guess floor), or just its skill codes (an average item without a floor).
+Observation = tuple[Any, bool, ItemEvidence | Sequence[str], datetime]
 
-def fit_with_report(
-    observations: Sequence[tuple[uuid.UUID, bool, list[str], datetime]], min_responses: int
-) -> dict[str, Any]:
-    """Pure: (learner, correct, skills, time) rows in time order -> the run's ``results``:
-    ``skills`` (the parameters to store, per accepted or shrunk skill), ``report`` (every skill's
-    decision: status, reasons, raw fit, stored values, weight, counts) and ``district``."""
+
+def fit_with_report(observations: Sequence[Observation], min_responses: int) -> dict[str, Any]:
+    """Pure: (learner, correct, item or skills, time) rows in time order -> the run's
+    ``results``: ``skills`` (the parameters to store, per accepted or shrunk skill), ``report``
+    (every skill's decision: status, reasons, raw fit, stored values, weight, counts) and
+    ``district``. Each answer is scored with its item's guess and slip (``domain.bkt_fit``)."""
     codes: dict[str, int] = {}
-    learners: dict[uuid.UUID, int] = {}
+    learners: dict[Any, int] = {}
     skill_idx: list[int] = []
     learner_idx: list[int] = []
     correct: list[int] = []
+    difficulty: list[float] = []
+    discrimination: list[float] = []
+    floor: list[float] = []
     learners_of: dict[str, set[int]] = {}
-    for learner, ok, skills, _ in observations:
+    for learner, ok, item, _ in observations:
+        if not isinstance(item, ItemEvidence):
+            item = ItemEvidence(tuple(item))
         lid = learners.setdefault(learner, len(learners))
-        for code in dict.fromkeys(skills):
+        for code in dict.fromkeys(item.skill_codes):
             skill_idx.append(codes.setdefault(code, len(codes)))
             learner_idx.append(lid)
             correct.append(1 if ok else 0)
+            difficulty.append(item.difficulty)
+            discrimination.append(item.discrimination)
+            floor.append(item.guess_floor)
             learners_of.setdefault(code, set()).add(lid)
     if not codes:
         return {"skills": {}, "report": {}, "district": None}
     data = build_sequences(
-        np.array(skill_idx), np.array(learner_idx), np.array(correct), len(codes)
+        np.array(skill_idx),
+        np.array(learner_idx),
+        np.array(correct),
+        len(codes),
+        difficulty=difficulty,
+        discrimination=discrimination,
+        floor=floor,
     )
     result = fit_em(data)
     d = DEFAULT_PARAMS
@@ -112,7 +137,7 @@ def fit_with_report(
 
 
 def fit_observations(
-    observations: Sequence[tuple[uuid.UUID, bool, list[str], datetime]], min_responses: int
+    observations: Sequence[Observation], min_responses: int
 ) -> dict[str, dict[str, Any]]:
     """Pure: the parameters to store per skill (accepted or shrunk; see :func:`fit_with_report`)."""
     stored: dict[str, dict[str, Any]] = fit_with_report(observations, min_responses)["skills"]
@@ -138,7 +163,11 @@ async def start_fit(
 async def complete_fit(session: AsyncSession, fit: MasteryFit) -> MasteryFit:
     """Fit the district's scored responses and store the guarded parameters of every skill that
     was not rejected; the run keeps the report of every skill."""
-    observations = await repo.scored_responses(session, fit.district_id)
+    responses, versions = await repo.scored_responses(session, fit.district_id)
+    items = {version.id: item_evidence(version) for version in versions}
+    observations = [
+        (learner, correct, items[version_id], at) for learner, correct, version_id, at in responses
+    ]
     try:
         results = await asyncio.to_thread(fit_with_report, observations, fit.min_responses)
     except (ValueError, FloatingPointError) as exc:
