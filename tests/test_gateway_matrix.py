@@ -122,6 +122,10 @@ OPERATIONS = (
     Op("GET", "/v1/learners/{id}/mastery", "learner", ALL, True, OK),
     Op("GET", "/v1/learners/{id}/mastery/3.NF.A.1/history", "learner", ALL, True, MAYBE),
     Op("GET", "/v1/learners/{id}/overview", "learner", ALL, True, OK),
+    # Motivation (assessment, issue 16): read like mastery; only the learner sets the preference.
+    Op("GET", "/v1/learners/{id}/motivation", "learner", ALL, True, OK),
+    Op("PUT", "/v1/learners/{id}/motivation/preferences", "learner", frozenset({"student"}),
+       False, INVALID, {"hidden": "x"}),
     Op("GET", "/v1/audit/learners/{id}", "learner", ADMINS | {"guardian"}, False, OK),
     Op("POST", "/v1/learners/{id}/goals", "learner", ALL - {"guardian"}, False, INVALID, {}),
     Op("POST", "/v1/learners/{id}/pathway/overrides", "learner", STAFF, False, INVALID, {}),

@@ -190,6 +190,8 @@ _TYPES: tuple[tuple[str, int, str], ...] = (
     ("webhook-delivery-not-found", 404, "Webhook delivery not found"),
     ("webhook-endpoint-disabled", 422, "Webhook endpoint disabled"),
     ("webhook-endpoint-not-found", 404, "Webhook endpoint not found"),
+    # Motivation (assessment, issue 16).
+    ("not-the-learner", 403, "Not the learner"),
     ("{object}-exists", 409, "{Object} exists"),
     ("{object}-forbidden", 403, "{Object} forbidden"),
     ("{object}-not-found", 404, "{Object} not found"),

@@ -6,7 +6,7 @@ import contextlib
 import httpx
 from fastapi import FastAPI
 
-from pathwise_assessment.api import assessments, attempts, internal, items, mastery
+from pathwise_assessment.api import assessments, attempts, internal, items, mastery, motivation
 from pathwise_assessment.migrations import MIGRATIONS
 from pathwise_assessment.models import outbox
 from pathwise_assessment.service.decay import run_decay_sweeps
@@ -68,6 +68,7 @@ def create_app(
             assessments.router,
             attempts.router,
             mastery.router,
+            motivation.router,
             internal.router,
         ],
         migrations=MIGRATIONS,
@@ -81,6 +82,10 @@ def create_app(
             {
                 "name": "mastery",
                 "description": "Mastery per skill (Bayesian Knowledge Tracing) and its model fits",
+            },
+            {
+                "name": "motivation",
+                "description": "A learner's points, streak and badges (compared with themself)",
             },
             {"name": "internal", "description": "For the other services"},
         ],

@@ -5,13 +5,14 @@ new ``item_versions`` row, and an attempt pins the version each of its items sho
 """
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -31,6 +32,7 @@ __all__ = [
     "AssessmentItem",
     "Attempt",
     "AttemptItem",
+    "Badge",
     "Base",
     "Item",
     "ItemSkill",
@@ -38,6 +40,8 @@ __all__ = [
     "MasteryFit",
     "MasteryHistory",
     "MasteryState",
+    "MotivationPreference",
+    "PracticeDay",
     "Response",
     "SkillParams",
     "event_sequences",
@@ -305,3 +309,45 @@ class MasteryFit(Base):
     requested_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class PracticeDay(Base):
+    """How many items a learner answered on a day (UTC): the practice points and the streak.
+
+    Kept with each new answer, in its transaction, so reading a learner's motivation is one
+    short query instead of a scan of the district's responses (which have no learner index)."""
+
+    __tablename__ = "practice_days"
+
+    district_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    learner_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    answers: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Badge(Base):
+    """A personal milestone, awarded once (``skill_code`` is '' for learner-wide badges)."""
+
+    __tablename__ = "badges"
+    __table_args__ = (
+        UniqueConstraint("district_id", "learner_id", "code", "skill_code"),
+        Index("ix_badges_district_learner", "district_id", "learner_id", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    district_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    learner_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    code: Mapped[str] = mapped_column(String(40))
+    skill_code: Mapped[str] = mapped_column(String(40), default="")
+    awarded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MotivationPreference(Base):
+    """The learner's choice to hide their motivation display (no row: shown)."""
+
+    __tablename__ = "motivation_preferences"
+
+    district_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    learner_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

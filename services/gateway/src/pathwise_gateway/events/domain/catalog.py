@@ -105,6 +105,15 @@ class MasteryChanged(LearnerRef):
     previous_level: str | None = None
 
 
+# Motivation (assessment, issue 16): thin, the rest is behind learner-scoped reads.
+class BadgeAwarded(LearnerRef):
+    badge_id: uuid.UUID
+    badge: str = Field(
+        description="first_mastery, skills_mastered_5, skills_mastered_10, streak_5, comeback"
+    )
+    skill_code: str | None = Field(None, description="The skill of a comeback badge")
+
+
 class PathwayPlanned(LearnerRef):
     pathway_id: uuid.UUID | None = None
     version: int | None = None
@@ -195,6 +204,7 @@ _TYPES = (
     EventType(
         "mastery.changed", "A learner's mastery estimate of a skill changed.", MasteryChanged
     ),
+    EventType("badge.awarded", "A learner earned a personal badge.", BadgeAwarded),
     EventType("pathway.planned", "A learner's pathway was (re)planned.", PathwayPlanned),
     EventType("pathway.step_mastered", "A pathway step was mastered.", PathwayStep),
     EventType("pathway.step_reopened", "A mastered step was reopened.", PathwayStep),
