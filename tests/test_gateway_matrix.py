@@ -113,6 +113,7 @@ INVALID = frozenset({422})
 MAYBE = frozenset({200, 404})  # the service's own "none yet" (no pathway, history, grouping)
 TAKERS = STAFF | {"student"}
 CHECK = check_id("3.NF.A.1")
+NO_CREDENTIAL = uuid.UUID(int=0xC4ED)
 OPERATIONS = (
     Op("GET", "/v1/learners/{id}/profile", "learner", ALL, True, OK),
     Op("GET", "/v1/learners/{id}/goals", "learner", ALL, True, OK),
@@ -126,6 +127,17 @@ OPERATIONS = (
     Op("GET", "/v1/learners/{id}/motivation", "learner", ALL, True, OK),
     Op("PUT", "/v1/learners/{id}/motivation/preferences", "learner", frozenset({"student"}),
        False, INVALID, {"hidden": "x"}),
+    # Credentials (assessment, issue 16): the learner asks, their people read, staff revoke. No
+    # client scope: a credential is the learner's to share. (Unknown credential: the service's 404.)
+    Op("GET", "/v1/learners/{id}/credentials", "learner", ALL, False, OK),
+    Op("POST", "/v1/learners/{id}/credentials", "learner", frozenset({"student"}), False, INVALID,
+       {"skill_code": 5}),
+    Op("GET", f"/v1/learners/{{id}}/credentials/{NO_CREDENTIAL}", "learner", ALL, False,
+       frozenset({404})),
+    Op("GET", f"/v1/learners/{{id}}/credentials/{NO_CREDENTIAL}/jwt", "learner", ALL, False,
+       frozenset({404})),
+    Op("POST", f"/v1/learners/{{id}}/credentials/{NO_CREDENTIAL}/revoke", "learner", STAFF, False,
+       INVALID, {"reason": 5}),
     Op("GET", "/v1/audit/learners/{id}", "learner", ADMINS | {"guardian"}, False, OK),
     Op("POST", "/v1/learners/{id}/goals", "learner", ALL - {"guardian"}, False, INVALID, {}),
     Op("POST", "/v1/learners/{id}/pathway/overrides", "learner", STAFF, False, INVALID, {}),

@@ -114,6 +114,12 @@ class BadgeAwarded(LearnerRef):
     skill_code: str | None = Field(None, description="The skill of a comeback badge")
 
 
+# Credentials (assessment, issue 16): thin; the credential itself is behind the learner's reads.
+class CredentialRef(LearnerRef):
+    credential_id: uuid.UUID
+    skill_code: str
+
+
 class PathwayPlanned(LearnerRef):
     pathway_id: uuid.UUID | None = None
     version: int | None = None
@@ -205,6 +211,12 @@ _TYPES = (
         "mastery.changed", "A learner's mastery estimate of a skill changed.", MasteryChanged
     ),
     EventType("badge.awarded", "A learner earned a personal badge.", BadgeAwarded),
+    EventType(
+        "credential.issued", "An Open Badges credential was issued to a learner.", CredentialRef
+    ),
+    EventType(
+        "credential.revoked", "A learner's Open Badges credential was revoked.", CredentialRef
+    ),
     EventType("pathway.planned", "A learner's pathway was (re)planned.", PathwayPlanned),
     EventType("pathway.step_mastered", "A pathway step was mastered.", PathwayStep),
     EventType("pathway.step_reopened", "A mastered step was reopened.", PathwayStep),

@@ -67,6 +67,8 @@ RESPONSE_HEADERS = (
     "content-location",
     "idempotent-replayed",
     "x-total-count",
+    # A download (a credential's VC-JWT) names its file.
+    "content-disposition",
 )
 _RESPONSE_HEADERS = frozenset(RESPONSE_HEADERS)
 _RETRY_STATUSES = frozenset({502, 503, 504})
