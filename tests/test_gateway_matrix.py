@@ -115,6 +115,7 @@ GONE = frozenset({404})  # the service's own "no such artifact", after the gatew
 TAKERS = STAFF | {"student"}
 CHECK = check_id("3.NF.A.1")
 NO_SUCH = uuid.UUID(int=16)  # a goal or reflection id that names nothing
+NO_CREDENTIAL = uuid.UUID(int=0xC4ED)
 OPERATIONS = (
     Op("GET", "/v1/learners/{id}/profile", "learner", ALL, True, OK),
     Op("GET", "/v1/learners/{id}/goals", "learner", ALL, True, OK),
@@ -124,6 +125,21 @@ OPERATIONS = (
     Op("GET", "/v1/learners/{id}/mastery", "learner", ALL, True, OK),
     Op("GET", "/v1/learners/{id}/mastery/3.NF.A.1/history", "learner", ALL, True, MAYBE),
     Op("GET", "/v1/learners/{id}/overview", "learner", ALL, True, OK),
+    # Motivation (assessment, issue 16): read like mastery; only the learner sets the preference.
+    Op("GET", "/v1/learners/{id}/motivation", "learner", ALL, True, OK),
+    Op("PUT", "/v1/learners/{id}/motivation/preferences", "learner", frozenset({"student"}),
+       False, INVALID, {"hidden": "x"}),
+    # Credentials (assessment, issue 16): the learner asks, their people read, staff revoke. No
+    # client scope: a credential is the learner's to share. (Unknown credential: the service's 404.)
+    Op("GET", "/v1/learners/{id}/credentials", "learner", ALL, False, OK),
+    Op("POST", "/v1/learners/{id}/credentials", "learner", frozenset({"student"}), False, INVALID,
+       {"skill_code": 5}),
+    Op("GET", f"/v1/learners/{{id}}/credentials/{NO_CREDENTIAL}", "learner", ALL, False,
+       frozenset({404})),
+    Op("GET", f"/v1/learners/{{id}}/credentials/{NO_CREDENTIAL}/jwt", "learner", ALL, False,
+       frozenset({404})),
+    Op("POST", f"/v1/learners/{{id}}/credentials/{NO_CREDENTIAL}/revoke", "learner", STAFF, False,
+       INVALID, {"reason": 5}),
     Op("GET", "/v1/audit/learners/{id}", "learner", ADMINS | {"guardian"}, False, OK),
     Op("POST", "/v1/learners/{id}/goals", "learner", ALL - {"guardian"}, False, INVALID, {}),
     Op("POST", "/v1/learners/{id}/pathway/overrides", "learner", STAFF, False, INVALID, {}),

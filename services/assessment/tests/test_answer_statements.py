@@ -24,9 +24,12 @@ ITEMS = 10
 # Statements of an answer that moves no mastery level (the service's caches warm): the attempt
 # lock (with its assessment), one read of its items and responses, the response insert, the
 # mastery row upsert-and-lock, its update, the history insert, the events' counter and outbox
-# row. SQLite's BEGIN IMMEDIATE is not counted (a transaction mode, not a statement of the path).
-# It was 13 before the path was designed (16 with a level change). Raise it only with a reason.
-MAX_STATEMENTS_PER_ANSWER = 8
+# row, and the practice-day upsert (motivation: points and streak, issue 16). SQLite's BEGIN
+# IMMEDIATE is not counted (a transaction mode, not a statement of the path). It was 13 before the
+# path was designed (16 with a level change). Raise it only with a reason.
+MAX_STATEMENTS_PER_ANSWER = 9
+# The learner's first answer of the day also reads their practice days (the streak badge).
+NEW_DAY = 1
 # A level change adds the read of the evidence its event carries.
 CHANGE = 1
 # The first answer of a skill in the process also fills the cache of its BKT parameters. (It was
@@ -102,7 +105,7 @@ async def test_an_answer_is_a_fixed_small_number_of_statements(api: ServiceClien
         counts.append(len(seen))
     print("statements per answer:", counts)
     # Neither grows with the attempt's size or its answers so far.
-    assert counts[0] <= MAX_STATEMENTS_PER_ANSWER + CHANGE + COLD, counts
+    assert counts[0] <= MAX_STATEMENTS_PER_ANSWER + CHANGE + COLD + NEW_DAY, counts
     assert max(counts[1:]) <= MAX_STATEMENTS_PER_ANSWER + CHANGE, counts
     assert min(counts[1:]) <= MAX_STATEMENTS_PER_ANSWER, counts
 

@@ -101,6 +101,11 @@ class AccessRule:
     # Other parameters naming an object (a school in a roster write, a class filter of an admin
     # list) whose rule only the owning service can apply; it does, and says so here.
     service_checks: frozenset[str] = frozenset()
+    # Callable without a token (public keys, a verification anyone may ask for): the gateway
+    # forwards a tokenless call to such an operation, and to no other, with an internal token
+    # for the anonymous principal (``pathwise_shared.auth.ANONYMOUS``). Roles, scopes and an
+    # object are then meaningless and refused by ``access``.
+    anonymous: bool = False
 
     @classmethod
     def from_openapi(cls, raw: Any) -> "AccessRule | None":
@@ -127,12 +132,18 @@ class AccessRule:
         checks = raw.get("service_checks") or []
         if not isinstance(checks, list):
             return None
+        anonymous = raw.get("anonymous", False)
+        # Anything but a plain true is not anonymous; an anonymous rule that also names roles or
+        # an object is not understood (never exposed) rather than guessed at.
+        if not isinstance(anonymous, bool) or (anonymous and (roles or scopes or ref)):
+            return None
         return cls(
             frozenset(map(str, roles)),
             frozenset(map(str, scopes)),
             action,
             ref,
             frozenset(map(str, checks)),
+            anonymous,
         )
 
     def to_openapi(self) -> dict[str, Any]:
@@ -143,6 +154,8 @@ class AccessRule:
         }
         if self.service_checks:
             rule["service_checks"] = sorted(self.service_checks)
+        if self.anonymous:
+            rule["anonymous"] = True
         if self.object is not None:
             rule["object"] = {
                 "kind": self.object.kind,
@@ -167,6 +180,12 @@ def role_guard(roles: Iterable[str], scopes: Iterable[str]) -> Callable[[Princip
         return principal
 
     return guard
+
+
+def _anyone(principal: CurrentPrincipal) -> Principal:
+    """The guard of an anonymous operation: any verified internal token (the gateway's call for
+    a tokenless caller carries the anonymous principal), nothing more."""
+    return principal
 
 
 def object_ref(
@@ -197,15 +216,30 @@ def access(
     attempt: str | None = None,
     source: ObjectSource = "path",
     service_checks: Iterable[str] = (),
+    anonymous: bool = False,
 ) -> dict[str, Any]:
-    """Route keyword arguments declaring and enforcing the access rule of one operation."""
+    """Route keyword arguments declaring and enforcing the access rule of one operation.
+
+    ``anonymous=True``: anyone may call it, with or without a token (docs/security.md,
+    "Anonymous operations"); it takes no roles, scopes or object, and must not read anything
+    the caller's identity would have to scope."""
     rule = AccessRule(
         frozenset(roles),
         frozenset(scopes),
         action,
         object_ref(learner=learner, class_=class_, school=school, attempt=attempt, source=source),
         frozenset(service_checks),
+        anonymous,
     )
+    if anonymous:
+        if rule.roles or rule.scopes or rule.object is not None or rule.action != "read":
+            raise ValueError("An anonymous operation declares no roles, scopes or object.")
+        return {
+            "dependencies": [Depends(_anyone)],
+            # ``security: []`` marks it tokenless in the gateway's public OpenAPI.
+            "openapi_extra": {ACCESS_EXTENSION: rule.to_openapi(), "security": []},
+            "responses": problem_responses(404, 422),
+        }
     return {
         "dependencies": [Depends(role_guard(roles, scopes))],
         "openapi_extra": {ACCESS_EXTENSION: rule.to_openapi()},

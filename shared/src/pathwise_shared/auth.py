@@ -17,6 +17,7 @@ from pathwise_shared.problems import Forbidden, Unauthorized
 from pathwise_shared.timeutil import utcnow
 
 __all__ = [
+    "ANONYMOUS",
     "INTERNAL_AUDIENCE",
     "INTERNAL_ISSUER",
     "CurrentPrincipal",
@@ -33,7 +34,9 @@ INTERNAL_AUDIENCE = "pathwise-internal"
 _ALGORITHM = "HS256"
 
 Role = Literal["student", "teacher", "guardian", "school_admin", "district_admin"]
-PrincipalKind = Literal["user", "client", "system"]
+# ``anonymous``: a caller without a token, forwarded by the gateway to operations declared
+# ``access(anonymous=True)`` only; no district, no roles, no scopes.
+PrincipalKind = Literal["user", "client", "system", "anonymous"]
 
 
 class Principal(BaseModel):
@@ -64,6 +67,9 @@ class Principal(BaseModel):
         if self.district_id is None:
             raise Forbidden("This operation needs a caller that belongs to a district.")
         return self.district_id
+
+
+ANONYMOUS = Principal(subject="anonymous", kind="anonymous")
 
 
 def issue_internal_token(principal: Principal, secret: str, ttl_seconds: int = 60) -> str:

@@ -204,6 +204,11 @@ _TYPES: tuple[tuple[str, int, str], ...] = (
     ("webhook-delivery-not-found", 404, "Webhook delivery not found"),
     ("webhook-endpoint-disabled", 422, "Webhook endpoint disabled"),
     ("webhook-endpoint-not-found", 404, "Webhook endpoint not found"),
+    # Motivation (assessment, issue 16).
+    ("not-the-learner", 403, "Not the learner"),
+    # Open Badges credentials (assessment, issue 16).
+    ("skill-not-mastered", 409, "Skill not mastered"),
+    ("status-list-full", 409, "Status list full"),
     ("{object}-exists", 409, "{Object} exists"),
     ("{object}-forbidden", 403, "{Object} forbidden"),
     ("{object}-not-found", 404, "{Object} not found"),

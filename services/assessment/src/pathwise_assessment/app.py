@@ -6,7 +6,15 @@ import contextlib
 import httpx
 from fastapi import FastAPI
 
-from pathwise_assessment.api import assessments, attempts, internal, items, mastery
+from pathwise_assessment.api import (
+    assessments,
+    attempts,
+    credentials,
+    internal,
+    items,
+    mastery,
+    motivation,
+)
 from pathwise_assessment.migrations import MIGRATIONS
 from pathwise_assessment.models import outbox
 from pathwise_assessment.service.decay import run_decay_sweeps
@@ -68,6 +76,8 @@ def create_app(
             assessments.router,
             attempts.router,
             mastery.router,
+            motivation.router,
+            credentials.router,
             internal.router,
         ],
         migrations=MIGRATIONS,
@@ -81,6 +91,15 @@ def create_app(
             {
                 "name": "mastery",
                 "description": "Mastery per skill (Bayesian Knowledge Tracing) and its model fits",
+            },
+            {
+                "name": "motivation",
+                "description": "A learner's points, streak and badges (compared with themself)",
+            },
+            {
+                "name": "credentials",
+                "description": "Open Badges 3.0 credentials for mastered skills; the issuer's "
+                "public key, status list and verification (no token)",
             },
             {"name": "internal", "description": "For the other services"},
         ],

@@ -5,13 +5,14 @@ new ``item_versions`` row, and an attempt pins the version each of its items sho
 """
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -31,13 +32,18 @@ __all__ = [
     "AssessmentItem",
     "Attempt",
     "AttemptItem",
+    "Badge",
     "Base",
+    "Credential",
+    "IssuerKey",
     "Item",
     "ItemSkill",
     "ItemVersion",
     "MasteryFit",
     "MasteryHistory",
     "MasteryState",
+    "MotivationPreference",
+    "PracticeDay",
     "Response",
     "SkillParams",
     "event_sequences",
@@ -305,3 +311,89 @@ class MasteryFit(Base):
     requested_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class PracticeDay(Base):
+    """How many items a learner answered on a day (UTC): the practice points and the streak.
+
+    Kept with each new answer, in its transaction, so reading a learner's motivation is one
+    short query instead of a scan of the district's responses (which have no learner index)."""
+
+    __tablename__ = "practice_days"
+
+    district_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    learner_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    answers: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Badge(Base):
+    """A personal milestone, awarded once (``skill_code`` is '' for learner-wide badges)."""
+
+    __tablename__ = "badges"
+    __table_args__ = (
+        UniqueConstraint("district_id", "learner_id", "code", "skill_code"),
+        Index("ix_badges_district_learner", "district_id", "learner_id", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    district_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    learner_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    code: Mapped[str] = mapped_column(String(40))
+    skill_code: Mapped[str] = mapped_column(String(40), default="")
+    awarded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MotivationPreference(Base):
+    """The learner's choice to hide their motivation display (no row: shown)."""
+
+    __tablename__ = "motivation_preferences"
+
+    district_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    learner_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class IssuerKey(Base):
+    """A district's credential-signing key (Ed25519), made on first use.
+
+    One per district (the primary key makes two first issues at once agree on one key: insert
+    or read). The private seed is stored here in the embedded setup; production keeps it in a
+    KMS and stores only the key's reference and public half (``service.credential_keys``)."""
+
+    __tablename__ = "issuer_keys"
+    __table_args__ = (UniqueConstraint("kid"),)
+
+    district_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    kid: Mapped[str] = mapped_column(String(80))
+    algorithm: Mapped[str] = mapped_column(String(20))
+    public_key: Mapped[str] = mapped_column(String(100))  # base64url, 32 bytes
+    private_key: Mapped[str] = mapped_column(String(100))  # base64url seed, 32 bytes
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Credential(Base):
+    """An Open Badges 3.0 credential issued to a learner for a mastered skill (the signed
+    VC-JWT as issued), and its revocation (the bit ``status_index`` of the district's list)."""
+
+    __tablename__ = "credentials"
+    __table_args__ = (
+        UniqueConstraint("district_id", "status_index"),
+        UniqueConstraint("district_id", "idempotency_key"),
+        Index("ix_credentials_district_learner", "district_id", "learner_id", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    district_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    learner_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    skill_code: Mapped[str] = mapped_column(String(40))
+    status_index: Mapped[int] = mapped_column(Integer)
+    kid: Mapped[str] = mapped_column(String(80))
+    jwt: Mapped[str] = mapped_column(Text)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    revoke_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    request_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -10,6 +10,7 @@ from pathwise_gateway.aggregates import api as aggregates
 from pathwise_gateway.clients import api as clients
 from pathwise_gateway.clients.service import authenticate_client
 from pathwise_gateway.edge.api import auth, problem_pages
+from pathwise_gateway.edge.api.deps import ANONYMOUS_OPERATIONS_KEY
 from pathwise_gateway.edge.domain.body_limits import body_limit
 from pathwise_gateway.edge.middleware.auth_first import AuthFirstMiddleware
 from pathwise_gateway.edge.middleware.rate_headers import RateLimitHeadersMiddleware
@@ -22,7 +23,11 @@ from pathwise_gateway.proxy.api import audit
 from pathwise_gateway.proxy.api import forwarding as proxy
 from pathwise_gateway.proxy.api.openapi import install_merged_openapi
 from pathwise_gateway.proxy.service.audit import start_audit_log, stop_audit_log
-from pathwise_gateway.proxy.service.directory import start_route_directory, stop_route_directory
+from pathwise_gateway.proxy.service.directory import (
+    RouteDirectory,
+    start_route_directory,
+    stop_route_directory,
+)
 from pathwise_gateway.proxy.service.gateway import open_gateway
 from pathwise_gateway.proxy.service.upstreams import close_upstreams, open_upstreams
 from pathwise_gateway.settings import GatewaySettings, get_settings
@@ -96,6 +101,14 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     )
     # The token endpoint checks client credentials with the clients feature's function.
     app.state.client_authenticator = authenticate_client
+
+    # The proxy's tokenless check asks the route table which operations are anonymous (read
+    # when called: the directory is built at start-up and refreshed as services come and go).
+    def anonymous_operations(method: str, path: str) -> bool:
+        routes: RouteDirectory | None = getattr(app.state, "routes", None)
+        return routes is not None and routes.table.is_anonymous(method, path)
+
+    setattr(app.state, ANONYMOUS_OPERATIONS_KEY, anonymous_operations)
     # Last: the catch-all must not shadow any other /v1 route.
     app.include_router(proxy.router)
     install_merged_openapi(app)

@@ -70,6 +70,8 @@ def _access_rows(service: str, spec: dict[str, Any]) -> list[tuple[str, ...]]:
                 rows.append((path, method.upper(), service, "public (own checks)", "", "", "", ""))
                 continue
             roles = " ".join(_ROLE_ABBREVIATIONS[r] for r in _ROLE_ABBREVIATIONS if r in rule.roles)
+            if rule.anonymous:
+                roles = "anyone, no token"
             ref = rule.object
             target = "" if ref is None else f"{ref.kind} `{ref.param}` ({ref.source})"
             rows.append((

@@ -37,10 +37,11 @@ from pathwise_assessment.service.mastery import (
     item_evidence,
     record_evidence,
 )
+from pathwise_assessment.service.motivation import on_answer, on_mastery_changes
 from pathwise_assessment.service.upstreams import Upstreams
 from pathwise_shared.auth import Principal
 from pathwise_shared.db import begin_write
-from pathwise_shared.db.outbox import publish
+from pathwise_shared.db.outbox import publish, publish_many
 from pathwise_shared.events import new_event
 from pathwise_shared.idempotency import IdempotentRequest, check_same_request, stored_columns
 from pathwise_shared.ids import new_id
@@ -246,8 +247,9 @@ async def answer_item(
         raise Conflict(
             "This item was answered at the same time by another request.", slug="already-answered"
         ) from exc
-    if scored:
-        await _scored(session, attempt, response, version, now)
+    changes = await _scored(session, attempt, response, version, now) if scored else []
+    # Every new answer is practice (one awaiting its rubric too); badges it earned go out with it.
+    await on_answer(session, attempt.district_id, attempt.learner_id, changes, now)
     view.responses.append(response)
     return view, response, True
 
@@ -258,7 +260,8 @@ async def _scored(
     response: ResponseRow,
     version: VersionRow,
     now: datetime,
-) -> None:
+) -> list[dict[str, Any]]:
+    """Publish ``response.scored``, apply the evidence; returns the mastery changes."""
     assert response.correct is not None
     scored = new_event(
         "response.scored",
@@ -278,7 +281,7 @@ async def _scored(
     )
     # The event goes out with the mastery events of the same response: one counter bump and one
     # outbox insert for all of them, ``response.scored`` first.
-    await record_evidence(
+    changes = await record_evidence(
         session,
         district_id=attempt.district_id,
         learner_id=attempt.learner_id,
@@ -291,6 +294,7 @@ async def _scored(
     if attempt.status == "finished":
         view = await view_of(session, attempt)
         apply_results(view)
+    return changes
 
 
 # Kinds whose items are fixed when the attempt starts: a skipped item is a choice of the learner.
@@ -390,5 +394,12 @@ async def score_rubric(
         response.status, response.earned, response.possible, response.correct,
         response.created_at,
     )  # fmt: skip
-    await _scored(session, attempt, row, version, now)
+    changes = await _scored(session, attempt, row, version, now)
+    # Not practice again (the answer counted when it was given), but a mastery it brought earns
+    # its badges.
+    badges = await on_mastery_changes(
+        session, attempt.district_id, attempt.learner_id, changes, now
+    )
+    if badges:
+        await publish_many(session, badges)
     return await view_of(session, attempt), response

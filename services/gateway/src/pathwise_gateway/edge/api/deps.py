@@ -10,8 +10,14 @@ check): the verified caller as a :class:`pathwise_shared.auth.Principal`, or 401
 
 Anything else (missing, malformed, expired, wrong issuer or audience, ``alg=none``, wrong key)
 is a 401.
+
+``CallerOrAnonymous`` is the proxy's variant: a call without a token to an operation its service
+declared ``access(anonymous=True)`` goes on as the anonymous principal, counted against the
+caller's address; any other tokenless call is the same 401. Which operations are anonymous is
+the proxy's route table, read through the ``AnonymousOperations`` port (app.py plugs it in).
 """
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -23,10 +29,13 @@ from pathwise_gateway.edge.service.ratelimit import STATE_KEY, RateLimiter
 from pathwise_gateway.edge.service.ratelimit import enforce as enforce_rate
 from pathwise_gateway.edge.service.tokens import ClientAuthenticator
 from pathwise_gateway.settings import GatewaySettings
-from pathwise_shared.auth import Principal
+from pathwise_shared.auth import ANONYMOUS, Principal
 
 __all__ = [
+    "ANONYMOUS_OPERATIONS_KEY",
+    "AnonymousOperations",
     "AuthenticatorDep",
+    "CallerOrAnonymous",
     "CallerPrincipal",
     "ClientAuthenticatorDep",
     "RateLimiterDep",
@@ -34,7 +43,12 @@ __all__ = [
     "authenticate_request",
     "bearer_scheme",
     "get_caller",
+    "get_caller_or_anonymous",
 ]
+
+# (method, path) -> whether that public operation is declared anonymous.
+AnonymousOperations = Callable[[str, str], bool]
+ANONYMOUS_OPERATIONS_KEY = "anonymous_operations"
 
 bearer_scheme = HTTPBearer(
     auto_error=False,
@@ -51,23 +65,52 @@ async def get_caller(
     return await _authenticate(request, credentials.credentials if credentials else "")
 
 
-async def authenticate_request(request: Request) -> Principal:
-    """The same check as :func:`get_caller`, from the headers alone: the auth-first middleware
-    runs it before the body is read; the dependency then finds the principal already there."""
+async def get_caller_or_anonymous(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> Principal:
+    """FastAPI dependency of the proxy: the verified caller, or the anonymous principal for a
+    tokenless call to an anonymous operation (401 for any other tokenless call)."""
+    token = credentials.credentials if credentials else ""
+    return await _authenticate(request, token, anonymous_allowed=True)
+
+
+async def authenticate_request(request: Request, *, anonymous_allowed: bool = False) -> Principal:
+    """The same check as :func:`get_caller` (or, with ``anonymous_allowed``,
+    :func:`get_caller_or_anonymous`), from the headers alone: the auth-first middleware runs it
+    before the body is read; the dependency then finds the principal already there."""
     scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
-    return await _authenticate(request, token if scheme.lower() == "bearer" else "")
+    return await _authenticate(
+        request, token if scheme.lower() == "bearer" else "", anonymous_allowed=anonymous_allowed
+    )
 
 
-async def _authenticate(request: Request, token: str) -> Principal:
+def _is_anonymous_operation(request: Request) -> bool:
+    lookup: AnonymousOperations | None = getattr(request.app.state, ANONYMOUS_OPERATIONS_KEY, None)
+    return lookup is not None and lookup(request.method, request.url.path)
+
+
+async def _authenticate(
+    request: Request, token: str, *, anonymous_allowed: bool = False
+) -> Principal:
     cached: Principal | None = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
     if not token.strip():
+        if anonymous_allowed and _is_anonymous_operation(request):
+            limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
+            if limiter is not None:
+                address = request.client.host if request.client else "-"
+                state = limiter.hit_anonymous(address)
+                setattr(request.state, STATE_KEY, state)
+                enforce_rate(state)
+            request.state.principal = ANONYMOUS
+            return ANONYMOUS
         raise unauthorized("A bearer token is required.", error="")
     authenticator: Authenticator = request.app.state.authenticator
     principal = await authenticator.authenticate(token.strip())
     request.state.principal = principal
-    limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
+    limiter = getattr(request.app.state, "rate_limiter", None)
     if limiter is not None:
         state = limiter.hit_principal(principal)
         setattr(request.state, STATE_KEY, state)
@@ -76,6 +119,7 @@ async def _authenticate(request: Request, token: str) -> Principal:
 
 
 CallerPrincipal = Annotated[Principal, Depends(get_caller)]
+CallerOrAnonymous = Annotated[Principal, Depends(get_caller_or_anonymous)]
 
 
 # App-state things a router needs, as dependencies: routers never read ``request.app.state``.

@@ -25,18 +25,26 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pathwise_gateway.edge.api.deps import authenticate_request, get_caller
+from pathwise_gateway.edge.api.deps import (
+    authenticate_request,
+    get_caller,
+    get_caller_or_anonymous,
+)
 from pathwise_shared.auth import get_principal
 from pathwise_shared.problems import Problem, problem_response
 
 __all__ = ["AuthFirstMiddleware", "route_guard"]
 
-Guard = Literal["caller", "internal"] | None
+# ``caller_or_anonymous``: the proxy's check, which lets a tokenless call through to an operation
+# declared anonymous (and refuses it everywhere else, before its body is read like any other).
+Guard = Literal["caller", "caller_or_anonymous", "internal"] | None
 
 
 def _guard_of(dependant: Dependant) -> Guard:
     if dependant.call is get_caller:
         return "caller"
+    if dependant.call is get_caller_or_anonymous:
+        return "caller_or_anonymous"
     if dependant.call is get_principal:
         return "internal"
     for sub in dependant.dependencies:
@@ -83,6 +91,8 @@ class AuthFirstMiddleware:
                     try:
                         if guard == "caller":
                             await authenticate_request(request)
+                        elif guard == "caller_or_anonymous":
+                            await authenticate_request(request, anonymous_allowed=True)
                         else:
                             await get_principal(request)
                     except Problem as exc:

@@ -97,6 +97,11 @@ class RateLimiter:
         item = self._client if principal.kind == "client" else self._user
         return self._hit(item, principal.kind, str(principal.district_id), principal.subject)
 
+    def hit_anonymous(self, address: str) -> RateState:
+        """A tokenless call to an anonymous operation: the user budget, counted per client
+        address (an IPv6 caller per /64, like the token endpoint)."""
+        return self._hit(self._user, "anonymous", address_key(address))
+
     def hit_token_endpoint(self, address: str, identity: str) -> RateState:
         """One attempt at the token endpoint from ``address`` naming ``identity`` (a client id
         or username; empty when the request named none).

@@ -121,6 +121,21 @@ class MasteryChanged(LearnerRef):
     previous_level: str | None = None
 
 
+# Motivation (assessment, issue 16): thin, the rest is behind learner-scoped reads.
+class BadgeAwarded(LearnerRef):
+    badge_id: uuid.UUID
+    badge: str = Field(
+        description="first_mastery, skills_mastered_5, skills_mastered_10, streak_5, comeback"
+    )
+    skill_code: str | None = Field(None, description="The skill of a comeback badge")
+
+
+# Credentials (assessment, issue 16): thin; the credential itself is behind the learner's reads.
+class CredentialRef(LearnerRef):
+    credential_id: uuid.UUID
+    skill_code: str
+
+
 class PathwayPlanned(LearnerRef):
     pathway_id: uuid.UUID | None = None
     version: int | None = None
@@ -234,6 +249,13 @@ _TYPES = (
     EventType("attempt.completed", "A skill check attempt was completed.", AttemptCompleted),
     EventType(
         "mastery.changed", "A learner's mastery estimate of a skill changed.", MasteryChanged
+    ),
+    EventType("badge.awarded", "A learner earned a personal badge.", BadgeAwarded),
+    EventType(
+        "credential.issued", "An Open Badges credential was issued to a learner.", CredentialRef
+    ),
+    EventType(
+        "credential.revoked", "A learner's Open Badges credential was revoked.", CredentialRef
     ),
     EventType("pathway.planned", "A learner's pathway was (re)planned.", PathwayPlanned),
     EventType("pathway.step_mastered", "A pathway step was mastered.", PathwayStep),

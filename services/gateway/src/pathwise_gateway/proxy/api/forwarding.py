@@ -9,7 +9,7 @@ gateway has no routes of its own under the OneRoster path, so that catch-all nee
 from asgi_correlation_id import correlation_id
 from fastapi import APIRouter, Depends, Request, Response
 
-from pathwise_gateway.edge.api.deps import CallerPrincipal
+from pathwise_gateway.edge.api.deps import CallerOrAnonymous
 from pathwise_gateway.edge.api.methods import method_guard
 from pathwise_gateway.edge.domain.body_limits import is_streamed
 from pathwise_gateway.proxy.api.deps import GatewayDep
@@ -37,12 +37,13 @@ def _url_path(path: str) -> str:
 )
 @router.api_route(ONEROSTER_PATH, methods=_METHODS, include_in_schema=False)
 async def forward_public_call(
-    request: Request, principal: CallerPrincipal, gateway: GatewayDep
+    request: Request, principal: CallerOrAnonymous, gateway: GatewayDep
 ) -> Response:
     scope = request.scope
     query_string: bytes = scope["query_string"]
     # An upload is passed on as it arrives (the body limit counts it on the way); any other body
-    # is read whole, within the small limit. The caller is authenticated by now either way.
+    # is read whole, within the small limit. The caller is authenticated by now either way (or is
+    # the anonymous principal of an operation declared anonymous: ``Gateway.call`` checks again).
     streamed = is_streamed(scope["method"], scope["path"])
     call = CallRequest(
         method=scope["method"],

@@ -47,6 +47,11 @@ _PREFIXES: tuple[tuple[str, str], ...] = (
     (r"/v1/(items|assessments|attempts)(/.*)?", "assessment"),
     (r"/v1/learners/[^/]+/mastery(/.*)?", "assessment"),
     (r"/v1/mastery/fits(/.*)?", "assessment"),
+    (r"/v1/learners/[^/]+/credentials(/.*)?", "assessment"),
+    (
+        r"/v1/public/(districts/[^/]+/(jwks\.json|issuer|credentials/.*)|credentials/verify)",
+        "assessment",
+    ),
     (re.escape(ONEROSTER_BASE) + r"/.*", "profiles"),
 )
 _PREFIX_RES = tuple((re.compile(p), s) for p, s in _PREFIXES)
@@ -202,6 +207,12 @@ class RouteTable:
 
     def __len__(self) -> int:
         return len(self.operations)
+
+    def is_anonymous(self, method: str, path: str) -> bool:
+        """Whether ``method path`` is an operation its service declared anonymous (a tokenless
+        call may go on to it, and to nothing else)."""
+        found = self.match(method, path)
+        return isinstance(found, Match) and found.operation.rule.anonymous
 
     def match(self, method: str, path: str) -> Match | list[str] | None:
         """The operation and its path parameters; the allowed methods when only the method is

@@ -67,7 +67,8 @@ RESPONSE_HEADERS = (
     "content-location",
     "idempotent-replayed",
     "x-total-count",
-    # A portfolio file is a download, never rendered inline (docs/pathways.md, "Portfolio").
+    # Downloads name their file: a portfolio file (never rendered inline, docs/pathways.md
+    # "Portfolio") and a credential's VC-JWT.
     "content-disposition",
 )
 _RESPONSE_HEADERS = frozenset(RESPONSE_HEADERS)
