@@ -18,7 +18,7 @@ from joserfc.jwk import KeySet
 
 from pathwise_assessment.seed import check_id, item_id
 from pathwise_assessment.seed_items import DEMO_ITEMS
-from pathwise_devstack.testing import dev_login
+from pathwise_devstack.testing import dev_login, right_answer
 from pathwise_shared.demo import demo_id
 
 pytestmark = pytest.mark.integration
@@ -27,22 +27,6 @@ pytestmark = pytest.mark.integration
 LEARNER = demo_id("learner", "learner-05")
 DISTRICT = demo_id("district", "riverside")
 SKILL = "3.NF.A.1"
-
-
-def right_answer(spec: dict[str, Any]) -> dict[str, Any]:
-    kind = spec["type"]
-    if kind == "single_choice":
-        return {"choice": spec["correct"]}
-    if kind == "numeric":
-        value = {"value": spec["value"]}
-        return {**value, "unit": spec["unit"]} if spec.get("unit") else value
-    if kind == "short_text":
-        return {"text": spec["accepted"][0]}
-    if kind == "multiple_select":
-        return {"choices": spec["correct"]}
-    if kind == "ordering":
-        return {"order": spec["order"]}
-    raise AssertionError(f"no demo answer for {kind}")
 
 
 def master(gw: httpx.Client, headers: dict[str, str]) -> None:

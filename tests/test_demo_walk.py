@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from pathwise_devstack.testing import dev_login, start_stack
+from pathwise_devstack.testing import dev_login, right_answer, start_stack
 from pathwise_shared.demo import demo_id
 
 pytestmark = pytest.mark.integration
@@ -92,21 +92,6 @@ def test_every_demo_learners_current_step_has_a_skill_check(gw: httpx.Client) ->
         if not usable:
             short.append(f"{key}: {step['skill_code']}")
     assert not short, "current steps without a skill check of enough items: " + ", ".join(short)
-
-
-def right_answer(spec: dict[str, Any]) -> dict[str, Any]:
-    kind = spec["type"]
-    if kind == "single_choice":
-        return {"choice": spec["correct"]}
-    if kind == "numeric":
-        return {"value": spec["value"]}
-    if kind == "short_text":
-        return {"text": spec["accepted"][0]}
-    if kind == "multiple_select":
-        return {"choices": spec["correct"]}
-    if kind == "ordering":
-        return {"order": spec["order"]}
-    raise AssertionError(f"no answer for {kind}")
 
 
 def p_known(gw: httpx.Client, headers: dict[str, str], learner: uuid.UUID, code: str) -> float:
@@ -224,3 +209,79 @@ def test_a_diagnostic_places_skills_and_only_the_learners_teacher_revises_it(
     assert unplaced.status_code == 200, unplaced.text
     step = next(s for s in unplaced.json()["steps"] if s["skill_code"] == STRAND[0])
     assert step["status"] in {"ready", "locked"} and step["placement"]["unplaced"]
+
+
+def test_the_readme_walk_a_learner_reflects_shows_work_and_earns_a_credential(
+    gw: httpx.Client,
+) -> None:
+    """The README's second walk, as a learner does it: rate their confidence on the current step's
+    skill, add a piece of work to it in the portfolio, master the skill on its check and receive
+    a credential, which anyone verifies without a token (issue 16)."""
+    key = "learner-09"  # grade 3, teacher-01's class; no other test of this stack uses them
+    learner = demo_id("learner", key)
+    me = dev_login(gw, key)
+    admin = dev_login(gw, "admin-district")
+    base = f"/v1/learners/{learner}"
+    pathway = gw.get(f"{base}/pathway", headers=me)
+    assert pathway.status_code == 200, pathway.text
+    step = current_step(pathway.json())
+    code = step["skill_code"]
+
+    reflected = gw.post(
+        f"{base}/reflections",
+        json={"skill_code": code, "confidence": 2, "journal": "I can do it with the number line."},
+        headers={**me, "Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert reflected.status_code == 201, reflected.text
+    work = gw.post(
+        f"{base}/portfolio",
+        data={
+            "kind": "text",
+            "title": "How I did it",
+            "body": "I drew jumps.",
+            "step_id": step["id"],
+        },
+        headers={**me, "Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert work.status_code == 201, work.text
+    assert work.json()["step_id"] == step["id"]
+
+    # Not mastered yet: no credential, a problem that says why.
+    early = gw.post(f"{base}/credentials", json={"skill_code": code}, headers=me)
+    assert early.status_code == 409, early.text
+    check = skill_checks(gw, admin)[code][0]
+    for _ in range(6):
+        started = gw.post(
+            f"/v1/assessments/{check['id']}/attempts", json={"learner_id": str(learner)}, headers=me
+        )
+        assert started.status_code == 201, started.text
+        attempt = started.json()
+        for shown in attempt["items"]:
+            spec = gw.get(f"/v1/items/{shown['item_id']}", headers=admin).json()["spec"]
+            put = gw.put(
+                f"/v1/attempts/{attempt['id']}/responses/{shown['item_id']}",
+                json={"answer": right_answer(spec)},
+                headers=me,
+            )
+            assert put.status_code == 200, put.text
+        assert gw.post(f"/v1/attempts/{attempt['id']}/finish", headers=me).status_code == 200
+        skills = gw.get(f"{base}/mastery", headers=me).json()["skills"]
+        if any(s["skill_code"] == code and s["mastered"] for s in skills):
+            break
+    else:
+        raise AssertionError(f"{code} not mastered after six checks answered right")
+
+    issued = gw.post(
+        f"{base}/credentials",
+        json={"skill_code": code},
+        headers={**me, "Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert issued.status_code == 201, issued.text
+    verified = gw.post("/v1/public/credentials/verify", json={"credential": issued.json()["jwt"]})
+    assert verified.status_code == 200, verified.text
+    assert verified.json()["verified"] is True, verified.json()
+    # The teacher sees the learner's confidence beside the model's estimate.
+    overview = gw.get(f"{base}/overview", headers=dev_login(gw, "teacher-01"))
+    assert overview.status_code == 200, overview.text
+    rated = [c for c in overview.json()["calibration"] or [] if c["skill_code"] == code]
+    assert rated and rated[0]["confidence"] == 2, overview.json()["calibration"]

@@ -12,7 +12,7 @@ import pytest
 
 from pathwise_assessment.seed import item_id
 from pathwise_assessment.seed_items import DEMO_ITEMS
-from pathwise_devstack.testing import ServiceClient, make_principal
+from pathwise_devstack.testing import ServiceClient, make_principal, right_answer
 from pathwise_shared.auth import Principal
 from pathwise_shared.demo import demo_id
 
@@ -38,17 +38,6 @@ def teacher() -> Principal:
 
 def student() -> Principal:
     return make_principal(DISTRICT, roles=["student"], user_id=LEARNER)
-
-
-def right_answer(spec: dict[str, Any]) -> dict[str, Any]:
-    kind = spec["type"]
-    if kind == "single_choice":
-        return {"choice": spec["correct"]}
-    if kind == "numeric":
-        return {"value": spec["value"]}
-    if kind == "short_text":
-        return {"text": spec["accepted"][0]}
-    raise AssertionError(f"no answer for {kind} in the multiplication strand")
 
 
 async def take_diagnostic(assessment: ServiceClient) -> dict[str, Any]:

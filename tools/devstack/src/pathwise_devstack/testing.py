@@ -62,6 +62,7 @@ __all__ = [
     "gateway_with_hub",
     "login_as",
     "make_principal",
+    "right_answer",
     "service_client",
     "settings_beside",
     "start_stack",
@@ -278,6 +279,24 @@ def start_stack(
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def right_answer(spec: dict[str, Any]) -> dict[str, Any]:
+    """The answer an item's author would accept, from its spec as the author reads it (the key):
+    what a learner who knows the skill sends in the integration tests."""
+    kind = spec["type"]
+    if kind == "single_choice":
+        return {"choice": spec["correct"]}
+    if kind == "numeric":
+        value = {"value": spec["value"]}
+        return {**value, "unit": spec["unit"]} if spec.get("unit") else value
+    if kind == "short_text":
+        return {"text": spec["accepted"][0]}
+    if kind == "multiple_select":
+        return {"choices": spec["correct"]}
+    if kind == "ordering":
+        return {"order": spec["order"]}
+    raise AssertionError(f"no right answer known for a {kind} item")
 
 
 def dev_login(gateway: httpx.Client, username: str) -> dict[str, str]:
