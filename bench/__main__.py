@@ -7,6 +7,7 @@ you keep into docs/benchmarks.md with the command and the date.
 
 import argparse
 import importlib
+import inspect
 import json
 import pkgutil
 import sys
@@ -26,21 +27,38 @@ def _available() -> list[str]:
     )
 
 
+def _parameters(name: str) -> set[str]:
+    module = importlib.import_module(f"bench.bench_{name}")
+    return set(inspect.signature(module.main).parameters)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("names", nargs="*", help=f"which benchmarks (default all): {_available()}")
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    parser.add_argument(
+        "--only",
+        metavar="PATH[,PATH...]",
+        help="measure only these paths, for the benchmarks that have several (loop: "
+        "e.g. dashboard_gateway); what their ratios need comes along",
+    )
     args = parser.parse_args()
     names = args.names or _available()
     unknown = sorted(set(names) - set(_available()))
     if unknown:
         parser.error(f"unknown benchmarks: {unknown}; choose from {_available()}")
+    extra: dict[str, object] = {}
+    if args.only:
+        extra["only"] = [p.strip() for p in args.only.split(",") if p.strip()]
+        cannot = [n for n in names if "only" not in _parameters(n)]
+        if cannot:
+            parser.error(f"--only: {cannot} measure(s) no selectable paths")
     RESULTS.mkdir(exist_ok=True)
     for name in names:
         module = importlib.import_module(f"bench.bench_{name}")
         print(f"== {name} ==", flush=True)
         started = time.perf_counter()
-        result = module.main(quick=args.quick)
+        result = module.main(quick=args.quick, **extra)
         result["_seconds"] = round(time.perf_counter() - started, 1)
         result["_date"] = time.strftime("%Y-%m-%d")
         print(json.dumps(result, indent=2), flush=True)

@@ -30,6 +30,10 @@ a cheap no-op). Paths, in each round, in this order:
 Rounds alternate the anchor and the real paths (the machine is shared and noisy); each path's
 numbers are its median round and each ratio the median of the per-round ratios. The backend follows
 ``PATHWISE_TEST_DATABASE`` like the tests (one backend per run). ``--quick``: one short round.
+``--only dashboard_gateway`` (names above, comma-separated): only those paths, with the anchor
+each is compared to; ``class_check`` names the class check. The overview and dashboard summarize
+the learners' history, which a full run's answer paths write: without either answer path, each
+learner first answers ``SEED_ANSWERS`` items straight to the service (not measured).
 """
 
 import asyncio
@@ -110,6 +114,26 @@ LABELS = {
     "dashboard_gateway": "class dashboard (35 learners), through the gateway",
     "next_gateway": "adaptive /next (fresh attempt), through the gateway",
 }
+
+
+CLASS_CHECK = "class_check"
+ANSWER_PATHS = {"answer_gateway", "answer_direct"}
+HISTORY_READS = {"overview_gateway", "dashboard_gateway"}
+# About what a full run's answer paths leave per learner before the last round's reads (warm-up
+# and three rounds of both at the quiet machine's rates: some 5,600 answers over 105 learners).
+SEED_ANSWERS = 60
+
+
+def selected(only: Sequence[str] | None) -> tuple[list[str], bool]:
+    """The paths to measure, in the usual order, each with the anchor its ratio is taken
+    against; and whether the class check runs. ``None``: everything."""
+    if only is None:
+        return list(LABELS), True
+    unknown = sorted(set(only) - set(LABELS) - {CLASS_CHECK})
+    if unknown:
+        raise ValueError(f"unknown paths {unknown}; choose from {[*LABELS, CLASS_CHECK]}")
+    wanted = set(only) | {TABLE_RATIO[name] for name in only if name in TABLE_RATIO}
+    return [name for name in LABELS if name in wanted], CLASS_CHECK in only
 
 
 # -- wrk: the Lua script, running it, reading its output -------------------------------------
@@ -553,6 +577,28 @@ class NextPool:
         self.ready = reqs[used:] + self.ready
 
 
+async def _seed(assessment: str, reqs: Sequence[Req]) -> None:
+    """Answer ``reqs`` straight to the service, a few at a time; a 503 (SQLite's one writer
+    busy) is retried after a pause, anything else >= 400 fails the run."""
+    connector = aiohttp.TCPConnector(limit=8)
+    async with aiohttp.ClientSession(connector=connector) as s:
+
+        async def answer(r: Req) -> None:
+            headers = {"Authorization": f"Bearer {r.token}"}
+            for pause in (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 0.0):
+                async with s.request(
+                    r.method, f"{assessment}{r.path}", json=r.body, headers=headers
+                ) as response:
+                    body = await response.read()
+                    if response.status < 400:
+                        return
+                    if response.status != 503 or not pause:
+                        raise RuntimeError(f"{r.method} {r.path}: {response.status} {body!r}")
+                await asyncio.sleep(pause)
+
+        await _bounded([answer(r) for r in reqs], 8)
+
+
 # -- the class of 35 taking a check at once --------------------------------------------------
 
 
@@ -694,7 +740,8 @@ def _cycle(reqs: list[Req]) -> Callable[[int], list[Req]]:
     return lambda _n: reqs
 
 
-def main(quick: bool) -> dict[str, Any]:
+def main(quick: bool, only: Sequence[str] | None = None) -> dict[str, Any]:
+    names, class_check = selected(only)
     duration = 3.0 if quick else 5.0
     rounds = 1 if quick else 3
     warmup = 1.0 if quick else 2.0
@@ -703,6 +750,7 @@ def main(quick: bool) -> dict[str, Any]:
         "rounds": rounds, "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         # The machine is shared: say how busy it was, the numbers depend on it.
         "load_average_at_start": [round(x, 1) for x in os.getloadavg()],
+        "measured": [*names, *([CLASS_CHECK] if class_check else [])],
     }  # fmt: skip
     if not shutil.which(WRK):
         return {**result, "error": f"{WRK} not found"}
@@ -717,12 +765,25 @@ def main(quick: bool) -> dict[str, Any]:
         gateway = stack.config.url("gateway")
         learner_ids = [lrn.id for lrn in world.learners]
         with _anchor(workdir, learner_ids) as (anchor_url, anchor_pid, anchor_answers):
+            if HISTORY_READS & set(names) and not ANSWER_PATHS & set(names):
+                seeding = AnswerPool(stack, world, direct=True)
+                started = time.perf_counter()
+                asyncio.run(
+                    _seed(
+                        seeding.assessment,
+                        seeding.take(SEED_ANSWERS * len(world.learners)),
+                    )
+                )
+                result["seeded"] = {
+                    "answers_per_learner": SEED_ANSWERS,
+                    "seconds": round(time.perf_counter() - started, 1),
+                }
             via_gw = AnswerPool(stack, world, direct=False)
             direct = AnswerPool(stack, world, direct=True)
             nexts = NextPool(stack, world)
             readers = world.demo_learners + learner_ids
             t, ti = world.teacher_token, world.teacher_internal
-            paths: dict[str, Target] = {
+            every: dict[str, Target] = {
                 "anchor_answer": Target(anchor_url, _cycle(anchor_answers)),
                 "answer_gateway": Target(gateway, via_gw.take, via_gw.give_back),
                 "answer_direct": Target(
@@ -750,6 +811,7 @@ def main(quick: bool) -> dict[str, Any]:
                 ),
                 "next_gateway": Target(gateway, nexts.take, nexts.give_back),
             }
+            paths = {name: every[name] for name in names}
             rate: dict[str, float] = {}
             waited: list[float] = []
             pids = [p.pid for p in stack.processes.values()] + [anchor_pid]
@@ -781,12 +843,16 @@ def main(quick: bool) -> dict[str, Any]:
             for _ in range(rounds):
                 for name in paths:
                     runs[name].append(run(name, duration))
-                checks.append(asyncio.run(_class_check(gateway, world, class_learners)))
+                if class_check:
+                    checks.append(asyncio.run(_class_check(gateway, world, class_learners)))
         summary = summarize(runs)
     result.update(summary)
-    result["class_check"] = sorted(checks, key=lambda c: c["wall_s"])[len(checks) // 2]
-    result["class_check_rounds_wall_s"] = [c["wall_s"] for c in checks]
-    result["idle_wait_s_after_runs"] = {"total": round(sum(waited), 1), "max": max(waited)}
+    if checks:
+        result["class_check"] = sorted(checks, key=lambda c: c["wall_s"])[len(checks) // 2]
+        result["class_check_rounds_wall_s"] = [c["wall_s"] for c in checks]
+    result["idle_wait_s_after_runs"] = {
+        "total": round(sum(waited), 1), "max": max(waited, default=0.0),
+    }  # fmt: skip
     result["load_average_at_end"] = [round(x, 1) for x in os.getloadavg()]
     result["table"] = markdown_table(summary, runs)
     print(result["table"], flush=True)

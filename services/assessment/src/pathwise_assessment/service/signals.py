@@ -1,7 +1,9 @@
 """Evidence signals of many learners for pathways' early warnings (``POST /internal/signals``).
 
-Three statements whatever the number of learners: the latest history rows of each (with the item
-version each answer was scored on), their answer totals, the parameters of the skills met. The
+Three statements whatever the number of learners: the latest history rows of each (with the id of
+the item version each answer was scored on), their answer totals, the parameters of the skills
+met; the versions come from the process cache of versions (a fourth statement for those not in
+it), each turned into the model's evidence once per call, not once per history row. The
 expected wrong answers use the item's own guess and slip, as the mastery model scored the answer
 (``domain.signals.answer_p_correct``). Pathways turns the numbers into flags."""
 
@@ -12,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_assessment.domain import mastery as rule
 from pathwise_assessment.domain.signals import Answer, LearnerEvidence, answer_p_correct, summarize
+from pathwise_assessment.repository import items as items_repo
 from pathwise_assessment.repository import signals as repo
 from pathwise_assessment.service.mastery import DECAY_HALF_LIFE_DAYS, item_evidence, params_model
 from pathwise_shared.auth import Principal
@@ -35,20 +38,23 @@ async def learner_signals(
     ids = list(dict.fromkeys(learner_ids))
     rows = await repo.latest_answers(session, district, ids, HISTORY_ROWS)
     totals = await repo.answer_totals(session, district, ids)
-    # One ItemEvidence per version (a multi-skill answer has a row per skill).
-    items: dict[uuid.UUID, rule.ItemEvidence] = {}
+    # The versions met, each read once (immutable, so cached per process) and turned into the
+    # model's evidence once: a class's thousands of rows share a few dozen versions.
+    versions = await items_repo.version_rows(
+        session, {r.item_version_id for r in rows if r.item_version_id is not None}
+    )
+    items = {vid: item_evidence(version) for vid, version in versions.items()}
     by_learner: dict[uuid.UUID, list[Answer]] = {}
     district_of: dict[uuid.UUID, uuid.UUID] = {}
     pairs: set[tuple[uuid.UUID, str]] = set()
-    for r, version in rows:
+    met: set[tuple[uuid.UUID, uuid.UUID | None]] = set()  # (district, version) pairs seen
+    for r in rows:
         district_of[r.learner_id] = r.district_id
-        item = None
-        if version is not None:
-            if version.id not in items:
-                items[version.id] = item_evidence(version)
-            item = items[version.id]
-            pairs.update((r.district_id, code) for code in item.skill_codes)
         pairs.add((r.district_id, r.skill_code))
+        item = items.get(r.item_version_id) if r.item_version_id is not None else None
+        if item is not None and (r.district_id, r.item_version_id) not in met:
+            met.add((r.district_id, r.item_version_id))
+            pairs.update((r.district_id, code) for code in item.skill_codes)
         by_learner.setdefault(r.learner_id, []).append(
             Answer(
                 r.response_id,

@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_pathways.domain.frameworks import AssociationData, EdgeData, FrameworkData, SkillData
@@ -72,15 +72,19 @@ async def find_framework_by_key(
     return (await session.scalars(select(Framework).where(cond, Framework.key == key))).first()
 
 
+# The graph cache's key, read on every planning and class insights request: built once.
+_FRAMEWORK_VERSIONS = (
+    select(Framework.id, Framework.version, Framework.district_id)
+    .where(or_(Framework.district_id == bindparam("district_id"), Framework.district_id.is_(None)))
+    .order_by(Framework.id)
+)
+
+
 async def framework_versions(
     session: AsyncSession, district_id: uuid.UUID
 ) -> list[tuple[uuid.UUID, int, bool]]:
     """(id, version, owned by the district) of every visible framework; the graph cache key."""
-    rows = await session.execute(
-        select(Framework.id, Framework.version, Framework.district_id)
-        .where(visible(district_id))  # type: ignore[arg-type]
-        .order_by(Framework.id)
-    )
+    rows = await session.execute(_FRAMEWORK_VERSIONS, {"district_id": district_id})
     return [(r[0], r[1], r[2] is not None) for r in rows]
 
 
