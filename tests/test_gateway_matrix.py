@@ -166,6 +166,13 @@ OPERATIONS = (
     Op("POST", f"/v1/learners/{{id}}/reflections/{NO_SUCH}/replies", "learner", STAFF, False,
        INVALID, {}),
     Op("GET", "/v1/learners/{id}/confidence", "learner", ALL - {"guardian"}, False, OK),
+    # Student voice surveys (issue 16): the learner's own inbox and answers only. No such
+    # survey: the service's 404 after the gateway let the call through.
+    Op("GET", "/v1/learners/{id}/surveys", "learner", frozenset({"student"}), False, OK),
+    Op("GET", f"/v1/learners/{{id}}/surveys/{NO_SUCH}", "learner", frozenset({"student"}), False,
+       frozenset({404})),
+    Op("POST", f"/v1/learners/{{id}}/surveys/{NO_SUCH}/answers", "learner", frozenset({"student"}),
+       False, INVALID, {}),
     Op("GET", "/v1/classes/{id}", "class", ADMINS | {"student", "teacher"}, True, OK),
     Op("GET", "/v1/classes/{id}/enrollments", "class", STAFF, True, OK),
     Op("GET", "/v1/classes/{id}/insights", "class", STAFF, True, OK),

@@ -176,6 +176,12 @@ _TYPES: tuple[tuple[str, int, str], ...] = (
     ("learner-only", 403, "Learner only"),
     ("reflection-not-found", 404, "Reflection not found"),
     ("reflection-target-not-own", 422, "Reflection target not the learner's own"),
+    # issue 16, student voice surveys (profiles)
+    ("survey-not-found", 404, "Survey not found"),
+    ("survey-invalid", 422, "Survey invalid"),
+    ("survey-answer-invalid", 422, "Survey answer invalid"),
+    ("survey-already-answered", 409, "Survey already answered"),
+    ("profile-changed-concurrently", 409, "Profile changed concurrently"),
     ("step-closed", 409, "Step closed"),
     ("step-exists", 409, "Step exists"),
     ("step-id-required", 422, "Step id required"),
@@ -276,6 +282,13 @@ _WHEN = {
     "learner-only": "only the learner themself may do this (write their own reflections)",
     "reflection-target-not-own": "a reflection on a goal that is not one of the learner's own; "
     "`errors[]` names the field",
+    "survey-invalid": "a survey's questions do not fit their kind or the profile field they "
+    "fill; `errors[]` names each field",
+    "survey-answer-invalid": "answers that do not fit the survey's questions, or consent on a "
+    "question that fills no profile field; `errors[]` names each field, nothing was stored",
+    "survey-already-answered": "the learner answered this survey already (answers are given once)",
+    "profile-changed-concurrently": "the profile changed while a survey answer applied to it; "
+    "nothing was stored, send the answers again",
     "database-busy": "SQLite only: other writes held the database past its 10 s wait; "
     "`Retry-After` says when",
 }

@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from pathwise_profiles.api import imports, internal, oneroster, profiles, voice
+from pathwise_profiles.api import imports, internal, oneroster, profiles, surveys, voice
 from pathwise_profiles.api.roster import (
     classes,
     courses,
@@ -43,6 +43,7 @@ def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
             imports.router,
             profiles.router,
             voice.router,
+            surveys.router,
             internal.router,
         ],
         migrations=MIGRATIONS,

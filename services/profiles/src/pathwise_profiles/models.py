@@ -47,6 +47,8 @@ __all__ = [
     "reflection_replies",
     "reflections",
     "schools",
+    "survey_assignments",
+    "surveys",
     "user_roles",
     "user_schools",
     "users",
@@ -353,6 +355,45 @@ reflection_replies = Table(
     Column("body", String(2000), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_reflection_replies_reflection_id", "reflection_id", "id"),
+)
+
+# A student voice survey (docs/profiles.md, "Student voice surveys"): its questions as sent, never
+# edited afterwards (answers name questions by position), and who created it.
+surveys = Table(
+    "surveys",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _district_fk(),
+    Column("title", String(200), nullable=False),
+    Column("questions", JSON, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("created_by_role", String(20), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_surveys_district_creator", "district_id", "created_by", "id"),
+)
+
+# One survey sent to one learner, and the learner's answers once given (answered once: a second
+# answer is refused). ``applied_fields`` names the profile fields the learner's consent changed.
+survey_assignments = Table(
+    "survey_assignments",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _district_fk(),
+    Column("survey_id", Uuid, ForeignKey("surveys.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "learner_id",
+        Uuid,
+        ForeignKey("learner_profiles.learner_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("class_id", Uuid, nullable=True),
+    Column("sent_by", String(200), nullable=False),
+    Column("sent_at", UTCDateTime, nullable=False),
+    Column("answered_at", UTCDateTime, nullable=True),
+    Column("answers", JSON, nullable=True),
+    Column("applied_fields", JSON, nullable=True),
+    UniqueConstraint("survey_id", "learner_id"),
+    Index("ix_survey_assignments_learner_id", "learner_id", "id"),
 )
 
 profile_history = Table(

@@ -284,7 +284,71 @@ def build_demo_rows(today: date) -> dict[str, list[dict[str, Any]]]:
     # Siblings: one guardian with two children in different grades.
     _link(rows, demo_id("user", "guardian-05"), demo_id("learner", "learner-15"), "parent", now)
     _add_voice(rows, now)
+    _add_survey(rows, now)
     return rows
+
+
+# A student voice survey (docs/profiles.md, "Student voice surveys"): teacher-02 sent one to
+# grade 4 math; learners 11, 14 and 19 answered (none consented to a profile change, so the
+# seeded profiles stay as above), the others have it open.
+_SURVEY_QUESTIONS: list[dict[str, Any]] = [
+    {"id": "q1", "kind": "multiple_choice", "prompt": "Which of these are you into?",
+     "options": ["space", "animals", "music", "sports", "art"], "maps_to": "interests"},
+    {"id": "q2", "kind": "multiple_choice", "prompt": "How do you like to learn something new?",
+     "options": ["video", "text", "audio", "interactive", "hands_on"],
+     "maps_to": "preferred_formats"},
+    {"id": "q3", "kind": "single_choice", "prompt": "How fast do you like to go?",
+     "options": ["slower", "steady", "faster"], "maps_to": "pace"},
+    {"id": "q4", "kind": "scale", "prompt": "How much do you enjoy math right now? (1-5)",
+     "options": [], "maps_to": None},
+    {"id": "q5", "kind": "short_text", "prompt": "What would make math class better for you?",
+     "options": [], "maps_to": None},
+]  # fmt: skip
+_SURVEY_ANSWERS: dict[int, tuple[list[str], list[str], str, int, str]] = {
+    11: (["sports", "music"], ["video"], "steady", 4, "More games in pairs."),
+    14: (["animals"], ["hands_on", "interactive"], "slower", 3, "Time to finish the problems."),
+    19: (["space", "art"], ["interactive"], "faster", 5, "Harder puzzles!"),
+}
+
+
+def _add_survey(rows: dict[str, list[dict[str, Any]]], now: Any) -> None:
+    survey_id = demo_id("survey", "grade4-math/learning")
+    teacher = str(demo_id("user", "teacher-02"))
+    rows["surveys"].append(
+        {
+            "id": survey_id,
+            "district_id": DEMO_DISTRICT,
+            "title": "How I like to learn",
+            "questions": _SURVEY_QUESTIONS,
+            "created_by": teacher,
+            "created_by_role": "teacher",
+            "created_at": now,
+        }
+    )
+    for n in range(11, 21):
+        lkey = f"learner-{n:02d}"
+        given = _SURVEY_ANSWERS.get(n)
+        answers = None
+        if given is not None:
+            values: list[Any] = list(given)
+            answers = [
+                {"question_id": f"q{i + 1}", "value": value, "apply_to_profile": False}
+                for i, value in enumerate(values)
+            ]
+        rows["survey_assignments"].append(
+            {
+                "id": demo_id("survey-assignment", f"grade4-math/learning/{lkey}"),
+                "district_id": DEMO_DISTRICT,
+                "survey_id": survey_id,
+                "learner_id": demo_id("learner", lkey),
+                "class_id": demo_id("class", "grade4-math"),
+                "sent_by": teacher,
+                "sent_at": now,
+                "answered_at": None if answers is None else now,
+                "answers": answers,
+                "applied_fields": None if answers is None else [],
+            }
+        )
 
 
 # The learner's voice (docs/profiles.md, "Student-owned goals", "Reflections"): a few learners'

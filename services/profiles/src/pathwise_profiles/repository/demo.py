@@ -20,6 +20,8 @@ from pathwise_profiles.models import (
     reflection_replies,
     reflections,
     schools,
+    survey_assignments,
+    surveys,
     user_roles,
     user_schools,
     users,
@@ -44,6 +46,8 @@ TABLES = {
     "goal_comments": goal_comments,
     "reflections": reflections,
     "reflection_replies": reflection_replies,
+    "surveys": surveys,
+    "survey_assignments": survey_assignments,
 }
 
 

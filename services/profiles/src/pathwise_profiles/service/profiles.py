@@ -5,6 +5,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,6 +14,7 @@ from pathwise_profiles.domain.changes import diff
 from pathwise_profiles.domain.etags import etag_of, require_match
 from pathwise_profiles.domain.goals import clears_co_sign, completes
 from pathwise_profiles.domain.profile import PARTS
+from pathwise_profiles.domain.surveys import DELEGATED_BY_SURVEY
 from pathwise_profiles.domain.visibility import (
     Reader,
     forbidden_fields,
@@ -35,6 +37,7 @@ from pathwise_shared.auth import Principal
 from pathwise_shared.ids import new_id
 from pathwise_shared.pagination import Page, decode_id_cursor, page_of
 from pathwise_shared.problems import (
+    Conflict,
     Forbidden,
     NotFound,
     PreconditionFailed,
@@ -44,6 +47,7 @@ from pathwise_shared.timeutil import utcnow
 
 __all__ = [
     "Policy",
+    "apply_survey_answers",
     "create_goal",
     "delete_goal",
     "emit_goal_completed",
@@ -289,6 +293,51 @@ async def patch_profile(
     return await _render(
         session, reader, await _profile_row(session, principal, learner_id), policy
     )
+
+
+async def apply_survey_answers(
+    session: AsyncSession,
+    principal: Principal,
+    learner_id: uuid.UUID,
+    survey_id: uuid.UUID,
+    parts: Mapping[str, Any],
+) -> list[str]:
+    """The learner's consented survey answers as a profile edit, in the caller's transaction:
+    the same write rule (interests are the learner's; formats and pace only because a mapped
+    question delegated them), the same limits (``ProfilePatch``), a compare-and-set on the
+    version (the ETag changes), a history entry (part ``survey``, the survey as its target) and
+    ``profile.changed``. Returns the fields that changed (none: nothing is written)."""
+    reader = await _reader(session, principal, learner_id, "write")
+    _require_writable(reader, set(parts) - DELEGATED_BY_SURVEY)
+    row = await _profile_row(session, principal, learner_id)
+    try:
+        sent = ProfilePatch.model_validate(dict(parts)).model_dump(mode="json", exclude_unset=True)
+    except ValidationError as exc:
+        # e.g. a 31st interest: the profile's own limits apply to an answer as to an edit.
+        errors = [
+            {"field": "body.answers", "message": f"{'.'.join(map(str, e['loc']))}: {e['msg']}",
+             "type": "profile_limit"}
+            for e in exc.errors()
+        ]  # fmt: skip
+        raise UnprocessableContent(
+            "The answers would leave the profile outside its limits.",
+            slug="survey-answer-invalid",
+            errors=errors,
+        ) from None
+    change = diff(_part_values(row), sent)
+    if not change[0]:
+        return []
+    if not await repo.update_profile_if_version(
+        session, learner_id, row["version"], {**_columns_of(change[2]), "updated_at": utcnow()}
+    ):
+        # No If-Match here (the learner answers a survey, not a version they read): the whole
+        # answer is undone and may simply be sent again.
+        raise Conflict(
+            "The profile changed while you answered; send your answers again.",
+            slug="profile-changed-concurrently",
+        )
+    await record_change(session, principal, row, "survey", survey_id, change, row["version"] + 1)
+    return change[0]
 
 
 # goals --------------------------------------------------------------------------------------

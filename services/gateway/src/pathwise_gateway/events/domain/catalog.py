@@ -68,6 +68,17 @@ class ReflectionAdded(LearnerRef):
     goal_id: uuid.UUID | None = None
 
 
+# issue 16, student voice surveys (profiles) ----------------------------------------------
+
+
+class SurveyAnswered(LearnerRef):
+    survey_id: uuid.UUID
+    applied_fields: list[Literal["interests", "preferred_formats", "pace"]] = Field(
+        default_factory=list,
+        description="The profile fields the learner's consented answers changed (names only)",
+    )
+
+
 class EnrollmentChanged(_Data):
     enrollment_id: uuid.UUID | None = None
     class_id: uuid.UUID
@@ -240,6 +251,11 @@ _TYPES = (
         "A learner reflected on a step, skill or goal (the target only: never the rating or "
         "journal).",
         ReflectionAdded,
+    ),
+    EventType(
+        "survey.answered",
+        "A learner answered a survey (which fields their consent changed; never the answers).",
+        SurveyAnswered,
     ),
     EventType(
         "enrollment.changed", "An enrollment was added, changed or ended.", EnrollmentChanged
