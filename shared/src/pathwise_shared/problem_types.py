@@ -54,6 +54,13 @@ _TYPES: tuple[tuple[str, int, str], ...] = (
     ("unsupported-file-type", 415, "Unsupported file type"),
     ("file-too-large", 413, "File too large"),
     ("empty-file", 422, "Empty file"),
+    # A plan the learner drafts (pathways).
+    ("proposal-not-found", 404, "Proposal not found"),
+    ("proposal-learner-only", 403, "Proposal learner only"),
+    ("own-proposal", 403, "Own proposal"),
+    ("proposal-open", 409, "Proposal open"),
+    ("proposal-status", 409, "Proposal status"),
+    ("invalid-choices", 422, "Invalid choices"),
     ("activity-not-found", 404, "Activity not found"),
     ("unknown-activity", 422, "Unknown activity"),
     ("activity-not-on-board", 422, "Activity not on board"),

@@ -11,6 +11,7 @@ from pathwise_pathways.api import (
     internal,
     pathways,
     portfolio,
+    proposals,
 )
 from pathwise_pathways.api.upload_limit import portfolio_upload_limit
 from pathwise_pathways.migrations import MIGRATIONS
@@ -63,6 +64,7 @@ def create_app(
             classes.router,
             flags.router,
             portfolio.router,
+            proposals.router,
             internal.router,
         ],
         migrations=MIGRATIONS,

@@ -38,6 +38,8 @@ __all__ = [
     "GroupAssignment",
     "LearnerFlag",
     "Pathway",
+    "PathwayProposal",
+    "PathwayProposalRevision",
     "PathwayStep",
     "PathwayVersion",
     "PortfolioArtifact",
@@ -287,11 +289,68 @@ class PathwayVersion(Base):
     change: Mapped[str] = mapped_column(String(40))
     actor: Mapped[str] = mapped_column(String(200))
     actor_kind: Mapped[str] = mapped_column(String(20))
+    # The actor's role when they made the change (``student`` for a learner's own plan); null on
+    # versions written before roles were recorded.
+    actor_role: Mapped[str | None] = mapped_column(String(30))
+    # The learner's proposal this version came from, if any.
+    proposal_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     reason: Mapped[str] = mapped_column(String(1000))
     steps: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (UniqueConstraint("pathway_id", "version"),)
+
+
+class PathwayProposal(Base):
+    """A plan the learner drafts for themself (docs/pathways.md, "A plan the learner drafts"):
+    goal skills, an order of steps and activity picks, ``proposed`` until a teacher approves it
+    (it becomes the pathway) or returns it with a comment (``returned``, the learner revises)."""
+
+    __tablename__ = "pathway_proposals"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    district_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    learner_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    status: Mapped[str] = mapped_column(String(20))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    goals: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    order: Mapped[list[str]] = mapped_column(JSON, default=list)
+    choices: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    note: Mapped[str] = mapped_column(String(2000), default="")
+    author: Mapped[str] = mapped_column(String(200))
+    author_role: Mapped[str] = mapped_column(String(30))
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The pathway version the approval made (its history names the learner as author).
+    pathway_version: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        Index("ix_pathway_proposals_learner", "district_id", "learner_id", "id"),
+        CheckConstraint("status IN ('proposed', 'returned', 'approved')", name="status"),
+    )
+
+
+class PathwayProposalRevision(Base):
+    """Every version of a proposal, kept: who (and in which role) proposed, edited, returned
+    (with the comment) or approved it, and the content as it was after."""
+
+    __tablename__ = "pathway_proposal_revisions"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    proposal_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("pathway_proposals.id", ondelete="CASCADE"), index=True
+    )
+    revision: Mapped[int] = mapped_column(Integer)
+    change: Mapped[str] = mapped_column(String(30))
+    actor: Mapped[str] = mapped_column(String(200))
+    actor_role: Mapped[str] = mapped_column(String(30))
+    comment: Mapped[str | None] = mapped_column(String(2000))
+    content: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("proposal_id", "revision"),)
 
 
 class ProcessedEvent(Base):
