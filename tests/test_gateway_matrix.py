@@ -149,6 +149,12 @@ OPERATIONS = (
        False, INVALID, {}),
     Op("POST", f"/v1/learners/{{id}}/pathway/proposals/{NO_SUCH}/approve", "learner", STAFF,
        False, INVALID, {"comment": 5}),
+    # Guardians' consents for off-site activities (pathways): a guardian of the learner gives it.
+    Op("GET", "/v1/learners/{id}/consents", "learner", ALL, True, OK),
+    Op("POST", "/v1/learners/{id}/consents", "learner", frozenset({"guardian"}), False, INVALID,
+       {}),
+    Op("DELETE", f"/v1/learners/{{id}}/consents/{NO_SUCH}", "learner", frozenset({"guardian"}),
+       False, GONE),
     # Goal comments and co-sign, reflections (issue 16). No such goal or reflection: the
     # service's 404 after the gateway let the call through. Guardian-01's child does not share
     # reflections with guardians (the default): profiles' 403 for reflections and confidence.

@@ -61,6 +61,12 @@ _TYPES: tuple[tuple[str, int, str], ...] = (
     ("proposal-open", 409, "Proposal open"),
     ("proposal-status", 409, "Proposal status"),
     ("invalid-choices", 422, "Invalid choices"),
+    # Learning beyond the classroom (pathways).
+    ("guardian-consent-required", 409, "Guardian consent required"),
+    ("consent-not-needed", 422, "Consent not needed"),
+    ("consent-not-found", 404, "Consent not found"),
+    ("guardian-only", 403, "Guardian only"),
+    ("invalid-dates", 422, "Invalid dates"),
     ("activity-not-found", 404, "Activity not found"),
     ("unknown-activity", 422, "Unknown activity"),
     ("activity-not-on-board", 422, "Activity not on board"),

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from pathwise_pathways.api import (
     activities,
     classes,
+    consents,
     flags,
     frameworks,
     internal,
@@ -65,6 +66,7 @@ def create_app(
             flags.router,
             portfolio.router,
             proposals.router,
+            consents.router,
             internal.router,
         ],
         migrations=MIGRATIONS,

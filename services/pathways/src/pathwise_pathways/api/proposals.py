@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Response, status
 
-from pathwise_pathways.api.deps import Cache, DistrictId, HiddenParts, UpstreamDep
+from pathwise_pathways.api.deps import Cache, ConsentPolicy, DistrictId, HiddenParts, UpstreamDep
 from pathwise_pathways.api.pathways import pathway_out
 from pathwise_pathways.domain.proposals import proposal_etag
 from pathwise_pathways.schemas.pathways import GoalIn
@@ -19,6 +19,7 @@ from pathwise_pathways.schemas.proposals import (
     ProposalReturn,
     RevisionOut,
 )
+from pathwise_pathways.service import consents
 from pathwise_pathways.service.pathways import proposals as service
 from pathwise_shared.access import STAFF, access
 from pathwise_shared.app import DbSession
@@ -213,6 +214,7 @@ async def approve_proposal(
     cache: Cache,
     upstream: UpstreamDep,
     hidden: HiddenParts,
+    policy: ConsentPolicy,
     response: Response,
     if_match: IfMatch = None,
 ) -> ProposalOut:
@@ -228,6 +230,7 @@ async def approve_proposal(
         proposal_id,
         body.comment,
         if_match,
+        consent=consents.checker(session, district_id, learner_id, policy),
     )
     response.headers["ETag"] = proposal_etag(found.proposal.version)
     out = _out(found)
