@@ -152,6 +152,25 @@ OPERATIONS = (
        frozenset({"student"}), False, INVALID, {"share_with_guardians": "x"}),
     Op("POST", f"/v1/learners/{{id}}/portfolio/{uuid.UUID(int=9)}/feedback", "learner", STAFF,
        False, INVALID, {}),
+    # A plan the learner drafts (pathways): the learner proposes and revises; staff decide;
+    # guardians are not part of it. No such proposal: the service's 404.
+    Op("GET", "/v1/learners/{id}/pathway/proposals", "learner", STAFF | {"student"}, True, OK),
+    Op("POST", "/v1/learners/{id}/pathway/proposals", "learner", frozenset({"student"}), False,
+       INVALID, {"order": "x"}),
+    Op("GET", f"/v1/learners/{{id}}/pathway/proposals/{NO_SUCH}", "learner",
+       STAFF | {"student"}, True, GONE),
+    Op("PATCH", f"/v1/learners/{{id}}/pathway/proposals/{NO_SUCH}", "learner",
+       STAFF | {"student"}, False, INVALID, {"note": 5}),
+    Op("POST", f"/v1/learners/{{id}}/pathway/proposals/{NO_SUCH}/return", "learner", STAFF,
+       False, INVALID, {}),
+    Op("POST", f"/v1/learners/{{id}}/pathway/proposals/{NO_SUCH}/approve", "learner", STAFF,
+       False, INVALID, {"comment": 5}),
+    # Guardians' consents for off-site activities (pathways): a guardian of the learner gives it.
+    Op("GET", "/v1/learners/{id}/consents", "learner", ALL, True, OK),
+    Op("POST", "/v1/learners/{id}/consents", "learner", frozenset({"guardian"}), False, INVALID,
+       {}),
+    Op("DELETE", f"/v1/learners/{{id}}/consents/{NO_SUCH}", "learner", frozenset({"guardian"}),
+       False, GONE),
     # Goal comments and co-sign, reflections (issue 16). No such goal or reflection: the
     # service's 404 after the gateway let the call through. Guardian-01's child does not share
     # reflections with guardians (the default): profiles' 403 for reflections and confidence.

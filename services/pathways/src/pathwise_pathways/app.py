@@ -6,11 +6,13 @@ from fastapi import FastAPI
 from pathwise_pathways.api import (
     activities,
     classes,
+    consents,
     flags,
     frameworks,
     internal,
     pathways,
     portfolio,
+    proposals,
 )
 from pathwise_pathways.api.upload_limit import portfolio_upload_limit
 from pathwise_pathways.migrations import MIGRATIONS
@@ -63,6 +65,8 @@ def create_app(
             classes.router,
             flags.router,
             portfolio.router,
+            proposals.router,
+            consents.router,
             internal.router,
         ],
         migrations=MIGRATIONS,

@@ -21,6 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from pathwise_shared.db import UTCDateTime, make_metadata
@@ -30,6 +31,7 @@ from pathwise_shared.timeutil import utcnow
 
 __all__ = [
     "Activity",
+    "ActivityConsent",
     "ActivitySkill",
     "Base",
     "ClassGrouping",
@@ -38,6 +40,8 @@ __all__ = [
     "GroupAssignment",
     "LearnerFlag",
     "Pathway",
+    "PathwayProposal",
+    "PathwayProposalRevision",
     "PathwayStep",
     "PathwayVersion",
     "PortfolioArtifact",
@@ -182,6 +186,20 @@ class Activity(Base):
     # Ownership, as on frameworks (NULL owner: rows older than ownership).
     owner_id: Mapped[str | None] = mapped_column(String(200))
     owner_school_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    # Learning beyond the classroom (docs/pathways.md): ``classroom`` for the catalogue's usual
+    # activities; community, field_trip, internship, service and project carry a partner, a
+    # place, dates and a supervision contact (staff-only phone and email).
+    kind: Mapped[str] = mapped_column(String(20), default="classroom", server_default="classroom")
+    partner: Mapped[str | None] = mapped_column(String(200))
+    place: Mapped[str | None] = mapped_column(String(300))
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    supervisor_name: Mapped[str | None] = mapped_column(String(200))
+    supervisor_phone: Mapped[str | None] = mapped_column(String(40))
+    supervisor_email: Mapped[str | None] = mapped_column(String(254))
+    requires_guardian_consent: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=sa_false()
+    )
 
     @property
     def owner(self) -> dict[str, Any]:
@@ -195,6 +213,13 @@ class Activity(Base):
         ),
         CheckConstraint("difficulty BETWEEN 1 AND 5", name="difficulty"),
         CheckConstraint("minutes > 0", name="minutes"),
+        CheckConstraint(
+            "kind IN ('classroom', 'community', 'field_trip', 'internship', 'service', 'project')",
+            name="kind",
+        ),
+        CheckConstraint(
+            "ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on", name="dates"
+        ),
     )
 
 
@@ -287,11 +312,68 @@ class PathwayVersion(Base):
     change: Mapped[str] = mapped_column(String(40))
     actor: Mapped[str] = mapped_column(String(200))
     actor_kind: Mapped[str] = mapped_column(String(20))
+    # The actor's role when they made the change (``student`` for a learner's own plan); null on
+    # versions written before roles were recorded.
+    actor_role: Mapped[str | None] = mapped_column(String(30))
+    # The learner's proposal this version came from, if any.
+    proposal_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     reason: Mapped[str] = mapped_column(String(1000))
     steps: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (UniqueConstraint("pathway_id", "version"),)
+
+
+class PathwayProposal(Base):
+    """A plan the learner drafts for themself (docs/pathways.md, "A plan the learner drafts"):
+    goal skills, an order of steps and activity picks, ``proposed`` until a teacher approves it
+    (it becomes the pathway) or returns it with a comment (``returned``, the learner revises)."""
+
+    __tablename__ = "pathway_proposals"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    district_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    learner_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    status: Mapped[str] = mapped_column(String(20))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    goals: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    order: Mapped[list[str]] = mapped_column(JSON, default=list)
+    choices: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    note: Mapped[str] = mapped_column(String(2000), default="")
+    author: Mapped[str] = mapped_column(String(200))
+    author_role: Mapped[str] = mapped_column(String(30))
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The pathway version the approval made (its history names the learner as author).
+    pathway_version: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        Index("ix_pathway_proposals_learner", "district_id", "learner_id", "id"),
+        CheckConstraint("status IN ('proposed', 'returned', 'approved')", name="status"),
+    )
+
+
+class PathwayProposalRevision(Base):
+    """Every version of a proposal, kept: who (and in which role) proposed, edited, returned
+    (with the comment) or approved it, and the content as it was after."""
+
+    __tablename__ = "pathway_proposal_revisions"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    proposal_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("pathway_proposals.id", ondelete="CASCADE"), index=True
+    )
+    revision: Mapped[int] = mapped_column(Integer)
+    change: Mapped[str] = mapped_column(String(30))
+    actor: Mapped[str] = mapped_column(String(200))
+    actor_role: Mapped[str] = mapped_column(String(30))
+    comment: Mapped[str | None] = mapped_column(String(2000))
+    content: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("proposal_id", "revision"),)
 
 
 class ProcessedEvent(Base):
@@ -359,6 +441,25 @@ class LearnerFlag(Base):
     dismissal_note: Mapped[str | None] = mapped_column(String(2000))
 
     __table_args__ = (UniqueConstraint("district_id", "learner_id", "code"),)
+
+
+class ActivityConsent(Base):
+    """A guardian's consent for their learner to take part in an off-site activity: one per
+    learner and activity (docs/pathways.md, "Learning beyond the classroom")."""
+
+    __tablename__ = "activity_consents"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    district_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    learner_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    activity_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("activities.id", ondelete="CASCADE"), index=True
+    )
+    given_by: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(String(1000), default="")
+    given_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("district_id", "learner_id", "activity_id"),)
 
 
 class PortfolioArtifact(Base):

@@ -10,12 +10,19 @@ idempotent: ids are deterministic and a learner who has a pathway already is lef
 import asyncio
 import struct
 import zlib
+from datetime import date
 from typing import Any
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_pathways.demo_catalogue import demo_activities
-from pathwise_pathways.models import outbox
+from pathwise_pathways.models import (
+    ActivityConsent,
+    PathwayProposal,
+    PathwayProposalRevision,
+    outbox,
+)
 from pathwise_pathways.repository import activities as activities_repo
 from pathwise_pathways.service.frameworks import import_ccssm
 from pathwise_shared.auth import Principal, issue_internal_token
@@ -65,6 +72,7 @@ async def seed_demo(database_url: str) -> list[str]:
             present = await activities_repo.existing_ids(session, [r["id"] for r in rows])
             fresh = [r for r in rows if r["id"] not in present]
             await activities_repo.insert_catalogue(session, district, fresh)
+            beyond = await seed_beyond_and_plans(session, district)
     finally:
         await db.dispose()
     codes = {c for r in rows for c in r["skill_codes"]}
@@ -73,7 +81,92 @@ async def seed_demo(database_url: str) -> list[str]:
         if fresh
         else "pathways: demo activities already present"
     )
+    lines.append(beyond)
     return lines
+
+
+# Learning beyond the classroom and a learner's own plan (issue 16, parts 6 and 7): an off-site
+# field trip with guardian-02's consent for learner-02, and learner-02's proposed plan waiting
+# for teacher-01. Fixed ids, so a second seed finds them. learner-01 is left without either:
+# the through-the-gateway tests walk both from the start with that learner.
+FIELD_TRIP_ID = demo_id("activity", "beyond/farmers-market")
+CONSENT_ID = demo_id("consent", "learner-02/farmers-market")
+PROPOSAL_ID = demo_id("proposal", "learner-02")
+
+
+def field_trip(district: Any) -> dict[str, Any]:
+    return {
+        "id": FIELD_TRIP_ID,
+        "district_id": district,
+        "title": "Fractions at the farmers' market: weigh, share and price",
+        "description": "3.NF.A.1: fractions as parts of a whole, with real produce.",
+        "format": "hands_on",
+        "difficulty": 2,
+        "minutes": 150,
+        "languages": ["en", "es"],
+        "accessibility": [],
+        "interest_tags": ["cooking", "outdoors"],
+        "url": "https://learn.example.org/beyond/farmers-market",
+        "skill_codes": ["3.NF.A.1"],
+        "kind": "field_trip",
+        "partner": "Riverside Farmers' Market",
+        "place": "Market Square, Riverside",
+        "starts_on": date(2027, 4, 17),
+        "ends_on": date(2027, 4, 17),
+        "supervisor_name": "Dana Ortega (market education lead)",
+        "supervisor_phone": "+1 555 0100",
+        "supervisor_email": "education@market.example.org",
+        "requires_guardian_consent": True,
+        "owner_id": DEMO_OWNER,
+        "owner_school_id": None,
+    }
+
+
+async def seed_beyond_and_plans(session: AsyncSession, district: Any) -> str:
+    if await activities_repo.existing_ids(session, [FIELD_TRIP_ID]):
+        return "pathways: demo field trip and proposed plan already present"
+    await activities_repo.insert_catalogue(session, district, [field_trip(district)])
+    learner = demo_id("learner", "learner-02")
+    session.add(
+        ActivityConsent(
+            id=CONSENT_ID,
+            district_id=district,
+            learner_id=learner,
+            activity_id=FIELD_TRIP_ID,
+            given_by=str(demo_id("user", "guardian-02")),
+            note="Happy for her to go; she loves the market.",
+        )
+    )
+    content = {
+        "goals": [{"skill_code": "3.NF.A.3", "target_date": None}],
+        "order": ["3.NF.A.1"],
+        "choices": [{"skill_code": "3.NF.A.1", "activity_id": str(FIELD_TRIP_ID)}],
+        "note": "I want to start fractions at the market trip, then compare fractions.",
+    }
+    session.add(
+        PathwayProposal(
+            id=PROPOSAL_ID,
+            district_id=district,
+            learner_id=learner,
+            status="proposed",
+            version=1,
+            author=str(learner),
+            author_role="student",
+            **content,
+        )
+    )
+    await session.flush()
+    session.add(
+        PathwayProposalRevision(
+            proposal_id=PROPOSAL_ID,
+            revision=1,
+            change="proposed",
+            actor=str(learner),
+            actor_role="student",
+            content=content,
+        )
+    )
+    return "pathways: a demo field trip (consent for learner-02) and learner-02's proposed plan"
 
 
 # Plans at once while seeding: each waits mostly on profiles and assessment (its live profile,

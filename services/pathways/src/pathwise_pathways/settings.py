@@ -30,6 +30,10 @@ class PathwaysSettings(ServiceSettings):
     s3_region: str = "us-east-1"
     # District policy: ``never`` keeps every artifact from guardians whatever the learner chose.
     portfolio_guardian_sharing: Literal["allowed", "never"] = "allowed"
+    # District policy for learning beyond the classroom: ``required`` makes every off-site
+    # activity need a guardian's consent before it is chosen; ``optional`` leaves it to the
+    # activity's own ``requires_guardian_consent``.
+    off_site_consent: Literal["required", "optional"] = "required"
     # The largest file of each kind (413 past it).
     portfolio_max_image_bytes: int = Field(10 * MiB, ge=1024)
     portfolio_max_audio_bytes: int = Field(25 * MiB, ge=1024)

@@ -11,7 +11,14 @@ from pathwise_pathways.service.upstream import Upstream
 from pathwise_shared.auth import CurrentPrincipal
 from pathwise_shared.db import Database
 
-__all__ = ["Cache", "DatabaseDep", "DistrictId", "HiddenParts", "UpstreamDep"]
+__all__ = [
+    "Cache",
+    "ConsentPolicy",
+    "DatabaseDep",
+    "DistrictId",
+    "HiddenParts",
+    "UpstreamDep",
+]
 
 
 # ``async def`` though they never wait: FastAPI runs a plain ``def`` dependency in the thread
@@ -33,11 +40,18 @@ async def _database(request: Request) -> Database:
     return db
 
 
+async def _consent_policy(request: Request) -> str:
+    policy: str = request.app.state.settings.off_site_consent
+    return policy
+
+
 async def _district(principal: CurrentPrincipal) -> uuid.UUID:
     return principal.require_district()
 
 
 Cache = Annotated[GraphCache, Depends(_cache)]
+# ``PATHWAYS_OFF_SITE_CONSENT``: whether every off-site activity needs a guardian's consent.
+ConsentPolicy = Annotated[str, Depends(_consent_policy)]
 UpstreamDep = Annotated[Upstream, Depends(_upstream)]
 # The service's database, for a read that must store something in a unit of work of its own (a
 # GET's session is read-only): the class insights store the flags they computed.

@@ -5,7 +5,7 @@ from typing import Any
 
 from fastapi import APIRouter, status
 
-from pathwise_pathways.api.deps import Cache, DistrictId, HiddenParts, UpstreamDep
+from pathwise_pathways.api.deps import Cache, ConsentPolicy, DistrictId, HiddenParts, UpstreamDep
 from pathwise_pathways.domain.disclosure import GOALS, visible_board
 from pathwise_pathways.models import Pathway, PathwayVersion
 from pathwise_pathways.schemas.pathways import (
@@ -175,10 +175,12 @@ async def choose_activity(
     principal: CurrentPrincipal,
     district_id: DistrictId,
     hidden: HiddenParts,
+    policy: ConsentPolicy,
 ) -> PathwayOut:
-    """The learner picks an activity from the step's choice board."""
+    """The learner picks an activity from the step's choice board; an off-site activity that
+    needs a guardian's consent only once a guardian gave it (409 otherwise)."""
     view = await progress.choose(
-        session, principal, district_id, learner_id, step_id, body.activity_id
+        session, principal, district_id, learner_id, step_id, body.activity_id, policy
     )
     return pathway_out(view, hidden)
 

@@ -151,6 +151,10 @@ class VersionOut(BaseModel):
     change: str
     actor: str
     actor_kind: str
+    actor_role: str | None = Field(
+        None, description="The role the change was made in (student: a learner's own plan)"
+    )
+    proposal_id: uuid.UUID | None = None
     reason: str
     steps: list[dict[str, Any]]
     created_at: datetime

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pathwise_pathways.domain.beyond import check_dates
 from pathwise_pathways.models import Activity
 from pathwise_pathways.repository import activities as repo
 from pathwise_pathways.service.frameworks import resolve_codes
@@ -36,6 +37,17 @@ async def _check_codes(
         )
 
 
+def _flatten(spec: dict[str, Any]) -> dict[str, Any]:
+    """The body's ``supervision`` object as the row's columns (None clears them)."""
+    out = dict(spec)
+    if "supervision" in out:
+        contact = out.pop("supervision") or {}
+        out["supervisor_name"] = contact.get("name")
+        out["supervisor_phone"] = contact.get("phone")
+        out["supervisor_email"] = contact.get("email")
+    return out
+
+
 async def create_activities(
     session: AsyncSession,
     cache: GraphCache,
@@ -46,11 +58,16 @@ async def create_activities(
     """All or none: every activity is checked before the first is written. The caller owns them."""
     district_id = principal.require_district()
     await _check_codes(session, cache, district_id, [c for s in specs for c in s["skill_codes"]])
+    for spec in specs:
+        check_dates(spec.get("starts_on"), spec.get("ends_on"))
     owner = await new_owner(upstream, principal)
     created = []
     for spec in specs:
         activity = Activity(
-            district_id=district_id, owner_id=owner.id, owner_school_id=owner.school_id, **spec
+            district_id=district_id,
+            owner_id=owner.id,
+            owner_school_id=owner.school_id,
+            **_flatten(spec),
         )
         session.add(activity)
         created.append(activity)
@@ -98,7 +115,10 @@ async def update_activity(
     await require_change_right(upstream, principal, owner_of(activity), "activity")
     if "skill_codes" in changes:
         await _check_codes(session, cache, district_id, changes["skill_codes"])
-    for name, value in changes.items():
+    check_dates(
+        changes.get("starts_on", activity.starts_on), changes.get("ends_on", activity.ends_on)
+    )
+    for name, value in _flatten(changes).items():
         setattr(activity, name, value)
     await session.flush()
     if "skill_codes" in changes:

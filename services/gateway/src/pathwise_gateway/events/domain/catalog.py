@@ -174,6 +174,11 @@ class LearnerFlagged(LearnerRef):
     flag_id: uuid.UUID | None = None
 
 
+class PathwayProposal(LearnerRef):
+    proposal_id: uuid.UUID
+    version: int | None = Field(None, description="The proposal's version (its ETag's number)")
+
+
 class PortfolioItem(LearnerRef):
     artifact_id: uuid.UUID
     kind: str | None = Field(None, description="text, link, image, audio, video or document")
@@ -275,6 +280,12 @@ _TYPES = (
     ),
     EventType("pathway.planned", "A learner's pathway was (re)planned.", PathwayPlanned),
     EventType("pathway.step_mastered", "A pathway step was mastered.", PathwayStep),
+    EventType(
+        "pathway.proposed", "A learner proposed (or resubmitted) their own plan.", PathwayProposal
+    ),
+    EventType(
+        "pathway.returned", "A teacher returned a learner's plan with a comment.", PathwayProposal
+    ),
     EventType("pathway.step_reopened", "A mastered step was reopened.", PathwayStep),
     EventType("learner.flagged", "A learner was flagged as struggling.", LearnerFlagged),
     EventType("learner.unflagged", "A learner's flag no longer holds.", LearnerFlagged),

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pathwise_pathways.domain.proposals import role_of
 from pathwise_pathways.models import Pathway, PathwayStep, PathwayVersion
 from pathwise_shared.auth import Principal
 from pathwise_shared.problems import Conflict, NotFound
@@ -53,6 +54,8 @@ async def record_change(
     actor: Principal,
     change: str,
     reason: str,
+    *,
+    proposal_id: uuid.UUID | None = None,
 ) -> None:
     pathway.version += 1
     pathway.updated_at = utcnow()
@@ -63,6 +66,8 @@ async def record_change(
             change=change,
             actor=actor.subject,
             actor_kind=actor.kind,
+            actor_role=role_of(actor),
+            proposal_id=proposal_id,
             reason=reason,
             steps=_snapshot(steps),
         )

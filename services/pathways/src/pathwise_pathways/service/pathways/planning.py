@@ -3,6 +3,8 @@ approve a draft."""
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -26,7 +28,39 @@ from pathwise_shared.db.outbox import publish
 from pathwise_shared.events import new_event
 from pathwise_shared.problems import Conflict, NotFound, UnprocessableContent
 
-__all__ = ["approve", "grade_rank", "plan"]
+__all__ = ["Authored", "approve", "grade_rank", "plan", "planned_event"]
+
+# Rearranges the freshly planned steps (a learner's order and picks) before the version is
+# recorded; returns the steps after it.
+Arrange = Callable[[DistrictGraph, Pathway, list[PathwayStep]], Awaitable[list[PathwayStep]]]
+
+
+@dataclass(frozen=True)
+class Authored:
+    """A plan written by someone other than the caller: the learner whose proposal a teacher
+    approves. The version is recorded under the author; ``arrange`` applies their order and
+    picks; no ``pathway.planned`` is published here (the approval publishes it once active)."""
+
+    author: Principal
+    change: str
+    proposal_id: uuid.UUID
+    arrange: Arrange
+
+
+def planned_event(pathway: Pathway, goal_codes: list[str], steps: int) -> Any:
+    return new_event(
+        "pathway.planned",
+        district_id=pathway.district_id,
+        subject=pathway_subject(pathway.learner_id),
+        data={
+            "learner_id": str(pathway.learner_id),
+            "pathway_id": str(pathway.id),
+            "version": pathway.version,
+            "status": pathway.status,
+            "goal_codes": goal_codes,
+            "steps": steps,
+        },
+    )
 
 
 def grade_rank(grade: str | None) -> int | None:
@@ -91,6 +125,7 @@ async def plan(
     requires_approval: bool,
     assume_prior_grades: bool,
     reason: str,
+    authored: Authored | None = None,
 ) -> PathwayView:
     """Plan (or replan from scratch) a learner's pathway from live profile and mastery."""
     profile = await upstream.planning_profile(principal, learner_id)
@@ -167,25 +202,22 @@ async def plan(
         pathway.status = "draft"
         pathway.approved_by = None
     steps, _, _ = await replan(session, graph, pathway, existing)
-    await record_change(
-        session, pathway, steps, principal, "planned" if created else "replanned", reason
-    )
-    await publish(
-        session,
-        new_event(
-            "pathway.planned",
-            district_id=district_id,
-            subject=pathway_subject(learner_id),
-            data={
-                "learner_id": str(learner_id),
-                "pathway_id": str(pathway.id),
-                "version": pathway.version,
-                "status": pathway.status,
-                "goal_codes": list(merged),
-                "steps": len(steps),
-            },
-        ),
-    )
+    if authored is not None:
+        steps = await authored.arrange(graph, pathway, steps)
+        await record_change(
+            session,
+            pathway,
+            steps,
+            authored.author,
+            authored.change,
+            reason,
+            proposal_id=authored.proposal_id,
+        )
+    else:
+        await record_change(
+            session, pathway, steps, principal, "planned" if created else "replanned", reason
+        )
+        await publish(session, planned_event(pathway, list(merged), len(steps)))
     await push_goal_progress(session, upstream, district_id, pathway)
     return await view(session, pathway)
 
@@ -196,6 +228,8 @@ async def approve(
     district_id: uuid.UUID,
     learner_id: uuid.UUID,
     reason: str,
+    *,
+    proposal_id: uuid.UUID | None = None,
 ) -> PathwayView:
     """draft → active."""
     pathway = await require_pathway(session, district_id, learner_id, lock=True)
@@ -204,5 +238,7 @@ async def approve(
     pathway.status = "active"
     pathway.approved_by = principal.subject
     steps = await repo.steps_of(session, pathway.id)
-    await record_change(session, pathway, steps, principal, "approved", reason)
+    await record_change(
+        session, pathway, steps, principal, "approved", reason, proposal_id=proposal_id
+    )
     return await view(session, pathway)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_pathways.repository import pathways as repo
+from pathwise_pathways.service.consents import require_consent
 from pathwise_pathways.service.graph_cache import GraphCache
 from pathwise_pathways.service.pathways.goal_sync import push_goal_progress
 from pathwise_pathways.service.pathways.history import (
@@ -34,8 +35,10 @@ async def choose(
     learner_id: uuid.UUID,
     step_id: uuid.UUID,
     activity_id: uuid.UUID,
+    consent_policy: str = "required",
 ) -> PathwayView:
-    """The learner picks an activity from the step's choice board."""
+    """The learner picks an activity from the step's choice board (an off-site one only with a
+    guardian's consent when it needs it: 409 ``guardian-consent-required``)."""
     pathway = await require_pathway(session, district_id, learner_id, lock=True)
     steps = await repo.steps_of(session, pathway.id)
     step = find_step(steps, step_id)
@@ -47,6 +50,7 @@ async def choose(
         raise UnprocessableContent(
             "That activity is not on this step's choice board.", slug="activity-not-on-board"
         )
+    await require_consent(session, district_id, learner_id, activity_id, consent_policy)
     step.chosen_activity_id = activity_id
     await record_change(
         session, pathway, steps, principal, "chose", f"chose activity {activity_id}"
