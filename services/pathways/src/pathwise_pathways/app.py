@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from pathwise_pathways.api import (
     activities,
     classes,
+    evidence,
     flags,
     frameworks,
     internal,
@@ -63,6 +64,7 @@ def create_app(
             classes.router,
             flags.router,
             portfolio.router,
+            evidence.router,
             internal.router,
         ],
         migrations=MIGRATIONS,

@@ -176,6 +176,14 @@ class PortfolioFeedback(LearnerRef):
     feedback_id: uuid.UUID
 
 
+# Step evidence (pathways, issue 16 part 5): ids only; the score is behind the learner's reads.
+class EvidenceScored(LearnerRef):
+    submission_id: uuid.UUID
+    step_id: uuid.UUID
+    skill_code: str
+    artifact_id: uuid.UUID
+
+
 class EndpointDisabled(_Data):
     endpoint_id: uuid.UUID
     url: str
@@ -265,6 +273,9 @@ _TYPES = (
     EventType("portfolio.item_added", "A learner added to their portfolio.", PortfolioItem),
     EventType(
         "portfolio.feedback_added", "A teacher gave feedback on an artifact.", PortfolioFeedback
+    ),
+    EventType(
+        "evidence.scored", "A teacher scored a learner's step evidence.", EvidenceScored
     ),
     EventType(
         "webhook.endpoint_disabled",
