@@ -274,9 +274,7 @@ _TYPES = (
     EventType(
         "portfolio.feedback_added", "A teacher gave feedback on an artifact.", PortfolioFeedback
     ),
-    EventType(
-        "evidence.scored", "A teacher scored a learner's step evidence.", EvidenceScored
-    ),
+    EventType("evidence.scored", "A teacher scored a learner's step evidence.", EvidenceScored),
     EventType(
         "webhook.endpoint_disabled",
         "A webhook endpoint was disabled (410 Gone, or failing for too long).",
