@@ -171,6 +171,19 @@ OPERATIONS = (
        {}),
     Op("DELETE", f"/v1/learners/{{id}}/consents/{NO_SUCH}", "learner", frozenset({"guardian"}),
        False, GONE),
+    # Step evidence (pathways, issue 16): staff set the rule and score, the learner submits.
+    # No such step or submission: the service's 404 after the gateway let the call through.
+    Op("GET", f"/v1/learners/{{id}}/pathway/steps/{NO_SUCH}/evidence-rule", "learner", ALL, True,
+       GONE),
+    Op("PUT", f"/v1/learners/{{id}}/pathway/steps/{NO_SUCH}/evidence-rule", "learner", STAFF,
+       False, INVALID, {"formats": "x"}),
+    Op("POST", f"/v1/learners/{{id}}/pathway/steps/{NO_SUCH}/evidence", "learner",
+       frozenset({"student"}), False, INVALID, {}),
+    Op("GET", "/v1/learners/{id}/pathway/evidence", "learner", ALL, True, OK),
+    Op("GET", f"/v1/learners/{{id}}/pathway/steps/{NO_SUCH}/evidence/{NO_SUCH}", "learner", ALL,
+       True, GONE),
+    Op("POST", f"/v1/learners/{{id}}/pathway/steps/{NO_SUCH}/evidence/{NO_SUCH}/score",
+       "learner", STAFF, False, INVALID, {}),
     # Goal comments and co-sign, reflections (issue 16). No such goal or reflection: the
     # service's 404 after the gateway let the call through. Guardian-01's child does not share
     # reflections with guardians (the default): profiles' 403 for reflections and confidence.

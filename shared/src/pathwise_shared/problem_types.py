@@ -228,6 +228,12 @@ _TYPES: tuple[tuple[str, int, str], ...] = (
     # Open Badges credentials (assessment, issue 16).
     ("skill-not-mastered", 409, "Skill not mastered"),
     ("status-list-full", 409, "Status list full"),
+    # Step evidence in the learner's format (pathways, issue 16 part 5; assessment records it).
+    ("artifact-not-yours", 422, "Artifact not yours"),
+    ("evidence-format-not-allowed", 422, "Evidence format not allowed"),
+    ("evidence-pending", 409, "Evidence pending"),
+    ("evidence-not-found", 404, "Evidence not found"),
+    ("evidence-conflict", 409, "Evidence conflict"),
     ("{object}-exists", 409, "{Object} exists"),
     ("{object}-forbidden", 403, "{Object} forbidden"),
     ("{object}-not-found", 404, "{Object} not found"),

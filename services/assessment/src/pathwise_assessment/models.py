@@ -35,6 +35,7 @@ __all__ = [
     "Badge",
     "Base",
     "Credential",
+    "EvidenceRecord",
     "IssuerKey",
     "Item",
     "ItemSkill",
@@ -397,3 +398,25 @@ class Credential(Base):
     revoke_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     request_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class EvidenceRecord(Base):
+    """Mastery evidence scored outside an attempt: a teacher's rubric score of a learner's own
+    work (pathways' step evidence, docs/assessment.md "Evidence from pathways"). Keyed by the
+    caller's id of the scored work, so a retried call never counts the same work twice."""
+
+    __tablename__ = "evidence_records"
+    __table_args__ = (
+        CheckConstraint("fraction >= 0 AND fraction <= 1", name="fraction"),
+        Index("ix_evidence_records_district_learner", "district_id", "learner_id", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)  # the caller's evidence id
+    district_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    learner_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    skill_code: Mapped[str] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(String(40))
+    fraction: Mapped[float] = mapped_column(Float)
+    correct: Mapped[bool] = mapped_column(Boolean)
+    scored_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -35,6 +36,7 @@ __all__ = [
     "ActivitySkill",
     "Base",
     "ClassGrouping",
+    "EvidenceSubmission",
     "Framework",
     "FrameworkAssociation",
     "GroupAssignment",
@@ -49,6 +51,7 @@ __all__ = [
     "ProcessedEvent",
     "Skill",
     "SkillEdge",
+    "StepEvidenceRule",
     "event_sequences",
     "outbox",
 ]
@@ -518,3 +521,62 @@ class PortfolioFeedback(Base):
     author_role: Mapped[str] = mapped_column(String(20))
     body: Mapped[str] = mapped_column(String(4000))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StepEvidenceRule(Base):
+    """What a teacher lets a step be shown with besides its skill checks (docs/pathways.md,
+    "Evidence in the learner's format"): the allowed formats and the rubric scoring them. Goes
+    with its step: a replan that drops the step drops the rule."""
+
+    __tablename__ = "step_evidence_rules"
+
+    step_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("pathway_steps.id", ondelete="CASCADE"), primary_key=True
+    )
+    district_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    learner_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    formats: Mapped[list[str]] = mapped_column(JSON, default=list)
+    rubric: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class EvidenceSubmission(Base):
+    """A portfolio artifact a learner submitted as evidence for a step, and its rubric score.
+
+    The step is kept by id and skill (no foreign key: a replan may drop the step, the scored
+    evidence stays); the rubric is the step's as it was when the work was submitted, so the
+    learner is scored on what they were shown. ``open_step_id`` is the step while the submission
+    awaits its score and null after, so one pending submission per learner and step is a unique
+    key (NULLs never collide)."""
+
+    __tablename__ = "evidence_submissions"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    district_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    learner_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    step_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    skill_code: Mapped[str] = mapped_column(String(100))
+    artifact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("portfolio_artifacts.id"))
+    artifact_kind: Mapped[str] = mapped_column(String(20))
+    format: Mapped[str] = mapped_column(String(20))
+    rubric: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    open_step_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    levels: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    points: Mapped[float | None] = mapped_column(Float)
+    max_points: Mapped[float] = mapped_column(Float)
+    fraction: Mapped[float | None] = mapped_column(Float)
+    correct: Mapped[bool | None] = mapped_column(Boolean)
+    comment: Mapped[str | None] = mapped_column(String(4000))
+    scored_by: Mapped[str | None] = mapped_column(String(200))
+    scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        Index("ix_evidence_submissions_learner", "district_id", "learner_id", "id"),
+        UniqueConstraint("learner_id", "open_step_id"),
+        CheckConstraint("status IN ('pending', 'scored')", name="status"),
+    )

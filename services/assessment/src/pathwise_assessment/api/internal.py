@@ -2,10 +2,11 @@
 
 import uuid
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from pathwise_assessment.api.mastery import skill_mastery
 from pathwise_assessment.schemas.attempts import ObjectOwner
+from pathwise_assessment.schemas.evidence import EvidenceIn, EvidenceOut
 from pathwise_assessment.schemas.mastery import (
     LearnerMastery,
     MasteryQuery,
@@ -15,9 +16,11 @@ from pathwise_assessment.schemas.mastery import (
 from pathwise_assessment.schemas.placements import LearnerPlacements, PlacedSkillOut
 from pathwise_assessment.schemas.signals import LearnerSignalsOut, SignalsOut, SignalsQuery
 from pathwise_assessment.service import attempts as attempts_service
+from pathwise_assessment.service import evidence as evidence_service
 from pathwise_assessment.service import mastery_read as service
 from pathwise_assessment.service import placements as placements_service
 from pathwise_assessment.service import signals as signals_service
+from pathwise_shared.access import role_guard
 from pathwise_shared.app import DbSession
 from pathwise_shared.auth import CurrentPrincipal
 from pathwise_shared.problems import problem_responses
@@ -81,4 +84,39 @@ async def attempt_owner(
     caller's relation to that learner before it forwards any call about the attempt."""
     return ObjectOwner(
         learner_id=await attempts_service.attempt_owner(session, principal, attempt_id)
+    )
+
+
+@router.post(
+    "/learners/{learner_id}/evidence",
+    response_model=EvidenceOut,
+    responses=problem_responses(409),
+    # Only our own system principals: pathways, when a teacher scores a step's evidence.
+    dependencies=[Depends(role_guard((), ()))],
+)
+async def record_evidence(
+    learner_id: uuid.UUID, body: EvidenceIn, session: DbSession, principal: CurrentPrincipal
+) -> EvidenceOut:
+    """A teacher's rubric score of the learner's own work as mastery evidence, like a
+    rubric-scored response (docs/assessment.md, "Evidence from pathways"). Idempotent on
+    ``evidence_id``: the same call again answers ``recorded: false`` and changes nothing; the
+    same id with another score is a 409."""
+    found = await evidence_service.record_scored_work(
+        session,
+        principal,
+        learner_id,
+        evidence_id=body.evidence_id,
+        skill_code=body.skill_code,
+        fraction=body.fraction,
+        scored_by=body.scored_by,
+        source=body.source,
+    )
+    r = found.record
+    return EvidenceOut(
+        evidence_id=r.id,
+        learner_id=r.learner_id,
+        skill_code=r.skill_code,
+        fraction=r.fraction,
+        correct=r.correct,
+        recorded=found.recorded,
     )

@@ -32,6 +32,7 @@ __all__ = [
     "normalize_text",
     "parse_answer",
     "parse_number",
+    "rubric_correct",
     "rubric_score",
     "score",
 ]
@@ -253,7 +254,13 @@ def rubric_score(spec: dict[str, Any], criteria: Mapping[str, float], points: fl
         if not 0 <= given <= by_id[cid].points:
             raise AnswerError(f"{cid}: give between 0 and {by_id[cid].points} points.")
     fraction = sum(criteria.values()) / rubric.max_points
-    return Score("scored", round(points * fraction, 4), points, fraction >= CORRECT_FRACTION - 1e-9)
+    return Score("scored", round(points * fraction, 4), points, rubric_correct(fraction))
+
+
+def rubric_correct(fraction: float) -> bool:
+    """Whether a rubric's share of the points counts as a right answer for mastery: the one rule
+    of an item's rubric score and of evidence scored elsewhere (pathways' step evidence)."""
+    return fraction >= CORRECT_FRACTION - 1e-9
 
 
 def guess_chance(spec: Mapping[str, Any]) -> float:

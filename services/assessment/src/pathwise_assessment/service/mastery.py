@@ -168,6 +168,7 @@ async def record_evidence(
     correct: bool,
     now: datetime,
     first: Sequence[EventEnvelope] = (),
+    reason: str = "response",
 ) -> list[dict[str, Any]]:
     """Update every skill of the item with the response (``domain.mastery.apply_item_response``:
     the item's own guess and slip, joint credit and blame); returns the changes.
@@ -179,6 +180,10 @@ async def record_evidence(
     (``repo.lock_state_rows``, one statement) before they are read, so answers of one learner on
     one skill apply one after another, each on the result of the one before (docs/assessment.md,
     "Concurrency"). What is read before the lock (parameters: cached) is not changed by answers.
+
+    ``reason`` names the kind of evidence in the history rows and ``mastery.changed``:
+    ``response`` (an answer) or ``evidence`` (work scored outside an attempt, ``response_id``
+    then being the caller's evidence id; ``service.evidence``).
     """
     models = await _models(session, district_id, list(dict.fromkeys(item.skill_codes)))
     history: list[dict[str, Any]] = []
@@ -188,12 +193,12 @@ async def record_evidence(
     for code, state in after.items():
         history.append(
             history_values(
-                district_id, learner_id, code, response_id, "response", correct, hard,
+                district_id, learner_id, code, response_id, reason, correct, hard,
                 current[code].p_known, state, now,
             )
         )  # fmt: skip
     return await _store(
-        session, district_id, learner_id, stored, after, "response", now, history, first
+        session, district_id, learner_id, stored, after, reason, now, history, first
     )
 
 

@@ -103,6 +103,16 @@ class Upstream:
         learners: list[dict[str, Any]] = (body or {}).get("learners", [])
         return learners
 
+    async def record_evidence(
+        self, principal: Principal, learner_id: uuid.UUID, evidence: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A step's scored evidence as mastery evidence (assessment's system-only
+        ``POST /internal/learners/{id}/evidence``, idempotent on ``evidence_id``)."""
+        body: dict[str, Any] = await self.assessment.json(
+            "POST", f"/internal/learners/{learner_id}/evidence", principal, json=evidence
+        )
+        return body
+
     async def aclose(self) -> None:
         """Close the HTTP clients the callers made (not the ones given to them)."""
         await self.callers.aclose()

@@ -192,6 +192,14 @@ class PortfolioFeedback(LearnerRef):
     feedback_id: uuid.UUID
 
 
+# Step evidence (pathways, issue 16 part 5): ids only; the score is behind the learner's reads.
+class EvidenceScored(LearnerRef):
+    submission_id: uuid.UUID
+    step_id: uuid.UUID
+    skill_code: str
+    artifact_id: uuid.UUID
+
+
 class EndpointDisabled(_Data):
     endpoint_id: uuid.UUID
     url: str
@@ -293,6 +301,7 @@ _TYPES = (
     EventType(
         "portfolio.feedback_added", "A teacher gave feedback on an artifact.", PortfolioFeedback
     ),
+    EventType("evidence.scored", "A teacher scored a learner's step evidence.", EvidenceScored),
     EventType(
         "webhook.endpoint_disabled",
         "A webhook endpoint was disabled (410 Gone, or failing for too long).",
