@@ -73,6 +73,11 @@ def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
                 "confidence per skill",
             },
             {
+                "name": "student voice surveys",
+                "description": "Interest and learning-preference surveys sent by teachers and "
+                "admins; the learner's answers, applied to their profile only with consent",
+            },
+            {
                 "name": "oneroster",
                 "description": "OneRoster 1.2 rostering, read only (REST binding): orgs, "
                 "schools, academic sessions, courses, classes, users and enrollments with "

@@ -57,6 +57,7 @@ _ERRORS: Mapping[int, tuple[str, str]] = {
     409: ("conflict", "Conflict: the object's state, or an Idempotency-Key still in progress"),
     412: ("precondition-failed", "Precondition Failed: the If-Match ETag is stale"),
     413: ("body-too-large", "Content Too Large: see the body limit"),
+    415: ("unsupported-file-type", "Unsupported Media Type: the file's content is not accepted"),
     422: ("validation-error", "Unprocessable Content: the request is invalid"),
     428: ("precondition-required", "Precondition Required: send If-Match with the ETag you read"),
     429: ("too-many-requests", "Too Many Requests: see Retry-After and the RateLimit headers"),
