@@ -39,6 +39,7 @@ from pathwise_shared.db.uow import unit_of_work
 from pathwise_shared.http import create_http_client
 from pathwise_shared.settings import ServiceSettings
 from pathwise_shared.timeutil import utcnow
+from pathwise_shared.waiting import wait_set
 
 __all__ = [
     "INGEST_PATH",
@@ -143,11 +144,7 @@ class OutboxRelay:
 
     async def _pause(self, delay: float) -> bool:
         """Sleep ``delay`` seconds or until a publish in this process; whether one woke us."""
-        try:
-            await asyncio.wait_for(self.db.outbox_written.wait(), delay)
-        except TimeoutError:
-            return False
-        return True
+        return await wait_set(self.db.outbox_written, delay)
 
     async def run(self) -> None:
         failures = 0

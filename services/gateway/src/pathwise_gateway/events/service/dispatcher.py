@@ -23,7 +23,6 @@ one attempt is ``sending``'s (``Sender.attempt``), writing outcomes is ``recordi
 """
 
 import asyncio
-import contextlib
 import logging
 import random
 import uuid
@@ -43,6 +42,7 @@ from pathwise_shared.calls import ServiceCaller
 from pathwise_shared.db import Database
 from pathwise_shared.db.uow import unit_of_work
 from pathwise_shared.timeutil import utcnow
+from pathwise_shared.waiting import wait_set
 
 # AttemptResult and webhook_body are re-exported: they were imported from here.
 __all__ = ["AttemptResult", "Dispatcher", "webhook_body"]
@@ -99,10 +99,7 @@ class Dispatcher:
                 if not more:
                     if self._claimed_last or self.in_flight:
                         wait = poll
-                    woken = False
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), wait)
-                        woken = True
+                    woken = await wait_set(self._wake, wait)
                     self._wake.clear()
                     # Idle (nothing found, nothing sent, no wake-up): poll less often.
                     idle = not (woken or self._claimed_last or self.in_flight)

@@ -31,6 +31,7 @@ from pathwise_shared.db.errors import is_database_unavailable
 from pathwise_shared.db.uow import transaction
 from pathwise_shared.ids import new_id
 from pathwise_shared.timeutil import utcnow
+from pathwise_shared.waiting import wait_set
 
 __all__ = ["AuditLog", "start_audit_log", "stop_audit_log"]
 
@@ -149,8 +150,7 @@ class AuditLog:
 
     async def _loop(self) -> None:
         while not self._stopping.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self._flush_seconds)
+            await wait_set(self._stopping, self._flush_seconds)
             await self.flush()
 
     def start(self) -> None:
