@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from pathwise_pathways.schemas.common import Code, OwnerOut, Short
-from pathwise_shared.inputs import Omittable, StrictBody, StrictBool, StrictInt
+from pathwise_shared.inputs import Day, Omittable, StrictBody, StrictBool, StrictInt
 
 __all__ = [
     "ActivityCreate",
@@ -67,8 +67,8 @@ class ActivityCreate(StrictBody):
     kind: Kind = "classroom"
     partner: Name | None = None
     place: Place | None = None
-    starts_on: date | None = None
-    ends_on: date | None = None
+    starts_on: Day | None = None
+    ends_on: Day | None = None
     supervision: SupervisionIn | None = None
     requires_guardian_consent: StrictBool = False
 
@@ -87,8 +87,8 @@ class ActivityUpdate(StrictBody):
     kind: Omittable[Kind] = None
     partner: Name | None = None
     place: Place | None = None
-    starts_on: date | None = None
-    ends_on: date | None = None
+    starts_on: Day | None = None
+    ends_on: Day | None = None
     supervision: SupervisionIn | None = None
     requires_guardian_consent: Omittable[StrictBool] = None
 
