@@ -285,3 +285,49 @@ def test_the_readme_walk_a_learner_reflects_shows_work_and_earns_a_credential(
     assert overview.status_code == 200, overview.text
     rated = [c for c in overview.json()["calibration"] or [] if c["skill_code"] == code]
     assert rated and rated[0]["confidence"] == 2, overview.json()["calibration"]
+
+
+def test_the_demo_shows_motivation_a_credential_and_step_evidence(gw: httpx.Client) -> None:
+    """What the seed did through the services' APIs (issue 16, part 11): learners 26 and 27
+    mastered their step (first-mastery badge, points), learner-26 after six practice days in a
+    row with one missed day (a live streak and its badge) and with a credential for the skill,
+    which verifies without a token; learner-29's step has an evidence rule and a scored and a
+    pending submission, the scored one counted in assessment."""
+    teacher = dev_login(gw, "teacher-03")
+    for key, mastered in (("learner-26", True), ("learner-27", True), ("learner-28", False)):
+        learner = demo_id("learner", key)
+        got = gw.get(f"/v1/learners/{learner}/motivation", headers=teacher)
+        assert got.status_code == 200, got.text
+        seen = got.json()
+        badges = {b["code"] for b in seen["badges"]}
+        assert ("first_mastery" in badges) is mastered, (key, seen)
+        assert seen["skills_mastered"] == (1 if mastered else 0), (key, seen)
+        assert seen["streak_days"] >= 3 and seen["answered_items"] > 0, (key, seen)
+        assert seen["points"] == seen["answered_items"] + 10 * seen["skills_mastered"]
+    streaker = gw.get(
+        f"/v1/learners/{demo_id('learner', 'learner-26')}/motivation", headers=teacher
+    ).json()
+    assert streaker["streak_days"] == 6 and "streak_5" in {b["code"] for b in streaker["badges"]}
+
+    me = dev_login(gw, "learner-26")
+    held = gw.get(f"/v1/learners/{demo_id('learner', 'learner-26')}/credentials", headers=me)
+    assert held.status_code == 200, held.text
+    (credential,) = held.json()["items"]
+    verified = gw.post("/v1/public/credentials/verify", json={"credential": credential["jwt"]})
+    assert verified.status_code == 200 and verified.json()["verified"] is True, verified.text
+
+    learner = demo_id("learner", "learner-29")
+    pathway = gw.get(f"/v1/learners/{learner}/pathway", headers=teacher).json()
+    step = current_step(pathway)
+    rule = gw.get(
+        f"/v1/learners/{learner}/pathway/steps/{step['id']}/evidence-rule", headers=teacher
+    )
+    assert rule.status_code == 200 and rule.json()["formats"] == ["writing", "drawing"], rule.text
+    listed = gw.get(f"/v1/learners/{learner}/pathway/evidence", headers=teacher)
+    assert listed.status_code == 200, listed.text
+    by_status = {s["status"]: s for s in listed.json()["items"]}
+    assert set(by_status) == {"scored", "pending"}, listed.json()
+    assert by_status["scored"]["fraction"] == 1.0 and by_status["scored"]["correct"] is True
+    mastery = gw.get(f"/v1/learners/{learner}/mastery", headers=teacher).json()["skills"]
+    counted = next(s for s in mastery if s["skill_code"] == step["skill_code"])
+    assert counted["evidence_count"] == 1, counted
