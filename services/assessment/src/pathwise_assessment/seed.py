@@ -269,7 +269,7 @@ async def _practise(client: httpx.AsyncClient, secret: str, key: str, master: bo
 
     async def skills() -> list[dict[str, Any]]:
         got = await client.get(f"/v1/learners/{learner}/mastery", headers=me)
-        got.raise_for_status()
+        got.raise_for_status()  # a read of a running service: a failure here is a bug, loud
         found: list[dict[str, Any]] = got.json()["skills"]
         return found
 

@@ -379,6 +379,12 @@ async def seed_evidence(client: httpx.AsyncClient, secret: str) -> str:
     ]  # fmt: skip
     for n, (fields, file) in enumerate(works):
         if len(submissions) > n:
+            # Sent by an earlier seed; the first may still wait for its score if that seed
+            # stopped between the two requests.
+            if n == 0 and submissions[0]["status"] == "pending":
+                failed = await score_first(client, url, submissions[0]["id"], teacher)
+                if failed:
+                    return failed
             continue
         keyed = {**student, "Idempotency-Key": f"demo-evidence-{EVIDENCE_LEARNER}-{n}"}
         made = await client.post(
@@ -398,11 +404,18 @@ async def seed_evidence(client: httpx.AsyncClient, secret: str) -> str:
         if n == 0:
             # The first is scored before the second is sent: one submission per step waits
             # for its score at a time.
-            scored = await client.post(
-                f"{url}/evidence/{sent.json()['id']}/score",
-                json={"levels": EVIDENCE_LEVELS, "comment": "Clear bars and a sound method."},
-                headers=teacher,
-            )
-            if scored.status_code != 200:
-                return f"score {scored.status_code} {scored.text[:200]}"
+            failed = await score_first(client, url, sent.json()["id"], teacher)
+            if failed:
+                return failed
     return ""
+
+
+async def score_first(
+    client: httpx.AsyncClient, url: str, submission_id: str, teacher: dict[str, str]
+) -> str:
+    scored = await client.post(
+        f"{url}/evidence/{submission_id}/score",
+        json={"levels": EVIDENCE_LEVELS, "comment": "Clear bars and a sound method."},
+        headers=teacher,
+    )
+    return "" if scored.status_code == 200 else f"score {scored.status_code} {scored.text[:200]}"
