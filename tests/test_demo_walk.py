@@ -4,7 +4,8 @@ On a stack of its own (freshly seeded, so no other test has moved a pathway on):
 learner's current step has a skill check with enough items, easy to hard, at exactly the code the
 planner scheduled; one learner takes it and mastery moves. Then a real diagnostic places two
 skills of a learner's pathway: the replan marks them placed with the evidence, a teacher of
-another school may not revise it, the learner's own teacher un-places one.
+another school may not revise it, the learner's own teacher un-places one. And what the seed
+shows of issue 16 (motivation, a credential, step evidence), also after seeding again.
 """
 
 import uuid
@@ -15,7 +16,10 @@ from typing import Any
 import httpx
 import pytest
 
-from pathwise_devstack.testing import dev_login, right_answer, start_stack
+from pathwise_assessment.seed import PRACTICE_LEARNERS
+from pathwise_devstack.seed import seed_demo_live
+from pathwise_devstack.stack import Stack
+from pathwise_devstack.testing import TEST_SECRET, dev_login, right_answer, start_stack
 from pathwise_shared.demo import demo_id
 
 pytestmark = pytest.mark.integration
@@ -29,12 +33,15 @@ STRAND = ["2.OA.C.3", "2.OA.C.4"]
 
 
 @pytest.fixture(scope="module")
-def gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     directory: Path = tmp_path_factory.mktemp("demo-walk")
-    with (
-        start_stack(directory) as running,
-        httpx.Client(base_url=running.config.url("gateway"), timeout=30.0) as client,
-    ):
+    with start_stack(directory) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def gw(stack: Stack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=stack.config.url("gateway"), timeout=30.0) as client:
         yield client
 
 
@@ -285,3 +292,61 @@ def test_the_readme_walk_a_learner_reflects_shows_work_and_earns_a_credential(
     assert overview.status_code == 200, overview.text
     rated = [c for c in overview.json()["calibration"] or [] if c["skill_code"] == code]
     assert rated and rated[0]["confidence"] == 2, overview.json()["calibration"]
+
+
+def test_the_demo_shows_motivation_a_credential_and_step_evidence(
+    stack: Stack, gw: httpx.Client
+) -> None:
+    """What the seed did through the services' APIs (issue 16, part 11): learners 26 and 27
+    mastered their goal skill (first-mastery badge, points), learner-26 after six practice days
+    with one missed day (a live streak and its badge) and with a credential for the skill, which
+    verifies without a token; learner-28 practised only; learner-29's step has an evidence rule
+    and a scored and a pending submission, the scored one counted in assessment. The live seed
+    runs a second time first (a second ``make run``): none of it is there twice."""
+    again = seed_demo_live(stack.config, TEST_SECRET)
+    assert not [line for line in again if "failed" in line], again
+    teacher = dev_login(gw, "teacher-03")
+    for key, mastered in (("learner-26", True), ("learner-27", True), ("learner-28", False)):
+        learner = demo_id("learner", key)
+        got = gw.get(f"/v1/learners/{learner}/motivation", headers=teacher)
+        assert got.status_code == 200, got.text
+        seen = got.json()
+        badges = {b["code"] for b in seen["badges"]}
+        assert ("first_mastery" in badges) is mastered, (key, seen)
+        assert seen["skills_mastered"] == (1 if mastered else 0), (key, seen)
+        assert seen["streak_days"] >= 3 and seen["answered_items"] > 0, (key, seen)
+        assert seen["points"] == seen["answered_items"] + 10 * seen["skills_mastered"]
+    # learner-28 answered two items today on top of the earlier days: none counted twice.
+    earlier, _master = PRACTICE_LEARNERS["learner-28"]
+    practised = gw.get(
+        f"/v1/learners/{demo_id('learner', 'learner-28')}/motivation", headers=teacher
+    ).json()
+    assert practised["answered_items"] == sum(earlier.values()) + 2, practised
+    streaker = gw.get(
+        f"/v1/learners/{demo_id('learner', 'learner-26')}/motivation", headers=teacher
+    ).json()
+    assert streaker["streak_days"] == 6 and "streak_5" in {b["code"] for b in streaker["badges"]}
+
+    me = dev_login(gw, "learner-26")
+    held = gw.get(f"/v1/learners/{demo_id('learner', 'learner-26')}/credentials", headers=me)
+    assert held.status_code == 200, held.text
+    (credential,) = held.json()["items"]
+    verified = gw.post("/v1/public/credentials/verify", json={"credential": credential["jwt"]})
+    assert verified.status_code == 200 and verified.json()["verified"] is True, verified.text
+
+    learner = demo_id("learner", "learner-29")
+    pathway = gw.get(f"/v1/learners/{learner}/pathway", headers=teacher).json()
+    step = current_step(pathway)
+    rule = gw.get(
+        f"/v1/learners/{learner}/pathway/steps/{step['id']}/evidence-rule", headers=teacher
+    )
+    assert rule.status_code == 200 and rule.json()["formats"] == ["writing", "drawing"], rule.text
+    listed = gw.get(f"/v1/learners/{learner}/pathway/evidence", headers=teacher)
+    assert listed.status_code == 200, listed.text
+    by_status = {s["status"]: s for s in listed.json()["items"]}
+    assert len(listed.json()["items"]) == 2, listed.json()
+    assert set(by_status) == {"scored", "pending"}, listed.json()
+    assert by_status["scored"]["fraction"] == 1.0 and by_status["scored"]["correct"] is True
+    mastery = gw.get(f"/v1/learners/{learner}/mastery", headers=teacher).json()["skills"]
+    counted = next(s for s in mastery if s["skill_code"] == step["skill_code"])
+    assert counted["evidence_count"] == 1, counted

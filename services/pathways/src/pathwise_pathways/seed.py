@@ -9,6 +9,7 @@ idempotent: ids are deterministic and a learner who has a pathway already is lef
 
 import asyncio
 import struct
+import uuid
 import zlib
 from datetime import date
 from typing import Any
@@ -216,6 +217,7 @@ async def seed_demo_live(urls: dict[str, str], secret: str) -> list[str]:
     async with create_http_client(urls["pathways"], timeout=30.0) as client:
         outcomes = await asyncio.gather(*(plan(client, key) for key in DEMO_LEARNERS))
         portfolio = [await seed_portfolio(client, headers, key) for key in PORTFOLIO_LEARNERS]
+        evidence = await seed_evidence(client, secret)
     planned = outcomes.count("planned")
     kept = outcomes.count("kept")
     errors = [o for o in outcomes if o not in {"planned", "kept"}]
@@ -228,6 +230,11 @@ async def seed_demo_live(urls: dict[str, str], secret: str) -> list[str]:
     )
     if failed:
         lines.append("pathways: demo portfolio failed: " + "; ".join(failed[:3]))
+    lines.append(
+        f"pathways: demo step evidence for {EVIDENCE_LEARNER} (a scored and a pending submission)"
+        if not evidence
+        else f"pathways: demo step evidence failed: {evidence}"
+    )
     return lines
 
 
@@ -291,3 +298,124 @@ async def seed_portfolio(client: httpx.AsyncClient, headers: dict[str, str], key
         if made.status_code not in (200, 201):
             return f"{key}: {made.status_code} {made.text[:200]}"
     return ""
+
+
+# Evidence in the learner's format (issue 16, part 5): teacher-03 allows writing and drawing on
+# learner-29's current step with a rubric; learner-29 submitted a piece of writing, which
+# teacher-03 scored (assessment counted it as mastery evidence), and a drawing that waits for
+# its score. learner-29 (grade 5) is no test's own learner. Through this service's API as the
+# teacher and the learner themself; an earlier seed's submissions are found and not repeated.
+EVIDENCE_LEARNER = "learner-29"
+EVIDENCE_TEACHER = "teacher-03"
+EVIDENCE_RUBRIC = {
+    "criteria": [
+        {
+            "id": "reasoning",
+            "description": "The reasoning is sound",
+            "levels": [
+                {"id": "beginning", "description": "Not yet", "points": 0},
+                {"id": "developing", "description": "Partly", "points": 2},
+                {"id": "secure", "description": "Fully", "points": 3},
+            ],
+        },
+        {
+            "id": "communication",
+            "description": "It is clearly explained",
+            "levels": [
+                {"id": "unclear", "description": "Hard to follow", "points": 0},
+                {"id": "clear", "description": "Clear", "points": 1},
+            ],
+        },
+    ]
+}
+EVIDENCE_LEVELS = {"reasoning": "secure", "communication": "clear"}
+
+
+async def seed_evidence(client: httpx.AsyncClient, secret: str) -> str:
+    """The demo evidence rule and submissions; an error, or "" when all are there."""
+    district = demo_id("district", "riverside")
+    learner = demo_id("learner", EVIDENCE_LEARNER)
+    teacher_id = demo_id("user", EVIDENCE_TEACHER)
+
+    def as_(subject: uuid.UUID, role: str) -> dict[str, str]:
+        who = Principal(
+            subject=str(subject), district_id=district, roles=frozenset({role}), user_id=subject
+        )
+        return {"Authorization": f"Bearer {issue_internal_token(who, secret)}"}
+
+    teacher, student = as_(teacher_id, "teacher"), as_(learner, "student")
+    base = f"/v1/learners/{learner}/pathway"
+    done = await client.get(f"{base}/evidence", headers=teacher)
+    if done.status_code != 200:
+        return f"{done.status_code} {done.text[:200]}"
+    submissions = done.json()["items"]
+    if any(s["status"] == "scored" for s in submissions) and any(
+        s["status"] == "pending" for s in submissions
+    ):
+        return ""
+    pathway = await client.get(base, headers=teacher)
+    ready = sorted(
+        (s for s in pathway.json().get("steps", []) if s["status"] == "ready"),
+        key=lambda s: s["position"],
+    )
+    if pathway.status_code != 200 or not ready:
+        return f"{EVIDENCE_LEARNER}: no current step"
+    step = ready[0]
+    url = f"{base}/steps/{step['id']}"
+    rule = await client.get(f"{url}/evidence-rule", headers=teacher)
+    if rule.status_code == 200 and not rule.json()["formats"]:
+        rule = await client.put(
+            f"{url}/evidence-rule",
+            json={"formats": ["writing", "drawing"], "rubric": EVIDENCE_RUBRIC},
+            headers={**teacher, "If-Match": rule.json()["etag"]},
+        )
+    if rule.status_code != 200:
+        return f"rule {rule.status_code} {rule.text[:200]}"
+    works = [
+        ({"kind": "text", "title": f"How I solved {step['skill_code']}",
+          "body": "I drew both fractions as bars with the same number of parts, then added."},
+         None),
+        ({"kind": "image", "title": "My fraction bars"}, ("fraction bars.png", demo_png(), "image/png")),
+    ]  # fmt: skip
+    for n, (fields, file) in enumerate(works):
+        if len(submissions) > n:
+            # Sent by an earlier seed; the first may still wait for its score if that seed
+            # stopped between the two requests.
+            if n == 0 and submissions[0]["status"] == "pending":
+                failed = await score_first(client, url, submissions[0]["id"], teacher)
+                if failed:
+                    return failed
+            continue
+        keyed = {**student, "Idempotency-Key": f"demo-evidence-{EVIDENCE_LEARNER}-{n}"}
+        made = await client.post(
+            f"/v1/learners/{learner}/portfolio",
+            data={**fields, "step_id": step["id"], "skill_codes": [step["skill_code"]]},
+            files={"file": file} if file else None,
+            headers=keyed,
+        )
+        if made.status_code not in (200, 201):
+            return f"artifact {made.status_code} {made.text[:200]}"
+        sent = await client.post(
+            f"{url}/evidence", json={"artifact_id": made.json()["id"]}, headers=student
+        )
+        if sent.status_code != 201:
+            return f"submission {sent.status_code} {sent.text[:200]}"
+        submissions.append(sent.json())
+        if n == 0:
+            # The first is scored before the second is sent: one submission per step waits
+            # for its score at a time.
+            failed = await score_first(client, url, sent.json()["id"], teacher)
+            if failed:
+                return failed
+    return ""
+
+
+async def score_first(
+    client: httpx.AsyncClient, url: str, submission_id: str, teacher: dict[str, str]
+) -> str:
+    scored = await client.post(
+        f"{url}/evidence/{submission_id}/score",
+        json={"levels": EVIDENCE_LEVELS, "comment": "Clear bars and a sound method."},
+        headers=teacher,
+    )
+    return "" if scored.status_code == 200 else f"score {scored.status_code} {scored.text[:200]}"

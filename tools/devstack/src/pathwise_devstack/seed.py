@@ -7,7 +7,9 @@ A service takes part by providing ``pathwise_<service>.seed`` with either or bot
   ``webhook_url``, where the demo integration client's endpoint delivers when the stack runs the
   demo webhook receiver;
 - ``async def seed_demo_live(urls: dict[str, str], secret: str) -> list[str]``: once all four
-  services answer, through their APIs (work that needs another service, e.g. planning pathways).
+  services answer, through their APIs (work that needs another service, e.g. planning pathways,
+  or that should take the real paths, e.g. a learner's answers earning badges). The services'
+  live seeds run concurrently, so one must not wait on another's (they seed different learners).
 
 Both return lines worth printing. A service may also provide
 ``async def seed_district_b(database_url: str) -> list[str]``: its part of the small second
@@ -62,13 +64,20 @@ def _gateway_seed(module: Any) -> GatewaySeedFn:
 
 
 def seed_demo_live(config: StackConfig, secret: str) -> list[str]:
+    """Each service's live seed, all at once: they touch different learners and each waits
+    mostly on the network, so the phase takes as long as the longest (pathways' planning)
+    rather than the sum (assessment's demo practice alone adds over a second in sequence)."""
     urls = {spec.name: config.url(spec.name) for spec in SERVICES}
-    lines: list[str] = []
-    for _name, module in _seed_modules():
-        seed: LiveSeedFn | None = getattr(module, "seed_demo_live", None)
-        if seed is not None:
-            lines.extend(asyncio.run(seed(urls, secret)))
-    return lines
+    seeds: list[LiveSeedFn] = [
+        module.seed_demo_live
+        for _name, module in _seed_modules()
+        if getattr(module, "seed_demo_live", None) is not None
+    ]
+
+    async def run_all() -> list[list[str]]:
+        return list(await asyncio.gather(*(seed(urls, secret) for seed in seeds)))
+
+    return [line for lines in asyncio.run(run_all()) for line in lines]
 
 
 def seed_second_district(config: StackConfig) -> list[str]:
