@@ -7,6 +7,7 @@ you keep into docs/benchmarks.md with the command and the date.
 
 import argparse
 import importlib
+import inspect
 import json
 import pkgutil
 import sys
@@ -30,21 +31,34 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("names", nargs="*", help=f"which benchmarks (default all): {_available()}")
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    parser.add_argument(
+        "--seed", type=int, help="another seed, for benchmarks that take one (school)"
+    )
     args = parser.parse_args()
     names = args.names or _available()
     unknown = sorted(set(names) - set(_available()))
     if unknown:
         parser.error(f"unknown benchmarks: {unknown}; choose from {_available()}")
     RESULTS.mkdir(exist_ok=True)
-    for name in names:
-        module = importlib.import_module(f"bench.bench_{name}")
+    modules = {name: importlib.import_module(f"bench.bench_{name}") for name in names}
+    options: dict[str, int] = {}
+    if args.seed is not None:
+        # A seed checks that a number is not one draw's luck; only a seeded benchmark takes it.
+        unseeded = [
+            n for n, m in modules.items() if "seed" not in inspect.signature(m.main).parameters
+        ]
+        if unseeded:
+            parser.error(f"--seed: {unseeded} take no seed")
+        options["seed"] = args.seed
+    for name, module in modules.items():
         print(f"== {name} ==", flush=True)
         started = time.perf_counter()
-        result = module.main(quick=args.quick)
+        result = module.main(quick=args.quick, **options)
         result["_seconds"] = round(time.perf_counter() - started, 1)
         result["_date"] = time.strftime("%Y-%m-%d")
         print(json.dumps(result, indent=2), flush=True)
-        (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
+        suffix = f"-seed{args.seed}" if args.seed is not None else ""
+        (RESULTS / f"{name}{suffix}.json").write_text(json.dumps(result, indent=2) + "\n")
     return 0
 
 

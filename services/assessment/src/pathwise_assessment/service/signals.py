@@ -3,7 +3,8 @@
 Three statements whatever the number of learners: the latest history rows of each (with the item
 version each answer was scored on), their answer totals, the parameters of the skills met. The
 expected wrong answers use the item's own guess and slip, as the mastery model scored the answer
-(``domain.signals.answer_p_correct``). Pathways turns the numbers into flags."""
+(``domain.signals.answer_p_correct``), and so does the learn-rate posterior behind each run's
+``p_stuck`` (``domain.signals.answer_chances``). Pathways turns the numbers into flags."""
 
 import uuid
 from collections.abc import Sequence
@@ -11,7 +12,14 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_assessment.domain import mastery as rule
-from pathwise_assessment.domain.signals import Answer, LearnerEvidence, answer_p_correct, summarize
+from pathwise_assessment.domain.signals import (
+    Answer,
+    Chances,
+    LearnerEvidence,
+    answer_chances,
+    answer_p_correct,
+    summarize,
+)
 from pathwise_assessment.repository import signals as repo
 from pathwise_assessment.service.mastery import DECAY_HALF_LIFE_DAYS, item_evidence, params_model
 from pathwise_shared.auth import Principal
@@ -77,6 +85,13 @@ async def learner_signals(
         ) -> float:
             return answer_p_correct(parts, skill_models)
 
+        def chances(
+            parts: Sequence[Answer],
+            code: str,
+            skill_models: dict[str, rule.SkillModel] = skill_models,
+        ) -> Chances:
+            return answer_chances(parts, code, skill_models)
+
         total, first = totals.get(lid, (0, None))
         out.append(
             summarize(
@@ -86,6 +101,7 @@ async def learner_signals(
                 window=window,
                 answers_total=total,
                 first_answer_at=first,
+                chances=chances,
             )
         )
     return out
