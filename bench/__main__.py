@@ -42,6 +42,9 @@ def main() -> int:
         help="measure only these paths, for the benchmarks that have several (loop: "
         "e.g. dashboard_gateway); what their ratios need comes along",
     )
+    parser.add_argument(
+        "--seed", type=int, help="another seed, for benchmarks that take one (school)"
+    )
     args = parser.parse_args()
     names = args.names or _available()
     unknown = sorted(set(names) - set(_available()))
@@ -54,15 +57,23 @@ def main() -> int:
         if cannot:
             parser.error(f"--only: {cannot} measure(s) no selectable paths")
     RESULTS.mkdir(exist_ok=True)
-    for name in names:
-        module = importlib.import_module(f"bench.bench_{name}")
+    modules = {name: importlib.import_module(f"bench.bench_{name}") for name in names}
+    options: dict[str, int] = {}
+    if args.seed is not None:
+        # A seed checks that a number is not one draw's luck; only a seeded benchmark takes it.
+        unseeded = [n for n in names if "seed" not in _parameters(n)]
+        if unseeded:
+            parser.error(f"--seed: {unseeded} take no seed")
+        options["seed"] = args.seed
+    for name, module in modules.items():
         print(f"== {name} ==", flush=True)
         started = time.perf_counter()
-        result = module.main(quick=args.quick, **extra)
+        result = module.main(quick=args.quick, **extra, **options)
         result["_seconds"] = round(time.perf_counter() - started, 1)
         result["_date"] = time.strftime("%Y-%m-%d")
         print(json.dumps(result, indent=2), flush=True)
-        (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
+        suffix = f"-seed{args.seed}" if args.seed is not None else ""
+        (RESULTS / f"{name}{suffix}.json").write_text(json.dumps(result, indent=2) + "\n")
     return 0
 
 

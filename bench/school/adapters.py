@@ -20,7 +20,8 @@ of the simulator stays as it is. Each adapter names the service code it mirrors:
   ``POST /internal/signals`` returns (``assessment.domain.signals.summarize`` over the learner's
   last ``HISTORY_ROWS`` history rows, P(correct) of each answer as the model scored it:
   ``domain.signals.answer_p_correct``, the item's guess and slip and P(known) before it of each
-  of its skills), the first ready step as the current skill, each goal's open steps and the
+  of its skills; each answer's chances for the learn-rate posterior behind ``p_stuck``:
+  ``domain.signals.answer_chances``), the first ready step as the current skill, each goal's open steps and the
   times steps were mastered, then ``pathways.domain.insights.flag_learner``;
 * :func:`fit` — ``assessment.service.fits.fit_observations`` (item-aware EM over the scored
   responses, each with its item's difficulty and guess floor as ``complete_fit`` reads them:
@@ -37,7 +38,12 @@ from typing import Any
 from pathwise_assessment.domain import mastery as rule
 from pathwise_assessment.domain.bkt import DEFAULT_PARAMS, BktParams, p_correct
 from pathwise_assessment.domain.scoring import guess_chance
-from pathwise_assessment.domain.signals import Answer, answer_p_correct, summarize
+from pathwise_assessment.domain.signals import (
+    Answer,
+    answer_chances,
+    answer_p_correct,
+    summarize,
+)
 from pathwise_assessment.service.fits import fit_observations
 from pathwise_assessment.service.signals import HISTORY_ROWS, RECENT_ANSWERS
 from pathwise_pathways.domain.graph import SkillGraph
@@ -255,6 +261,7 @@ def flags(
         window=RECENT_ANSWERS,
         answers_total=book.answers,
         first_answer_at=book.history[0].at if book.history else None,
+        chances=lambda parts, code: answer_chances(parts, code, models),
     )
     evidence = Evidence(
         answers_total=found.answers_total,
@@ -276,6 +283,8 @@ def flags(
                 r.mastered,
                 r.last_at,
                 r.p_recent,
+                r.p_stuck,
+                r.learn_rate,
             )
             for r in found.skills
         },

@@ -3,6 +3,7 @@
 
 import sys
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,7 +11,17 @@ import pytest
 
 from pathwise_assessment.domain import mastery as rule
 from pathwise_assessment.domain.scoring import guess_chance
-from pathwise_assessment.domain.signals import RUN_RECENT, Answer, answer_p_correct, summarize
+from pathwise_assessment.domain.signals import (
+    LEARN_GRID,
+    RUN_RECENT,
+    STUCK_LEARN,
+    Answer,
+    answer_chances,
+    answer_p_correct,
+    run_likelihood,
+    stuck_posterior,
+    summarize,
+)
 from pathwise_devstack.profiles_fixtures import OTHER_DISTRICT
 from pathwise_devstack.testing import ServiceClient, make_principal
 
@@ -151,6 +162,104 @@ def test_the_window_keeps_the_latest_answers() -> None:
     assert found.recent.answers == 20 and found.recent.observed_wrong == 0
 
 
+# A hard constructed-answer item: rarely guessed, rarely slipped (chances of an answer to it).
+HARD_RIGHT, HARD_WRONG = (0.9, 0.05, True), (0.9, 0.05, False)
+
+
+def test_the_run_likelihood_weighs_each_learn_rate() -> None:
+    """Twenty wrong answers are likelier at a slow rate than at a fast one, and leave the skill
+    unknown at every rate but for about the chance of learning from the last answer; a run that turns
+    right is likelier fast and ends known."""
+    stuck = run_likelihood([HARD_WRONG] * 20)
+    assert list(stuck.log_likelihood) == sorted(stuck.log_likelihood, reverse=True)
+    for rate, unknown in zip(LEARN_GRID, stuck.p_unknown, strict=True):
+        assert 1.0 - 1.2 * rate < unknown <= 1.0 - rate
+    learned = run_likelihood([HARD_WRONG] * 5 + [HARD_RIGHT] * 5)
+    assert learned.log_likelihood[-1] > learned.log_likelihood[0]
+    assert all(u < 0.01 for u in learned.p_unknown)
+    # An answer impossible under the model (a right answer nobody could give) is no evidence.
+    assert run_likelihood([(0.0, 0.0, True)]) == run_likelihood([])
+
+
+def test_stuck_posterior_reads_the_learners_other_skills() -> None:
+    """The same 15 wrong answers: likely stuck for a learner who learned nothing in two long runs
+    before, not for one who learned two skills within a few answers each."""
+    run = run_likelihood([HARD_WRONG] * 15)
+    slow_before = [run_likelihood([HARD_WRONG] * 30)] * 2
+    quick_before = [run_likelihood([HARD_WRONG] * 3 + [HARD_RIGHT] * 5)] * 2
+    stuck_slow, rate_slow = stuck_posterior(run, slow_before)
+    stuck_quick, rate_quick = stuck_posterior(run, quick_before)
+    stuck_new, _ = stuck_posterior(run, [])
+    assert stuck_slow > 0.9
+    assert stuck_quick < 0.5
+    assert stuck_quick < stuck_new < stuck_slow
+    assert rate_slow < STUCK_LEARN < rate_quick
+    # Without any other run the prior is flat over the grid; the skill's own share keeps even a
+    # learner who learns everything else quickly from being certain on this one.
+    flat, _ = stuck_posterior(run_likelihood([]), [])
+    below = sum(1 for rate in LEARN_GRID if rate < STUCK_LEARN) / len(LEARN_GRID)
+    assert flat == pytest.approx(below * 0.5)  # half of the runs start known (RUN_START_P)
+    assert stuck_posterior(run, quick_before, own_share=0.0)[0] < stuck_quick
+    # Learned at the end of the run: not stuck, whatever the rate.
+    assert (
+        stuck_posterior(run_likelihood([HARD_WRONG] * 15 + [HARD_RIGHT] * 5), slow_before)[0] < 0.05
+    )
+
+
+def test_answer_chances_are_the_models_for_each_skill_of_the_item() -> None:
+    params = {"A": rule.SkillModel(), "B": rule.SkillModel(guess=0.3)}
+    single = rule.ItemEvidence(("A",), difficulty=1.0)
+    guess, slip = rule.item_guess_slip(single, params)
+    row = _row(1, "A", True, 0.4, 0.6, False, item=single)
+    assert answer_chances([row], "A", params) == pytest.approx((1.0 - slip, guess, True))
+    # A multi-skill item: right if known only when the other skill is known too.
+    item = rule.ItemEvidence(("A", "B"), difficulty=1.0)
+    rows = [_row(2, "A", False, 0.9, 0.8, False, item=item),
+            _row(2, "B", False, 0.3, 0.2, False, item=item)]  # fmt: skip
+    guess, slip = rule.item_guess_slip(item, params)
+    known_a, unknown_a, correct = answer_chances(rows, "A", params)
+    assert known_a == pytest.approx(0.3 * (1.0 - slip) + 0.7 * guess)
+    assert unknown_a == pytest.approx(guess)
+    assert correct is False
+    # Without the item: the skill's own guess and slip.
+    plain = _row(3, "B", True, 0.3, 0.5, False)
+    assert answer_chances([plain], "B", params) == pytest.approx((0.9, 0.3, True))
+
+
+def test_summarize_gives_each_run_its_stuck_posterior_from_the_other_runs() -> None:
+    """A learner learns A in a few answers (a run closed by mastery), then fails B for 15
+    answers: B's posterior reads A's quick learning; another learner failed A for 30 answers
+    first (a run still open) and is likely stuck on B after the same answers."""
+    item = rule.ItemEvidence(("A",), difficulty=2.0)
+    params = {"A": rule.SkillModel(), "B": rule.SkillModel()}
+
+    def chances(parts: Sequence[Answer], code: str) -> tuple[float, float, bool]:
+        return answer_chances(parts, code, params)
+
+    def rows_of(a_wrong: int, a_right: int) -> list[Answer]:
+        rows = [_row(k, "A", False, 0.2, 0.2, False, item=item) for k in range(a_wrong)]
+        rows += [_row(a_wrong + k, "A", True, 0.5, 0.9, k == a_right - 1, item=item)
+                 for k in range(a_right)]  # fmt: skip
+        start = a_wrong + a_right
+        rows += [_row(start + k, "B", False, 0.2, 0.2, False, item=item) for k in range(15)]
+        return rows
+
+    def p_stuck_b(rows: list[Answer]) -> float:
+        found = summarize(uuid.uuid4(), rows, _flat, window=20, answers_total=len(rows),
+                          first_answer_at=T0, chances=chances)  # fmt: skip
+        run = next(r for r in found.skills if r.skill_code == "B")
+        assert run.p_stuck is not None and run.learn_rate is not None
+        return run.p_stuck
+
+    quick = p_stuck_b(rows_of(2, 5))
+    slow = p_stuck_b(rows_of(30, 0))
+    assert quick < 0.5 < slow
+    # Without the answer chances: no posterior.
+    plain = summarize(uuid.uuid4(), rows_of(2, 5), _flat, window=20, answers_total=22,
+                      first_answer_at=T0)  # fmt: skip
+    assert [r.p_stuck for r in plain.skills] == [None]
+
+
 async def test_signals_of_many_learners_in_one_call(api: ServiceClient) -> None:
     code = "4.NF.B.3"
     items = await make_items(api, code, 3)
@@ -171,6 +280,8 @@ async def test_signals_of_many_learners_in_one_call(api: ServiceClient) -> None:
     assert run["skill_code"] == code and run["answers"] == 9 and not run["mastered"]
     assert run["p_now"] < run["p_start"] + 0.3
     assert 0.0 <= run["p_recent"] <= 1.0
+    assert 0.0 <= run["p_stuck"] <= 1.0
+    assert 0.0 < run["learn_rate"] < 1.0
     assert got[str(right)]["recent"]["observed_wrong"] == 0
     assert got[str(idle)]["answers_total"] == 0 and got[str(idle)]["skills"] == []
     # Another district sees none of it; bad bodies are problems.

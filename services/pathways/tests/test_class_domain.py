@@ -14,13 +14,17 @@ from pathwise_pathways.domain.grouping import (
 )
 from pathwise_pathways.domain.insights import (
     ERROR_MIN_ANSWERS,
+    ERROR_STUCK_P,
     HOLD_ERROR_SIGMAS,
     HOLD_PROGRESS_LEVEL,
+    HOLD_STUCK_P,
     NO_PROGRESS_ANSWERS,
     NO_PROGRESS_DAYS,
     PACE_MIN_DAYS,
     PREREQUISITE_GAP_P,
     PROGRESS_LEVEL,
+    STUCK_MIN_ANSWERS,
+    STUCK_P,
     Evidence,
     GoalLoad,
     LearnerSignals,
@@ -338,6 +342,84 @@ def test_error_rate_high_against_the_models_expectation() -> None:
     assert _codes(_signals(evidence=_evidence(recent=RecentErrors(20, 9, 6.0, 4.0)))) == []
     few = RecentErrors(ERROR_MIN_ANSWERS - 1, 9, 2.0, 1.5)
     assert _codes(_signals(evidence=_evidence(recent=few))) == []
+
+
+def test_no_progress_from_the_stuck_posterior_with_its_numbers() -> None:
+    """With assessment's p_stuck the flag is the posterior's: raised at STUCK_P after
+    STUCK_MIN_ANSWERS answers, whatever P(known) and the answer count the older rule read."""
+    run = SkillRun(
+        "3.NF.A.1", STUCK_MIN_ANSWERS, 1, 0.2, 0.1, False, p_recent=0.1, p_stuck=STUCK_P,
+        learn_rate=0.021,
+    )  # fmt: skip
+    flags = flag_learner(_signals(evidence=_evidence(runs={"3.NF.A.1": run})), NOW)
+    assert [(f.code, f.key) for f in flags] == [("no_progress", "skill:3.NF.A.1")]
+    assert flags[0].numbers["p_stuck"] == STUCK_P
+    assert flags[0].numbers["learn_rate"] == 0.021
+    assert flags[0].numbers["threshold"] == STUCK_P
+    assert flags[0].numbers["min_answers"] == STUCK_MIN_ANSWERS
+    assert f"likely stuck (P {STUCK_P:.2f})" in flags[0].detail
+    # Below the line, or before STUCK_MIN_ANSWERS answers however sure: not raised.
+    below = replace(run, p_stuck=STUCK_P - 0.01)
+    early = replace(run, answers=STUCK_MIN_ANSWERS - 1, p_stuck=0.99)
+    for other in (below, early):
+        assert _codes(_signals(evidence=_evidence(runs={"3.NF.A.1": other}))) == []
+    # A long run at a low P(known) the older rule flagged, from a learner the posterior finds
+    # merely slow (their other skills were learned at a good rate): no flag.
+    slow = replace(run, answers=2 * NO_PROGRESS_ANSWERS, p_recent=0.2, p_stuck=0.3)
+    assert _codes(_signals(evidence=_evidence(runs={"3.NF.A.1": slow}))) == []
+    # Held while above HOLD_STUCK_P (the threshold number says which line applied).
+    held = {"no_progress": "skill:3.NF.A.1"}
+    between = replace(run, p_stuck=(STUCK_P + HOLD_STUCK_P) / 2)
+    evidence = _evidence(runs={"3.NF.A.1": between})
+    assert _codes(_signals(evidence=evidence)) == []
+    kept = flag_learner(_signals(evidence=evidence, held=held), NOW)
+    assert [f.code for f in kept] == ["no_progress"]
+    assert kept[0].numbers["threshold"] == HOLD_STUCK_P
+    gone = _evidence(runs={"3.NF.A.1": replace(run, p_stuck=HOLD_STUCK_P - 0.01)})
+    assert _codes(_signals(evidence=gone, held=held)) == []
+
+
+def test_with_the_posterior_the_count_since_any_mastery_raises_nothing() -> None:
+    """The learner's record is in p_stuck: a long time without any mastery is no flag of its own
+    (it is one from an assessment without the posterior)."""
+    run = SkillRun("3.NF.A.1", 15, 3, 0.2, 0.3, False, p_recent=0.3, p_stuck=0.2)
+    long = _evidence(
+        runs={"3.NF.A.1": run},
+        answers_since_mastery=3 * NO_PROGRESS_ANSWERS,
+        practice_days_since_mastery=NO_PROGRESS_DAYS,
+    )
+    assert _codes(_signals(evidence=long)) == []
+    older = _evidence(runs={"3.NF.A.1": replace(run, p_stuck=None)})
+    older = replace(older, answers_since_mastery=3 * NO_PROGRESS_ANSWERS,
+                    practice_days_since_mastery=NO_PROGRESS_DAYS)  # fmt: skip
+    assert [(f.code, f.key) for f in flag_learner(_signals(evidence=older), NOW)] == [
+        ("no_progress", "any")
+    ]
+
+
+def test_error_rate_high_on_a_skill_being_learned_needs_the_posterior_too() -> None:
+    """Two signals: unexpected errors on a skill not yet known count when the learner is likely
+    stuck on it; errors after the skill was believed known need no support."""
+    high = RecentErrors(20, 14, 6.0, 4.0)
+    learning = SkillRun("3.NF.A.1", 12, 1, 0.2, 0.3, False, p_recent=0.3, p_stuck=0.2)
+    slow = _evidence(recent=high, runs={"3.NF.A.1": learning})
+    assert _codes(_signals(evidence=slow)) == []
+    # The same errors while the posterior leans to stuck (not yet far enough for no_progress).
+    leaning = replace(learning, p_stuck=ERROR_STUCK_P)
+    flags = flag_learner(_signals(evidence=_evidence(recent=high, runs={"3.NF.A.1": leaning})), NOW)
+    assert [f.code for f in flags] == ["error_rate_high"]
+    assert flags[0].numbers["p_stuck"] == ERROR_STUCK_P
+    assert flags[0].numbers["skill_practised"] == "3.NF.A.1"
+    # A run begun with the skill believed known (mastered, then lost): the errors alone.
+    lost = replace(learning, p_start=0.96)
+    assert _codes(_signals(evidence=_evidence(recent=high, runs={"3.NF.A.1": lost}))) == [
+        "error_rate_high"
+    ]
+    # Without the posterior (an older assessment), the errors alone as before.
+    older = replace(learning, p_stuck=None)
+    assert _codes(_signals(evidence=_evidence(recent=high, runs={"3.NF.A.1": older}))) == [
+        "error_rate_high"
+    ]
 
 
 def test_behind_pace_needs_history_and_compares_paces() -> None:

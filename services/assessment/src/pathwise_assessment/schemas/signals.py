@@ -33,6 +33,14 @@ class SkillRunOut(BaseModel):
     p_recent: float = Field(
         description="Mean P(known) after each of the run's last 10 answers (steadier than p_now)"
     )
+    p_stuck: float | None = Field(
+        default=None,
+        description="Posterior that the learner's learn rate on the skill is below one answer in "
+        "30 and that they do not know it now, from their answers on it and on their other skills",
+    )
+    learn_rate: float | None = Field(
+        default=None, description="Posterior mean learn rate per answer of the learner on the skill"
+    )
 
 
 class LearnerSignalsOut(BaseModel):

@@ -5,7 +5,8 @@ the item version each answer was scored on), their answer totals, the parameters
 met; the versions come from the process cache of versions (a fourth statement for those not in
 it), each turned into the model's evidence once per call, not once per history row. The
 expected wrong answers use the item's own guess and slip, as the mastery model scored the answer
-(``domain.signals.answer_p_correct``). Pathways turns the numbers into flags."""
+(``domain.signals.answer_p_correct``), and so does the learn-rate posterior behind each run's
+``p_stuck`` (``domain.signals.answer_chances``). Pathways turns the numbers into flags."""
 
 import uuid
 from collections.abc import Sequence
@@ -13,7 +14,14 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_assessment.domain import mastery as rule
-from pathwise_assessment.domain.signals import Answer, LearnerEvidence, answer_p_correct, summarize
+from pathwise_assessment.domain.signals import (
+    Answer,
+    Chances,
+    LearnerEvidence,
+    answer_chances,
+    answer_p_correct,
+    summarize,
+)
 from pathwise_assessment.repository import items as items_repo
 from pathwise_assessment.repository import signals as repo
 from pathwise_assessment.service.mastery import DECAY_HALF_LIFE_DAYS, item_evidence, params_model
@@ -83,6 +91,13 @@ async def learner_signals(
         ) -> float:
             return answer_p_correct(parts, skill_models)
 
+        def chances(
+            parts: Sequence[Answer],
+            code: str,
+            skill_models: dict[str, rule.SkillModel] = skill_models,
+        ) -> Chances:
+            return answer_chances(parts, code, skill_models)
+
         total, first = totals.get(lid, (0, None))
         out.append(
             summarize(
@@ -92,6 +107,7 @@ async def learner_signals(
                 window=window,
                 answers_total=total,
                 first_answer_at=first,
+                chances=chances,
             )
         )
     return out

@@ -8,18 +8,25 @@ and P(known) moves from the mastery history, and the model's own expectation of 
   ``PREREQUISITE_GAP_P`` (skipped, or mastery lost): the learner builds on what is likely absent.
   It names the skill and the prerequisite, and is raised from the first answer on the skill; a
   stall on that skill is reported as this, not as ``no_progress``.
-* ``no_progress``: the skill being practised (the current step's; without answers on it, the
-  latest answer's) has had ``NO_PROGRESS_ANSWERS`` scored answers (or ``ERROR_MIN_ANSWERS`` on
-  ``NO_PROGRESS_DAYS`` days of practice) since it was last mastered, without mastery and with the
-  mean P(known) over the run's last answers still below ``PROGRESS_LEVEL``; or no skill at all
-  was mastered over twice that many answers and ``NO_PROGRESS_DAYS`` days of practice. Days of
-  practice are days with an answer, not calendar days: a holiday is no stall. Why 20: with the
-  default learn rate (0.15 per answer) a learner who learns normally shows no learning after 20
-  answers 4 % of the time (0.85^20), after 15 answers 9 %.
+* ``no_progress``: the learner is likely *stuck* on the skill being practised (the current step's;
+  without answers on it, the latest answer's): after at least ``STUCK_MIN_ANSWERS`` answers on
+  it since it was last mastered, assessment's ``p_stuck`` (the posterior that the learner's learn
+  rate on the skill is below one answer in 30 and that they do not know it now, estimated from
+  their answers on it and on their other skills) is at least ``STUCK_P``. A learner who learned
+  their other skills quickly is not stuck after the same answers as one who learned nothing in
+  long runs. From an assessment that sends no ``p_stuck``, the older rule: ``NO_PROGRESS_ANSWERS``
+  scored answers (or ``ERROR_MIN_ANSWERS`` on ``NO_PROGRESS_DAYS`` days of practice) without
+  mastery and with the mean P(known) over the run's last answers still below ``PROGRESS_LEVEL``,
+  or no skill at all mastered over twice that many answers and ``NO_PROGRESS_DAYS`` days of
+  practice. Days of practice are days with an answer, not calendar days: a holiday is no stall.
 * ``error_rate_high``: over the latest answers (at least ``ERROR_MIN_ANSWERS``), the wrong answers
   exceed the number the model expected by more than ``ERROR_SIGMAS`` standard deviations of that
   expected count (a sum of Bernoulli trials). The model already expects a learner it believes
-  does not know the skill to be wrong: this fires on errors the estimate does not explain.
+  does not know the skill to be wrong: this fires on errors the estimate does not explain. Two
+  signals: on a skill not yet mastered the errors must be supported by the learn-rate posterior
+  (``p_stuck`` of the practised skill at least ``ERROR_STUCK_P``), since a learner slowly learning
+  makes more errors than a model at the class's learn rate expects without needing help; errors
+  on a skill the run began believing known (mastered, then lost) need no support.
 * ``behind_pace``: skills mastered per week over the recent weeks of practice, against the
   goal's remaining skills per week left to its target date; only with ``PACE_MIN_DAYS`` of
   history or ``PACE_MIN_ANSWERS`` answers, so nobody is behind on day one.
@@ -37,8 +44,10 @@ from datetime import date, datetime, timedelta
 __all__ = [
     "ERROR_MIN_ANSWERS",
     "ERROR_SIGMAS",
+    "ERROR_STUCK_P",
     "HOLD_ERROR_SIGMAS",
     "HOLD_PROGRESS_LEVEL",
+    "HOLD_STUCK_P",
     "NO_PROGRESS_ANSWERS",
     "NO_PROGRESS_DAYS",
     "PACE_MIN_ANSWERS",
@@ -46,6 +55,8 @@ __all__ = [
     "PACE_WINDOW_DAYS",
     "PREREQUISITE_GAP_P",
     "PROGRESS_LEVEL",
+    "STUCK_MIN_ANSWERS",
+    "STUCK_P",
     "Evidence",
     "Flag",
     "GoalLoad",
@@ -75,6 +86,17 @@ PREREQUISITE_GAP_P = 0.5
 ERROR_MIN_ANSWERS = 10
 ERROR_SIGMAS = 2.0
 HOLD_ERROR_SIGMAS = 1.5
+# The stuck posterior (assessment's ``p_stuck``). Raised at 0.65: in the simulated school (docs/
+# benchmarks.md, "Simulated school") 0.7 caught fewer than 0.9 of the truly stuck stretches within
+# 40 answers, 0.6 flags more learners who are only slow (a learn rate just above one in 30 looks
+# the same for a while). Held while it stays above HOLD_STUCK_P (hysteresis, as above). Not
+# before STUCK_MIN_ANSWERS answers on the skill: the posterior of a few answers is mostly the
+# learner's other skills.
+STUCK_MIN_ANSWERS = 10
+STUCK_P = 0.65
+HOLD_STUCK_P = 0.55
+# error_rate_high on a skill being learned needs the posterior to lean to stuck at least this far.
+ERROR_STUCK_P = 0.5
 PACE_MIN_DAYS = 14
 PACE_MIN_ANSWERS = 150
 PACE_WINDOW_DAYS = 28
@@ -94,6 +116,11 @@ class SkillRun:
     # Mean P(known) after each of the run's last answers (assessment's ``p_recent``); None from
     # an assessment that does not send it, then ``p_now`` stands in.
     p_recent: float | None = None
+    # Posterior that the learner is stuck on the skill and their posterior mean learn rate on it
+    # (assessment's ``p_stuck`` and ``learn_rate``); None from an assessment that does not send
+    # them, then the older rule stands in.
+    p_stuck: float | None = None
+    learn_rate: float | None = None
 
 
 @dataclass(frozen=True)
@@ -204,24 +231,38 @@ def _no_progress(s: LearnerSignals) -> Flag | None:
     gap = run is not None and run.skill_code == s.current_skill and _gap(s) is not None
     holding = run is not None and s.held.get("no_progress") == f"skill:{run.skill_code}"
     if run is not None and not gap and _stalled(run, holding):
+        numbers: dict[str, Number] = {
+            "skill_code": run.skill_code,
+            "answers": run.answers,
+            "practice_days": run.practice_days,
+            "p_known_start": round(run.p_start, 3),
+            "p_known_now": round(run.p_now, 3),
+        }
+        if run.p_stuck is None:
+            numbers |= {"min_answers": NO_PROGRESS_ANSWERS, "min_practice_days": NO_PROGRESS_DAYS}
+            why = ""
+        else:
+            numbers |= {
+                "p_stuck": round(run.p_stuck, 3),
+                "learn_rate": None if run.learn_rate is None else round(run.learn_rate, 3),
+                "threshold": HOLD_STUCK_P if holding else STUCK_P,
+                "min_answers": STUCK_MIN_ANSWERS,
+            }
+            why = f"; likely stuck (P {run.p_stuck:.2f})"
         return Flag(
             "no_progress",
             f"{run.answers} scored answers on {run.skill_code} over {run.practice_days} "
             f"days of practice without mastery (P(known) {run.p_start:.2f} → "
-            f"{run.p_now:.2f})",
-            {
-                "skill_code": run.skill_code,
-                "answers": run.answers,
-                "practice_days": run.practice_days,
-                "p_known_start": round(run.p_start, 3),
-                "p_known_now": round(run.p_now, 3),
-                "min_answers": NO_PROGRESS_ANSWERS,
-                "min_practice_days": NO_PROGRESS_DAYS,
-            },
+            f"{run.p_now:.2f}){why}",
+            numbers,
             key=f"skill:{run.skill_code}",
         )
+    # With the learn-rate posterior the learner's whole record is already in the live run's
+    # p_stuck; a count of answers since any mastery adds only the slow learners it catches.
+    posterior = run is not None and run.p_stuck is not None
     if (
         not gap
+        and not posterior
         and e.answers_since_mastery >= 2 * NO_PROGRESS_ANSWERS
         and e.practice_days_since_mastery >= NO_PROGRESS_DAYS
     ):
@@ -241,6 +282,9 @@ def _no_progress(s: LearnerSignals) -> Flag | None:
 
 
 def _stalled(run: SkillRun, holding: bool = False) -> bool:
+    if run.p_stuck is not None:
+        line = HOLD_STUCK_P if holding else STUCK_P
+        return run.answers >= STUCK_MIN_ANSWERS and run.p_stuck >= line
     long_run = run.answers >= NO_PROGRESS_ANSWERS or (
         run.practice_days >= NO_PROGRESS_DAYS and run.answers >= ERROR_MIN_ANSWERS
     )
@@ -262,17 +306,32 @@ def _error_rate(s: LearnerSignals) -> Flag | None:
     # A floor on the deviation: with a model sure of every answer, one wrong would be "sigmas".
     if excess <= sigmas * max(sd, 1.0):
         return None
+    # The second signal: errors on a skill being learned count when the learner is likely stuck
+    # on it, not merely slower than the class (a run begun with the skill believed known is a
+    # loss: the errors alone tell).
+    run = _live_run(s)
+    support = None if run is None else run.p_stuck
+    if (
+        run is not None
+        and support is not None
+        and support < ERROR_STUCK_P
+        and run.p_start < PROGRESS_LEVEL
+    ):
+        return None
+    numbers: dict[str, Number] = {
+        "answers": r.answers,
+        "observed_wrong": r.observed_wrong,
+        "expected_wrong": round(r.expected_wrong, 2),
+        "sd": round(sd, 2),
+        "sigmas": round(excess / max(sd, 1e-9), 2),
+    }
+    if run is not None and support is not None:
+        numbers |= {"skill_practised": run.skill_code, "p_stuck": round(support, 3)}
     return Flag(
         "error_rate_high",
         f"{r.observed_wrong} wrong of the last {r.answers} answers where the model expected "
         f"{r.expected_wrong:.1f} (± {sd:.1f})",
-        {
-            "answers": r.answers,
-            "observed_wrong": r.observed_wrong,
-            "expected_wrong": round(r.expected_wrong, 2),
-            "sd": round(sd, 2),
-            "sigmas": round(excess / max(sd, 1e-9), 2),
-        },
+        numbers,
         key="recent",
     )
 

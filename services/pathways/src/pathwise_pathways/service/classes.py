@@ -270,6 +270,8 @@ def _evidence(row: Mapping[str, Any] | None) -> Evidence:
                 bool(r.get("mastered")),
                 _moment(r.get("last_at")),
                 None if r.get("p_recent") is None else float(r["p_recent"]),
+                None if r.get("p_stuck") is None else float(r["p_stuck"]),
+                None if r.get("learn_rate") is None else float(r["learn_rate"]),
             )
             for r in row.get("skills") or []
         },
