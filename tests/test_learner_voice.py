@@ -4,14 +4,13 @@ mastery beside the learner's own rating), and a guardian reads nothing the learn
 """
 
 import uuid
-from typing import Any
 
 import httpx
 import pytest
 
 from pathwise_assessment.seed import check_id, item_id
 from pathwise_assessment.seed_items import DEMO_ITEMS
-from pathwise_devstack.testing import dev_login
+from pathwise_devstack.testing import dev_login, right_answer
 from pathwise_shared.demo import demo_id
 
 pytestmark = pytest.mark.integration
@@ -19,22 +18,6 @@ pytestmark = pytest.mark.integration
 # learner-05 (grade 3 math, teacher-01; guardian-05) is no other integration test's learner.
 LEARNER = demo_id("learner", "learner-05")
 SKILL = "3.NF.A.1"
-
-
-def _answer(spec: dict[str, Any]) -> dict[str, Any]:
-    kind = spec["type"]
-    if kind == "single_choice":
-        return {"choice": spec["correct"]}
-    if kind == "numeric":
-        value = {"value": spec["value"]}
-        return {**value, "unit": spec["unit"]} if spec.get("unit") else value
-    if kind == "short_text":
-        return {"text": spec["accepted"][0]}
-    if kind == "multiple_select":
-        return {"choices": spec["correct"]}
-    if kind == "ordering":
-        return {"order": spec["order"]}
-    raise AssertionError(f"no demo answer for {kind}")
 
 
 def _master(gw: httpx.Client, learner: dict[str, str]) -> None:
@@ -54,7 +37,7 @@ def _master(gw: httpx.Client, learner: dict[str, str]) -> None:
         for shown in attempt["items"]:
             put = gw.put(
                 f"/v1/attempts/{attempt['id']}/responses/{shown['item_id']}",
-                json={"answer": _answer(keys[uuid.UUID(shown["item_id"])])},
+                json={"answer": right_answer(keys[uuid.UUID(shown["item_id"])])},
                 headers=learner,
             )
             assert put.status_code == 200, put.text

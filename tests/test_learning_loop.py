@@ -16,7 +16,7 @@ import pytest
 
 from pathwise_assessment.seed import check_id, item_id
 from pathwise_assessment.seed_items import DEMO_ITEMS
-from pathwise_devstack.testing import dev_login, gateway_token
+from pathwise_devstack.testing import dev_login, gateway_token, right_answer
 from pathwise_shared.auth import Principal
 from pathwise_shared.demo import demo_id
 
@@ -27,23 +27,6 @@ LEARNER = demo_id("learner", "learner-06")
 SKILL = "3.NF.A.1"
 GRADE3 = demo_id("class", "grade3-math")
 DEADLINE_SECONDS = 20.0
-
-
-def answer(spec: dict[str, Any]) -> dict[str, Any]:
-    """The right answer to a demo item, as a learner who knows the skill types it."""
-    kind = spec["type"]
-    if kind == "single_choice":
-        return {"choice": spec["correct"]}
-    if kind == "numeric":
-        value = {"value": spec["value"]}
-        return {**value, "unit": spec["unit"]} if spec.get("unit") else value
-    if kind == "short_text":
-        return {"text": spec["accepted"][0]}
-    if kind == "multiple_select":
-        return {"choices": spec["correct"]}
-    if kind == "ordering":
-        return {"order": spec["order"]}
-    raise AssertionError(f"no demo answer for {kind}")
 
 
 def take_check(gw: httpx.Client, headers: dict[str, str], code: str) -> None:
@@ -58,7 +41,7 @@ def take_check(gw: httpx.Client, headers: dict[str, str], code: str) -> None:
     for shown in attempt["items"]:
         put = gw.put(
             f"/v1/attempts/{attempt['id']}/responses/{shown['item_id']}",
-            json={"answer": answer(keys[uuid.UUID(shown["item_id"])])},
+            json={"answer": right_answer(keys[uuid.UUID(shown["item_id"])])},
             headers=headers,
         )
         assert put.status_code == 200, put.text

@@ -23,6 +23,8 @@ from fastapi import FastAPI
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
+# The demo bank's answer key, one definition (the live seed answers with it too).
+from pathwise_assessment.seed import right_answer
 from pathwise_devstack.seed import seed_demo, seed_demo_live, seed_second_district
 from pathwise_devstack.services import SERVICES
 from pathwise_devstack.stack import Stack, StackConfig, free_ports
@@ -279,24 +281,6 @@ def start_stack(
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
-
-
-def right_answer(spec: dict[str, Any]) -> dict[str, Any]:
-    """The answer an item's author would accept, from its spec as the author reads it (the key):
-    what a learner who knows the skill sends in the integration tests."""
-    kind = spec["type"]
-    if kind == "single_choice":
-        return {"choice": spec["correct"]}
-    if kind == "numeric":
-        value = {"value": spec["value"]}
-        return {**value, "unit": spec["unit"]} if spec.get("unit") else value
-    if kind == "short_text":
-        return {"text": spec["accepted"][0]}
-    if kind == "multiple_select":
-        return {"choices": spec["correct"]}
-    if kind == "ordering":
-        return {"order": spec["order"]}
-    raise AssertionError(f"no right answer known for a {kind} item")
 
 
 def dev_login(gateway: httpx.Client, username: str) -> dict[str, str]:
