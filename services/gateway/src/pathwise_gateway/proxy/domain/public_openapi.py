@@ -164,7 +164,7 @@ _FORMAT_EXAMPLES = {
 # Tried in order for a string with a pattern and no example of its own.
 _STRING_CANDIDATES = (
     "math", "en", "a1", "example", "CCSS.Math.3.OA", "example.value", "sample_value",
-    "teacher@example.org", "https://example.org",
+    "teacher@example.org", "https://example.org", "q1", "+1 555 0100",
 )  # fmt: skip
 
 
