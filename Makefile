@@ -9,6 +9,12 @@ PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 # CI's suites print their 15 slowest steps (setup, call, teardown): a slow test shows up in the
 # log the day it lands. Not in pyproject's addopts, so a local `pytest -k ...` stays short.
 DURATIONS := --durations=15
+# The suites run on PYTEST_WORKERS processes (pytest-xdist), a test file per worker at a time
+# (module fixtures, such as a file's own stack, are set up once). Two is what the smallest CI
+# machine has cores for: the in-process suites keep one core busy, and the other would otherwise
+# mostly wait while a stack's services start. `PYTEST_WORKERS=0` runs in one process.
+PYTEST_WORKERS ?= 2
+PARALLEL := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
 # The coverage gate: >= 90% of lines of shared and of every domain package, each package on its
 # own (coverage-report). `make test` measures its one pytest run (no second run); `make coverage`
 # measures only the in-process suites, the cheap way to check the gate locally.
@@ -59,7 +65,7 @@ pytest: install
 	$(UV) run --locked pytest $(DURATIONS) $(PYTEST_ARGS)
 
 test: lint typecheck
-	$(UV) run --locked pytest $(COV_ARGS) $(DURATIONS) $(PYTEST_ARGS)
+	$(UV) run --locked pytest $(PARALLEL) $(COV_ARGS) $(DURATIONS) $(PYTEST_ARGS)
 	@$(MAKE) --no-print-directory coverage-report
 
 coverage: install
@@ -76,7 +82,7 @@ coverage-report: install
 	done; exit $$failed
 
 test-pg: install
-	PATHWISE_TEST_DATABASE=postgresql PATHWISE_TEST_PG_URL=$(PG_TEST_URL) $(UV) run --locked pytest $(DURATIONS) $(PYTEST_ARGS)
+	PATHWISE_TEST_DATABASE=postgresql PATHWISE_TEST_PG_URL=$(PG_TEST_URL) $(UV) run --locked pytest $(PARALLEL) $(DURATIONS) $(PYTEST_ARGS)
 
 # tests/security (docs/security.md): not part of `make test` (norecursedirs); SQLite by default,
 # PostgreSQL with the variables of test-pg: PATHWISE_TEST_DATABASE=postgresql PATHWISE_TEST_PG_URL=...
