@@ -71,9 +71,9 @@ async def people_by_id(
     statement for any number of ids (the caller bounds them)."""
     if not ids:
         return []
-    stmt = select(
-        users.c.id, users.c.given_name, users.c.family_name, users.c.status
-    ).where(users.c.id.in_(ids))
+    stmt = select(users.c.id, users.c.given_name, users.c.family_name, users.c.status).where(
+        users.c.id.in_(ids)
+    )
     if district_id is not None:
         stmt = stmt.where(users.c.district_id == district_id)
     return (await session.execute(stmt)).mappings().all()
