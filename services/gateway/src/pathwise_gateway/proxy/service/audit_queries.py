@@ -78,7 +78,7 @@ def operation_filter(table: RouteTable, value: str | None) -> str | None:
     raise UnprocessableContent(
         f"No operation {method} {template}: give an operation id or METHOD and the route "
         "template, e.g. GET /v1/learners/{learner_id}/profile.",
-        slug="no-such-operation",
+        slug="unknown-operation",
     )
 
 
