@@ -1,10 +1,14 @@
 """The audit log through the real gateway: reads and changes of a learner's records are recorded
 (actor, learner, operation, time, request id), also when only the answer names the learner (an
-attempt); a district admin searches it; a guardian sees who looked at their own child's records,
-and nobody else's."""
+attempt); entries are named when read (actor and learner by name and role, the operation in
+words, a purpose); a district admin searches it by learner, actor, operation and time; a
+guardian reads, in plain words, who viewed or changed their own child's records, and nobody
+else's, with no staff id in sight."""
 
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -15,8 +19,10 @@ from pathwise_shared.demo import demo_id
 
 pytestmark = pytest.mark.integration
 
+DISTRICT = demo_id("district", "riverside")
 CHILD = demo_id("learner", "learner-01")  # guardian-01's child, in teacher-01's class
 OTHER_CHILD = demo_id("learner", "learner-11")
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 
 
 def _subject(gw: httpx.Client, headers: dict[str, str]) -> str:
@@ -32,35 +38,57 @@ def _elsewhere(role: str) -> dict[str, str]:
     return gateway_token(principal, ttl_seconds=300)
 
 
-def test_guardian_sees_who_looked_at_their_child(gw: httpx.Client) -> None:
+def _access_log(gw: httpx.Client, child: uuid.UUID, guardian: str, **params: Any) -> Any:
+    seen = gw.get(
+        f"/v1/learners/{child}/access-log", params=params, headers=dev_login(gw, guardian)
+    )
+    assert seen.status_code == 200, seen.text
+    return seen.json()
+
+
+def test_guardian_reads_in_plain_words_who_looked_at_their_child(gw: httpx.Client) -> None:
     teacher = dev_login(gw, "teacher-01")
-    guardian = dev_login(gw, "guardian-01")
+    admin = dev_login(gw, "admin-district")
+    earlier = gw.get(f"/v1/learners/{CHILD}/pathway", headers=teacher)
+    assert earlier.status_code in (200, 404)  # no pathway planned yet: still a recorded read
     trace = f"audit-{uuid.uuid4().hex[:12]}"
     read = gw.get(f"/v1/learners/{CHILD}/profile", headers={**teacher, "X-Request-ID": trace})
     assert read.status_code == 200, read.text
-    overview = gw.get(f"/v1/learners/{CHILD}/overview", headers={**teacher, "X-Request-ID": trace})
-    assert overview.status_code == 200, overview.text
     change = gw.post(f"/v1/learners/{CHILD}/goals", json={}, headers=teacher)
     assert change.status_code == 422  # refused by profiles, but the attempt is recorded
 
-    seen = gw.get(f"/v1/audit/learners/{CHILD}", headers=guardian)
-    assert seen.status_code == 200, seen.text
-    entries = seen.json()["items"]
-    teacher_id = _subject(gw, teacher)
-    mine = [e for e in entries if e["request_id"] == trace]
-    assert {e["operation"] for e in mine} >= {"getLearnerOverview"}
-    assert len(mine) == 2
-    for entry in mine:
-        assert entry["actor"] == teacher_id
-        assert entry["actor_roles"] == ["teacher"]
-        assert entry["learner_id"] == str(CHILD)
-        assert entry["action"] == "read" and entry["status"] == 200
-        assert datetime.fromisoformat(entry["occurred_at"]) > datetime.now(UTC) - timedelta(
-            minutes=5
-        )
-    writes = [e for e in entries if e["action"] == "write" and e["actor"] == teacher_id]
-    assert writes and writes[0]["method"] == "POST" and writes[0]["status"] == 422
-    assert all(e["learner_id"] == str(CHILD) for e in entries)
+    page = _access_log(gw, CHILD, "guardian-01", limit=2)
+    newest, viewed = page["items"]
+    assert viewed["summary"] == "Ana Rivera (teacher) viewed the learning profile"
+    assert (viewed["actor_name"], viewed["actor_role"]) == ("Ana Rivera", "teacher")
+    assert viewed["activity"] == "viewed the learning profile" and viewed["action"] == "read"
+    assert viewed["purpose"] == "teaching" and viewed["succeeded"] is True
+    assert datetime.fromisoformat(viewed["occurred_at"]) > datetime.now(UTC) - timedelta(minutes=5)
+    assert newest["summary"] == (
+        "Ana Rivera (teacher) added a goal (the request failed: nothing was shown or changed)"
+    )
+    assert newest["succeeded"] is False and newest["action"] == "write"
+    # Names and roles only: no staff id, no learner id, no path or request id anywhere.
+    assert set(viewed) == {"occurred_at", "actor_name", "actor_role", "action", "activity",
+                           "purpose", "succeeded", "summary"}  # fmt: skip
+    assert not _UUID.search(str(page["items"])) and trace not in str(page["items"])
+
+    # Pages: newest first, the cursor goes on where the page ended.
+    assert page["next_cursor"]
+    second = _access_log(gw, CHILD, "guardian-01", limit=2, cursor=page["next_cursor"])
+    assert second["items"][0]["activity"] == "viewed the learning pathway"
+    first_three = _access_log(gw, CHILD, "guardian-01", limit=3)["items"]
+    assert first_three == [newest, viewed, second["items"][0]]
+
+    # An admin's view of the same learner: ids and names side by side.
+    admin_view = gw.get(f"/v1/audit/learners/{CHILD}", params={"limit": 2}, headers=admin)
+    assert admin_view.status_code == 200, admin_view.text
+    entry = admin_view.json()["items"][1]
+    assert entry["request_id"] == trace and entry["actor"] == _subject(gw, teacher)
+    assert entry["actor_name"] == "Ana Rivera" and entry["actor_roles"] == ["teacher"]
+    assert entry["learner_id"] == str(CHILD) and entry["learner_name"]
+    assert entry["operation"] == "get_profile" and entry["status"] == 200
+    assert entry["summary"] == viewed["summary"] and entry["purpose"] == "teaching"
 
 
 def test_guardian_sees_that_the_childs_attempt_was_read(gw: httpx.Client) -> None:
@@ -82,7 +110,8 @@ def test_guardian_sees_that_the_childs_attempt_was_read(gw: httpx.Client) -> Non
     hidden = gw.get(f"/v1/attempts/{attempt}", headers=_elsewhere("teacher"))
     assert hidden.status_code == 404
 
-    seen = gw.get(f"/v1/audit/learners/{child}", headers=dev_login(gw, "guardian-08"))
+    admin = dev_login(gw, "admin-district")
+    seen = gw.get(f"/v1/audit/learners/{child}", headers=admin)
     assert seen.status_code == 200, seen.text
     entries = seen.json()["items"]
     reads = [e for e in entries if e["request_id"] == trace]
@@ -97,23 +126,63 @@ def test_guardian_sees_that_the_childs_attempt_was_read(gw: httpx.Client) -> Non
     ]
     assert started_entries and started_entries[0]["actor"] == _subject(gw, student)
     assert started_entries[0]["action"] == "write" and started_entries[0]["status"] == 201
+    student_name = started_entries[0]["actor_name"]
+    assert student_name == started_entries[0]["learner_name"]  # the learner started it
+
+    # The guardian reads both, in words.
+    log = [e["summary"] for e in _access_log(gw, child, "guardian-08")["items"]]
+    assert log[:2] == [
+        "Ana Rivera (teacher) viewed a skill check and its answers",
+        f"{student_name} (student) started a skill check",
+    ]
     # Another guardian's child's log does not include it.
-    mine = gw.get(f"/v1/audit/learners/{CHILD}", headers=dev_login(gw, "guardian-01")).json()
-    assert all(e["request_id"] != trace for e in mine["items"])
+    mine = _access_log(gw, CHILD, "guardian-01", limit=200)["items"]
+    assert all("skill check" not in e["summary"] for e in mine)
 
 
 def test_guardian_sees_no_other_child(gw: httpx.Client) -> None:
     guardian = dev_login(gw, "guardian-01")
-    other = gw.get(f"/v1/audit/learners/{OTHER_CHILD}", headers=guardian)
-    assert other.status_code == 403
-    assert other.headers["content-type"] == "application/problem+json"
-    elsewhere = gw.get(f"/v1/audit/learners/{CHILD}", headers=_elsewhere("guardian"))
+    for path in (f"/v1/learners/{OTHER_CHILD}/access-log", f"/v1/audit/learners/{CHILD}"):
+        # Another family's child (as every learner route: no relation → 403); and the admins'
+        # view with staff ids, even of their own child.
+        other = gw.get(path, headers=guardian)
+        assert other.status_code == 403, path
+        assert other.headers["content-type"] == "application/problem+json"
+    elsewhere = gw.get(f"/v1/learners/{CHILD}/access-log", headers=_elsewhere("guardian"))
     assert elsewhere.status_code == 404
-    teacher = gw.get(f"/v1/audit/learners/{CHILD}", headers=dev_login(gw, "teacher-01"))
-    assert teacher.status_code == 403
-    bad = gw.get("/v1/audit/learners/not-a-uuid", headers=guardian)
-    assert bad.status_code == 404  # a malformed id names no learner
+    for username in ("teacher-01", "learner-01"):
+        refused = gw.get(f"/v1/learners/{CHILD}/access-log", headers=dev_login(gw, username))
+        assert refused.status_code == 403, username
+    bad = gw.get("/v1/learners/not-a-uuid/access-log", headers=guardian)
+    assert bad.status_code in (404, 422)  # a malformed id names no learner
     assert bad.headers["content-type"] == "application/problem+json"
+    assert (
+        gw.get(
+            f"/v1/learners/{CHILD}/access-log", params={"cursor": "%%%"}, headers=guardian
+        ).status_code
+        == 400
+    )
+
+
+def test_someone_no_longer_in_the_roster_reads_as_a_placeholder(gw: httpx.Client) -> None:
+    """An actor profiles cannot name (deleted since, or never rostered) reads as words, not as
+    an id and not as an error."""
+    ghost = uuid.uuid4()
+    principal = Principal(subject=str(ghost), district_id=DISTRICT,
+                          roles=frozenset({"district_admin"}), user_id=ghost)  # fmt: skip
+    read = gw.get(f"/v1/learners/{CHILD}/goals", headers=gateway_token(principal))
+    assert read.status_code == 200, read.text
+    admin = dev_login(gw, "admin-district")
+    found = gw.get("/v1/audit", params={"actor": str(ghost)}, headers=admin)
+    assert found.status_code == 200, found.text
+    (entry,) = found.json()["items"]
+    assert entry["actor_name"] == "Someone no longer in the district's roster"
+    assert entry["summary"] == (
+        "Someone no longer in the district's roster (district administrator) viewed the goals"
+    )
+    assert entry["purpose"] == "district administration"
+    newest = _access_log(gw, CHILD, "guardian-01", limit=1)["items"][0]
+    assert newest["summary"] == entry["summary"]
 
 
 def test_district_admin_searches_the_log(gw: httpx.Client) -> None:
@@ -129,6 +198,7 @@ def test_district_admin_searches_the_log(gw: httpx.Client) -> None:
     page = first.json()
     assert len(page["items"]) == 2 and page["next_cursor"]
     assert all(e["actor"] == teacher_id and e["learner_id"] == str(CHILD) for e in page["items"])
+    assert all(e["summary"] == "Ana Rivera (teacher) viewed the goals" for e in page["items"])
     second = gw.get("/v1/audit", params={**query, "cursor": page["next_cursor"]}, headers=admin)
     assert second.status_code == 200, second.text
     ids_first = [e["id"] for e in page["items"]]
@@ -157,6 +227,33 @@ def test_district_admin_searches_the_log(gw: httpx.Client) -> None:
     assert other.status_code == 200 and other.json()["items"] == []
 
 
+def test_district_admin_filters_by_operation(gw: httpx.Client) -> None:
+    admin = dev_login(gw, "admin-district")
+    teacher = dev_login(gw, "teacher-01")
+    child = demo_id("learner", "learner-02")
+    assert gw.get(f"/v1/learners/{child}/mastery", headers=teacher).status_code == 200
+    assert gw.get(f"/v1/learners/{child}/overview", headers=teacher).status_code == 200
+    since = (datetime.now(UTC) - timedelta(minutes=10)).isoformat()
+    base = {"learner_id": str(child), "since": since}
+    for operation, expected in (
+        ("get_learner_mastery", "get_learner_mastery"),
+        ("GET /v1/learners/{learner_id}/mastery", "get_learner_mastery"),
+        ("get /v1/learners/{learner_id}/mastery", "get_learner_mastery"),
+        # The gateway's own overview records under its aggregate name; its route finds it.
+        ("GET /v1/learners/{learner_id}/overview", "getLearnerOverview"),
+    ):
+        found = gw.get("/v1/audit", params={**base, "operation": operation}, headers=admin)
+        assert found.status_code == 200, (operation, found.text)
+        items = found.json()["items"]
+        assert items and {e["operation"] for e in items} == {expected}, operation
+    overview = gw.get(
+        "/v1/audit", params={**base, "operation": "getLearnerOverview"}, headers=admin
+    ).json()["items"][0]
+    assert overview["summary"] == "Ana Rivera (teacher) viewed the learner overview"
+    none = gw.get("/v1/audit", params={**base, "operation": "list_items"}, headers=admin)
+    assert none.status_code == 200 and none.json()["items"] == []
+
+
 @pytest.mark.parametrize(
     ("params", "status"),
     [
@@ -165,6 +262,9 @@ def test_district_admin_searches_the_log(gw: httpx.Client) -> None:
         ({"cursor": "%%%"}, 400),
         ({"since": "2026-01-01T00:00:00"}, 422),
         ({"actor": ""}, 422),
+        ({"operation": ""}, 422),
+        ({"operation": "GET /v1/no/such/route"}, 422),
+        ({"operation": "x" * 301}, 422),
     ],
 )
 def test_audit_search_bad_input(

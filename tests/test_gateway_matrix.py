@@ -140,7 +140,10 @@ OPERATIONS = (
        frozenset({404})),
     Op("POST", f"/v1/learners/{{id}}/credentials/{NO_CREDENTIAL}/revoke", "learner", STAFF, False,
        INVALID, {"reason": 5}),
-    Op("GET", "/v1/audit/learners/{id}", "learner", ADMINS | {"guardian"}, False, OK),
+    # The audit log of a learner: admins read entries with ids and names; guardians (and admins)
+    # the access log in plain words. Not the learner (docs/gateway.md, "Readable audit").
+    Op("GET", "/v1/audit/learners/{id}", "learner", ADMINS, False, OK),
+    Op("GET", "/v1/learners/{id}/access-log", "learner", ADMINS | {"guardian"}, False, OK),
     Op("POST", "/v1/learners/{id}/goals", "learner", ALL - {"guardian"}, False, INVALID, {}),
     Op("POST", "/v1/learners/{id}/pathway/overrides", "learner", STAFF, False, INVALID, {}),
     # The portfolio (pathways): the learner writes their own; staff give feedback.

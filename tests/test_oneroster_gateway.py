@@ -66,9 +66,15 @@ def test_a_roster_read_is_routed_paged_and_audited_per_learner(gw: httpx.Client)
     assert all(e["path"] == f"{API}/classes/grade3-math/students" for e in mine)
 
     # The guardian sees that the integration read their child's record.
-    seen = gw.get(f"/v1/audit/learners/{CHILD}", headers=dev_login(gw, "guardian-01"))
+    seen = gw.get(f"/v1/audit/learners/{CHILD}", headers=admin)
     assert seen.status_code == 200, seen.text
     assert [e["request_id"] for e in seen.json()["items"]].count(trace) == 1
+    log = gw.get(f"/v1/learners/{CHILD}/access-log", headers=dev_login(gw, "guardian-01"))
+    assert log.status_code == 200, log.text
+    newest = log.json()["items"][0]  # the integration's read, named by the client's name
+    assert newest["actor_name"].startswith("SIS ") and newest["actor_role"] == "integration"
+    assert newest["activity"] == "read a class's students from the roster"
+    assert newest["purpose"] == "district roster sync"
 
     # A read that shows no learner (classes, a teacher) is not on any learner's record.
     quiet = f"oneroster-{uuid.uuid4().hex[:12]}"

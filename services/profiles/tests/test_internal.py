@@ -5,11 +5,14 @@ import uuid
 import pytest
 
 from pathwise_devstack.profiles_fixtures import (
+    OTHER_ADMIN,
     OTHER_DISTRICT,
     OTHER_LEARNER,
+    OTHER_TEACHER,
     as_learner,
     as_user,
     learner,
+    user,
 )
 from pathwise_devstack.testing import ServiceClient
 from pathwise_profiles.seed import DEMO_DISTRICT
@@ -147,3 +150,50 @@ async def test_class_learners(client: ServiceClient) -> None:
         headers=client.as_(as_user("x", "teacher", district=OTHER_DISTRICT)),
     )
     assert other.status_code == 404
+
+
+async def test_people_names_in_bulk_scoped_to_the_district(client: ServiceClient) -> None:
+    """The audit log's names: one call for a page's actors and learners; an id of another
+    district, or of nobody, is absent (the gateway shows a placeholder), never an error."""
+    nobody = uuid.uuid4()
+    ids = [str(user("teacher-01")), str(learner(1)), str(OTHER_TEACHER), str(nobody)]
+    response = await client.post(
+        "/internal/people/names",
+        json={"ids": [*ids, str(learner(1))]},  # a repeated id is answered once
+        headers=client.as_(as_user("guardian-01", "guardian")),
+    )
+    assert response.status_code == 200, response.text
+    people = {p["id"]: p for p in response.json()["people"]}
+    assert set(people) == {str(user("teacher-01")), str(learner(1))}
+    assert people[str(user("teacher-01"))] == {
+        "id": str(user("teacher-01")),
+        "display_name": "Ana Rivera",
+        "roles": ["teacher"],
+        "status": "active",
+    }
+    assert people[str(learner(1))]["roles"] == ["student"]
+    # Seen from the other district, only its own teacher has a name.
+    other = await client.post(
+        "/internal/people/names",
+        json={"ids": ids},
+        headers=client.as_(as_user(OTHER_ADMIN, "district_admin", district=OTHER_DISTRICT)),
+    )
+    assert [p["id"] for p in other.json()["people"]] == [str(OTHER_TEACHER)]
+    empty = await client.post(
+        "/internal/people/names", json={"ids": []}, headers=client.as_(as_learner(1))
+    )
+    assert empty.status_code == 200 and empty.json() == {"people": []}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{}, {"ids": ["nope"]}, {"ids": [str(uuid.uuid4())] * 501}, {"ids": [], "x": 1}],
+)
+async def test_people_names_refuses_bad_input(
+    client: ServiceClient, body: dict[str, object]
+) -> None:
+    response = await client.post(
+        "/internal/people/names", json=body, headers=client.as_(as_learner(1))
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"

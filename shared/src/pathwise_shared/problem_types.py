@@ -209,6 +209,7 @@ _TYPES: tuple[tuple[str, int, str], ...] = (
     ("unauthorized", 401, "Unauthorized"),
     ("unknown-event-type", 422, "Unknown event type"),
     ("unknown-item", 422, "Unknown item"),
+    ("unknown-operation", 422, "Unknown operation"),
     ("unknown-reference", 422, "Unknown reference"),
     ("unknown-scope", 422, "Unknown scope"),
     ("unknown-skill", 422, "Unknown skill"),
@@ -269,6 +270,8 @@ _WHEN = {
     "rate-limited": "rate limit; `Retry-After` says when",
     "service-unavailable": "an upstream is down; `Retry-After` says when",
     "upstream-error": "the owning service failed; quote the request id",
+    "unknown-operation": "an audit search's `operation` names no operation: give an operation "
+    "id or the method and route template, e.g. `GET /v1/learners/{learner_id}/profile`",
     "upstream-timeout": "the owning service did not answer in time; `Retry-After` says when",
     "internal-error": "a bug: quote the request id",
     "database-unavailable": "the service's own database cannot be reached; `Retry-After` says when",

@@ -45,6 +45,9 @@ class AuditEntry(Base):
     __table_args__ = (
         Index("ix_audit_log_district_id_id", "district_id", "id"),
         Index("ix_audit_log_district_learner_id", "district_id", "learner_id", "id"),
+        # The admin search's other filters (migration 9c4e2a7b1d35).
+        Index("ix_audit_log_district_actor_id", "district_id", "actor", "id"),
+        Index("ix_audit_log_district_operation_id", "district_id", "operation", "id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)

@@ -11,6 +11,8 @@ from pathwise_profiles.schemas.internal import (
     AccessCheckRequest,
     ClassLearners,
     Disclosure,
+    PeopleNames,
+    PeopleNamesRequest,
     PlanningProfile,
     ResolvedPrincipal,
     ResolveRequest,
@@ -56,6 +58,15 @@ async def resolve_principal(
 ) -> ResolvedPrincipal:
     """A user's roles, schools and status, by id, username or (system only) sourcedId."""
     return await lookups.resolve_principal(session, principal, body)
+
+
+@router.post("/people/names", response_model=PeopleNames)
+async def people_names(
+    body: PeopleNamesRequest, principal: CurrentPrincipal, session: DbSession
+) -> PeopleNames:
+    """Display names and roles of users of the caller's district, in bulk (the gateway's
+    audit log names its actors and learners with one call per page)."""
+    return await lookups.people_names(session, principal, body)
 
 
 @router.get(

@@ -37,6 +37,7 @@ __all__ = [
     "consent_with_facts",
     "find_users",
     "get_class",
+    "people_by_id",
     "planning_rows",
     "roles_and_schools",
 ]
@@ -61,6 +62,21 @@ async def find_users(
     if district_id is not None:
         stmt = stmt.where(users.c.district_id == district_id)
     return (await session.execute(stmt.limit(limit))).mappings().all()
+
+
+async def people_by_id(
+    session: AsyncSession, ids: Sequence[uuid.UUID], district_id: uuid.UUID | None
+) -> Sequence[RowMapping]:
+    """Names and status of the users among ``ids`` (in ``district_id`` unless None): one
+    statement for any number of ids (the caller bounds them)."""
+    if not ids:
+        return []
+    stmt = select(users.c.id, users.c.given_name, users.c.family_name, users.c.status).where(
+        users.c.id.in_(ids)
+    )
+    if district_id is not None:
+        stmt = stmt.where(users.c.district_id == district_id)
+    return (await session.execute(stmt)).mappings().all()
 
 
 async def roles_and_schools(

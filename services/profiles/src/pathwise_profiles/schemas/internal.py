@@ -14,6 +14,9 @@ __all__ = [
     "ClassLearner",
     "ClassLearners",
     "Disclosure",
+    "PeopleNames",
+    "PeopleNamesRequest",
+    "PersonName",
     "PlanningAccommodation",
     "PlanningGoal",
     "PlanningProfile",
@@ -75,6 +78,28 @@ class ResolvedPrincipal(BaseModel):
     school_ids: list[uuid.UUID]
     status: str
     display_name: str
+
+
+# A page of the audit log is at most 200 entries, each naming an actor and a learner.
+MAX_NAMES = 500
+
+
+class PeopleNamesRequest(StrictBody):
+    ids: list[uuid.UUID] = Field(max_length=MAX_NAMES, description="User ids (any role)")
+
+
+class PersonName(BaseModel):
+    id: uuid.UUID
+    display_name: str
+    roles: list[str] = Field(description="The user's roles now (not when a record was made)")
+    status: str = Field(description="active, or tobedeleted once the roster removed the user")
+
+
+class PeopleNames(BaseModel):
+    """The users of the caller's district among the ids asked for; an id that names nobody
+    there (another district's, deleted, never existed) is simply absent."""
+
+    people: list[PersonName]
 
 
 class PlanningAccommodation(BaseModel):

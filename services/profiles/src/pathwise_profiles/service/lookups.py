@@ -18,6 +18,9 @@ from pathwise_profiles.schemas.internal import (
     ClassLearner,
     ClassLearners,
     Disclosure,
+    PeopleNames,
+    PeopleNamesRequest,
+    PersonName,
     PlanningAccommodation,
     PlanningGoal,
     PlanningProfile,
@@ -30,7 +33,13 @@ from pathwise_shared.auth import Principal
 from pathwise_shared.problems import Conflict, Forbidden, NotFound
 from pathwise_shared.timeutil import utcnow
 
-__all__ = ["class_learners", "disclosure", "planning_profile", "resolve_principal"]
+__all__ = [
+    "class_learners",
+    "disclosure",
+    "people_names",
+    "planning_profile",
+    "resolve_principal",
+]
 
 
 def _scope(principal: Principal) -> uuid.UUID | None:
@@ -73,6 +82,27 @@ async def resolve_principal(
         school_ids=schools[user["id"]],
         status=user["status"],
         display_name=f"{user['given_name']} {user['family_name']}".strip(),
+    )
+
+
+async def people_names(
+    session: AsyncSession, principal: Principal, request: PeopleNamesRequest
+) -> PeopleNames:
+    """Display names and roles of users of the caller's district, for the gateway's audit
+    log (names resolved when the log is read, so a renamed user shows their name of today)."""
+    ids = list(dict.fromkeys(request.ids))
+    rows = await lookups.people_by_id(session, ids, _scope(principal))
+    roles, _ = await lookups.roles_and_schools(session, [row["id"] for row in rows])
+    return PeopleNames(
+        people=[
+            PersonName(
+                id=row["id"],
+                display_name=f"{row['given_name']} {row['family_name']}".strip(),
+                roles=roles[row["id"]],
+                status=row["status"],
+            )
+            for row in rows
+        ]
     )
 
 

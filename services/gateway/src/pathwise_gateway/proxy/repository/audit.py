@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from pathwise_gateway.models import AuditEntry
+from pathwise_gateway.models import ApiClient, AuditEntry
 
-__all__ = ["append_entries", "list_entries"]
+__all__ = ["append_entries", "client_names", "list_entries"]
 
 
 async def append_entries(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
@@ -27,6 +27,7 @@ async def list_entries(
     limit: int,
     since: datetime | None = None,
     until: datetime | None = None,
+    operation: str | None = None,
 ) -> Sequence[AuditEntry]:
     """Newest first (ids are UUIDv7, so id order is time order); ``limit + 1`` rows so the
     caller knows whether there is a next page."""
@@ -35,6 +36,8 @@ async def list_entries(
         query = query.where(AuditEntry.learner_id == learner_id)
     if actor is not None:
         query = query.where(AuditEntry.actor == actor)
+    if operation is not None:
+        query = query.where(AuditEntry.operation == operation)
     if since is not None:
         query = query.where(AuditEntry.occurred_at >= since)
     if until is not None:
@@ -43,3 +46,18 @@ async def list_entries(
         query = query.where(AuditEntry.id < before)
     result = await session.execute(query.order_by(AuditEntry.id.desc()).limit(limit + 1))
     return result.scalars().all()
+
+
+async def client_names(
+    session: AsyncSession, district_id: uuid.UUID, client_ids: Sequence[str]
+) -> dict[str, str]:
+    """The names of the district's integration clients among ``client_ids`` (revoked ones
+    too: the log outlives a credential); one statement for a page."""
+    if not client_ids:
+        return {}
+    result = await session.execute(
+        select(ApiClient.client_id, ApiClient.name).where(
+            ApiClient.district_id == district_id, ApiClient.client_id.in_(list(client_ids))
+        )
+    )
+    return {client_id: name for client_id, name in result.tuples()}
