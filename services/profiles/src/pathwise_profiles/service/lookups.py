@@ -18,6 +18,7 @@ from pathwise_profiles.schemas.internal import (
     ClassLearner,
     ClassLearners,
     Disclosure,
+    LearnerGoal,
     PlanningAccommodation,
     PlanningGoal,
     PlanningProfile,
@@ -30,7 +31,7 @@ from pathwise_shared.auth import Principal
 from pathwise_shared.problems import Conflict, Forbidden, NotFound
 from pathwise_shared.timeutil import utcnow
 
-__all__ = ["class_learners", "disclosure", "planning_profile", "resolve_principal"]
+__all__ = ["class_learners", "disclosure", "learner_goal", "planning_profile", "resolve_principal"]
 
 
 def _scope(principal: Principal) -> uuid.UUID | None:
@@ -73,6 +74,26 @@ async def resolve_principal(
         school_ids=schools[user["id"]],
         status=user["status"],
         display_name=f"{user['given_name']} {user['family_name']}".strip(),
+    )
+
+
+async def learner_goal(
+    session: AsyncSession, principal: Principal, learner_id: uuid.UUID, goal_id: uuid.UUID
+) -> LearnerGoal:
+    """A goal of the learner in the caller's district; another learner's or district's goal
+    does not exist here (404)."""
+    row = await lookups.goal_row(session, learner_id, goal_id, _scope(principal))
+    if row is None:
+        raise NotFound("No such goal for this learner.", slug="goal-not-found")
+    return LearnerGoal(
+        id=row["id"],
+        learner_id=row["learner_id"],
+        district_id=row["district_id"],
+        title=row["title"],
+        term=row["term"],
+        skill_codes=row["skill_codes"],
+        status=row["status"],
+        completed_at=row["completed_at"],
     )
 
 
