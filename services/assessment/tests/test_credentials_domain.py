@@ -246,9 +246,11 @@ def test_an_untrustworthy_list_is_refused_not_read() -> None:
         ),
     }
     for why, token in cases.items():
-        with pytest.raises(vc.StatusListProblem):
+        try:
             vc.check_status(ENTRY, token, jwks, NOW)
-            pytest.fail(why)
+        except vc.StatusListProblem:
+            continue
+        pytest.fail(f"a bit was read from {why}")
     # An index past the end of the list is a range error, not "not revoked".
     far = vc.StatusEntry(vc.STATUS_LIST_SIZE, URLS.status_list)
     with pytest.raises(vc.StatusListProblem, match="outside"):
@@ -271,5 +273,5 @@ def test_an_untrustworthy_list_is_refused_not_read() -> None:
     ],
 )
 def test_a_status_entry_we_do_not_write_is_malformed(status: Any) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"[Ss]tatus"):
         vc.StatusEntry.of({"credentialStatus": status})
