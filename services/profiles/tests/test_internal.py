@@ -133,6 +133,39 @@ async def test_planning_profile_of_another_district_is_404(client: ServiceClient
     assert bad.status_code == 422
 
 
+async def test_one_goal_of_a_learner(client: ServiceClient) -> None:
+    made = await client.post(
+        f"/v1/learners/{learner(13)}/goals",
+        headers=client.as_(as_learner(13)),
+        json={
+            "term": "short",
+            "title": "Equivalent fractions",
+            "skill_codes": ["3.NF.A.3"],
+            "status": "achieved",
+            "why": "my own words stay in profiles",
+        },
+    )
+    assert made.status_code == 201, made.text
+    goal_id = made.json()["id"]
+    path = f"/internal/learners/{learner(13)}/goals/{goal_id}"
+    response = await client.get(path, headers=client.as_(as_learner(13)))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["status"] == "achieved" and body["completed_at"] is not None
+    assert body["skill_codes"] == ["3.NF.A.3"] and body["title"] == "Equivalent fractions"
+    assert body["district_id"] == str(DEMO_DISTRICT) and body["learner_id"] == str(learner(13))
+    assert "why" not in body
+    # Under another learner, from another district, or unknown: 404 goal-not-found.
+    for headers, where in (
+        (client.as_(as_learner(12)), f"/internal/learners/{learner(12)}/goals/{goal_id}"),
+        (client.as_(as_user(OTHER_LEARNER, "student", district=OTHER_DISTRICT)), path),
+        (client.as_(as_learner(13)), f"/internal/learners/{learner(13)}/goals/{uuid.uuid4()}"),
+    ):
+        missing = await client.get(where, headers=headers)
+        assert missing.status_code == 404, (where, missing.text)
+        assert missing.json()["type"].endswith("/goal-not-found")
+
+
 async def test_class_learners(client: ServiceClient) -> None:
     class_id = demo_id("class", "grade3-math")
     response = await client.get(

@@ -229,6 +229,9 @@ _TYPES: tuple[tuple[str, int, str], ...] = (
     # Open Badges credentials (assessment, issue 16).
     ("skill-not-mastered", 409, "Skill not mastered"),
     ("status-list-full", 409, "Status list full"),
+    ("goal-not-completed", 409, "Goal not completed"),
+    ("goal-skills-not-mastered", 409, "Goal skills not mastered"),
+    ("goal-without-skills", 409, "Goal without skills"),
     # Step evidence in the learner's format (pathways, issue 16 part 5; assessment records it).
     ("artifact-not-yours", 422, "Artifact not yours"),
     ("evidence-format-not-allowed", 422, "Evidence format not allowed"),
@@ -283,6 +286,12 @@ _WHEN = {
     "invalid-scope": "token endpoint (`invalid_scope`): a scope the client was not given",
     "unsupported-grant-type": "token endpoint (`unsupported_grant_type`): a grant other than "
     "`client_credentials` (or `password` where the development login is on)",
+    "goal-not-completed": "a credential asked for a goal whose status in profiles is not "
+    "`achieved`; `goal_status` says what it is",
+    "goal-skills-not-mastered": "a credential asked for a completed goal whose target skills "
+    "are not all mastered now; `unmastered` lists them",
+    "goal-without-skills": "a credential asked for a completed goal that names no target skills "
+    "(its credential would attest nothing)",
     "framework-outdated": "a CASE package older (`lastChangeDateTime`) than the framework "
     "imported from the same document; `received` and `current` give both dates",
     "framework-version-conflict": "a CASE package with the same document identifier and "

@@ -375,11 +375,14 @@ class IssuerKey(Base):
 
 
 class Credential(Base):
-    """An Open Badges 3.0 credential issued to a learner for a mastered skill (the signed
-    VC-JWT as issued), and its revocation (the bit ``status_index`` of the district's list)."""
+    """An Open Badges 3.0 credential issued to a learner for a mastered skill or a completed goal
+    (the signed VC-JWT as issued), and its revocation (the bit ``status_index`` of the
+    district's list)."""
 
     __tablename__ = "credentials"
     __table_args__ = (
+        # Exactly one achievement: a skill (``skill_code``) or a profiles goal (``goal_id``).
+        CheckConstraint("(skill_code IS NULL) <> (goal_id IS NULL)", name="one_achievement"),
         UniqueConstraint("district_id", "status_index"),
         UniqueConstraint("district_id", "idempotency_key"),
         Index("ix_credentials_district_learner", "district_id", "learner_id", "id"),
@@ -388,7 +391,9 @@ class Credential(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     district_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     learner_id: Mapped[uuid.UUID] = mapped_column(Uuid)
-    skill_code: Mapped[str] = mapped_column(String(40))
+    skill_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    # The goal's id in profiles (no foreign key across services).
+    goal_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     status_index: Mapped[int] = mapped_column(Integer)
     kid: Mapped[str] = mapped_column(String(80))
     jwt: Mapped[str] = mapped_column(Text)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi import Response as HttpResponse
 
-from pathwise_assessment.api.deps import IdempotencyKey
+from pathwise_assessment.api.deps import IdempotencyKey, UpstreamsDep
 from pathwise_assessment.domain.credentials import parse_compact
 from pathwise_assessment.models import Credential
 from pathwise_assessment.schemas.credentials import (
@@ -51,6 +51,7 @@ def _out(row: Credential) -> CredentialOut:
         id=row.id,
         learner_id=row.learner_id,
         skill_code=row.skill_code,
+        goal_id=row.goal_id,
         issued_at=row.issued_at,
         revoked_at=row.revoked_at,
         revoke_reason=row.revoke_reason,
@@ -73,11 +74,22 @@ async def issue_credential(
     response: HttpResponse,
     idempotency_key: IdempotencyKey,
     base: PublicBase,
+    upstreams: UpstreamsDep,
 ) -> CredentialOut:
     """The learner asks for an Open Badges 3.0 credential for a skill they have mastered now
-    (409 ``skill-not-mastered`` otherwise; 409 ``credential-exists`` when they hold one)."""
+    (``skill_code``; 409 ``skill-not-mastered`` otherwise) or for a goal of theirs that is
+    completed (``goal_id``; 404 ``goal-not-found``, 409 ``goal-not-completed``,
+    ``goal-without-skills`` or ``goal-skills-not-mastered`` otherwise); 409
+    ``credential-exists`` when they hold one."""
     row, created = await service.issue(
-        session, principal, learner_id, body.skill_code, base, idempotency_key
+        session,
+        upstreams,
+        principal,
+        learner_id,
+        base,
+        idempotency_key,
+        skill_code=body.skill_code,
+        goal_id=body.goal_id,
     )
     if not created:
         response.status_code = 200
@@ -181,12 +193,28 @@ async def issuer_profile(
     return await service.issuer_profile(session, district_id, base)
 
 
-@router.get(PUBLIC + "/credentials/status", **access(anonymous=True))
-async def status_list(
-    district_id: uuid.UUID, session: DbSession, base: PublicBase
-) -> dict[str, Any]:
-    """The district's revocation list (BitstringStatusListCredential)."""
-    return await service.status_list(session, district_id, base)
+_ANONYMOUS = access(anonymous=True)
+
+
+@router.get(
+    PUBLIC + "/credentials/status",
+    response_class=HttpResponse,
+    **{
+        **_ANONYMOUS,
+        "responses": {
+            **_ANONYMOUS["responses"],
+            200: {"content": {VC_JWT: {"schema": {"type": "string"}}}},
+        },
+    },
+)
+async def status_list(district_id: uuid.UUID, session: DbSession, base: PublicBase) -> HttpResponse:
+    """The district's revocation list: a BitstringStatusListCredential secured as a VC-JWT
+    (``application/vc+jwt``) signed with the district's key, the JWKS's. What every
+    credential's ``credentialStatus.statusListCredential`` names."""
+    token = await service.status_list_token(session, district_id, base)
+    return HttpResponse(
+        content=token, media_type=VC_JWT, headers={"X-Content-Type-Options": "nosniff"}
+    )
 
 
 @router.post(
@@ -196,7 +224,9 @@ async def verify_credential(
     body: VerifyIn, session: DbSession, base: PublicBase
 ) -> VerificationOut:
     """Verify a credential issued here: verified, or why not (``malformed``,
-    ``unknown_issuer``, ``bad_signature``, ``not_yet_valid``, ``expired``, ``revoked``)."""
+    ``unknown_issuer``, ``bad_signature``, ``not_yet_valid``, ``expired``,
+    ``status_unavailable``, ``revoked``). Revocation is read from the district's signed status
+    list, its signature checked with the district's JWKS."""
     found = await service.verify(session, body.credential, base)
     return VerificationOut(
         verified=found.verified,

@@ -1,10 +1,12 @@
 """Open Badges 3.0 credentials in the VC-JWT form: pure building, signing input, status lists.
 
-A mastered skill becomes an ``AchievementCredential`` (VC Data Model 2.0 with the OB 3.0
-context), secured as a compact JWS (VC-JOSE-COSE: the JWT payload *is* the credential,
-``typ: vc+jwt``), signed EdDSA (Ed25519) with the district's key. Revocation is a Bitstring
-Status List: the credential's ``credentialStatus`` names a bit in the district's list; revoking
-sets it. Nothing here does I/O: the key store and the tables are the service's.
+A mastered skill or a completed goal becomes an ``AchievementCredential`` (VC Data Model 2.0
+with the OB 3.0 context), secured as a compact JWS (VC-JOSE-COSE: the JWT payload *is* the
+credential, ``typ: vc+jwt``), signed EdDSA (Ed25519) with the district's key. Revocation is a
+Bitstring Status List: the credential's ``credentialStatus`` names a bit in the district's list;
+revoking sets it. The list is itself a credential, secured the same way, and a verifier checks
+its signature before it reads a bit (:func:`check_status`). Nothing here does I/O: the key store
+and the tables are the service's.
 """
 
 import base64
@@ -35,18 +37,23 @@ __all__ = [
     "IssuerUrls",
     "MalformedJws",
     "ParsedJws",
+    "StatusEntry",
     "StatusList",
+    "StatusListProblem",
     "achievement_credential",
     "b64url",
     "b64url_decode",
+    "check_status",
     "check_validity",
     "compact",
+    "goal_achievement",
     "issuer_profile",
     "new_key_pair",
     "parse_compact",
     "public_jwk",
     "sign",
     "signing_input",
+    "skill_achievement",
     "status_list_credential",
     "verify_signature",
 ]
@@ -60,7 +67,13 @@ STATUS_LIST_SIZE = 131_072
 
 # Why a credential does not verify (docs/assessment.md, "Credentials").
 Failure = Literal[
-    "malformed", "unknown_issuer", "bad_signature", "not_yet_valid", "expired", "revoked"
+    "malformed",
+    "unknown_issuer",
+    "bad_signature",
+    "not_yet_valid",
+    "expired",
+    "status_unavailable",
+    "revoked",
 ]
 
 
@@ -219,22 +232,9 @@ def issuer_profile(urls: IssuerUrls, name: str) -> dict[str, Any]:
     }
 
 
-def achievement_credential(
-    *,
-    urls: IssuerUrls,
-    issuer_name: str,
-    credential_id: uuid.UUID,
-    learner_id: uuid.UUID,
-    skill_code: str,
-    status_index: int,
-    valid_from: datetime,
-    valid_until: datetime | None = None,
-) -> dict[str, Any]:
-    """The ``AchievementCredential`` saying the learner mastered ``skill_code``.
-
-    The subject is named by ``urn:uuid:<learner id>``: no name or e-mail leaves the district in
-    a credential the learner may share anywhere."""
-    achievement = {
+def skill_achievement(urls: IssuerUrls, skill_code: str) -> dict[str, Any]:
+    """The ``Achievement`` of mastering ``skill_code``."""
+    return {
         "id": f"urn:pathwise:district:{urls.district_id}:skill:{skill_code}",
         "type": ["Achievement"],
         "achievementType": "Competency",
@@ -247,18 +247,60 @@ def achievement_credential(
             "enough evidence, at the time of issue."
         },
     }
+
+
+def goal_achievement(
+    urls: IssuerUrls, goal_id: uuid.UUID, title: str, skill_codes: Iterable[str]
+) -> dict[str, Any]:
+    """The ``Achievement`` of completing the learner's goal ``goal_id``: its title and its
+    target skills (``tag``), the criteria those skills mastered. The goal's ``why`` (the
+    learner's own words about it) stays out: a shared credential carries what was achieved."""
+    codes = sorted(set(skill_codes))
+    listed = ", ".join(codes)
+    return {
+        "id": f"urn:pathwise:district:{urls.district_id}:goal:{goal_id}",
+        "type": ["Achievement"],
+        "achievementType": "Achievement",
+        "name": f"Goal completed: {title}",
+        "description": f"Completed the learning goal \u201c{title}\u201d, mastering its target "
+        f"skills: {listed}.",
+        "tag": codes,
+        "criteria": {
+            "narrative": f"The learner completed the goal they set, and every one of its target "
+            f"skills ({listed}) was mastered (Bayesian Knowledge Tracing over their scored "
+            "evidence reached the mastery threshold, with enough evidence) at the time of issue."
+        },
+    }
+
+
+def achievement_credential(
+    *,
+    urls: IssuerUrls,
+    issuer_name: str,
+    credential_id: uuid.UUID,
+    learner_id: uuid.UUID,
+    achievement: Mapping[str, Any],
+    status_index: int,
+    valid_from: datetime,
+    valid_until: datetime | None = None,
+) -> dict[str, Any]:
+    """The ``AchievementCredential`` saying the learner earned ``achievement`` (a skill's or a
+    goal's, above).
+
+    The subject is named by ``urn:uuid:<learner id>``: no name or e-mail leaves the district in
+    a credential the learner may share anywhere."""
     credential: dict[str, Any] = {
         "@context": [VC_CONTEXT, OB_CONTEXT],
         "id": f"urn:uuid:{credential_id}",
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
-        "name": f"Mastery of {skill_code}",
+        "name": achievement["name"],
         "issuer": {"id": urls.issuer, "type": ["Profile"], "name": issuer_name},
         "validFrom": _iso(valid_from),
         "awardedDate": _iso(valid_from),
         "credentialSubject": {
             "id": f"urn:uuid:{learner_id}",
             "type": ["AchievementSubject"],
-            "achievement": achievement,
+            "achievement": dict(achievement),
         },
         "credentialStatus": {
             "id": f"{urls.status_list}#{status_index}",
@@ -324,7 +366,8 @@ class StatusList:
 def status_list_credential(
     urls: IssuerUrls, issuer_name: str, status: StatusList, valid_from: datetime
 ) -> dict[str, Any]:
-    """The district's ``BitstringStatusListCredential`` (revocation)."""
+    """The district's ``BitstringStatusListCredential`` (revocation), to be secured as a VC-JWT
+    like the credentials it speaks for (:func:`signing_input`)."""
     return {
         "@context": [VC_CONTEXT],
         "id": urls.status_list,
@@ -338,3 +381,91 @@ def status_list_credential(
             "encodedList": status.encode(),
         },
     }
+
+
+# --- checking a credential's status against the signed list -----------------------------------
+
+
+class StatusListProblem(ValueError):
+    """The status list cannot be trusted or read: its signature, its kind, its validity, its
+    purpose or its size is not what the credential's entry needs (the Bitstring Status List
+    validation algorithm's STATUS_VERIFICATION_ERROR, STATUS_LIST_LENGTH_ERROR, RANGE_ERROR)."""
+
+
+@dataclass(frozen=True)
+class StatusEntry:
+    """A credential's ``BitstringStatusListEntry`` (revocation, one bit)."""
+
+    index: int
+    list_url: str
+
+    @classmethod
+    def of(cls, credential: Mapping[str, Any]) -> "StatusEntry":
+        """The entry of a credential; ValueError when it has none this issuer writes."""
+        entry = credential.get("credentialStatus")
+        if not isinstance(entry, dict) or entry.get("type") != "BitstringStatusListEntry":
+            raise ValueError("The credential names no BitstringStatusListEntry.")
+        if entry.get("statusPurpose") != "revocation" or entry.get("statusSize", 1) != 1:
+            raise ValueError("The status entry is not a one-bit revocation entry.")
+        index_text, url = entry.get("statusListIndex"), entry.get("statusListCredential")
+        if not isinstance(index_text, str) or not index_text.isascii() or not index_text.isdigit():
+            raise ValueError("The statusListIndex is not a base-10 integer string.")
+        if not isinstance(url, str) or not url:
+            raise ValueError("The status entry names no statusListCredential.")
+        return cls(int(index_text), url)
+
+
+def _jwk_key(jwks: Mapping[str, Any], kid: Any) -> bytes:
+    keys = jwks.get("keys")
+    for jwk in keys if isinstance(keys, list) else []:
+        if isinstance(jwk, dict) and jwk.get("kid") == kid:
+            if jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519":
+                break
+            try:
+                return b64url_decode(str(jwk.get("x", "")))
+            except ValueError:
+                break
+    raise StatusListProblem("The status list is not signed by a key of the issuer's JWKS.")
+
+
+def check_status(
+    entry: StatusEntry, list_token: str, jwks: Mapping[str, Any], now: datetime
+) -> bool:
+    """Is the entry's bit set in the status list ``list_token`` (a VC-JWT), whose signature is
+    checked with the issuer's published ``jwks`` first? What a verifier elsewhere does with the
+    list it fetches from ``entry.list_url``; raises :class:`StatusListProblem` when the list
+    cannot be trusted or read (never a guess: an unreadable list does not mean "not revoked")."""
+    try:
+        parsed = parse_compact(list_token)
+    except MalformedJws as exc:
+        raise StatusListProblem(f"The status list is not a compact JWS: {exc}") from exc
+    if parsed.header.get("alg") != ALGORITHM:
+        raise StatusListProblem(f"The status list must be signed {ALGORITHM}.")
+    if not verify_signature(
+        _jwk_key(jwks, parsed.header.get("kid")), parsed.signed, parsed.signature
+    ):
+        raise StatusListProblem("The status list's signature does not match the issuer's key.")
+    document = parsed.payload
+    types = document.get("type")
+    if not isinstance(types, list) or "BitstringStatusListCredential" not in types:
+        raise StatusListProblem("The status list is not a BitstringStatusListCredential.")
+    if document.get("id") != entry.list_url:
+        raise StatusListProblem("The status list is not the one the credential names.")
+    if check_validity(document, now) is not None:
+        raise StatusListProblem("The status list is not valid now.")
+    subject = document.get("credentialSubject")
+    if not isinstance(subject, dict) or subject.get("type") != "BitstringStatusList":
+        raise StatusListProblem("The status list's subject is not a BitstringStatusList.")
+    purpose = subject.get("statusPurpose")
+    if purpose != "revocation" and not (isinstance(purpose, list) and "revocation" in purpose):
+        raise StatusListProblem("The status list is not a revocation list.")
+    encoded = subject.get("encodedList")
+    try:
+        bits = StatusList.decode(encoded if isinstance(encoded, str) else "")
+    except (ValueError, OSError, EOFError) as exc:  # gzip raises BadGzipFile (OSError), EOFError
+        raise StatusListProblem("The status list's encodedList does not decode.") from exc
+    if bits.size < STATUS_LIST_SIZE:
+        raise StatusListProblem("The status list is shorter than 16 KiB (herd privacy).")
+    if entry.index >= bits.size:
+        raise StatusListProblem("The status index is outside the status list.")
+    return bits.get(entry.index)

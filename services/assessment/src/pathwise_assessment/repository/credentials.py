@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pathwise_assessment.models import Credential, IssuerKey, MasteryState
 
 __all__ = [
+    "active_for_goal",
     "active_for_skill",
     "by_key",
     "get",
@@ -21,6 +22,7 @@ __all__ = [
     "key_of",
     "list_for_learner",
     "lock_for_revoke",
+    "mastered_codes",
     "revoked_indexes",
     "touch_revoked",
 ]
@@ -64,6 +66,21 @@ async def is_mastered(
     return bool(found.scalar_one_or_none())
 
 
+async def mastered_codes(
+    session: AsyncSession, district_id: uuid.UUID, learner_id: uuid.UUID, codes: list[str]
+) -> set[str]:
+    """Which of ``codes`` the learner has mastered now."""
+    found = await session.execute(
+        select(MasteryState.skill_code).where(
+            MasteryState.district_id == district_id,
+            MasteryState.learner_id == learner_id,
+            MasteryState.skill_code.in_(codes),
+            MasteryState.mastered.is_(True),
+        )
+    )
+    return set(found.scalars())
+
+
 async def by_key(session: AsyncSession, district_id: uuid.UUID, key: str) -> Credential | None:
     found = await session.execute(
         select(Credential).where(
@@ -82,6 +99,22 @@ async def active_for_skill(
             Credential.district_id == district_id,
             Credential.learner_id == learner_id,
             Credential.skill_code == skill_code,
+            Credential.revoked_at.is_(None),
+        )
+        .limit(1)
+    )
+    return found.scalar_one_or_none()
+
+
+async def active_for_goal(
+    session: AsyncSession, district_id: uuid.UUID, learner_id: uuid.UUID, goal_id: uuid.UUID
+) -> Credential | None:
+    found = await session.execute(
+        select(Credential)
+        .where(
+            Credential.district_id == district_id,
+            Credential.learner_id == learner_id,
+            Credential.goal_id == goal_id,
             Credential.revoked_at.is_(None),
         )
         .limit(1)

@@ -2,9 +2,9 @@
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from pathwise_assessment.schemas.common import SkillCode
 from pathwise_shared.inputs import StrictBody
@@ -13,7 +13,20 @@ __all__ = ["CredentialIn", "CredentialOut", "RevokeIn", "VerificationOut", "Veri
 
 
 class CredentialIn(StrictBody):
-    skill_code: SkillCode = Field(description="A skill the learner has mastered now")
+    """What the credential is for: exactly one of a skill and a goal."""
+
+    skill_code: SkillCode | None = Field(None, description="A skill the learner has mastered now")
+    goal_id: uuid.UUID | None = Field(
+        None,
+        description="A goal of the learner's that is completed, with every target skill "
+        "mastered now",
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Self:
+        if (self.skill_code is None) == (self.goal_id is None):
+            raise ValueError("send exactly one of skill_code and goal_id")
+        return self
 
 
 class RevokeIn(StrictBody):
@@ -23,7 +36,8 @@ class RevokeIn(StrictBody):
 class CredentialOut(BaseModel):
     id: uuid.UUID
     learner_id: uuid.UUID
-    skill_code: str
+    skill_code: str | None = Field(None, description="The mastered skill (a skill's credential)")
+    goal_id: uuid.UUID | None = Field(None, description="The completed goal (a goal's credential)")
     issued_at: datetime
     revoked_at: datetime | None = None
     revoke_reason: str | None = None
@@ -44,7 +58,13 @@ class VerificationOut(BaseModel):
     verified: bool
     reason: (
         Literal[
-            "malformed", "unknown_issuer", "bad_signature", "not_yet_valid", "expired", "revoked"
+            "malformed",
+            "unknown_issuer",
+            "bad_signature",
+            "not_yet_valid",
+            "expired",
+            "status_unavailable",
+            "revoked",
         ]
         | None
     ) = Field(None, description="Why it did not verify (None when it did)")

@@ -1,12 +1,16 @@
-"""Open Badges 3.0 credentials for mastered skills: issue, list, revoke, publish, verify.
+"""Open Badges 3.0 credentials for mastered skills and completed goals: issue, list, revoke,
+publish, verify.
 
-The learner asks for a credential for a skill they have mastered now; it is built
-(``domain.credentials``), signed with the district's key (``credential_keys.KeyStore``) and
-stored with ``credential.issued`` through the outbox, in one transaction. Teachers and admins of
-the learner (the gateway checks the relation) may revoke it: the credential's bit in the
-district's status list is then set (the list is computed from the revoked rows, so it cannot
-drift from them) and ``credential.revoked`` goes out. The public half (issuer profile, JWKS,
-status list, verification) takes the district from its path and reads nothing about a learner.
+The learner asks for a credential for a skill they have mastered now, or for a goal of theirs
+that profiles says is completed and whose target skills they have all mastered now (profiles is
+asked over its internal API in the learner's name: it owns goals, this service owns mastery).
+It is built (``domain.credentials``), signed with the district's key
+(``credential_keys.KeyStore``) and stored with ``credential.issued`` through the outbox, in one
+transaction. Teachers and admins of the learner (the gateway checks the relation) may revoke it:
+the credential's bit in the district's status list is then set (the list is computed from the
+revoked rows, so it cannot drift from them) and ``credential.revoked`` goes out. The public half
+(issuer profile, JWKS, the signed status list, verification) takes the district from its path
+and reads nothing about a learner.
 """
 
 import secrets
@@ -23,6 +27,7 @@ from pathwise_assessment.repository import credentials as repo
 from pathwise_assessment.service.access import is_student_only
 from pathwise_assessment.service.credential_keys import DatabaseKeyStore, KeyStore
 from pathwise_assessment.service.events import learner_subject
+from pathwise_assessment.service.upstreams import Upstreams
 from pathwise_shared.auth import Principal
 from pathwise_shared.db.outbox import publish
 from pathwise_shared.events import new_event
@@ -42,6 +47,7 @@ __all__ = [
     "list_credentials",
     "revoke",
     "status_list",
+    "status_list_token",
     "verify",
 ]
 
@@ -72,15 +78,104 @@ def _self(principal: Principal, learner_id: uuid.UUID) -> None:
         raise Forbidden("Only the learner can ask for their credentials.", slug="not-the-learner")
 
 
-async def issue(
+@dataclass(frozen=True)
+class _Earned:
+    """What a credential is for: the achievement document and the row's and events' reference."""
+
+    achievement: dict[str, Any]
+    skill_code: str | None = None
+    goal_id: uuid.UUID | None = None
+
+    def ref(self) -> dict[str, str]:
+        if self.goal_id is not None:
+            return {"goal_id": str(self.goal_id)}
+        return {"skill_code": str(self.skill_code)}
+
+
+def _held(held: Credential | None, what: str) -> None:
+    if held is not None:
+        raise Conflict(
+            f"You already hold credential {held.id} for {what}.",
+            slug="credential-exists",
+            credential_id=str(held.id),
+        )
+
+
+async def _skill_earned(
     session: AsyncSession,
-    principal: Principal,
+    urls: vc.IssuerUrls,
     learner_id: uuid.UUID,
     skill_code: str,
+) -> _Earned:
+    district_id = urls.district_id
+    if not await repo.is_mastered(session, district_id, learner_id, skill_code):
+        raise Conflict(
+            f"Skill {skill_code} is not mastered now: a credential says it is.",
+            slug="skill-not-mastered",
+        )
+    _held(await repo.active_for_skill(session, district_id, learner_id, skill_code), skill_code)
+    return _Earned(vc.skill_achievement(urls, skill_code), skill_code=skill_code)
+
+
+async def _goal_earned(
+    session: AsyncSession,
+    upstreams: Upstreams,
+    principal: Principal,
+    urls: vc.IssuerUrls,
+    learner_id: uuid.UUID,
+    goal_id: uuid.UUID,
+) -> _Earned:
+    """A goal earns a credential when profiles has it ``achieved`` **and** every target skill
+    is mastered here now: the credential's criteria say both, and a learner may mark their own
+    goal achieved (docs/profiles.md, "Student-owned goals"), which alone the district does not
+    sign for."""
+    district_id = urls.district_id
+    goal = await upstreams.learner_goal(principal, learner_id, goal_id)
+    if goal.get("district_id") != str(district_id):
+        raise NotFound("No such goal for this learner.", slug="goal-not-found")
+    if goal.get("status") != "achieved":
+        raise Conflict(
+            f"Goal {goal_id} is not completed (its status is {goal.get('status')!r}): a "
+            "credential says it is.",
+            slug="goal-not-completed",
+            goal_status=str(goal.get("status")),
+        )
+    codes = sorted({str(c) for c in goal["skill_codes"]})
+    if not codes:
+        raise Conflict(
+            f"Goal {goal_id} names no target skills: a goal's credential attests its skills "
+            "mastered, and there are none to attest.",
+            slug="goal-without-skills",
+        )
+    missing = sorted(
+        set(codes) - await repo.mastered_codes(session, district_id, learner_id, codes)
+    )
+    if missing:
+        raise Conflict(
+            f"Goal {goal_id} is completed, but not all its target skills are mastered now "
+            f"({', '.join(missing)}): a credential says they are.",
+            slug="goal-skills-not-mastered",
+            unmastered=missing,
+        )
+    _held(await repo.active_for_goal(session, district_id, learner_id, goal_id), f"goal {goal_id}")
+    return _Earned(vc.goal_achievement(urls, goal_id, goal["title"], codes), goal_id=goal_id)
+
+
+async def issue(
+    session: AsyncSession,
+    upstreams: Upstreams,
+    principal: Principal,
+    learner_id: uuid.UUID,
     public_base: str,
     idempotency: IdempotentRequest | None,
+    *,
+    skill_code: str | None = None,
+    goal_id: uuid.UUID | None = None,
 ) -> tuple[Credential, bool]:
-    """Issue the learner a credential for ``skill_code``; (credential, created)."""
+    """Issue the learner a credential for ``skill_code`` or for ``goal_id`` (exactly one);
+    (credential, created)."""
+    if (skill_code is None) == (goal_id is None):
+        raise ValueError("a credential is for a skill or for a goal")
     _self(principal, learner_id)
     district_id = principal.require_district()
     if idempotency is not None:
@@ -88,29 +183,22 @@ async def issue(
         if existing is not None:
             check_same_request(existing.request_hash, idempotency)
             return existing, False
-    if not await repo.is_mastered(session, district_id, learner_id, skill_code):
-        raise Conflict(
-            f"Skill {skill_code} is not mastered now: a credential says it is.",
-            slug="skill-not-mastered",
-        )
-    held = await repo.active_for_skill(session, district_id, learner_id, skill_code)
-    if held is not None:
-        raise Conflict(
-            f"You already hold credential {held.id} for {skill_code}.",
-            slug="credential-exists",
-            credential_id=str(held.id),
-        )
+    urls = vc.IssuerUrls(public_base, district_id)
+    if goal_id is not None:
+        earned = await _goal_earned(session, upstreams, principal, urls, learner_id, goal_id)
+    else:
+        assert skill_code is not None  # exactly one, checked above
+        earned = await _skill_earned(session, urls, learner_id, skill_code)
     key = await keystore.signing_key(session, district_id)
     now = utcnow()
     credential_id = new_id()
     index = await _free_index(session, district_id)
-    urls = vc.IssuerUrls(public_base, district_id)
     payload = vc.achievement_credential(
         urls=urls,
         issuer_name=issuer_name(district_id),
         credential_id=credential_id,
         learner_id=learner_id,
-        skill_code=skill_code,
+        achievement=earned.achievement,
         status_index=index,
         valid_from=now,
     )
@@ -120,7 +208,8 @@ async def issue(
         id=credential_id,
         district_id=district_id,
         learner_id=learner_id,
-        skill_code=skill_code,
+        skill_code=earned.skill_code,
+        goal_id=earned.goal_id,
         status_index=index,
         kid=key.kid,
         jwt=token,
@@ -138,11 +227,17 @@ async def issue(
             data={
                 "learner_id": str(learner_id),
                 "credential_id": str(credential_id),
-                "skill_code": skill_code,
+                **earned.ref(),
             },
         ),
     )
     return row, True
+
+
+def _ref(row: Credential) -> dict[str, str]:
+    if row.goal_id is not None:
+        return {"goal_id": str(row.goal_id)}
+    return {"skill_code": str(row.skill_code)}
 
 
 def _not_found() -> NotFound:
@@ -208,7 +303,7 @@ async def revoke(
             data={
                 "learner_id": str(learner_id),
                 "credential_id": str(credential_id),
-                "skill_code": row.skill_code,
+                **_ref(row),
             },
         ),
     )
@@ -240,11 +335,21 @@ async def issuer_profile(
 async def status_list(
     session: AsyncSession, district_id: uuid.UUID, public_base: str
 ) -> dict[str, Any]:
+    """The district's ``BitstringStatusListCredential`` (unsigned: what the token secures)."""
     await _known_issuer(session, district_id)
     bits = vc.StatusList.with_set(await repo.revoked_indexes(session, district_id))
     return vc.status_list_credential(
         vc.IssuerUrls(public_base, district_id), issuer_name(district_id), bits, utcnow()
     )
+
+
+async def status_list_token(session: AsyncSession, district_id: uuid.UUID, public_base: str) -> str:
+    """The district's status list as a VC-JWT signed with its key: what the credentials'
+    ``statusListCredential`` serves, and what the verification below checks a bit in."""
+    document = await status_list(session, district_id, public_base)
+    key = await keystore.signing_key(session, district_id)
+    data = vc.signing_input(key.kid, document)
+    return vc.compact(data, await keystore.sign(session, key, data))
 
 
 @dataclass(frozen=True)
@@ -263,7 +368,9 @@ async def verify(
     session: AsyncSession, token: str, public_base: str, now: datetime | None = None
 ) -> Verification:
     """Verify a credential this deployment issued: signature with the issuer's key, issuer,
-    time window, then revocation. The first failure is the answer."""
+    time window, then revocation, read from the district's **signed** status list the way a
+    verifier elsewhere reads it (the list's signature checked with the published JWKS, then the
+    bit). The first failure is the answer."""
     try:
         parsed = vc.parse_compact(token)
     except vc.MalformedJws as exc:
@@ -286,14 +393,21 @@ async def verify(
     window = vc.check_validity(payload, now or utcnow())
     if window is not None:
         return _failed(window, f"The credential is {window.replace('_', ' ')}.", payload)
-    status = payload.get("credentialStatus")
-    index_text = status.get("statusListIndex") if isinstance(status, dict) else None
-    if not isinstance(index_text, str) or not index_text.isdigit():
-        return _failed("malformed", "The credential names no status list entry.", payload)
-    index = int(index_text)
-    if index >= vc.STATUS_LIST_SIZE:
-        return _failed("malformed", "The status list index is out of range.", payload)
-    bits = vc.StatusList.with_set(await repo.revoked_indexes(session, key.district_id))
-    if bits.get(index):
+    try:
+        entry = vc.StatusEntry.of(payload)
+    except ValueError as exc:
+        return _failed("malformed", str(exc), payload)
+    if entry.list_url != urls.status_list:
+        # The issuer's credentials name the issuer's list; another list proves nothing.
+        return _failed("malformed", "The status list named is not the issuer's.", payload)
+    list_token = await status_list_token(session, key.district_id, public_base)
+    published = await jwks(session, key.district_id)
+    try:
+        # The list is the current one, made just now: its validity is checked at the clock's
+        # time after it was made (``now`` moves the credential's window only, in tests).
+        revoked = vc.check_status(entry, list_token, published, utcnow())
+    except vc.StatusListProblem as exc:
+        return _failed("status_unavailable", str(exc), payload)
+    if revoked:
         return _failed("revoked", "The issuer has revoked this credential.", payload)
     return Verification(True, None, "Signed by the issuer, valid now and not revoked.", payload)

@@ -1,5 +1,5 @@
-"""The other services assessment calls: profiles (planning profile, a user's schools) and pathways
-(skill codes).
+"""The other services assessment calls: profiles (planning profile, a user's schools, a learner's
+goal) and pathways (skill codes).
 
 Wired with ``pathwise_shared.calls.ServiceCallers`` (one shared client per upstream, closed
 together) at start-up; the ``Upstreams`` on ``app.state.upstreams`` adds what assessment asks of
@@ -15,7 +15,7 @@ from fastapi import FastAPI
 
 from pathwise_shared.auth import Principal
 from pathwise_shared.calls import SchoolDirectory, ServiceCaller, ServiceCallers
-from pathwise_shared.problems import Problem, ServiceUnavailable, UnprocessableContent
+from pathwise_shared.problems import NotFound, Problem, ServiceUnavailable, UnprocessableContent
 
 __all__ = ["Upstreams", "close_upstreams", "open_upstreams"]
 
@@ -44,6 +44,44 @@ class Upstreams:
         if not isinstance(body, dict):
             raise ServiceUnavailable(
                 "The profiles service answered the planning profile in an unexpected shape.",
+                slug="profiles-unavailable",
+                headers=_RETRY,
+            )
+        return body
+
+    async def learner_goal(
+        self, principal: Principal, learner_id: uuid.UUID, goal_id: uuid.UUID
+    ) -> dict[str, Any]:
+        """The learner's goal as profiles has it now (status, title, target skills), asked in the
+        caller's name: a goal of another learner or district is 404 ``goal-not-found``, and
+        profiles not answering is a 503 (a goal's completion is never assumed)."""
+        try:
+            body = await self.profiles.json(
+                "GET", f"/internal/learners/{learner_id}/goals/{goal_id}", principal
+            )
+        except ServiceUnavailable as exc:
+            raise ServiceUnavailable(
+                "The goal cannot be checked right now: the profiles service did not answer.",
+                slug="profiles-unavailable",
+                headers=_RETRY,
+            ) from exc
+        except Problem as exc:
+            if exc.status_code == 404:
+                raise NotFound("No such goal for this learner.", slug="goal-not-found") from exc
+            raise ServiceUnavailable(
+                f"The goal cannot be checked right now: profiles answered {exc.status_code}.",
+                slug="profiles-unavailable",
+                headers=_RETRY,
+            ) from exc
+        if (
+            not isinstance(body, dict)
+            or body.get("id") != str(goal_id)
+            or body.get("learner_id") != str(learner_id)
+            or not isinstance(body.get("skill_codes"), list)
+            or not isinstance(body.get("title"), str)
+        ):
+            raise ServiceUnavailable(
+                "The profiles service answered the goal in an unexpected shape.",
                 slug="profiles-unavailable",
                 headers=_RETRY,
             )

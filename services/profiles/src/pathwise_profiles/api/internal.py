@@ -13,6 +13,7 @@ from pathwise_profiles.schemas.internal import (
     Disclosure,
     PeopleNames,
     PeopleNamesRequest,
+    LearnerGoal,
     PlanningProfile,
     ResolvedPrincipal,
     ResolveRequest,
@@ -79,6 +80,19 @@ async def planning_profile(
 ) -> PlanningProfile:
     """What pathways and assessment plan with: interests, formats, languages, pace, goals."""
     return await lookups.planning_profile(session, principal, learner_id)
+
+
+@router.get(
+    "/learners/{learner_id}/goals/{goal_id}",
+    response_model=LearnerGoal,
+    responses=problem_responses(404),
+)
+async def learner_goal(
+    learner_id: uuid.UUID, goal_id: uuid.UUID, principal: CurrentPrincipal, session: DbSession
+) -> LearnerGoal:
+    """One goal of the learner: its status and target skills, for assessment's credential for
+    a completed goal (docs/assessment.md, "Credentials")."""
+    return await lookups.learner_goal(session, principal, learner_id, goal_id)
 
 
 @router.get(

@@ -38,6 +38,7 @@ __all__ = [
     "find_users",
     "get_class",
     "people_by_id",
+    "goal_row",
     "planning_rows",
     "roles_and_schools",
 ]
@@ -99,6 +100,16 @@ async def roles_and_schools(
     ):
         school_ids[uid].append(sid)
     return roles, school_ids
+
+
+async def goal_row(
+    session: AsyncSession, learner_id: uuid.UUID, goal_id: uuid.UUID, district_id: uuid.UUID | None
+) -> RowMapping | None:
+    """The learner's goal ``goal_id`` (in ``district_id`` unless None: our system jobs)."""
+    stmt = select(goals).where(goals.c.id == goal_id, goals.c.learner_id == learner_id)
+    if district_id is not None:
+        stmt = stmt.where(goals.c.district_id == district_id)
+    return (await session.execute(stmt)).mappings().first()
 
 
 async def planning_rows(

@@ -1,7 +1,7 @@
 """Bodies of the internal operations (docs/contracts.md, "profiles")."""
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal, Self
 
 from pydantic import BaseModel, Field, model_validator
@@ -17,6 +17,7 @@ __all__ = [
     "PeopleNames",
     "PeopleNamesRequest",
     "PersonName",
+    "LearnerGoal",
     "PlanningAccommodation",
     "PlanningGoal",
     "PlanningProfile",
@@ -114,6 +115,20 @@ class PlanningGoal(BaseModel):
     skill_codes: list[str]
     target_date: date | None
     status: str
+
+
+class LearnerGoal(BaseModel):
+    """One goal of a learner, as assessment needs it to issue a credential for its completion
+    (docs/assessment.md, "Credentials"): not ``why`` (the learner's words stay here)."""
+
+    id: uuid.UUID
+    learner_id: uuid.UUID
+    district_id: uuid.UUID
+    title: str
+    term: Literal["short", "long"]
+    skill_codes: list[str]
+    status: Literal["active", "achieved", "paused", "dropped"]
+    completed_at: datetime | None
 
 
 class PlanningProfile(BaseModel):

@@ -21,6 +21,7 @@ from pathwise_profiles.schemas.internal import (
     PeopleNames,
     PeopleNamesRequest,
     PersonName,
+    LearnerGoal,
     PlanningAccommodation,
     PlanningGoal,
     PlanningProfile,
@@ -36,6 +37,7 @@ from pathwise_shared.timeutil import utcnow
 __all__ = [
     "class_learners",
     "disclosure",
+    "learner_goal",
     "people_names",
     "planning_profile",
     "resolve_principal",
@@ -103,6 +105,26 @@ async def people_names(
             )
             for row in rows
         ]
+    )
+
+
+async def learner_goal(
+    session: AsyncSession, principal: Principal, learner_id: uuid.UUID, goal_id: uuid.UUID
+) -> LearnerGoal:
+    """A goal of the learner in the caller's district; another learner's or district's goal
+    does not exist here (404)."""
+    row = await lookups.goal_row(session, learner_id, goal_id, _scope(principal))
+    if row is None:
+        raise NotFound("No such goal for this learner.", slug="goal-not-found")
+    return LearnerGoal(
+        id=row["id"],
+        learner_id=row["learner_id"],
+        district_id=row["district_id"],
+        title=row["title"],
+        term=row["term"],
+        skill_codes=row["skill_codes"],
+        status=row["status"],
+        completed_at=row["completed_at"],
     )
 
 

@@ -142,9 +142,11 @@ class BadgeAwarded(LearnerRef):
 
 
 # Credentials (assessment, issue 16): thin; the credential itself is behind the learner's reads.
+# Exactly one of ``skill_code`` (a mastered skill) and ``goal_id`` (a completed goal).
 class CredentialRef(LearnerRef):
     credential_id: uuid.UUID
-    skill_code: str
+    skill_code: str | None = None
+    goal_id: uuid.UUID | None = None
 
 
 class PathwayPlanned(LearnerRef):
