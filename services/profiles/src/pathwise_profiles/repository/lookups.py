@@ -37,8 +37,8 @@ __all__ = [
     "consent_with_facts",
     "find_users",
     "get_class",
-    "people_by_id",
     "goal_row",
+    "people_by_id",
     "planning_rows",
     "roles_and_schools",
 ]
