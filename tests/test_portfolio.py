@@ -3,7 +3,10 @@ drawing (PNG) and a reflection on their current step, teacher-01 gives feedback,
 only what was shared; downloads are attachments with the sniffed type; a refused type and an
 oversized file are 4xx problems and leave no file behind."""
 
+import hashlib
+import os
 import struct
+import time
 import zlib
 from pathlib import Path
 
@@ -107,3 +110,53 @@ def test_portfolio_through_the_gateway(gw: httpx.Client, stack: Stack) -> None:
     )
     assert big.status_code == 413 and big.headers["content-type"] == "application/problem+json"
     assert stored_files(stack) == before
+
+
+def _rss(pid: int) -> int:
+    """A process's resident set (``VmRSS``), in bytes (Linux ``/proc``)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError(f"no VmRSS for process {pid}")
+
+
+# A document near the pathways limit (20 MiB): a gateway that read it whole before answering
+# would hold all of it while the caller is still reading the first chunk.
+LARGE = 18 * 1024 * 1024
+# What the gateway may grow by meanwhile: chunks in flight and socket buffers, not the file.
+MAX_GATEWAY_GROWTH = 6 * 1024 * 1024
+
+
+def test_a_large_file_downloads_intact_and_streams_through_the_gateway(
+    gw: httpx.Client, stack: Stack
+) -> None:
+    student = dev_login(gw, "learner-01")
+    content = b"%PDF-1.7\n" + os.urandom(LARGE)
+    made = gw.post(
+        URL,
+        data={"kind": "document", "title": "My long report"},
+        files={"file": ("report.pdf", content, "application/pdf")},
+        headers=student,
+        timeout=120.0,
+    )
+    assert made.status_code == 201, made.text
+    gateway_pid = stack.processes["gateway"].pid
+    before = _rss(gateway_pid)
+    digest = hashlib.sha256()
+    with gw.stream("GET", made.json()["file"]["download"], headers=student, timeout=120.0) as got:
+        assert got.status_code == 200
+        assert got.headers["content-length"] == str(len(content))
+        assert got.headers["content-type"] == "application/pdf"
+        assert got.headers["content-disposition"].startswith('attachment; filename="report.pdf"')
+        assert got.headers["x-content-type-options"] == "nosniff"
+        assert "sandbox" in got.headers["content-security-policy"]
+        chunks = got.iter_raw(64 * 1024)
+        digest.update(next(chunks))
+        # The caller pauses after its first chunk: the gateway waits for it (back-pressure)
+        # rather than reading the rest of the file from pathways into memory.
+        time.sleep(1.0)
+        held = _rss(gateway_pid) - before
+        for chunk in chunks:
+            digest.update(chunk)
+    assert digest.digest() == hashlib.sha256(content).digest()
+    assert held < MAX_GATEWAY_GROWTH, f"the gateway grew by {held} bytes during the download"

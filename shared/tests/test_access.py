@@ -6,7 +6,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from pathwise_shared.access import ACCESS_EXTENSION, STAFF, access
+from pathwise_shared.access import ACCESS_EXTENSION, STAFF, AccessRule, access
 from pathwise_shared.app import create_service_app
 from pathwise_shared.auth import Principal, issue_internal_token
 from pathwise_shared.settings import ServiceSettings
@@ -95,3 +95,18 @@ async def test_rule_is_published_in_openapi(client) -> None:
         "object": {"kind": "learner", "param": "learner_id", "in": "path"},
     }
     assert {"401", "403", "404", "422"} <= set(operation["responses"])
+
+
+@pytest.mark.parametrize("action", ["read", "write", "consent"])
+def test_each_action_survives_the_openapi_round_trip(action: str) -> None:
+    published = access(roles={"guardian"}, action=action, learner="learner_id")  # type: ignore[arg-type]
+    raw = published["openapi_extra"][ACCESS_EXTENSION]
+    rule = AccessRule.from_openapi(raw)
+    assert rule is not None and rule.action == action
+
+
+def test_an_unknown_action_is_not_understood() -> None:
+    # The gateway does not expose an operation whose rule it cannot read (never forwards what it
+    # cannot check), so a misspelt action hides the route instead of weakening it.
+    raw = {"roles": ["guardian"], "scopes": [], "action": "guardian_act"}
+    assert AccessRule.from_openapi(raw) is None

@@ -64,6 +64,18 @@ CASES: list[tuple[str, Principal, str, str, uuid.UUID, bool, bool, str]] = [
     ("system principal", system_principal("test"), "write", "learner", L11, True, True, "system"),
     ("unknown learner", as_user("admin-district", "district_admin"), "read", "learner", uuid.uuid4(), False, False, "not_found"),
     ("a teacher is not a learner", as_user("admin-district", "district_admin"), "read", "learner", demo_id("user", "teacher-01"), False, False, "not_found"),
+    # consent: a guardian acting for their own child (a consent to an off-site activity), and
+    # nobody else, whatever else they may do with the learner's records
+    ("guardian linked consents", as_user("guardian-11", "guardian"), "consent", "learner", L11, True, True, "guardian_of_learner"),
+    ("guardian of another child cannot consent", as_user("guardian-01", "guardian"), "consent", "learner", L11, False, True, "not_guardian"),
+    ("guardian of another district", as_user(OTHER_ADMIN, "guardian", district=OTHER_DISTRICT), "consent", "learner", L11, False, False, "not_found"),
+    ("teacher of the learner cannot consent", as_user("teacher-02", "teacher"), "consent", "learner", L11, False, True, "not_guardian"),
+    ("teacher who is a guardian elsewhere", as_user("teacher-02", "teacher", "guardian"), "consent", "learner", L11, False, True, "not_guardian"),
+    ("school admin cannot consent", as_user("admin-riverside-elementary", "school_admin"), "consent", "learner", L11, False, True, "not_guardian"),
+    ("district admin cannot consent", as_user("admin-district", "district_admin", "guardian"), "consent", "learner", L11, False, True, "not_guardian"),
+    ("the student cannot consent", as_learner(11), "consent", "learner", L11, False, True, "not_guardian"),
+    ("client cannot consent", client_principal("profiles:read", "roster:write"), "consent", "learner", L11, False, True, "not_guardian"),
+    ("guardian consents for no class", as_user("guardian-11", "guardian"), "consent", "class", GRADE4, False, True, "not_guardian"),
     # classes
     ("teacher of the class", as_user("teacher-02", "teacher"), "write", "class", GRADE4, True, True, "teacher_of_class"),
     ("teacher of another class", as_user("teacher-01", "teacher"), "read", "class", GRADE4, False, True, "no_relation"),
@@ -105,6 +117,15 @@ async def test_access_matrix(
     )
     assert response.status_code == 200, response.text
     assert response.json() == {"allowed": allowed, "found": found, "reason": reason}
+
+
+async def test_an_unknown_action_is_refused(client: ServiceClient) -> None:
+    response = await client.post(
+        "/internal/access-check",
+        json={"action": "guardian", "learner_id": str(L11)},
+        headers=client.as_(as_user("guardian-11", "guardian")),
+    )
+    assert response.status_code == 422, response.text
 
 
 @pytest.mark.parametrize(

@@ -31,6 +31,7 @@ from pathwise_shared.problems import Forbidden, problem_responses
 
 __all__ = [
     "ACCESS_EXTENSION",
+    "ACTIONS",
     "ADMINS",
     "ALL_USERS",
     "OBJECT_PARAMS",
@@ -48,7 +49,11 @@ __all__ = [
 ]
 
 ACCESS_EXTENSION = "x-pathwise-access"
-Action = Literal["read", "write"]
+# "consent": a guardian acting for their own child (a consent to an off-site activity): not an
+# edit of the child's records (guardians never write those) and not a read either. Profiles
+# grants it to a guardian of the learner only: no other relation, no staff role, no client scope.
+Action = Literal["read", "write", "consent"]
+ACTIONS: frozenset[str] = frozenset(get_args(Action))
 ObjectKind = Literal["learner", "class", "school", "attempt"]
 ObjectSource = Literal["path", "query", "body"]
 
@@ -114,7 +119,7 @@ class AccessRule:
         if not isinstance(raw, dict):
             return None
         action = raw.get("action")
-        if action not in ("read", "write"):
+        if action not in ACTIONS:
             return None
         roles = raw.get("roles") or []
         scopes = raw.get("scopes") or []

@@ -39,15 +39,13 @@ class ConsentOut(BaseModel):
 
 
 def _rule(roles: frozenset[str], write: bool, *errors: int) -> dict[str, Any]:
-    # The object-level check is the learner's "read" relation even for the guardian's POST and
-    # DELETE: the relation that admits a guardian is guardian-of-learner, which profiles grants
-    # for reading only (guardians never edit their child's records). A consent is the guardian's
-    # own act about their child, not an edit of the child's records; the role check admits
-    # guardians only, so "read" here means exactly "a guardian of this learner".
+    # Giving or withdrawing a consent is the guardian's own act for their child, not an edit of
+    # the child's records (which guardians never make): the "consent" action, which profiles
+    # grants to a guardian of this learner and to no one else.
     rule = access(
         roles=roles,
         scopes=set() if write else {"pathways:read", "pathways:write"},
-        action="read",
+        action="consent" if write else "read",
         learner="learner_id",
     )
     rule["responses"] = {**rule.get("responses", {}), **problem_responses(*errors)}

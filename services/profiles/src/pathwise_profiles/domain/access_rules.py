@@ -83,6 +83,18 @@ def decide(principal: Principal, action: str, target: TargetKind, rel: Relations
         return Decision(allowed=False, found=False, reason="not_found")
     if principal.is_system:
         return Decision(allowed=True, found=True, reason="system")
+    if action == "consent":
+        # A guardian acting for their own child: only the guardian link grants it. No staff
+        # role (a district admin reaches every learner, but consents for none), no client
+        # scope, not the learner themself.
+        if (
+            principal.kind != "client"
+            and principal.has_role("guardian")
+            and target == "learner"
+            and rel.guardian_of
+        ):
+            return Decision(allowed=True, found=True, reason="guardian_of_learner")
+        return Decision(allowed=False, found=True, reason="not_guardian")
     if principal.kind == "client":
         needed = READ_SCOPES if action == "read" else WRITE_SCOPES
         if principal.has_scope(*needed):

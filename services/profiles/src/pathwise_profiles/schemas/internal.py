@@ -6,6 +6,7 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, Field, model_validator
 
+from pathwise_shared.access import Action
 from pathwise_shared.inputs import StrictBody
 
 __all__ = [
@@ -29,7 +30,7 @@ __all__ = [
 
 
 class AccessCheckRequest(StrictBody):
-    action: Literal["read", "write"]
+    action: Action
     learner_id: uuid.UUID | None = None
     class_id: uuid.UUID | None = None
     school_id: uuid.UUID | None = None

@@ -6,14 +6,19 @@ edge's method guard (``edge.api.methods``) answers 405 for their unserved method
 gateway has no routes of its own under the OneRoster path, so that catch-all needs no guard.
 """
 
+import asyncio
+import contextlib
+
 from asgi_correlation_id import correlation_id
 from fastapi import APIRouter, Depends, Request, Response
+from starlette.responses import StreamingResponse
+from starlette.types import Message, Receive, Scope, Send
 
 from pathwise_gateway.edge.api.deps import CallerOrAnonymous
 from pathwise_gateway.edge.api.methods import method_guard
 from pathwise_gateway.edge.domain.body_limits import is_streamed
 from pathwise_gateway.proxy.api.deps import GatewayDep
-from pathwise_gateway.proxy.service.forward import BodyStream
+from pathwise_gateway.proxy.service.forward import BodyStream, UpstreamBody
 from pathwise_gateway.proxy.service.gateway import CallRequest
 from pathwise_shared.access import ONEROSTER_BASE
 
@@ -24,6 +29,52 @@ ONEROSTER_PATH = ONEROSTER_BASE + "/{path:path}"
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 router = APIRouter()
+
+
+class UpstreamStreamingResponse(StreamingResponse):
+    """A download passed on as the service sends it (``proxy/service/forward.py``): the gateway
+    holds one chunk at a time.
+
+    The caller going away is noticed at once (``http.disconnect``, whatever ASGI version the
+    server speaks, not only at the next chunk): the copy stops and the upstream response is
+    closed, so a caller who left does not keep a service's connection busy. The upstream
+    response is released however this ends. A service failing half-way is raised once the
+    headers are gone: the server cuts the connection, and the caller sees a body shorter than
+    its ``Content-Length`` (or a chunked body without its end), never a complete-looking file.
+    """
+
+    def __init__(self, body: UpstreamBody, status_code: int, headers: dict[str, str]) -> None:
+        super().__init__(body, status_code=status_code, headers=headers)
+        self.upstream = body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        copy = asyncio.ensure_future(self._copy(send))
+        left = asyncio.ensure_future(self.listen_for_disconnect(receive))
+        try:
+            await asyncio.wait((copy, left), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (copy, left):
+                task.cancel()
+            await asyncio.gather(copy, left, return_exceptions=True)
+            await asyncio.shield(self.upstream.aclose())
+        if copy.done() and not copy.cancelled() and (failure := copy.exception()) is not None:
+            raise failure
+
+    async def _copy(self, send: Send) -> None:
+        async def to_caller(message: Message) -> None:
+            try:
+                await send(message)
+            except OSError as exc:  # an ASGI 2.4 server's send: the caller went away
+                raise _CallerLeft from exc
+
+        # Only the caller's side ends quietly: an upstream failure (aiohttp's are OSErrors
+        # too) is raised, so the caller's copy is cut off rather than finished.
+        with contextlib.suppress(_CallerLeft):
+            await self.stream_response(to_caller)
+
+
+class _CallerLeft(Exception):
+    pass
 
 
 def _url_path(path: str) -> str:
@@ -57,4 +108,6 @@ async def forward_public_call(
         stream=BodyStream(request.stream()) if streamed else None,
     )
     answer = await gateway.call(principal, call)
+    if answer.stream is not None:
+        return UpstreamStreamingResponse(answer.stream, answer.status, answer.headers)
     return Response(content=answer.body, status_code=answer.status, headers=answer.headers)

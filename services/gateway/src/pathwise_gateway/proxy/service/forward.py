@@ -17,12 +17,21 @@ and the service's answer may take ``Upstream.upload_timeout_seconds``. When the 
 fails (the body grew past its limit, or the caller went away), that is the caller's 400, not the
 service's failure: no 503 and no mark against the breaker (the body limit answers 413 in its
 place when the limit was the cause; a caller who left gets nothing).
+
+A download is passed on the same way in the other direction: a successful answer that is not
+JSON (a portfolio file, a credential's VC-JWT: ``streams_answer``) comes back as an
+:class:`UpstreamBody` the caller's response reads chunk by chunk, so the gateway never holds the
+whole file; the upstream response stays open until the caller has it all or has gone, and is
+then released (its connection closed if the body was not read to the end). JSON answers are
+read whole as before: the audit log reads the learners they name, idempotency keeps them, and
+they are small. A forward asked not to stream (``stream_files=False``: the aggregates, an
+idempotent POST) reads every answer whole.
 """
 
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -38,7 +47,15 @@ from pathwise_shared.auth import Principal, issue_internal_token
 from pathwise_shared.http import IDEMPOTENT_METHODS
 from pathwise_shared.problems import BadRequest, NotFound, Problem, ServiceUnavailable
 
-__all__ = ["REQUEST_HEADERS", "RESPONSE_HEADERS", "BodyStream", "Forwarded", "Forwarder"]
+__all__ = [
+    "REQUEST_HEADERS",
+    "RESPONSE_HEADERS",
+    "BodyStream",
+    "Forwarded",
+    "Forwarder",
+    "UpstreamBody",
+    "streams_answer",
+]
 
 REQUEST_HEADERS = (
     "content-type",
@@ -87,6 +104,26 @@ _NOT_CONNECTED = (
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
 
+class UpstreamBody:
+    """An upstream answer's body as it arrives (a download), read once by the caller's response.
+
+    ``aclose`` releases the upstream response; the caller's response calls it when it is done,
+    whether the caller got everything, went away or the upstream failed half-way."""
+
+    def __init__(self, chunks: AsyncIterator[bytes], close: Callable[[], Awaitable[None]]) -> None:
+        self._chunks = chunks
+        self._close = close
+        self.closed = False
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._chunks
+
+    async def aclose(self) -> None:
+        if not self.closed:
+            self.closed = True
+            await self._close()
+
+
 @dataclass(frozen=True)
 class Forwarded:
     status: int
@@ -95,6 +132,22 @@ class Forwarded:
     # The learners the service says its answer shows (``pathwise_shared.answer_learners``),
     # for the audit log; the header itself is not passed on.
     learners: tuple[uuid.UUID, ...] = ()
+    # A streamed answer (``streams_answer``): ``body`` is then empty.
+    stream: UpstreamBody | None = None
+
+
+# What the gateway reads whole whatever it is: JSON (the audit log may read the learners it
+# names) and problem details. Anything else successful is a file and is streamed.
+_JSON_TYPES = ("application/json", "application/problem+json")
+
+
+def streams_answer(method: str, status: int, headers: Mapping[str, str]) -> bool:
+    """Whether an upstream answer is passed on as it arrives rather than read whole: a
+    successful answer with a body that is not JSON (``+json`` types included)."""
+    if method == "HEAD" or not 200 <= status < 300 or status in (204, 205):
+        return False
+    media_type = headers.get("content-type", "").partition(";")[0].strip().lower()
+    return bool(media_type) and not (media_type in _JSON_TYPES or media_type.endswith("+json"))
 
 
 class BodyStream:
@@ -167,7 +220,10 @@ class Forwarder:
         query: str,
         headers: dict[str, str],
         body: Body,
+        stream_files: bool = False,
     ) -> Forwarded:
+        """The service's answer; with ``stream_files``, a download's body is left upstream
+        (``Forwarded.stream``) for the caller's response to pass on and close."""
         breaker = upstream.breaker
         if not breaker.allow():
             raise _unavailable(upstream)
@@ -177,12 +233,16 @@ class Forwarder:
         # what the caller sent (a "%25" stays a percent sign, a "?" cannot start a query).
         url = quote(path, safe=_PATH_SAFE) + (f"?{query}" if query else "")
         if upstream.session is None:
-            status, got, content = await self._send_httpx(upstream, method, url, out, body)
+            status, got, content, stream = await self._send_httpx(
+                upstream, method, url, out, body, stream_files
+            )
         else:
             request_id = correlation_id.get()
             if request_id:
                 out["x-request-id"] = request_id
-            status, got, content = await self._send(upstream, method, url, out, body)
+            status, got, content, stream = await self._send(
+                upstream, method, url, out, body, stream_files
+            )
         # Only an answer saying the service itself is unavailable counts against the breaker; an
         # application 500 is this request's 502 and proves the service is up (breaker.py).
         breaker.record_answer(status, got, content)
@@ -199,11 +259,22 @@ class Forwarder:
                 kept[name] = f"{kept[name]}, {value}" if name in kept else value
             elif lowered == LEARNERS_HEADER:
                 learners.extend(parse_header_line(value))
-        return Forwarded(status, kept, content, tuple(dict.fromkeys(learners)))
+        length = got.get("content-length")
+        if stream is not None and length is not None and "content-encoding" not in got:
+            # The caller learns the size up front (a progress bar; a body cut short is seen as
+            # cut short). Not when the client library decodes a compressed body on the way.
+            kept["content-length"] = length
+        return Forwarded(status, kept, content, tuple(dict.fromkeys(learners)), stream)
 
     async def _send(
-        self, upstream: Upstream, method: str, url: str, headers: dict[str, str], body: Body
-    ) -> tuple[int, Mapping[str, str], bytes]:
+        self,
+        upstream: Upstream,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: Body,
+        stream_files: bool,
+    ) -> tuple[int, Mapping[str, str], bytes, UpstreamBody | None]:
         session = upstream.session
         assert session is not None
         breaker = upstream.breaker
@@ -224,17 +295,22 @@ class Forwarder:
             last = attempt == retries
             try:
                 try:
-                    async with session.request(
+                    response = await session.request(
                         method,
                         target,
                         headers=headers,
                         data=body or None,
                         allow_redirects=False,
                         timeout=timeout,
-                    ) as response:
+                    )
+                    got: CIMultiDictProxy[str] = response.headers
+                    status = response.status
+                    if stream_files and streams_answer(method, status, got):
+                        return status, got, b"", _aiohttp_body(response)
+                    try:
                         content = await response.read()
-                        got: CIMultiDictProxy[str] = response.headers
-                        status = response.status
+                    finally:
+                        response.release()
                 except Exception as exc:
                     if (failed := _caller_failed(body)) is not None:
                         raise failed from exc
@@ -260,12 +336,18 @@ class Forwarder:
             if status in _RETRY_STATUSES and not last:
                 await asyncio.sleep(_BACKOFF_SECONDS * 2**attempt)
                 continue
-            return status, got, content
+            return status, got, content, None
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def _send_httpx(
-        self, upstream: Upstream, method: str, url: str, headers: dict[str, str], body: Body
-    ) -> tuple[int, Mapping[str, str], bytes]:
+        self,
+        upstream: Upstream,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: Body,
+        stream_files: bool,
+    ) -> tuple[int, Mapping[str, str], bytes, UpstreamBody | None]:
         breaker = upstream.breaker
         streamed = isinstance(body, BodyStream)
         try:
@@ -285,7 +367,13 @@ class Forwarder:
             raise NotFound("No such operation.", slug="no-such-operation") from exc
         try:
             try:
-                response = await upstream.client.send(request)
+                response = await upstream.client.send(request, stream=True)
+                if stream_files and streams_answer(method, response.status_code, response.headers):
+                    return response.status_code, response.headers, b"", _httpx_body(response)
+                try:
+                    await response.aread()
+                finally:
+                    await response.aclose()
             except Exception as exc:
                 if (failed := _caller_failed(body)) is not None:
                     raise failed from exc
@@ -304,7 +392,23 @@ class Forwarder:
         except httpx.HTTPError as exc:
             breaker.record_failure()
             raise _unavailable(upstream) from exc
-        return response.status_code, response.headers, response.content
+        return response.status_code, response.headers, response.content, None
+
+
+def _aiohttp_body(response: aiohttp.ClientResponse) -> UpstreamBody:
+    async def close() -> None:
+        # Read to the end: the connection goes back to the pool. Not (the caller went away, the
+        # service stalled): it is closed, never reused with the rest of a body still in it.
+        if response.content.at_eof():
+            response.release()
+        else:
+            response.close()
+
+    return UpstreamBody(response.content.iter_any().__aiter__(), close)
+
+
+def _httpx_body(response: httpx.Response) -> UpstreamBody:
+    return UpstreamBody(response.aiter_bytes().__aiter__(), response.aclose)
 
 
 def _unavailable(upstream: Upstream, retry_after: str | None = None) -> ServiceUnavailable:

@@ -173,6 +173,9 @@ class Gateway:
                 query=call.query,
                 headers=call.headers,
                 body=call.body if call.stream is None else call.stream,
+                # A download is passed on as it arrives; an answer kept for an idempotency key
+                # is read whole (it is stored).
+                stream_files=reservation is None,
             )
         except BaseException:
             if reservation is not None:
