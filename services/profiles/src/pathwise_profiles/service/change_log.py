@@ -229,7 +229,7 @@ async def _current_objects(
         for object_id, current in (
             await repo.rows_by_id(session, table, sorted(ids), district_id)
         ).items():
-            found[(object_type, object_id)] = current
+            found[(object_type, object_id)] = dict(current)
     users = [object_id for (kind, object_id) in found if kind == "user"]
     if users:
         roles, schools = await lookups.roles_and_schools(session, users)
