@@ -11,6 +11,7 @@ from pathwise_profiles.service import change_log as svc
 from pathwise_shared.access import access
 from pathwise_shared.app import DbSession
 from pathwise_shared.auth import CurrentPrincipal
+from pathwise_shared.pagination import MAX_PAGE_SIZE
 from pathwise_shared.problems import problem_responses
 
 __all__ = ["router"]
@@ -22,7 +23,8 @@ router = APIRouter(prefix="/v1", tags=["roster"])
 # guardians (they have their own reads).
 _ACCESS = access(roles=("district_admin",), scopes=READ)
 _ACCESS["responses"] = {**_ACCESS["responses"], **problem_responses(400)}
-MAX_FEED_PAGE = 1000
+# The page size of every /v1 list (the gateway refuses more on /v1 before forwarding).
+MAX_FEED_PAGE = MAX_PAGE_SIZE
 
 
 @router.get("/changes", **_ACCESS)
