@@ -111,6 +111,17 @@ def test_a_sync_client_follows_roster_and_learner_changes(gw: httpx.Client) -> N
     assert first[2]["object"] is None
     assert first[2]["href"] == f"/v1/learners/{learner['id']}/profile"
 
+    # The read of her records is on her audit trail, as the client's, without the header leaking.
+    trace = f"feed-{uuid.uuid4().hex[:12]}"
+    audited = gw.get("/v1/changes", params={"cursor": first[0]["cursor"], "limit": 1},
+                     headers={**sis, "X-Request-ID": trace})  # fmt: skip
+    assert audited.status_code == 200 and "pathwise-learners" not in audited.headers
+    assert audited.json()["items"][0]["object_id"] == learner["id"]
+    trail = gw.get(f"/v1/audit/learners/{learner['id']}", headers=admin)
+    assert trail.status_code == 200, trail.text
+    reads = [e for e in trail.json()["items"] if e["request_id"] == trace]
+    assert [(e["action"], e["actor_kind"]) for e in reads] == [("read", "client")]
+
     # Nothing new: the same cursor back, no entries.
     again, same = _sync(gw, sis, cursor)
     assert ours(again) == []

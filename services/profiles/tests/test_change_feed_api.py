@@ -324,3 +324,25 @@ async def test_concurrent_writers_committing_out_of_order_are_not_skipped(
     later, _ = await read_all(client, admin, cursor=resume[0])
     assert [e["object"]["name"] for e in later] == ["A first"]
     assert later[0]["seq"] > seen_between[0]["seq"]
+
+
+@pytest.mark.skipif(
+    backend() != "postgresql", reason="SQLite runs one writer at a time: nothing to race"
+)
+async def test_many_concurrent_writers_get_consecutive_numbers(client: ServiceClient) -> None:
+    """Twelve requests of one district commit at once: each waits its turn at the counter, none
+    fails, and the feed numbers them 1..n without a gap or a repeat."""
+    _, admin = await new_district(client, "Crowded")
+    _, cursor = await read_all(client, admin)
+    answers = await asyncio.gather(
+        *(
+            client.post("/v1/schools", json={"name": f"S{n}"}, headers=client.as_(admin))
+            for n in range(12)
+        )
+    )
+    assert [a.status_code for a in answers] == [201] * 12
+    entries, _ = await read_all(client, admin, cursor=cursor, limit=5)
+    assert len(entries) == 12
+    first = entries[0]["seq"]
+    assert [e["seq"] for e in entries] == list(range(first, first + 12))
+    assert {e["object_id"] for e in entries} == {a.json()["id"] for a in answers}

@@ -3,12 +3,13 @@ SIS and data-warehouse sync (docs/profiles.md, "Change feed")."""
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from pathwise_profiles.api.roster import READ
 from pathwise_profiles.schemas.changes import ChangePage
 from pathwise_profiles.service import change_log as svc
 from pathwise_shared.access import access
+from pathwise_shared.answer_learners import LEARNERS_HEADER, header_lines
 from pathwise_shared.app import DbSession
 from pathwise_shared.auth import CurrentPrincipal
 from pathwise_shared.pagination import MAX_PAGE_SIZE
@@ -29,6 +30,7 @@ MAX_FEED_PAGE = MAX_PAGE_SIZE
 
 @router.get("/changes", **_ACCESS)
 async def read_changes(
+    response: Response,
     principal: CurrentPrincipal,
     session: DbSession,
     cursor: Annotated[
@@ -50,4 +52,8 @@ async def read_changes(
     """The district's changes in one consistent order, deletes as tombstones; resume with
     `next_cursor`. An entry with a lower `seq` never appears after one with a higher `seq` was
     served, so a reader that keeps its cursor misses nothing."""
-    return await svc.read_feed(session, principal, cursor=cursor, start=start, limit=limit)
+    page = await svc.read_feed(session, principal, cursor=cursor, start=start, limit=limit)
+    # The students the page shows, for the gateway's audit (never passed on to the caller).
+    for line in header_lines(svc.learners_shown(page)):
+        response.headers.append(LEARNERS_HEADER, line)
+    return page

@@ -56,7 +56,14 @@ from pathwise_shared.db.uow import before_commit
 from pathwise_shared.problems import BadRequest
 from pathwise_shared.timeutil import utcnow
 
-__all__ = ["read_feed", "record", "record_many", "record_rows", "record_status"]
+__all__ = [
+    "learners_shown",
+    "read_feed",
+    "record",
+    "record_many",
+    "record_rows",
+    "record_status",
+]
 
 _PENDING = "profiles.pending_changes"
 _HOOK = "profiles.change_log"
@@ -286,3 +293,17 @@ def _entry(
     elif current is not None:
         entry["object"] = _representation(object_type, current)
     return ChangeEntry.model_validate(entry)
+
+
+def learners_shown(page: ChangePage) -> list[uuid.UUID]:
+    """The learners whose records the page shows (a student's user record, a student's
+    enrollment), for the gateway's audit of who read a learner (``Pathwise-Learners``, as the
+    OneRoster reads do); a learner profile entry is a link and shows nothing of the profile."""
+    shown: list[uuid.UUID] = []
+    for entry in page.items:
+        record = entry.object
+        if isinstance(record, UserOut) and "student" in record.roles:
+            shown.append(record.id)
+        elif isinstance(record, EnrollmentOut) and record.role == "student":
+            shown.append(record.user_id)
+    return shown
