@@ -334,3 +334,40 @@ def test_role_operation_ownership_matrix(gw: httpx.Client, callers: Callers) -> 
                 if response.status_code in (403, 404):
                     assert response.headers["content-type"] == "application/problem+json"
     assert not differ, f"{len(differ)} of {cells} cells differ:\n" + "\n".join(differ)
+
+
+# District-wide operations: they name no learner, class or school; the caller's district is the
+# object. Another district's caller reads its own district's (here empty) answer.
+DISTRICT_WIDE = (
+    Op("GET", "/v1/changes", "school", frozenset({"district_admin"}), True, OK),
+)  # fmt: skip
+
+
+def test_district_wide_operations_by_role(gw: httpx.Client, callers: Callers) -> None:
+    differ: list[str] = []
+    for op in DISTRICT_WIDE:
+        for role in ROLES:
+            admitted = op.client if role == "client" else role in op.roles
+            for where, headers in (
+                ("home", callers.home[role]),
+                ("other", callers.elsewhere[role]),
+            ):
+                response = gw.request(op.method, op.template, headers=headers)
+                got = "ok" if response.status_code in op.ok else str(response.status_code)
+                want = "ok" if admitted else "403"
+                if got != want:
+                    differ.append(f"{op} as {role} ({where}): want {want}, got {got}")
+                if where == "other" and admitted:
+                    assert response.json()["items"] == [], response.text
+    assert not differ, "\n".join(differ)
+
+
+def test_a_change_feed_cursor_stays_in_its_district(gw: httpx.Client, callers: Callers) -> None:
+    home = gw.get("/v1/changes", params={"limit": 1}, headers=callers.home["district_admin"])
+    assert home.status_code == 200, home.text
+    cursor = home.json()["next_cursor"]
+    for role in ("district_admin", "client"):
+        foreign = gw.get("/v1/changes", params={"cursor": cursor}, headers=callers.elsewhere[role])
+        assert foreign.status_code == 400, foreign.text
+        assert foreign.headers["content-type"] == "application/problem+json"
+        assert foreign.json()["type"].endswith("/cursor-of-another-district")

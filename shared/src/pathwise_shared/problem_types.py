@@ -238,6 +238,8 @@ _TYPES: tuple[tuple[str, int, str], ...] = (
     ("evidence-pending", 409, "Evidence pending"),
     ("evidence-not-found", 404, "Evidence not found"),
     ("evidence-conflict", 409, "Evidence conflict"),
+    # The change feed (profiles, issue 17 part 6).
+    ("cursor-of-another-district", 400, "Cursor of another district"),
     ("{object}-exists", 409, "{Object} exists"),
     ("{object}-forbidden", 403, "{Object} forbidden"),
     ("{object}-not-found", 404, "{Object} not found"),
@@ -247,6 +249,8 @@ _TYPES: tuple[tuple[str, int, str], ...] = (
 _WHEN = {
     "malformed-json": "the body is not JSON",
     "invalid-cursor": "a `cursor` that is not a `next_cursor` we issued",
+    "cursor-of-another-district": "`GET /v1/changes`: the cursor is one of another district's "
+    "change feed (a sync configured with the wrong credentials); keep one cursor per district",
     "bad-request": "a request that cannot be served as sent",
     "unauthorized": "missing or bad token (`WWW-Authenticate` says why)",
     "forbidden": "authenticated, but the role or scope does not allow it",

@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from pathwise_profiles.api import imports, internal, oneroster, profiles, surveys, voice
+from pathwise_profiles.api import changes, imports, internal, oneroster, profiles, surveys, voice
 from pathwise_profiles.api.roster import (
     classes,
     courses,
@@ -39,6 +39,7 @@ def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
             enrollments.router,
             users.router,
             guardians.router,
+            changes.router,
             oneroster.router,
             imports.router,
             profiles.router,

@@ -8,6 +8,7 @@ Queries go through SQLAlchemy Core on these tables (``repository/``): the hot re
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -32,6 +33,7 @@ __all__ = [
     "ROSTER_STATUSES",
     "Base",
     "academic_sessions",
+    "change_counters",
     "classes",
     "courses",
     "districts",
@@ -46,6 +48,7 @@ __all__ = [
     "profile_history",
     "reflection_replies",
     "reflections",
+    "roster_changes",
     "schools",
     "survey_assignments",
     "surveys",
@@ -454,4 +457,27 @@ import_jobs = Table(
         "idempotency_key",
         unique=True,
     ),
+)
+
+# The change feed (docs/profiles.md, "Change feed"): one row per roster or learner object a
+# transaction created, changed or deleted, numbered per district in commit order. ``seq`` is given
+# by ``change_counters`` just before the commit (service/change_log.py says why there).
+roster_changes = Table(
+    "roster_changes",
+    metadata,
+    Column("district_id", Uuid, ForeignKey("districts.id", ondelete="CASCADE"), primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("object_type", String(30), nullable=False),
+    Column("object_id", Uuid, nullable=False),
+    Column("operation", String(10), nullable=False),
+    Column("changed_at", UTCDateTime, nullable=False),
+    CheckConstraint("operation IN ('upsert', 'delete')", name="operation"),
+)
+
+# The last ``seq`` of each district's change feed; its row lock orders the district's commits.
+change_counters = Table(
+    "change_counters",
+    metadata,
+    Column("district_id", Uuid, ForeignKey("districts.id", ondelete="CASCADE"), primary_key=True),
+    Column("last", BigInteger, nullable=False),
 )

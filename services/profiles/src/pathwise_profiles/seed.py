@@ -15,6 +15,7 @@ from pathwise_profiles.domain.profile import default_profile, default_restrictio
 from pathwise_profiles.domain.school_year import school_year_bounds
 from pathwise_profiles.repository import demo as repo
 from pathwise_profiles.seed_lakeside import seed_district_b
+from pathwise_profiles.service.change_log import record_rows
 from pathwise_shared.db import Database
 from pathwise_shared.db.uow import unit_of_work
 from pathwise_shared.demo import demo_id
@@ -494,7 +495,10 @@ async def insert_demo(session: AsyncSession, today: date) -> bool:
     """Insert the demo district unless it is there; True when it was inserted."""
     if await repo.district_exists(session, DEMO_DISTRICT):
         return False
-    await repo.insert_rows(session, build_demo_rows(today))
+    rows = build_demo_rows(today)
+    await repo.insert_rows(session, rows)
+    # The seeded district's change feed starts with all of it, as if built through the API.
+    record_rows(session, rows)
     return True
 
 

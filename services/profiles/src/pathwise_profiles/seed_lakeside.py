@@ -12,6 +12,7 @@ from typing import Any
 from pathwise_profiles.domain.profile import default_profile
 from pathwise_profiles.domain.school_year import school_year_bounds
 from pathwise_profiles.repository import demo as repo
+from pathwise_profiles.service.change_log import record_rows
 from pathwise_shared.db import Database
 from pathwise_shared.db.uow import unit_of_work
 from pathwise_shared.demo import demo_id
@@ -191,7 +192,9 @@ async def seed_district_b(database_url: str) -> list[str]:
         async with unit_of_work(db) as session:
             present = await repo.district_exists(session, DISTRICT_B)
             if not present:
-                await repo.insert_rows(session, build_district_b_rows(utcnow().date()))
+                rows = build_district_b_rows(utcnow().date())
+                await repo.insert_rows(session, rows)
+                record_rows(session, rows)
     finally:
         await db.dispose()
     if present:

@@ -12,19 +12,40 @@ success, roll back on any error, never half-written" is written once:
   (the gateway's stores, the relay, bulk jobs).
 - ``commit_now(session)``: the one sanctioned mid-job commit, for long jobs that must make their
   progress visible (an import's progress, a fit's status) before they finish.
+- ``before_commit(session, key, callback)``: work that must be the transaction's last statements
+  (profiles numbers its change log there, holding a counter lock only for the commit itself);
+  it runs before every commit of the session, and is dropped on a rollback.
 
 Services and repositories only ``flush``; ``tests/test_transactions.py`` fails when a
 ``commit()``, ``rollback()`` or ``begin()`` appears anywhere else.
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from pathwise_shared.db.engine import Database, begin_read_only, begin_write
 
-__all__ = ["commit_now", "transaction", "unit_of_work"]
+__all__ = ["BeforeCommit", "before_commit", "commit_now", "transaction", "unit_of_work"]
+
+BeforeCommit = Callable[[AsyncSession], Awaitable[None]]
+_HOOKS = "pathwise.before_commit"
+
+
+def before_commit(session: AsyncSession, key: str, callback: BeforeCommit) -> None:
+    """Run ``callback(session)`` just before the session's next commit (once per ``key``, however
+    often it is registered); a rollback drops it. The callback may still write and raise: an
+    error rolls the whole transaction back like any other."""
+    hooks: dict[str, BeforeCommit] = session.info.setdefault(_HOOKS, {})
+    hooks.setdefault(key, callback)
+
+
+async def _run_before_commit(session: AsyncSession) -> None:
+    # Popped first: a hook that writes does not register itself again for this commit.
+    hooks: dict[str, BeforeCommit] | None = session.info.pop(_HOOKS, None)
+    for callback in (hooks or {}).values():
+        await callback(session)
 
 
 @asynccontextmanager
@@ -38,8 +59,10 @@ async def unit_of_work(
             elif read_only or one_statement:
                 await begin_read_only(session, one_statement=one_statement)
             yield session
+            await _run_before_commit(session)
             await session.commit()
         except BaseException:
+            session.info.pop(_HOOKS, None)
             await session.rollback()
             raise
 
@@ -53,4 +76,5 @@ async def transaction(db: Database) -> AsyncIterator[AsyncConnection]:
 async def commit_now(session: AsyncSession) -> None:
     """Commit what a long job has done so far (its progress must be visible while it runs); the
     unit of work around it still commits the rest or rolls it back."""
+    await _run_before_commit(session)
     await session.commit()

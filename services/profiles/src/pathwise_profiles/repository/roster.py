@@ -14,6 +14,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    or_,
     select,
     update,
 )
@@ -185,6 +186,50 @@ async def update_row(
     session: AsyncSession, table: Table, object_id: uuid.UUID, values: dict[str, Any]
 ) -> None:
     await session.execute(update(table).where(table.c.id == object_id).values(**values))
+
+
+async def update_row_status(
+    session: AsyncSession, table: Table, object_id: uuid.UUID, values: dict[str, Any]
+) -> str | None:
+    """``update_row`` that answers the row's status after it (None: no such row)."""
+    stmt = update(table).where(table.c.id == object_id).values(**values).returning(table.c.status)
+    found = (await session.execute(stmt)).scalar_one_or_none()
+    return None if found is None else str(found)
+
+
+async def end_enrollments_of(
+    session: AsyncSession, user_id: uuid.UUID, now: datetime
+) -> Sequence[RowMapping]:
+    """Mark a user's active enrollments ``tobedeleted``; answers the rows it ended."""
+    stmt = (
+        update(enrollments)
+        .where(enrollments.c.user_id == user_id, enrollments.c.status == "active")
+        .values(status="tobedeleted", updated_at=now)
+        .returning(
+            enrollments.c.id,
+            enrollments.c.district_id,
+            enrollments.c.class_id,
+            enrollments.c.user_id,
+            enrollments.c.role,
+        )
+    )
+    return (await session.execute(stmt)).mappings().all()
+
+
+async def end_guardian_links_of(
+    session: AsyncSession, user_id: uuid.UUID, now: datetime
+) -> Sequence[RowMapping]:
+    """Mark the active guardian links naming a user (either side) ``tobedeleted``."""
+    stmt = (
+        update(guardian_links)
+        .where(
+            or_(guardian_links.c.student_id == user_id, guardian_links.c.guardian_id == user_id),
+            guardian_links.c.status == "active",
+        )
+        .values(status="tobedeleted", updated_at=now)
+        .returning(guardian_links.c.id, guardian_links.c.student_id)
+    )
+    return (await session.execute(stmt)).mappings().all()
 
 
 async def replace_user_roles(

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pathwise_profiles.domain.goals import completes, status_after_progress
 from pathwise_profiles.repository import goal_progress as repo
 from pathwise_profiles.schemas.goal_progress import SkillProgressIn
+from pathwise_profiles.service.change_log import record
 from pathwise_profiles.service.profiles import emit_goal_completed
 from pathwise_shared.auth import Principal
 from pathwise_shared.timeutil import utcnow
@@ -50,4 +51,7 @@ async def apply_goal_progress(
             await emit_goal_completed(
                 session, {**dict(goal), "district_id": district, "learner_id": learner_id}
             )
+    if updated:
+        # The profile read shows each goal's progress: one learner profile change on the feed.
+        record(session, district, "learner_profile", learner_id, "upsert")
     return updated

@@ -32,6 +32,7 @@ from pathwise_profiles.schemas.profiles import (
     ProfilePatch,
 )
 from pathwise_profiles.service.access import enforce, require_access
+from pathwise_profiles.service.change_log import record
 from pathwise_profiles.service.events import emit
 from pathwise_shared.auth import Principal
 from pathwise_shared.ids import new_id
@@ -217,6 +218,9 @@ async def record_change(
             "after": after,
         },
     )
+    # On the change feed as a link (the feed never copies a profile: what shows depends on who
+    # reads); goals are part of the profile read, so their edits count too.
+    record(session, row["district_id"], "learner_profile", row["learner_id"], "upsert")
     # Thin payload: which parts changed, never their content.
     await emit(
         session,

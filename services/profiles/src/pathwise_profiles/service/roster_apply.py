@@ -27,6 +27,7 @@ from pathwise_profiles.domain.roster_records import (
 )
 from pathwise_profiles.models import guardian_links, learner_profiles
 from pathwise_profiles.repository import imports as repo
+from pathwise_profiles.service.change_log import record_many
 from pathwise_profiles.service.events import emit_many
 from pathwise_profiles.service.import_sources import FileSet
 from pathwise_shared.db.uow import commit_now
@@ -35,6 +36,15 @@ from pathwise_shared.timeutil import utcnow
 __all__ = ["CHUNK", "Parsed", "apply_plan", "parse_rows", "read_file_set"]
 
 CHUNK = 10_000
+# The change feed's object type of each kind (domain/change_feed.py).
+OBJECT_TYPE = {
+    "schools": "school",
+    "sessions": "academic_session",
+    "courses": "course",
+    "classes": "class",
+    "users": "user",
+    "enrollments": "enrollment",
+}
 KIND_OF_FILE = {
     "orgs": "schools",
     "academicSessions": "sessions",
@@ -120,6 +130,15 @@ def _row(district_id: uuid.UUID, write: Write, now: Any, kind: str) -> dict[str,
     }
 
 
+def _record(session: AsyncSession, district_id: uuid.UUID, kind: str, chunk: list[Write]) -> None:
+    """The chunk's records on the change feed, numbered with the chunk's commit (no statement
+    here: one insert per chunk when it commits)."""
+    deleted = [w.id for w in chunk if w.status == "tobedeleted"]
+    kept = [w.id for w in chunk if w.status != "tobedeleted"]
+    record_many(session, district_id, OBJECT_TYPE[kind], kept, "upsert")
+    record_many(session, district_id, OBJECT_TYPE[kind], deleted, "delete")
+
+
 def _chunks(items: list[Write]) -> Iterable[list[Write]]:
     for start in range(0, len(items), CHUNK):
         yield items[start : start + CHUNK]
@@ -157,6 +176,7 @@ async def apply_plan(
         for chunk in _chunks(kind_plan.creates):
             now = utcnow()
             await repo.insert_many(session, table, [_row(district_id, w, now, kind) for w in chunk])
+            _record(session, district_id, kind, chunk)
             if kind == "users":
                 await _after_users(session, district_id, chunk, snapshot, fresh=True)
             if kind == "enrollments":
@@ -176,6 +196,7 @@ async def apply_plan(
                 for w in chunk
             ]
             await repo.update_many(session, table, columns, rows)
+            _record(session, district_id, kind, chunk)
             if kind == "users":
                 await _after_users(session, district_id, chunk, snapshot, fresh=False)
             if kind == "enrollments":
@@ -184,6 +205,15 @@ async def apply_plan(
             await step(len(chunk))
         for chunk in _chunks(kind_plan.deletes):
             await repo.mark_deleted(session, table, [w.id for w in chunk], utcnow())
+            record_many(session, district_id, OBJECT_TYPE[kind], [w.id for w in chunk], "delete")
+            if kind == "users":
+                record_many(
+                    session,
+                    district_id,
+                    "learner_profile",
+                    [w.id for w in chunk if "student" in w.roles],
+                    "delete",
+                )
             if kind == "users":
                 await emit_many(
                     session,
@@ -248,6 +278,7 @@ async def _apply_links(session: AsyncSession, district_id: uuid.UUID, plan: Plan
             if link.reactivate
         ],
     )
+    record_many(session, district_id, "guardian_link", [link.id for link in plan.links], "upsert")
     students = sorted({link.student_id for link in plan.links})
     await emit_many(
         session,
@@ -300,6 +331,7 @@ async def _after_users(
         ],
     )
     snapshot.learners.update(w.id for w in new_learners)
+    record_many(session, district_id, "learner_profile", [w.id for w in new_learners], "upsert")
     events = [_learner_event("learner.created", w) for w in new_learners]
     if not fresh:
         created = {w.id for w in new_learners}

@@ -16,10 +16,10 @@ from pathwise_profiles.service.roster.common import (
     require_refs,
     require_school_admin_of,
     stamp,
+    update_recorded,
 )
 from pathwise_shared.auth import Principal
 from pathwise_shared.pagination import Page
-from pathwise_shared.timeutil import utcnow
 
 __all__ = ["create_class", "get_class", "list_classes", "update_class"]
 
@@ -73,5 +73,5 @@ async def update_class(
         changes["grades"] = changes["grades"] or []
         changes["grade"] = _lowest_grade(changes["grades"])
     if changes:
-        await repo.update_row(session, classes, class_id, {**changes, "updated_at": utcnow()})
+        await update_recorded(session, classes, class_id, principal.require_district(), changes)
     return await get_class(session, principal, class_id)

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_profiles.repository import roster as repo
+from pathwise_profiles.service.change_log import record_status
 from pathwise_shared.auth import Principal
 from pathwise_shared.ids import new_id
 from pathwise_shared.pagination import Page, decode_id_cursor, page_of
@@ -29,7 +30,20 @@ __all__ = [
     "require_refs",
     "require_school_admin_of",
     "stamp",
+    "update_recorded",
 ]
+
+# The change feed's object type of each roster table (domain/change_feed.py).
+_OBJECT_TYPES = {
+    "districts": "district",
+    "schools": "school",
+    "academic_sessions": "academic_session",
+    "courses": "course",
+    "classes": "class",
+    "users": "user",
+    "enrollments": "enrollment",
+    "guardian_links": "guardian_link",
+}
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -134,3 +148,21 @@ async def insert_or_409(
             f"A {what} with this sourced_id or name already exists in your district.",
             slug=f"{_slug(what)}-exists",
         ) from exc
+    district_id = values["id"] if table.name == "districts" else values["district_id"]
+    record_status(session, district_id, _OBJECT_TYPES[table.name], values["id"], values["status"])
+
+
+async def update_recorded(
+    session: AsyncSession,
+    table: Table,
+    object_id: uuid.UUID,
+    district_id: uuid.UUID,
+    changes: dict[str, Any],
+) -> None:
+    """Update a roster record (``updated_at`` set here) and put it on the change feed: a delete
+    when it is ``tobedeleted`` afterwards, else an upsert."""
+    status = await repo.update_row_status(
+        session, table, object_id, {**changes, "updated_at": utcnow()}
+    )
+    if status is not None:
+        record_status(session, district_id, _OBJECT_TYPES[table.name], object_id, status)

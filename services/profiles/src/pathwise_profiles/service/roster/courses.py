@@ -5,7 +5,6 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_profiles.models import courses, schools
-from pathwise_profiles.repository import roster as repo
 from pathwise_profiles.schemas.roster import CourseCreate, CourseOut, CourseUpdate
 from pathwise_profiles.service.roster.common import (
     ListParams,
@@ -15,11 +14,11 @@ from pathwise_profiles.service.roster.common import (
     require_refs,
     require_school_admin_of,
     stamp,
+    update_recorded,
 )
 from pathwise_shared.auth import Principal
 from pathwise_shared.pagination import Page
 from pathwise_shared.problems import UnprocessableContent
-from pathwise_shared.timeutil import utcnow
 
 __all__ = ["create_course", "get_course", "list_courses", "update_course"]
 
@@ -63,5 +62,5 @@ async def update_course(
     if "grades" in changes:
         changes["grades"] = changes["grades"] or []
     if changes:
-        await repo.update_row(session, courses, course_id, {**changes, "updated_at": utcnow()})
+        await update_recorded(session, courses, course_id, principal.require_district(), changes)
     return await get_course(session, principal, course_id)

@@ -7,11 +7,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pathwise_profiles.models import districts
 from pathwise_profiles.repository import roster as repo
 from pathwise_profiles.schemas.roster import DistrictCreate, DistrictOut, DistrictUpdate
-from pathwise_profiles.service.roster.common import ListParams, insert_or_409, stamp
+from pathwise_profiles.service.roster.common import (
+    ListParams,
+    insert_or_409,
+    stamp,
+    update_recorded,
+)
 from pathwise_shared.auth import Principal
 from pathwise_shared.pagination import Page, decode_id_cursor
 from pathwise_shared.problems import Forbidden, NotFound
-from pathwise_shared.timeutil import utcnow
 
 __all__ = ["create_district", "get_district", "list_districts", "update_district"]
 
@@ -51,5 +55,5 @@ async def update_district(
         raise Forbidden("Only system operators retire a district.", slug="not-operator")
     changes = body.model_dump(exclude_unset=True)
     if changes:
-        await repo.update_row(session, districts, district_id, {**changes, "updated_at": utcnow()})
+        await update_recorded(session, districts, district_id, district_id, changes)
     return await get_district(session, principal, district_id)

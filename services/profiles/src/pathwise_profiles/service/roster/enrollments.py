@@ -19,11 +19,11 @@ from pathwise_profiles.service.roster.common import (
     insert_or_409,
     require_school_admin_of,
     stamp,
+    update_recorded,
 )
 from pathwise_shared.auth import Principal
 from pathwise_shared.pagination import Page, decode_id_cursor, page_of
 from pathwise_shared.problems import Conflict, UnprocessableContent
-from pathwise_shared.timeutil import utcnow
 
 __all__ = [
     "create_enrollment",
@@ -154,9 +154,7 @@ async def update_enrollment(
     if begin and end and end < begin:
         raise UnprocessableContent("end_date is before begin_date.", slug="invalid-dates")
     if changes:
-        await repo.update_row(
-            session, enrollments, enrollment_id, {**changes, "updated_at": utcnow()}
-        )
+        await update_recorded(session, enrollments, enrollment_id, row["district_id"], changes)
         change = "removed" if changes.get("status") == "tobedeleted" else "updated"
         await _emit_enrollment(session, {**dict(row), **changes}, change)
     return await get_enrollment(session, principal, enrollment_id)

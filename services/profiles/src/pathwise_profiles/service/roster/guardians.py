@@ -18,11 +18,11 @@ from pathwise_profiles.service.roster.common import (
     require_refs,
     require_school_admin_of,
     stamp,
+    update_recorded,
 )
 from pathwise_shared.auth import Principal
 from pathwise_shared.pagination import Page
 from pathwise_shared.problems import Conflict, UnprocessableContent
-from pathwise_shared.timeutil import utcnow
 
 __all__ = ["add_guardian_link", "delete_guardian_link", "list_guardian_links"]
 
@@ -76,8 +76,8 @@ async def delete_guardian_link(
     session: AsyncSession, principal: Principal, link_id: uuid.UUID
 ) -> None:
     row = await get_or_404(session, guardian_links, principal, link_id, "guardian link")
-    await repo.update_row(
-        session, guardian_links, link_id, {"status": "tobedeleted", "updated_at": utcnow()}
+    await update_recorded(
+        session, guardian_links, link_id, row["district_id"], {"status": "tobedeleted"}
     )
     await emit(
         session,

@@ -5,7 +5,6 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_profiles.models import schools
-from pathwise_profiles.repository import roster as repo
 from pathwise_profiles.schemas.roster import SchoolCreate, SchoolOut, SchoolUpdate
 from pathwise_profiles.service.roster.common import (
     ListParams,
@@ -14,10 +13,10 @@ from pathwise_profiles.service.roster.common import (
     page,
     require_school_admin_of,
     stamp,
+    update_recorded,
 )
 from pathwise_shared.auth import Principal
 from pathwise_shared.pagination import Page
-from pathwise_shared.timeutil import utcnow
 
 __all__ = ["create_school", "get_school", "list_schools", "update_school"]
 
@@ -51,5 +50,5 @@ async def update_school(
     await require_school_admin_of(session, principal, [school_id])
     changes = body.model_dump(exclude_unset=True)
     if changes:
-        await repo.update_row(session, schools, school_id, {**changes, "updated_at": utcnow()})
+        await update_recorded(session, schools, school_id, principal.require_district(), changes)
     return await get_school(session, principal, school_id)

@@ -5,7 +5,6 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_profiles.models import academic_sessions
-from pathwise_profiles.repository import roster as repo
 from pathwise_profiles.schemas.roster import SessionCreate, SessionOut, SessionUpdate
 from pathwise_profiles.service.roster.common import (
     ListParams,
@@ -14,11 +13,11 @@ from pathwise_profiles.service.roster.common import (
     page,
     require_refs,
     stamp,
+    update_recorded,
 )
 from pathwise_shared.auth import Principal
 from pathwise_shared.pagination import Page
 from pathwise_shared.problems import UnprocessableContent
-from pathwise_shared.timeutil import utcnow
 
 __all__ = ["create_session", "get_session", "list_sessions", "update_session"]
 
@@ -59,7 +58,7 @@ async def update_session(
     if end < start:
         raise UnprocessableContent("end_date is before start_date.", slug="invalid-dates")
     if changes:
-        await repo.update_row(
-            session, academic_sessions, session_id, {**changes, "updated_at": utcnow()}
+        await update_recorded(
+            session, academic_sessions, session_id, principal.require_district(), changes
         )
     return await get_session(session, principal, session_id)

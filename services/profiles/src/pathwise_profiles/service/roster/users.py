@@ -11,6 +11,7 @@ from pathwise_profiles.models import learner_profiles, schools, users
 from pathwise_profiles.repository import lookups
 from pathwise_profiles.repository import roster as repo
 from pathwise_profiles.schemas.roster import UserCreate, UserOut, UserUpdate
+from pathwise_profiles.service.change_log import record, record_many
 from pathwise_profiles.service.events import emit
 from pathwise_profiles.service.roster.common import (
     ListParams,
@@ -22,6 +23,7 @@ from pathwise_profiles.service.roster.common import (
     require_refs,
     require_school_admin_of,
     stamp,
+    update_recorded,
 )
 from pathwise_shared.auth import Principal
 from pathwise_shared.pagination import Page, decode_id_cursor, page_of
@@ -78,6 +80,7 @@ async def _create_learner(
             "updated_at": now,
         },
     )
+    record(session, district_id, "learner_profile", learner_id, "upsert")
     await emit(
         session,
         "learner.created",
@@ -160,8 +163,10 @@ async def update_user(
             existing = await lookups.planning_rows(session, user_id, district_id)
             if existing is None:
                 await _create_learner(session, user_id, district_id, body.grade or before.grade)
-    await repo.update_row(session, users, user_id, {**changes, "updated_at": utcnow()})
+    await update_recorded(session, users, user_id, district_id, changes)
     after = await get_user(session, principal, user_id)
+    if after.status == "tobedeleted" and before.status != "tobedeleted":
+        await _end_relations(session, district_id, user_id, learner="student" in after.roles)
     if "student" in after.roles:
         kind = "learner.deleted" if after.status == "tobedeleted" else "learner.updated"
         if kind == "learner.updated" or before.status != "tobedeleted":
@@ -173,3 +178,34 @@ async def update_user(
                 {"learner_id": str(user_id), "fields": sorted(body.model_fields_set)},
             )
     return after
+
+
+async def _end_relations(
+    session: AsyncSession, district_id: uuid.UUID, user_id: uuid.UUID, *, learner: bool
+) -> None:
+    """A deleted user's enrollments and guardian links end with it, in the same transaction:
+    left active, they kept the user in class rosters and kept the access they grant (a teacher
+    or guardian still read a deleted learner's profile). Each ended record is on the change feed
+    and each class gets its ``enrollment.changed``. The learner's profile is a delete on the
+    feed too; erasing the learner's data across the services is another operation."""
+    now = utcnow()
+    ended = await repo.end_enrollments_of(session, user_id, now)
+    record_many(session, district_id, "enrollment", [e["id"] for e in ended], "delete")
+    for enrollment in ended:
+        await emit(
+            session,
+            "enrollment.changed",
+            district_id,
+            f"class/{enrollment['class_id']}",
+            {
+                "enrollment_id": str(enrollment["id"]),
+                "class_id": str(enrollment["class_id"]),
+                "user_id": str(user_id),
+                "role": enrollment["role"],
+                "change": "removed",
+            },
+        )
+    links = await repo.end_guardian_links_of(session, user_id, now)
+    record_many(session, district_id, "guardian_link", [link["id"] for link in links], "delete")
+    if learner:
+        record(session, district_id, "learner_profile", user_id, "delete")
