@@ -201,3 +201,14 @@ def test_flagged_child_in_spanish_with_support_notes(gw: httpx.Client) -> None:
     assert body["shared"]["reflections"] == [] and "reflections" in body["withheld"]
     # The staff's sentence and numbers never reach the family.
     assert "P(known)" not in answer.text and "scored answers" not in answer.text
+
+    # A flag the teacher dismissed (decided no follow-up is needed) is no longer a note.
+    dismissed = notes[0]["kind"]
+    note = "talked with the family"
+    done = gw.post(
+        f"/v1/learners/{FLAGGED}/flags/{dismissed}/dismiss", json={"note": note}, headers=teacher
+    )
+    assert done.status_code == 200, done.text
+    after = _summary(gw, FLAGGED, guardian).json()
+    assert dismissed not in {n["kind"] for n in after["support_notes"]}
+    assert note not in str(after)
