@@ -79,6 +79,12 @@ def test_summary_of_own_child(gw: httpx.Client) -> None:
     # learner-01 keeps reflections from guardians (the default): none shown, and said so.
     assert body["shared"]["reflections"] == []
     assert "reflections" in body["withheld"]
+    # The portfolio: what learner-01 shared with guardians (the demo's text artifact), not the
+    # link or the image kept to themself.
+    shared = gw.get(f"/v1/learners/{LEARNER_01}/portfolio", headers=guardian).json()["items"]
+    assert "What I learned this week" in [a["title"] for a in shared]
+    assert sorted(a["id"] for a in body["shared"]["portfolio"]) == sorted(a["id"] for a in shared)
+    assert "The video that helped me" not in answer.text
     # Nothing raw: no answers, responses or item ids anywhere in the summary.
     for word in ("response", "item_id", "p_known", "answers"):
         assert word not in answer.text
