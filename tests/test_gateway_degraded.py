@@ -47,8 +47,10 @@ def _assert_unavailable(response: httpx.Response) -> None:
 def test_services_going_down(own_stack: Stack) -> None:
     with httpx.Client(base_url=own_stack.config.url("gateway"), timeout=20.0) as gw:
         teacher = dev_login(gw, "teacher-01")
+        guardian = dev_login(gw, "guardian-01")  # LEARNER's guardian
         overview_url = f"/v1/learners/{LEARNER}/overview"
         dashboard_url = f"/v1/classes/{CLASS}/dashboard"
+        summary_url = f"/v1/me/children/{LEARNER}/summary"
 
         # The services start together with the gateway; it loads the routes of a service that
         # was not up yet within its retry interval (a couple of seconds).
@@ -68,6 +70,9 @@ def test_services_going_down(own_stack: Stack) -> None:
         assert board.json()["degraded"] == []
         assert len(board.json()["learners"]) == 10
         assert board.json()["groups"] is None  # never grouped: not a degraded part
+        summary = gw.get(summary_url, headers=guardian)
+        assert summary.status_code == 200, summary.text
+        assert summary.json()["degraded"] == []
 
         # Assessment down: the mastery parts are missing, the rest still comes.
         own_stack.stop_one("assessment")
@@ -82,6 +87,13 @@ def test_services_going_down(own_stack: Stack) -> None:
         assert sorted(board.json()["degraded"]) == ["flags", "mastery"]
         assert len(board.json()["learners"]) == 10
         assert all(row["mastery"] == {} for row in board.json()["learners"])
+        # The guardian's summary: the practice and mastery parts are missing, the rest comes.
+        summary = gw.get(summary_url, headers=guardian)
+        assert summary.status_code == 200, summary.text
+        assert summary.json()["degraded"] == ["mastery"]
+        assert summary.json()["recent_evidence"] is None
+        assert summary.json()["mastery_by_goal"] is None
+        assert summary.json()["goals"] and summary.json()["current_step"] is not None
 
         # Pathways down as well: proxied calls are 503; after two failures the breaker opens.
         own_stack.stop_one("pathways")
@@ -95,6 +107,15 @@ def test_services_going_down(own_stack: Stack) -> None:
         board = gw.get(dashboard_url, headers=teacher)
         assert sorted(board.json()["degraded"]) == ["flags", "groups", "mastery"]
         assert board.json()["groups"] is None
+        summary = gw.get(summary_url, headers=guardian)
+        assert summary.status_code == 200, summary.text
+        assert sorted(summary.json()["degraded"]) == [
+            "mastery", "pathway", "portfolio", "support_notes"
+        ]  # fmt: skip
+        assert summary.json()["support_notes"] is None
+        assert summary.json()["shared"]["portfolio"] is None
+        assert summary.json()["upcoming"] is None
+        assert summary.json()["goals"]  # profiles still answers
 
         # Back up, but the breaker is open: 503 at once, until its reset time has passed.
         spec = next(s for s in SERVICES if s.name == "pathways")
@@ -117,3 +138,5 @@ def test_services_going_down(own_stack: Stack) -> None:
         own_stack.stop_one("profiles")
         _assert_unavailable(gw.get(overview_url, headers=teacher))
         _assert_unavailable(gw.get(f"/v1/learners/{LEARNER}/pathway", headers=teacher))
+        _assert_unavailable(gw.get(summary_url, headers=guardian))
+        _assert_unavailable(gw.get("/v1/me/children", headers=guardian))

@@ -98,6 +98,9 @@ class Op:
     # pathway has none: the service's 404 (not the gateway's object check) is still "let through".
     ok: frozenset[int]
     body: Any = None  # "{id}" anywhere in it is the object too (a learner named in the body)
+    # The answer to an admitted role asking for an object out of its reach: forbidden, or not
+    # found on a route over the caller's own things ("not one of my children" is "not here").
+    unreached: Outcome = "forbidden"
 
     def __str__(self) -> str:
         return f"{self.method} {self.template}"
@@ -125,6 +128,10 @@ OPERATIONS = (
     Op("GET", "/v1/learners/{id}/mastery", "learner", ALL, True, OK),
     Op("GET", "/v1/learners/{id}/mastery/3.NF.A.1/history", "learner", ALL, True, MAYBE),
     Op("GET", "/v1/learners/{id}/overview", "learner", ALL, True, OK),
+    # The guardian home (gateway): guardians only, and another learner than their own child is
+    # not found. Staff use the overview; clients the roster and the learner routes.
+    Op("GET", "/v1/me/children/{id}/summary", "learner", frozenset({"guardian"}), False, OK,
+       unreached="not_found"),
     # Motivation (assessment, issue 16): read like mastery; only the learner sets the preference.
     Op("GET", "/v1/learners/{id}/motivation", "learner", ALL, True, OK),
     Op("PUT", "/v1/learners/{id}/motivation/preferences", "learner", frozenset({"student"}),
@@ -235,7 +242,7 @@ def declared(op: Op, role: str, ownership: Ownership | Literal["other_district"]
     admitted = op.client if role == "client" else role in op.roles
     if not admitted:
         return "forbidden"
-    return "ok" if ownership in REACH[op.kind][role] else "forbidden"
+    return "ok" if ownership in REACH[op.kind][role] else op.unreached
 
 
 @dataclass(frozen=True)
@@ -371,3 +378,22 @@ def test_a_change_feed_cursor_stays_in_its_district(gw: httpx.Client, callers: C
         assert foreign.status_code == 400, foreign.text
         assert foreign.headers["content-type"] == "application/problem+json"
         assert foreign.json()["type"].endswith("/cursor-of-another-district")
+
+
+def test_my_children_is_for_guardians_only(gw: httpx.Client, callers: Callers) -> None:
+    """``GET /v1/me/children`` names no object (the caller is the subject): every other role is
+    refused at the route; a guardian lists their own children, a guardian of another district
+    none of the demo district's."""
+    for role in ROLES:
+        answer = gw.get("/v1/me/children", headers=callers.home[role])
+        if role == "guardian":
+            assert answer.status_code == 200, answer.text
+            assert [c["learner_id"] for c in answer.json()["children"]] == [
+                str(OBJECTS["learner"]["own"])
+            ]
+        else:
+            assert answer.status_code == 403, (role, answer.text)
+            assert answer.headers["content-type"] == "application/problem+json"
+    elsewhere = gw.get("/v1/me/children", headers=callers.elsewhere["guardian"])
+    assert elsewhere.status_code == 200, elsewhere.text
+    assert elsewhere.json()["children"] == []

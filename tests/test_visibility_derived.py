@@ -4,7 +4,7 @@ For every part a profile can hide from an audience (staff restrictions: accommod
 from the student or guardians; learner consent: interests and goals from guardians or, where the
 district allows it, teachers), the part is hidden, then every answer that audience can get about
 the learner is collected (profile, pathway with its choice boards, pathway versions, attempts,
-overview, mastery, and for teachers the class's groups, insights and dashboard) and searched for
+overview, mastery, the guardian's family summary, and for teachers the class's groups, insights and dashboard) and searched for
 the hidden values and for what is derived from them (board reasons, time factors, goal
 forecasts, insight flags). Before hiding, the same search must find something: the check can
 fail, and the learner's data does produce derived values.
@@ -53,8 +53,9 @@ class Seen:
         return json.dumps(self.answers)
 
 
-# The settings themselves (which part is shared with whom) name parts, not their values.
-_SETTINGS = frozenset({"sharing", "restrictions"})
+# The settings themselves (which part is shared with whom) name parts, not their values; the
+# family summary's ``labels`` are its fixed headings ("goals": "Goals"), the same for every child.
+_SETTINGS = frozenset({"sharing", "restrictions", "labels"})
 
 
 def _walk(value: Any, key: str | None = None) -> Iterator[tuple[str | None, Any]]:
@@ -221,7 +222,7 @@ def collect(gw: httpx.Client, username: str) -> Seen:
     paths = [f"{base}/profile", f"{base}/goals", f"{base}/pathway", f"{base}/pathway/versions",
              f"{base}/overview", f"{base}/mastery", f"/v1/attempts?learner_id={LEARNER}",
              f"/v1/classes/{CLASS}/groups", f"/v1/classes/{CLASS}/insights",
-             f"/v1/classes/{CLASS}/dashboard"]  # fmt: skip
+             f"/v1/classes/{CLASS}/dashboard", f"/v1/me/children/{LEARNER}/summary"]  # fmt: skip
     answers: dict[str, Any] = {}
     for path in paths:
         answer = gw.get(path, headers=headers)

@@ -177,6 +177,9 @@ users = Table(
     Column("family_name", String(255), nullable=False),
     Column("grade", String(10), nullable=True),
     Column("enabled", Boolean, nullable=False, server_default="1"),
+    # The language the user reads our words in (a BCP 47 tag such as ``es``); null: the district's
+    # default. Guardians' family summary is phrased in it where we have the words.
+    Column("preferred_language", String(35), nullable=True),
     *_roster_columns(),
     _status_check(),
     UniqueConstraint("district_id", "sourced_id"),

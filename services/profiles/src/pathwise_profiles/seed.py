@@ -189,6 +189,7 @@ def build_demo_rows(today: date) -> dict[str, list[dict[str, Any]]]:
                 "family_name": family,
                 "grade": grade,
                 "enabled": True,
+                "preferred_language": _PREFERRED_LANGUAGE.get(username),
                 "sourced_id": username,
                 **stamp,
             }
@@ -431,6 +432,11 @@ def _add_voice(rows: dict[str, list[dict[str, Any]]], now: Any) -> None:
     for profile in rows["learner_profiles"]:
         if profile["learner_id"] == demo_id("learner", "learner-12"):
             profile["sharing"]["reflections"]["guardians"] = True
+
+
+# Users who read our words in another language than the default (English): guardian-13 reads
+# Spanish, so the family summary (docs/gateway.md, "Guardian home") shows its Spanish phrases.
+_PREFERRED_LANGUAGE = {"guardian-13": "es"}
 
 
 def _guardian_first(n: int) -> str:

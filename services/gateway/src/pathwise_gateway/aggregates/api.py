@@ -1,29 +1,43 @@
-"""``/v1/learners/{learner_id}/overview`` and ``/v1/classes/{class_id}/dashboard``: several
-services in one call (see ``aggregates/service.py``)."""
+"""``/v1/learners/{learner_id}/overview``, ``/v1/classes/{class_id}/dashboard`` and the guardian
+home (``/v1/me/children…``): several services in one call (see ``aggregates/service/``)."""
 
 import uuid
 from dataclasses import asdict
 from typing import Any
 
 from asgi_correlation_id import correlation_id
-from fastapi import APIRouter
+from fastapi import APIRouter, Query, Response
 from pydantic import ValidationError
 
 from pathwise_gateway.aggregates import service
 from pathwise_gateway.aggregates.schemas import (
     CalibrationOut,
+    ChildOut,
+    ChildrenOut,
+    CurrentStepOut,
     DashboardGroupingOut,
     DashboardLearnerOut,
     DashboardOut,
+    EvidenceItemOut,
+    FamilyGoalOut,
+    FamilySummaryOut,
+    GoalMasteryOut,
     MasterySummaryOut,
     OverviewOut,
+    SharedArtifactOut,
+    SharedOut,
+    SharedReflectionOut,
     SkillStatOut,
+    SupportNoteOut,
+    UpcomingOut,
 )
+from pathwise_gateway.aggregates.service import family
 from pathwise_gateway.edge.api.access import gateway_access
 from pathwise_gateway.edge.api.deps import CallerPrincipal
 from pathwise_gateway.proxy.api.deps import GatewayDep
 from pathwise_shared.access import ALL_USERS, STAFF
 from pathwise_shared.problems import problem_responses
+from pathwise_shared.timeutil import utcnow
 
 __all__ = ["router"]
 
@@ -87,6 +101,87 @@ async def class_dashboard(
         learners=[DashboardLearnerOut.model_validate(asdict(row)) for row in found.learners],
         skills=[SkillStatOut.model_validate(asdict(row)) for row in found.skills],
         groups=_grouping(found.groups, found.parts.degraded),
+        degraded=found.parts.degraded,
+        withheld=found.parts.withheld,
+    )
+
+
+GUARDIANS = frozenset({"guardian"})
+
+
+@router.get(
+    "/v1/me/children",
+    response_model=ChildrenOut,
+    summary="The calling guardian's children",
+    **gateway_access(roles=GUARDIANS),
+)
+async def my_children(
+    principal: CallerPrincipal, gateway: GatewayDep, response: Response
+) -> ChildrenOut:
+    """The children the caller is a guardian of (active links in their district), each with
+    grade, schools and the classes they are in now. Guardians only: staff reach learners through
+    their classes and schools, clients through the roster (403)."""
+    found = await family.children(gateway, principal, correlation_id.get() or "")
+    response.headers["Content-Language"] = found.language
+    return ChildrenOut(
+        language=found.language,
+        children=[ChildOut.model_validate(row) for row in found.children],
+    )
+
+
+@router.get(
+    "/v1/me/children/{learner_id}/summary",
+    response_model=FamilySummaryOut,
+    summary="One of the calling guardian's children: progress told to their family",
+    **gateway_access(roles=GUARDIANS, learner="learner_id", refused_as_not_found=True),
+)
+async def my_child_summary(
+    learner_id: uuid.UUID,
+    principal: CallerPrincipal,
+    gateway: GatewayDep,
+    response: Response,
+    days: int = Query(14, ge=1, le=90, description="How far ahead `upcoming` looks, in days"),
+) -> FamilySummaryOut:
+    """Goals and their progress, the current pathway step, recent practice, mastery by goal,
+    support notes, what the child shared with their family and what is due soon, in the
+    guardian's language (``Content-Language``). Another learner than one of the caller's
+    children is 404. If a service is down the answer is still 200, with its parts null and
+    named in ``degraded``; parts the child keeps from their family are named in ``withheld``."""
+    found = await family.family_summary(
+        gateway, principal, learner_id, correlation_id.get() or "", utcnow().date(), days
+    )
+    response.headers["Content-Language"] = found.language
+    return FamilySummaryOut(
+        learner_id=found.learner_id,
+        display_name=found.display_name,
+        language=found.language,
+        labels=found.labels,
+        goals=None
+        if found.goals is None
+        else [FamilyGoalOut.model_validate(g) for g in found.goals],
+        current_step=None
+        if found.current_step is None
+        else CurrentStepOut.model_validate(asdict(found.current_step)),
+        recent_evidence=None
+        if found.recent_evidence is None
+        else [EvidenceItemOut.model_validate(asdict(e)) for e in found.recent_evidence],
+        mastery_by_goal=None
+        if found.mastery_by_goal is None
+        else [GoalMasteryOut.model_validate(asdict(g)) for g in found.mastery_by_goal],
+        support_notes=None
+        if found.support_notes is None
+        else [SupportNoteOut.model_validate(asdict(n)) for n in found.support_notes],
+        shared=SharedOut(
+            reflections=None
+            if found.reflections is None
+            else [SharedReflectionOut.model_validate(r) for r in found.reflections],
+            portfolio=None
+            if found.portfolio is None
+            else [SharedArtifactOut.model_validate(a) for a in found.portfolio],
+        ),
+        upcoming=None
+        if found.upcoming is None
+        else [UpcomingOut.model_validate(asdict(u)) for u in found.upcoming],
         degraded=found.parts.degraded,
         withheld=found.parts.withheld,
     )

@@ -1,10 +1,16 @@
 """``/internal/...``: operations for the other services (never exposed by the gateway)."""
 
+import uuid
+
 from fastapi import APIRouter
 
-from pathwise_pathways.api.deps import Cache, UpstreamDep
+from pathwise_pathways.api.deps import Cache, DistrictId, HiddenParts, UpstreamDep
+from pathwise_pathways.domain.disclosure import visible_flags
+from pathwise_pathways.schemas.flags import SupportFlagOut, SupportFlagsOut
 from pathwise_pathways.schemas.skills import ResolveRequest, ResolveResponse
+from pathwise_pathways.service import flags as flags_service
 from pathwise_pathways.service import frameworks as frameworks_service
+from pathwise_pathways.service.classes import flag_out
 from pathwise_pathways.service.pathways import progress
 from pathwise_shared.app import DbSession
 from pathwise_shared.auth import CurrentPrincipal
@@ -48,3 +54,31 @@ async def receive_event(
     Idempotent on the event id: a redelivery answers 200 ``duplicate`` and changes nothing.
     """
     return {"status": await progress.receive_event(session, cache, principal, envelope, upstream)}
+
+
+# The skill a flag is about, by the numbers each kind carries (domain/insights.py).
+_FLAG_SKILL_KEYS = ("skill_code", "skill_practised")
+
+
+@router.get(
+    "/learners/{learner_id}/support-flags",
+    response_model=SupportFlagsOut,
+    responses=problem_responses(401, 403, 404),
+)
+async def support_flags(
+    learner_id: uuid.UUID, session: DbSession, district_id: DistrictId, hidden: HiddenParts
+) -> SupportFlagsOut:
+    """The learner's open flags (not dismissed) for the gateway's guardian summary: kind, skill
+    and when, without the numbers or notes. Profiles' disclosure for the calling principal runs
+    first (``HiddenParts``): a caller without a relation to the learner is refused there, and a
+    flag derived from a part hidden from them is left out, as on the staff flags read."""
+    rows = await flags_service.learner_flags(session, district_id, learner_id)
+    shown = visible_flags([flag_out(r) for r in rows if r.dismissed_at is None], hidden)
+    out: list[SupportFlagOut] = []
+    for flag in shown:
+        numbers = flag.get("numbers") or {}
+        skill = next(
+            (numbers[k] for k in _FLAG_SKILL_KEYS if isinstance(numbers.get(k), str)), None
+        )
+        out.append(SupportFlagOut(code=flag["code"], skill_code=skill, raised_at=flag["raised_at"]))
+    return SupportFlagsOut(learner_id=str(learner_id), flags=out)

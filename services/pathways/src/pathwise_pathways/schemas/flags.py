@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from pathwise_shared.inputs import StrictBody
 
-__all__ = ["DismissRequest", "FlagCode", "FlagOut", "FlagsOut"]
+__all__ = ["DismissRequest", "FlagCode", "FlagOut", "FlagsOut", "SupportFlagOut", "SupportFlagsOut"]
 
 FlagCode = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[a-z_]+$")]
 
@@ -34,3 +34,17 @@ class FlagsOut(BaseModel):
 
 class DismissRequest(StrictBody):
     note: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
+class SupportFlagOut(BaseModel):
+    """A flag as a family may hear of it: what kind and which skill, never the numbers, the
+    detail sentence or a teacher's dismissal note."""
+
+    code: str
+    skill_code: str | None = Field(description="The skill the flag is about, when it names one")
+    raised_at: datetime
+
+
+class SupportFlagsOut(BaseModel):
+    learner_id: str
+    flags: list[SupportFlagOut]

@@ -11,6 +11,7 @@ from pathwise_profiles.schemas.internal import (
     AccessCheckRequest,
     ClassLearners,
     Disclosure,
+    GuardianChildren,
     LearnerGoal,
     PeopleNames,
     PeopleNamesRequest,
@@ -109,6 +110,13 @@ async def learner_disclosure(
     """Which profile parts the calling principal may not see; pathways and assessment withhold
     what they derive from those parts (docs/profiles.md, "Derived data")."""
     return await lookups.disclosure(session, principal, learner_id, policy)
+
+
+@router.get("/me/children", response_model=GuardianChildren)
+async def guardian_children(principal: CurrentPrincipal, session: DbSession) -> GuardianChildren:
+    """The calling guardian's children (active links, their district), each with grade, schools
+    and current classes, and the guardian's preferred language; empty for anyone else."""
+    return await lookups.guardian_children(session, principal)
 
 
 @router.get(

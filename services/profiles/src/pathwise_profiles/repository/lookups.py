@@ -14,7 +14,9 @@ from pathwise_profiles.models import (
     classes,
     enrollments,
     goals,
+    guardian_links,
     learner_profiles,
+    schools,
     user_roles,
     user_schools,
     users,
@@ -33,6 +35,7 @@ from pathwise_profiles.repository.access import (
 from pathwise_shared.auth import Principal
 
 __all__ = [
+    "children_of",
     "class_learners",
     "consent_with_facts",
     "find_users",
@@ -216,3 +219,80 @@ async def class_learners(
         }
         for r in await session.execute(stmt, params)
     ]
+
+
+async def children_of(
+    session: AsyncSession, guardian_id: uuid.UUID, district_id: uuid.UUID, today: date
+) -> tuple[RowMapping | None, list[dict[str, Any]]]:
+    """A guardian's own row and their children in their district: each active link to an active
+    student, with the student's schools and the classes they are actively enrolled in now."""
+    me = (
+        (
+            await session.execute(
+                select(users.c.id, users.c.preferred_language).where(
+                    users.c.id == guardian_id, users.c.district_id == district_id
+                )
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if me is None:
+        return None, []
+    linked = (
+        await session.execute(
+            select(
+                users.c.id,
+                users.c.given_name,
+                users.c.family_name,
+                users.c.grade,
+                guardian_links.c.relationship,
+            )
+            .join(guardian_links, guardian_links.c.student_id == users.c.id)
+            .where(
+                guardian_links.c.guardian_id == guardian_id,
+                guardian_links.c.district_id == district_id,
+                guardian_links.c.status == "active",
+                users.c.district_id == district_id,
+                users.c.status == "active",
+            )
+            .order_by(users.c.given_name, users.c.family_name, users.c.id)
+        )
+    ).all()
+    children = {
+        row.id: {
+            "learner_id": row.id,
+            "display_name": f"{row.given_name} {row.family_name}".strip(),
+            "given_name": row.given_name,
+            "grade": row.grade,
+            "relationship": row.relationship,
+            "schools": [],
+            "classes": [],
+        }
+        for row in linked
+    }
+    if not children:
+        return me, []
+    ids = list(children)
+    for learner, school_id, name in await session.execute(
+        select(user_schools.c.user_id, schools.c.id, schools.c.name)
+        .join(schools, schools.c.id == user_schools.c.school_id)
+        .where(user_schools.c.user_id.in_(ids), schools.c.status == "active")
+        .order_by(schools.c.name, schools.c.id)
+    ):
+        children[learner]["schools"].append({"id": school_id, "name": name})
+    for learner, class_id, title, school_id in await session.execute(
+        select(enrollments.c.user_id, classes.c.id, classes.c.title, classes.c.school_id)
+        .join(classes, classes.c.id == enrollments.c.class_id)
+        .where(
+            enrollments.c.user_id.in_(ids),
+            enrollments.c.role == "student",
+            active_enrollment(enrollments, today),
+            classes.c.status == "active",
+        )
+        .order_by(classes.c.title, classes.c.id)
+    ):
+        children[learner]["classes"].append(
+            {"id": class_id, "title": title, "school_id": school_id}
+        )
+    return me, list(children.values())

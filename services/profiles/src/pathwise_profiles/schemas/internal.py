@@ -12,9 +12,13 @@ from pathwise_shared.inputs import StrictBody
 __all__ = [
     "AccessCheckAnswer",
     "AccessCheckRequest",
+    "ChildClass",
+    "ChildSchool",
     "ClassLearner",
     "ClassLearners",
     "Disclosure",
+    "GuardianChild",
+    "GuardianChildren",
     "LearnerGoal",
     "PeopleNames",
     "PeopleNamesRequest",
@@ -200,3 +204,32 @@ class RosterChangesResult(BaseModel):
     errors: list[dict[str, Any]] = Field(
         description="per record: file (the list), line (1-based position), field, message"
     )
+
+
+class ChildSchool(BaseModel):
+    id: uuid.UUID
+    name: str
+
+
+class ChildClass(BaseModel):
+    id: uuid.UUID
+    title: str
+    school_id: uuid.UUID
+
+
+class GuardianChild(BaseModel):
+    learner_id: uuid.UUID
+    display_name: str
+    given_name: str
+    grade: str | None
+    relationship: str
+    schools: list[ChildSchool]
+    classes: list[ChildClass]
+
+
+class GuardianChildren(BaseModel):
+    """The calling guardian's children in their district (empty for anyone else)."""
+
+    guardian_id: uuid.UUID | None
+    preferred_language: str | None
+    children: list[GuardianChild]

@@ -45,6 +45,13 @@ SourcedId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 # OneRoster grade codes: KG, PK, 01..13, or other short tokens some SIS send.
 Grade = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9]{1,10}$")]
+# A BCP 47 language tag (``es``, ``pt-BR``): the language the user reads our words in.
+LanguageTag = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, max_length=35, pattern=r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8}){0,3}$"
+    ),
+]
 Email = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
@@ -189,6 +196,7 @@ class UserCreate(StrictBody):
     school_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50)
     enabled: StrictBool = True
     sourced_id: SourcedId | None = None
+    preferred_language: LanguageTag | None = None
 
 
 class UserUpdate(StrictBody):
@@ -200,6 +208,7 @@ class UserUpdate(StrictBody):
     roles: Omittable[list[UserRole]] = Field(None, min_length=1, max_length=5)
     school_ids: Omittable[list[uuid.UUID]] = Field(None, max_length=50)
     status: Omittable[RosterStatus] = None
+    preferred_language: LanguageTag | None = None
 
 
 class UserOut(_Out):
@@ -212,6 +221,9 @@ class UserOut(_Out):
     enabled: bool
     roles: list[str]
     school_ids: list[uuid.UUID]
+    preferred_language: str | None = Field(
+        None, description="BCP 47 tag of the language the user reads our words in; null: default"
+    )
 
 
 class EnrollmentCreate(StrictBody):

@@ -15,9 +15,13 @@ from pathwise_profiles.domain.visibility import (
 )
 from pathwise_profiles.repository import lookups
 from pathwise_profiles.schemas.internal import (
+    ChildClass,
+    ChildSchool,
     ClassLearner,
     ClassLearners,
     Disclosure,
+    GuardianChild,
+    GuardianChildren,
     LearnerGoal,
     PeopleNames,
     PeopleNamesRequest,
@@ -37,6 +41,7 @@ from pathwise_shared.timeutil import utcnow
 __all__ = [
     "class_learners",
     "disclosure",
+    "guardian_children",
     "learner_goal",
     "people_names",
     "planning_profile",
@@ -210,5 +215,34 @@ async def class_learners(
                 hidden=_hidden(reader, learner["restrictions"], learner["sharing"], policy),
             )
             for learner in learners
+        ],
+    )
+
+
+async def guardian_children(session: AsyncSession, principal: Principal) -> GuardianChildren:
+    """The calling user's children, by their active guardian links in their own district. Anyone
+    who is not a guardian user (a client, the system, a teacher) has none: the list is the
+    caller's own, never another user's, so there is nothing to ask for and nothing to refuse."""
+    if principal.kind != "user" or principal.user_id is None or not principal.has_role("guardian"):
+        return GuardianChildren(guardian_id=None, preferred_language=None, children=[])
+    me, rows = await lookups.children_of(
+        session, principal.user_id, principal.require_district(), utcnow().date()
+    )
+    if me is None:
+        return GuardianChildren(guardian_id=None, preferred_language=None, children=[])
+    return GuardianChildren(
+        guardian_id=me["id"],
+        preferred_language=me["preferred_language"],
+        children=[
+            GuardianChild(
+                learner_id=row["learner_id"],
+                display_name=row["display_name"],
+                given_name=row["given_name"],
+                grade=row["grade"],
+                relationship=row["relationship"],
+                schools=[ChildSchool(**school) for school in row["schools"]],
+                classes=[ChildClass(**cls) for cls in row["classes"]],
+            )
+            for row in rows
         ],
     )

@@ -24,7 +24,7 @@ from pathwise_shared.access import (
     object_ref,
 )
 from pathwise_shared.auth import Principal
-from pathwise_shared.problems import problem_responses
+from pathwise_shared.problems import Forbidden, NotFound, problem_responses
 
 __all__ = [
     "AccessRule",
@@ -60,9 +60,14 @@ def gateway_access(
     learner: str | None = None,
     class_: str | None = None,
     service_checks: Iterable[str] = (),
+    refused_as_not_found: bool = False,
 ) -> dict[str, Any]:
     """Route keyword arguments for the gateway's own operations: the same two checks as a
-    forwarded call (route level, then the declared object in the path), before the handler."""
+    forwarded call (route level, then the declared object in the path), before the handler.
+
+    ``refused_as_not_found``: an object the caller has no relation to answers 404, as one that
+    does not exist (a route over the caller's own things, such as ``/v1/me/children/{id}``,
+    where "not yours" is "not here"); a role the route does not serve is still 403."""
     ref = object_ref(learner=learner, class_=class_)
     rule = AccessRule(frozenset(roles), frozenset(scopes), action, ref, frozenset(service_checks))
 
@@ -71,7 +76,14 @@ def gateway_access(
             check_route(rule, principal)
         else:
             access: ObjectAccess = _object_access(request)
-            await access.authorize_route(rule, principal, request.path_params)
+            try:
+                await access.authorize_route(rule, principal, request.path_params)
+            except Forbidden as exc:
+                if not refused_as_not_found or exc.extensions.get("check") != "object":
+                    raise
+                raise NotFound(
+                    f"No such {ref.kind} of yours.", slug=f"{ref.kind}-not-found", check="object"
+                ) from None
         return principal
 
     dependency: Callable[..., Awaitable[Principal]] = guard

@@ -86,17 +86,19 @@ class Gateway:
             raise NotFound(f"No such {noun}.", slug=f"{noun.replace(' ', '-')}-not-found")
         return found
 
-    async def fetch(self, principal: Principal, path: str, request_id: str) -> Forwarded:
+    async def fetch(
+        self, principal: Principal, path: str, request_id: str, query: str = ""
+    ) -> Forwarded:
         """A GET of one public operation on behalf of ``principal`` (for aggregates): routed and
         route-checked like a public call; the caller has done the object-level check."""
-        match = await self._route(CallRequest("GET", path, "", {}, b"", request_id))
+        match = await self._route(CallRequest("GET", path, query, {}, b"", request_id))
         check_route(match.operation.rule, principal)
         return await self.forwarder.forward(
             self.upstreams[match.operation.service],
             principal,
             method="GET",
             path=path,
-            query="",
+            query=query,
             headers={},
             body=b"",
         )

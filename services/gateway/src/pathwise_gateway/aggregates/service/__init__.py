@@ -72,11 +72,11 @@ class ClassDashboard:
 
 
 async def _public_part(
-    gateway: Gateway, principal: Principal, path: str, request_id: str
+    gateway: Gateway, principal: Principal, path: str, request_id: str, query: str = ""
 ) -> dict[str, Any] | None:
     """A public GET's JSON object; None when the service has nothing (404); a Problem when the
     caller may not see it (403) or the service is unavailable (503/504)."""
-    answer = await gateway.fetch(principal, path, request_id)
+    answer = await gateway.fetch(principal, path, request_id, query)
     if answer.status == 404:
         return None
     if answer.status == 403:
