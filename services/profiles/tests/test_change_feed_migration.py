@@ -15,7 +15,7 @@ from pathwise_shared.db import Database
 from pathwise_shared.db.uow import unit_of_work
 from pathwise_shared.timeutil import utcnow
 
-BEFORE = "a0d9d4796c87"  # the revision before the change feed
+BEFORE = "7c1e5b2d9a40"  # the revision before the change feed
 FEED_TABLES = {
     "districts": "district", "schools": "school", "academic_sessions": "academic_session",
     "courses": "course", "classes": "class", "users": "user", "enrollments": "enrollment",

@@ -171,6 +171,9 @@ PHRASES: Mapping[str, Phrase] = {
     "getLearnerOverview": _p("viewed the learner overview", "records"),
     "class_dashboard": _p("viewed the class dashboard", "class"),
     "getClassDashboard": _p("viewed the class dashboard, which shows this learner", "class"),
+    "my_child_summary": _p("viewed the family summary", "records"),
+    "getFamilySummary": _p("viewed the family summary", "records"),
+    "listMyChildren": _p("viewed the list of their children", "records"),
 }
 
 # The gateway's own views record their reads under these names (``aggregates/service.py``):
@@ -178,6 +181,8 @@ PHRASES: Mapping[str, Phrase] = {
 RECORDED_AS: Mapping[tuple[str, str], str] = {
     ("GET", "/v1/learners/{learner_id}/overview"): "getLearnerOverview",
     ("GET", "/v1/classes/{class_id}/dashboard"): "getClassDashboard",
+    ("GET", "/v1/me/children"): "listMyChildren",
+    ("GET", "/v1/me/children/{learner_id}/summary"): "getFamilySummary",
 }
 
 # Reading the audit log is not itself recorded (a log of reading the log would fill a

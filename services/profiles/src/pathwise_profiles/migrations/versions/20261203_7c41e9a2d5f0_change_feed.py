@@ -7,7 +7,7 @@ children (districts, schools, sessions, courses, classes, users, enrollments, gu
 profiles), so a sync started from the beginning sees the whole district.
 
 Revision ID: 7c41e9a2d5f0
-Revises: a0d9d4796c87
+Revises: 7c1e5b2d9a40
 Create Date: 2026-12-03 09:00:00.000000
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 from pathwise_shared.db import UTCDateTime
 
 revision: str = "7c41e9a2d5f0"
-down_revision: str | None = "a0d9d4796c87"
+down_revision: str | None = "7c1e5b2d9a40"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -2,7 +2,7 @@
 "Guardian home")
 
 Revision ID: 7c1e5b2d9a40
-Revises: 7c41e9a2d5f0
+Revises: a0d9d4796c87
 Create Date: 2026-12-03 09:00:00.000000
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "7c1e5b2d9a40"
-down_revision: str | None = "7c41e9a2d5f0"
+down_revision: str | None = "a0d9d4796c87"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
