@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from pathwise_assessment.seed import PRACTICE_LEARNERS
+from pathwise_assessment.seed import COMPLETED_GOAL, PRACTICE_LEARNERS, PRACTICE_SKILL
 from pathwise_devstack.seed import seed_demo_live
 from pathwise_devstack.stack import Stack
 from pathwise_devstack.testing import TEST_SECRET, dev_login, right_answer, start_stack
@@ -299,8 +299,8 @@ def test_the_demo_shows_motivation_a_credential_and_step_evidence(
 ) -> None:
     """What the seed did through the services' APIs (issue 16, part 11): learners 26 and 27
     mastered their goal skill (first-mastery badge, points), learner-26 after six practice days
-    with one missed day (a live streak and its badge) and with a credential for the skill, which
-    verifies without a token; learner-28 practised only; learner-29's step has an evidence rule
+    with one missed day (a live streak and its badge) and with a credential for the skill and one
+    for their completed goal (its one target skill that skill), which verify without a token; learner-28 practised only; learner-29's step has an evidence rule
     and a scored and a pending submission, the scored one counted in assessment. The live seed
     runs a second time first (a second ``make run``): none of it is there twice."""
     again = seed_demo_live(stack.config, TEST_SECRET)
@@ -330,9 +330,24 @@ def test_the_demo_shows_motivation_a_credential_and_step_evidence(
     me = dev_login(gw, "learner-26")
     held = gw.get(f"/v1/learners/{demo_id('learner', 'learner-26')}/credentials", headers=me)
     assert held.status_code == 200, held.text
-    (credential,) = held.json()["items"]
-    verified = gw.post("/v1/public/credentials/verify", json={"credential": credential["jwt"]})
-    assert verified.status_code == 200 and verified.json()["verified"] is True, verified.text
+    # One for the skill, one for the completed goal whose one target skill it is: each once,
+    # though the live seed ran twice.
+    by_kind = {("goal" if c["goal_id"] else "skill"): c for c in held.json()["items"]}
+    assert len(held.json()["items"]) == 2 and set(by_kind) == {"skill", "goal"}, held.json()
+    assert by_kind["skill"]["skill_code"] == PRACTICE_SKILL
+    assert by_kind["goal"]["goal_id"] == str(COMPLETED_GOAL)
+    achievement = by_kind["goal"]["credential"]["credentialSubject"]["achievement"]
+    assert achievement["id"].endswith(f":goal:{COMPLETED_GOAL}")
+    assert achievement["tag"] == [PRACTICE_SKILL]
+    # The goal is completed in profiles, as the learner sees it.
+    goals = gw.get(f"/v1/learners/{demo_id('learner', 'learner-26')}/goals", headers=me)
+    assert goals.status_code == 200, goals.text
+    completed = next(g for g in goals.json() if g["id"] == str(COMPLETED_GOAL))
+    assert completed["status"] == "achieved" and completed["skill_codes"] == [PRACTICE_SKILL]
+    for credential in by_kind.values():
+        # Anyone verifies it: no token.
+        verified = gw.post("/v1/public/credentials/verify", json={"credential": credential["jwt"]})
+        assert verified.status_code == 200 and verified.json()["verified"] is True, verified.text
 
     learner = demo_id("learner", "learner-29")
     pathway = gw.get(f"/v1/learners/{learner}/pathway", headers=teacher).json()

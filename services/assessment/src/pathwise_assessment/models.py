@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -374,6 +375,11 @@ class IssuerKey(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+# The rows the unique indexes above cover: a revoked credential no longer blocks a new one.
+ACTIVE_SKILL_CREDENTIAL = "revoked_at IS NULL AND skill_code IS NOT NULL"
+ACTIVE_GOAL_CREDENTIAL = "revoked_at IS NULL AND goal_id IS NOT NULL"
+
+
 class Credential(Base):
     """An Open Badges 3.0 credential issued to a learner for a mastered skill or a completed goal
     (the signed VC-JWT as issued), and its revocation (the bit ``status_index`` of the
@@ -386,6 +392,27 @@ class Credential(Base):
         UniqueConstraint("district_id", "status_index"),
         UniqueConstraint("district_id", "idempotency_key"),
         Index("ix_credentials_district_learner", "district_id", "learner_id", "id"),
+        # One unrevoked credential per learner and skill, and per learner and goal: the
+        # service's "already holds one" check cannot see a concurrent request's uncommitted
+        # row, the index can (the second insert fails and is answered 409 credential-exists).
+        Index(
+            "uq_credentials_active_skill",
+            "district_id",
+            "learner_id",
+            "skill_code",
+            unique=True,
+            sqlite_where=text(ACTIVE_SKILL_CREDENTIAL),
+            postgresql_where=text(ACTIVE_SKILL_CREDENTIAL),
+        ),
+        Index(
+            "uq_credentials_active_goal",
+            "district_id",
+            "learner_id",
+            "goal_id",
+            unique=True,
+            sqlite_where=text(ACTIVE_GOAL_CREDENTIAL),
+            postgresql_where=text(ACTIVE_GOAL_CREDENTIAL),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)

@@ -8,7 +8,8 @@ Motivation and credentials (issue 16, parts 8 and 9): ``seed_demo`` gives three 
 a few earlier practice days; ``seed_demo_live`` then has them answer their current step's skill
 check through this service's API, as themselves, so points, mastery, the streak and badges come
 from the real answer path (with today's practice the streak reaches six days for one of them),
-and that learner asks for a credential for the skill they mastered.
+and that learner asks for a credential for the skill they mastered, and one for their goal that
+profiles' seed made completed (its one target skill is that skill).
 """
 
 import asyncio
@@ -32,6 +33,7 @@ from pathwise_shared.http import create_http_client
 from pathwise_shared.timeutil import utcnow
 
 __all__ = [
+    "COMPLETED_GOAL",
     "CREDENTIAL_LEARNER",
     "DEMO_DISTRICT",
     "OWNER",
@@ -159,6 +161,10 @@ PRACTICE_LEARNERS: dict[str, tuple[dict[int, int], bool]] = {
     "learner-28": ({2: 3, 1: 4}, False),
 }
 CREDENTIAL_LEARNER = "learner-26"
+# The goal CREDENTIAL_LEARNER has completed, seeded by profiles (its ``COMPLETED_GOAL_KEY``; the
+# services share no code but the demo ids): its one target skill is PRACTICE_SKILL, so the
+# learner asks a credential for it too.
+COMPLETED_GOAL = demo_id("goal", f"{CREDENTIAL_LEARNER}/completed")
 PRACTICE_SKILL = "5.NF.A.1"
 # Fixed-form checks answered right at most this often per learner (the demo checks have four
 # items; two or three checks reach the evidence floor).
@@ -288,9 +294,22 @@ async def _practise(client: httpx.AsyncClient, secret: str, key: str, master: bo
         return ""
     held = await client.get(f"/v1/learners/{learner}/credentials", headers=me)
     held.raise_for_status()
-    if held.json()["items"]:
-        return ""
-    mastered_codes = [s["skill_code"] for s in await skills() if s["mastered"]]
+    # Held once, revoked or not: a later seed leaves it (and a staff's revocation) alone.
+    items = held.json()["items"]
+    if not any(c["skill_code"] for c in items):
+        outcome = await _ask_skill_credential(client, me, key, await skills())
+        if outcome:
+            return outcome
+    if not any(c["goal_id"] == str(COMPLETED_GOAL) for c in items):
+        return await _ask_goal_credential(client, me, key)
+    return ""
+
+
+async def _ask_skill_credential(
+    client: httpx.AsyncClient, me: dict[str, str], key: str, states: list[dict[str, Any]]
+) -> str:
+    learner = demo_id("learner", key)
+    mastered_codes = [s["skill_code"] for s in states if s["mastered"]]
     if not mastered_codes:
         # Mastered at an earlier seed and faded since: nothing to issue, and nothing wrong.
         return ""
@@ -302,6 +321,26 @@ async def _practise(client: httpx.AsyncClient, secret: str, key: str, master: bo
     if issued.status_code not in (200, 201):
         return f"{key}: credential {issued.status_code} {issued.text[:200]}"
     return ""
+
+
+async def _ask_goal_credential(client: httpx.AsyncClient, me: dict[str, str], key: str) -> str:
+    """The credential for the learner's completed goal (profiles' seed made it ``achieved``;
+    its target skill is PRACTICE_SKILL, mastered above): asked for like any learner would, so
+    assessment checks the goal with profiles and the mastery here."""
+    learner = demo_id("learner", key)
+    issued = await client.post(
+        f"/v1/learners/{learner}/credentials",
+        json={"goal_id": str(COMPLETED_GOAL)},
+        headers={**me, "Idempotency-Key": f"demo-goal-credential-{key}"},
+    )
+    if issued.status_code in (200, 201):
+        return ""
+    slug = str(issued.json().get("type", "")).rsplit("/", 1)[-1] if issued.content else ""
+    # A demo district seeded before the goal existed has no such goal (profiles seeds its
+    # district once), and a skill mastered at an earlier seed may have faded: nothing to issue.
+    if slug in ("goal-not-found", "goal-skills-not-mastered"):
+        return ""
+    return f"{key}: goal credential {issued.status_code} {issued.text[:200]}"
 
 
 async def seed_demo_live(urls: dict[str, str], secret: str) -> list[str]:
@@ -316,7 +355,7 @@ async def seed_demo_live(urls: dict[str, str], secret: str) -> list[str]:
     failed = [o for o in outcomes if o]
     lines = [
         f"assessment: demo practice and badges for {len(PRACTICE_LEARNERS) - len(failed)} "
-        f"learners, a credential for {CREDENTIAL_LEARNER}"
+        f"learners, a skill's and a goal's credential for {CREDENTIAL_LEARNER}"
     ]
     if failed:
         lines.append("assessment: demo practice failed: " + "; ".join(failed))

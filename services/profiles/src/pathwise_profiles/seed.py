@@ -286,6 +286,7 @@ def build_demo_rows(today: date) -> dict[str, list[dict[str, Any]]]:
     # Siblings: one guardian with two children in different grades.
     _link(rows, demo_id("user", "guardian-05"), demo_id("learner", "learner-15"), "parent", now)
     _add_voice(rows, now)
+    _add_completed_goal(rows, end, now)
     _add_survey(rows, now)
     return rows
 
@@ -351,6 +352,40 @@ def _add_survey(rows: dict[str, list[dict[str, Any]]], now: Any) -> None:
                 "applied_fields": None if answers is None else [],
             }
         )
+
+
+# A goal learner-26 has completed: its one target skill is the one assessment's live seed has
+# them master by answering, and for which it then asks a goal credential (docs/assessment.md,
+# "Demo"). Seeded here, straight into the database, because the services' live seeds run at once
+# and assessment's must find the goal completed without waiting on another live seed. Not
+# active, so no pathway plans toward it.
+COMPLETED_GOAL_LEARNER = "learner-26"
+COMPLETED_GOAL_KEY = f"{COMPLETED_GOAL_LEARNER}/completed"
+COMPLETED_GOAL = ("Add fractions with unlike denominators", ["5.NF.A.1"])
+
+
+def _add_completed_goal(rows: dict[str, list[dict[str, Any]]], end: date, now: Any) -> None:
+    title, codes = COMPLETED_GOAL
+    rows["goals"].append(
+        {
+            "id": demo_id("goal", COMPLETED_GOAL_KEY),
+            "district_id": DEMO_DISTRICT,
+            "learner_id": demo_id("learner", COMPLETED_GOAL_LEARNER),
+            "term": "short",
+            "title": title,
+            "skill_codes": codes,
+            "target_date": date(end.year, 1, 31),
+            "status": "achieved",
+            "progress": 1.0,
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+            "why": None,
+            "co_signed_by": None,
+            "co_signed_at": None,
+            "completed_at": now,
+        }
+    )
 
 
 # The learner's voice (docs/profiles.md, "Student-owned goals", "Reflections"): a few learners'

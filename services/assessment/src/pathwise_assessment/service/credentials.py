@@ -19,13 +19,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_assessment.domain import credentials as vc
 from pathwise_assessment.models import Credential
 from pathwise_assessment.repository import credentials as repo
 from pathwise_assessment.service.access import is_student_only
-from pathwise_assessment.service.credential_keys import DatabaseKeyStore, KeyStore
+from pathwise_assessment.service.credential_keys import DatabaseKeyStore, IssuerKeyView, KeyStore
 from pathwise_assessment.service.events import learner_subject
 from pathwise_assessment.service.upstreams import Upstreams
 from pathwise_shared.auth import Principal
@@ -57,6 +58,8 @@ keystore: KeyStore = DatabaseKeyStore()
 # Draws of a random status index before giving up (the list is 131,072 bits: a collision is
 # rare until a district has issued tens of thousands of credentials).
 _INDEX_DRAWS = 32
+# Inserts tried when a concurrent issue took the status index drawn (each draws again).
+_INSERT_TRIES = 3
 
 
 def issuer_name(district_id: uuid.UUID) -> str:
@@ -161,6 +164,70 @@ async def _goal_earned(
     return _Earned(vc.goal_achievement(urls, goal_id, goal["title"], codes), goal_id=goal_id)
 
 
+async def _signed_row(
+    session: AsyncSession,
+    urls: vc.IssuerUrls,
+    key: IssuerKeyView,
+    learner_id: uuid.UUID,
+    earned: _Earned,
+    credential_id: uuid.UUID,
+    now: datetime,
+    idempotency: IdempotentRequest | None,
+) -> Credential:
+    """The credential's row: built on a free status index, signed."""
+    district_id = urls.district_id
+    index = await _free_index(session, district_id)
+    payload = vc.achievement_credential(
+        urls=urls,
+        issuer_name=issuer_name(district_id),
+        credential_id=credential_id,
+        learner_id=learner_id,
+        achievement=earned.achievement,
+        status_index=index,
+        valid_from=now,
+    )
+    data = vc.signing_input(key.kid, payload)
+    return Credential(
+        id=credential_id,
+        district_id=district_id,
+        learner_id=learner_id,
+        skill_code=earned.skill_code,
+        goal_id=earned.goal_id,
+        status_index=index,
+        kid=key.kid,
+        jwt=vc.compact(data, await keystore.sign(session, key, data)),
+        issued_at=now,
+        **stored_columns(idempotency),
+    )
+
+
+async def _lost_race(
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    learner_id: uuid.UUID,
+    earned: _Earned,
+    idempotency: IdempotentRequest | None,
+) -> Credential | None:
+    """The insert broke a unique index: another request committed first (PostgreSQL makes the
+    second insert wait for the first's commit, and a write transaction reads committed rows, so
+    the winner is visible now). The same ``Idempotency-Key``: that request's credential, to
+    replay. The same achievement: 409 ``credential-exists``, as if it had come a moment later.
+    None: neither (the status index was drawn by both), the caller draws again."""
+    if idempotency is not None:
+        existing = await repo.by_key(session, district_id, idempotency.key)
+        if existing is not None:
+            check_same_request(existing.request_hash, idempotency)
+            return existing
+    if earned.goal_id is not None:
+        held = await repo.active_for_goal(session, district_id, learner_id, earned.goal_id)
+        _held(held, f"goal {earned.goal_id}")
+    else:
+        assert earned.skill_code is not None
+        held = await repo.active_for_skill(session, district_id, learner_id, earned.skill_code)
+        _held(held, earned.skill_code)
+    return None
+
+
 async def issue(
     session: AsyncSession,
     upstreams: Upstreams,
@@ -192,32 +259,24 @@ async def issue(
     key = await keystore.signing_key(session, district_id)
     now = utcnow()
     credential_id = new_id()
-    index = await _free_index(session, district_id)
-    payload = vc.achievement_credential(
-        urls=urls,
-        issuer_name=issuer_name(district_id),
-        credential_id=credential_id,
-        learner_id=learner_id,
-        achievement=earned.achievement,
-        status_index=index,
-        valid_from=now,
-    )
-    data = vc.signing_input(key.kid, payload)
-    token = vc.compact(data, await keystore.sign(session, key, data))
-    row = Credential(
-        id=credential_id,
-        district_id=district_id,
-        learner_id=learner_id,
-        skill_code=earned.skill_code,
-        goal_id=earned.goal_id,
-        status_index=index,
-        kid=key.kid,
-        jwt=token,
-        issued_at=now,
-        **stored_columns(idempotency),
-    )
-    session.add(row)
-    await session.flush()
+    for _ in range(_INSERT_TRIES):
+        row = await _signed_row(
+            session, urls, key, learner_id, earned, credential_id, now, idempotency
+        )
+        try:
+            # Under a savepoint: a failed insert leaves the transaction usable to read who won.
+            async with session.begin_nested():
+                session.add(row)
+                await session.flush()
+            break
+        except IntegrityError:
+            replay = await _lost_race(session, district_id, learner_id, earned, idempotency)
+            if replay is not None:
+                return replay, False
+            # Neither the key nor the achievement: a concurrent issue drew the same status
+            # index. Draw again (the row, its index and its signature are made anew).
+    else:
+        raise Conflict("The district's status list is full.", slug="status-list-full")
     await publish(
         session,
         new_event(
