@@ -342,6 +342,9 @@ async def put_preferences(
             slug="notification-preferences-invalid",
             errors=errors,
         )
+    if not await repo.active_users(session, district, [user]):
+        # A token of a user the roster no longer has (removed, or disabled since it was issued).
+        raise NotFound("No such user in the roster.", slug="user-not-found")
     channels = rules.default_preferences()
     for kind, chosen in body.channels.items():
         channels[kind].update(chosen)
