@@ -369,6 +369,37 @@ def test_district_wide_operations_by_role(gw: httpx.Client, callers: Callers) ->
     assert not differ, "\n".join(differ)
 
 
+# The caller's own things (issue 17, notifications): no object but the caller; every user role
+# reads and marks their own, clients have none. Another district's user gets their own (empty).
+SELF_SERVICE = (
+    Op("GET", "/v1/me/notifications", "learner", ALL, False, OK),
+    Op("POST", "/v1/me/notifications/read-all", "learner", ALL, False, OK),
+    Op("POST", f"/v1/me/notifications/{NO_SUCH}/read", "learner", ALL, False, GONE),
+    Op("GET", "/v1/me/notification-preferences", "learner", ALL, False, OK),
+    Op("PUT", "/v1/me/notification-preferences", "learner", ALL, False, INVALID,
+       {"channels": "x"}),
+)  # fmt: skip
+
+
+def test_self_service_operations_by_role(gw: httpx.Client, callers: Callers) -> None:
+    differ: list[str] = []
+    for op in SELF_SERVICE:
+        for role in ROLES:
+            admitted = op.client if role == "client" else role in op.roles
+            for where, headers in (
+                ("home", callers.home[role]),
+                ("other", callers.elsewhere[role]),
+            ):
+                response = gw.request(op.method, op.template, headers=headers, json=op.body)
+                got = "ok" if response.status_code in op.ok else str(response.status_code)
+                want = "ok" if admitted else "403"
+                if got != want:
+                    differ.append(f"{op} as {role} ({where}): want {want}, got {got}")
+                if response.status_code >= 400:
+                    assert response.headers["content-type"] == "application/problem+json"
+    assert not differ, "\n".join(differ)
+
+
 def test_a_change_feed_cursor_stays_in_its_district(gw: httpx.Client, callers: Callers) -> None:
     home = gw.get("/v1/changes", params={"limit": 1}, headers=callers.home["district_admin"])
     assert home.status_code == 200, home.text

@@ -194,6 +194,9 @@ _TYPES: tuple[tuple[str, int, str], ...] = (
     ("survey-invalid", 422, "Survey invalid"),
     ("survey-answer-invalid", 422, "Survey answer invalid"),
     ("survey-already-answered", 409, "Survey already answered"),
+    # issue 17, notifications (profiles)
+    ("notification-not-found", 404, "Notification not found"),
+    ("notification-preferences-invalid", 422, "Notification preferences invalid"),
     ("profile-changed-concurrently", 409, "Profile changed concurrently"),
     ("step-closed", 409, "Step closed"),
     ("step-exists", 409, "Step exists"),
@@ -322,6 +325,10 @@ _WHEN = {
     "survey-answer-invalid": "answers that do not fit the survey's questions, or consent on a "
     "question that fills no profile field; `errors[]` names each field, nothing was stored",
     "survey-already-answered": "the learner answered this survey already (answers are given once)",
+    "notification-not-found": "no notification of yours has this id (someone else's is not "
+    "found either)",
+    "notification-preferences-invalid": "quiet hours with a time zone that is not an IANA name, "
+    "or an end equal to the start; `errors[]` names each field, nothing was stored",
     "profile-changed-concurrently": "the profile changed while a survey answer applied to it; "
     "nothing was stored, send the answers again",
     "database-busy": "SQLite only: other writes held the database past its 10 s wait; "

@@ -1,8 +1,20 @@
 """The profiles service application."""
 
+import asyncio
+import contextlib
+
 from fastapi import FastAPI
 
-from pathwise_profiles.api import changes, imports, internal, oneroster, profiles, surveys, voice
+from pathwise_profiles.api import (
+    changes,
+    imports,
+    internal,
+    notifications,
+    oneroster,
+    profiles,
+    surveys,
+    voice,
+)
 from pathwise_profiles.api.roster import (
     classes,
     courses,
@@ -17,6 +29,7 @@ from pathwise_profiles.api.upload_limit import upload_limit
 from pathwise_profiles.migrations import MIGRATIONS
 from pathwise_profiles.models import outbox
 from pathwise_profiles.service.import_runner import fail_abandoned_jobs_on_startup
+from pathwise_profiles.service.notifications import run_notification_sweeps
 from pathwise_profiles.settings import ProfilesSettings, get_settings
 from pathwise_shared.app import create_service_app
 
@@ -25,6 +38,28 @@ __all__ = ["create_app"]
 
 def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
     settings = settings or get_settings()
+
+    async def start_sweeps(app: FastAPI) -> None:
+        tasks: list[asyncio.Task[None]] = []
+        # Background schedules stay off in tests: a test runs the sweep once, with its clock.
+        if settings.environment != "test" and settings.notification_sweep_interval_seconds > 0:
+            tasks.append(
+                asyncio.create_task(
+                    run_notification_sweeps(
+                        app.state.db, settings.notification_sweep_interval_seconds
+                    )
+                )
+            )
+        app.state.background_tasks = tasks
+
+    async def stop_sweeps(app: FastAPI) -> None:
+        tasks: list[asyncio.Task[None]] = getattr(app.state, "background_tasks", [])
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
     return create_service_app(
         settings,
         title="Pathwise profiles service",
@@ -45,11 +80,13 @@ def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
             profiles.router,
             voice.router,
             surveys.router,
+            notifications.router,
             internal.router,
         ],
         migrations=MIGRATIONS,
         outbox=outbox,
-        on_startup=[fail_abandoned_jobs_on_startup],
+        on_startup=[fail_abandoned_jobs_on_startup, start_sweeps],
+        on_shutdown=[stop_sweeps],
         # The roster upload's size, before its body is spooled (api/upload_limit.py).
         middleware=[upload_limit(settings.import_max_upload_bytes)],
         openapi_tags=[
@@ -83,6 +120,12 @@ def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
                 "description": "OneRoster 1.2 rostering, read only (REST binding): orgs, "
                 "schools, academic sessions, courses, classes, users and enrollments with "
                 "filter, sort, fields and paging",
+            },
+            {
+                "name": "notifications",
+                "description": "The caller's own notification feed (mastery milestones, goals "
+                "completed, support notes, messages) and their preferences per kind and channel, "
+                "with quiet hours",
             },
             {"name": "internal", "description": "For the other services"},
         ],

@@ -44,6 +44,8 @@ __all__ = [
     "guardian_links",
     "import_jobs",
     "learner_profiles",
+    "notification_preferences",
+    "notifications",
     "outbox",
     "profile_history",
     "reflection_replies",
@@ -483,4 +485,49 @@ change_counters = Table(
     metadata,
     Column("district_id", Uuid, ForeignKey("districts.id", ondelete="CASCADE"), primary_key=True),
     Column("last", BigInteger, nullable=False),
+)
+
+
+# Notifications (docs/profiles.md, "Notifications"): one row per recipient of an event.
+# ``source_event_id`` + ``user_id`` is unique, so a redelivered event adds nothing. ``in_feed``:
+# the user wants this kind in the app (a row kept for email/SMS only is not shown). ``channels``
+# are the external channels (email, sms) to deliver on; ``deliver_at`` is when, while not yet
+# sent (the end of the user's quiet hours), and NULL once ``notification.created`` is written.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _district_fk(),
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(30), nullable=False),
+    Column("learner_id", Uuid, nullable=True),
+    Column("source_event_id", Uuid, nullable=False),
+    Column("title", String(100), nullable=False),
+    Column("body", String(500), nullable=False),
+    Column("refs", JSON, nullable=False),
+    Column("in_feed", Boolean, nullable=False),
+    Column("channels", JSON, nullable=False),
+    Column("deliver_at", UTCDateTime, nullable=True),
+    Column("delivered_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("read_at", UTCDateTime, nullable=True),
+    UniqueConstraint("source_event_id", "user_id"),
+    # The feed: a user's rows newest first (ids are UUIDv7).
+    Index("ix_notifications_user_id_id", "user_id", "id"),
+    # The sweep: rows whose external delivery waits for the end of quiet hours.
+    Index("ix_notifications_deliver_at", "deliver_at"),
+)
+
+# A user's choices: per kind, per channel on/off (kinds not named keep the defaults), and quiet
+# hours (local start/end "HH:MM" in an IANA zone; all three or none).
+notification_preferences = Table(
+    "notification_preferences",
+    metadata,
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    _district_fk(),
+    Column("channels", JSON, nullable=False),
+    Column("quiet_start", String(5), nullable=True),
+    Column("quiet_end", String(5), nullable=True),
+    Column("time_zone", String(64), nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
 )

@@ -30,6 +30,9 @@ class ProfilesSettings(ServiceSettings):
     import_max_upload_bytes: int = Field(1024**3, ge=1024)
     # Operators may import from a server folder only below this directory (unset: disabled).
     import_root: str | None = None
+    # How often deferred notification deliveries (held by a user's quiet hours) are looked at;
+    # 0 turns the sweep off (docs/profiles.md, "Notifications").
+    notification_sweep_interval_seconds: float = Field(60.0, ge=0)
 
     @field_validator("import_guard_max_share")
     @classmethod

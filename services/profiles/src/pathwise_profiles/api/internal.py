@@ -22,12 +22,14 @@ from pathwise_profiles.schemas.internal import (
     RosterChangesResult,
 )
 from pathwise_profiles.service import lookups
+from pathwise_profiles.service import notifications as notifications_service
 from pathwise_profiles.service.access import check_access
 from pathwise_profiles.service.goal_progress import apply_goal_progress
 from pathwise_profiles.service.inbound import apply_changes
 from pathwise_shared.access import role_guard
 from pathwise_shared.app import DbSession, OneStatementSession
 from pathwise_shared.auth import CurrentPrincipal
+from pathwise_shared.events import EventEnvelope
 from pathwise_shared.problems import problem_responses
 
 __all__ = ["router"]
@@ -159,3 +161,18 @@ async def goal_progress(
     return GoalProgressOut(
         updated=await apply_goal_progress(session, principal, learner_id, body.skills)
     )
+
+
+@router.post(
+    "/events",
+    responses=problem_responses(403),
+    dependencies=[Depends(role_guard((), ()))],
+)
+async def receive_event(
+    envelope: EventEnvelope, principal: CurrentPrincipal, session: DbSession
+) -> dict[str, str]:
+    """Event subscriber (the gateway's fan-out): ``mastery.changed`` (a skill became mastered),
+    ``learner.flagged`` and ``message.posted`` notify their recipients (docs/profiles.md,
+    "Notifications"). Idempotent on the event id: a redelivery answers ``duplicate`` and adds
+    nothing."""
+    return {"status": await notifications_service.receive_event(session, principal, envelope)}

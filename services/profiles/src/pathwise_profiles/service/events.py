@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pathwise_profiles.models import event_sequences, outbox
 from pathwise_profiles.repository.imports import insert_many
 from pathwise_shared.db.outbox import outbox_row, publish, sequence_events
-from pathwise_shared.events import new_event
+from pathwise_shared.events import EventEnvelope, new_event
 
 __all__ = ["emit", "emit_many"]
 
@@ -23,9 +23,12 @@ async def emit(
     district_id: uuid.UUID,
     subject: str,
     data: dict[str, Any],
-) -> None:
+) -> EventEnvelope:
+    """The event as written (numbered), for a caller that acts on it in the same transaction."""
     # The session knows the service's outbox (its Database was made with it).
-    await publish(session, new_event(type_, district_id=district_id, subject=subject, data=data))
+    return await publish(
+        session, new_event(type_, district_id=district_id, subject=subject, data=data)
+    )
 
 
 async def emit_many(

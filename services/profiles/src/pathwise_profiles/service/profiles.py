@@ -34,6 +34,7 @@ from pathwise_profiles.schemas.profiles import (
 from pathwise_profiles.service.access import enforce, require_access
 from pathwise_profiles.service.change_log import record
 from pathwise_profiles.service.events import emit
+from pathwise_profiles.service.notifications import notify_event
 from pathwise_shared.auth import Principal
 from pathwise_shared.ids import new_id
 from pathwise_shared.pagination import Page, decode_id_cursor, page_of
@@ -386,8 +387,9 @@ async def create_goal(
 
 
 async def emit_goal_completed(session: AsyncSession, goal: Record) -> None:
-    """``goal.completed`` in the transaction that made the goal achieved (thin: ids and codes)."""
-    await emit(
+    """``goal.completed`` in the transaction that made the goal achieved (thin: ids and codes),
+    and its notifications with it (profiles' own event: no round trip through the hub)."""
+    event = await emit(
         session,
         "goal.completed",
         goal["district_id"],
@@ -398,6 +400,7 @@ async def emit_goal_completed(session: AsyncSession, goal: Record) -> None:
             "skill_codes": list(goal["skill_codes"] or []),
         },
     )
+    await notify_event(session, event)
 
 
 async def _goal_for_edit(

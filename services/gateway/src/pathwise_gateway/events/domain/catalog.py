@@ -202,6 +202,23 @@ class EvidenceScored(LearnerRef):
     artifact_id: uuid.UUID
 
 
+# Notifications (profiles, issue 17): what a district's email or SMS system needs to deliver one
+# notification to one user, on the channels they turned on. The title is a fixed phrase per kind
+# and audience ("A skill was mastered"), never a name, a note or a message's text; the system
+# looks the user's address up itself.
+class NotificationCreated(_Data):
+    notification_id: uuid.UUID
+    user_id: uuid.UUID
+    kind: Literal[
+        "mastery_milestone", "goal_completed", "support_note", "message", "consent_request"
+    ]
+    channels: list[Literal["email", "sms"]] = Field(
+        description="The external channels the user turned on for this kind"
+    )
+    learner_id: uuid.UUID | None = Field(None, description="The learner it is about, if any")
+    title: str = Field(max_length=100, description="A fixed short title, safe to send as is")
+
+
 class EndpointDisabled(_Data):
     endpoint_id: uuid.UUID
     url: str
@@ -305,6 +322,11 @@ _TYPES = (
     ),
     EventType("evidence.scored", "A teacher scored a learner's step evidence.", EvidenceScored),
     EventType(
+        "notification.created",
+        "A user has a notification to deliver by email or SMS (after their quiet hours).",
+        NotificationCreated,
+    ),
+    EventType(
         "webhook.endpoint_disabled",
         "A webhook endpoint was disabled (410 Gone, or failing for too long).",
         EndpointDisabled,
@@ -315,7 +337,13 @@ _TYPES = (
 CATALOG: dict[str, EventType] = {t.name: t for t in _TYPES}
 
 # Internal subscribers: event type → the services whose ``POST /internal/events`` receive it.
-INTERNAL_SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {"mastery.changed": ("pathways",)}
+# Profiles makes notifications of mastery milestones, flags and messages (``message.posted`` is
+# handled by name: profiles' messages emit it).
+INTERNAL_SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
+    "mastery.changed": ("pathways", "profiles"),
+    "learner.flagged": ("profiles",),
+    "message.posted": ("profiles",),
+}
 
 
 def is_known_type(name: str) -> bool:
