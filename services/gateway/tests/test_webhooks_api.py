@@ -32,6 +32,7 @@ from pathwise_devstack.testing import (
 )
 from pathwise_gateway.edge.domain.tokens import issue_access_token
 from pathwise_gateway.events import repository as events_repository
+from pathwise_gateway.events.domain.catalog import INTERNAL_SUBSCRIPTIONS
 from pathwise_gateway.events.models import event_deliveries, event_log, webhook_endpoints
 from pathwise_gateway.events.service.dispatcher import Dispatcher
 from pathwise_gateway.events.service.hub import EventHub
@@ -259,16 +260,22 @@ async def test_ingest_is_for_services_only_and_validates(gateway: ServiceClient)
     assert response.status_code == 422
 
 
-async def test_mastery_changed_reaches_pathways_once(
+async def test_mastery_changed_reaches_each_subscriber_once(
     gateway: ServiceClient, receiver: Receiver
 ) -> None:
+    # Every service stands at the receiver here: one delivery per subscribing service.
+    subscribers = INTERNAL_SUBSCRIPTIONS["mastery.changed"]
     event = mastery()
     await publish(gateway, event)
     await publish(gateway, event)
-    await until(lambda: any(body["id"] == str(event.id) for _, body in receiver.internal))
+
+    def delivered() -> list[tuple[str, dict[str, Any]]]:
+        return [(auth, body) for auth, body in receiver.internal if body["id"] == str(event.id)]
+
+    await until(lambda: len(delivered()) >= len(subscribers))
     await asyncio.sleep(0.1)
-    seen = [(auth, body) for auth, body in receiver.internal if body["id"] == str(event.id)]
-    assert len(seen) == 1
+    seen = delivered()
+    assert len(seen) == len(subscribers) >= 1
     auth, body = seen[0]
     assert auth.startswith("Bearer ") and body["data"]["skill_code"] == "3.NF.A.1"
     other = new_event("learner.updated", district_id=DISTRICT, subject="l", data={})

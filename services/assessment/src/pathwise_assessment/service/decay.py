@@ -13,8 +13,6 @@ States that fade but stay mastered are left as they are: decay composes over tim
 same P(known), and the sweep writes nothing it does not have to.
 """
 
-import asyncio
-import logging
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,12 +27,10 @@ from pathwise_assessment.service.mastery import (
     params_model,
 )
 from pathwise_shared.db.engine import Database
-from pathwise_shared.db.uow import unit_of_work
+from pathwise_shared.db.schedule import run_every
 from pathwise_shared.timeutil import utcnow
 
 __all__ = ["run_decay_sweeps", "sweep_decay"]
-
-logger = logging.getLogger("pathwise.assessment.decay")
 
 
 async def sweep_decay(
@@ -102,17 +98,14 @@ async def sweep_decay(
 async def run_decay_sweeps(
     db: Database, interval_seconds: float, rounds: int | None = None
 ) -> None:
-    """The schedule: a sweep every ``interval_seconds`` (``rounds`` bounds it, for tests)."""
-    done = 0
-    while rounds is None or done < rounds:
-        await asyncio.sleep(interval_seconds)
-        done += 1
-        try:
-            # The whole pass in one unit of work: the states, history rows and events it writes
-            # commit together or not at all (the events come with the session's outbox).
-            async with unit_of_work(db) as session:
-                lost = await sweep_decay(session)
-            if lost:
-                logger.info("decay sweep: %d learner skills lost mastery", lost)
-        except Exception:  # a failed round must not stop the schedule
-            logger.exception("decay sweep failed")
+    """The schedule: a sweep every ``interval_seconds`` (``rounds`` bounds it, for tests). The
+    whole pass is one unit of work: the states, history rows and events it writes commit together
+    or not at all (the events come with the session's outbox)."""
+    await run_every(
+        db,
+        interval_seconds,
+        sweep_decay,
+        name="decay sweep",
+        done_message="%d learner skills lost mastery",
+        rounds=rounds,
+    )

@@ -8,8 +8,6 @@ in the transaction that completes the goal. A redelivered event notifies no one 
 per event and user, inserted with ``ON CONFLICT DO NOTHING``).
 """
 
-import asyncio
-import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime, time
@@ -32,7 +30,7 @@ from pathwise_profiles.schemas.notifications import (
 from pathwise_profiles.service.events import emit
 from pathwise_shared.auth import Principal
 from pathwise_shared.db.engine import Database
-from pathwise_shared.db.uow import unit_of_work
+from pathwise_shared.db.schedule import run_every
 from pathwise_shared.events import EventEnvelope
 from pathwise_shared.ids import new_id
 from pathwise_shared.pagination import decode_id_cursor, encode_cursor
@@ -51,7 +49,6 @@ __all__ = [
     "sweep_due",
 ]
 
-logger = logging.getLogger("pathwise.profiles.notifications")
 
 # The order an audience's wording is chosen in when a user is in several (a teacher who is also
 # the learner's guardian reads the guardian's text, once).
@@ -390,14 +387,11 @@ async def run_notification_sweeps(
     db: Database, interval_seconds: float, rounds: int | None = None
 ) -> None:
     """The schedule: a sweep every ``interval_seconds`` (``rounds`` bounds it, for tests)."""
-    done = 0
-    while rounds is None or done < rounds:
-        await asyncio.sleep(interval_seconds)
-        done += 1
-        try:
-            async with unit_of_work(db) as session:
-                sent = await sweep_due(session)
-            if sent:
-                logger.info("notification sweep: %d deliveries after quiet hours", sent)
-        except Exception:  # a failed round must not stop the schedule
-            logger.exception("notification sweep failed")
+    await run_every(
+        db,
+        interval_seconds,
+        sweep_due,
+        name="notification sweep",
+        done_message="%d deliveries after quiet hours",
+        rounds=rounds,
+    )

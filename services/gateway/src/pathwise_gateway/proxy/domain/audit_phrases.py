@@ -174,6 +174,9 @@ PHRASES: Mapping[str, Phrase] = {
     "my_child_summary": _p("viewed the family summary", "records"),
     "getFamilySummary": _p("viewed the family summary", "records"),
     "listMyChildren": _p("viewed the list of their children", "records"),
+    # profiles: a user's own notifications (they can name a learner)
+    "list_notifications": _p("read their notifications, which mention this learner", "records"),
+    "read_notification": _p("marked a notification about this learner read", "records"),
 }
 
 # The gateway's own views record their reads under these names (``aggregates/service.py``):
