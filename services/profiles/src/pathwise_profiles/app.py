@@ -2,7 +2,17 @@
 
 from fastapi import FastAPI
 
-from pathwise_profiles.api import changes, imports, internal, oneroster, profiles, surveys, voice
+from pathwise_profiles.api import (
+    changes,
+    imports,
+    internal,
+    messages,
+    oneroster,
+    profiles,
+    surveys,
+    voice,
+)
+from pathwise_profiles.api.messages import make_message_store, message_upload_limit
 from pathwise_profiles.api.roster import (
     classes,
     courses,
@@ -25,6 +35,12 @@ __all__ = ["create_app"]
 
 def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    resolved = settings
+
+    async def open_message_store(app: FastAPI) -> None:
+        # Where message attachments live (PROFILES_STORAGE_*), as pathways' portfolio files.
+        app.state.message_store = make_message_store(resolved)
+
     return create_service_app(
         settings,
         title="Pathwise profiles service",
@@ -45,13 +61,18 @@ def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
             profiles.router,
             voice.router,
             surveys.router,
+            messages.router,
             internal.router,
         ],
         migrations=MIGRATIONS,
         outbox=outbox,
-        on_startup=[fail_abandoned_jobs_on_startup],
+        on_startup=[fail_abandoned_jobs_on_startup, open_message_store],
         # The roster upload's size, before its body is spooled (api/upload_limit.py).
-        middleware=[upload_limit(settings.import_max_upload_bytes)],
+        middleware=[
+            upload_limit(settings.import_max_upload_bytes),
+            # A message's attachment, before its body is spooled (api/messages.py).
+            message_upload_limit(settings),
+        ],
         openapi_tags=[
             {
                 "name": "roster",
@@ -83,6 +104,11 @@ def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
                 "description": "OneRoster 1.2 rostering, read only (REST binding): orgs, "
                 "schools, academic sessions, courses, classes, users and enrollments with "
                 "filter, sort, fields and paging",
+            },
+            {
+                "name": "messages",
+                "description": "Threads about a learner between their teachers, guardians and "
+                "school staff, with read receipts and attachments",
             },
             {"name": "internal", "description": "For the other services"},
         ],
