@@ -215,6 +215,20 @@ OPERATIONS = (
        frozenset({404})),
     Op("POST", f"/v1/learners/{{id}}/surveys/{NO_SUCH}/answers", "learner", frozenset({"student"}),
        False, INVALID, {}),
+    # Messages about a learner (profiles, issue 17): people related to the learner write; a
+    # district admin reads (moderation) and writes nothing; no client. No such thread: the
+    # service's 404 after the gateway let the call through.
+    Op("GET", "/v1/learners/{id}/threads", "learner", ALL, False, OK),
+    Op("POST", "/v1/learners/{id}/threads", "learner", ALL - {"district_admin"}, False, INVALID,
+       {}),
+    Op("GET", f"/v1/learners/{{id}}/threads/{NO_SUCH}", "learner", ALL, False, GONE),
+    Op("GET", f"/v1/learners/{{id}}/threads/{NO_SUCH}/messages", "learner", ALL, False, GONE),
+    Op("POST", f"/v1/learners/{{id}}/threads/{NO_SUCH}/messages", "learner",
+       ALL - {"district_admin"}, False, INVALID, {}),
+    Op("POST", f"/v1/learners/{{id}}/threads/{NO_SUCH}/read", "learner",
+       ALL - {"district_admin"}, False, INVALID, {"up_to_seq": "x"}),
+    Op("GET", f"/v1/learners/{{id}}/threads/{NO_SUCH}/attachments/{NO_SUCH}", "learner", ALL,
+       False, GONE),
     Op("GET", "/v1/classes/{id}", "class", ADMINS | {"student", "teacher"}, True, OK),
     Op("GET", "/v1/classes/{id}/enrollments", "class", STAFF, True, OK),
     Op("GET", "/v1/classes/{id}/insights", "class", STAFF, True, OK),

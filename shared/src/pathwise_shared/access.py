@@ -52,7 +52,10 @@ ACCESS_EXTENSION = "x-pathwise-access"
 # "consent": a guardian acting for their own child (a consent to an off-site activity): not an
 # edit of the child's records (guardians never write those) and not a read either. Profiles
 # grants it to a guardian of the learner only: no other relation, no staff role, no client scope.
-Action = Literal["read", "write", "consent"]
+# "message": taking part in a thread about the learner (docs/profiles.md, "Messages"): their
+# teachers, guardians, school administrators and the learner; no client scope, and not a
+# district administrator by that role alone (they read threads to moderate, never write).
+Action = Literal["read", "write", "consent", "message"]
 ACTIONS: frozenset[str] = frozenset(get_args(Action))
 ObjectKind = Literal["learner", "class", "school", "attempt"]
 ObjectSource = Literal["path", "query", "body"]

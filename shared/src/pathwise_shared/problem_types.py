@@ -198,6 +198,14 @@ _TYPES: tuple[tuple[str, int, str], ...] = (
     ("notification-not-found", 404, "Notification not found"),
     ("notification-preferences-invalid", 422, "Notification preferences invalid"),
     ("profile-changed-concurrently", 409, "Profile changed concurrently"),
+    # issue 17, messages about a learner (profiles)
+    ("thread-not-found", 404, "Thread not found"),
+    ("attachment-not-found", 404, "Attachment not found"),
+    ("participant-not-related", 422, "Participant not related"),
+    ("too-many-participants", 422, "Too many participants"),
+    ("empty-message", 422, "Empty message"),
+    ("learner-threads-off", 403, "Learner threads off"),
+    ("not-a-participant", 403, "Not a participant"),
     ("step-closed", 409, "Step closed"),
     ("step-exists", 409, "Step exists"),
     ("step-id-required", 422, "Step id required"),
@@ -331,6 +339,15 @@ _WHEN = {
     "or an end equal to the start; `errors[]` names each field, nothing was stored",
     "profile-changed-concurrently": "the profile changed while a survey answer applied to it; "
     "nothing was stored, send the answers again",
+    "thread-not-found": "no thread of that id about this learner, or one you do not take part "
+    "in (a thread is seen by its participants and the district's administrators only)",
+    "participant-not-related": "a participant named for a thread is not related to the learner "
+    "(their teacher, linked guardian, school administrator, or the learner when the district "
+    "allows); `refused[]` lists them, nothing was written",
+    "learner-threads-off": "the district does not let learners take part in threads about them "
+    "(`PROFILES_LEARNER_IN_THREADS`)",
+    "not-a-participant": "only the learner's teachers, guardians and school administrators "
+    "write in threads about them (a district administrator reads, to moderate)",
     "database-busy": "SQLite only: other writes held the database past its 10 s wait; "
     "`Retry-After` says when",
 }

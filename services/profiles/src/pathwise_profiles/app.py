@@ -9,12 +9,14 @@ from pathwise_profiles.api import (
     changes,
     imports,
     internal,
+    messages,
     notifications,
     oneroster,
     profiles,
     surveys,
     voice,
 )
+from pathwise_profiles.api.messages import make_message_store, message_upload_limit
 from pathwise_profiles.api.roster import (
     classes,
     courses,
@@ -60,6 +62,12 @@ def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
+    resolved = settings
+
+    async def open_message_store(app: FastAPI) -> None:
+        # Where message attachments live (PROFILES_STORAGE_*), as pathways' portfolio files.
+        app.state.message_store = make_message_store(resolved)
+
     return create_service_app(
         settings,
         title="Pathwise profiles service",
@@ -81,14 +89,19 @@ def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
             voice.router,
             surveys.router,
             notifications.router,
+            messages.router,
             internal.router,
         ],
         migrations=MIGRATIONS,
         outbox=outbox,
-        on_startup=[fail_abandoned_jobs_on_startup, start_sweeps],
+        on_startup=[fail_abandoned_jobs_on_startup, open_message_store, start_sweeps],
         on_shutdown=[stop_sweeps],
         # The roster upload's size, before its body is spooled (api/upload_limit.py).
-        middleware=[upload_limit(settings.import_max_upload_bytes)],
+        middleware=[
+            upload_limit(settings.import_max_upload_bytes),
+            # A message's attachment, before its body is spooled (api/messages.py).
+            message_upload_limit(settings),
+        ],
         openapi_tags=[
             {
                 "name": "roster",
@@ -126,6 +139,11 @@ def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
                 "description": "The caller's own notification feed (mastery milestones, goals "
                 "completed, support notes, messages) and their preferences per kind and channel, "
                 "with quiet hours",
+            },
+            {
+                "name": "messages",
+                "description": "Threads about a learner between their teachers, guardians and "
+                "school staff, with read receipts and attachments",
             },
             {"name": "internal", "description": "For the other services"},
         ],

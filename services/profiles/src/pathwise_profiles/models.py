@@ -44,6 +44,9 @@ __all__ = [
     "guardian_links",
     "import_jobs",
     "learner_profiles",
+    "message_attachments",
+    "message_threads",
+    "messages",
     "notification_preferences",
     "notifications",
     "outbox",
@@ -54,6 +57,7 @@ __all__ = [
     "schools",
     "survey_assignments",
     "surveys",
+    "thread_participants",
     "user_roles",
     "user_schools",
     "users",
@@ -530,4 +534,70 @@ notification_preferences = Table(
     Column("quiet_end", String(5), nullable=True),
     Column("time_zone", String(64), nullable=True),
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Messages about a learner (docs/profiles.md, "Messages"): a thread, its participants (each with
+# their read receipt: the last message ``seq`` they read), its messages numbered 1, 2, … within
+# the thread (``last_seq`` on the thread, bumped under its row lock), and their attachments (the
+# file is in the message file store under ``storage_key``, random, never the client's name).
+message_threads = Table(
+    "message_threads",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _district_fk(),
+    Column("learner_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("created_by", Uuid, nullable=False),
+    Column("last_seq", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_message_at", UTCDateTime, nullable=False),
+    Index("ix_message_threads_district_learner", "district_id", "learner_id", "id"),
+)
+
+thread_participants = Table(
+    "thread_participants",
+    metadata,
+    Column(
+        "thread_id",
+        Uuid,
+        ForeignKey("message_threads.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("district_id", Uuid, nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("read_seq", Integer, nullable=False, server_default="0"),
+    Column("read_at", UTCDateTime, nullable=True),
+    CheckConstraint("role IN ('teacher', 'guardian', 'school_admin', 'student')", name="role"),
+    # "My threads": every thread of one user.
+    Index("ix_thread_participants_user_id", "user_id", "thread_id"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _district_fk(),
+    Column("thread_id", Uuid, ForeignKey("message_threads.id", ondelete="CASCADE"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("author_id", Uuid, nullable=False),
+    Column("body", String(4000), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("thread_id", "seq"),
+)
+
+message_attachments = Table(
+    "message_attachments",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _district_fk(),
+    Column("message_id", Uuid, ForeignKey("messages.id", ondelete="CASCADE"), nullable=False),
+    Column("thread_id", Uuid, nullable=False),
+    Column("storage_key", String(200), nullable=False),
+    Column("media_type", String(100), nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("filename", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("storage_key"),
+    Index("ix_message_attachments_message_id", "message_id"),
 )

@@ -1,14 +1,18 @@
 """Settings of the profiles service (environment variables prefixed ``PROFILES_``)."""
 
 from functools import lru_cache
+from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from pathwise_profiles.domain.roster_guard import DEFAULT_MIN_ROWS, GuardLimits
 from pathwise_shared.settings import ServiceSettings
 
 __all__ = ["ProfilesSettings", "get_settings"]
+
+MiB = 1024 * 1024
 
 
 class ProfilesSettings(ServiceSettings):
@@ -33,12 +37,37 @@ class ProfilesSettings(ServiceSettings):
     # How often deferred notification deliveries (held by a user's quiet hours) are looked at;
     # 0 turns the sweep off (docs/profiles.md, "Notifications").
     notification_sweep_interval_seconds: float = Field(60.0, ge=0)
+    # Messages (docs/profiles.md, "Messages"). District policy: may the learner take part in
+    # threads about them? Off: threads are between their teachers, guardians and school staff.
+    learner_in_threads: bool = False
+    # Where attachments live, as pathways' portfolio files (``pathwise_shared.storage``):
+    # ``local``, a directory of this machine, or ``s3``, any S3-compatible store.
+    storage_backend: Literal["local", "s3"] = "local"
+    storage_dir: Path = Path("var/messages")
+    s3_endpoint_url: str | None = None
+    s3_bucket: str = ""
+    s3_access_key_id: str = ""
+    s3_secret_access_key: SecretStr = SecretStr("")
+    s3_region: str = "us-east-1"
+    # The largest attachment of each kind (413 past it): the portfolio's limits.
+    message_max_image_bytes: int = Field(10 * MiB, ge=1024)
+    message_max_audio_bytes: int = Field(25 * MiB, ge=1024)
+    message_max_video_bytes: int = Field(100 * MiB, ge=1024)
+    message_max_document_bytes: int = Field(20 * MiB, ge=1024)
 
     @field_validator("import_guard_max_share")
     @classmethod
     def _known_guard_kinds(cls, value: dict[str, float]) -> dict[str, float]:
         GuardLimits.with_overrides(value)  # unknown kinds and limits out of range fail start-up
         return value
+
+    def attachment_limits(self) -> dict[str, int]:
+        return {
+            "image": self.message_max_image_bytes,
+            "audio": self.message_max_audio_bytes,
+            "video": self.message_max_video_bytes,
+            "document": self.message_max_document_bytes,
+        }
 
     def import_guard_limits(self) -> GuardLimits:
         return GuardLimits.with_overrides(self.import_guard_max_share, self.import_guard_min_rows)

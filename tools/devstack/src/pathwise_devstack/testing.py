@@ -252,6 +252,8 @@ def start_stack(
             "PATHWISE_LOG_LEVEL": "WARNING",
             # Portfolio files of this stack stay in its own directory (removed with it).
             "PATHWAYS_STORAGE_DIR": str(directory / "portfolio"),
+            # And message attachments (profiles).
+            "PROFILES_STORAGE_DIR": str(directory / "messages"),
             **TEST_POOL,
             **(env or {}),
         },

@@ -78,6 +78,21 @@ def _user_reason(
     return None
 
 
+def _message_reason(principal: Principal, target: TargetKind, rel: Relations) -> str | None:
+    if principal.kind != "user" or target != "learner":
+        return None
+    if principal.has_role("teacher") and rel.teaches:
+        return "teacher_of_learner"
+    if principal.has_role("guardian") and rel.guardian_of:
+        return "guardian_of_learner"
+    if principal.has_role("school_admin") and rel.administers_school:
+        return "school_admin_of_school"
+    if principal.has_role("student") and rel.is_self:
+        # Whether the district lets learners into threads is the messages service's rule.
+        return "self"
+    return None
+
+
 def decide(principal: Principal, action: str, target: TargetKind, rel: Relations) -> Decision:
     if not rel.found:
         return Decision(allowed=False, found=False, reason="not_found")
@@ -95,6 +110,13 @@ def decide(principal: Principal, action: str, target: TargetKind, rel: Relations
         ):
             return Decision(allowed=True, found=True, reason="guardian_of_learner")
         return Decision(allowed=False, found=True, reason="not_guardian")
+    if action == "message":
+        # Writing in a thread about the learner: a person related to them, as the relation
+        # found (a district admin's role alone reaches every learner, but only to moderate).
+        reason = _message_reason(principal, target, rel)
+        if reason is None:
+            return Decision(allowed=False, found=True, reason="not_related")
+        return Decision(allowed=True, found=True, reason=reason)
     if principal.kind == "client":
         needed = READ_SCOPES if action == "read" else WRITE_SCOPES
         if principal.has_scope(*needed):

@@ -10,17 +10,22 @@ authentication.
 
 import re
 
-__all__ = ["PORTFOLIO_UPLOAD", "STREAMED_ROUTES", "body_limit", "is_streamed"]
+__all__ = ["MESSAGE_UPLOAD", "PORTFOLIO_UPLOAD", "STREAMED_ROUTES", "body_limit", "is_streamed"]
 
 # (method, path) pairs, exact: the roster zip (``GATEWAY_MAX_UPLOAD_BYTES``).
 STREAMED_ROUTES: frozenset[tuple[str, str]] = frozenset({("POST", "/v1/roster/imports")})
 # A learner's portfolio upload (``GATEWAY_MAX_PORTFOLIO_UPLOAD_BYTES``); the learner is in the
 # path, so the object check still runs before a byte is forwarded.
 PORTFOLIO_UPLOAD = re.compile(r"/v1/learners/[^/]+/portfolio")
+# A message with an attachment (profiles' messages), under the same limit: the attachments take
+# the portfolio's kinds and per-kind limits.
+MESSAGE_UPLOAD = re.compile(r"/v1/learners/[^/]+/threads/[^/]+/messages")
 
 
 def _portfolio(method: str, path: str) -> bool:
-    return method == "POST" and PORTFOLIO_UPLOAD.fullmatch(path) is not None
+    return method == "POST" and (
+        PORTFOLIO_UPLOAD.fullmatch(path) is not None or MESSAGE_UPLOAD.fullmatch(path) is not None
+    )
 
 
 def is_streamed(method: str, path: str) -> bool:

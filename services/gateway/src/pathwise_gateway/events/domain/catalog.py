@@ -79,6 +79,19 @@ class SurveyAnswered(LearnerRef):
     )
 
 
+# issue 17, messages about a learner (profiles) --------------------------------------------
+
+
+class MessagePosted(LearnerRef):
+    thread_id: uuid.UUID
+    message_id: uuid.UUID
+    author_user_id: uuid.UUID
+    recipient_user_ids: list[uuid.UUID] = Field(
+        default_factory=list,
+        description="The thread's other participants (never the message's text)",
+    )
+
+
 class EnrollmentChanged(_Data):
     enrollment_id: uuid.UUID | None = None
     class_id: uuid.UUID
@@ -288,6 +301,11 @@ _TYPES = (
         "survey.answered",
         "A learner answered a survey (which fields their consent changed; never the answers).",
         SurveyAnswered,
+    ),
+    EventType(
+        "message.posted",
+        "A message was posted in a thread about a learner (ids only: never the text).",
+        MessagePosted,
     ),
     EventType(
         "enrollment.changed", "An enrollment was added, changed or ended.", EnrollmentChanged

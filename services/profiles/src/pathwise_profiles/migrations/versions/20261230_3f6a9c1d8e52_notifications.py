@@ -2,7 +2,7 @@
 "Notifications")
 
 Revision ID: 3f6a9c1d8e52
-Revises: 7c41e9a2d5f0
+Revises: 5430a0de5507
 Create Date: 2026-12-30 09:00:00.000000
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from pathwise_shared.db import UTCDateTime
 
 revision: str = "3f6a9c1d8e52"
-down_revision: str | None = "7c41e9a2d5f0"
+down_revision: str | None = "5430a0de5507"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
