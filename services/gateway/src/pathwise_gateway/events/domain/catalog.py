@@ -138,7 +138,9 @@ class BadgeAwarded(LearnerRef):
     badge: str = Field(
         description="first_mastery, skills_mastered_5, skills_mastered_10, streak_5, comeback"
     )
-    skill_code: str | None = Field(None, description="The skill of a comeback badge")
+    skill_code: str | None = Field(
+        None, description="The skill of a comeback badge (mastered after a flag for extra help)"
+    )
 
 
 # Credentials (assessment, issue 16): thin; the credential itself is behind the learner's reads.
@@ -315,7 +317,12 @@ _TYPES = (
 CATALOG: dict[str, EventType] = {t.name: t for t in _TYPES}
 
 # Internal subscribers: event type → the services whose ``POST /internal/events`` receive it.
-INTERNAL_SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {"mastery.changed": ("pathways",)}
+INTERNAL_SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
+    "mastery.changed": ("pathways",),
+    # The comeback badge (docs/assessment.md, "Motivation"): flag episodes, raised and cleared.
+    "learner.flagged": ("assessment",),
+    "learner.unflagged": ("assessment",),
+}
 
 
 def is_known_type(name: str) -> bool:
