@@ -234,7 +234,7 @@ async def receive_event(
     if district_id is None:
         raise UnprocessableContent("The event names no district.", slug="district-required")
     if principal.district_id is not None and principal.district_id != district_id:
-        raise Forbidden("The event is of another district.", slug="wrong-district")
+        raise Forbidden("Only the system of the event's district delivers it.", slug="system-only")
     kind = FLAG_EVENTS.get(envelope.type)
     if kind is None:
         return "ignored"
