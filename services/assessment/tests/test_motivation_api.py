@@ -1,6 +1,7 @@
-"""Motivation through the API: points, a comeback and first-mastery badge earned by answering
-(with ``badge.awarded`` in the outbox of the same answers), the streak, the learner hiding it,
-who may read it."""
+"""Motivation through the API: points, a comeback (a skill mastered after a flag, the flag
+delivered as the gateway's event hub does) and first-mastery badge earned by answering (with
+``badge.awarded`` in the outbox of the same answers), the streak, the learner hiding it, who may
+read it."""
 
 import sys
 import uuid
@@ -14,6 +15,7 @@ from pathwise_assessment.models import PracticeDay, outbox
 from pathwise_assessment.seed import DEMO_DISTRICT
 from pathwise_devstack.testing import ServiceClient, make_principal
 from pathwise_shared.db import Database
+from pathwise_shared.events import new_event
 from pathwise_shared.timeutil import utcnow
 
 # The helpers that take checks live beside this module (tests are not a package: the folder
@@ -23,6 +25,7 @@ from test_assessment_mastery_api import make_check, make_items, take  # type: ig
 
 TEACHER = make_principal(DEMO_DISTRICT, roles=["teacher"])
 GUARDIAN = make_principal(DEMO_DISTRICT, roles=["guardian"])
+HUB = make_principal(DEMO_DISTRICT, kind="system", subject="system:event-hub")
 
 
 def student(learner_id: uuid.UUID) -> Any:
@@ -43,11 +46,44 @@ async def badge_events(api: ServiceClient, learner_id: uuid.UUID) -> list[dict[s
         await db.dispose()
 
 
-async def test_a_comeback_earns_badges_points_and_events(api: ServiceClient) -> None:
+async def deliver_flag(
+    api: ServiceClient,
+    learner_id: uuid.UUID,
+    code: str,
+    *,
+    kind: str = "learner.flagged",
+    flag_code: str = "no_progress",
+    flag_id: uuid.UUID | None = None,
+) -> tuple[dict[str, Any], str]:
+    """A pathways flag event as the gateway's hub posts it; the envelope and the answer."""
+    envelope = new_event(
+        kind,
+        district_id=DEMO_DISTRICT,
+        subject=f"learner/{learner_id}/pathway",
+        data={
+            "learner_id": str(learner_id),
+            "flag_id": str(flag_id or uuid.uuid4()),
+            "code": flag_code,
+            "reason": flag_code,
+            "class_id": None,
+            "numbers": {"skill_code": code, "answers": 8},
+        },
+    ).model_dump(mode="json")
+    got = await api.post("/internal/events", json=envelope, headers=api.as_(HUB))
+    assert got.status_code == 200, got.text
+    return envelope, got.json()["status"]
+
+
+async def test_a_comeback_after_a_flag_earns_badges_points_and_events(api: ServiceClient) -> None:
     code, learner_id = "5.NF.A.1", uuid.uuid4()
     items = await make_items(api, code, 12)
-    # Three wrong answers in a row (a struggle), then right answers until mastered.
+    # Wrong answers, a flag for extra help on the skill, then right answers until mastered.
     await take(api, await make_check(api, code, items[:3]), learner_id, "a")
+    envelope, status = await deliver_flag(api, learner_id, code)
+    assert status == "recorded"
+    # A redelivery of the same event changes nothing.
+    again = await api.post("/internal/events", json=envelope, headers=api.as_(HUB))
+    assert again.json() == {"status": "duplicate"}
     await take(api, await make_check(api, code, items[3:]), learner_id, "b")
     got = await api.get(f"/v1/learners/{learner_id}/motivation", headers=api.as_(TEACHER))
     assert got.status_code == 200, got.text
@@ -59,6 +95,8 @@ async def test_a_comeback_earns_badges_points_and_events(api: ServiceClient) -> 
     assert body["last_practice_day"] == utcnow().date().isoformat()
     earned = {(b["code"], b["skill_code"]) for b in body["badges"]}
     assert earned == {("first_mastery", None), ("comeback", code)}
+    comeback = next(b for b in body["badges"] if b["code"] == "comeback")
+    assert "flag" in comeback["title"].lower() and "struggl" not in comeback["title"].lower()
     events = await badge_events(api, learner_id)
     assert sorted((e["badge"], e["skill_code"]) for e in events) == [
         ("comeback", code), ("first_mastery", None)
@@ -70,15 +108,77 @@ async def test_a_comeback_earns_badges_points_and_events(api: ServiceClient) -> 
     assert len(await badge_events(api, learner_id)) == 2
 
 
-async def test_mastery_without_a_struggle_is_no_comeback(api: ServiceClient) -> None:
+async def test_three_wrong_in_a_row_without_a_flag_is_no_comeback(api: ServiceClient) -> None:
     code, learner_id = "5.NF.A.2", uuid.uuid4()
-    items = await make_items(api, code, 9)
-    # Wrong, right, wrong, wrong, then right: never three wrong in a row.
-    for chunk, choice in ((items[:1], "a"), (items[1:2], "b"), (items[2:4], "a"), (items[4:], "b")):
-        await take(api, await make_check(api, code, chunk), learner_id, choice)
+    items = await make_items(api, code, 12)
+    await take(api, await make_check(api, code, items[:3]), learner_id, "a")
+    # A flag on another skill, and one that is about the plan, not the learner's work.
+    await deliver_flag(api, learner_id, "4.NF.A.1")
+    await deliver_flag(api, learner_id, code, flag_code="no_pathway")
+    await take(api, await make_check(api, code, items[3:]), learner_id, "b")
     body = (await api.get(f"/v1/learners/{learner_id}/motivation", headers=api.as_(TEACHER))).json()
     assert body["skills_mastered"] == 1
     assert [b["code"] for b in body["badges"]] == ["first_mastery"]
+
+
+async def test_a_flag_after_the_mastery_is_no_comeback(api: ServiceClient) -> None:
+    code, learner_id = "5.NF.A.1", uuid.uuid4()
+    items = await make_items(api, code, 9)
+    await take(api, await make_check(api, code, items), learner_id, "b")
+    _, status = await deliver_flag(api, learner_id, code)
+    assert status == "recorded"
+    body = (await api.get(f"/v1/learners/{learner_id}/motivation", headers=api.as_(TEACHER))).json()
+    assert [b["code"] for b in body["badges"]] == ["first_mastery"]
+
+
+async def test_a_flag_delivered_after_the_mastery_it_preceded_awards_on_arrival(
+    api: ServiceClient,
+) -> None:
+    code, learner_id = "5.NF.A.1", uuid.uuid4()
+    items = await make_items(api, code, 12)
+    await take(api, await make_check(api, code, items[:3]), learner_id, "a")
+    # Raised now (the event's time), delivered only after the learner mastered the skill.
+    late = new_event(
+        "learner.flagged",
+        district_id=DEMO_DISTRICT,
+        subject=f"learner/{learner_id}/pathway",
+        data={
+            "learner_id": str(learner_id),
+            "flag_id": str(uuid.uuid4()),
+            "code": "error_rate_high",
+            "numbers": {"skill_practised": code},
+        },
+    ).model_dump(mode="json")
+    await take(api, await make_check(api, code, items[3:]), learner_id, "b")
+    assert [e["badge"] for e in await badge_events(api, learner_id)] == ["first_mastery"]
+    got = await api.post("/internal/events", json=late, headers=api.as_(HUB))
+    assert got.json() == {"status": "recorded"}
+    events = await badge_events(api, learner_id)
+    assert sorted(e["badge"] for e in events) == ["comeback", "first_mastery"]
+
+
+async def test_flag_events_only_from_the_system_and_well_formed(api: ServiceClient) -> None:
+    learner_id = uuid.uuid4()
+    envelope = new_event(
+        "learner.flagged",
+        district_id=DEMO_DISTRICT,
+        subject=f"learner/{learner_id}/pathway",
+        data={"learner_id": str(learner_id), "flag_id": str(uuid.uuid4()), "code": "no_progress"},
+    ).model_dump(mode="json")
+    refused = await api.post("/internal/events", json=envelope, headers=api.as_(TEACHER))
+    assert refused.status_code == 403
+    other = make_principal(uuid.uuid4(), kind="system", subject="system:event-hub")
+    assert (
+        await api.post("/internal/events", json=envelope, headers=api.as_(other))
+    ).status_code == 403
+    broken = {**envelope, "data": {"learner_id": "nope", "code": "no_progress"}}
+    bad = await api.post("/internal/events", json=broken, headers=api.as_(HUB))
+    assert bad.status_code == 422 and bad.headers["content-type"].startswith(
+        "application/problem+json"
+    )
+    other_type = {**envelope, "id": str(uuid.uuid4()), "type": "goal.completed"}
+    ignored = await api.post("/internal/events", json=other_type, headers=api.as_(HUB))
+    assert ignored.json() == {"status": "ignored"}
 
 
 async def test_five_practice_days_with_a_forgiven_gap_earn_the_streak_badge(

@@ -346,6 +346,30 @@ class Badge(Base):
     awarded_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class FlagNotice(Base):
+    """A ``learner.flagged`` or ``learner.unflagged`` event from pathways, as far as the comeback
+    badge needs it (docs/assessment.md, "Motivation"): the flag, its kind, its skill (None: the
+    flag is learner-wide) and when. One row per event (its id: a redelivery adds nothing).
+    ``comeback_skill``: the skill whose comeback a ``flagged`` row's episode earned (at most
+    one per episode)."""
+
+    __tablename__ = "flag_notices"
+    __table_args__ = (
+        Index("ix_flag_notices_district_learner", "district_id", "learner_id", "occurred_at"),
+    )
+
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    district_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    learner_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    flag_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    kind: Mapped[str] = mapped_column(String(10))  # flagged / unflagged
+    code: Mapped[str] = mapped_column(String(40))
+    skill_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    comeback_skill: Mapped[str | None] = mapped_column(String(40), nullable=True)
+
+
 class MotivationPreference(Base):
     """The learner's choice to hide their motivation display (no row: shown)."""
 

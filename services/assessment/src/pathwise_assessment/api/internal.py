@@ -18,11 +18,13 @@ from pathwise_assessment.schemas.signals import LearnerSignalsOut, SignalsOut, S
 from pathwise_assessment.service import attempts as attempts_service
 from pathwise_assessment.service import evidence as evidence_service
 from pathwise_assessment.service import mastery_read as service
+from pathwise_assessment.service import motivation as motivation_service
 from pathwise_assessment.service import placements as placements_service
 from pathwise_assessment.service import signals as signals_service
 from pathwise_shared.access import role_guard
 from pathwise_shared.app import DbSession
 from pathwise_shared.auth import CurrentPrincipal
+from pathwise_shared.events import EventEnvelope
 from pathwise_shared.problems import problem_responses
 
 __all__ = ["router"]
@@ -120,3 +122,13 @@ async def record_evidence(
         correct=r.correct,
         recorded=found.recorded,
     )
+
+
+@router.post("/events")
+async def receive_event(
+    envelope: EventEnvelope, session: DbSession, principal: CurrentPrincipal
+) -> dict[str, str]:
+    """Event subscriber (the gateway's fan-out): ``learner.flagged`` and ``learner.unflagged``
+    are kept for the comeback badge (docs/assessment.md, "Motivation"). Idempotent on the event
+    id: a redelivery answers 200 ``duplicate`` and changes nothing."""
+    return {"status": await motivation_service.receive_event(session, principal, envelope)}

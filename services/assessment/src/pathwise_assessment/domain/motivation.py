@@ -1,30 +1,37 @@
 """Motivation that compares a learner only with themself: points, a forgiving streak, badges.
 
 Pure rules (no database): the service feeds them the learner's own practice days, how many
-skills they have ever mastered and the answers they gave on a skill. Nothing here ranks or
-compares learners; nothing takes more than one learner.
+skills they have ever mastered, the flags pathways raised for them and their history on a skill.
+Nothing here ranks or compares learners; nothing takes more than one learner.
 """
 
 import itertools
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
 __all__ = [
     "BADGES",
     "COMEBACK",
+    "COMEBACK_AFTER_CLEAR",
+    "COMEBACK_FLAGS",
     "FIRST_MASTERY",
     "MASTERY_POINTS",
     "PRACTICE_POINTS",
     "SKILL_MILESTONES",
     "STREAK_BADGE_DAYS",
     "STREAK_FIVE",
-    "STRUGGLE_RUN",
+    "FlagEpisode",
+    "FlagNotice",
+    "SkillMoment",
     "Streak",
+    "comeback_episode",
+    "episodes_of",
+    "mastered_after",
     "milestone_badges",
     "points",
     "streak_of",
-    "struggled",
 ]
 
 # One point per answered item (practice), ten per skill mastered for the first time: mastering a
@@ -36,8 +43,14 @@ MASTERY_POINTS = 10
 MAX_GAP_DAYS = 2
 STREAK_BADGE_DAYS = 5
 SKILL_MILESTONES = (5, 10)
-# A struggle on a skill: at least this many wrong answers in a row on it.
-STRUGGLE_RUN = 3
+# The flags that say a learner needs extra help with their learning (pathways' domain/insights):
+# stuck on a skill, building on a missing prerequisite, more errors than the model explains.
+# Not no_pathway or accommodation_not_applied (about the plan, not the learner's work) nor
+# behind_pace (about goal dates: catching up is not mastering a skill that was hard).
+COMEBACK_FLAGS = frozenset({"no_progress", "prerequisite_gap", "error_rate_high"})
+# A flag clears when its evidence is gone, which can come shortly before the skill is mastered
+# (the learner climbing out of it): a mastery this long after the clearing still counts.
+COMEBACK_AFTER_CLEAR = timedelta(days=14)
 
 FIRST_MASTERY = "first_mastery"
 STREAK_FIVE = "streak_5"
@@ -46,7 +59,7 @@ BADGES: dict[str, str] = {
     FIRST_MASTERY: "Mastered a first skill",
     **{f"skills_mastered_{n}": f"Mastered {n} skills" for n in SKILL_MILESTONES},
     STREAK_FIVE: f"Practised on {STREAK_BADGE_DAYS} days in a streak",
-    COMEBACK: "Mastered a skill after struggling with it",
+    COMEBACK: "Mastered a skill after a flag for extra help",
 }
 
 
@@ -83,15 +96,119 @@ def streak_of(days: Iterable[date], today: date) -> Streak:
     return Streak(run if alive else 0, longest, last)
 
 
-def struggled(answers: Sequence[bool]) -> bool:
-    """Whether the answers on a skill (oldest first; True = right) hold a run of at least
-    ``STRUGGLE_RUN`` wrong answers in a row: the learner struggled with the skill."""
-    run = 0
-    for correct in answers:
-        run = 0 if correct else run + 1
-        if run >= STRUGGLE_RUN:
-            return True
-    return False
+@dataclass(frozen=True)
+class FlagNotice:
+    """A ``learner.flagged`` / ``learner.unflagged`` event as assessment stored it."""
+
+    event_id: uuid.UUID
+    flag_id: uuid.UUID
+    kind: str  # flagged / unflagged
+    code: str
+    skill_code: str | None  # None: learner-wide
+    at: datetime
+    used: bool = False  # a flagged notice whose episode already earned its comeback
+
+
+@dataclass(frozen=True)
+class FlagEpisode:
+    """One flag from its raising (a ``learner.flagged``) to its end: the next event on the same
+    flag (``learner.unflagged``, or a re-raise on other evidence, which starts a new episode)."""
+
+    event_id: uuid.UUID
+    code: str
+    skill_code: str | None
+    raised_at: datetime
+    cleared_at: datetime | None
+    used: bool
+
+
+def episodes_of(notices: Iterable[FlagNotice]) -> list[FlagEpisode]:
+    """The learner's flag episodes, oldest first. Built from the events' own times, not their
+    arrival order: deliveries come at least once and in any order."""
+    ordered = sorted(notices, key=lambda n: (n.at, n.kind != "flagged", str(n.event_id)))
+    episodes = []
+    for i, notice in enumerate(ordered):
+        if notice.kind != "flagged":
+            continue
+        end = next(
+            (n.at for n in ordered[i + 1 :] if n.flag_id == notice.flag_id),
+            None,
+        )
+        episodes.append(
+            FlagEpisode(
+                notice.event_id,
+                notice.code,
+                notice.skill_code,
+                notice.at,
+                end,
+                notice.used,
+            )
+        )
+    return episodes
+
+
+@dataclass(frozen=True)
+class SkillMoment:
+    """One row of the learner's mastery history on a skill."""
+
+    at: datetime
+    answered: bool  # an answer (response or skip), not a decay
+    mastered: bool  # the state after it
+
+
+def _mastered_at(history: Sequence[SkillMoment], moment: datetime) -> bool:
+    state = False
+    for row in history:
+        if row.at > moment:
+            break
+        state = row.mastered
+    return state
+
+
+def mastered_after(history: Sequence[SkillMoment], since: datetime) -> datetime | None:
+    """When the skill was first newly mastered after ``since`` (history oldest first)."""
+    state = _mastered_at(history, since)
+    for row in history:
+        if row.at <= since:
+            continue
+        if row.mastered and not state:
+            return row.at
+        state = row.mastered
+    return None
+
+
+def comeback_episode(
+    episodes: Sequence[FlagEpisode],
+    skill_code: str,
+    history: Sequence[SkillMoment],
+    mastered_at: datetime,
+) -> FlagEpisode | None:
+    """The flag episode a new mastery of ``skill_code`` at ``mastered_at`` is a comeback from,
+    if any (the oldest that qualifies): a help flag (``COMEBACK_FLAGS``) raised before the
+    mastery, still open or cleared at most ``COMEBACK_AFTER_CLEAR`` before it, whose episode has
+    not earned a comeback yet, with the skill not mastered when the flag was raised (a skill
+    mastered before the flag is no comeback from it), and about this skill: a flag naming the
+    skill, or a learner-wide flag when the learner had worked on the skill (answered it) by the
+    time it was raised."""
+    for episode in sorted(episodes, key=lambda e: e.raised_at):
+        if episode.used or episode.code not in COMEBACK_FLAGS:
+            continue
+        if episode.raised_at >= mastered_at:
+            continue
+        if (
+            episode.cleared_at is not None
+            and mastered_at - episode.cleared_at > COMEBACK_AFTER_CLEAR
+        ):
+            continue
+        if _mastered_at(history, episode.raised_at):
+            continue
+        if episode.skill_code is None:
+            if not any(r.answered and r.at <= episode.raised_at for r in history):
+                continue
+        elif episode.skill_code != skill_code:
+            continue
+        return episode
+    return None
 
 
 def milestone_badges(skills_mastered: int, streak_longest: int) -> set[str]:

@@ -5,26 +5,40 @@ import uuid
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, distinct, func, select
+from sqlalchemy import CursorResult, Table, distinct, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pathwise_assessment.models import Badge, MasteryHistory, MotivationPreference, PracticeDay
+from pathwise_assessment.domain.motivation import FlagNotice as Notice
+from pathwise_assessment.domain.motivation import SkillMoment
+from pathwise_assessment.models import (
+    Badge,
+    FlagNotice,
+    MasteryHistory,
+    MotivationPreference,
+    PracticeDay,
+)
 
 __all__ = [
     "add_practice",
     "award",
     "badges_of",
+    "claim_episode",
+    "flag_notices",
     "hidden",
+    "history_by_skill",
     "mastered_skill_count",
     "practice_days",
+    "record_flag_notice",
+    "release_episode",
     "set_hidden",
-    "skill_answers",
+    "skill_history",
 ]
 
 _DAYS = cast(Table, PracticeDay.__table__)
 _BADGES = cast(Table, Badge.__table__)
 _PREFS = cast(Table, MotivationPreference.__table__)
+_NOTICES = cast(Table, FlagNotice.__table__)
 
 
 def _insert(session: AsyncSession, table: Table) -> Any:
@@ -71,22 +85,127 @@ async def mastered_skill_count(
     return int(found.scalar_one())
 
 
-async def skill_answers(
+def _moment(row: Any) -> SkillMoment:
+    # A row with ``correct`` is an answer (a response, or a skip, which counts as wrong); the
+    # others are decay.
+    return SkillMoment(row.created_at, row.correct is not None, bool(row.mastered))
+
+
+async def skill_history(
     session: AsyncSession, district_id: uuid.UUID, learner_id: uuid.UUID, skill_code: str
-) -> list[bool]:
-    """The learner's scored answers on the skill, oldest first (skipped items count as wrong,
-    as they do for mastery)."""
+) -> list[SkillMoment]:
+    """The learner's mastery history on the skill, oldest first."""
     rows = await session.execute(
-        select(MasteryHistory.correct)
+        select(MasteryHistory.created_at, MasteryHistory.correct, MasteryHistory.mastered)
         .where(
             MasteryHistory.district_id == district_id,
             MasteryHistory.learner_id == learner_id,
             MasteryHistory.skill_code == skill_code,
-            MasteryHistory.correct.is_not(None),
         )
         .order_by(MasteryHistory.created_at, MasteryHistory.id)
     )
-    return [bool(r[0]) for r in rows]
+    return [_moment(r) for r in rows]
+
+
+async def history_by_skill(
+    session: AsyncSession, district_id: uuid.UUID, learner_id: uuid.UUID
+) -> dict[str, list[SkillMoment]]:
+    """The learner's mastery history on every skill, oldest first (only when a flag arrives)."""
+    rows = await session.execute(
+        select(
+            MasteryHistory.skill_code,
+            MasteryHistory.created_at,
+            MasteryHistory.correct,
+            MasteryHistory.mastered,
+        )
+        .where(MasteryHistory.district_id == district_id, MasteryHistory.learner_id == learner_id)
+        .order_by(MasteryHistory.created_at, MasteryHistory.id)
+    )
+    out: dict[str, list[SkillMoment]] = {}
+    for r in rows:
+        out.setdefault(r.skill_code, []).append(_moment(r))
+    return out
+
+
+async def record_flag_notice(
+    session: AsyncSession,
+    *,
+    event_id: uuid.UUID,
+    district_id: uuid.UUID,
+    learner_id: uuid.UUID,
+    flag_id: uuid.UUID,
+    kind: str,
+    code: str,
+    skill_code: str | None,
+    occurred_at: datetime,
+    now: datetime,
+) -> bool:
+    """Store a flag event once; whether it was new (a redelivery of its id adds nothing)."""
+    stmt = _insert(session, _NOTICES).values(
+        event_id=event_id,
+        district_id=district_id,
+        learner_id=learner_id,
+        flag_id=flag_id,
+        kind=kind,
+        code=code,
+        skill_code=skill_code,
+        occurred_at=occurred_at,
+        received_at=now,
+    )
+    stmt = stmt.on_conflict_do_nothing(index_elements=[_NOTICES.c.event_id]).returning(
+        _NOTICES.c.event_id
+    )
+    return (await session.execute(stmt)).scalar_one_or_none() is not None
+
+
+async def flag_notices(
+    session: AsyncSession, district_id: uuid.UUID, learner_id: uuid.UUID
+) -> list[Notice]:
+    rows = await session.execute(
+        select(FlagNotice)
+        .where(FlagNotice.district_id == district_id, FlagNotice.learner_id == learner_id)
+        .order_by(FlagNotice.occurred_at, FlagNotice.event_id)
+    )
+    return [
+        Notice(
+            r.event_id,
+            r.flag_id,
+            r.kind,
+            r.code,
+            r.skill_code,
+            r.occurred_at,
+            used=r.comeback_skill is not None,
+        )
+        for r in rows.scalars()
+    ]
+
+
+async def claim_episode(
+    session: AsyncSession, district_id: uuid.UUID, event_id: uuid.UUID, skill_code: str
+) -> bool:
+    """Mark the episode as having earned its comeback; False when another transaction did first
+    (the row lock makes the second wait, then see the claim)."""
+    result = await session.execute(
+        update(FlagNotice)
+        .where(
+            FlagNotice.event_id == event_id,
+            FlagNotice.district_id == district_id,
+            FlagNotice.comeback_skill.is_(None),
+        )
+        .values(comeback_skill=skill_code)
+    )
+    return cast(CursorResult[Any], result).rowcount == 1
+
+
+async def release_episode(
+    session: AsyncSession, district_id: uuid.UUID, event_id: uuid.UUID
+) -> None:
+    """Undo a claim whose badge the learner already had (the episode can still earn one)."""
+    await session.execute(
+        update(FlagNotice)
+        .where(FlagNotice.event_id == event_id, FlagNotice.district_id == district_id)
+        .values(comeback_skill=None)
+    )
 
 
 async def award(

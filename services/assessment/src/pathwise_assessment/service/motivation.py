@@ -1,7 +1,10 @@
 """Motivation: practice points, the forgiving streak and personal badges (``domain.motivation``).
 
 Badges are decided in the transaction of the answer that earned them (``on_answer``) and go out
-as ``badge.awarded`` through the outbox with it. Reads show one learner, to themself and to the
+as ``badge.awarded`` through the outbox with it. A comeback is a skill mastered after a flag for
+extra help: pathways' ``learner.flagged`` / ``learner.unflagged`` arrive through the gateway's
+event hub (``receive_event``), and a flag that arrives after the mastery it preceded awards the
+comeback on arrival. Reads show one learner, to themself and to the
 staff and guardians the gateway lets through; nothing lists or orders learners.
 """
 
@@ -11,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_assessment.domain import motivation as rule
@@ -22,10 +26,22 @@ from pathwise_shared.auth import Principal
 from pathwise_shared.db.outbox import publish_many
 from pathwise_shared.events import EventEnvelope, new_event
 from pathwise_shared.ids import new_id
-from pathwise_shared.problems import Forbidden, NotFound
+from pathwise_shared.problems import Forbidden, NotFound, UnprocessableContent
 from pathwise_shared.timeutil import utcnow
 
-__all__ = ["MotivationView", "on_answer", "on_mastery_changes", "read", "set_hidden"]
+__all__ = [
+    "MotivationView",
+    "on_answer",
+    "on_mastery_changes",
+    "read",
+    "receive_event",
+    "set_hidden",
+]
+
+FLAG_EVENTS = {"learner.flagged": "flagged", "learner.unflagged": "unflagged"}
+# The skill a flag is about, by the numbers each kind carries (pathways' domain/insights.py):
+# no_progress and prerequisite_gap name it, error_rate_high names the skill being practised.
+_FLAG_SKILL_KEYS = ("skill_code", "skill_practised")
 
 
 def _is_self(principal: Principal, learner_id: uuid.UUID) -> bool:
@@ -66,6 +82,24 @@ async def _award(
     )
 
 
+async def _comeback(
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    learner_id: uuid.UUID,
+    episode: rule.FlagEpisode,
+    skill_code: str,
+    now: datetime,
+) -> EventEnvelope | None:
+    """The comeback from ``episode``: claimed first (once per episode, even under concurrent
+    answers), the claim undone when the learner already has this skill's comeback."""
+    if not await repo.claim_episode(session, district_id, episode.event_id, skill_code):
+        return None
+    event = await _award(session, district_id, learner_id, rule.COMEBACK, skill_code, now)
+    if event is None:
+        await repo.release_episode(session, district_id, episode.event_id)
+    return event
+
+
 async def on_mastery_changes(
     session: AsyncSession,
     district_id: uuid.UUID,
@@ -73,7 +107,8 @@ async def on_mastery_changes(
     changes: Sequence[dict[str, Any]],
     now: datetime,
 ) -> list[EventEnvelope]:
-    """The mastery badges the changes earned (first mastery, 5 and 10 skills, comebacks)."""
+    """The mastery badges the changes earned (first mastery, 5 and 10 skills, comebacks: a
+    newly mastered skill after a flag, ``domain.motivation.comeback_episode``)."""
     newly = [c["skill_code"] for c in changes if c["mastered"] and not c["previous_mastered"]]
     if not newly:
         return []
@@ -81,10 +116,17 @@ async def on_mastery_changes(
     count = await repo.mastered_skill_count(session, district_id, learner_id)
     for code in sorted(rule.milestone_badges(count, 0)):
         events.append(await _award(session, district_id, learner_id, code, "", now))
-    for skill in newly:
-        answers = await repo.skill_answers(session, district_id, learner_id, skill)
-        if rule.struggled(answers):
-            events.append(await _award(session, district_id, learner_id, rule.COMEBACK, skill, now))
+    notices = await repo.flag_notices(session, district_id, learner_id)
+    if notices:
+        episodes = rule.episodes_of(notices)
+        for skill in newly:
+            history = await repo.skill_history(session, district_id, learner_id, skill)
+            episode = rule.comeback_episode(episodes, skill, history, now)
+            if episode is not None:
+                event = await _comeback(session, district_id, learner_id, episode, skill, now)
+                events.append(event)
+                if event is not None:
+                    episodes = [e for e in episodes if e.event_id != episode.event_id]
     return [e for e in events if e is not None]
 
 
@@ -158,3 +200,95 @@ async def set_hidden(
         )
     await repo.set_hidden(session, principal.require_district(), learner_id, hidden, utcnow())
     return hidden
+
+
+class _FlagData(BaseModel):
+    """What assessment reads of a flag event (the rest of it, numbers and class, is not kept)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    learner_id: uuid.UUID
+    flag_id: uuid.UUID
+    code: str = Field(min_length=1, max_length=40)
+    numbers: dict[str, Any] = Field(default_factory=dict)
+
+
+def _flag_skill(numbers: dict[str, Any]) -> str | None:
+    for key in _FLAG_SKILL_KEYS:
+        value = numbers.get(key)
+        if isinstance(value, str) and 0 < len(value) <= 40:
+            return value
+    return None
+
+
+async def receive_event(
+    session: AsyncSession, principal: Principal, envelope: EventEnvelope
+) -> str:
+    """An event from the gateway's fan-out, once: ``duplicate`` for a redelivery (the event id),
+    ``ignored`` for a type assessment does not act on, else ``recorded``. A ``learner.flagged``
+    whose flag preceded a mastery already made (the event came late) awards that comeback now,
+    and ``badge.awarded`` goes out in this transaction."""
+    if not principal.is_system:
+        raise Forbidden("Only the system delivers events.", slug="system-only")
+    district_id = envelope.district_id
+    if district_id is None:
+        raise UnprocessableContent("The event names no district.", slug="district-required")
+    if principal.district_id is not None and principal.district_id != district_id:
+        raise Forbidden("Only the system of the event's district delivers it.", slug="system-only")
+    kind = FLAG_EVENTS.get(envelope.type)
+    if kind is None:
+        return "ignored"
+    try:
+        data = _FlagData.model_validate(envelope.data)
+    except ValidationError as exc:
+        raise UnprocessableContent(
+            f"{envelope.type} needs learner_id, flag_id and code.", slug="invalid-event"
+        ) from exc
+    now = utcnow()
+    new = await repo.record_flag_notice(
+        session,
+        event_id=envelope.id,
+        district_id=district_id,
+        learner_id=data.learner_id,
+        flag_id=data.flag_id,
+        kind=kind,
+        code=data.code,
+        skill_code=_flag_skill(data.numbers),
+        occurred_at=envelope.occurred_at,
+        now=now,
+    )
+    if not new:
+        return "duplicate"
+    if kind == "flagged":
+        events = await _late_comebacks(session, district_id, data.learner_id, envelope.id, now)
+        if events:
+            await publish_many(session, events)
+    return "recorded"
+
+
+async def _late_comebacks(
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    learner_id: uuid.UUID,
+    event_id: uuid.UUID,
+    now: datetime,
+) -> list[EventEnvelope]:
+    """A flag raised before a mastery that was made before its event arrived (delivery is
+    asynchronous): the comeback the mastery would have earned, at most one for the episode."""
+    episodes = rule.episodes_of(await repo.flag_notices(session, district_id, learner_id))
+    episode = next((e for e in episodes if e.event_id == event_id), None)
+    if episode is None or episode.code not in rule.COMEBACK_FLAGS:
+        return []
+    histories = await repo.history_by_skill(session, district_id, learner_id)
+    for skill in sorted(histories):
+        history = histories[skill]
+        mastered_at = rule.mastered_after(history, episode.raised_at)
+        if (
+            mastered_at is None
+            or rule.comeback_episode([episode], skill, history, mastered_at) is None
+        ):
+            continue
+        event = await _comeback(session, district_id, learner_id, episode, skill, now)
+        if event is not None:
+            return [event]
+    return []

@@ -151,7 +151,9 @@ class BadgeAwarded(LearnerRef):
     badge: str = Field(
         description="first_mastery, skills_mastered_5, skills_mastered_10, streak_5, comeback"
     )
-    skill_code: str | None = Field(None, description="The skill of a comeback badge")
+    skill_code: str | None = Field(
+        None, description="The skill of a comeback badge (mastered after a flag for extra help)"
+    )
 
 
 # Credentials (assessment, issue 16): thin; the credential itself is behind the learner's reads.
@@ -356,10 +358,12 @@ CATALOG: dict[str, EventType] = {t.name: t for t in _TYPES}
 
 # Internal subscribers: event type → the services whose ``POST /internal/events`` receive it.
 # Profiles makes notifications of mastery milestones, flags and messages (``message.posted`` is
-# handled by name: profiles' messages emit it).
+# emitted by profiles' messages); assessment keeps flag episodes, raised and cleared, for the
+# comeback badge (docs/assessment.md, "Motivation").
 INTERNAL_SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "mastery.changed": ("pathways", "profiles"),
-    "learner.flagged": ("profiles",),
+    "learner.flagged": ("assessment", "profiles"),
+    "learner.unflagged": ("assessment",),
     "message.posted": ("profiles",),
 }
 
