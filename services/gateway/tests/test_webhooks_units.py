@@ -276,9 +276,12 @@ def test_deliveries_are_planned_per_subscriber_and_matching_endpoint() -> None:
         ("profiles", None),  # its notifications of mastery milestones
         (None, all_types.id),
     }
-    # message.posted is not catalogued (never leaves Pathwise) but reaches profiles.
+    # message.posted reaches profiles (notifications) and the district's endpoints (ids only).
     posted = new_event("message.posted", district_id=district, subject="m", data={})
     rows = plan_deliveries([posted], [all_types, foreign], NOW)
-    assert {(r["subscriber"], r["endpoint_id"]) for r in rows} == {("profiles", None)}
+    assert {(r["subscriber"], r["endpoint_id"]) for r in rows} == {
+        ("profiles", None),
+        (None, all_types.id),
+    }
     test_event = new_event("webhook.test", district_id=district, subject="x", data={})
     assert not wants(all_types, test_event)
