@@ -36,7 +36,7 @@ class NotificationOut(BaseModel):
                     "learner_id": "5b1f3c2a-9d8e-4f7a-8b6c-1d2e3f4a5b6c",
                     "refs": {"skill_code": "3.OA.C.7"},
                     "created_at": "2026-12-30T15:04:05Z",
-                    "read_at": None,
+                    "read_at": "2026-12-30T16:20:00Z",
                 }
             ]
         }
