@@ -390,6 +390,8 @@ SELF_SERVICE = (
     Op("POST", "/v1/me/notifications/read-all", "learner", ALL, False, OK),
     Op("POST", f"/v1/me/notifications/{NO_SUCH}/read", "learner", ALL, False, GONE),
     Op("GET", "/v1/me/notification-preferences", "learner", ALL, False, OK),
+    # Issue 17 follow-up: the caller's threads across learners (routed to profiles).
+    Op("GET", "/v1/me/threads", "learner", ALL, False, OK),
     Op("PUT", "/v1/me/notification-preferences", "learner", ALL, False, INVALID,
        {"channels": "x"}),
 )  # fmt: skip

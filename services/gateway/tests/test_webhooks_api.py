@@ -32,7 +32,7 @@ from pathwise_devstack.testing import (
 )
 from pathwise_gateway.edge.domain.tokens import issue_access_token
 from pathwise_gateway.events import repository as events_repository
-from pathwise_gateway.events.domain.catalog import INTERNAL_SUBSCRIPTIONS
+from pathwise_gateway.events.domain.catalog import INTERNAL_SUBSCRIPTIONS, subscribers_of
 from pathwise_gateway.events.models import event_deliveries, event_log, webhook_endpoints
 from pathwise_gateway.events.service.dispatcher import Dispatcher
 from pathwise_gateway.events.service.hub import EventHub
@@ -282,6 +282,25 @@ async def test_mastery_changed_reaches_each_subscriber_once(
     await publish(gateway, other)
     await asyncio.sleep(0.1)
     assert all(body["id"] != str(other.id) for _, body in receiver.internal)
+
+
+async def test_a_mastery_change_that_is_no_milestone_reaches_only_pathways(
+    gateway: ServiceClient, receiver: Receiver
+) -> None:
+    """Profiles' subscription carries a predicate (transitions to mastered): the hub makes no
+    delivery to profiles for the common answer that only moves P(known)."""
+    event = mastery(mastered=False, previous_mastered=False, p_known=0.4)
+    milestone = mastery()
+    await publish(gateway, event)
+    await publish(gateway, milestone)
+
+    def delivered(which: Any) -> list[dict[str, Any]]:
+        return [body for _, body in receiver.internal if body["id"] == str(which.id)]
+
+    await until(lambda: len(delivered(milestone)) >= 2 and len(delivered(event)) >= 1)
+    await asyncio.sleep(0.1)
+    assert len(delivered(event)) == len(subscribers_of("mastery.changed", event.data)) == 1
+    assert len(delivered(milestone)) == 2
 
 
 async def test_event_catalog_lists_types_with_schemas(

@@ -3,7 +3,9 @@
 import ipaddress
 import random
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -11,7 +13,16 @@ from hypothesis import strategies as st
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from pathwise_gateway.events.domain.attempts import webhook_body
-from pathwise_gateway.events.domain.catalog import CATALOG, catalog_entries, thin_data
+from pathwise_gateway.events.domain.catalog import (
+    CATALOG,
+    INTERNAL_SUBSCRIPTIONS,
+    Subscription,
+    becomes_mastered,
+    catalog_entries,
+    internal_subscribers,
+    subscribers_of,
+    thin_data,
+)
 from pathwise_gateway.events.domain.schedule import (
     Verdict,
     classify,
@@ -269,7 +280,8 @@ def test_deliveries_are_planned_per_subscriber_and_matching_endpoint() -> None:
     all_types = EndpointFilter(uuid.uuid4(), district, ())
     only_flags = EndpointFilter(uuid.uuid4(), district, ("learner.flagged",))
     foreign = EndpointFilter(uuid.uuid4(), other, ())
-    mastery = new_event("mastery.changed", district_id=district, subject="l", data={})
+    milestone = {"learner_id": str(uuid.uuid4()), "mastered": True, "previous_mastered": False}
+    mastery = new_event("mastery.changed", district_id=district, subject="l", data=milestone)
     rows = plan_deliveries([mastery], [all_types, only_flags, foreign], NOW)
     assert {(r["subscriber"], r["endpoint_id"]) for r in rows} == {
         ("pathways", None),
@@ -285,3 +297,47 @@ def test_deliveries_are_planned_per_subscriber_and_matching_endpoint() -> None:
     }
     test_event = new_event("webhook.test", district_id=district, subject="x", data={})
     assert not wants(all_types, test_event)
+
+
+@pytest.mark.parametrize(
+    ("data", "profiles"),
+    [
+        ({"mastered": True, "previous_mastered": False}, True),
+        ({"mastered": True, "previous_mastered": None}, True),  # first estimate of the skill
+        ({"mastered": True}, True),
+        ({"mastered": True, "previous_mastered": True}, False),  # P(known) moved, still mastered
+        ({"mastered": False, "previous_mastered": False}, False),  # the common answer
+        ({"mastered": False, "previous_mastered": True}, False),  # mastery lost
+        ({"mastered": "true", "previous_mastered": False}, False),  # not a boolean
+        ({}, False),
+    ],
+)
+def test_profiles_gets_only_the_mastery_changes_it_acts_on(
+    data: dict[str, Any], profiles: bool
+) -> None:
+    """A subscription's predicate decides, per event, whether its service is called at all;
+    pathways (no predicate) gets every change and webhooks keep their own filters."""
+    district = uuid.uuid4()
+    endpoint = EndpointFilter(uuid.uuid4(), district, ("mastery.changed",))
+    event = new_event("mastery.changed", district_id=district, subject="l", data=data)
+    rows = plan_deliveries([event], [endpoint], NOW)
+    subscribers = {r["subscriber"] for r in rows if r["subscriber"] is not None}
+    assert subscribers == ({"pathways", "profiles"} if profiles else {"pathways"})
+    assert [r["endpoint_id"] for r in rows if r["endpoint_id"] is not None] == [endpoint.id]
+    # The same rule as profiles' own check (kept there: defence in depth).
+    assert becomes_mastered(data) is profiles
+
+
+def test_a_predicate_that_cannot_read_the_data_still_delivers() -> None:
+    def broken(data: Mapping[str, Any]) -> bool:
+        raise KeyError("mastered")
+
+    assert Subscription("profiles", when=broken).wants({})
+    assert not Subscription("profiles", when=lambda d: d.get("x") == 1).wants({"x": 2})
+    assert Subscription("profiles").wants({})
+
+
+def test_every_subscribed_type_is_catalogued_and_consent_reaches_profiles() -> None:
+    assert set(INTERNAL_SUBSCRIPTIONS) <= set(CATALOG)
+    assert subscribers_of("consent.requested", {}) == ["profiles"]
+    assert internal_subscribers() == {"pathways", "profiles", "assessment"}

@@ -5,9 +5,13 @@ the supervisor's contact for staff only, and a choice refused until a guardian c
 from datetime import date
 from typing import Any
 
+from sqlalchemy import select
+
 from pathwise_devstack.testing import ServiceClient, make_principal
 from pathwise_pathways.domain.beyond import needs_consent
+from pathwise_pathways.models import outbox
 from pathwise_shared.auth import Principal
+from pathwise_shared.db import Database
 from pathwise_shared.demo import demo_id
 
 DISTRICT = demo_id("district", "riverside")
@@ -45,6 +49,21 @@ def trip(code: str, **extra: Any) -> dict[str, Any]:
         },
         **extra,
     }
+
+
+async def consent_requests(live: ServiceClient) -> list[dict[str, Any]]:
+    """The ``consent.requested`` events in pathways' outbox (their ``data``)."""
+    db = Database(live.app.state.settings.database_url)
+    try:
+        async with db.session() as session:
+            rows = await session.execute(
+                select(outbox.c.envelope)
+                .where(outbox.c.event_type == "consent.requested")
+                .order_by(outbox.c.id)
+            )
+            return [r[0]["data"] for r in rows]
+    finally:
+        await db.dispose()
 
 
 def test_consent_policy() -> None:
@@ -107,6 +126,14 @@ async def test_a_field_trip_needs_a_guardians_consent_before_it_is_chosen(
     assert refused.status_code == 409, refused.text
     assert refused.json()["type"].endswith("/guardian-consent-required")
     assert refused.json()["activity_id"] == activity["id"]
+    # The refusal asks the guardians, once: a retried choice asks nobody again.
+    again = await live.post(
+        choose, json={"activity_id": activity["id"]}, headers=live.as_(learner())
+    )
+    assert again.status_code == 409, again.text
+    assert await consent_requests(live) == [
+        {"learner_id": str(LEARNER), "activity_id": activity["id"]}
+    ]
 
     consents = f"/v1/learners/{LEARNER}/consents"
     by_learner = await live.post(

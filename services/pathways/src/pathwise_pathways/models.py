@@ -465,6 +465,21 @@ class ActivityConsent(Base):
     __table_args__ = (UniqueConstraint("district_id", "learner_id", "activity_id"),)
 
 
+class ConsentRequest(Base):
+    """A guardian's consent was asked for (``consent.requested``): the first time choosing the
+    activity for the learner was refused for want of it. One per learner and activity, so a
+    retried choice asks the guardians once (docs/pathways.md, "Learning beyond the classroom")."""
+
+    __tablename__ = "consent_requests"
+
+    district_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    learner_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    activity_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class PortfolioArtifact(Base):
     """A piece of a learner's own work (docs/pathways.md, "Portfolio"): text, a link, or a file
     kept in the file store under ``storage_key`` (random, never the client's name)."""

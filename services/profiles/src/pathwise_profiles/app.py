@@ -89,6 +89,7 @@ def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
             voice.router,
             surveys.router,
             notifications.router,
+            messages.me_router,
             messages.router,
             internal.router,
         ],

@@ -5,7 +5,14 @@ from typing import Any
 
 from fastapi import APIRouter, status
 
-from pathwise_pathways.api.deps import Cache, ConsentPolicy, DistrictId, HiddenParts, UpstreamDep
+from pathwise_pathways.api.deps import (
+    Cache,
+    ConsentPolicy,
+    DatabaseDep,
+    DistrictId,
+    HiddenParts,
+    UpstreamDep,
+)
 from pathwise_pathways.domain.disclosure import GOALS, visible_board
 from pathwise_pathways.models import Pathway, PathwayVersion
 from pathwise_pathways.schemas.pathways import (
@@ -20,6 +27,7 @@ from pathwise_pathways.schemas.pathways import (
     StepOut,
     VersionOut,
 )
+from pathwise_pathways.service import consents
 from pathwise_pathways.service.pathways import overrides, planning, progress, read
 from pathwise_shared.access import ALL_USERS, STAFF, access
 from pathwise_shared.app import DbSession
@@ -176,12 +184,18 @@ async def choose_activity(
     district_id: DistrictId,
     hidden: HiddenParts,
     policy: ConsentPolicy,
+    db: DatabaseDep,
 ) -> PathwayOut:
     """The learner picks an activity from the step's choice board; an off-site activity that
-    needs a guardian's consent only once a guardian gave it (409 otherwise)."""
-    view = await progress.choose(
-        session, principal, district_id, learner_id, step_id, body.activity_id, policy
-    )
+    needs a guardian's consent only once a guardian gave it (409 otherwise; the first such
+    refusal for the learner and activity asks their guardians: ``consent.requested``)."""
+    try:
+        view = await progress.choose(
+            session, principal, district_id, learner_id, step_id, body.activity_id, policy
+        )
+    except consents.ConsentRequired as refused:
+        await consents.ask_guardians(db, refused, refused_in=session)
+        raise
     return pathway_out(view, hidden)
 
 

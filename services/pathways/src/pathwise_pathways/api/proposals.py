@@ -6,7 +6,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Response, status
 
-from pathwise_pathways.api.deps import Cache, ConsentPolicy, DistrictId, HiddenParts, UpstreamDep
+from pathwise_pathways.api.deps import (
+    Cache,
+    ConsentPolicy,
+    DatabaseDep,
+    DistrictId,
+    HiddenParts,
+    UpstreamDep,
+)
 from pathwise_pathways.api.pathways import pathway_out
 from pathwise_pathways.domain.proposals import proposal_etag
 from pathwise_pathways.schemas.pathways import GoalIn
@@ -216,22 +223,29 @@ async def approve_proposal(
     hidden: HiddenParts,
     policy: ConsentPolicy,
     response: Response,
+    db: DatabaseDep,
     if_match: IfMatch = None,
 ) -> ProposalOut:
     """The plan becomes the learner's active pathway (the planner's rules apply as to any
-    plan); the version history names the learner as its author and the approver after."""
-    found, pathway = await service.approve(
-        session,
-        cache,
-        upstream,
-        principal,
-        district_id,
-        learner_id,
-        proposal_id,
-        body.comment,
-        if_match,
-        consent=consents.checker(session, district_id, learner_id, policy),
-    )
+    plan); the version history names the learner as its author and the approver after. A
+    chosen off-site activity without its guardian's consent is 409 (and, the first time, asks
+    the guardians: ``consent.requested``)."""
+    try:
+        found, pathway = await service.approve(
+            session,
+            cache,
+            upstream,
+            principal,
+            district_id,
+            learner_id,
+            proposal_id,
+            body.comment,
+            if_match,
+            consent=consents.checker(session, district_id, learner_id, policy),
+        )
+    except consents.ConsentRequired as refused:
+        await consents.ask_guardians(db, refused, refused_in=session)
+        raise
     response.headers["ETag"] = proposal_etag(found.proposal.version)
     out = _out(found)
     out.pathway = pathway_out(pathway, hidden)

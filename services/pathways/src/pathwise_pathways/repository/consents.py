@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pathwise_pathways.models import ActivityConsent
+from pathwise_pathways.models import ActivityConsent, ConsentRequest
 
-__all__ = ["consent_for", "consents_of"]
+__all__ = ["consent_for", "consents_of", "record_request"]
 
 
 async def consent_for(
@@ -32,3 +32,19 @@ async def consents_of(
         .order_by(ActivityConsent.id)
     )
     return (await session.scalars(stmt)).all()
+
+
+async def record_request(
+    session: AsyncSession, district_id: uuid.UUID, learner_id: uuid.UUID, activity_id: uuid.UUID
+) -> bool:
+    """Note that the guardians were asked (True), or False when they were already. Two
+    concurrent first refusals both find none; the primary key lets one commit (the other's
+    unit of work fails on it and asks nobody)."""
+    found = await session.get(ConsentRequest, (district_id, learner_id, activity_id))
+    if found is not None:
+        return False
+    session.add(
+        ConsentRequest(district_id=district_id, learner_id=learner_id, activity_id=activity_id)
+    )
+    await session.flush()
+    return True

@@ -39,9 +39,17 @@ from pathwise_shared.pagination import DEFAULT_PAGE_SIZE, CursorParam, LimitPara
 from pathwise_shared.problems import problem_responses
 from pathwise_shared.storage import FileStore, LocalFileStore, S3FileStore, make_store
 
-__all__ = ["MULTIPART_ALLOWANCE", "make_message_store", "message_upload_limit", "router"]
+__all__ = [
+    "MULTIPART_ALLOWANCE",
+    "make_message_store",
+    "me_router",
+    "message_upload_limit",
+    "router",
+]
 
 router = APIRouter(prefix="/v1/learners/{learner_id}/threads", tags=["messages"])
+# The caller's own threads across learners (``/v1/me/threads``): no path names anyone.
+me_router = APIRouter(prefix="/v1/me", tags=["messages"])
 
 # Who writes in threads: people related to the learner. A district administrator reads all of
 # their district's threads (moderation) and writes in none.
@@ -52,6 +60,13 @@ def _rule(
     roles: frozenset[str], action: Literal["read", "message"], *errors: int
 ) -> dict[str, Any]:
     rule = access(roles=roles, action=action, learner="learner_id")
+    rule["responses"] = {**rule.get("responses", {}), **problem_responses(*errors)}
+    return rule
+
+
+def _own_rule(*errors: int) -> dict[str, Any]:
+    """A route over the caller's own things: every signed-in user, no object named."""
+    rule = access(roles=ALL_USERS)
     rule["responses"] = {**rule.get("responses", {}), **problem_responses(*errors)}
     return rule
 
@@ -136,6 +151,30 @@ async def list_threads(
         session,
         principal,
         learner_id,
+        learner_allowed=settings.learner_in_threads,
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+@me_router.get(
+    "/threads",
+    response_model=Page[ThreadSummary],
+    **_own_rule(400),
+)
+async def my_threads(
+    session: DbSession,
+    principal: CurrentPrincipal,
+    settings: Settings,
+    limit: LimitParam = DEFAULT_PAGE_SIZE,
+    cursor: CursorParam = None,
+) -> Page[ThreadSummary]:
+    """Your threads about all the learners you take part about, the one with the newest message
+    first, with your unread count in each. Only the threads whose learner you are still related
+    to (teach, guard, administer their school): a relation that ended hides the thread."""
+    return await service.my_threads(
+        session,
+        principal,
         learner_allowed=settings.learner_in_threads,
         limit=limit,
         cursor=cursor,

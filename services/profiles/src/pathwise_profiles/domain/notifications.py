@@ -53,13 +53,14 @@ AUDIENCES: Mapping[Kind, frozenset[Audience]] = {
     "consent_request": frozenset({"guardians"}),
 }
 
-# Which event types notify, by kind. ``consent.requested`` is not emitted by anything yet
-# (pathways answers 409 guardian-consent-required and writes no event): not subscribed.
+# Which event types notify, by kind. ``consent.requested``: pathways, the first time choosing an
+# off-site activity for the learner is refused for want of a guardian's consent.
 EVENT_KINDS: Mapping[str, Kind] = {
     "mastery.changed": "mastery_milestone",
     "goal.completed": "goal_completed",
     "learner.flagged": "support_note",
     "message.posted": "message",
+    "consent.requested": "consent_request",
 }
 
 # Defaults: the feed on for every kind; email and SMS off until the user turns them on (a

@@ -6,7 +6,18 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, and_, exists, insert, literal, select, update
+from sqlalchemy import (
+    ColumnElement,
+    RowMapping,
+    and_,
+    exists,
+    false,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_profiles.domain.messages import Candidate
@@ -37,6 +48,7 @@ __all__ = [
     "list_threads",
     "mark_read",
     "messages_of",
+    "my_threads",
     "participants_of",
 ]
 
@@ -271,3 +283,100 @@ async def mark_read(
         )
         .values(read_seq=seq, read_at=at)
     )
+
+
+def _related_now(
+    user_id: uuid.UUID, roles: frozenset[str], today: date, *, learner_allowed: bool
+) -> ColumnElement[bool]:
+    """The user is related to the thread's learner today, by a relation one of their roles
+    uses (the ``message`` rule of access_rules, as a correlated condition on
+    ``message_threads.learner_id``): teaches them in an active class, an active guardian link,
+    their school's administrator, or the learner themself when the district allows it."""
+    learner = message_threads.c.learner_id
+    holds: list[ColumnElement[bool]] = []
+    if "teacher" in roles:
+        t = enrollments.alias("mt_t")
+        s = enrollments.alias("mt_s")
+        holds.append(
+            exists(
+                select(literal(1))
+                .select_from(t.join(s, s.c.class_id == t.c.class_id))
+                .join(classes, classes.c.id == t.c.class_id)
+                .where(
+                    t.c.user_id == user_id,
+                    t.c.role == "teacher",
+                    active_enrollment(t, today),
+                    s.c.user_id == learner,
+                    s.c.role == "student",
+                    active_enrollment(s, today),
+                    classes.c.status == "active",
+                )
+            )
+        )
+    if "guardian" in roles:
+        holds.append(
+            exists(
+                select(literal(1)).where(
+                    guardian_links.c.guardian_id == user_id,
+                    guardian_links.c.student_id == learner,
+                    guardian_links.c.status == "active",
+                )
+            )
+        )
+    if "school_admin" in roles:
+        a = user_schools.alias("mt_a")
+        b = user_schools.alias("mt_b")
+        holds.append(
+            exists(
+                select(literal(1))
+                .select_from(a.join(b, a.c.school_id == b.c.school_id))
+                .where(a.c.user_id == user_id, b.c.user_id == learner)
+            )
+        )
+    if "student" in roles and learner_allowed:
+        holds.append(learner == user_id)
+    return or_(*holds) if holds else false()
+
+
+async def my_threads(
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    user_id: uuid.UUID,
+    roles: frozenset[str],
+    today: date,
+    *,
+    learner_allowed: bool,
+    limit: int,
+    before: tuple[datetime, uuid.UUID] | None,
+) -> Sequence[RowMapping]:
+    """The user's threads across learners, newest message first (ties by id), with their
+    ``read_seq``; only those whose learner they are related to today, checked for every thread
+    in this one statement (a relation that ended hides the thread and its subject). One row
+    past ``limit`` tells the page there is more."""
+    where: list[ColumnElement[bool]] = [
+        message_threads.c.district_id == district_id,
+        _related_now(user_id, roles, today, learner_allowed=learner_allowed),
+    ]
+    if before is not None:
+        at, thread_id = before
+        where.append(
+            or_(
+                message_threads.c.last_message_at < at,
+                and_(message_threads.c.last_message_at == at, message_threads.c.id < thread_id),
+            )
+        )
+    stmt = (
+        select(message_threads, thread_participants.c.read_seq)
+        .join(
+            thread_participants,
+            and_(
+                thread_participants.c.thread_id == message_threads.c.id,
+                thread_participants.c.user_id == user_id,
+                thread_participants.c.district_id == district_id,
+            ),
+        )
+        .where(*where)
+        .order_by(message_threads.c.last_message_at.desc(), message_threads.c.id.desc())
+        .limit(limit + 1)
+    )
+    return (await session.execute(stmt)).mappings().all()

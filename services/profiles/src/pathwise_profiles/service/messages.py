@@ -18,6 +18,7 @@ work. If that fails, the file is deleted again.
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, BinaryIO
 
 from sqlalchemy import RowMapping
@@ -55,6 +56,7 @@ __all__ = [
     "list_messages",
     "list_threads",
     "mark_read",
+    "my_threads",
     "post_message",
 ]
 
@@ -308,6 +310,62 @@ async def list_threads(
         return ThreadSummary(**_summary(row, mine, _read_seq(principal, mine), viewer))
 
     return page_of(rows, limit, lambda r: (r["id"],), convert)
+
+
+async def my_threads(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    learner_allowed: bool,
+    limit: int,
+    cursor: str | None,
+) -> Page[ThreadSummary]:
+    """The caller's threads across all the learners they take part about, newest message first,
+    with their unread counts. The caller's relation to each thread's learner is checked again,
+    as it is today, for every thread in the listing's own query: a teacher whose class ended or
+    a guardian whose link was removed no longer sees the thread (nor its subject). A district
+    administrator takes part in no thread: their list is empty (they moderate per learner)."""
+    district_id = principal.require_district()
+    before = _time_id_cursor(cursor)
+    uid = principal.user_id if principal.kind == "user" else None
+    if uid is None:
+        return Page[ThreadSummary](items=[])
+    rows = await repo.my_threads(
+        session,
+        district_id,
+        uid,
+        frozenset(principal.roles),
+        utcnow().date(),
+        learner_allowed=learner_allowed,
+        limit=limit,
+        before=before,
+    )
+    people = await repo.participants_of(session, district_id, [r["id"] for r in rows[:limit]])
+    by_thread: dict[uuid.UUID, list[RowMapping]] = {}
+    for p in people:
+        by_thread.setdefault(p["thread_id"], []).append(p)
+    return page_of(
+        rows,
+        limit,
+        lambda r: (r["last_message_at"].isoformat(), r["id"]),
+        lambda r: ThreadSummary(
+            **_summary(r, by_thread.get(r["id"], []), r["read_seq"], "participant")
+        ),
+    )
+
+
+def _time_id_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    """(last message time, thread id) of the last thread of the previous page."""
+    if cursor is None:
+        return None
+    at, value = decode_cursor(cursor, 2)
+    try:
+        moment, thread_id = datetime.fromisoformat(at), uuid.UUID(value)
+    except ValueError as exc:
+        raise BadRequest("The cursor is not valid.", slug="invalid-cursor") from exc
+    if moment.tzinfo is None:
+        raise BadRequest("The cursor is not valid.", slug="invalid-cursor")
+    return moment, thread_id
 
 
 def _id_cursor(cursor: str | None) -> uuid.UUID | None:

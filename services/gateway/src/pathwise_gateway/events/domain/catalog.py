@@ -6,6 +6,7 @@ that must never leave, such as a learner's accommodations) is not sent until it 
 """
 
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -17,10 +18,14 @@ __all__ = [
     "CATALOG",
     "INTERNAL_SUBSCRIPTIONS",
     "EventType",
+    "Subscription",
     "WebhookEnvelope",
+    "becomes_mastered",
     "catalog_entries",
     "envelope_schema",
+    "internal_subscribers",
     "is_known_type",
+    "subscribers_of",
     "thin_data",
 ]
 
@@ -90,6 +95,12 @@ class MessagePosted(LearnerRef):
         default_factory=list,
         description="The thread's other participants (never the message's text)",
     )
+
+
+# issue 17, consent requests (pathways): an off-site activity in a learner's pathway needs a
+# guardian's consent that no guardian has given. Ids only; the activity is behind the reads.
+class ConsentRequested(LearnerRef):
+    activity_id: uuid.UUID
 
 
 class EnrollmentChanged(_Data):
@@ -310,6 +321,12 @@ _TYPES = (
         MessagePosted,
     ),
     EventType(
+        "consent.requested",
+        "A guardian's consent is needed for an off-site activity of a learner (once per "
+        "learner and activity).",
+        ConsentRequested,
+    ),
+    EventType(
         "enrollment.changed", "An enrollment was added, changed or ended.", EnrollmentChanged
     ),
     EventType("roster.imported", "A roster import finished.", RosterImported),
@@ -356,16 +373,61 @@ _TYPES = (
 
 CATALOG: dict[str, EventType] = {t.name: t for t in _TYPES}
 
+
+@dataclass(frozen=True)
+class Subscription:
+    """An internal subscriber of one event type: the service whose ``POST /internal/events``
+    receives it and, optionally, ``when``: a predicate on the event's ``data`` (as its source
+    sent it) that must hold for a delivery to be made. The hub evaluates it when it plans
+    deliveries, so a service is not called (one internal HTTP request each) for events it would
+    only ignore; the service still checks the event itself (the predicate is an optimisation
+    and a second line, never its only guard)."""
+
+    service: str
+    when: Callable[[Mapping[str, Any]], bool] | None = None
+
+    def wants(self, data: Mapping[str, Any]) -> bool:
+        if self.when is None:
+            return True
+        try:
+            return bool(self.when(data))
+        except Exception:
+            # A predicate that cannot read the data must not lose an event: the subscriber
+            # validates it and answers as it would have without the predicate.
+            return True
+
+
+def becomes_mastered(data: Mapping[str, Any]) -> bool:
+    """A ``mastery.changed`` that is a transition to mastered (``mastered`` now and not before):
+    the only kind profiles makes a notification of (its ``is_mastery_milestone``). Most answers
+    move P(known) without such a transition."""
+    return data.get("mastered") is True and data.get("previous_mastered") is not True
+
+
 # Internal subscribers: event type → the services whose ``POST /internal/events`` receive it.
-# Profiles makes notifications of mastery milestones, flags and messages (``message.posted`` is
-# emitted by profiles' messages); assessment keeps flag episodes, raised and cleared, for the
-# comeback badge (docs/assessment.md, "Motivation").
-INTERNAL_SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
-    "mastery.changed": ("pathways", "profiles"),
-    "learner.flagged": ("assessment", "profiles"),
-    "learner.unflagged": ("assessment",),
-    "message.posted": ("profiles",),
+# Profiles makes notifications of mastery milestones, flags, messages and consent requests
+# (``message.posted`` is emitted by profiles' messages, ``consent.requested`` by pathways);
+# assessment keeps flag episodes, raised and cleared, for the comeback badge
+# (docs/assessment.md, "Motivation"). Pathways needs every mastery change (its steps follow
+# mastery both ways); profiles only the transitions to mastered (one delivery per answer on the
+# core loop otherwise, docs/benchmarks.md).
+INTERNAL_SUBSCRIPTIONS: dict[str, tuple[Subscription, ...]] = {
+    "mastery.changed": (Subscription("pathways"), Subscription("profiles", when=becomes_mastered)),
+    "learner.flagged": (Subscription("assessment"), Subscription("profiles")),
+    "learner.unflagged": (Subscription("assessment"),),
+    "message.posted": (Subscription("profiles"),),
+    "consent.requested": (Subscription("profiles"),),
 }
+
+
+def subscribers_of(event_type: str, data: Mapping[str, Any]) -> list[str]:
+    """The internal subscribers that receive this event (their predicates hold for ``data``)."""
+    return [s.service for s in INTERNAL_SUBSCRIPTIONS.get(event_type, ()) if s.wants(data)]
+
+
+def internal_subscribers() -> frozenset[str]:
+    """Every service that subscribes to some event type (the hub's internal callers)."""
+    return frozenset(s.service for subs in INTERNAL_SUBSCRIPTIONS.values() for s in subs)
 
 
 def is_known_type(name: str) -> bool:

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 import aiohttp
 from fastapi import FastAPI
 
-from pathwise_gateway.events.domain.catalog import INTERNAL_SUBSCRIPTIONS
+from pathwise_gateway.events.domain.catalog import internal_subscribers
 from pathwise_gateway.events.domain.delivery import WebhookGuard
 from pathwise_gateway.events.service.dispatcher import Dispatcher
 from pathwise_gateway.events.service.webhook_http import open_webhook_session
@@ -49,7 +49,7 @@ def _internal_callers(settings: ServiceSettings, timeout: float) -> ServiceCalle
         "pathways": settings.pathways_url,
         "assessment": settings.assessment_url,
     }
-    wanted = sorted({name for names in INTERNAL_SUBSCRIPTIONS.values() for name in names})
+    wanted = sorted(internal_subscribers())
     return ServiceCallers(
         {name: urls[name] for name in wanted},
         secret=settings.internal_token_secret.get_secret_value(),
@@ -73,7 +73,7 @@ def event_hub_hooks(guard: WebhookGuard) -> tuple[Hook, Hook]:
             max_connections=settings.concurrency,
         )
         callers = _internal_callers(service_settings, settings.timeout_seconds)
-        wanted = {name for names in INTERNAL_SUBSCRIPTIONS.values() for name in names}
+        wanted = internal_subscribers()
         internal = {name: callers[name] for name in wanted}
         dispatcher = Dispatcher(app.state.db, settings, webhooks, internal, guard=guard)
         hub = EventHub(settings, dispatcher)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_gateway.events import repository
-from pathwise_gateway.events.domain.catalog import CATALOG, INTERNAL_SUBSCRIPTIONS
+from pathwise_gateway.events.domain.catalog import CATALOG, subscribers_of
 from pathwise_gateway.models import event_sequences
 from pathwise_shared.db.outbox import sequence_events
 from pathwise_shared.events import EventEnvelope
@@ -81,7 +81,9 @@ def plan_deliveries(
 ) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for event in events:
-        for subscriber in INTERNAL_SUBSCRIPTIONS.get(event.type, ()):
+        # Only the subscribers whose predicate holds: no delivery for an event a service
+        # would ignore (each is an internal HTTP request).
+        for subscriber in subscribers_of(event.type, event.data):
             rows.append(delivery_row(event, now, subscriber=subscriber))
         for endpoint in endpoints:
             if wants(endpoint, event):

@@ -90,6 +90,8 @@ PHRASES: Mapping[str, Phrase] = {
     "list_messages": _p("read the messages of a thread about the learner", "messages"),
     "post_message": _p("wrote in a message thread about the learner", "messages"),
     "mark_read": _p("marked a message thread about the learner as read", "messages"),
+    # ``/v1/me/threads``: the caller's threads across learners (each names its learner)
+    "my_threads": _p("viewed their message threads, which include this learner's", "messages"),
     "download_attachment": _p("downloaded a message attachment", "messages"),
     # profiles: classes and schools (recorded against a learner when an answer names one)
     "get_class": _p("viewed a class", "class"),

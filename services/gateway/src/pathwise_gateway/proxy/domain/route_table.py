@@ -41,7 +41,7 @@ _PREFIXES: tuple[tuple[str, str], ...] = (
     (r"/v1/learners/[^/]+/(profile|goals|history)(/.*)?", "profiles"),
     (r"/v1/roster/imports(/.*)?", "profiles"),
     (r"/v1/changes", "profiles"),
-    (r"/v1/me/(notifications|notification-preferences)(/.*)?", "profiles"),
+    (r"/v1/me/(notifications|notification-preferences|threads)(/.*)?", "profiles"),
     (r"/v1/(frameworks|skills|activities)(/.*)?", "pathways"),
     (r"/v1/learners/[^/]+/pathway(/.*)?", "pathways"),
     (r"/v1/learners/[^/]+/flags(/.*)?", "pathways"),
