@@ -342,7 +342,7 @@ _WHEN = {
     "or an end equal to the start; `errors[]` names each field, nothing was stored",
     "profile-changed-concurrently": "the profile changed while a survey answer applied to it; "
     "nothing was stored, send the answers again",
-    "legal-hold-active": "the learner is under a legal hold (docs/privacy.md, \"Legal hold\"): "
+    "legal-hold-active": 'the learner is under a legal hold (docs/privacy.md, "Legal hold"): '
     "their data is not deleted, by the user delete route or the deletion job, until a district "
     "admin lifts it or its `until` day has passed; nothing was changed",
     "legal-hold-not-found": "the learner has never had a legal hold (reading it), or none is in "

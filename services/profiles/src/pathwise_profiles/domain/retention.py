@@ -36,8 +36,8 @@ __all__ = [
     "EnrollmentFact",
     "HoldFact",
     "LearnerFacts",
-    "Rule",
     "RetentionPolicy",
+    "Rule",
     "add_years",
     "enrollment_end",
     "evaluate",
@@ -214,4 +214,3 @@ def policy_errors(values: Mapping[str, Any]) -> list[dict[str, str]]:
             }
         )
     return errors
-

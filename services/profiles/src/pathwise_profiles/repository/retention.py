@@ -200,10 +200,7 @@ async def upsert_pending(session: AsyncSession, values: Mapping[str, Any]) -> No
     stmt = _insert(session, pending_deletions).values(**values)
     stmt = stmt.on_conflict_do_update(
         index_elements=[pending_deletions.c.learner_id],
-        set_={
-            k: stmt.excluded[k]
-            for k in ("state", "rule", "left_on", "due_since", "updated_at")
-        },
+        set_={k: stmt.excluded[k] for k in ("state", "rule", "left_on", "due_since", "updated_at")},
         where=pending_deletions.c.state != "deleted",
     )
     await session.execute(stmt)

@@ -2,7 +2,7 @@
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -26,7 +26,7 @@ Days = Annotated[int, Field(strict=True, ge=MIN_DAYS, le=MAX_DAYS)]
 # but not forever; at least 90 days so an incident can still be traced.
 AuditDays = Annotated[int, Field(strict=True, ge=90, le=MAX_DAYS)]
 
-_HOLD = {
+_HOLD: dict[str, Any] = {
     "learner_id": "5b1f3c2a-9d8e-4f7a-8b6c-1d2e3f4a5b6c",
     "active": True,
     "set_by": "0193f5a0-7c1e-7a3b-9d2f-4b8c6e1a2d30",
@@ -59,9 +59,7 @@ class LegalHoldOut(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [_HOLD]})
 
     learner_id: uuid.UUID
-    active: bool = Field(
-        description="Whether it holds today: not lifted, and ``until`` not passed"
-    )
+    active: bool = Field(description="Whether it holds today: not lifted, and ``until`` not passed")
     set_by: str = Field(description="The subject (user id) of the district admin who set it")
     set_at: datetime
     reason: str
@@ -70,7 +68,7 @@ class LegalHoldOut(BaseModel):
     lifted_at: datetime | None
 
 
-_POLICY = {
+_POLICY: dict[str, Any] = {
     "enabled": True,
     "delete_after_days_since_leaving": 365,
     "delete_after_days_since_leaving_under_13": 90,

@@ -64,9 +64,7 @@ async def get_user(user_id: uuid.UUID, principal: CurrentPrincipal, session: DbS
     return await svc.get_user(session, principal, user_id)
 
 
-@router.patch(
-    "/users/{user_id}", **_with(access(roles=ADMINS, scopes=WRITE, action="write"), 409)
-)
+@router.patch("/users/{user_id}", **_with(access(roles=ADMINS, scopes=WRITE, action="write"), 409))
 async def update_user(
     user_id: uuid.UUID, body: UserUpdate, principal: CurrentPrincipal, session: DbSession
 ) -> UserOut:

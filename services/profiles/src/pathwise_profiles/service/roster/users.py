@@ -147,7 +147,11 @@ async def update_user(
     district_id = principal.require_district()
     before = await get_user(session, principal, user_id)
     await require_school_admin_of(session, principal, before.school_ids or [uuid.UUID(int=0)])
-    if body.status == "tobedeleted" and before.status != "tobedeleted" and "student" in before.roles:
+    if (
+        body.status == "tobedeleted"
+        and before.status != "tobedeleted"
+        and "student" in before.roles
+    ):
         # Before anything changes: a learner under a legal hold is not deleted (409
         # ``legal-hold-active``), the same check the deletion job makes (docs/privacy.md).
         await check_may_delete(session, district_id, user_id, utcnow())
