@@ -229,6 +229,14 @@ OPERATIONS = (
        ALL - {"district_admin"}, False, INVALID, {"up_to_seq": "x"}),
     Op("GET", f"/v1/learners/{{id}}/threads/{NO_SUCH}/attachments/{NO_SUCH}", "learner", ALL,
        False, GONE),
+    # Legal holds (profiles, issue 17): district admins only, no client. None set on the demo
+    # learners: reading or lifting is the service's 404 after the gateway let the call through.
+    Op("GET", "/v1/learners/{id}/legal-hold", "learner", frozenset({"district_admin"}), False,
+       GONE),
+    Op("PUT", "/v1/learners/{id}/legal-hold", "learner", frozenset({"district_admin"}), False,
+       INVALID, {"reason": 5}),
+    Op("DELETE", "/v1/learners/{id}/legal-hold", "learner", frozenset({"district_admin"}), False,
+       GONE),
     Op("GET", "/v1/classes/{id}", "class", ADMINS | {"student", "teacher"}, True, OK),
     Op("GET", "/v1/classes/{id}/enrollments", "class", STAFF, True, OK),
     Op("GET", "/v1/classes/{id}/insights", "class", STAFF, True, OK),

@@ -206,6 +206,9 @@ _TYPES: tuple[tuple[str, int, str], ...] = (
     ("empty-message", 422, "Empty message"),
     ("learner-threads-off", 403, "Learner threads off"),
     ("not-a-participant", 403, "Not a participant"),
+    # issue 17, retention and legal holds (profiles)
+    ("legal-hold-active", 409, "Legal hold active"),
+    ("retention-policy-invalid", 422, "Retention policy invalid"),
     ("step-closed", 409, "Step closed"),
     ("step-exists", 409, "Step exists"),
     ("step-id-required", 422, "Step id required"),
@@ -339,6 +342,13 @@ _WHEN = {
     "or an end equal to the start; `errors[]` names each field, nothing was stored",
     "profile-changed-concurrently": "the profile changed while a survey answer applied to it; "
     "nothing was stored, send the answers again",
+    "legal-hold-active": 'the learner is under a legal hold (docs/privacy.md, "Legal hold"): '
+    "their data is not deleted, by the user delete route or the deletion job, until a district "
+    "admin lifts it or its `until` day has passed; nothing was changed",
+    "legal-hold-not-found": "the learner has never had a legal hold (reading it), or none is in "
+    "place (lifting it)",
+    "retention-policy-invalid": "a retention policy whose under-13 period is longer than the "
+    "general one; `errors[]` names the field, nothing was stored",
     "thread-not-found": "no thread of that id about this learner, or one you do not take part "
     "in (a thread is seen by its participants and the district's administrators only)",
     "participant-not-related": "a participant named for a thread is not related to the learner "

@@ -13,6 +13,7 @@ from pathwise_profiles.api import (
     notifications,
     oneroster,
     profiles,
+    retention,
     surveys,
     voice,
 )
@@ -32,6 +33,7 @@ from pathwise_profiles.migrations import MIGRATIONS
 from pathwise_profiles.models import outbox
 from pathwise_profiles.service.import_runner import fail_abandoned_jobs_on_startup
 from pathwise_profiles.service.notifications import run_notification_sweeps
+from pathwise_profiles.service.retention import run_retention_sweeps
 from pathwise_profiles.settings import ProfilesSettings, get_settings
 from pathwise_shared.app import create_service_app
 
@@ -50,6 +52,12 @@ def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
                     run_notification_sweeps(
                         app.state.db, settings.notification_sweep_interval_seconds
                     )
+                )
+            )
+        if settings.environment != "test" and settings.retention_sweep_interval_seconds > 0:
+            tasks.append(
+                asyncio.create_task(
+                    run_retention_sweeps(app.state.db, settings.retention_sweep_interval_seconds)
                 )
             )
         app.state.background_tasks = tasks
@@ -91,6 +99,7 @@ def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
             notifications.router,
             messages.me_router,
             messages.router,
+            retention.router,
             internal.router,
         ],
         migrations=MIGRATIONS,
@@ -145,6 +154,11 @@ def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
                 "name": "messages",
                 "description": "Threads about a learner between their teachers, guardians and "
                 "school staff, with read receipts and attachments",
+            },
+            {
+                "name": "retention",
+                "description": "Legal holds on learners; the district's retention policy and "
+                "the report of its scheduled evaluation (who is due for deletion, who is held)",
             },
             {"name": "internal", "description": "For the other services"},
         ],

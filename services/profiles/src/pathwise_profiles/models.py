@@ -44,15 +44,18 @@ __all__ = [
     "guardian_links",
     "import_jobs",
     "learner_profiles",
+    "legal_holds",
     "message_attachments",
     "message_threads",
     "messages",
     "notification_preferences",
     "notifications",
     "outbox",
+    "pending_deletions",
     "profile_history",
     "reflection_replies",
     "reflections",
+    "retention_policies",
     "roster_changes",
     "schools",
     "survey_assignments",
@@ -186,6 +189,9 @@ users = Table(
     # The language the user reads our words in (a BCP 47 tag such as ``es``); null: the district's
     # default. Guardians' family summary is phrased in it where we have the words.
     Column("preferred_language", String(35), nullable=True),
+    # A student's birth date, optional: only the retention rule for under-13s reads it
+    # (docs/privacy.md, "Retention"). No other demographic is kept.
+    Column("birth_date", Date, nullable=True),
     *_roster_columns(),
     _status_check(),
     UniqueConstraint("district_id", "sourced_id"),
@@ -600,4 +606,54 @@ message_attachments = Table(
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("storage_key"),
     Index("ix_message_attachments_message_id", "message_id"),
+)
+
+# Legal holds and retention (docs/privacy.md): one hold row per learner, kept when lifted (who
+# lifted it and when) so the record of the hold outlives it; a district's retention policy (no
+# row: the defaults, off); the learners the scheduled evaluation found due for deletion.
+legal_holds = Table(
+    "legal_holds",
+    metadata,
+    Column("learner_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    _district_fk(),
+    Column("set_by", String(200), nullable=False),
+    Column("set_at", UTCDateTime, nullable=False),
+    Column("reason", String(1000), nullable=False),
+    Column("until", Date, nullable=True),
+    Column("lifted_by", String(200), nullable=True),
+    Column("lifted_at", UTCDateTime, nullable=True),
+    Index("ix_legal_holds_district_id", "district_id"),
+)
+
+retention_policies = Table(
+    "retention_policies",
+    metadata,
+    Column("district_id", Uuid, ForeignKey("districts.id", ondelete="CASCADE"), primary_key=True),
+    Column("enabled", Boolean, nullable=False),
+    Column("delete_after_days_since_leaving", Integer, nullable=False),
+    Column("delete_after_days_since_leaving_under_13", Integer, nullable=True),
+    Column("audit_log_days", Integer, nullable=True),
+    Column("updated_by", String(200), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    # The scheduled evaluation's last run over this district (null: not yet).
+    Column("last_run_at", UTCDateTime, nullable=True),
+)
+
+# ``pending``: due, for the deletion job to take; ``held``: due and held back by a legal hold;
+# ``deleted``: done (written by the deletion job). The evaluation rewrites pending and held rows
+# each run; a deleted row stays as the district's record that the deletion happened.
+pending_deletions = Table(
+    "pending_deletions",
+    metadata,
+    Column("learner_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    _district_fk(),
+    Column("state", String(10), nullable=False),
+    Column("rule", String(20), nullable=False),
+    Column("left_on", Date, nullable=False),
+    Column("due_since", Date, nullable=False),
+    Column("found_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    CheckConstraint("state IN ('pending', 'held', 'deleted')", name="state"),
+    CheckConstraint("rule IN ('left', 'left_under_13')", name="rule"),
+    Index("ix_pending_deletions_district_id_state", "district_id", "state"),
 )

@@ -4,9 +4,10 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
 
 from pathwise_shared.inputs import Day, Omittable, StrictBody, StrictBool, StrictInt
+from pathwise_shared.timeutil import utcnow
 
 __all__ = [
     "ClassCreate",
@@ -56,6 +57,16 @@ Email = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
 ]
+
+
+def _past_birth_date(value: date) -> date:
+    if value > utcnow().date() or value.year < 1900:
+        raise ValueError("must be a past date after 1900")
+    return value
+
+
+# A student's birth date (docs/privacy.md, "Retention"): only the under-13 rule reads it.
+BirthDate = Annotated[Day, AfterValidator(_past_birth_date)]
 Username = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255, pattern=r"^\S+$")
 ]
@@ -197,6 +208,14 @@ class UserCreate(StrictBody):
     enabled: StrictBool = True
     sourced_id: SourcedId | None = None
     preferred_language: LanguageTag | None = None
+    birth_date: BirthDate | None = None
+
+    @model_validator(mode="after")
+    def _birth_date_of_students(self) -> Self:
+        if self.birth_date is not None and "student" not in self.roles:
+            # Only the under-13 retention rule reads it: no one else's is kept.
+            raise ValueError("birth_date is kept for students only")
+        return self
 
 
 class UserUpdate(StrictBody):
@@ -209,6 +228,7 @@ class UserUpdate(StrictBody):
     school_ids: Omittable[list[uuid.UUID]] = Field(None, max_length=50)
     status: Omittable[RosterStatus] = None
     preferred_language: LanguageTag | None = None
+    birth_date: BirthDate | None = None
 
 
 class UserOut(_Out):
@@ -223,6 +243,11 @@ class UserOut(_Out):
     school_ids: list[uuid.UUID]
     preferred_language: str | None = Field(
         None, description="BCP 47 tag of the language the user reads our words in; null: default"
+    )
+    birth_date: date | None = Field(
+        None,
+        description="A student's birth date, if the district gave one; only the under-13 "
+        "retention rule reads it (docs/privacy.md)",
     )
 
 

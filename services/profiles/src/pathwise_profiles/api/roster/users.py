@@ -1,7 +1,7 @@
 """``/v1/users``: people of the district with their roles and schools."""
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
@@ -13,10 +13,16 @@ from pathwise_shared.access import ADMINS, ALL_USERS, access
 from pathwise_shared.app import DbSession
 from pathwise_shared.auth import CurrentPrincipal
 from pathwise_shared.pagination import Page
+from pathwise_shared.problems import problem_responses
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1", tags=["roster"])
+
+
+def _with(rule: dict[str, Any], *statuses: int) -> dict[str, Any]:
+    rule["responses"] = {**rule["responses"], **problem_responses(*statuses)}
+    return rule
 
 
 @router.post(
@@ -58,7 +64,7 @@ async def get_user(user_id: uuid.UUID, principal: CurrentPrincipal, session: DbS
     return await svc.get_user(session, principal, user_id)
 
 
-@router.patch("/users/{user_id}", **access(roles=ADMINS, scopes=WRITE, action="write"))
+@router.patch("/users/{user_id}", **_with(access(roles=ADMINS, scopes=WRITE, action="write"), 409))
 async def update_user(
     user_id: uuid.UUID, body: UserUpdate, principal: CurrentPrincipal, session: DbSession
 ) -> UserOut:
@@ -68,10 +74,12 @@ async def update_user(
 @router.delete(
     "/users/{user_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    **access(roles=ADMINS, scopes=WRITE, action="write"),
+    **_with(access(roles=ADMINS, scopes=WRITE, action="write"), 409),
 )
 async def delete_user(
     user_id: uuid.UUID, principal: CurrentPrincipal, session: DbSession
 ) -> Response:
+    """Mark the user ``tobedeleted`` and end their enrollments and guardian links. A learner
+    under a legal hold is refused (409 ``legal-hold-active``) and nothing changes."""
     await svc.update_user(session, principal, user_id, UserUpdate(status="tobedeleted"))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -13,6 +13,7 @@ from pathwise_profiles.repository import roster as repo
 from pathwise_profiles.schemas.roster import UserCreate, UserOut, UserUpdate
 from pathwise_profiles.service.change_log import record, record_many
 from pathwise_profiles.service.events import emit
+from pathwise_profiles.service.retention import check_may_delete
 from pathwise_profiles.service.roster.common import (
     ListParams,
     admin_schools,
@@ -146,6 +147,14 @@ async def update_user(
     district_id = principal.require_district()
     before = await get_user(session, principal, user_id)
     await require_school_admin_of(session, principal, before.school_ids or [uuid.UUID(int=0)])
+    if (
+        body.status == "tobedeleted"
+        and before.status != "tobedeleted"
+        and "student" in before.roles
+    ):
+        # Before anything changes: a learner under a legal hold is not deleted (409
+        # ``legal-hold-active``), the same check the deletion job makes (docs/privacy.md).
+        await check_may_delete(session, district_id, user_id, utcnow())
     changes = body.model_dump(exclude_unset=True, exclude={"roles", "school_ids"})
     if body.school_ids is not None:
         await require_refs(session, principal, schools, body.school_ids, "school_ids")

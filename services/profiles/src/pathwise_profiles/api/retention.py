@@ -1,0 +1,95 @@
+"""Legal holds on learners and the districts' retention policies and reports (docs/privacy.md).
+District administrators only: a hold and a retention decision are the district's, as the
+controller of its learners' data; no school admin, teacher or integration client."""
+
+import uuid
+
+from fastapi import APIRouter, Response, status
+
+from pathwise_profiles.schemas.retention import (
+    LegalHoldIn,
+    LegalHoldOut,
+    RetentionPolicyIn,
+    RetentionPolicyOut,
+    RetentionReport,
+)
+from pathwise_profiles.service import retention as svc
+from pathwise_shared.access import access
+from pathwise_shared.app import DbSession
+from pathwise_shared.auth import CurrentPrincipal
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1", tags=["retention"])
+
+DISTRICT_ADMIN = frozenset({"district_admin"})
+
+
+@router.get(
+    "/learners/{learner_id}/legal-hold", **access(roles=DISTRICT_ADMIN, learner="learner_id")
+)
+async def get_legal_hold(
+    learner_id: uuid.UUID, principal: CurrentPrincipal, session: DbSession
+) -> LegalHoldOut:
+    """The learner's legal hold, in place or lifted (``active`` says whether it holds today);
+    404 ``legal-hold-not-found`` if there never was one."""
+    return await svc.get_hold(session, principal, learner_id)
+
+
+@router.put(
+    "/learners/{learner_id}/legal-hold",
+    **access(roles=DISTRICT_ADMIN, action="write", learner="learner_id"),
+)
+async def set_legal_hold(
+    learner_id: uuid.UUID, body: LegalHoldIn, principal: CurrentPrincipal, session: DbSession
+) -> LegalHoldOut:
+    """Put the learner under a legal hold (or replace the hold): no deletion of their data,
+    by the user delete route, the retention policy or the deletion job, until it is lifted or
+    its ``until`` day has passed."""
+    return await svc.set_hold(session, principal, learner_id, body)
+
+
+@router.delete(
+    "/learners/{learner_id}/legal-hold",
+    status_code=status.HTTP_204_NO_CONTENT,
+    **access(roles=DISTRICT_ADMIN, action="write", learner="learner_id"),
+)
+async def lift_legal_hold(
+    learner_id: uuid.UUID, principal: CurrentPrincipal, session: DbSession
+) -> Response:
+    """Lift the learner's hold (the record of it stays, with who lifted it and when); 404
+    ``legal-hold-not-found`` when none is in place."""
+    await svc.lift_hold(session, principal, learner_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/districts/{district_id}/retention-policy", **access(roles=DISTRICT_ADMIN))
+async def get_retention_policy(
+    district_id: uuid.UUID, principal: CurrentPrincipal, session: DbSession
+) -> RetentionPolicyOut:
+    """The district's retention policy; the defaults (``enabled: false``, ``is_default``)
+    until it sets one: nothing is ever due for deletion by surprise."""
+    return await svc.get_policy(session, principal, district_id)
+
+
+@router.put(
+    "/districts/{district_id}/retention-policy",
+    **access(roles=DISTRICT_ADMIN, action="write"),
+)
+async def put_retention_policy(
+    district_id: uuid.UUID, body: RetentionPolicyIn, principal: CurrentPrincipal, session: DbSession
+) -> RetentionPolicyOut:
+    """Replace the district's retention policy. Periods are 30-3650 days; the under-13 period
+    is at most the general one (422 ``retention-policy-invalid``). Turning it off drops the
+    learners found due so far."""
+    return await svc.put_policy(session, principal, district_id, body)
+
+
+@router.get("/districts/{district_id}/retention-report", **access(roles=DISTRICT_ADMIN))
+async def get_retention_report(
+    district_id: uuid.UUID, principal: CurrentPrincipal, session: DbSession
+) -> RetentionReport:
+    """The policy, when the scheduled evaluation last ran, the learners due for deletion with
+    the rule that applies, and those held back by a legal hold. ``executed`` is false: the
+    per-learner deletion job that carries the deletions out is not built yet."""
+    return await svc.report(session, principal, district_id)
