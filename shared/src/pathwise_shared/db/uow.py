@@ -12,6 +12,9 @@ success, roll back on any error, never half-written" is written once:
   (the gateway's stores, the relay, bulk jobs).
 - ``commit_now(session)``: the one sanctioned mid-job commit, for long jobs that must make their
   progress visible (an import's progress, a fit's status) before they finish.
+- ``roll_back_now(session)``: the one sanctioned early rollback, for a request that has failed
+  and must write something else in a unit of work of its own before it answers (its locks, and
+  SQLite's one writer, are let go first); the unit of work around it rolls back again, harmlessly.
 - ``before_commit(session, key, callback)``: work that must be the transaction's last statements
   (profiles numbers its change log there, holding a counter lock only for the commit itself);
   it runs before every commit of the session, and is dropped on a rollback.
@@ -27,7 +30,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from pathwise_shared.db.engine import Database, begin_read_only, begin_write
 
-__all__ = ["BeforeCommit", "before_commit", "commit_now", "transaction", "unit_of_work"]
+__all__ = [
+    "BeforeCommit",
+    "before_commit",
+    "commit_now",
+    "roll_back_now",
+    "transaction",
+    "unit_of_work",
+]
 
 BeforeCommit = Callable[[AsyncSession], Awaitable[None]]
 _HOOKS = "pathwise.before_commit"
@@ -78,3 +88,11 @@ async def commit_now(session: AsyncSession) -> None:
     unit of work around it still commits the rest or rolls it back."""
     await _run_before_commit(session)
     await session.commit()
+
+
+async def roll_back_now(session: AsyncSession) -> None:
+    """Give up what a failed request has done so far, now rather than when it answers: it must
+    write elsewhere first (e.g. pathways asks a learner's guardians for a consent it was refused
+    for want of) and its locks must not make that write wait."""
+    session.info.pop(_HOOKS, None)
+    await session.rollback()

@@ -201,6 +201,19 @@ async def _signed_row(
     )
 
 
+async def _keyed(
+    session: AsyncSession, district_id: uuid.UUID, idempotency: IdempotentRequest | None
+) -> Credential | None:
+    """The credential a request with this ``Idempotency-Key`` already made, to replay (a
+    different request under the same key: 422, ``check_same_request``)."""
+    if idempotency is None:
+        return None
+    existing = await repo.by_key(session, district_id, idempotency.key)
+    if existing is not None:
+        check_same_request(existing.request_hash, idempotency)
+    return existing
+
+
 async def _lost_race(
     session: AsyncSession,
     district_id: uuid.UUID,
@@ -213,11 +226,9 @@ async def _lost_race(
     the winner is visible now). The same ``Idempotency-Key``: that request's credential, to
     replay. The same achievement: 409 ``credential-exists``, as if it had come a moment later.
     None: neither (the status index was drawn by both), the caller draws again."""
-    if idempotency is not None:
-        existing = await repo.by_key(session, district_id, idempotency.key)
-        if existing is not None:
-            check_same_request(existing.request_hash, idempotency)
-            return existing
+    existing = await _keyed(session, district_id, idempotency)
+    if existing is not None:
+        return existing
     if earned.goal_id is not None:
         held = await repo.active_for_goal(session, district_id, learner_id, earned.goal_id)
         _held(held, f"goal {earned.goal_id}")
@@ -245,17 +256,24 @@ async def issue(
         raise ValueError("a credential is for a skill or for a goal")
     _self(principal, learner_id)
     district_id = principal.require_district()
-    if idempotency is not None:
-        existing = await repo.by_key(session, district_id, idempotency.key)
-        if existing is not None:
-            check_same_request(existing.request_hash, idempotency)
-            return existing, False
+    existing = await _keyed(session, district_id, idempotency)
+    if existing is not None:
+        return existing, False
     urls = vc.IssuerUrls(public_base, district_id)
-    if goal_id is not None:
-        earned = await _goal_earned(session, upstreams, principal, urls, learner_id, goal_id)
-    else:
-        assert skill_code is not None  # exactly one, checked above
-        earned = await _skill_earned(session, urls, learner_id, skill_code)
+    try:
+        if goal_id is not None:
+            earned = await _goal_earned(session, upstreams, principal, urls, learner_id, goal_id)
+        else:
+            assert skill_code is not None  # exactly one, checked above
+            earned = await _skill_earned(session, urls, learner_id, skill_code)
+    except Conflict:
+        # A request with the same key may have committed between the lookup above and these
+        # checks (SQLite reads each statement afresh until the transaction writes): its
+        # credential is this request's answer, not a 409 credential-exists.
+        existing = await _keyed(session, district_id, idempotency)
+        if existing is None:
+            raise
+        return existing, False
     key = await keystore.signing_key(session, district_id)
     now = utcnow()
     credential_id = new_id()

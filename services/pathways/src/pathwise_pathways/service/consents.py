@@ -15,7 +15,7 @@ from pathwise_pathways.service.pathways.history import pathway_subject
 from pathwise_shared.auth import Principal
 from pathwise_shared.db import Database
 from pathwise_shared.db.outbox import publish
-from pathwise_shared.db.uow import unit_of_work
+from pathwise_shared.db.uow import roll_back_now, unit_of_work
 from pathwise_shared.events import new_event
 from pathwise_shared.problems import Conflict, Forbidden, NotFound, UnprocessableContent
 
@@ -83,7 +83,7 @@ async def ask_guardians(
     ``refused_in``, the refused request's session, is rolled back first (it would be anyway):
     its locks (the pathway's row; SQLite's one writer) must not wait on this write."""
     if refused_in is not None:
-        await refused_in.rollback()
+        await roll_back_now(refused_in)
     try:
         async with unit_of_work(db, write=True) as session:
             if not await repo.record_request(

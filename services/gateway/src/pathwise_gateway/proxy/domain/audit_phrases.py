@@ -95,7 +95,7 @@ PHRASES: Mapping[str, Phrase] = {
     "download_attachment": _p("downloaded a message attachment", "messages"),
     # profiles: legal holds (docs/privacy.md, "Legal hold")
     "get_legal_hold": _p("viewed the legal hold on the learner's records", "records"),
-    "set_legal_hold": _p("put the learner's records under a legal hold", "records"),
+    "set_legal_hold": _p("placed the learner's records under a legal hold", "records"),
     "lift_legal_hold": _p("lifted the legal hold on the learner's records", "records"),
     # profiles: classes and schools (recorded against a learner when an answer names one)
     "get_class": _p("viewed a class", "class"),
