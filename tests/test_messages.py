@@ -6,9 +6,7 @@ who is not a participant does not see the thread; the district administrator rea
 (moderation, audited) and writes nothing; the learner takes part only when the district allows.
 """
 
-import struct
 import uuid
-import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,7 +15,7 @@ import httpx
 import pytest
 
 from pathwise_devstack.stack import Stack
-from pathwise_devstack.testing import dev_login, start_stack
+from pathwise_devstack.testing import dev_login, png, start_stack
 from pathwise_shared.demo import demo_id
 
 pytestmark = pytest.mark.integration
@@ -29,16 +27,6 @@ GUARDIAN = demo_id("user", "guardian-01")
 OTHER_GUARDIAN = demo_id("user", "guardian-02")  # learner-02's guardian
 OTHER_TEACHER = demo_id("user", "teacher-02")  # grade 4: not learner-01's teacher
 SCHOOL_ADMIN = demo_id("user", "admin-riverside-elementary")
-
-
-def png(side: int = 3) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
-
-    raw = b"".join(b"\x00" + b"\x7f" * side for _ in range(side))
-    header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw))
 
 
 def stored_files(stack: Stack) -> set[Path]:

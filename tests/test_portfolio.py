@@ -5,37 +5,20 @@ oversized file are 4xx problems and leave no file behind."""
 
 import hashlib
 import os
-import struct
 import time
-import zlib
 from pathlib import Path
 
 import httpx
 import pytest
 
 from pathwise_devstack.stack import Stack
-from pathwise_devstack.testing import dev_login
+from pathwise_devstack.testing import dev_login, png
 from pathwise_shared.demo import demo_id
 
 pytestmark = pytest.mark.integration
 
 LEARNER = demo_id("learner", "learner-01")
 URL = f"/v1/learners/{LEARNER}/portfolio"
-
-
-def png(side: int = 3) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
-
-    raw = b"".join(b"\x00" + b"\x7f" * side for _ in range(side))
-    header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(raw))
-        + chunk(b"IEND", b"")
-    )
 
 
 def stored_files(stack: Stack) -> set[Path]:

@@ -46,6 +46,7 @@ is one line: role, operation, which ids, status, what was expected, the problem'
 
 import os
 import random
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -66,6 +67,7 @@ from pathwise_devstack.testing import (
     SECOND_DISTRICT,
     dev_login,
     login_as,
+    png,
 )
 from pathwise_shared.demo import demo_id
 
@@ -240,10 +242,46 @@ def gather_district_a(
     if jobs:
         ids["job_id"] = jobs[0]["id"]
     owners = gather_student_voice(gateway, ids, admin, student)
+    gather_family(gateway, ids, teacher, login_as(gateway, a, "guardian"))
     for name in sorted(MAYBE_ABSENT):
         if name not in ids:
             notes.append(f"district A has no {name} to probe with: random ids only")
     return ids, owners, notes
+
+
+def gather_family(
+    gateway: httpx.Client,
+    ids: dict[str, str],
+    teacher: dict[str, str],
+    guardian: dict[str, str],
+) -> None:
+    """A thread about the student's learner between A's teacher and guardian, a message with an
+    attachment, and the guardian's notification of it (made by the hub's delivery of
+    ``message.posted``, so waited for), added to ``ids``."""
+    learner = ids["learner_id"]
+    guardian_id = _ok(gateway.get("/v1/auth/me", headers=guardian), "guardian")["user_id"]
+    base = f"/v1/learners/{learner}/threads"
+    thread = _ok(
+        gateway.post(base, headers=teacher, json={
+            "subject": "Field trip", "participant_ids": [guardian_id], "body": "Hello",
+        }),
+        "start a thread",
+    )  # fmt: skip
+    ids["thread_id"] = thread["id"]
+    message = _ok(
+        gateway.post(f"{base}/{thread['id']}/messages", headers=teacher,
+                     data={"body": "A drawing"}, files={"file": ("a.png", png(), "image/png")}),
+        "post a message with a file",
+    )  # fmt: skip
+    ids["attachment_id"] = message["attachments"][0]["id"]
+    deadline = time.monotonic() + 30
+    while "notification_id" not in ids:
+        items = _ok(gateway.get("/v1/me/notifications", headers=guardian), "notifications")
+        if items.get("items"):
+            ids["notification_id"] = items["items"][0]["id"]
+        else:
+            assert time.monotonic() < deadline, "the guardian's notification never came"
+            time.sleep(0.2)
 
 
 def gather_student_voice(

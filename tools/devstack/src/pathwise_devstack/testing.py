@@ -10,7 +10,9 @@ free of pytest, for the benchmarks that start stacks too.
 
 import asyncio
 import os
+import struct
 import uuid
+import zlib
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -64,6 +66,7 @@ __all__ = [
     "gateway_with_hub",
     "login_as",
     "make_principal",
+    "png",
     "right_answer",
     "service_client",
     "settings_beside",
@@ -279,6 +282,23 @@ def start_stack(
         running.stop()
         for db in databases.values():
             drop_test_database(db)
+
+
+def png(side: int = 3) -> bytes:
+    """A real PNG of ``side`` x ``side`` grey pixels, for uploads that sniff their content."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    raw = b"".join(b"\x00" + b"\x7f" * side for _ in range(side))
+    header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
 
 
 def bearer(token: str) -> dict[str, str]:
