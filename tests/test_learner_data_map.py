@@ -11,9 +11,11 @@ the export misses, or a table declared as holding nothing that does hold the lea
 import asyncio
 import io
 import json
+import struct
 import time
 import uuid
 import zipfile
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -86,7 +88,7 @@ def test_wrong_declarations_fail_when_the_map_is_built() -> None:
         (NoLearnerData(parent), LearnerTable(child, via=Via("parent_id", parent))),  # via no
     ]
     for entries in cases:
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match=r"^x: "):
             LearnerDataMap("x", metadata, entries)
 
 
@@ -100,7 +102,28 @@ def test_person_columns_are_recognised() -> None:
 
 # ---- against a real stack -------------------------------------------------------------------
 
-LEARNER = demo_id("learner", "learner-01")  # guardian-01's child: goals, attempts, a pathway
+LEARNER = demo_id("learner", "learner-01")  # guardian-01's child: goals, a pathway, a portfolio
+# The demo's credential learner (badges, attempts, a completed goal); given here a portfolio
+# file, a thread about them with an attachment, and a reflection.
+RICH = demo_id("learner", "learner-26")
+
+
+def _png() -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00\x7f"))
+        + chunk(b"IEND", b"")
+    )
+
+
+PNG = _png()
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def _names_learner(value: Any, learner: uuid.UUID) -> bool:
@@ -120,7 +143,9 @@ def _pk(table: Table, row: Any) -> tuple[str, ...]:
     return tuple(str(row[c.name]) for c in table.primary_key.columns)
 
 
-def rows_naming(url: str, metadata: MetaData, learner: uuid.UUID) -> dict[str, set[tuple[str, ...]]]:
+def rows_naming(
+    url: str, metadata: MetaData, learner: uuid.UUID
+) -> dict[str, set[tuple[str, ...]]]:
     """Per table, the primary keys of the rows with a column (not JSON: a payload's mention is
     not a record of the learner) holding the learner's id or a subject of theirs, read straight
     from the service's database, without the map."""
@@ -171,23 +196,66 @@ def export_zip(gw: httpx.Client, learner: uuid.UUID, who: str) -> zipfile.ZipFil
     return zipfile.ZipFile(io.BytesIO(got.content))
 
 
-@pytest.fixture(scope="module")
-def learner_01_export(gw: httpx.Client, stack: Stack) -> Iterator[tuple[Any, zipfile.ZipFile]]:
+def give_records(gw: httpx.Client) -> None:
+    """A portfolio file, a thread with an attachment and a reflection for learner-26."""
+    learner = dev_login(gw, "learner-26")
+    teacher = dev_login(gw, "teacher-03")
+    base = f"/v1/learners/{RICH}"
+    step = gw.get(f"{base}/pathway", headers=learner).json()["steps"][0]
+    added = gw.post(
+        f"{base}/portfolio",
+        data={"kind": "image", "title": "My dot", "step_id": step["id"]},
+        files={"file": ("dot.png", PNG, "image/png")},
+        headers=learner,
+    )
+    assert added.status_code == 201, added.text
+    made = gw.post(
+        f"{base}/threads",
+        json={"subject": "Report", "body": "Here it is.",
+              "participant_ids": [str(demo_id("user", "guardian-26"))]},
+        headers=teacher,
+    )  # fmt: skip
+    assert made.status_code == 201, made.text
+    posted = gw.post(
+        f"{base}/threads/{made.json()['id']}/messages",
+        data={"body": "The report, attached."},
+        files={"file": ("report.pdf", PDF, "application/pdf")},
+        headers=teacher,
+    )
+    assert posted.status_code == 201, posted.text
+    reflected = gw.post(
+        f"{base}/reflections",
+        json={"skill_code": step["skill_code"], "confidence": 3, "journal": "Getting there."},
+        headers=learner,
+    )
+    assert reflected.status_code == 201, reflected.text
+
+
+EXPORTS = {"learner-01": (LEARNER, "guardian-01"), "learner-26": (RICH, "admin-district")}
+
+
+@pytest.fixture(scope="module", params=sorted(EXPORTS))
+def learner_export(
+    request: pytest.FixtureRequest, gw: httpx.Client, stack: Stack
+) -> Iterator[tuple[Any, zipfile.ZipFile]]:
+    learner, who = EXPORTS[request.param]
+    if learner == RICH:
+        give_records(gw)
     # Read the databases first: rows written meanwhile (new audit entries, relayed events) are
     # in the export too, so "every row found is exported" holds however busy the stack is.
     found = {
-        service: rows_naming(stack.config.database_urls[service], m.metadata, LEARNER)
+        service: rows_naming(stack.config.database_urls[service], m.metadata, learner)
         for service, m in MAPS.items()
     }
-    with export_zip(gw, LEARNER, "guardian-01") as archive:
+    with export_zip(gw, learner, who) as archive:
         yield found, archive
 
 
 @pytest.mark.integration
 def test_every_row_naming_the_learner_is_exported(
-    learner_01_export: tuple[dict[str, dict[str, set[tuple[str, ...]]]], zipfile.ZipFile],
+    learner_export: tuple[dict[str, dict[str, set[tuple[str, ...]]]], zipfile.ZipFile],
 ) -> None:
-    found, archive = learner_01_export
+    found, archive = learner_export
     names = set(archive.namelist())
     missing: list[str] = []
     for service, tables in found.items():
@@ -212,18 +280,35 @@ def test_every_row_naming_the_learner_is_exported(
         ("gateway", "audit_log"), ("gateway", "learner_exports"),
     ]:  # fmt: skip
         rows = json.loads(archive.read(f"{service}/{table}.json"))
-        assert rows, f"{service}.{table} exported no row of learner-01"
+        assert rows, f"{service}.{table} exported no row of the learner"
+    manifest = json.loads(archive.read("manifest.json"))
+    if manifest["learner_id"] != str(RICH):
+        return
+    # The rich learner's records of every kind, with their files.
+    for service, table in [
+        ("assessment", "attempts"), ("assessment", "attempt_items"), ("assessment", "responses"),
+        ("assessment", "mastery_states"), ("assessment", "mastery_history"),
+        ("assessment", "credentials"), ("assessment", "badges"),
+        ("profiles", "reflections"), ("profiles", "message_threads"), ("profiles", "messages"),
+        ("profiles", "message_attachments"), ("profiles", "thread_participants"),
+        ("pathways", "portfolio_artifacts"),
+    ]:  # fmt: skip
+        rows = json.loads(archive.read(f"{service}/{table}.json"))
+        assert rows, f"{service}.{table} exported no row of learner-26"
+    contents = {f["filename"]: archive.read(f["path"]) for f in manifest["files"]}
+    assert contents["dot.png"] == PNG
+    assert contents["report.pdf"] == PDF
 
 
 @pytest.mark.integration
 def test_the_manifest_counts_and_hashes_every_file(
-    learner_01_export: tuple[Any, zipfile.ZipFile],
+    learner_export: tuple[Any, zipfile.ZipFile],
 ) -> None:
     import hashlib
 
-    _, archive = learner_01_export
+    _, archive = learner_export
     manifest = json.loads(archive.read("manifest.json"))
-    assert manifest["learner_id"] == str(LEARNER)
+    assert manifest["learner_id"] in {str(LEARNER), str(RICH)}
     assert manifest["district_id"] == str(demo_id("district", "riverside"))
     assert manifest["generated_at"]
     members = set(archive.namelist()) - {"manifest.json"}
