@@ -22,9 +22,10 @@ from sqlalchemy import func, insert, select
 
 from pathwise_devstack.services import SERVICES
 from pathwise_devstack.stack import Stack
-from pathwise_devstack.testing import dev_login
+from pathwise_devstack.testing import TEST_SECRET, dev_login
 from pathwise_gateway.exports.domain import ArchiveFile, archive_file_name, write_archive
 from pathwise_gateway.exports.models import learner_exports
+from pathwise_shared.auth import Principal, issue_internal_token
 from pathwise_shared.db import Database
 from pathwise_shared.demo import demo_id
 from pathwise_shared.timeutil import utcnow
@@ -214,3 +215,41 @@ def test_a_job_left_by_a_stopped_gateway_is_finished_after_a_restart(
     job = wait_done(gw, f"/v1/learners/{LEARNER_01}/exports/{row['id']}", admin)
     assert job["state"] == "succeeded", job
     assert job["counts"]["profiles"]["users"] == 1
+
+
+# ---- the services' internal export routes, called directly -----------------------------------
+
+
+def _internal(principal: Principal) -> dict[str, str]:
+    return {"Authorization": f"Bearer {issue_internal_token(principal, TEST_SECRET)}"}
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("service", ["profiles", "pathways", "assessment"])
+def test_internal_export_is_the_export_jobs_alone(stack: Stack, service: str) -> None:
+    path = f"/internal/learners/{demo_id('learner', 'learner-26')}/export"  # rows everywhere
+    guardian = Principal(
+        subject=str(demo_id("user", "guardian-01")), kind="user", district_id=DEMO_DISTRICT,
+        roles=frozenset({"guardian"}), user_id=demo_id("user", "guardian-01"),
+    )  # fmt: skip
+    job = Principal(subject="system:learner-export", kind="system", district_id=DEMO_DISTRICT)
+    elsewhere = Principal(subject="system:learner-export", kind="system", district_id=uuid.uuid4())
+    with httpx.Client(base_url=stack.config.url(service), timeout=20.0) as client:
+        # A user's token reaching the service directly is refused, whatever their relation.
+        refused = client.get(path, headers=_internal(guardian))
+        assert refused.status_code == 403 and refused.json()["type"].endswith("/system-only")
+        districtless = Principal(subject="system:relay", kind="system")
+        assert client.get(path, headers=_internal(districtless)).status_code == 403
+        mine = client.get(path, headers=_internal(job))
+        assert mine.status_code == 200, mine.text
+        assert any(t["rows"] for t in mine.json()["tables"].values())
+        # Another district's export job finds nothing of this learner.
+        theirs = client.get(path, headers=_internal(elsewhere)).json()
+        assert not any(t["rows"] for t in theirs["tables"].values())
+        # The file route serves only a key the export lists for this learner.
+        for key in ("../../etc/passwd", f"portfolio/{LEARNER_02}/x", "messages/x"):
+            for table in ("portfolio_artifacts", "message_attachments", "users", "nope"):
+                got = client.get(
+                    f"{path}/file", params={"table": table, "key": key}, headers=_internal(job)
+                )
+                assert got.status_code == 404, (table, key, got.text)

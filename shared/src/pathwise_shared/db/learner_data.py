@@ -223,6 +223,10 @@ def learner_condition(
     return condition
 
 
+def _scoped(entry: LearnerTable) -> bool:
+    return "district_id" in entry.table.c or entry.via is not None
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, uuid.UUID):
         return str(value)
@@ -274,8 +278,17 @@ async def export_learner(
     ``{"service", "learner_id", "tables": {name: {"flat", "rows"}}, "files": [...]}``."""
     tables: dict[str, Any] = {}
     files: list[dict[str, Any]] = []
-    for entry in data_map.learner_tables:
+    # A table with no district of its own (an event counter keyed by subject) is read only
+    # when the learner has rows of the district in this service: another district's export job
+    # learns nothing, not even that the learner exists.
+    ordered = sorted(data_map.learner_tables, key=lambda e: not _scoped(e))
+    in_district = False
+    for entry in ordered:
+        if not _scoped(entry) and not in_district:
+            tables[entry.name] = {"flat": entry.flat, "rows": []}
+            continue
         rows = await _rows(session, data_map, entry, learner_id, district_id)
+        in_district = in_district or (bool(rows) and _scoped(entry))
         tables[entry.name] = {"flat": entry.flat, "rows": [_jsonable(r) for r in rows]}
         pk = [c.name for c in entry.table.primary_key.columns]
         for row in rows:
@@ -297,7 +310,7 @@ async def export_learner(
     return {
         "service": data_map.service,
         "learner_id": str(learner_id),
-        "tables": tables,
+        "tables": {e.name: tables[e.name] for e in data_map.learner_tables},
         "files": files,
     }
 
