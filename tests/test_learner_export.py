@@ -253,3 +253,18 @@ def test_internal_export_is_the_export_jobs_alone(stack: Stack, service: str) ->
                     f"{path}/file", params={"table": table, "key": key}, headers=_internal(job)
                 )
                 assert got.status_code == 404, (table, key, got.text)
+
+
+@pytest.mark.integration
+def test_asking_again_while_one_runs_answers_that_one(gw: httpx.Client, stack: Stack) -> None:
+    admin_id = demo_id("user", "admin-district")
+    row = {
+        **_job_row(LEARNER_02, "queued", f"{socket.gethostname()}:{os.getpid()}:test"),
+        "requested_by": str(admin_id),
+    }
+    run_sql(stack.config.database_urls["gateway"], insert(learner_exports).values(**row))
+    before = jobs_of(stack, LEARNER_02)
+    again = gw.post(f"/v1/learners/{LEARNER_02}/exports", headers=dev_login(gw, "admin-district"))
+    assert again.status_code == 202, again.text
+    assert again.json()["id"] == str(row["id"])
+    assert jobs_of(stack, LEARNER_02) == before

@@ -77,10 +77,11 @@ async def create_export(
     """202 with the job; poll it, then download the zip: ``manifest.json`` (counts and a sha256
     per file), ``<service>/<table>.json`` (and ``.csv`` for flat tables), ``files/…`` (portfolio
     files, message attachments) and ``access_log.json`` (who viewed or changed the records)."""
-    job = await service.create_job(session, principal, learner_id)
-    # After the answer, so after the job's row is committed; a process that dies before then
-    # leaves the job queued under its runner, and the next start takes it over.
-    background.add_task(runner.start, job["id"])
+    job, created = await service.create_job(session, principal, learner_id)
+    if created:
+        # After the answer, so after the job's row is committed; a process that dies before
+        # then leaves the job queued under its runner, and the next start takes it over.
+        background.add_task(runner.start, job["id"])
     path = f"/v1/learners/{learner_id}/exports"
     _audit(audit, principal, "createLearnerExport", "POST", path, 202, learner_id)
     response.headers["Location"] = f"{path}/{job['id']}"

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_gateway.exports.models import learner_exports
 
-__all__ = ["active_jobs", "get_job", "insert_job", "job_by_id", "update_job"]
+__all__ = ["active_job_of", "active_jobs", "get_job", "insert_job", "job_by_id", "update_job"]
 
 
 async def insert_job(session: AsyncSession, values: dict[str, Any]) -> None:
@@ -29,6 +29,23 @@ async def get_job(
 
 async def job_by_id(session: AsyncSession, job_id: uuid.UUID) -> RowMapping | None:
     query = select(learner_exports).where(learner_exports.c.id == job_id)
+    return (await session.execute(query)).mappings().first()
+
+
+async def active_job_of(
+    session: AsyncSession, district_id: uuid.UUID, learner_id: uuid.UUID, requested_by: str
+) -> RowMapping | None:
+    query = (
+        select(learner_exports)
+        .where(
+            learner_exports.c.district_id == district_id,
+            learner_exports.c.learner_id == learner_id,
+            learner_exports.c.requested_by == requested_by,
+            learner_exports.c.state.in_(("queued", "running")),
+        )
+        .order_by(learner_exports.c.id.desc())
+        .limit(1)
+    )
     return (await session.execute(query)).mappings().first()
 
 

@@ -268,8 +268,16 @@ async def close_exports(app: FastAPI) -> None:
         await runner.stop()
 
 
-async def create_job(session: Any, principal: Principal, learner_id: uuid.UUID) -> dict[str, Any]:
-    """A queued job (the route's access rule has run: the caller may ask for this learner)."""
+async def create_job(
+    session: Any, principal: Principal, learner_id: uuid.UUID
+) -> tuple[dict[str, Any], bool]:
+    """A queued job (the route's access rule has run: the caller may ask for this learner).
+    While one of the caller's exports of this learner is queued or running, that one is the
+    answer: asking again (a double click, a retry) never piles up jobs."""
+    district = principal.require_district()
+    running = await repo.active_job_of(session, district, learner_id, principal.subject[:200])
+    if running is not None:
+        return dict(running), False
     now = utcnow()
     values = {
         "id": new_id(),
@@ -282,7 +290,7 @@ async def create_job(session: Any, principal: Principal, learner_id: uuid.UUID) 
         "runner": this_runner(),
     }
     await repo.insert_job(session, values)
-    return values
+    return values, True
 
 
 async def get_job(
