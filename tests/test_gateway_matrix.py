@@ -116,6 +116,7 @@ INVALID = frozenset({422})
 MAYBE = frozenset({200, 404})  # the service's own "none yet" (no pathway, history, grouping)
 GONE = frozenset({404})  # the service's own "no such artifact", after the gateway let it through
 TAKERS = STAFF | {"student"}
+EXPORTERS = frozenset({"guardian", "district_admin"})
 CHECK = check_id("3.NF.A.1")
 NO_SUCH = uuid.UUID(int=16)  # a goal or reflection id that names nothing
 NO_CREDENTIAL = uuid.UUID(int=0xC4ED)
@@ -236,6 +237,13 @@ OPERATIONS = (
     Op("PUT", "/v1/learners/{id}/legal-hold", "learner", frozenset({"district_admin"}), False,
        INVALID, {"reason": 5}),
     Op("DELETE", "/v1/learners/{id}/legal-hold", "learner", frozenset({"district_admin"}), False,
+       GONE),
+    # The right to inspect (gateway, docs/privacy.md): a district admin, or a guardian of their
+    # own child; nobody else, no client. Asking starts a real job (202); a job that does not
+    # exist is the gateway's own 404 after the object check let the call through.
+    Op("POST", "/v1/learners/{id}/exports", "learner", EXPORTERS, False, frozenset({202})),
+    Op("GET", f"/v1/learners/{{id}}/exports/{NO_SUCH}", "learner", EXPORTERS, False, GONE),
+    Op("GET", f"/v1/learners/{{id}}/exports/{NO_SUCH}/download", "learner", EXPORTERS, False,
        GONE),
     Op("GET", "/v1/classes/{id}", "class", ADMINS | {"student", "teacher"}, True, OK),
     Op("GET", "/v1/classes/{id}/enrollments", "class", STAFF, True, OK),

@@ -251,6 +251,7 @@ _TYPES: tuple[tuple[str, int, str], ...] = (
     ("evidence-format-not-allowed", 422, "Evidence format not allowed"),
     ("evidence-pending", 409, "Evidence pending"),
     ("evidence-not-found", 404, "Evidence not found"),
+    ("export-not-ready", 409, "Export not ready"),
     ("evidence-conflict", 409, "Evidence conflict"),
     # The change feed (profiles, issue 17 part 6).
     ("cursor-of-another-district", 400, "Cursor of another district"),
@@ -358,6 +359,8 @@ _WHEN = {
     "(`PROFILES_LEARNER_IN_THREADS`)",
     "not-a-participant": "only the learner's teachers, guardians and school administrators "
     "write in threads about them (a district administrator reads, to moderate)",
+    "export-not-ready": "a learner export's zip is asked for while the job is queued, running, "
+    "failed or past its `expires_at`; poll the job, or ask for a new export",
     "database-busy": "SQLite only: other writes held the database past its 10 s wait; "
     "`Retry-After` says when",
 }

@@ -15,6 +15,7 @@ from pathwise_assessment.api import (
     mastery,
     motivation,
 )
+from pathwise_assessment.learner_data import LEARNER_DATA
 from pathwise_assessment.migrations import MIGRATIONS
 from pathwise_assessment.models import outbox
 from pathwise_assessment.service.decay import run_decay_sweeps
@@ -22,6 +23,7 @@ from pathwise_assessment.service.fits import run_scheduled_fits
 from pathwise_assessment.service.upstreams import close_upstreams, open_upstreams
 from pathwise_assessment.settings import AssessmentSettings, get_settings
 from pathwise_shared.app import create_service_app
+from pathwise_shared.learner_export import learner_export_router
 
 __all__ = ["create_app"]
 
@@ -79,6 +81,7 @@ def create_app(
             motivation.router,
             credentials.router,
             internal.router,
+            learner_export_router(LEARNER_DATA),
         ],
         migrations=MIGRATIONS,
         outbox=outbox,

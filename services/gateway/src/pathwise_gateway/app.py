@@ -17,6 +17,9 @@ from pathwise_gateway.edge.middleware.rate_headers import RateLimitHeadersMiddle
 from pathwise_gateway.edge.service.authenticator import open_authenticator
 from pathwise_gateway.events.api import routes as events_api
 from pathwise_gateway.events.service.hub import event_hub_hooks
+from pathwise_gateway.exports import api as exports_api
+from pathwise_gateway.exports.service import close_exports, open_exports
+from pathwise_gateway.learner_data import LEARNER_DATA
 from pathwise_gateway.migrations import MIGRATIONS
 from pathwise_gateway.models import outbox
 from pathwise_gateway.proxy.api import audit
@@ -72,6 +75,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             },
             {"name": "aggregates", "description": "Views joined across services in one call"},
             {"name": "audit", "description": "The audit log of reads and writes"},
+            {
+                "name": "exports",
+                "description": "A copy of all of a learner's records (the right to inspect)",
+            },
             {"name": "events", "description": "The catalogue and feed of domain events"},
             {
                 "name": "webhooks",
@@ -84,6 +91,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             clients.router,
             aggregates.router,
             audit.router,
+            exports_api.router,
             events_api.internal_router,
             events_api.public_router,
             webhooks_inbound.router,
@@ -96,9 +104,18 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             start_audit_log,
             open_gateway,
             start_event_hub,
+            open_exports,
         ],
-        on_shutdown=[close_upstreams, stop_route_directory, stop_audit_log, stop_event_hub],
+        on_shutdown=[
+            close_exports,
+            close_upstreams,
+            stop_route_directory,
+            stop_audit_log,
+            stop_event_hub,
+        ],
     )
+    # The export job reads the gateway's own tables by this map (a feature never imports it).
+    app.state.learner_data_map = LEARNER_DATA
     # The token endpoint checks client credentials with the clients feature's function.
     app.state.client_authenticator = authenticate_client
 

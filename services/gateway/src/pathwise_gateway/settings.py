@@ -2,6 +2,7 @@
 
 import uuid
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal, Self
 
 from pydantic import Field, SecretStr, model_validator
@@ -77,6 +78,18 @@ class GatewaySettings(ServiceSettings):
     # than that was left by a gateway that died, and a retry may take the key over.
     idempotency_lease_seconds: float | None = Field(None, gt=0, le=3600)
     audit_flush_seconds: float = Field(0.5, gt=0)
+
+    # Learner exports (docs/privacy.md): the zips are kept in a file store
+    # (``pathwise_shared.storage``), ``local`` (a directory of this machine) or ``s3``.
+    exports_storage_backend: Literal["local", "s3"] = "local"
+    exports_storage_dir: Path = Path("var/exports")
+    exports_s3_endpoint_url: str | None = None
+    exports_s3_bucket: str = ""
+    exports_s3_access_key_id: str = ""
+    exports_s3_secret_access_key: SecretStr = SecretStr("")
+    exports_s3_region: str = "us-east-1"
+    # How long a finished export can be downloaded; then it is removed from the store.
+    exports_keep_hours: int = Field(72, ge=1, le=24 * 30)
 
     @property
     def dev_login_enabled(self) -> bool:

@@ -16,6 +16,7 @@ from pathwise_pathways.api import (
     proposals,
 )
 from pathwise_pathways.api.upload_limit import portfolio_upload_limit
+from pathwise_pathways.learner_data import LEARNER_DATA
 from pathwise_pathways.migrations import MIGRATIONS
 from pathwise_pathways.models import outbox
 from pathwise_pathways.service.graph_cache import GraphCache
@@ -24,6 +25,7 @@ from pathwise_pathways.service.upstream import Upstream
 from pathwise_pathways.settings import PathwaysSettings, get_settings
 from pathwise_shared.app import create_service_app
 from pathwise_shared.calls import ServiceCallers
+from pathwise_shared.learner_export import learner_export_router
 
 __all__ = ["create_app"]
 
@@ -70,6 +72,7 @@ def create_app(
             consents.router,
             evidence.router,
             internal.router,
+            learner_export_router(LEARNER_DATA, lambda request: request.app.state.portfolio_store),
         ],
         migrations=MIGRATIONS,
         middleware=[portfolio_upload_limit(max(settings.portfolio_limits().values()))],

@@ -29,6 +29,7 @@ from pathwise_profiles.api.roster import (
     users,
 )
 from pathwise_profiles.api.upload_limit import upload_limit
+from pathwise_profiles.learner_data import LEARNER_DATA
 from pathwise_profiles.migrations import MIGRATIONS
 from pathwise_profiles.models import outbox
 from pathwise_profiles.service.import_runner import fail_abandoned_jobs_on_startup
@@ -36,6 +37,7 @@ from pathwise_profiles.service.notifications import run_notification_sweeps
 from pathwise_profiles.service.retention import run_retention_sweeps
 from pathwise_profiles.settings import ProfilesSettings, get_settings
 from pathwise_shared.app import create_service_app
+from pathwise_shared.learner_export import learner_export_router
 
 __all__ = ["create_app"]
 
@@ -101,6 +103,7 @@ def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
             messages.router,
             retention.router,
             internal.router,
+            learner_export_router(LEARNER_DATA, lambda request: request.app.state.message_store),
         ],
         migrations=MIGRATIONS,
         outbox=outbox,

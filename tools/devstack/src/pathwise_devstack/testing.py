@@ -257,6 +257,8 @@ def start_stack(
             "PATHWAYS_STORAGE_DIR": str(directory / "portfolio"),
             # And message attachments (profiles).
             "PROFILES_STORAGE_DIR": str(directory / "messages"),
+            # And the gateway's learner exports.
+            "GATEWAY_EXPORTS_STORAGE_DIR": str(directory / "exports"),
             **TEST_POOL,
             **(env or {}),
         },

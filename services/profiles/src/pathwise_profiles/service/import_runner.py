@@ -9,9 +9,6 @@ A runner on another host cannot be checked from here and is left alone.
 """
 
 import logging
-import os
-import secrets
-import socket
 from typing import Any
 
 from fastapi import FastAPI
@@ -20,39 +17,16 @@ from sqlalchemy.exc import SQLAlchemyError
 from pathwise_profiles.repository import imports as repo
 from pathwise_shared.db import Database
 from pathwise_shared.db.uow import unit_of_work
+from pathwise_shared.runners import runner_is_gone, this_runner
 from pathwise_shared.timeutil import utcnow
 
 __all__ = ["fail_abandoned_jobs", "fail_abandoned_jobs_on_startup", "runner_is_gone", "this_runner"]
 
 logger = logging.getLogger("pathwise.profiles.imports")
-# Tells this process from an earlier one that had the same host and pid.
-_TOKEN = secrets.token_hex(4)
 INTERRUPTED = (
     "The process running this import stopped before it finished. What was written is consistent "
     "chunk by chunk; run the same files again to complete it."
 )
-
-
-def this_runner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{_TOKEN}"[:200]
-
-
-def runner_is_gone(runner: str | None) -> bool:
-    if runner is None:
-        return True  # written before runners were recorded: no process of ours still runs it
-    parts = runner.rsplit(":", 2)
-    if len(parts) != 3 or parts[0] != socket.gethostname() or not parts[1].isdigit():
-        return False
-    pid, token = int(parts[1]), parts[2]
-    if pid == os.getpid():
-        return token != _TOKEN
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False  # alive, another user's
-    return False
 
 
 async def fail_abandoned_jobs(db: Database) -> list[str]:

@@ -188,6 +188,10 @@ PHRASES: Mapping[str, Phrase] = {
     "my_child_summary": _p("viewed the family summary", "records"),
     "getFamilySummary": _p("viewed the family summary", "records"),
     "listMyChildren": _p("viewed the list of their children", "records"),
+    # the right to inspect (docs/privacy.md): a copy of all of the learner's records
+    "createLearnerExport": _p("asked for a copy of all of the learner's records", "records"),
+    "getLearnerExport": _p("checked on a copy of the learner's records", "records"),
+    "downloadLearnerExport": _p("downloaded a copy of all of the learner's records", "records"),
     # profiles: a user's own notifications (they can name a learner)
     "list_notifications": _p("read their notifications, which mention this learner", "records"),
     "read_notification": _p("marked a notification about this learner read", "records"),
@@ -200,6 +204,9 @@ RECORDED_AS: Mapping[tuple[str, str], str] = {
     ("GET", "/v1/classes/{class_id}/dashboard"): "getClassDashboard",
     ("GET", "/v1/me/children"): "listMyChildren",
     ("GET", "/v1/me/children/{learner_id}/summary"): "getFamilySummary",
+    ("POST", "/v1/learners/{learner_id}/exports"): "createLearnerExport",
+    ("GET", "/v1/learners/{learner_id}/exports/{job_id}"): "getLearnerExport",
+    ("GET", "/v1/learners/{learner_id}/exports/{job_id}/download"): "downloadLearnerExport",
 }
 
 # Reading the audit log is not itself recorded (a log of reading the log would fill a

@@ -38,6 +38,7 @@ __all__ = [
     "UNKNOWN_LEARNER",
     "UNKNOWN_PERSON",
     "AuditFilter",
+    "learner_access_log",
     "learner_audit",
     "operation_filter",
     "search_audit",
@@ -220,3 +221,31 @@ async def learner_audit(
         limit=limit,
     )
     return await _readable(session, profiles, principal, rows)
+
+
+async def learner_access_log(
+    session: AsyncSession,
+    audit: AuditLog,
+    profiles: Upstream,
+    principal: Principal,
+    learner_id: uuid.UUID,
+    page: int = 500,
+) -> list[ReadableEntry]:
+    """All of the learner's entries, newest first, names resolved at read time (the export's
+    ``access_log.json``; the caller's right to it was checked when the export was asked for)."""
+    await audit.flush()
+    found: list[ReadableEntry] = []
+    before: uuid.UUID | None = None
+    while True:
+        rows = await list_entries(
+            session,
+            principal.require_district(),
+            learner_id=learner_id,
+            actor=None,
+            before=before,
+            limit=page,
+        )
+        found.extend(await _readable(session, profiles, principal, rows[:page]))
+        if len(rows) <= page:
+            return found
+        before = rows[page - 1].id
