@@ -243,6 +243,10 @@ def gather_district_a(
         ids["job_id"] = jobs[0]["id"]
     owners = gather_student_voice(gateway, ids, admin, student)
     gather_family(gateway, ids, teacher, login_as(gateway, a, "guardian"))
+    # The student's export, asked for by A's district admin (the right to inspect).
+    ids["export_id"] = _ok(
+        gateway.post(f"/v1/learners/{learner}/exports", headers=admin), "ask for an export"
+    )["id"]
     for name in sorted(MAYBE_ABSENT):
         if name not in ids:
             notes.append(f"district A has no {name} to probe with: random ids only")

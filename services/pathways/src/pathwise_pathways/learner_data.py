@@ -71,6 +71,11 @@ LEARNER_DATA = LearnerDataMap(
         LearnerTable(_t["group_assignments"], learner_columns=("learner_id",)),
         LearnerTable(_t["learner_flags"], learner_columns=("learner_id",)),
         LearnerTable(_t["activity_consents"], learner_columns=("learner_id",)),
+        LearnerTable(
+            _t["consent_requests"],
+            learner_columns=("learner_id",),
+            note="the learner's guardians were asked for a consent to this activity",
+        ),
         # Machinery.
         NoLearnerData(
             _t["processed_events"],

@@ -68,6 +68,22 @@ LEARNER_DATA = LearnerDataMap(
             via=Via("thread_id", m.message_threads),
             files=("storage_key",),
         ),
+        # Retention and legal holds (docs/privacy.md).
+        LearnerTable(
+            m.legal_holds,
+            learner_columns=("learner_id",),
+            note="a hold on the learner's records: who placed it, why, until when; kept when "
+            "lifted",
+        ),
+        LearnerTable(
+            m.pending_deletions,
+            learner_columns=("learner_id",),
+            note="the retention evaluation found the learner due for deletion (or held back)",
+        ),
+        NoLearnerData(
+            m.retention_policies,
+            why="a district's retention periods (updated_by is the administrator)",
+        ),
         # Machinery.
         NoLearnerData(
             m.import_jobs,

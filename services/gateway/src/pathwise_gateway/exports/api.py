@@ -89,7 +89,7 @@ async def create_export(
 
 
 @router.get(
-    "/v1/learners/{learner_id}/exports/{job_id}",
+    "/v1/learners/{learner_id}/exports/{export_id}",
     response_model=ExportJobOut,
     summary="An export of a learner's records: its state",
     operation_id="getLearnerExport",
@@ -97,12 +97,12 @@ async def create_export(
 )
 async def get_export(
     learner_id: uuid.UUID,
-    job_id: uuid.UUID,
+    export_id: uuid.UUID,
     session: DbSession,
     principal: CallerPrincipal,
 ) -> ExportJobOut:
     """To the one who asked for it, or a district administrator (anyone else 404)."""
-    return ExportJobOut.of(await service.get_job(session, principal, learner_id, job_id))
+    return ExportJobOut.of(await service.get_job(session, principal, learner_id, export_id))
 
 
 _DOWNLOAD_RULE = gateway_access(roles=EXPORTERS, learner="learner_id")
@@ -114,7 +114,7 @@ _DOWNLOAD_RULE["responses"] = {
 
 
 @router.get(
-    "/v1/learners/{learner_id}/exports/{job_id}/download",
+    "/v1/learners/{learner_id}/exports/{export_id}/download",
     response_class=StreamingResponse,
     summary="Download an export of a learner's records (a zip)",
     operation_id="downloadLearnerExport",
@@ -122,15 +122,15 @@ _DOWNLOAD_RULE["responses"] = {
 )
 async def download_export(
     learner_id: uuid.UUID,
-    job_id: uuid.UUID,
+    export_id: uuid.UUID,
     session: DbSession,
     principal: CallerPrincipal,
     runner: Runner,
     audit: AuditLogDep,
 ) -> StreamingResponse:
     """409 while it is not ready (queued, running, failed or expired)."""
-    job, chunks = await service.download(session, runner, principal, learner_id, job_id)
-    path = f"/v1/learners/{learner_id}/exports/{job_id}/download"
+    job, chunks = await service.download(session, runner, principal, learner_id, export_id)
+    path = f"/v1/learners/{learner_id}/exports/{export_id}/download"
     _audit(audit, principal, "downloadLearnerExport", "GET", path, 200, learner_id)
     name = f"learner-{learner_id}-export.zip"
     return StreamingResponse(

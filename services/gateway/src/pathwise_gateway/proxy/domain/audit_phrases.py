@@ -205,8 +205,8 @@ RECORDED_AS: Mapping[tuple[str, str], str] = {
     ("GET", "/v1/me/children"): "listMyChildren",
     ("GET", "/v1/me/children/{learner_id}/summary"): "getFamilySummary",
     ("POST", "/v1/learners/{learner_id}/exports"): "createLearnerExport",
-    ("GET", "/v1/learners/{learner_id}/exports/{job_id}"): "getLearnerExport",
-    ("GET", "/v1/learners/{learner_id}/exports/{job_id}/download"): "downloadLearnerExport",
+    ("GET", "/v1/learners/{learner_id}/exports/{export_id}"): "getLearnerExport",
+    ("GET", "/v1/learners/{learner_id}/exports/{export_id}/download"): "downloadLearnerExport",
 }
 
 # Reading the audit log is not itself recorded (a log of reading the log would fill a
