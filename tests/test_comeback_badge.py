@@ -14,10 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from pathwise_assessment.seed import check_id, item_id
-from pathwise_assessment.seed_items import DEMO_ITEMS
 from pathwise_devstack.stack import RECEIVER, Stack
-from pathwise_devstack.testing import dev_login, right_answer, start_stack
+from pathwise_devstack.testing import dev_login, start_stack, take_check, wrong_answer
 from pathwise_pathways.domain.insights import NO_PROGRESS_ANSWERS
 from pathwise_shared.demo import demo_id
 
@@ -49,41 +47,6 @@ def receiver(demo: Stack) -> Iterator[httpx.Client]:
         yield client
 
 
-def _wrong(spec: dict[str, Any]) -> dict[str, Any]:
-    kind = spec["type"]
-    if kind == "single_choice":
-        return {"choice": next(c["id"] for c in spec["choices"] if c["id"] != spec["correct"])}
-    if kind == "numeric":
-        return {"value": spec["value"] + 7}
-    if kind == "short_text":
-        return {"text": "no idea"}
-    raise AssertionError(f"no wrong answer for {kind}")
-
-
-def _take_check(
-    gw: httpx.Client,
-    learner: uuid.UUID,
-    headers: dict[str, str],
-    answer: Callable[[dict[str, Any]], dict[str, Any]],
-) -> None:
-    keys = {item_id(CODE, n): raw["spec"] for n, raw in enumerate(DEMO_ITEMS[CODE], start=1)}
-    started = gw.post(
-        f"/v1/assessments/{check_id(CODE)}/attempts",
-        json={"learner_id": str(learner)},
-        headers=headers,
-    )
-    assert started.status_code == 201, started.text
-    attempt = started.json()
-    for shown in attempt["items"]:
-        put = gw.put(
-            f"/v1/attempts/{attempt['id']}/responses/{shown['item_id']}",
-            json={"answer": answer(keys[uuid.UUID(shown["item_id"])])},
-            headers=headers,
-        )
-        assert put.status_code == 200, put.text
-    assert gw.post(f"/v1/attempts/{attempt['id']}/finish", headers=headers).status_code == 200
-
-
 def _mastered(gw: httpx.Client, learner: uuid.UUID, headers: dict[str, str]) -> bool:
     got = gw.get(f"/v1/learners/{learner}/mastery", headers=headers)
     assert got.status_code == 200, got.text
@@ -94,7 +57,7 @@ def _master(gw: httpx.Client, learner: uuid.UUID, headers: dict[str, str]) -> No
     for _ in range(MAX_CHECKS):
         if _mastered(gw, learner, headers):
             return
-        _take_check(gw, learner, headers, right_answer)
+        take_check(gw, CODE, learner, headers)
     assert _mastered(gw, learner, headers), f"{MAX_CHECKS} perfect checks did not reach mastery"
 
 
@@ -138,7 +101,7 @@ def test_a_learner_flagged_then_mastering_the_skill_earns_a_comeback(
     username, learner = FLAGGED
     own = dev_login(gw, username)
     for _ in range(-(-NO_PROGRESS_ANSWERS // 3)):  # checks of three items
-        _take_check(gw, learner, own, _wrong)
+        take_check(gw, CODE, learner, own, wrong_answer)
     teacher = dev_login(gw, "teacher-01")
     insights = gw.get(f"/v1/classes/{GRADE3}/insights", headers=teacher)
     assert insights.status_code == 200, insights.text
@@ -163,7 +126,7 @@ def test_a_learner_never_flagged_masters_a_skill_without_a_comeback(
     username, learner = NEVER_FLAGGED
     own = dev_login(gw, username)
     # Three wrong answers in a row (the old rule's "struggle"), but no flag: no comeback.
-    _take_check(gw, learner, own, _wrong)
+    take_check(gw, CODE, learner, own, wrong_answer)
     _master(gw, learner, own)
     assert _received(receiver, learner, "learner.flagged") == []
     events = _wait_for(

@@ -25,9 +25,7 @@ import pytest
 from joserfc import jws
 from joserfc.jwk import KeySet
 
-from pathwise_assessment.seed import check_id, item_id
-from pathwise_assessment.seed_items import DEMO_ITEMS
-from pathwise_devstack.testing import dev_login, right_answer
+from pathwise_devstack.testing import dev_login, take_check
 from pathwise_shared.demo import demo_id
 
 pytestmark = pytest.mark.integration
@@ -39,23 +37,8 @@ SKILL = "3.NF.A.1"
 
 
 def master(gw: httpx.Client, headers: dict[str, str]) -> None:
-    keys = {item_id(SKILL, n): raw["spec"] for n, raw in enumerate(DEMO_ITEMS[SKILL], start=1)}
     for _ in range(4):
-        started = gw.post(
-            f"/v1/assessments/{check_id(SKILL)}/attempts",
-            json={"learner_id": str(LEARNER)},
-            headers=headers,
-        )
-        assert started.status_code == 201, started.text
-        attempt = started.json()
-        for shown in attempt["items"]:
-            put = gw.put(
-                f"/v1/attempts/{attempt['id']}/responses/{shown['item_id']}",
-                json={"answer": right_answer(keys[uuid.UUID(shown["item_id"])])},
-                headers=headers,
-            )
-            assert put.status_code == 200, put.text
-        assert gw.post(f"/v1/attempts/{attempt['id']}/finish", headers=headers).status_code == 200
+        take_check(gw, SKILL, LEARNER, headers)
         states = gw.get(f"/v1/learners/{LEARNER}/mastery", headers=headers).json()["skills"]
         if any(s["skill_code"] == SKILL and s["mastered"] for s in states):
             return

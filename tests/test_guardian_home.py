@@ -8,14 +8,11 @@ guardians, learner-13 does not; guardian-13 reads Spanish (the demo seed's prefe
 learner-13 answers its current step's checks wrongly until the class insights flag it."""
 
 import uuid
-from typing import Any
 
 import httpx
 import pytest
 
-from pathwise_assessment.seed import check_id, item_id
-from pathwise_assessment.seed_items import DEMO_ITEMS
-from pathwise_devstack.testing import dev_login
+from pathwise_devstack.testing import dev_login, take_check, wrong_answer
 from pathwise_gateway.aggregates.domain.family import SUPPORT_NOTES, support_note
 from pathwise_pathways.domain.insights import NO_PROGRESS_ANSWERS
 from pathwise_shared.demo import demo_id
@@ -127,42 +124,6 @@ def test_shared_reflections_are_shown(gw: httpx.Client) -> None:
     assert "Try drawing the bars first" not in answer.text
 
 
-def _wrong(spec: dict[str, Any]) -> dict[str, Any]:
-    kind = spec["type"]
-    if kind == "single_choice":
-        return {"choice": next(c["id"] for c in spec["choices"] if c["id"] != spec["correct"])}
-    if kind == "numeric":
-        return {"value": spec["value"] + 7}
-    if kind == "multiple_select":
-        return {
-            "choices": [next(c["id"] for c in spec["choices"] if c["id"] not in spec["correct"])]
-        }
-    if kind == "short_text":
-        return {"text": "no idea"}
-    if kind == "ordering":
-        return {"order": spec["order"][::-1]}
-    raise AssertionError(f"no wrong answer for {kind}")
-
-
-def _fail_a_check(gw: httpx.Client, code: str, headers: dict[str, str]) -> None:
-    keys = {item_id(code, n): raw["spec"] for n, raw in enumerate(DEMO_ITEMS[code], start=1)}
-    started = gw.post(
-        f"/v1/assessments/{check_id(code)}/attempts",
-        json={"learner_id": str(FLAGGED)},
-        headers=headers,
-    )
-    assert started.status_code == 201, started.text
-    attempt = started.json()
-    for shown in attempt["items"]:
-        put = gw.put(
-            f"/v1/attempts/{attempt['id']}/responses/{shown['item_id']}",
-            json={"answer": _wrong(keys[uuid.UUID(shown["item_id"])])},
-            headers=headers,
-        )
-        assert put.status_code == 200, put.text
-    assert gw.post(f"/v1/attempts/{attempt['id']}/finish", headers=headers).status_code == 200
-
-
 def test_flagged_child_in_spanish_with_support_notes(gw: httpx.Client) -> None:
     guardian = dev_login(gw, "guardian-13")
     before = _summary(gw, FLAGGED, guardian)
@@ -173,7 +134,7 @@ def test_flagged_child_in_spanish_with_support_notes(gw: httpx.Client) -> None:
     step = next(s for s in pathway["steps"] if s["status"] == "ready")
     code = step["skill_code"]
     for _ in range(-(-NO_PROGRESS_ANSWERS // 3)):  # checks of three items
-        _fail_a_check(gw, code, learner)
+        take_check(gw, code, FLAGGED, learner, wrong_answer)
     teacher = dev_login(gw, "teacher-02")
     insights = gw.get(f"/v1/classes/{GRADE4}/insights", headers=teacher)
     assert insights.status_code == 200, insights.text

@@ -2,15 +2,10 @@
 learner's own teacher dismisses one with a note, and a teacher of another school is refused at
 the gateway (object-level access: the relation to the learner) before pathways is asked."""
 
-import uuid
-from typing import Any
-
 import httpx
 import pytest
 
-from pathwise_assessment.seed import check_id, item_id
-from pathwise_assessment.seed_items import DEMO_ITEMS
-from pathwise_devstack.testing import dev_login
+from pathwise_devstack.testing import dev_login, take_check, wrong_answer
 from pathwise_pathways.domain.insights import NO_PROGRESS_ANSWERS
 from pathwise_shared.demo import demo_id
 
@@ -21,41 +16,10 @@ STALLED = demo_id("learner", "learner-04")  # grade 3 at Riverside, teacher-01
 CODE = "3.NF.A.1"
 
 
-def _wrong(spec: dict[str, Any]) -> dict[str, Any]:
-    kind = spec["type"]
-    if kind == "single_choice":
-        return {"choice": next(c["id"] for c in spec["choices"] if c["id"] != spec["correct"])}
-    if kind == "numeric":
-        return {"value": spec["value"] + 7}
-    if kind == "short_text":
-        return {"text": "no idea"}
-    raise AssertionError(f"no wrong answer for {kind}")
-
-
-def _fail_a_check(gw: httpx.Client, learner: uuid.UUID, headers: dict[str, str]) -> None:
-    keys = {item_id(CODE, n): raw["spec"] for n, raw in enumerate(DEMO_ITEMS[CODE], start=1)}
-    started = gw.post(
-        f"/v1/assessments/{check_id(CODE)}/attempts",
-        json={"learner_id": str(learner)},
-        headers=headers,
-    )
-    assert started.status_code == 201, started.text
-    attempt = started.json()
-    for shown in attempt["items"]:
-        spec = keys[uuid.UUID(shown["item_id"])]
-        put = gw.put(
-            f"/v1/attempts/{attempt['id']}/responses/{shown['item_id']}",
-            json={"answer": _wrong(spec)},
-            headers=headers,
-        )
-        assert put.status_code == 200, put.text
-    assert gw.post(f"/v1/attempts/{attempt['id']}/finish", headers=headers).status_code == 200
-
-
 def test_flags_from_the_dashboard_dismissed_by_the_own_teacher_only(gw: httpx.Client) -> None:
     learner = dev_login(gw, "learner-04")
     for _ in range(-(-NO_PROGRESS_ANSWERS // 3)):  # checks of three items
-        _fail_a_check(gw, STALLED, learner)
+        take_check(gw, CODE, STALLED, learner, wrong_answer)
     teacher = dev_login(gw, "teacher-01")
     insights = gw.get(f"/v1/classes/{GRADE3}/insights", headers=teacher)
     assert insights.status_code == 200, insights.text

@@ -14,9 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from pathwise_assessment.seed import check_id, item_id
-from pathwise_assessment.seed_items import DEMO_ITEMS
-from pathwise_devstack.testing import dev_login, gateway_token, right_answer
+from pathwise_devstack.testing import dev_login, gateway_token, take_check
 from pathwise_shared.auth import Principal
 from pathwise_shared.demo import demo_id
 
@@ -27,26 +25,6 @@ LEARNER = demo_id("learner", "learner-06")
 SKILL = "3.NF.A.1"
 GRADE3 = demo_id("class", "grade3-math")
 DEADLINE_SECONDS = 20.0
-
-
-def take_check(gw: httpx.Client, headers: dict[str, str], code: str) -> None:
-    started = gw.post(
-        f"/v1/assessments/{check_id(code)}/attempts",
-        json={"learner_id": str(LEARNER)},
-        headers=headers,
-    )
-    assert started.status_code == 201, started.text
-    attempt = started.json()
-    keys = {item_id(code, n): raw["spec"] for n, raw in enumerate(DEMO_ITEMS[code], start=1)}
-    for shown in attempt["items"]:
-        put = gw.put(
-            f"/v1/attempts/{attempt['id']}/responses/{shown['item_id']}",
-            json={"answer": right_answer(keys[uuid.UUID(shown["item_id"])])},
-            headers=headers,
-        )
-        assert put.status_code == 200, put.text
-    finished = gw.post(f"/v1/attempts/{attempt['id']}/finish", headers=headers)
-    assert finished.status_code == 200, finished.text
 
 
 def mastered(gw: httpx.Client, headers: dict[str, str], code: str) -> bool:
@@ -71,7 +49,7 @@ def test_mastery_in_assessment_advances_the_pathway(gw: httpx.Client) -> None:
     for _ in range(5):  # three items, one easy (not informative): the evidence floor takes two
         if mastered(gw, learner, SKILL):
             break
-        take_check(gw, learner, SKILL)
+        take_check(gw, SKILL, LEARNER, learner)
     assert mastered(gw, learner, SKILL), "five perfect skill checks did not reach mastery"
 
     deadline = time.monotonic() + DEADLINE_SECONDS

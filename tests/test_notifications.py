@@ -19,10 +19,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from pathwise_assessment.seed import check_id, item_id
-from pathwise_assessment.seed_items import DEMO_ITEMS
 from pathwise_devstack.stack import RECEIVER, Stack
-from pathwise_devstack.testing import TEST_SECRET, dev_login, right_answer, start_stack
+from pathwise_devstack.testing import TEST_SECRET, dev_login, start_stack, take_check
 from pathwise_gateway.seed import DEMO_DISTRICT
 from pathwise_profiles.models import outbox
 from pathwise_profiles.service.notifications import sweep_due
@@ -142,26 +140,6 @@ def _sweep(demo: Stack, now: datetime) -> int:
     return asyncio.run(go())
 
 
-def _take_check(gw: httpx.Client, headers: dict[str, str]) -> None:
-    started = gw.post(
-        f"/v1/assessments/{check_id(SKILL)}/attempts",
-        json={"learner_id": str(LEARNER)},
-        headers=headers,
-    )
-    assert started.status_code == 201, started.text
-    attempt = started.json()
-    keys = {item_id(SKILL, n): raw["spec"] for n, raw in enumerate(DEMO_ITEMS[SKILL], start=1)}
-    for shown in attempt["items"]:
-        put = gw.put(
-            f"/v1/attempts/{attempt['id']}/responses/{shown['item_id']}",
-            json={"answer": right_answer(keys[uuid.UUID(shown["item_id"])])},
-            headers=headers,
-        )
-        assert put.status_code == 200, put.text
-    finished = gw.post(f"/v1/attempts/{attempt['id']}/finish", headers=headers)
-    assert finished.status_code == 200, finished.text
-
-
 def _mastered(gw: httpx.Client, headers: dict[str, str]) -> bool:
     answer = gw.get(f"/v1/learners/{LEARNER}/mastery", headers=headers)
     assert answer.status_code == 200, answer.text
@@ -176,7 +154,7 @@ def test_a_mastered_skill_reaches_the_learner_and_their_guardian(gw: httpx.Clien
     for _ in range(5):
         if _mastered(gw, learner):
             break
-        _take_check(gw, learner)
+        take_check(gw, SKILL, LEARNER, learner)
     assert _mastered(gw, learner), "five perfect skill checks did not reach mastery"
 
     deadline = time.monotonic() + WAIT

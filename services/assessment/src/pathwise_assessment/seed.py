@@ -41,8 +41,10 @@ __all__ = [
     "PRACTICE_SKILL",
     "check_id",
     "item_id",
+    "right_answer",
     "seed_demo",
     "seed_demo_live",
+    "wrong_answer",
 ]
 
 DEMO_DISTRICT = demo_id("district", "riverside")
@@ -213,6 +215,23 @@ def right_answer(spec: dict[str, Any]) -> dict[str, Any]:
     if kind == "ordering":
         return {"order": spec["order"]}
     raise ValueError(f"no right answer known for a {kind} item")
+
+
+def wrong_answer(spec: dict[str, Any]) -> dict[str, Any]:
+    """An answer the demo item's key refuses (for tests of a learner who struggles)."""
+    kind = spec["type"]
+    if kind == "single_choice":
+        return {"choice": next(c["id"] for c in spec["choices"] if c["id"] != spec["correct"])}
+    if kind == "numeric":
+        return {"value": spec["value"] + 7}
+    if kind == "short_text":
+        return {"text": "no idea"}
+    if kind == "multiple_select":
+        wrong = next(c["id"] for c in spec["choices"] if c["id"] not in spec["correct"])
+        return {"choices": [wrong]}
+    if kind == "ordering":
+        return {"order": spec["order"][::-1]}
+    raise ValueError(f"no wrong answer known for a {kind} item")
 
 
 def _as(principal: Principal, secret: str) -> dict[str, str]:

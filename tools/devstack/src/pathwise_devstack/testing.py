@@ -26,7 +26,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 # The demo bank's answer key, one definition (the live seed answers with it too).
-from pathwise_assessment.seed import right_answer
+from pathwise_assessment.seed import check_id, item_id, right_answer, wrong_answer
+from pathwise_assessment.seed_items import DEMO_ITEMS
 from pathwise_devstack.seed import seed_demo, seed_demo_live, seed_second_district
 from pathwise_devstack.services import SERVICES
 from pathwise_devstack.stack import Stack, StackConfig, free_ports
@@ -71,6 +72,8 @@ __all__ = [
     "service_client",
     "settings_beside",
     "start_stack",
+    "take_check",
+    "wrong_answer",
 ]
 
 TEST_SECRET = DEV_INTERNAL_TOKEN_SECRET
@@ -284,6 +287,37 @@ def start_stack(
         running.stop()
         for db in databases.values():
             drop_test_database(db)
+
+
+def take_check(
+    gw: httpx.Client,
+    code: str,
+    learner_id: uuid.UUID,
+    headers: Mapping[str, str],
+    answer: Callable[[dict[str, Any]], dict[str, Any]] = right_answer,
+) -> dict[str, Any]:
+    """One attempt at the demo skill check of ``code`` through the gateway, as ``headers``:
+    started for the learner, every item shown answered with ``answer(spec)`` (``right_answer``,
+    ``wrong_answer``), finished; the finished attempt."""
+    keys = {item_id(code, n): raw["spec"] for n, raw in enumerate(DEMO_ITEMS[code], start=1)}
+    started = gw.post(
+        f"/v1/assessments/{check_id(code)}/attempts",
+        json={"learner_id": str(learner_id)},
+        headers=headers,
+    )
+    assert started.status_code == 201, started.text
+    attempt = started.json()
+    for shown in attempt["items"]:
+        put = gw.put(
+            f"/v1/attempts/{attempt['id']}/responses/{shown['item_id']}",
+            json={"answer": answer(keys[uuid.UUID(shown["item_id"])])},
+            headers=headers,
+        )
+        assert put.status_code == 200, put.text
+    finished = gw.post(f"/v1/attempts/{attempt['id']}/finish", headers=headers)
+    assert finished.status_code == 200, finished.text
+    done: dict[str, Any] = finished.json()
+    return done
 
 
 def png(side: int = 3) -> bytes:
