@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Form, Header, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from pathwise_pathways.api.deps import DatabaseDep, UpstreamDep
-from pathwise_pathways.domain.portfolio import artifact_etag, content_disposition
+from pathwise_pathways.domain.portfolio import artifact_etag
 from pathwise_pathways.models import PortfolioArtifact, PortfolioFeedback
 from pathwise_pathways.schemas.portfolio import (
     ArtifactCreate,
@@ -24,6 +24,7 @@ from pathwise_pathways.settings import PathwaysSettings
 from pathwise_shared.access import ALL_USERS, STAFF, access
 from pathwise_shared.app import DbSession
 from pathwise_shared.auth import CurrentPrincipal
+from pathwise_shared.files import download_headers
 from pathwise_shared.idempotency import HEADER, REPLAYED_HEADER
 from pathwise_shared.pagination import CursorParam, LimitParam, Page, decode_id_cursor, page_of
 from pathwise_shared.problems import problem_responses
@@ -271,10 +272,5 @@ async def download_file(
     return StreamingResponse(
         found.chunks,
         media_type=found.media_type,
-        headers={
-            "Content-Disposition": content_disposition(found.filename),
-            "Content-Length": str(found.size),
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "sandbox; default-src 'none'",
-        },
+        headers=download_headers(found.filename, found.size),
     )
