@@ -13,6 +13,8 @@ DURATIONS := --durations=15
 # (module fixtures, such as a file's own stack, are set up once). Two is what the smallest CI
 # machine has cores for: the in-process suites keep one core busy, and the other would otherwise
 # mostly wait while a stack's services start. `PYTEST_WORKERS=0` runs in one process.
+# test-pg stays in one process: two workers' stacks (four services' pools each) and in-process
+# apps went past a default PostgreSQL's 100 connections ("too many clients already").
 PYTEST_WORKERS ?= 2
 PARALLEL := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
 # The coverage gate: >= 90% of lines of shared and of every domain package, each package on its
@@ -82,7 +84,7 @@ coverage-report: install
 	done; exit $$failed
 
 test-pg: install
-	PATHWISE_TEST_DATABASE=postgresql PATHWISE_TEST_PG_URL=$(PG_TEST_URL) $(UV) run --locked pytest $(PARALLEL) $(DURATIONS) $(PYTEST_ARGS)
+	PATHWISE_TEST_DATABASE=postgresql PATHWISE_TEST_PG_URL=$(PG_TEST_URL) $(UV) run --locked pytest $(DURATIONS) $(PYTEST_ARGS)
 
 # tests/security (docs/security.md): not part of `make test` (norecursedirs); SQLite by default,
 # PostgreSQL with the variables of test-pg: PATHWISE_TEST_DATABASE=postgresql PATHWISE_TEST_PG_URL=...
