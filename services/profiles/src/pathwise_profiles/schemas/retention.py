@@ -33,8 +33,6 @@ _HOLD: dict[str, Any] = {
     "set_at": "2027-01-05T15:04:05Z",
     "reason": "Records request from counsel, case 2027-014",
     "until": "2027-12-31",
-    "lifted_by": None,
-    "lifted_at": None,
 }
 
 
@@ -64,8 +62,10 @@ class LegalHoldOut(BaseModel):
     set_at: datetime
     reason: str
     until: date | None
-    lifted_by: str | None
-    lifted_at: datetime | None
+    # Defaults, so the example of a hold in force (neither set) is valid: the public document
+    # leaves nulls out of its examples.
+    lifted_by: str | None = Field(None, description="Who lifted it (null while it holds)")
+    lifted_at: datetime | None = None
 
 
 _POLICY: dict[str, Any] = {
