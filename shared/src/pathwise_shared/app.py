@@ -5,7 +5,7 @@ Prometheus metrics, ``/healthz`` and ``/readyz``, stable OpenAPI operation ids, 
 """
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -34,6 +34,7 @@ from pathwise_shared.problems import (
     problem_responses,
 )
 from pathwise_shared.relay import start_app_relay, stop_app_relay
+from pathwise_shared.route_manifest import install_route_manifest
 from pathwise_shared.security_headers import SecurityHeadersMiddleware
 from pathwise_shared.settings import ServiceSettings
 
@@ -115,7 +116,15 @@ def _install_openapi(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def _health_router(service: str, migrations: MigrationSpec | None) -> APIRouter:
+# A service's own readiness facts beyond the database's (the gateway's route table): each returns
+# checks to report; they inform (a caller such as the local stack waits on them) and never fail
+# the probe, so a service with a neighbour down keeps serving what it can.
+ReadinessFacts = Callable[[Request], Mapping[str, str]]
+
+
+def _health_router(
+    service: str, migrations: MigrationSpec | None, facts: Sequence[ReadinessFacts] = ()
+) -> APIRouter:
     router = APIRouter(tags=["health"])
 
     @router.get("/healthz", response_model=Health, summary="The process is alive")
@@ -150,6 +159,8 @@ def _health_router(service: str, migrations: MigrationSpec | None) -> APIRouter:
                     headers={"Retry-After": "5"},
                 )
             checks["migrations"] = "head"
+        for fact in facts:
+            checks.update(fact(request))
         return Health(status="ready", service=service, checks=checks)
 
     return router
@@ -168,6 +179,7 @@ def create_service_app(
     openapi_tags: list[dict[str, Any]] | None = None,
     outbox: Table | None = None,
     middleware: Sequence[Middleware] = (),
+    readiness: Sequence[ReadinessFacts] = (),
 ) -> FastAPI:
     configure_logging(settings.service_name, level=settings.log_level, json=settings.log_json)
 
@@ -202,9 +214,10 @@ def create_service_app(
     # The service's outbox table; its relay (pathwise_shared.relay) sends the rows to the gateway.
     app.state.outbox = outbox
     install_problem_handlers(app)
-    app.include_router(_health_router(settings.service_name, migrations))
+    app.include_router(_health_router(settings.service_name, migrations, readiness))
     for router in routers:
         app.include_router(router)
+    install_route_manifest(app)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     # Every middleware here is pure ASGI (no BaseHTTPMiddleware: it costs a task and a stream
     # per request); innermost first. The service's own (``middleware``) are the innermost, so

@@ -16,10 +16,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Literal, Protocol
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import ClientError
-
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
@@ -106,6 +102,13 @@ class S3FileStore:
         secret_access_key: str,
         region: str,
     ) -> None:
+        # boto3 is imported here, not at the top: it costs about a third of a second at every
+        # service's start-up, and only a deployment that chose S3 needs it.
+        import boto3
+        from botocore.config import Config
+        from botocore.exceptions import ClientError
+
+        self._client_error = ClientError
         self.bucket = bucket
         self.client: S3Client = boto3.client(
             "s3",
@@ -130,7 +133,7 @@ class S3FileStore:
     async def get(self, key: str) -> AsyncIterator[bytes]:
         try:
             answer = await asyncio.to_thread(self.client.get_object, Bucket=self.bucket, Key=key)
-        except ClientError as exc:
+        except self._client_error as exc:
             if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
                 raise FileNotFoundError(key) from exc
             raise
@@ -147,7 +150,7 @@ class S3FileStore:
     async def exists(self, key: str) -> bool:
         try:
             await asyncio.to_thread(self.client.head_object, Bucket=self.bucket, Key=key)
-        except ClientError as exc:
+        except self._client_error as exc:
             if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "404", "NotFound"}:
                 return False
             raise

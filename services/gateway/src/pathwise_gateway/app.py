@@ -28,6 +28,7 @@ from pathwise_gateway.proxy.api.openapi import install_merged_openapi
 from pathwise_gateway.proxy.service.audit import start_audit_log, stop_audit_log
 from pathwise_gateway.proxy.service.directory import (
     RouteDirectory,
+    route_readiness,
     start_route_directory,
     stop_route_directory,
 )
@@ -106,6 +107,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             start_event_hub,
             open_exports,
         ],
+        readiness=[route_readiness],
         on_shutdown=[
             close_exports,
             close_upstreams,

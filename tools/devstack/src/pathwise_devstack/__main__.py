@@ -6,6 +6,7 @@ delivers every event there, signed, and the receiver prints each one it verified
 """
 
 import argparse
+import multiprocessing
 import os
 import signal
 import sys
@@ -79,12 +80,16 @@ def main() -> int:
 
     config = _config_from_settings(with_receiver=not args.no_receiver)
     print("Migrating the four databases …", flush=True)
-    stack = Stack(config)
-    stack.migrate()
-    if not args.no_seed:
-        print("Seeding the demo district …", flush=True)
-        for line in seed_demo(config):
-            print(f"  {line}", flush=True)
+    stack = Stack(config, fork=True)
+    # The migrations run in a child while this process builds the four apps (the services are
+    # forked from it, pathwise_devstack.forked): two cores, two seconds saved.
+    migration = multiprocessing.get_context("fork").Process(target=stack.migrate, name="migrate")
+    migration.start()
+    stack.prepare()
+    migration.join()
+    if migration.exitcode != 0:
+        print("The migrations failed (see above); nothing was started.", file=sys.stderr)
+        return 1
 
     stopping = False
 
@@ -94,8 +99,15 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
+    # The services start before the seed: their first seconds are spent importing, while the
+    # seed writes straight into their (migrated) databases beside them. Nothing a service does
+    # at start-up reads the demo data; the first request comes after the seed and readiness.
     stack.start()
     try:
+        if not args.no_seed:
+            print("Seeding the demo district …", flush=True)
+            for line in seed_demo(config):
+                print(f"  {line}", flush=True)
         stack.wait_ready(args.timeout)
         if not args.no_seed:
             secret = SERVICES[0].settings_class().internal_token_secret.get_secret_value()

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from typing import IO
 
 import httpx
+from fastapi import FastAPI
 
+from pathwise_devstack.forked import ForkedProcess, fork_uvicorn, prepare_apps
 from pathwise_devstack.receiver import HOOK_PATH
 from pathwise_devstack.services import SERVICES, ServiceSpec
 from pathwise_gateway.seed import DEMO_WEBHOOK_SECRET
@@ -83,34 +85,49 @@ class StackConfig:
 
 
 class Stack:
-    def __init__(self, config: StackConfig, *, log_dir: str | None = None) -> None:
+    def __init__(
+        self, config: StackConfig, *, log_dir: str | None = None, fork: bool = False
+    ) -> None:
+        """``fork``: start the services by forking this interpreter once it has imported them
+        (``pathwise_devstack.forked``; ``make run``), not as new interpreters (the tests)."""
         self.config = config
         self.log_dir = log_dir
-        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.fork = fork
+        self._apps: dict[str, FastAPI] | None = None
+        self.processes: dict[str, subprocess.Popen[bytes] | ForkedProcess] = {}
         self._logs: dict[str, IO[bytes]] = {}
+
+    def prepare(self) -> dict[str, FastAPI]:
+        """The four apps to fork the services from (``fork`` stacks only; built once)."""
+        if self._apps is None:
+            self._apps = prepare_apps(SERVICES, self.config.process_env())
+        return self._apps
 
     def migrate(self) -> None:
         for spec in SERVICES:
             spec.migrations.upgrade(self.config.database_urls[spec.name])
 
-    def start(self, services: tuple[ServiceSpec, ...] = SERVICES, timeout: float = 90.0) -> None:
+    def start(self, services: tuple[ServiceSpec, ...] = SERVICES) -> None:
         env = self.config.process_env()
         # The receiver first: the gateway may deliver as soon as it is up.
         if self.config.receiver_port is not None and RECEIVER not in self.processes:
             self.start_receiver(env)
-        backends = tuple(spec for spec in services if spec.name != "gateway")
-        for spec in backends:
+        # All at once: each process spends its first seconds importing, which two cores do
+        # side by side. The gateway finds the services' routes as they come up (it retries
+        # quickly at first), and ``wait_ready`` waits until it has all of them.
+        for spec in services:
             self.start_one(spec, env)
-        if len(backends) == len(services):
-            return
-        # The gateway reads the services' routes from their OpenAPI as it starts; started once
-        # they answer, it never begins with a service's routes missing (it would retry, but a
-        # first call in that window gets a 503).
-        if backends:
-            self.wait_ready(timeout, services=tuple(spec.name for spec in backends))
-        self.start_one(next(spec for spec in services if spec.name == "gateway"), env)
 
     def start_one(self, spec: ServiceSpec, env: Mapping[str, str] | None = None) -> None:
+        if self.fork:
+            log = self._open_log(spec.name)
+            self.processes[spec.name] = fork_uvicorn(
+                self.prepare()[spec.name],
+                host=self.config.host,
+                port=self.config.ports[spec.name],
+                log_fd=log.fileno() if log else None,
+            )
+            return
         cmd = [
             sys.executable, "-m", "uvicorn", spec.app_factory, "--factory",
             "--host", self.config.host, "--port", str(self.config.ports[spec.name]),
@@ -126,12 +143,16 @@ class Stack:
         ]  # fmt: skip
         self._spawn(RECEIVER, cmd, env)
 
+    def _open_log(self, name: str) -> IO[bytes] | None:
+        if not self.log_dir:
+            return None
+        os.makedirs(self.log_dir, exist_ok=True)
+        log = open(os.path.join(self.log_dir, f"{name}.log"), "ab")  # noqa: SIM115
+        self._logs[name] = log
+        return log
+
     def _spawn(self, name: str, cmd: list[str], env: Mapping[str, str] | None) -> None:
-        log = None
-        if self.log_dir:
-            os.makedirs(self.log_dir, exist_ok=True)
-            log = open(os.path.join(self.log_dir, f"{name}.log"), "ab")  # noqa: SIM115
-            self._logs[name] = log
+        log = self._open_log(name)
         self.processes[name] = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             cmd,
             env=dict(env or self.config.process_env()),
@@ -168,7 +189,13 @@ class Stack:
         response = client.get(f"{self.config.url(name)}/readyz")
         if response.status_code != 200:
             return False
-        return name == RECEIVER or response.json().get("service") == name
+        if name == RECEIVER:
+            return True
+        answer = response.json()
+        # The gateway is ready once its route table holds every service's routes: before, a
+        # call to a service it has not reached yet would get a 503.
+        complete = name != "gateway" or answer.get("checks", {}).get("routes") == "complete"
+        return answer.get("service") == name and complete
 
     def stop_one(self, name: str) -> None:
         proc = self.processes.pop(name, None)

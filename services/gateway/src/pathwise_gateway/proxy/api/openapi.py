@@ -1,12 +1,16 @@
 """``/openapi.json`` of the gateway: the one public document, built by
 :func:`pathwise_gateway.proxy.domain.public_openapi.build_public_openapi` from the gateway's own
-operations and the documents the services publish (refreshed with the route table)."""
+operations and the documents the services publish (fetched when the document is asked for, and
+again after the route table's refresh period)."""
 
 from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from pathwise_gateway.proxy.domain.public_openapi import build_public_openapi
 from pathwise_shared.problems import ProblemDetail
@@ -47,17 +51,33 @@ def public_openapi(app: FastAPI, services: Mapping[str, Mapping[str, Any]]) -> d
 
 
 def install_merged_openapi(app: FastAPI) -> None:
-    """``/openapi.json`` (and so ``/docs``) serve the merged document, rebuilt when routes change."""
+    """``/openapi.json`` (and so ``/docs``) serve the merged document, rebuilt when the route
+    table or a service's document changes.
+
+    FastAPI's own route for the document calls the synchronous ``app.openapi()``; the services'
+    documents are fetched on demand, so the route is replaced by one that fetches them first.
+    ``app.openapi()`` then answers from what was fetched last."""
     cache: dict[str, Any] = {}
+    fetched: dict[str, Mapping[str, Any]] = {}
 
     def openapi() -> dict[str, Any]:
         directory = getattr(app.state, "routes", None)
-        specs = dict(directory.specs) if directory is not None else {}
-        key = directory.version if directory is not None else -1
+        key = (directory.version if directory is not None else -1, *map(id, fetched.values()))
         if cache.get("key") == key and "doc" in cache:
             return dict(cache["doc"])
-        doc = public_openapi(app, specs)
+        doc = public_openapi(app, dict(fetched))
         cache.update(key=key, doc=doc)
         return doc
 
+    async def serve(_request: Request) -> JSONResponse:
+        directory = getattr(app.state, "routes", None)
+        documents = await directory.documents() if directory is not None else {}
+        fetched.clear()
+        fetched.update(documents)
+        return JSONResponse(openapi())
+
     app.openapi = openapi  # type: ignore[method-assign]
+    routes = app.router.routes
+    for index, route in enumerate(routes):
+        if isinstance(route, Route) and route.path == app.openapi_url:
+            routes[index] = Route(route.path, serve, methods=["GET"], include_in_schema=False)

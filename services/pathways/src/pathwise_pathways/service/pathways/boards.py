@@ -6,13 +6,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_pathways.domain.ranking import (
-    ActivityCard,
     BoardEntry,
     LearnerFit,
     Reason,
     rank_board,
 )
-from pathwise_pathways.models import Activity, Pathway, PathwayStep
+from pathwise_pathways.models import Pathway, PathwayStep
 from pathwise_pathways.repository import activities as activities_repo
 
 __all__ = ["BOARD_SIZE", "fill_boards", "learner_fit"]
@@ -27,19 +26,6 @@ def learner_fit(profile: dict[str, Any]) -> LearnerFit:
         languages=tuple(profile.get("languages", []) or ["en"]),
         english_learner=bool(profile.get("english_learner", False)),
         needs=frozenset(profile.get("needs", [])),
-    )
-
-
-def _card(activity: Activity) -> ActivityCard:
-    return ActivityCard(
-        id=str(activity.id),
-        title=activity.title,
-        format=activity.format,
-        difficulty=activity.difficulty,
-        minutes=activity.minutes,
-        languages=tuple(activity.languages or ["en"]),
-        accessibility=frozenset(activity.accessibility or []),
-        interest_tags=frozenset(activity.interest_tags or []),
     )
 
 
@@ -62,22 +48,20 @@ def _entry(entry: BoardEntry) -> dict[str, Any]:
 
 async def fill_boards(session: AsyncSession, pathway: Pathway, steps: list[PathwayStep]) -> None:
     codes = [s.skill_code for s in steps]
-    catalogue = await activities_repo.activities_for_skills(session, pathway.district_id, codes)
+    catalogue = await activities_repo.activity_cards_for_skills(session, pathway.district_id, codes)
     fit = learner_fit(pathway.learner_profile or {})
     p_known: dict[str, float] = (pathway.learner_profile or {}).get("p_known", {})
     for step in steps:
-        cards = [_card(a) for a in catalogue.get(step.skill_code, [])]
+        cards = catalogue.get(step.skill_code, [])
         board = rank_board(cards, fit, p_known.get(step.skill_code), BOARD_SIZE)
         entries = [_entry(e) for e in board]
         chosen = str(step.chosen_activity_id) if step.chosen_activity_id else None
         if chosen and chosen not in {e["activity_id"] for e in entries}:
             # A chosen (or teacher-locked) activity stays on the board even if it ranks lower.
-            locked = next(
-                (a for a in catalogue.get(step.skill_code, []) if str(a.id) == chosen), None
-            )
+            locked = next((c for c in cards if c.id == chosen), None)
             if locked is not None:
                 entries.append(
-                    _entry(rank_board([_card(locked)], fit, p_known.get(step.skill_code), 1)[0])
+                    _entry(rank_board([locked], fit, p_known.get(step.skill_code), 1)[0])
                 )
             elif not step.choice_locked:
                 step.chosen_activity_id = None
