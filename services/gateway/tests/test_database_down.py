@@ -31,6 +31,7 @@ from pathwise_gateway.settings import GatewaySettings
 from pathwise_shared.auth import Principal
 from pathwise_shared.db import Database
 from pathwise_shared.events import new_event
+from pathwise_shared.route_manifest import ROUTE_MANIFEST_PATH
 
 # aiosqlite warns from a finalizer when sqlite3.connect() itself failed (the file cannot be
 # opened): there is no connection to close, so the warning says nothing about our code.
@@ -79,7 +80,7 @@ class Upstream(RawUpstream):
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         request = await self.read_request(reader)
-        if request.path == "/openapi.json":
+        if request.path in ("/openapi.json", ROUTE_MANIFEST_PATH):
             status, body = "200 OK", json.dumps(self.SPEC).encode()
         else:
             self.hits.append(f"{request.method} {request.path}")

@@ -32,6 +32,7 @@ from pathwise_gateway.migrations import MIGRATIONS
 from pathwise_gateway.proxy.service.forward import streams_answer
 from pathwise_gateway.settings import GatewaySettings
 from pathwise_shared.auth import Principal
+from pathwise_shared.route_manifest import ROUTE_MANIFEST_PATH
 
 CLOSED = "http://127.0.0.1:9"
 SIZE = 2 * 1024 * 1024
@@ -71,7 +72,7 @@ class HeldUpstream(RawUpstream):
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         request = await self.read_request(reader)
-        if request.path == "/openapi.json":
+        if request.path in ("/openapi.json", ROUTE_MANIFEST_PATH):
             await self.respond(writer, "200 OK", json.dumps(SPEC).encode())
             return
         if request.path == "/v1/exports/summary":

@@ -26,6 +26,7 @@ from pathwise_gateway.edge.domain.tokens import issue_access_token
 from pathwise_gateway.migrations import MIGRATIONS
 from pathwise_gateway.settings import GatewaySettings
 from pathwise_shared.auth import Principal
+from pathwise_shared.route_manifest import ROUTE_MANIFEST_PATH
 from pathwise_shared.timeutil import ManualClock, use_clock
 
 CLOSED = "http://127.0.0.1:9"
@@ -238,7 +239,7 @@ class FaultyUpstream(testing.RawUpstream):
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         request = await self.read_request(reader)
-        if request.path == "/openapi.json":
+        if request.path in ("/openapi.json", ROUTE_MANIFEST_PATH):
             status, kind, body = "200 OK", "application/json", json.dumps(self.spec).encode()
         else:
             self.hits += 1

@@ -28,6 +28,7 @@ from pathwise_gateway.edge.domain.tokens import issue_access_token
 from pathwise_gateway.migrations import MIGRATIONS
 from pathwise_gateway.settings import GatewaySettings
 from pathwise_shared.auth import Principal
+from pathwise_shared.route_manifest import ROUTE_MANIFEST_PATH
 
 CLOSED = "http://127.0.0.1:9"
 SMALL = 2048
@@ -67,7 +68,7 @@ class RecordingUpstream(RawUpstream):
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         request = await self.read_request(reader)
-        if request.path == "/openapi.json":
+        if request.path in ("/openapi.json", ROUTE_MANIFEST_PATH):
             await self.respond(writer, "200 OK", json.dumps(SPEC).encode())
             return
         body = request.body
