@@ -228,3 +228,17 @@ def test_birth_date_is_a_students_only(gw: httpx.Client, admin: dict[str, str]) 
     assert gw.post("/v1/users", json=body, headers=admin).status_code == 422
     future = {**body, "roles": ["student"], "birth_date": "2999-01-01"}
     assert gw.post("/v1/users", json=future, headers=admin).status_code == 422
+
+
+def test_birth_date_reaches_the_district_admin_not_a_teacher(
+    gw: httpx.Client, admin: dict[str, str]
+) -> None:
+    # Through the gateway as the routes answer it (docs/privacy.md, "Under 13"): a teacher of the
+    # learner's class reads the record with a null birth date, the district admin with the date.
+    learner = _student(gw, admin, "Born", ended=None, born=date(2015, 4, 2))
+    path = f"/v1/users/{learner}"
+    shown = gw.get(path, headers=admin)
+    assert shown.status_code == 200 and shown.json()["birth_date"] == "2015-04-02", shown.text
+    teacher = gw.get(path, headers=dev_login(gw, "teacher-01"))
+    assert teacher.status_code == 200, teacher.text
+    assert teacher.json()["id"] == str(learner) and teacher.json()["birth_date"] is None

@@ -41,6 +41,7 @@ __all__ = [
     "find_users",
     "get_class",
     "goal_row",
+    "linked_students",
     "people_by_id",
     "planning_rows",
     "roles_and_schools",
@@ -103,6 +104,18 @@ async def roles_and_schools(
     ):
         school_ids[uid].append(sid)
     return roles, school_ids
+
+
+async def linked_students(
+    session: AsyncSession, guardian_id: uuid.UUID, district_id: uuid.UUID
+) -> frozenset[uuid.UUID]:
+    """The students a guardian has an active link to in their district."""
+    stmt = select(guardian_links.c.student_id).where(
+        guardian_links.c.guardian_id == guardian_id,
+        guardian_links.c.district_id == district_id,
+        guardian_links.c.status == "active",
+    )
+    return frozenset((await session.execute(stmt)).scalars())
 
 
 async def goal_row(

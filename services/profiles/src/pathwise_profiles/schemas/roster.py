@@ -247,7 +247,9 @@ class UserOut(_Out):
     birth_date: date | None = Field(
         None,
         description="A student's birth date, if the district gave one; only the under-13 "
-        "retention rule reads it (docs/privacy.md)",
+        "retention rule reads it. Shown to district admins, the system, the learner and their "
+        "linked guardians; null for every other reader (teachers, school admins, integration "
+        "clients), as when none was given (docs/privacy.md)",
     )
 
 

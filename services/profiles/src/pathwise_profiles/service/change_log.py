@@ -38,6 +38,7 @@ from pathwise_profiles.domain.change_feed import (
     href_of,
     operation_for,
 )
+from pathwise_profiles.domain.record_fields import RecordReader
 from pathwise_profiles.repository import changes as repo
 from pathwise_profiles.repository import lookups
 from pathwise_profiles.schemas.changes import ChangeEntry, ChangePage, Tombstone
@@ -51,6 +52,7 @@ from pathwise_profiles.schemas.roster import (
     SessionOut,
     UserOut,
 )
+from pathwise_profiles.service.user_records import reader_of, user_out
 from pathwise_shared.auth import Principal
 from pathwise_shared.db.uow import before_commit
 from pathwise_shared.problems import BadRequest
@@ -198,7 +200,8 @@ async def read_feed(
     more = len(rows) > limit
     rows = rows[:limit]
     objects = await _current_objects(session, district_id, rows)
-    items = [_entry(row, objects) for row in rows]
+    reader = await reader_of(session, principal, [i for (t, i) in objects if t == "user"])
+    items = [_entry(row, objects, reader) for row in rows]
     end = rows[-1]["seq"] if rows else after
     return ChangePage(items=items, next_cursor=encode_cursor(district_id, end), has_more=more)
 
@@ -255,13 +258,14 @@ _OUTS: dict[str, Any] = {
     "academic_session": SessionOut,
     "course": CourseOut,
     "class": ClassOut,
-    "user": UserOut,
     "enrollment": EnrollmentOut,
     "guardian_link": GuardianLinkOut,
 }
 
 
-def _representation(object_type: str, current: Mapping[str, Any]) -> Any:
+def _representation(object_type: str, current: Mapping[str, Any], reader: RecordReader) -> Any:
+    if object_type == "user":
+        return user_out(current, reader)
     values = dict(current)
     if object_type == "enrollment":
         # The column is ``is_primary`` (``primary`` is an SQL keyword); the API says ``primary``.
@@ -270,7 +274,9 @@ def _representation(object_type: str, current: Mapping[str, Any]) -> Any:
 
 
 def _entry(
-    row: RowMapping, objects: Mapping[tuple[str, uuid.UUID], Mapping[str, Any]]
+    row: RowMapping,
+    objects: Mapping[tuple[str, uuid.UUID], Mapping[str, Any]],
+    reader: RecordReader,
 ) -> ChangeEntry:
     object_type = row["object_type"]
     object_id = row["object_id"]
@@ -291,7 +297,7 @@ def _entry(
             deleted_at=row["changed_at"],
         )
     elif current is not None:
-        entry["object"] = _representation(object_type, current)
+        entry["object"] = _representation(object_type, current, reader)
     return ChangeEntry.model_validate(entry)
 
 

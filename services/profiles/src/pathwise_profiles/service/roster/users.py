@@ -26,6 +26,7 @@ from pathwise_profiles.service.roster.common import (
     stamp,
     update_recorded,
 )
+from pathwise_profiles.service.user_records import reader_of, user_out
 from pathwise_shared.auth import Principal
 from pathwise_shared.pagination import Page, decode_id_cursor, page_of
 from pathwise_shared.problems import Forbidden, NotFound
@@ -34,14 +35,15 @@ from pathwise_shared.timeutil import utcnow
 __all__ = ["create_user", "get_user", "list_users", "update_user"]
 
 
-async def _user_outs(session: AsyncSession, rows: Sequence[RowMapping]) -> list[UserOut]:
+async def _user_outs(
+    session: AsyncSession, principal: Principal, rows: Sequence[RowMapping]
+) -> list[UserOut]:
     # Roles and schools of the whole page in one query, not one per user.
     ids = [r["id"] for r in rows]
     roles, school_ids = await lookups.roles_and_schools(session, ids)
+    reader = await reader_of(session, principal, ids)
     return [
-        UserOut.model_validate(
-            {**dict(r), "roles": roles[r["id"]], "school_ids": school_ids[r["id"]]}
-        )
+        user_out({**dict(r), "roles": roles[r["id"]], "school_ids": school_ids[r["id"]]}, reader)
         for r in rows
     ]
 
@@ -63,7 +65,7 @@ async def create_user(session: AsyncSession, principal: Principal, body: UserCre
     if "student" in body.roles:
         await _create_learner(session, values["id"], district_id, body.grade)
     row = await get_or_404(session, users, principal, values["id"], "user")
-    return (await _user_outs(session, [row]))[0]
+    return (await _user_outs(session, principal, [row]))[0]
 
 
 async def _create_learner(
@@ -122,7 +124,7 @@ async def list_users(
         after=decode_id_cursor(params.cursor),
         limit=params.limit,
     )
-    outs = await _user_outs(session, rows[: params.limit])
+    outs = await _user_outs(session, principal, rows[: params.limit])
     page = page_of(rows, params.limit, lambda r: [r["id"]], lambda r: r["id"])
     return Page[UserOut](items=outs, next_cursor=page.next_cursor)
 
@@ -138,7 +140,7 @@ async def get_user(session: AsyncSession, principal: Principal, user_id: uuid.UU
         # another district (404, never 403, so an id's existence is not revealed).
         raise NotFound("No such user.", slug="user-not-found")
     row = await get_or_404(session, users, principal, user_id, "user")
-    return (await _user_outs(session, [row]))[0]
+    return (await _user_outs(session, principal, [row]))[0]
 
 
 async def update_user(
