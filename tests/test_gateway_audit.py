@@ -5,8 +5,12 @@ words, a purpose); a district admin searches it by learner, actor, operation and
 guardian reads, in plain words, who viewed or changed their own child's records, and nobody
 else's, with no staff id in sight."""
 
+import io
+import json
 import re
+import time
 import uuid
+import zipfile
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -288,3 +292,81 @@ def test_only_district_admins_search_and_nobody_rewrites(gw: httpx.Client) -> No
         answer = gw.request(method, "/v1/audit", headers=admin)
         assert answer.status_code == 405, (method, answer.text)
         assert answer.headers["allow"] == "GET"
+
+
+def test_a_guardian_reads_another_guardian_of_the_child_by_role_only(gw: httpx.Client) -> None:
+    """learner-07 has a second guardian (a separated parent): each guardian's access log shows
+    the other as "Another parent or guardian", with no name and no id; the teacher stays named
+    (FERPA's record of disclosures names school officials); admins still see everyone."""
+    child = demo_id("learner", "learner-07")
+    admin = dev_login(gw, "admin-district")
+    username = f"second-parent-{uuid.uuid4().hex[:8]}"
+    made = gw.post("/v1/users", headers=admin, json={
+        "username": username, "given_name": "Morgan", "family_name": "Okafor-Lind",
+        "roles": ["guardian"],
+    })  # fmt: skip
+    assert made.status_code == 201, made.text
+    second_id = made.json()["id"]
+    link = gw.post("/v1/guardians", headers=admin,
+                   json={"guardian_id": second_id, "student_id": str(child)})  # fmt: skip
+    assert link.status_code == 201, link.text
+    try:
+        first, second = dev_login(gw, "guardian-07"), dev_login(gw, username)
+        teacher = dev_login(gw, "teacher-01")
+        for headers in (teacher, second, first):
+            read = gw.get(f"/v1/learners/{child}/profile", headers=headers)
+            assert read.status_code == 200, read.text
+        first_id = _subject(gw, first)
+        named = {e["actor"]: e["actor_name"] for e in gw.get(
+            f"/v1/audit/learners/{child}", params={"limit": 3}, headers=admin).json()["items"]}  # fmt: skip
+        # Admins: everyone by name and id.
+        assert named[second_id] == "Morgan Okafor-Lind" and first_id in named
+
+        page = _access_log(gw, child, "guardian-07", limit=3)
+        own, other, staff = page["items"]
+        assert (
+            own["summary"] == f"{named[first_id]} (parent or guardian) viewed the learning profile"
+        )
+        assert (other["actor_name"], other["actor_role"]) == (
+            "Another parent or guardian",
+            "parent or guardian",
+        )
+        assert other["summary"] == "Another parent or guardian viewed the learning profile"
+        assert staff["summary"] == "Ana Rivera (teacher) viewed the learning profile"
+        text = str(page)
+        assert "Morgan" not in text and "Okafor" not in text and second_id not in text
+        assert not _UUID.search(text)
+
+        # And the other way round: the second guardian does not read the first one's name.
+        theirs = _access_log(gw, child, username, limit=3)["items"]
+        assert [e["actor_name"] for e in theirs] == [
+            "Another parent or guardian",
+            "Morgan Okafor-Lind",
+            "Ana Rivera",
+        ]
+        assert named[first_id] not in str(theirs)
+
+        # The first guardian's export: its access_log.json hides the other guardian the same way.
+        made = gw.post(f"/v1/learners/{child}/exports", headers=first)
+        assert made.status_code == 202, made.text
+        deadline = time.monotonic() + 60
+        while (job := gw.get(made.headers["location"], headers=first).json())["state"] in (
+            "queued", "running"
+        ):  # fmt: skip
+            assert time.monotonic() < deadline, job
+            time.sleep(0.2)
+        assert job["state"] == "succeeded", job
+        got = gw.get(job["download"], headers=first)
+        assert got.status_code == 200, got.text
+        archived = json.loads(zipfile.ZipFile(io.BytesIO(got.content)).read("access_log.json"))
+        theirs_archived = [e for e in archived if "guardian" in e["actor_roles"]
+                           and e["actor"] != first_id]  # fmt: skip
+        assert theirs_archived and all(
+            (e["actor"], e["actor_name"]) == ("", "Another parent or guardian")
+            for e in theirs_archived
+        )
+        assert "Morgan" not in json.dumps(archived) and second_id not in json.dumps(archived)
+        assert "Ana Rivera" in json.dumps(archived)
+    finally:
+        ended = gw.delete(f"/v1/guardians/{link.json()['id']}", headers=admin)
+        assert ended.status_code == 204, ended.text

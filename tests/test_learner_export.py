@@ -13,21 +13,25 @@ import socket
 import time
 import uuid
 import zipfile
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 
 from pathwise_devstack.services import SERVICES
 from pathwise_devstack.stack import Stack
 from pathwise_devstack.testing import TEST_SECRET, dev_login
 from pathwise_gateway.exports.domain import ArchiveFile, archive_file_name, write_archive
 from pathwise_gateway.exports.models import learner_exports
+from pathwise_gateway.exports.service import sweep_expired_exports
 from pathwise_shared.auth import Principal, issue_internal_token
 from pathwise_shared.db import Database
+from pathwise_shared.db.uow import unit_of_work
 from pathwise_shared.demo import demo_id
+from pathwise_shared.storage import LocalFileStore
 from pathwise_shared.timeutil import utcnow
 
 DEMO_DISTRICT = demo_id("district", "riverside")
@@ -215,6 +219,45 @@ def test_a_job_left_by_a_stopped_gateway_is_finished_after_a_restart(
     job = wait_done(gw, f"/v1/learners/{LEARNER_01}/exports/{row['id']}", admin)
     assert job["state"] == "succeeded", job
     assert job["counts"]["profiles"]["users"] == 1
+
+
+@pytest.mark.integration
+def test_an_expired_zip_leaves_the_store_and_the_job_reads_expired(
+    gw: httpx.Client, stack: Stack
+) -> None:
+    admin = dev_login(gw, "admin-district")
+    made = gw.post(f"/v1/learners/{LEARNER_02}/exports", headers=admin)
+    assert made.status_code == 202, made.text
+    job = wait_done(gw, made.headers["location"], admin)
+    assert job["state"] == "succeeded", job
+    root = Path(stack.config.env["GATEWAY_EXPORTS_STORAGE_DIR"])
+    assert [p for p in root.rglob("*") if job["id"] in p.name]
+    url = stack.config.database_urls["gateway"]
+    # Its download time is over (as ``GATEWAY_EXPORTS_KEEP_HOURS`` later).
+    job_id = uuid.UUID(job["id"])
+    past = utcnow() - timedelta(minutes=1)
+    run_sql(url, update(learner_exports).where(learner_exports.c.id == job_id)
+            .values(expires_at=past))  # fmt: skip
+    refused = gw.get(job["download"], headers=admin)
+    assert refused.status_code == 409, refused.text
+
+    async def sweep() -> int:
+        db = Database(url)
+        try:
+            async with unit_of_work(db, write=True) as session:
+                return await sweep_expired_exports(session, LocalFileStore(root))
+        finally:
+            await db.dispose()
+
+    assert asyncio.run(sweep()) >= 1
+    assert not [p for p in root.rglob("*") if job["id"] in p.name]
+    now = gw.get(made.headers["location"], headers=admin).json()
+    assert now["state"] == "expired" and now["download"] is None, now
+    (key,) = run_sql(url, select(learner_exports.c.storage_key)
+                     .where(learner_exports.c.id == job_id))[0]  # fmt: skip
+    assert key is None
+    gone = gw.get(job["download"], headers=admin)
+    assert gone.status_code == 409 and "expired" in gone.json()["detail"], gone.text
 
 
 # ---- the services' internal export routes, called directly -----------------------------------

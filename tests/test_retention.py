@@ -7,6 +7,8 @@ the scheduled evaluation (run here once with the real clock, as the service's ba
 would), an under-13 one by the shorter rule; a held one is listed as held; an enrolled one is not
 listed. A held learner cannot be deleted through the user routes; nothing changes. Teachers and
 school admins cannot set a hold or read the report; another district's admin finds nothing.
+The gateway's audit log sweep reads the districts' ``audit_log_days`` from profiles and deletes
+only the entries of a district whose policy sets one, older than that.
 """
 
 import asyncio
@@ -17,16 +19,20 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import insert, select
 
 from pathwise_devstack.stack import Stack
-from pathwise_devstack.testing import dev_login, gateway_token, start_stack
+from pathwise_devstack.testing import TEST_SECRET, dev_login, gateway_token, start_stack
+from pathwise_gateway.models import AuditEntry
+from pathwise_gateway.proxy.service.audit_retention import POLICIES_PATH, sweep_audit_log
 from pathwise_gateway.seed import DEMO_DISTRICT
 from pathwise_profiles.models import outbox
 from pathwise_profiles.service.retention import sweep_retention
-from pathwise_shared.auth import Principal
+from pathwise_shared.auth import Principal, issue_internal_token
 from pathwise_shared.db import Database
 from pathwise_shared.db.uow import unit_of_work
 from pathwise_shared.demo import demo_id
+from pathwise_shared.ids import new_id
 from pathwise_shared.timeutil import utcnow
 
 pytestmark = pytest.mark.integration
@@ -242,3 +248,74 @@ def test_birth_date_reaches_the_district_admin_not_a_teacher(
     teacher = gw.get(path, headers=dev_login(gw, "teacher-01"))
     assert teacher.status_code == 200, teacher.text
     assert teacher.json()["id"] == str(learner) and teacher.json()["birth_date"] is None
+
+
+def _internal(principal: Principal) -> dict[str, str]:
+    return {"Authorization": f"Bearer {issue_internal_token(principal, TEST_SECRET)}"}
+
+
+def _audit_entry(district: uuid.UUID, days_ago: int, tag: str) -> dict[str, Any]:
+    return {
+        "id": new_id(), "occurred_at": utcnow() - timedelta(days=days_ago),
+        "district_id": district, "actor": str(uuid.uuid4()), "actor_kind": "user",
+        "actor_roles": ["teacher"], "learner_id": uuid.uuid4(), "class_id": None,
+        "operation": "get_profile", "action": "read", "method": "GET",
+        "path": "/v1/learners/x/profile", "status": 200, "request_id": tag,
+    }  # fmt: skip
+
+
+def test_the_audit_log_keeps_audit_log_days_of_the_districts_policy(
+    demo: Stack, gw: httpx.Client, admin: dict[str, str]
+) -> None:
+    profiles = demo.config.url("profiles")
+    system = _internal(Principal(subject="system:audit-retention", kind="system"))
+    on = gw.put(POLICY, json={**VALID, "audit_log_days": 100}, headers=admin)
+    assert on.status_code == 200, on.text
+    listed = httpx.get(f"{profiles}{POLICIES_PATH}", headers=system)
+    assert listed.status_code == 200, listed.text
+    assert {"district_id": str(DEMO_DISTRICT), "audit_log_days": 100} in listed.json()["districts"]
+    # The system only: a user's token reaching profiles directly is refused.
+    user = Principal(subject=str(uuid.uuid4()), kind="user", district_id=DEMO_DISTRICT,
+                     roles=frozenset({"district_admin"}), user_id=uuid.uuid4())  # fmt: skip
+    refused = httpx.get(f"{profiles}{POLICIES_PATH}", headers=_internal(user))
+    assert refused.status_code == 403 and refused.json()["type"].endswith("/system-only")
+
+    # Another district, with no policy, has entries as old as the demo district's.
+    elsewhere = uuid.uuid4()
+    rows = [_audit_entry(DEMO_DISTRICT, 101, "demo-old"), _audit_entry(DEMO_DISTRICT, 99, "demo-99"),
+            _audit_entry(elsewhere, 4000, "other-ancient"), _audit_entry(elsewhere, 101, "other-old")]  # fmt: skip
+    tags = {r["request_id"] for r in rows}
+
+    async def policies() -> Any:
+        async with httpx.AsyncClient(base_url=profiles) as client:
+            answer = await client.get(POLICIES_PATH, headers=system)
+            assert answer.status_code == 200, answer.text
+            return answer.json()
+
+    async def go(sweep: bool) -> set[str]:
+        db = Database(demo.config.database_urls["gateway"])
+        try:
+            async with unit_of_work(db, write=True) as session:
+                if not sweep:
+                    await session.execute(insert(AuditEntry), rows)
+                else:
+                    await sweep_audit_log(session, policies)
+            async with unit_of_work(db, read_only=True) as session:
+                found = await session.execute(
+                    select(AuditEntry.request_id).where(AuditEntry.request_id.in_(tags))
+                )
+                return set(found.scalars())
+        finally:
+            await db.dispose()
+
+    assert asyncio.run(go(sweep=False)) == tags
+    assert asyncio.run(go(sweep=True)) == {"demo-99", "other-ancient", "other-old"}
+    # The calls just made through the gateway are recent: still there.
+    recent = gw.get("/v1/audit", params={"limit": 5}, headers=admin)
+    assert recent.status_code == 200 and recent.json()["items"], recent.text
+
+    # Off: the policy no longer lists the district, and nothing more is deleted.
+    off = gw.put(POLICY, json={**VALID, "enabled": False, "audit_log_days": 100}, headers=admin)
+    assert off.status_code == 200, off.text
+    listed = httpx.get(f"{profiles}{POLICIES_PATH}", headers=system).json()["districts"]
+    assert str(DEMO_DISTRICT) not in {d["district_id"] for d in listed}

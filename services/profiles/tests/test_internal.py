@@ -230,3 +230,42 @@ async def test_people_names_refuses_bad_input(
     )
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_audit_log_days_for_the_gateways_sweep(client: ServiceClient) -> None:
+    """Only districts whose policy is on and sets ``audit_log_days`` are listed, to the system
+    alone; a system principal of one district reads that district only."""
+    path = "/internal/retention/audit-log-days"
+    policy = {"enabled": True, "delete_after_days_since_leaving": 365}
+    admin = as_user("admin-district", "district_admin")
+    other = as_user(OTHER_ADMIN, "district_admin", district=OTHER_DISTRICT)
+    put = f"/v1/districts/{DEMO_DISTRICT}/retention-policy"
+    put_other = f"/v1/districts/{OTHER_DISTRICT}/retention-policy"
+    try:
+        listed = await client.get(path, headers=client.as_(SYSTEM))
+        assert listed.status_code == 200, listed.text
+        assert listed.json() == {"districts": []}  # no policy anywhere: nothing to delete
+        for url, principal, body in (
+            (put, admin, {**policy, "audit_log_days": 400}),
+            (put_other, other, policy),  # on, but no audit_log_days: kept whole
+        ):
+            done = await client.put(url, json=body, headers=client.as_(principal))
+            assert done.status_code == 200, done.text
+        listed = await client.get(path, headers=client.as_(SYSTEM))
+        assert listed.json() == {
+            "districts": [{"district_id": str(DEMO_DISTRICT), "audit_log_days": 400}]
+        }
+        mine = system_principal("audit-retention").model_copy(
+            update={"district_id": OTHER_DISTRICT}
+        )
+        assert (await client.get(path, headers=client.as_(mine))).json() == {"districts": []}
+        for principal in (admin, as_user("teacher-01", "teacher")):
+            refused = await client.get(path, headers=client.as_(principal))
+            assert refused.status_code == 403 and refused.json()["type"].endswith("/system-only")
+        # Off: the district keeps its whole audit log again.
+        off = {**policy, "enabled": False, "audit_log_days": 400}
+        assert (await client.put(put, json=off, headers=client.as_(admin))).status_code == 200
+        assert (await client.get(path, headers=client.as_(SYSTEM))).json() == {"districts": []}
+    finally:
+        for url, principal in ((put, admin), (put_other, other)):
+            await client.put(url, json={**policy, "enabled": False}, headers=client.as_(principal))

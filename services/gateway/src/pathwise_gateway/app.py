@@ -26,6 +26,10 @@ from pathwise_gateway.proxy.api import audit
 from pathwise_gateway.proxy.api import forwarding as proxy
 from pathwise_gateway.proxy.api.openapi import install_merged_openapi
 from pathwise_gateway.proxy.service.audit import start_audit_log, stop_audit_log
+from pathwise_gateway.proxy.service.audit_retention import (
+    start_audit_retention,
+    stop_audit_retention,
+)
 from pathwise_gateway.proxy.service.directory import (
     RouteDirectory,
     route_readiness,
@@ -103,12 +107,14 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             open_authenticator,
             start_route_directory,
             start_audit_log,
+            start_audit_retention,
             open_gateway,
             start_event_hub,
             open_exports,
         ],
         readiness=[route_readiness],
         on_shutdown=[
+            stop_audit_retention,
             close_exports,
             close_upstreams,
             stop_route_directory,

@@ -78,6 +78,9 @@ class GatewaySettings(ServiceSettings):
     # than that was left by a gateway that died, and a retry may take the key over.
     idempotency_lease_seconds: float | None = Field(None, gt=0, le=3600)
     audit_flush_seconds: float = Field(0.5, gt=0)
+    # How often audit entries past their district's ``audit_log_days`` are deleted
+    # (docs/privacy.md, "Retention"); 0 turns the sweep off.
+    audit_retention_interval_seconds: float = Field(6 * 3600.0, ge=0)
 
     # Learner exports (docs/privacy.md): the zips are kept in a file store
     # (``pathwise_shared.storage``), ``local`` (a directory of this machine) or ``s3``.
@@ -90,6 +93,8 @@ class GatewaySettings(ServiceSettings):
     exports_s3_region: str = "us-east-1"
     # How long a finished export can be downloaded; then it is removed from the store.
     exports_keep_hours: int = Field(72, ge=1, le=24 * 30)
+    # How often the expired exports' zips are removed from the store; 0 turns the sweep off.
+    exports_sweep_interval_seconds: float = Field(3600.0, ge=0)
 
     @property
     def dev_login_enabled(self) -> bool:

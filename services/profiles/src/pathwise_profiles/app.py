@@ -103,6 +103,7 @@ def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
             messages.router,
             retention.router,
             internal.router,
+            retention.internal_router,
             learner_export_router(LEARNER_DATA, lambda request: request.app.state.message_store),
         ],
         migrations=MIGRATIONS,

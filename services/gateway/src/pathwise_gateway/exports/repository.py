@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import RowMapping, insert, select, update
@@ -9,7 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_gateway.exports.models import learner_exports
 
-__all__ = ["active_job_of", "active_jobs", "get_job", "insert_job", "job_by_id", "update_job"]
+__all__ = [
+    "active_job_of",
+    "active_jobs",
+    "expired_jobs",
+    "get_job",
+    "insert_job",
+    "job_by_id",
+    "update_job",
+]
 
 
 async def insert_job(session: AsyncSession, values: dict[str, Any]) -> None:
@@ -54,6 +63,17 @@ async def active_jobs(session: AsyncSession) -> Sequence[RowMapping]:
         select(learner_exports)
         .where(learner_exports.c.state.in_(("queued", "running")))
         .order_by(learner_exports.c.id)
+    )
+    return (await session.execute(query)).mappings().all()
+
+
+async def expired_jobs(session: AsyncSession, now: datetime, limit: int) -> Sequence[RowMapping]:
+    """Succeeded jobs whose download time is over, the oldest first."""
+    query = (
+        select(learner_exports.c.id, learner_exports.c.storage_key)
+        .where(learner_exports.c.state == "succeeded", learner_exports.c.expires_at <= now)
+        .order_by(learner_exports.c.id)
+        .limit(limit)
     )
     return (await session.execute(query)).mappings().all()
 

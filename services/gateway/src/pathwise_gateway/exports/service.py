@@ -18,12 +18,13 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy import RowMapping
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_gateway.exports import repository as repo
 from pathwise_gateway.exports.domain import ArchiveFile, write_archive
@@ -36,6 +37,7 @@ from pathwise_shared.auth import Principal
 from pathwise_shared.db import Database
 from pathwise_shared.db.errors import is_database_unavailable
 from pathwise_shared.db.learner_data import LearnerDataMap, export_learner
+from pathwise_shared.db.schedule import run_every
 from pathwise_shared.db.uow import unit_of_work
 from pathwise_shared.ids import new_id
 from pathwise_shared.learner_export import EXPORT_JOB
@@ -52,6 +54,8 @@ __all__ = [
     "download",
     "get_job",
     "open_exports",
+    "run_export_sweeps",
+    "sweep_expired_exports",
 ]
 
 logger = logging.getLogger("pathwise.gateway.exports")
@@ -166,8 +170,15 @@ class ExportRunner:
                     )
                 )
         async with unit_of_work(self.db, read_only=True) as session:
+            # A guardian's archive names no other guardian of the child (as their access log).
+            viewer = job["requested_by"] if job["requested_role"] == "guardian" else None
             entries = await learner_access_log(
-                session, self.audit, self.upstreams["profiles"], principal, learner_id
+                session,
+                self.audit,
+                self.upstreams["profiles"],
+                principal,
+                learner_id,
+                viewer=viewer,
             )
         access_log = [AuditEntryOut.of(e).model_dump(mode="json") for e in entries]
         header = {
@@ -231,6 +242,41 @@ class ExportRunner:
                 await task
 
 
+async def sweep_expired_exports(
+    session: AsyncSession, store: FileStore, *, now: datetime | None = None, batch: int = 500
+) -> int:
+    """Remove the zips of succeeded exports past ``expires_at`` from the store and mark the jobs
+    ``expired`` (no ``storage_key``); how many. The file goes first: if marking the job fails
+    the next round deletes it again (nothing there) and marks it; a job is never ``expired``
+    while its zip is still stored."""
+    now = now or utcnow()
+    expired = 0
+    for job in await repo.expired_jobs(session, now, batch):
+        if job["storage_key"]:
+            await store.delete(job["storage_key"])
+        if await repo.update_job(
+            session, job["id"], {"state": "expired", "storage_key": None}, state="succeeded"
+        ):
+            expired += 1
+    return expired
+
+
+async def run_export_sweeps(
+    db: Database, store: FileStore, interval_seconds: float, rounds: int | None = None
+) -> None:
+    async def job(session: AsyncSession) -> int:
+        return await sweep_expired_exports(session, store)
+
+    await run_every(
+        db,
+        interval_seconds,
+        job,
+        name="expired learner exports",
+        done_message="%d expired export zips removed from the store",
+        rounds=rounds,
+    )
+
+
 def _store(settings: GatewaySettings) -> FileStore:
     return make_store(
         settings.exports_storage_backend,
@@ -263,6 +309,14 @@ async def open_exports(app: FastAPI) -> None:
     task = asyncio.create_task(_resume_when_reachable(runner))
     runner.tasks.add(task)
     task.add_done_callback(runner.tasks.discard)
+    # Off in tests, which run ``sweep_expired_exports`` with their own clock.
+    if settings.environment != "test" and settings.exports_sweep_interval_seconds > 0:
+        sweep = asyncio.create_task(
+            run_export_sweeps(runner.db, runner.store, settings.exports_sweep_interval_seconds),
+            name="learner-export-sweep",
+        )
+        runner.tasks.add(sweep)
+        sweep.add_done_callback(runner.tasks.discard)
 
 
 RESUME_RETRY_SECONDS = (1.0, 5.0, 30.0)

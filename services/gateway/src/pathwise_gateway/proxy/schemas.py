@@ -23,6 +23,8 @@ class ReadableEntry:
     activity: str  # the operation's phrase: "viewed the learning profile"
     purpose: str
     summary: str  # the whole sentence
+    # Another guardian in a guardian's view: no name, and no id either (``AuditEntryOut``).
+    actor_hidden: bool = False
 
 
 class AuditEntryOut(BaseModel):
@@ -31,7 +33,10 @@ class AuditEntryOut(BaseModel):
 
     id: uuid.UUID
     occurred_at: datetime
-    actor: str = Field(description="The user id, or client:<client id> of an integration")
+    actor: str = Field(
+        description="The user id, or client:<client id> of an integration; empty for another "
+        "guardian of the learner in a guardian's export"
+    )
     actor_kind: str
     actor_roles: list[str] = Field(description="The roles (or scopes) the actor acted with")
     actor_name: str = Field(
@@ -64,7 +69,7 @@ class AuditEntryOut(BaseModel):
         return cls(
             id=e.id,
             occurred_at=e.occurred_at,
-            actor=e.actor,
+            actor="" if found.actor_hidden else e.actor,
             actor_kind=e.actor_kind,
             actor_roles=list(e.actor_roles),
             actor_name=found.actor_name,

@@ -7,6 +7,7 @@ import uuid
 from fastapi import APIRouter, Response, status
 
 from pathwise_profiles.schemas.retention import (
+    AuditLogPolicies,
     LegalHoldIn,
     LegalHoldOut,
     RetentionPolicyIn,
@@ -17,10 +18,15 @@ from pathwise_profiles.service import retention as svc
 from pathwise_shared.access import access
 from pathwise_shared.app import DbSession
 from pathwise_shared.auth import CurrentPrincipal
+from pathwise_shared.problems import problem_responses
 
-__all__ = ["router"]
+__all__ = ["internal_router", "router"]
 
 router = APIRouter(prefix="/v1", tags=["retention"])
+# For the gateway's audit log sweep only (never exposed: the gateway routes /v1 alone).
+internal_router = APIRouter(
+    prefix="/internal", tags=["internal"], responses=problem_responses(401, 403)
+)
 
 DISTRICT_ADMIN = frozenset({"district_admin"})
 
@@ -93,3 +99,10 @@ async def get_retention_report(
     the rule that applies, and those held back by a legal hold. ``executed`` is false: the
     per-learner deletion job that carries the deletions out is not built yet."""
     return await svc.report(session, principal, district_id)
+
+
+@internal_router.get("/retention/audit-log-days")
+async def audit_log_policies(principal: CurrentPrincipal, session: DbSession) -> AuditLogPolicies:
+    """The districts whose retention policy is on and sets ``audit_log_days`` (system only,
+    403 ``system-only``): the gateway deletes their audit entries older than that."""
+    return await svc.audit_log_policies(session, principal)

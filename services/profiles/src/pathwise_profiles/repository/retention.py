@@ -23,6 +23,7 @@ from pathwise_profiles.models import (
 )
 
 __all__ = [
+    "audit_log_policies",
     "clear_stale",
     "count_states",
     "enabled_policies",
@@ -181,6 +182,19 @@ async def enabled_policies(session: AsyncSession) -> Sequence[RowMapping]:
         .order_by(retention_policies.c.district_id)
     )
     return (await session.execute(stmt)).mappings().all()
+
+
+async def audit_log_policies(
+    session: AsyncSession, district_id: uuid.UUID | None
+) -> Sequence[RowMapping]:
+    """The districts whose policy is on and sets ``audit_log_days`` (``district_id``: that one
+    only); an off policy keeps the audit log as it keeps the learners' data, whole."""
+    stmt = select(retention_policies.c.district_id, retention_policies.c.audit_log_days).where(
+        retention_policies.c.enabled.is_(True), retention_policies.c.audit_log_days.is_not(None)
+    )
+    if district_id is not None:
+        stmt = stmt.where(retention_policies.c.district_id == district_id)
+    return (await session.execute(stmt.order_by(retention_policies.c.district_id))).mappings().all()
 
 
 async def mark_run(session: AsyncSession, district_id: uuid.UUID, now: datetime) -> None:

@@ -10,6 +10,8 @@ from pathwise_profiles.domain.retention import MAX_DAYS, MIN_DAYS
 from pathwise_shared.inputs import Day, StrictBody, StrictBool
 
 __all__ = [
+    "AuditLogPolicies",
+    "AuditLogPolicy",
     "HeldLearner",
     "LegalHoldIn",
     "LegalHoldOut",
@@ -192,3 +194,15 @@ class RetentionReport(BaseModel):
     held: list[HeldLearner] = Field(
         description="Learners due but held back by a legal hold (at most 500)"
     )
+
+
+class AuditLogPolicy(BaseModel):
+    district_id: uuid.UUID
+    audit_log_days: int = Field(description="Audit entries older than this many days are deleted")
+
+
+class AuditLogPolicies(BaseModel):
+    """The districts whose policy is on and sets ``audit_log_days``, for the gateway's audit
+    log sweep; a district not listed keeps its whole audit log."""
+
+    districts: list[AuditLogPolicy]

@@ -25,6 +25,8 @@ from pathwise_profiles.domain.retention import (
 )
 from pathwise_profiles.repository import retention as repo
 from pathwise_profiles.schemas.retention import (
+    AuditLogPolicies,
+    AuditLogPolicy,
     HeldLearner,
     LegalHoldIn,
     LegalHoldOut,
@@ -37,10 +39,11 @@ from pathwise_profiles.schemas.retention import (
 from pathwise_shared.auth import Principal
 from pathwise_shared.db.engine import Database
 from pathwise_shared.db.schedule import run_every
-from pathwise_shared.problems import Conflict, NotFound, UnprocessableContent
+from pathwise_shared.problems import Conflict, Forbidden, NotFound, UnprocessableContent
 from pathwise_shared.timeutil import utcnow
 
 __all__ = [
+    "audit_log_policies",
     "check_may_delete",
     "get_hold",
     "get_policy",
@@ -265,6 +268,20 @@ async def put_policy(
         # Off means nothing is due: the job must not take learners a former policy found.
         await repo.clear_stale(session, district_id, None)
     return _policy_out(district_id, await repo.get_policy(session, district_id))
+
+
+async def audit_log_policies(session: AsyncSession, principal: Principal) -> AuditLogPolicies:
+    """Every district's ``audit_log_days``, for the gateway's audit log sweep: the system only
+    (a system principal of one district gets that district's alone)."""
+    if not principal.is_system:
+        raise Forbidden("Only the system reads every district's policy.", slug="system-only")
+    rows = await repo.audit_log_policies(session, principal.district_id)
+    return AuditLogPolicies(
+        districts=[
+            AuditLogPolicy(district_id=r["district_id"], audit_log_days=r["audit_log_days"])
+            for r in rows
+        ]
+    )
 
 
 # The scheduled evaluation ------------------------------------------------------------------

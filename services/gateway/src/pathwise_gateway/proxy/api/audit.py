@@ -124,6 +124,8 @@ async def learner_access_log(
     limit: LimitParam = 50,
     cursor: CursorParam = None,
 ) -> Page[AccessLogEntryOut]:
+    # Other guardians of the child read as their role only, whoever reads (admins see what a
+    # guardian sees here; /v1/audit/learners/{learner_id} names everyone).
     rows = await service.learner_audit(
         session,
         audit,
@@ -132,5 +134,6 @@ async def learner_access_log(
         learner_id,
         decode_id_cursor(cursor),
         limit,
+        viewer=principal.subject,
     )
     return page_of(rows, limit, lambda e: (e.entry.id,), AccessLogEntryOut.of)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 __all__ = [
+    "ANOTHER_GUARDIAN",
     "FALLBACK",
     "PHRASES",
     "PURPOSES",
@@ -26,6 +27,7 @@ __all__ = [
     "UNRECORDED",
     "Area",
     "Phrase",
+    "another_guardian",
     "phrase_of",
     "purpose_of",
     "role_words",
@@ -244,6 +246,12 @@ _UNKNOWN_PURPOSE = "not recorded"
 
 _FAILED = " (the request failed: nothing was shown or changed)"
 
+# How a guardian's access log shows another guardian of the same child (a separated parent,
+# a foster carer): their role, never their name or id. School officials stay named (FERPA's
+# record of disclosures names who received the records; parents are not disclosures).
+ANOTHER_GUARDIAN = "Another parent or guardian"
+_STAFF_ROLES = frozenset({"teacher", "school_admin", "district_admin"})
+
 
 def phrase_of(operation: str, action: str) -> Phrase:
     """The phrase of an operation; an unknown one (renamed since it was recorded) reads with
@@ -280,8 +288,26 @@ def purpose_of(actor_kind: str, roles: Iterable[str], area: Area) -> str:
 
 
 def sentence(
-    actor_name: str, actor_kind: str, roles: Iterable[str], phrase: Phrase, status: int
+    actor_name: str,
+    actor_kind: str,
+    roles: Iterable[str],
+    phrase: Phrase,
+    status: int,
+    *,
+    with_role: bool = True,
 ) -> str:
-    """One entry in plain words: "Ana Rivera (teacher) viewed the learning profile"."""
-    text = f"{actor_name} ({role_words(actor_kind, roles)}) {phrase.text}"
+    """One entry in plain words: "Ana Rivera (teacher) viewed the learning profile"; without
+    the role when the name is one already ("Another parent or guardian viewed …")."""
+    who = f"{actor_name} ({role_words(actor_kind, roles)})" if with_role else actor_name
+    text = f"{who} {phrase.text}"
     return text + _FAILED if status >= 400 else text
+
+
+def another_guardian(viewer: str, actor: str, actor_kind: str, roles: Iterable[str]) -> bool:
+    """Whether an entry's actor is a guardian other than ``viewer`` (the one reading): a user
+    acting as a guardian and in no staff role (a teacher who is also a parent acts, as far as
+    the log knows, as a school official, and is named as one)."""
+    held = set(roles)
+    return (
+        actor_kind == "user" and actor != viewer and "guardian" in held and not held & _STAFF_ROLES
+    )

@@ -1,16 +1,17 @@
-"""Queries of ``audit_log``: append and read, never update or delete (append-only)."""
+"""Queries of ``audit_log``: append and read, never update. Entries are deleted only by the
+district's retention policy (``service/audit_retention.py``), the oldest first."""
 
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from pathwise_gateway.models import ApiClient, AuditEntry
 
-__all__ = ["append_entries", "client_names", "list_entries"]
+__all__ = ["append_entries", "client_names", "delete_older", "list_entries"]
 
 
 async def append_entries(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
@@ -61,3 +62,27 @@ async def client_names(
         )
     )
     return {client_id: name for client_id, name in result.tuples()}
+
+
+async def delete_older(
+    session: AsyncSession, district_id: uuid.UUID, cutoff: datetime, limit: int
+) -> int:
+    """Delete at most ``limit`` of the district's entries that occurred before ``cutoff``, the
+    oldest first (the district's id index, in id order, which is time order); how many."""
+    ids = (
+        (
+            await session.execute(
+                select(AuditEntry.id)
+                .where(AuditEntry.district_id == district_id, AuditEntry.occurred_at < cutoff)
+                .order_by(AuditEntry.id)
+                .limit(limit)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if ids:
+        await session.execute(
+            delete(AuditEntry).where(AuditEntry.district_id == district_id, AuditEntry.id.in_(ids))
+        )
+    return len(ids)

@@ -19,7 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_gateway.models import AuditEntry
 from pathwise_gateway.proxy.domain.audit_phrases import (
+    ANOTHER_GUARDIAN,
     RECORDED_AS,
+    another_guardian,
     phrase_of,
     purpose_of,
     role_words,
@@ -130,18 +132,31 @@ def _user_id(entry: AuditEntry) -> uuid.UUID | None:
         return None
 
 
+def _roles(entry: AuditEntry) -> list[str]:
+    return entry.actor_roles if isinstance(entry.actor_roles, list) else []
+
+
 async def _readable(
     session: AsyncSession,
     profiles: Upstream,
     principal: Principal,
     rows: Sequence[AuditEntry],
+    viewer: str | None = None,
 ) -> list[ReadableEntry]:
+    """``viewer``: the guardian's view, in which guardians other than ``viewer`` are shown by
+    their role only (their names are not even looked up)."""
     district = principal.require_district()
+
+    def masked(row: AuditEntry) -> bool:
+        return viewer is not None and another_guardian(
+            viewer, row.actor, row.actor_kind, _roles(row)
+        )
+
     people: dict[uuid.UUID, None] = {}
     clients: dict[str, None] = {}
     for row in rows:
         uid = _user_id(row)
-        if uid is not None:
+        if uid is not None and not masked(row):
             people[uid] = None
         elif row.actor_kind == "client":
             clients[row.actor.removeprefix(_CLIENT_PREFIX)] = None
@@ -152,7 +167,10 @@ async def _readable(
     readable: list[ReadableEntry] = []
     for row in rows:
         uid = _user_id(row)
-        if uid is not None:
+        hidden = masked(row)
+        if hidden:
+            actor_name = ANOTHER_GUARDIAN
+        elif uid is not None:
             actor_name = names.get(uid) or UNKNOWN_PERSON
         elif row.actor_kind == "client":
             actor_name = client_name.get(row.actor.removeprefix(_CLIENT_PREFIX)) or UNKNOWN_CLIENT
@@ -161,7 +179,7 @@ async def _readable(
         learner_name = None
         if row.learner_id is not None:
             learner_name = names.get(row.learner_id) or UNKNOWN_LEARNER
-        roles = row.actor_roles if isinstance(row.actor_roles, list) else []
+        roles = _roles(row)
         phrase = phrase_of(row.operation, row.action)
         readable.append(
             ReadableEntry(
@@ -171,7 +189,10 @@ async def _readable(
                 learner_name=learner_name,
                 activity=phrase.text,
                 purpose=purpose_of(row.actor_kind, roles, phrase.area),
-                summary=sentence(actor_name, row.actor_kind, roles, phrase, row.status),
+                summary=sentence(
+                    actor_name, row.actor_kind, roles, phrase, row.status, with_role=not hidden
+                ),
+                actor_hidden=hidden,
             )
         )
     return readable
@@ -208,9 +229,11 @@ async def learner_audit(
     learner_id: uuid.UUID,
     before: uuid.UUID | None,
     limit: int,
+    viewer: str | None = None,
 ) -> list[ReadableEntry]:
     """Who read or changed this learner's records. The route's declared object check has run
-    (no relation to the learner → 403, another district's learner → 404)."""
+    (no relation to the learner → 403, another district's learner → 404). ``viewer``: the
+    guardian's view (see ``_readable``)."""
     await audit.flush()
     rows = await list_entries(
         session,
@@ -220,7 +243,7 @@ async def learner_audit(
         before=before,
         limit=limit,
     )
-    return await _readable(session, profiles, principal, rows)
+    return await _readable(session, profiles, principal, rows, viewer)
 
 
 async def learner_access_log(
@@ -230,9 +253,11 @@ async def learner_access_log(
     principal: Principal,
     learner_id: uuid.UUID,
     page: int = 500,
+    viewer: str | None = None,
 ) -> list[ReadableEntry]:
     """All of the learner's entries, newest first, names resolved at read time (the export's
-    ``access_log.json``; the caller's right to it was checked when the export was asked for)."""
+    ``access_log.json``; the caller's right to it was checked when the export was asked for).
+    ``viewer``: a guardian's export, in which other guardians are not named."""
     await audit.flush()
     found: list[ReadableEntry] = []
     before: uuid.UUID | None = None
@@ -245,7 +270,7 @@ async def learner_access_log(
             before=before,
             limit=page,
         )
-        found.extend(await _readable(session, profiles, principal, rows[:page]))
+        found.extend(await _readable(session, profiles, principal, rows[:page], viewer))
         if len(rows) <= page:
             return found
         before = rows[page - 1].id
