@@ -42,6 +42,8 @@ from pathwise_shared.timeutil import utcnow
 
 __all__ = [
     "check_may_delete",
+    "erase_guard",
+    "erase_known",
     "get_hold",
     "get_policy",
     "learner_facts",
@@ -121,6 +123,18 @@ async def check_may_delete(
     if not decision.allowed:
         raise Conflict(decision.reason, slug="legal-hold-active")
     return decision
+
+
+async def erase_guard(session: AsyncSession, district_id: uuid.UUID, learner_id: uuid.UUID) -> None:
+    """The learner erase's check (``pathwise_shared.learner_export``): refused under a hold."""
+    await check_may_delete(session, district_id, learner_id, utcnow())
+
+
+async def erase_known(session: AsyncSession, district_id: uuid.UUID, learner_id: uuid.UUID) -> None:
+    """Before a deletion is accepted: 404 unless a learner of the district (an erased one is
+    no longer one)."""
+    if await learner_facts(session, district_id, learner_id) is None:
+        raise NotFound("No such learner in your district.", slug="learner-not-found")
 
 
 # Legal holds -------------------------------------------------------------------------------
