@@ -23,21 +23,17 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import MetaData, select
+from sqlalchemy import select
 
-from pathwise_assessment.learner_data import LEARNER_DATA as ASSESSMENT
+from pathwise_devstack.learner_rows import learner_traces
 from pathwise_devstack.services import SERVICES
 from pathwise_devstack.stack import Stack
 from pathwise_devstack.testing import dev_login, png, start_stack
-from pathwise_gateway import app as _gateway_app  # noqa: F401  (every feature's tables)
 from pathwise_gateway.deletions.domain import tombstone
 from pathwise_gateway.deletions.models import learner_deletions
 from pathwise_gateway.events.models import event_log
-from pathwise_gateway.learner_data import LEARNER_DATA as GATEWAY
 from pathwise_gateway.seed import DEMO_DISTRICT
 from pathwise_gateway.settings import GatewaySettings
-from pathwise_pathways.learner_data import LEARNER_DATA as PATHWAYS
-from pathwise_profiles.learner_data import LEARNER_DATA as PROFILES
 from pathwise_shared.auth import Principal, issue_internal_token
 from pathwise_shared.db import Database
 from pathwise_shared.demo import demo_id
@@ -45,9 +41,6 @@ from pathwise_shared.timeutil import utcnow
 
 pytestmark = pytest.mark.integration
 
-METADATA: dict[str, MetaData] = {
-    m.service: m.metadata for m in (PROFILES, PATHWAYS, ASSESSMENT, GATEWAY)
-}
 RICH = demo_id("learner", "learner-26")
 CLASS = demo_id("class", "grade3-math")
 SCHOOL = demo_id("school", "riverside-elementary")
@@ -75,39 +68,9 @@ def admin(gw: httpx.Client) -> dict[str, str]:
     return dev_login(gw, "admin-district")
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, bytes):
-        return value.decode("latin-1")
-    if isinstance(value, dict | list):
-        return json.dumps(value, default=str)
-    return str(value)
-
-
 def scan(stack: Stack, learner: uuid.UUID) -> dict[str, int]:
-    """Per ``service.table``, the rows any column of which, read as text, holds the learner's
-    id (hyphenated or hex, any case): every table, every column, not only the map's."""
-    needles = (str(learner).lower(), learner.hex.lower())
-
-    async def go() -> dict[str, int]:
-        found: dict[str, int] = {}
-        for service, metadata in METADATA.items():
-            db = Database(stack.config.database_urls[service])
-            try:
-                async with db.engine.connect() as conn:
-                    for table in metadata.sorted_tables:
-                        rows = (await conn.execute(select(table))).all()
-                        hits = sum(
-                            1
-                            for row in rows
-                            if any(n in _text(v).lower() for v in row for n in needles)
-                        )
-                        if hits:
-                            found[f"{service}.{table.name}"] = hits
-            finally:
-                await db.dispose()
-        return found
-
-    return asyncio.run(go())
+    """Per ``service.table``, the rows holding the learner's id anywhere, as text."""
+    return learner_traces(stack.config.database_urls, learner)
 
 
 def gateway_events(stack: Stack, subject: str) -> list[dict[str, Any]]:
@@ -255,6 +218,8 @@ def test_a_deleted_learner_is_in_no_table_and_no_store(
     assert certificate["district_id"] == str(DEMO_DISTRICT)
     assert certificate["tombstone"] == job["tombstone"] and len(job["tombstone"]) == 64
     assert certificate["requested_by"] == str(demo_id("user", "admin-district"))
+    assert certificate["origin"] == "request" and certificate["retention"] is None
+    assert job["origin"] == "request"
     services = certificate["services"]
     assert set(services) == {"profiles", "pathways", "assessment", "gateway"}
     # The counts are the rows that named the learner (the scan's, which reads more widely:
@@ -272,7 +237,9 @@ def test_a_deleted_learner_is_in_no_table_and_no_store(
     # learner.deleted: the tombstone, never the id.
     [event] = gateway_events(demo, f"deletion/{job['id']}")
     assert event["event_type"] == "learner.deleted"
-    assert event["envelope"]["data"] == {"tombstone": job["tombstone"], "deletion_id": job["id"]}
+    assert event["envelope"]["data"] == {
+        "tombstone": job["tombstone"], "deletion_id": job["id"], "origin": "request"
+    }  # fmt: skip
     # The learner is gone: their records answer 404, and so does a second deletion.
     assert gw.get(f"/v1/learners/{RICH}/profile", headers=admin).status_code == 404
     assert delete(gw, admin, RICH).status_code == 404
@@ -367,7 +334,8 @@ def test_a_deletion_left_by_a_stopped_gateway_is_taken_over_at_start(
                     await conn.execute(learner_deletions.insert().values(
                         id=job_id, district_id=DEMO_DISTRICT, learner_id=who,
                         tombstone=tombstone(pepper, DEMO_DISTRICT, who),
-                        requested_by="someone", state="running", created_at=utcnow(),
+                        requested_by="someone", origin="request", state="running",
+                        created_at=utcnow(),
                         runner=dead, progress={},
                     ))  # fmt: skip
         finally:

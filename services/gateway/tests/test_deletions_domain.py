@@ -26,10 +26,12 @@ def test_the_certificate_counts_every_step_and_holds_no_id() -> None:
     job = uuid.uuid4()
     cert = certificate(
         deletion_id=job, district_id=D, tombstone_hash="h" * 64, requested_by="admin",
-        requested_at=at, completed_at=at, progress=progress, resumed=False,
+        origin="request", retention=None, requested_at=at, completed_at=at, progress=progress,
+        resumed=False,
     )  # fmt: skip
     assert list(cert["services"]) == list(DELETION_STEPS)
     assert cert["services"]["pathways"] == {"deleted": {}, "pseudonymized": {}, "files_deleted": 0}
     assert cert["rows_deleted"] == 7 and cert["files_deleted"] == 1
     assert cert["deletion_id"] == str(job) and cert["district_id"] == str(D)
     assert str(L) not in str(cert)
+    assert cert["origin"] == "request" and cert["retention"] is None

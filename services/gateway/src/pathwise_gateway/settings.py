@@ -96,6 +96,9 @@ class GatewaySettings(ServiceSettings):
     tombstone_pepper: SecretStr = SecretStr(DEV_TOMBSTONE_PEPPER)
     # How long a failed deletion step waits before the job tries again (a service down).
     deletion_retry_seconds: float = Field(60.0, gt=0, le=3600)
+    # How often the deletion job takes the learners the districts' retention policies made due
+    # (profiles' pending deletions) and erases them; 0 turns it off (docs/privacy.md).
+    retention_deletion_interval_seconds: float = Field(3600.0, ge=0)
     exports_keep_hours: int = Field(72, ge=1, le=24 * 30)
 
     @property

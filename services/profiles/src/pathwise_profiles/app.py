@@ -102,6 +102,7 @@ def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
             messages.me_router,
             messages.router,
             retention.router,
+            retention.internal_router,
             internal.router,
             learner_export_router(
                 LEARNER_DATA,

@@ -82,6 +82,11 @@ LEARNER_DATA = LearnerDataMap(
             note="the retention evaluation found the learner due for deletion (or held back)",
         ),
         NoLearnerData(
+            m.retention_deletions,
+            why="a learner the retention policy had erased, by tombstone and deletion id: "
+            "never the learner's id",
+        ),
+        NoLearnerData(
             m.retention_policies,
             why="a district's retention periods (updated_by is the administrator)",
         ),

@@ -5,9 +5,10 @@ from sqlalchemy import JSON, Column, Index, String, Table, Text, Uuid
 from pathwise_gateway.models import Base
 from pathwise_shared.db import UTCDateTime
 
-__all__ = ["DELETION_STATES", "learner_deletions"]
+__all__ = ["DELETION_ORIGINS", "DELETION_STATES", "learner_deletions"]
 
 DELETION_STATES = ("queued", "running", "succeeded", "failed", "refused")
+DELETION_ORIGINS = ("request", "retention")
 
 learner_deletions = Table(
     "learner_deletions",
@@ -19,6 +20,11 @@ learner_deletions = Table(
     Column("learner_id", Uuid, nullable=True),
     Column("tombstone", String(64), nullable=False),
     Column("requested_by", String(200), nullable=False),
+    # "request": a district administrator asked (requested_by is their subject); "retention":
+    # the district's retention policy made the learner due (``retention`` holds the rule, the
+    # day they left and the day it became due, recorded back in profiles' report).
+    Column("origin", String(20), nullable=False),
+    Column("retention", JSON, nullable=True),
     Column("state", String(20), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("started_at", UTCDateTime, nullable=True),

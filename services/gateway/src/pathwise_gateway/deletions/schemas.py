@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pathwise_gateway.deletions.domain import DELETION_STEPS
+
 __all__ = ["DeletionIn", "DeletionJobOut"]
 
 _EXAMPLE_CERTIFICATE: dict[str, Any] = {
@@ -13,6 +15,8 @@ _EXAMPLE_CERTIFICATE: dict[str, Any] = {
     "district_id": "0193a1f0-0000-7000-8000-0000000000d1",
     "tombstone": "5e1c…",
     "requested_by": "0193a1f0-0000-7000-8000-0000000000a1",
+    "origin": "request",
+    "retention": None,
     "requested_at": "2026-11-30T12:00:00+00:00",
     "completed_at": "2026-11-30T12:00:03+00:00",
     "services": {
@@ -51,6 +55,7 @@ class DeletionJobOut(BaseModel):
                     "state": "succeeded",
                     "tombstone": "5e1c…",
                     "requested_by": "0193a1f0-0000-7000-8000-0000000000a1",
+                    "origin": "request",
                     "created_at": "2026-11-30T12:00:00Z",
                     "started_at": "2026-11-30T12:00:01Z",
                     "finished_at": "2026-11-30T12:00:03Z",
@@ -71,7 +76,13 @@ class DeletionJobOut(BaseModel):
     tombstone: str = Field(
         description="sha256 of a server secret, the district and the learner's id"
     )
-    requested_by: str
+    requested_by: str = Field(
+        description="The district administrator's subject, or ``retention policy``"
+    )
+    origin: Literal["request", "retention"] = Field(
+        description="request: a district administrator asked; retention: the district's "
+        "retention policy made the learner due"
+    )
     created_at: datetime
     started_at: datetime | None = None
     finished_at: datetime | None = None
@@ -89,10 +100,11 @@ class DeletionJobOut(BaseModel):
             state=job["state"],
             tombstone=job["tombstone"],
             requested_by=job["requested_by"],
+            origin=job["origin"],
             created_at=job["created_at"],
             started_at=job.get("started_at"),
             finished_at=job.get("finished_at"),
-            services_done=sorted(job.get("progress") or {}),
+            services_done=sorted(s for s in job.get("progress") or {} if s in DELETION_STEPS),
             certificate=job.get("certificate"),
             error=job.get("error"),
         )

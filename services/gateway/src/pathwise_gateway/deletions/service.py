@@ -10,6 +10,12 @@ recorded answers zeros). A step that fails (a service down) fails the job with a
 keeps the steps done; asking again resumes it. The gateway's own erase, the ``learner.deleted``
 event, the certificate and clearing the learner's id from the job are one transaction: the job
 is succeeded exactly when the learner is gone everywhere.
+
+The districts' retention policies start jobs too: every ``retention_deletion_interval_seconds``
+the runner takes profiles' ``pending`` learners (due by their district's policy, no hold when
+last evaluated) and starts a job for each (``origin`` "retention"), which profiles accepts only
+if ``may_delete`` still allows it; such a job records the deletion in profiles' retention report
+(by deletion and tombstone) before its last step.
 """
 
 import asyncio
@@ -21,16 +27,22 @@ from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy import RowMapping, select
-from sqlalchemy.exc import SQLAlchemyError
 
 from pathwise_gateway.deletions import repository as repo
-from pathwise_gateway.deletions.domain import DELETION_STEPS, certificate, tombstone
+from pathwise_gateway.deletions.domain import (
+    DELETION_STEPS,
+    RETENTION_REQUESTER,
+    RETENTION_STEP,
+    certificate,
+    tombstone,
+)
 from pathwise_gateway.events.service.intake import ingest_own_events
 from pathwise_gateway.exports.models import learner_exports
 from pathwise_gateway.proxy.service.audit import AuditLog
 from pathwise_gateway.proxy.service.upstreams import Upstreams
 from pathwise_gateway.settings import GatewaySettings
 from pathwise_shared.auth import Principal
+from pathwise_shared.calls import system_principal
 from pathwise_shared.db import Database
 from pathwise_shared.db.learner_data import LearnerDataMap, erase_learner
 from pathwise_shared.db.uow import unit_of_work
@@ -38,11 +50,14 @@ from pathwise_shared.events import new_event
 from pathwise_shared.ids import new_id
 from pathwise_shared.learner_export import DELETION_JOB
 from pathwise_shared.problems import NotFound, Problem
-from pathwise_shared.runners import runner_is_gone, this_runner
+from pathwise_shared.runners import resume_in_background, runner_is_gone, this_runner
 from pathwise_shared.storage import FileStore
 from pathwise_shared.timeutil import utcnow
 
 __all__ = ["DeletionRunner", "close_deletions", "create_job", "get_job", "open_deletions"]
+
+# Pending learners taken per retention round (the rest wait for the next round).
+RETENTION_BATCH = 100
 
 logger = logging.getLogger("pathwise.gateway.deletions")
 
@@ -113,10 +128,14 @@ class DeletionRunner:
                 # A service's refusal (a legal hold set since the job was accepted: profiles'
                 # 409, before it changed anything) does not pass by itself: the job ends
                 # "refused", and asking again (once the hold is lifted) makes a new one.
+                # A 4xx once a service has erased (a bug, a step's odd answer) is a failure,
+                # tried again: the learner must not stay half-deleted.
                 refused = isinstance(exc, Problem) and 400 <= exc.status_code < 500
-                logger.exception("learner deletion %s %s", job_id, "refused" if refused else
-                                 "failed; tried again later")  # fmt: skip
                 async with unit_of_work(self.db, write=True) as session:
+                    current = await repo.job_by_id(session, job_id)
+                    refused = refused and current is not None and not current["progress"]
+                    logger.exception("learner deletion %s %s", job_id, "refused" if refused
+                                     else "failed; tried again later")  # fmt: skip
                     await repo.update_job(
                         session,
                         job_id,
@@ -149,6 +168,19 @@ class DeletionRunner:
             progress[name] = counts
             async with unit_of_work(self.db, write=True) as session:
                 await repo.update_job(session, job_id, {"progress": progress}, state="running")
+        if job["origin"] == "retention" and RETENTION_STEP not in progress:
+            # Profiles' erase removed the learner's pending row: the report lists them from now
+            # on by this deletion (idempotent, like the erases).
+            await self.upstreams["profiles"].caller.json(
+                "POST",
+                "/internal/retention/deletions",
+                principal,
+                json={"deletion_id": str(job_id), "tombstone": job["tombstone"],
+                      **(job["retention"] or {})},
+            )  # fmt: skip
+            progress[RETENTION_STEP] = {"recorded": True}
+            async with unit_of_work(self.db, write=True) as session:
+                await repo.update_job(session, job_id, {"progress": progress}, state="running")
         # The requests about the learner (this deletion's own among them) are in the audit
         # buffer: write them first, so the gateway's erase finds them.
         await self.audit.flush()
@@ -171,6 +203,8 @@ class DeletionRunner:
                 district_id=district_id,
                 tombstone_hash=job["tombstone"],
                 requested_by=job["requested_by"],
+                origin=job["origin"],
+                retention=job["retention"],
                 requested_at=job["created_at"],
                 completed_at=now,
                 progress=progress,
@@ -180,7 +214,11 @@ class DeletionRunner:
                 "learner.deleted",
                 district_id=district_id,
                 subject=f"deletion/{job_id}",
-                data={"tombstone": job["tombstone"], "deletion_id": str(job_id)},
+                data={
+                    "tombstone": job["tombstone"],
+                    "deletion_id": str(job_id),
+                    "origin": job["origin"],
+                },
             )
             await ingest_own_events(session, [event])
             done = await repo.update_job(
@@ -220,6 +258,57 @@ class DeletionRunner:
             logger.warning("resumed %d learner deletion(s) left by a stopped process", len(resumed))
         return resumed
 
+    async def sweep_retention(self) -> int:
+        """Start a job for each learner the retention policies made due (profiles' ``pending``
+        rows of districts whose policy is on); how many started. A learner profiles now
+        refuses (a hold set since the evaluation: 409; gone: 404) is skipped: the next
+        evaluation lists them as held, or not at all."""
+        listed = await self.upstreams["profiles"].caller.json(
+            "GET",
+            "/internal/retention/pending",
+            system_principal(DELETION_JOB),
+            params={"limit": RETENTION_BATCH},
+        )
+        started = 0
+        for item in listed["items"]:
+            district_id = uuid.UUID(item["district_id"])
+            learner_id = uuid.UUID(item["learner_id"])
+            retention = {k: item[k] for k in ("rule", "left_on", "due_since")}
+            try:
+                async with unit_of_work(self.db, write=True) as session:
+                    job, new = await new_job(
+                        session,
+                        self,
+                        district_id,
+                        learner_id,
+                        requested_by=RETENTION_REQUESTER,
+                        origin="retention",
+                        retention=retention,
+                    )
+            except Problem as exc:
+                if exc.status_code >= 500:
+                    raise  # profiles down: the round ends, the next one tries again
+                logger.info("retention deletion of a learner of %s not started: %s",
+                            district_id, exc.detail)  # fmt: skip
+                continue
+            if new:
+                self.launch(job["id"])
+                started += 1
+        return started
+
+    async def run_retention(self, interval_seconds: float) -> None:
+        """The schedule: a retention round every ``interval_seconds``; a failed round (profiles
+        down) is logged and the next one still comes."""
+        while True:
+            await asyncio.sleep(interval_seconds)
+            try:
+                started = await self.sweep_retention()
+            except Exception:
+                logger.exception("retention deletions failed")
+                continue
+            if started:
+                logger.info("started %d learner deletion(s) for retention policies", started)
+
     async def stop(self) -> None:
         for task in list(self.tasks):
             task.cancel()
@@ -242,10 +331,16 @@ async def open_deletions(app: FastAPI) -> None:
         retry_seconds=settings.deletion_retry_seconds,
     )
     app.state.deletions = runner
-    try:
-        await runner.resume_abandoned()
-    except SQLAlchemyError:
-        logger.exception("could not look for abandoned learner deletions")
+    resume_in_background(
+        runner.tasks, runner.resume_abandoned, what="learner deletions", log=logger
+    )
+    if settings.retention_deletion_interval_seconds > 0:
+        task = asyncio.create_task(
+            runner.run_retention(settings.retention_deletion_interval_seconds),
+            name="retention-deletions",
+        )
+        runner.tasks.add(task)
+        task.add_done_callback(runner.tasks.discard)
 
 
 async def close_deletions(app: FastAPI) -> None:
@@ -254,25 +349,34 @@ async def close_deletions(app: FastAPI) -> None:
         await runner.stop()
 
 
-async def create_job(
-    session: Any, runner: DeletionRunner, principal: Principal, learner_id: uuid.UUID
+async def new_job(
+    session: Any,
+    runner: DeletionRunner,
+    district_id: uuid.UUID,
+    learner_id: uuid.UUID,
+    *,
+    requested_by: str,
+    origin: str,
+    retention: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], bool]:
-    """A queued job (the route's access rule has run: a district administrator of the
-    learner's district), after every service said it would erase the learner (a legal hold:
-    409, nothing written). A job of the learner not yet done (queued, running, or failed and
-    waiting to be tried again) is the answer instead: asking twice never makes two."""
-    district = principal.require_district()
-    mark = runner.tombstone(district, learner_id)
-    running = await repo.active_job_of(session, district, mark)
+    """A queued job of the learner, after profiles said it would erase them (a legal hold:
+    409, a learner it does not know: 404; nothing written). A job of the learner not yet done
+    (queued, running, or failed and waiting to be tried again) is the answer instead: asking
+    twice, or a retention round finding a learner an administrator already asked for, never
+    makes two."""
+    mark = runner.tombstone(district_id, learner_id)
+    running = await repo.active_job_of(session, district_id, mark)
     if running is not None:
         return dict(running), False
-    await runner.check(district, learner_id)
+    await runner.check(district_id, learner_id)
     values = {
         "id": new_id(),
-        "district_id": district,
+        "district_id": district_id,
         "learner_id": learner_id,
         "tombstone": mark,
-        "requested_by": principal.subject[:200],
+        "requested_by": requested_by[:200],
+        "origin": origin,
+        "retention": retention,
         "state": "queued",
         "created_at": utcnow(),
         "runner": this_runner(),
@@ -280,6 +384,21 @@ async def create_job(
     }
     await repo.insert_job(session, values)
     return values, True
+
+
+async def create_job(
+    session: Any, runner: DeletionRunner, principal: Principal, learner_id: uuid.UUID
+) -> tuple[dict[str, Any], bool]:
+    """A district administrator's deletion (the route's access rule has run: an administrator
+    of the learner's district)."""
+    return await new_job(
+        session,
+        runner,
+        principal.require_district(),
+        learner_id,
+        requested_by=principal.subject,
+        origin="request",
+    )
 
 
 async def get_job(session: Any, principal: Principal, job_id: uuid.UUID) -> RowMapping:

@@ -12,7 +12,6 @@ fails the job with a message: never a half-written archive marked done.
 import asyncio
 import contextlib
 import hashlib
-import itertools
 import logging
 import tempfile
 import uuid
@@ -23,7 +22,6 @@ from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy import RowMapping
-from sqlalchemy.exc import SQLAlchemyError
 
 from pathwise_gateway.exports import repository as repo
 from pathwise_gateway.exports.domain import ArchiveFile, write_archive
@@ -34,13 +32,12 @@ from pathwise_gateway.proxy.service.upstreams import Upstreams
 from pathwise_gateway.settings import GatewaySettings
 from pathwise_shared.auth import Principal
 from pathwise_shared.db import Database
-from pathwise_shared.db.errors import is_database_unavailable
 from pathwise_shared.db.learner_data import LearnerDataMap, export_learner
 from pathwise_shared.db.uow import unit_of_work
 from pathwise_shared.ids import new_id
 from pathwise_shared.learner_export import EXPORT_JOB
 from pathwise_shared.problems import Conflict, NotFound, Problem
-from pathwise_shared.runners import runner_is_gone, this_runner
+from pathwise_shared.runners import resume_in_background, runner_is_gone, this_runner
 from pathwise_shared.storage import FileStore, make_store
 from pathwise_shared.timeutil import utcnow
 
@@ -257,29 +254,7 @@ async def open_exports(app: FastAPI) -> None:
         keep_hours=settings.exports_keep_hours,
     )
     app.state.exports = runner
-    # In the background: the gateway starts, and answers 503 on the routes that need its
-    # database, while that database is down or not migrated yet; the jobs are taken over as soon
-    # as it answers.
-    task = asyncio.create_task(_resume_when_reachable(runner))
-    runner.tasks.add(task)
-    task.add_done_callback(runner.tasks.discard)
-
-
-RESUME_RETRY_SECONDS = (1.0, 5.0, 30.0)
-
-
-async def _resume_when_reachable(runner: "ExportRunner") -> None:
-    for attempt in itertools.count():
-        try:
-            await runner.resume_abandoned()
-            return
-        except Exception as exc:
-            if not (isinstance(exc, SQLAlchemyError) or is_database_unavailable(exc)):
-                raise
-            wait = RESUME_RETRY_SECONDS[min(attempt, len(RESUME_RETRY_SECONDS) - 1)]
-            logger.warning("abandoned learner exports not looked for yet (%s); again in %ss",
-                           type(exc).__name__, wait)  # fmt: skip
-            await asyncio.sleep(wait)
+    resume_in_background(runner.tasks, runner.resume_abandoned, what="learner exports", log=logger)
 
 
 async def close_exports(app: FastAPI) -> None:

@@ -4,11 +4,13 @@ controller of its learners' data; no school admin, teacher or integration client
 
 import uuid
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from pathwise_profiles.schemas.retention import (
+    DuePendingList,
     LegalHoldIn,
     LegalHoldOut,
+    RetentionDeletedIn,
     RetentionPolicyIn,
     RetentionPolicyOut,
     RetentionReport,
@@ -17,8 +19,9 @@ from pathwise_profiles.service import retention as svc
 from pathwise_shared.access import access
 from pathwise_shared.app import DbSession
 from pathwise_shared.auth import CurrentPrincipal
+from pathwise_shared.problems import problem_responses
 
-__all__ = ["router"]
+__all__ = ["internal_router", "router"]
 
 router = APIRouter(prefix="/v1", tags=["retention"])
 
@@ -90,6 +93,33 @@ async def get_retention_report(
     district_id: uuid.UUID, principal: CurrentPrincipal, session: DbSession
 ) -> RetentionReport:
     """The policy, when the scheduled evaluation last ran, the learners due for deletion with
-    the rule that applies, and those held back by a legal hold. ``executed`` is false: the
-    per-learner deletion job that carries the deletions out is not built yet."""
+    the rule that applies, those held back by a legal hold, and those the deletion job erased
+    for the policy (by deletion and tombstone: their id is gone)."""
     return await svc.report(session, principal, district_id)
+
+
+# The gateway's deletion job only (403 ``system-only`` to anyone else); never public.
+internal_router = APIRouter(
+    prefix="/internal/retention", tags=["internal"], responses=problem_responses(401, 403)
+)
+
+
+@internal_router.get("/pending")
+async def list_due_pending(
+    principal: CurrentPrincipal,
+    session: DbSession,
+    limit: int = Query(100, ge=1, le=1000),
+) -> DuePendingList:
+    """Learners due for deletion and not held, of every district whose policy is on (the
+    job's principal without a district) or of the principal's district, oldest due first."""
+    return await svc.due_pending(session, principal, limit)
+
+
+@internal_router.post("/deletions", status_code=status.HTTP_204_NO_CONTENT)
+async def record_retention_deletion(
+    body: RetentionDeletedIn, principal: CurrentPrincipal, session: DbSession
+) -> Response:
+    """The deletion job erased a learner the policy made due: recorded for the report by the
+    deletion's id and tombstone (again: nothing new)."""
+    await svc.record_deleted(session, principal, body)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -40,11 +40,13 @@ class LearnerRef(_Data):
 
 class LearnerDeleted(_Data):
     """Removed from the roster (``learner_id``), or erased by a deletion job: then no id, only
-    the job's ``deletion_id`` and the learner's ``tombstone`` (docs/privacy.md "Deletion")."""
+    the job's ``deletion_id``, the learner's ``tombstone`` and the job's ``origin`` (a district
+    administrator's request, or the district's retention policy; docs/privacy.md "Deletion")."""
 
     learner_id: uuid.UUID | None = None
     deletion_id: uuid.UUID | None = None
     tombstone: str | None = Field(None, max_length=64)
+    origin: Literal["request", "retention"] | None = None
 
 
 class LearnerCreated(LearnerRef):

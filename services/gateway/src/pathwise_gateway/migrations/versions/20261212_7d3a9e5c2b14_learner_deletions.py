@@ -26,6 +26,8 @@ def upgrade() -> None:
         sa.Column("learner_id", sa.Uuid(), nullable=True),
         sa.Column("tombstone", sa.String(length=64), nullable=False),
         sa.Column("requested_by", sa.String(length=200), nullable=False),
+        sa.Column("origin", sa.String(length=20), nullable=False),
+        sa.Column("retention", sa.JSON(), nullable=True),
         sa.Column("state", sa.String(length=20), nullable=False),
         sa.Column(
             "created_at", pathwise_shared.db.types.UTCDateTime(timezone=True), nullable=False
