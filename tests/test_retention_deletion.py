@@ -30,6 +30,7 @@ from pathwise_gateway.seed import DEMO_DISTRICT
 from pathwise_gateway.settings import GatewaySettings
 from pathwise_profiles.models import outbox, pending_deletions
 from pathwise_profiles.service.retention import sweep_retention
+from pathwise_shared.auth import Principal, issue_internal_token
 from pathwise_shared.db import Database
 from pathwise_shared.db.uow import unit_of_work
 from pathwise_shared.demo import demo_id
@@ -214,3 +215,35 @@ def test_a_learner_due_by_the_policy_is_erased_and_reported(
     evaluate(demo)
     held_now = {h["learner_id"] for h in report(gw, admin)["held"]}
     assert {str(held), str(held_late)} <= held_now
+
+
+def test_only_the_deletion_job_takes_pending_learners(demo: Stack) -> None:
+    """Profiles' internal retention routes refuse any other caller (a system job of another
+    name, a district administrator's own token reaching profiles directly)."""
+    secret = GatewaySettings(environment="test").internal_token_secret.get_secret_value()
+
+    def headers(principal: Principal) -> dict[str, str]:
+        return {"Authorization": f"Bearer {issue_internal_token(principal, secret)}"}
+
+    base = demo.config.url("profiles")
+    admin = Principal(subject=str(demo_id("user", "admin-district")), kind="user",
+                      district_id=DEMO_DISTRICT, roles=frozenset({"district_admin"}),
+                      user_id=demo_id("user", "admin-district"))  # fmt: skip
+    record = {"deletion_id": str(uuid.uuid4()), "tombstone": "a" * 64, "rule": "left",
+              "left_on": "2020-06-01", "due_since": "2020-07-01"}  # fmt: skip
+    for who in (
+        Principal(subject="system:learner-export", kind="system"),
+        Principal(subject="system:learner-export", kind="system", district_id=DEMO_DISTRICT),
+        admin,
+    ):
+        listed = httpx.get(f"{base}/internal/retention/pending", headers=headers(who))
+        assert listed.status_code == 403, (who, listed.text)
+        recorded = httpx.post(
+            f"{base}/internal/retention/deletions", json=record, headers=headers(who)
+        )
+        assert recorded.status_code == 403, (who, recorded.text)
+    job = Principal(subject="system:learner-deletion", kind="system")
+    assert httpx.get(f"{base}/internal/retention/pending", headers=headers(job)).status_code == 200
+    # A deletion is recorded in its district: the job's principal of none is refused.
+    nowhere = httpx.post(f"{base}/internal/retention/deletions", json=record, headers=headers(job))
+    assert nowhere.status_code == 403, nowhere.text
