@@ -8,7 +8,8 @@ due; the gateway's deletion job takes them, and they are erased: no column of an
 table of any service holds their id, the report lists the deletion (by deletion id and
 tombstone, never the id), and the certificate says the retention policy asked, with the rule.
 A learner under a legal hold is never deleted, not even one whose pending row the evaluation
-wrote before the hold was set (the job asks profiles again, which refuses).
+wrote before the hold was set (the job asks profiles again, which refuses). Profiles' internal
+retention routes answer the deletion job only.
 """
 
 import asyncio
