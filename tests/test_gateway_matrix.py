@@ -245,6 +245,11 @@ OPERATIONS = (
     Op("GET", f"/v1/learners/{{id}}/exports/{NO_SUCH}", "learner", EXPORTERS, False, GONE),
     Op("GET", f"/v1/learners/{{id}}/exports/{NO_SUCH}/download", "learner", EXPORTERS, False,
        GONE),
+    # The right to deletion (gateway, docs/privacy.md "Deletion"): district admins only, no
+    # client. The body must name the learner again: {} is the 422 after the object check let
+    # the call through (a real deletion of a demo learner would end the other tests' stack).
+    Op("POST", "/v1/learners/{id}/deletions", "learner", frozenset({"district_admin"}), False,
+       INVALID, {}),
     Op("GET", "/v1/classes/{id}", "class", ADMINS | {"student", "teacher"}, True, OK),
     Op("GET", "/v1/classes/{id}/enrollments", "class", STAFF, True, OK),
     Op("GET", "/v1/classes/{id}/insights", "class", STAFF, True, OK),

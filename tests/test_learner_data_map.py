@@ -8,7 +8,6 @@ in that learner's export, downloaded from the gateway as a guardian would, table
 the export misses, or a table declared as holding nothing that does hold the learner's rows, fails.
 """
 
-import asyncio
 import io
 import json
 import struct
@@ -21,16 +20,16 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import JSON, Column, MetaData, String, Table, Uuid, select
+from sqlalchemy import JSON, Column, MetaData, String, Table, Uuid
 
 from pathwise_assessment.learner_data import LEARNER_DATA as ASSESSMENT
+from pathwise_devstack.learner_rows import matching_rows
 from pathwise_devstack.stack import Stack
 from pathwise_devstack.testing import dev_login
 from pathwise_gateway import app as _gateway_app  # noqa: F401  (every feature's tables)
 from pathwise_gateway.learner_data import LEARNER_DATA as GATEWAY
 from pathwise_pathways.learner_data import LEARNER_DATA as PATHWAYS
 from pathwise_profiles.learner_data import LEARNER_DATA as PROFILES
-from pathwise_shared.db import Database
 from pathwise_shared.db.learner_data import (
     LearnerDataMap,
     LearnerTable,
@@ -150,29 +149,17 @@ def rows_naming(
     not a record of the learner) holding the learner's id or a subject of theirs, read straight
     from the service's database, without the map."""
 
-    async def go() -> dict[str, set[tuple[str, ...]]]:
-        db = Database(url)
-        found: dict[str, set[tuple[str, ...]]] = {}
-        try:
-            async with db.engine.connect() as conn:
-                for table in metadata.sorted_tables:
-                    columns = [
-                        c for c in table.columns if isinstance(c.type, Uuid | String)
-                        and not isinstance(c.type, JSON)
-                    ]  # fmt: skip
-                    rows = (await conn.execute(select(table))).mappings().all()
-                    hits = {
-                        _pk(table, row)
-                        for row in rows
-                        if any(_names_learner(row[c.name], learner) for c in columns)
-                    }
-                    if hits:
-                        found[table.name] = hits
-        finally:
-            await db.dispose()
-        return found
+    def names(table: Table, row: Any) -> bool:
+        return any(
+            _names_learner(row[c.name], learner)
+            for c in table.columns
+            if isinstance(c.type, Uuid | String) and not isinstance(c.type, JSON)
+        )
 
-    return asyncio.run(go())
+    return {
+        name: {_pk(metadata.tables[name], row) for row in rows}
+        for name, rows in matching_rows(url, metadata, names).items()
+    }
 
 
 def export_zip(gw: httpx.Client, learner: uuid.UUID, who: str) -> zipfile.ZipFile:

@@ -7,15 +7,29 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import JSON, Column, Date, ForeignKey, MetaData, Numeric, String, Table, Uuid
+from sqlalchemy import (
+    JSON,
+    Column,
+    Date,
+    ForeignKey,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Uuid,
+    select,
+)
 
 from pathwise_shared.db import Database
 from pathwise_shared.db.learner_data import (
+    Anywhere,
     LearnerDataMap,
     LearnerTable,
     NoLearnerData,
     Subject,
     Via,
+    erase_learner,
+    erased_learner_id,
     export_learner,
     find_learner_file,
 )
@@ -132,3 +146,98 @@ def test_a_learner_column_of_another_type_is_refused() -> None:
 
     with pytest.raises(TypeError, match="cannot match"):
         learner_condition(data_map, data_map.learner_tables[0], ME, D1)
+
+
+async def _count(db: Database, table: Table) -> int:
+    async with db.engine.connect() as conn:
+        return len((await conn.execute(select(table))).all())
+
+
+async def test_erase_deletes_children_first_pseudonymizes_mentions_and_is_idempotent(
+    tmp_path: Path,
+) -> None:
+    db = await _db(tmp_path)
+    deleted_files: list[str] = []
+
+    async def delete_file(key: str) -> None:
+        deleted_files.append(key)
+
+    try:
+        async with unit_of_work(db, write=True) as session:
+            first = await erase_learner(session, MAP, ME, D1, delete_file)
+        async with unit_of_work(db, write=True) as session:
+            second = await erase_learner(session, MAP, ME, D1, delete_file)
+        async with db.engine.connect() as conn:
+            left = {
+                t.name: [dict(r) for r in (await conn.execute(select(t))).mappings()]
+                for t in (threads, messages, reads, counters)
+            }
+    finally:
+        await db.dispose()
+    assert first.deleted == {"reads": 1, "messages": 1, "threads": 1, "counters": 2}
+    assert first.pseudonymized == {"reads": 0, "messages": 0, "threads": 1, "counters": 0}
+    assert first.files == ["k/mine"] and deleted_files == ["k/mine"]
+    assert first.as_json()["files_deleted"] == 1
+    # A second call finds nothing: the same tables, zeros.
+    assert set(second.deleted) == set(first.deleted)
+    assert not any(second.deleted.values()) and not any(second.pseudonymized.values())
+    assert second.files == []
+    # Left: the other learner's thread, the one the learner started about them (pseudonymized),
+    # another district's row (not this district's to erase), the look-alike counter.
+    pseudonym = str(erased_learner_id(D1))
+    assert pseudonym != str(ME) and erased_learner_id(D1) != erased_learner_id(D2)
+    assert sorted((str(r["learner_id"]), r["created_by"]) for r in left["threads"]) == sorted(
+        [(str(OTHER), "teacher"), (str(OTHER), pseudonym), (str(ME), "x")]
+    )
+    assert [r["storage_key"] for r in left["messages"]] == ["k/theirs"]
+    assert len(left["reads"]) == 1
+    assert sorted(r["subject"] for r in left["counters"]) == sorted(
+        [f"learner/{ME}x", f"learner/{OTHER}"]
+    )
+
+
+async def test_an_erase_whose_file_delete_fails_changes_nothing(tmp_path: Path) -> None:
+    db = await _db(tmp_path)
+
+    async def broken(key: str) -> None:
+        raise OSError("the store is down")
+
+    try:
+        before = {t.name: await _count(db, t) for t in (threads, messages, reads, counters)}
+        with pytest.raises(OSError, match="store is down"):
+            async with unit_of_work(db, write=True) as session:
+                await erase_learner(session, MAP, ME, D1, broken)
+        after = {t.name: await _count(db, t) for t in (threads, messages, reads, counters)}
+        assert after == before  # rolled back: the next call finds the rows and the key again
+        async with unit_of_work(db, write=True) as session:
+            again = await erase_learner(session, MAP, ME, D1)
+        assert again.files == ["k/mine"]
+    finally:
+        await db.dispose()
+
+
+async def test_anywhere_matches_an_envelope_naming_the_learner(tmp_path: Path) -> None:
+    md = MetaData()
+    events = Table(
+        "events", md, Column("id", Uuid, primary_key=True), Column("district_id", Uuid),
+        Column("subject", String(200)), Column("envelope", JSON),
+    )  # fmt: skip
+    data_map = LearnerDataMap(
+        "events", md, (LearnerTable(events, learner_columns=(Anywhere("envelope"),)),)
+    )
+    db = Database(f"sqlite:///{tmp_path / 'events.db'}")
+    try:
+        async with db.engine.begin() as conn:
+            await conn.run_sync(md.create_all)
+            await conn.execute(events.insert(), [
+                {"id": uuid.uuid4(), "district_id": D1, "subject": "class/1",
+                 "envelope": {"data": {"user_id": str(ME)}}},
+                {"id": uuid.uuid4(), "district_id": D1, "subject": "class/1",
+                 "envelope": {"data": {"user_id": str(OTHER)}}},
+            ])  # fmt: skip
+        async with unit_of_work(db, write=True) as session:
+            erased = await erase_learner(session, data_map, ME, D1)
+        assert erased.deleted == {"events": 1}
+        assert await _count(db, events) == 1
+    finally:
+        await db.dispose()

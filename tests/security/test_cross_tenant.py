@@ -247,6 +247,20 @@ def gather_district_a(
     ids["export_id"] = _ok(
         gateway.post(f"/v1/learners/{learner}/exports", headers=admin), "ask for an export"
     )["id"]
+    # A deletion by A's district admin, of a throwaway learner of A's made for it (the demo's
+    # learners stay: the other probes need them).
+    throwaway = _ok(
+        gateway.post("/v1/users", headers=admin, json={
+            "username": f"probe-erased-{time.monotonic_ns()}", "given_name": "Probe",
+            "family_name": "Erased", "roles": ["student"], "school_ids": [ids["school_id"]],
+        }),
+        "create a throwaway learner",
+    )["id"]  # fmt: skip
+    ids["deletion_id"] = _ok(
+        gateway.post(f"/v1/learners/{throwaway}/deletions", headers=admin,
+                     json={"confirm_learner_id": throwaway}),
+        "delete the throwaway learner",
+    )["id"]  # fmt: skip
     for name in sorted(MAYBE_ABSENT):
         if name not in ids:
             notes.append(f"district A has no {name} to probe with: random ids only")

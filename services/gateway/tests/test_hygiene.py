@@ -194,12 +194,15 @@ def test_development_login_is_refused_in_production() -> None:
         "database_url": "postgresql://pathwise@db/gateway",
         "internal_token_secret": "i" * 40,
         "token_signing_key": "k" * 40,
+        "tombstone_pepper": "p" * 40,
     }
     assert GatewaySettings(**production).dev_login_enabled is False
     with pytest.raises(ValidationError, match="DEV_LOGIN"):
         GatewaySettings(**production, dev_login=True)
     with pytest.raises(ValidationError, match="TOKEN_SIGNING_KEY"):
         GatewaySettings(**{**production, "token_signing_key": "short"})
+    with pytest.raises(ValidationError, match="TOMBSTONE_PEPPER"):
+        GatewaySettings(**{k: v for k, v in production.items() if k != "tombstone_pepper"})
     with pytest.raises(ValidationError, match="asymmetric"):
         GatewaySettings(idp_algorithms=["HS256"])
 

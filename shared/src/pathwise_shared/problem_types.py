@@ -252,6 +252,7 @@ _TYPES: tuple[tuple[str, int, str], ...] = (
     ("evidence-pending", 409, "Evidence pending"),
     ("evidence-not-found", 404, "Evidence not found"),
     ("export-not-ready", 409, "Export not ready"),
+    ("deletion-not-confirmed", 422, "Deletion not confirmed"),
     ("evidence-conflict", 409, "Evidence conflict"),
     # The change feed (profiles, issue 17 part 6).
     ("cursor-of-another-district", 400, "Cursor of another district"),
@@ -361,6 +362,9 @@ _WHEN = {
     "write in threads about them (a district administrator reads, to moderate)",
     "export-not-ready": "a learner export's zip is asked for while the job is queued, running, "
     "failed or past its `expires_at`; poll the job, or ask for a new export",
+    "deletion-not-confirmed": "a learner deletion whose body's `confirm_learner_id` is not the "
+    "learner of the path (an erase cannot be undone: the id is asked twice); nothing was "
+    "deleted",
     "database-busy": "SQLite only: other writes held the database past its 10 s wait; "
     "`Retry-After` says when",
 }

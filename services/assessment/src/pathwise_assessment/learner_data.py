@@ -7,6 +7,7 @@ Read by the export (``GET /internal/learners/{id}/export``) and checked by
 
 from pathwise_assessment.models import Base
 from pathwise_shared.db.learner_data import (
+    Anywhere,
     LearnerDataMap,
     LearnerTable,
     NoLearnerData,
@@ -54,7 +55,7 @@ LEARNER_DATA = LearnerDataMap(
         LearnerTable(_t["motivation_preferences"], learner_columns=("learner_id",)),
         LearnerTable(_t["flag_notices"], learner_columns=("learner_id",)),
         # Machinery.
-        LearnerTable(_t["outbox"], learner_columns=(Subject("subject"),)),
+        LearnerTable(_t["outbox"], learner_columns=(Subject("subject"), Anywhere("envelope"))),
         LearnerTable(_t["event_sequences"], learner_columns=(Subject("subject"),)),
     ),
 )

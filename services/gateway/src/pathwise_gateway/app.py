@@ -9,6 +9,8 @@ from starlette.middleware.cors import CORSMiddleware
 from pathwise_gateway.aggregates import api as aggregates
 from pathwise_gateway.clients import api as clients
 from pathwise_gateway.clients.service import authenticate_client
+from pathwise_gateway.deletions import api as deletions_api
+from pathwise_gateway.deletions.service import close_deletions, open_deletions
 from pathwise_gateway.edge.api import auth, problem_pages
 from pathwise_gateway.edge.api.deps import ANONYMOUS_OPERATIONS_KEY
 from pathwise_gateway.edge.domain.body_limits import body_limit
@@ -84,6 +86,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 "name": "exports",
                 "description": "A copy of all of a learner's records (the right to inspect)",
             },
+            {
+                "name": "deletions",
+                "description": "Erasing a learner's records everywhere (the right to deletion)",
+            },
             {"name": "events", "description": "The catalogue and feed of domain events"},
             {
                 "name": "webhooks",
@@ -97,6 +103,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             aggregates.router,
             audit.router,
             exports_api.router,
+            deletions_api.router,
             events_api.internal_router,
             events_api.public_router,
             webhooks_inbound.router,
@@ -111,9 +118,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             open_gateway,
             start_event_hub,
             open_exports,
+            open_deletions,
         ],
         readiness=[route_readiness],
         on_shutdown=[
+            close_deletions,
             stop_audit_retention,
             close_exports,
             close_upstreams,

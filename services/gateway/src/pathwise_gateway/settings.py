@@ -13,6 +13,7 @@ from pathwise_shared.settings import ServiceSettings
 __all__ = ["DEV_TOKEN_SIGNING_KEY", "GatewaySettings", "get_settings"]
 
 DEV_TOKEN_SIGNING_KEY = "pathwise-development-gateway-signing-key-change-me"  # noqa: S105
+DEV_TOMBSTONE_PEPPER = "pathwise-development-tombstone-pepper-change-me"
 
 
 class GatewaySettings(ServiceSettings):
@@ -92,6 +93,15 @@ class GatewaySettings(ServiceSettings):
     exports_s3_secret_access_key: SecretStr = SecretStr("")
     exports_s3_region: str = "us-east-1"
     # How long a finished export can be downloaded; then it is removed from the store.
+    # The secret mixed into a deleted learner's tombstone (sha256 of pepper, district and id):
+    # without it the hash cannot be tested against a guessed id (docs/privacy.md "Deletion").
+    # Never change it once deletions were made: their tombstones would no longer match.
+    tombstone_pepper: SecretStr = SecretStr(DEV_TOMBSTONE_PEPPER)
+    # How long a failed deletion step waits before the job tries again (a service down).
+    deletion_retry_seconds: float = Field(60.0, gt=0, le=3600)
+    # How often the deletion job takes the learners the districts' retention policies made due
+    # (profiles' pending deletions) and erases them; 0 turns it off (docs/privacy.md).
+    retention_deletion_interval_seconds: float = Field(3600.0, ge=0)
     exports_keep_hours: int = Field(72, ge=1, le=24 * 30)
     # How often the expired exports' zips are removed from the store; 0 turns the sweep off.
     exports_sweep_interval_seconds: float = Field(3600.0, ge=0)
@@ -147,6 +157,12 @@ class GatewaySettings(ServiceSettings):
         if key == DEV_TOKEN_SIGNING_KEY or len(key) < 32:
             raise ValueError(
                 "GATEWAY_TOKEN_SIGNING_KEY must be set to a random value of at least 32 "
+                "characters in production"
+            )
+        pepper = self.tombstone_pepper.get_secret_value()
+        if pepper == DEV_TOMBSTONE_PEPPER or len(pepper) < 32:
+            raise ValueError(
+                "GATEWAY_TOMBSTONE_PEPPER must be set to a random value of at least 32 "
                 "characters in production"
             )
         if self.dev_login:

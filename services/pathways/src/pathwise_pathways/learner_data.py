@@ -6,6 +6,7 @@ Read by the export (``GET /internal/learners/{id}/export``) and checked by
 
 from pathwise_pathways.models import Base
 from pathwise_shared.db.learner_data import (
+    Anywhere,
     LearnerDataMap,
     LearnerTable,
     NoLearnerData,
@@ -81,7 +82,7 @@ LEARNER_DATA = LearnerDataMap(
             _t["processed_events"],
             why="ids of events already applied (dedupe), no content",
         ),
-        LearnerTable(_t["outbox"], learner_columns=(Subject("subject"),)),
+        LearnerTable(_t["outbox"], learner_columns=(Subject("subject"), Anywhere("envelope"))),
         LearnerTable(_t["event_sequences"], learner_columns=(Subject("subject"),)),
     ),
 )

@@ -34,7 +34,7 @@ from pathwise_profiles.migrations import MIGRATIONS
 from pathwise_profiles.models import outbox
 from pathwise_profiles.service.import_runner import fail_abandoned_jobs_on_startup
 from pathwise_profiles.service.notifications import run_notification_sweeps
-from pathwise_profiles.service.retention import run_retention_sweeps
+from pathwise_profiles.service.retention import erase_guard, erase_known, run_retention_sweeps
 from pathwise_profiles.settings import ProfilesSettings, get_settings
 from pathwise_shared.app import create_service_app
 from pathwise_shared.learner_export import learner_export_router
@@ -102,9 +102,14 @@ def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
             messages.me_router,
             messages.router,
             retention.router,
-            internal.router,
             retention.internal_router,
-            learner_export_router(LEARNER_DATA, lambda request: request.app.state.message_store),
+            internal.router,
+            learner_export_router(
+                LEARNER_DATA,
+                lambda request: request.app.state.message_store,
+                guard=erase_guard,
+                known=erase_known,
+            ),
         ],
         migrations=MIGRATIONS,
         outbox=outbox,

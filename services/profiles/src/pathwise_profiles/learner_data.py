@@ -6,6 +6,7 @@ Read by the export (``GET /internal/learners/{id}/export``) and checked by
 
 from pathwise_profiles import models as m
 from pathwise_shared.db.learner_data import (
+    Anywhere,
     LearnerDataMap,
     LearnerTable,
     NoLearnerData,
@@ -81,6 +82,11 @@ LEARNER_DATA = LearnerDataMap(
             note="the retention evaluation found the learner due for deletion (or held back)",
         ),
         NoLearnerData(
+            m.retention_deletions,
+            why="a learner the retention policy had erased, by tombstone and deletion id: "
+            "never the learner's id",
+        ),
+        NoLearnerData(
             m.retention_policies,
             why="a district's retention periods (updated_by is the administrator)",
         ),
@@ -99,7 +105,11 @@ LEARNER_DATA = LearnerDataMap(
         NoLearnerData(m.change_counters, why="a per-district counter"),
         LearnerTable(
             m.outbox,
-            learner_columns=(Subject("subject"), Subject("subject", prefix="user/")),
+            learner_columns=(
+                Subject("subject"),
+                Subject("subject", prefix="user/"),
+                Anywhere("envelope"),
+            ),
             note="events not yet relayed, or kept after relaying; the gateway's event log has "
             "the same envelopes",
         ),

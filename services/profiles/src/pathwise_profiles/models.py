@@ -55,6 +55,7 @@ __all__ = [
     "profile_history",
     "reflection_replies",
     "reflections",
+    "retention_deletions",
     "retention_policies",
     "roster_changes",
     "schools",
@@ -639,9 +640,9 @@ retention_policies = Table(
     Column("last_run_at", UTCDateTime, nullable=True),
 )
 
-# ``pending``: due, for the deletion job to take; ``held``: due and held back by a legal hold;
-# ``deleted``: done (written by the deletion job). The evaluation rewrites pending and held rows
-# each run; a deleted row stays as the district's record that the deletion happened.
+# ``pending``: due, for the deletion job to take; ``held``: due and held back by a legal hold.
+# The evaluation rewrites pending and held rows each run. ``deleted`` is allowed but not written:
+# the erase removes the learner's row with their others, and ``retention_deletions`` records it.
 pending_deletions = Table(
     "pending_deletions",
     metadata,
@@ -656,4 +657,21 @@ pending_deletions = Table(
     CheckConstraint("state IN ('pending', 'held', 'deleted')", name="state"),
     CheckConstraint("rule IN ('left', 'left_under_13')", name="rule"),
     Index("ix_pending_deletions_district_id_state", "district_id", "state"),
+)
+
+# A learner the retention policy had erased, by the deletion's id and tombstone, never the
+# learner's id: the district's record that its policy was carried out (the retention report).
+# Written by the deletion job once the learner is erased everywhere but the gateway.
+retention_deletions = Table(
+    "retention_deletions",
+    metadata,
+    Column("deletion_id", Uuid, primary_key=True),
+    _district_fk(),
+    Column("tombstone", String(64), nullable=False),
+    Column("rule", String(20), nullable=False),
+    Column("left_on", Date, nullable=False),
+    Column("due_since", Date, nullable=False),
+    Column("deleted_at", UTCDateTime, nullable=False),
+    CheckConstraint("rule IN ('left', 'left_under_13')", name="rule"),
+    Index("ix_retention_deletions_district_id", "district_id", "deleted_at"),
 )

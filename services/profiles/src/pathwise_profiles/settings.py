@@ -38,7 +38,7 @@ class ProfilesSettings(ServiceSettings):
     # 0 turns the sweep off (docs/profiles.md, "Notifications").
     notification_sweep_interval_seconds: float = Field(60.0, ge=0)
     # How often the districts' retention policies are evaluated (docs/privacy.md, "Retention"):
-    # it records who is due for deletion and deletes nothing; 0 turns it off.
+    # it records who is due for deletion (the gateway's deletion job erases them); 0 turns it off.
     retention_sweep_interval_seconds: float = Field(6 * 3600.0, ge=0)
     # Messages (docs/profiles.md, "Messages"). District policy: may the learner take part in
     # threads about them? Off: threads are between their teachers, guardians and school staff.

@@ -35,8 +35,10 @@ from sqlalchemy import (
     Select,
     String,
     Table,
+    Text,
     Uuid,
     and_,
+    cast,
     false,
     or_,
     select,
@@ -46,12 +48,16 @@ from sqlalchemy.sql.sqltypes import JSON
 
 __all__ = [
     "PERSON_COLUMN",
+    "Anywhere",
+    "Erasure",
     "FileRef",
     "LearnerDataMap",
     "LearnerTable",
     "NoLearnerData",
     "Subject",
     "Via",
+    "erase_learner",
+    "erased_learner_id",
     "export_learner",
     "find_learner_file",
     "learner_condition",
@@ -81,6 +87,16 @@ class Subject:
 
 
 @dataclass(frozen=True)
+class Anywhere:
+    """A JSON or text column naming the learner anywhere in its content (an event envelope:
+    ``enrollment.changed`` of a class names the learner in its ``data``). Matched on the column
+    read as text (a UUID's text has no LIKE wildcard); a full scan of the table, which only the
+    export and the deletion do."""
+
+    column: str
+
+
+@dataclass(frozen=True)
 class Via:
     """This table's ``column`` points at ``parent.parent_column``, a row of a learner table."""
 
@@ -89,7 +105,7 @@ class Via:
     parent_column: str = "id"
 
 
-Match = str | Subject
+Match = str | Subject | Anywhere
 
 
 @dataclass(frozen=True)
@@ -127,7 +143,7 @@ Entry = LearnerTable | NoLearnerData
 
 
 def _column_name(match: Match) -> str:
-    return match.column if isinstance(match, Subject) else match
+    return match if isinstance(match, str) else match.column
 
 
 @dataclass(frozen=True)
@@ -185,6 +201,8 @@ class LearnerDataMap:
 def _match(table: Table, match: Match, learner_id: uuid.UUID) -> ColumnElement[bool]:
     column = table.c[_column_name(match)]
     text = str(learner_id)
+    if isinstance(match, Anywhere):
+        return cast(column, Text).contains(text)
     if isinstance(match, Subject):
         exact = match.prefix + text
         # A UUID's text has no LIKE wildcard in it.
@@ -337,3 +355,116 @@ async def find_learner_file(
         .limit(1)
     )
     return (await session.execute(query)).first() is not None
+
+
+def erased_learner_id(district_id: uuid.UUID) -> uuid.UUID:
+    """The pseudonym that replaces an erased learner's id where they were only the author or
+    actor of a row about someone else (a comment on another learner's goal): one fixed id per
+    district, ``uuid5(district_id, "erased-learner")``. It names no one: every erased learner of
+    the district becomes the same id, so nothing leads back from it to a person."""
+    return uuid.uuid5(district_id, "erased-learner")
+
+
+def _via_depth(data_map: LearnerDataMap, entry: LearnerTable) -> int:
+    depth = 0
+    while entry.via is not None:
+        parent = data_map.entry(entry.via.parent.name)
+        assert isinstance(parent, LearnerTable)  # checked when the map was built
+        entry, depth = parent, depth + 1
+    return depth
+
+
+def _erase_order(data_map: LearnerDataMap) -> list[LearnerTable]:
+    """Children before their parents: the deepest ``via`` chains first (a child's rows are found
+    through its parent's, which must still be there), then by foreign keys (a table that refers
+    to another is emptied of the learner before the one it refers to)."""
+    rank = {t.name: i for i, t in enumerate(reversed(data_map.metadata.sorted_tables))}
+    return sorted(data_map.learner_tables, key=lambda e: (-_via_depth(data_map, e), rank[e.name]))
+
+
+def _mention_value(column_type: Any, district_id: uuid.UUID) -> uuid.UUID | str:
+    pseudonym = erased_learner_id(district_id)
+    return pseudonym if isinstance(column_type, Uuid) else str(pseudonym)
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What one erase did: rows deleted and mentions pseudonymized per table, files deleted."""
+
+    service: str
+    deleted: dict[str, int]
+    pseudonymized: dict[str, int]
+    files: list[str]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "service": self.service,
+            "deleted": self.deleted,
+            "pseudonymized": self.pseudonymized,
+            "files_deleted": len(self.files),
+        }
+
+
+async def erase_learner(
+    session: AsyncSession,
+    data_map: LearnerDataMap,
+    learner_id: uuid.UUID,
+    district_id: uuid.UUID,
+    delete_file: Any = None,
+) -> Erasure:
+    """Delete every row the map declares as the learner's, in the district, and replace the
+    learner's id by ``erased_learner_id`` in ``mentions`` columns of rows that stay, in the
+    caller's transaction (one per service: the commit erases all or nothing).
+
+    ``delete_file(key)`` (a coroutine) deletes each file the rows hold *before* the rows go:
+    if deleting a file fails, the transaction rolls back and the next call finds the rows and
+    their keys again (deleting a file that is already gone is not an error), so no file outlives
+    the rows that named it. Idempotent: a second call finds nothing and answers zeros."""
+    deleted: dict[str, int] = {}
+    pseudonymized: dict[str, int] = {}
+    files: list[str] = []
+    ordered = _erase_order(data_map)
+    # As the export: a table without a district of its own (an event counter keyed by subject)
+    # is touched only when the learner has rows of this district here.
+    in_district = False
+    for entry in ordered:
+        if _scoped(entry):
+            found = await session.execute(
+                select(entry.table.c[next(iter(entry.table.primary_key.columns)).name])
+                .where(learner_condition(data_map, entry, learner_id, district_id, mentions=False))
+                .limit(1)
+            )
+            in_district = in_district or found.first() is not None
+        if in_district:
+            break
+    for entry in ordered:
+        table = entry.table
+        if not _scoped(entry) and not in_district:
+            deleted[entry.name], pseudonymized[entry.name] = 0, 0
+            continue
+        condition = learner_condition(data_map, entry, learner_id, district_id, mentions=False)
+        if entry.files:
+            keys = select(*(table.c[c] for c in entry.files)).where(condition)
+            for row in (await session.execute(keys)).all():
+                for key in row:
+                    if key:
+                        files.append(str(key))
+                        if delete_file is not None:
+                            await delete_file(str(key))
+        result = await session.execute(table.delete().where(condition))
+        deleted[entry.name] = int(getattr(result, "rowcount", 0) or 0)
+        changed = 0
+        for match in entry.mentions:
+            name = _column_name(match)
+            column = table.c[name]
+            mention = _match(table, match, learner_id)
+            if "district_id" in table.c:
+                mention = and_(table.c.district_id == district_id, mention)
+            result = await session.execute(
+                table.update()
+                .where(mention)
+                .values({name: _mention_value(column.type, district_id)})
+            )
+            changed += int(getattr(result, "rowcount", 0) or 0)
+        pseudonymized[entry.name] = changed
+    return Erasure(data_map.service, deleted, pseudonymized, files)

@@ -12,7 +12,6 @@ fails the job with a message: never a half-written archive marked done.
 import asyncio
 import contextlib
 import hashlib
-import itertools
 import logging
 import tempfile
 import uuid
@@ -23,7 +22,6 @@ from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy import RowMapping
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_gateway.exports import repository as repo
@@ -35,14 +33,13 @@ from pathwise_gateway.proxy.service.upstreams import Upstreams
 from pathwise_gateway.settings import GatewaySettings
 from pathwise_shared.auth import Principal
 from pathwise_shared.db import Database
-from pathwise_shared.db.errors import is_database_unavailable
 from pathwise_shared.db.learner_data import LearnerDataMap, export_learner
 from pathwise_shared.db.schedule import run_every
 from pathwise_shared.db.uow import unit_of_work
 from pathwise_shared.ids import new_id
 from pathwise_shared.learner_export import EXPORT_JOB
 from pathwise_shared.problems import Conflict, NotFound, Problem
-from pathwise_shared.runners import runner_is_gone, this_runner
+from pathwise_shared.runners import resume_in_background, runner_is_gone, this_runner
 from pathwise_shared.storage import FileStore, make_store
 from pathwise_shared.timeutil import utcnow
 
@@ -303,12 +300,7 @@ async def open_exports(app: FastAPI) -> None:
         keep_hours=settings.exports_keep_hours,
     )
     app.state.exports = runner
-    # In the background: the gateway starts, and answers 503 on the routes that need its
-    # database, while that database is down or not migrated yet; the jobs are taken over as soon
-    # as it answers.
-    task = asyncio.create_task(_resume_when_reachable(runner))
-    runner.tasks.add(task)
-    task.add_done_callback(runner.tasks.discard)
+    resume_in_background(runner.tasks, runner.resume_abandoned, what="learner exports", log=logger)
     # Off in tests, which run ``sweep_expired_exports`` with their own clock.
     if settings.environment != "test" and settings.exports_sweep_interval_seconds > 0:
         sweep = asyncio.create_task(
@@ -318,22 +310,6 @@ async def open_exports(app: FastAPI) -> None:
         runner.tasks.add(sweep)
         sweep.add_done_callback(runner.tasks.discard)
 
-
-RESUME_RETRY_SECONDS = (1.0, 5.0, 30.0)
-
-
-async def _resume_when_reachable(runner: "ExportRunner") -> None:
-    for attempt in itertools.count():
-        try:
-            await runner.resume_abandoned()
-            return
-        except Exception as exc:
-            if not (isinstance(exc, SQLAlchemyError) or is_database_unavailable(exc)):
-                raise
-            wait = RESUME_RETRY_SECONDS[min(attempt, len(RESUME_RETRY_SECONDS) - 1)]
-            logger.warning("abandoned learner exports not looked for yet (%s); again in %ss",
-                           type(exc).__name__, wait)  # fmt: skip
-            await asyncio.sleep(wait)
 
 
 async def close_exports(app: FastAPI) -> None:

@@ -4,12 +4,14 @@ controller of its learners' data; no school admin, teacher or integration client
 
 import uuid
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from pathwise_profiles.schemas.retention import (
     AuditLogPolicies,
+    DuePendingList,
     LegalHoldIn,
     LegalHoldOut,
+    RetentionDeletedIn,
     RetentionPolicyIn,
     RetentionPolicyOut,
     RetentionReport,
@@ -96,8 +98,8 @@ async def get_retention_report(
     district_id: uuid.UUID, principal: CurrentPrincipal, session: DbSession
 ) -> RetentionReport:
     """The policy, when the scheduled evaluation last ran, the learners due for deletion with
-    the rule that applies, and those held back by a legal hold. ``executed`` is false: the
-    per-learner deletion job that carries the deletions out is not built yet."""
+    the rule that applies, those held back by a legal hold, and those the deletion job erased
+    for the policy (by deletion and tombstone: their id is gone)."""
     return await svc.report(session, principal, district_id)
 
 
@@ -106,3 +108,25 @@ async def audit_log_policies(principal: CurrentPrincipal, session: DbSession) ->
     """The districts whose retention policy is on and sets ``audit_log_days`` (system only,
     403 ``system-only``): the gateway deletes their audit entries older than that."""
     return await svc.audit_log_policies(session, principal)
+
+
+# The gateway's deletion job only (403 ``system-only`` to anyone else); never public.
+@internal_router.get("/retention/pending")
+async def list_due_pending(
+    principal: CurrentPrincipal,
+    session: DbSession,
+    limit: int = Query(100, ge=1, le=1000),
+) -> DuePendingList:
+    """Learners due for deletion and not held, of every district whose policy is on (the
+    job's principal without a district) or of the principal's district, oldest due first."""
+    return await svc.due_pending(session, principal, limit)
+
+
+@internal_router.post("/retention/deletions", status_code=status.HTTP_204_NO_CONTENT)
+async def record_retention_deletion(
+    body: RetentionDeletedIn, principal: CurrentPrincipal, session: DbSession
+) -> Response:
+    """The deletion job erased a learner the policy made due: recorded for the report by the
+    deletion's id and tombstone (again: nothing new)."""
+    await svc.record_deleted(session, principal, body)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

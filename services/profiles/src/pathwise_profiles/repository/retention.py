@@ -17,6 +17,7 @@ from pathwise_profiles.models import (
     enrollments,
     legal_holds,
     pending_deletions,
+    retention_deletions,
     retention_policies,
     user_roles,
     users,
@@ -25,7 +26,9 @@ from pathwise_profiles.models import (
 __all__ = [
     "audit_log_policies",
     "clear_stale",
+    "count_deleted",
     "count_states",
+    "due_pending",
     "enabled_policies",
     "enrollments_of",
     "get_hold",
@@ -37,6 +40,8 @@ __all__ = [
     "mark_run",
     "put_hold",
     "put_policy",
+    "recent_deleted",
+    "record_deleted",
     "student",
     "students_page",
     "upsert_pending",
@@ -267,6 +272,51 @@ async def list_state(
         select(pending_deletions)
         .where(pending_deletions.c.district_id == district_id, pending_deletions.c.state == state)
         .order_by(pending_deletions.c.due_since, pending_deletions.c.learner_id)
+        .limit(limit)
+    )
+    return (await session.execute(stmt)).mappings().all()
+
+
+async def due_pending(
+    session: AsyncSession, district_id: uuid.UUID | None, limit: int
+) -> Sequence[RowMapping]:
+    """``pending`` rows of districts whose policy is still on (one district, or all), oldest due
+    first: what the deletion job takes."""
+    stmt = (
+        select(pending_deletions)
+        .join(
+            retention_policies, retention_policies.c.district_id == pending_deletions.c.district_id
+        )
+        .where(pending_deletions.c.state == "pending", retention_policies.c.enabled.is_(True))
+        .order_by(pending_deletions.c.due_since, pending_deletions.c.learner_id)
+        .limit(limit)
+    )
+    if district_id is not None:
+        stmt = stmt.where(pending_deletions.c.district_id == district_id)
+    return (await session.execute(stmt)).mappings().all()
+
+
+# Deletions carried out ---------------------------------------------------------------------
+
+
+async def record_deleted(session: AsyncSession, values: Mapping[str, Any]) -> None:
+    """Record a deletion the policy made (again: nothing, the job may repeat a step)."""
+    stmt = _insert(session, retention_deletions).values(**values)
+    await session.execute(stmt.on_conflict_do_nothing(index_elements=["deletion_id"]))
+
+
+async def count_deleted(session: AsyncSession, district_id: uuid.UUID) -> int:
+    stmt = select(func.count()).where(retention_deletions.c.district_id == district_id)
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def recent_deleted(
+    session: AsyncSession, district_id: uuid.UUID, limit: int
+) -> Sequence[RowMapping]:
+    stmt = (
+        select(retention_deletions)
+        .where(retention_deletions.c.district_id == district_id)
+        .order_by(retention_deletions.c.deleted_at.desc(), retention_deletions.c.deletion_id)
         .limit(limit)
     )
     return (await session.execute(stmt)).mappings().all()

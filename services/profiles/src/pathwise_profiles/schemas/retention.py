@@ -12,11 +12,15 @@ from pathwise_shared.inputs import Day, StrictBody, StrictBool
 __all__ = [
     "AuditLogPolicies",
     "AuditLogPolicy",
+    "DeletedLearner",
+    "DuePending",
+    "DuePendingList",
     "HeldLearner",
     "LegalHoldIn",
     "LegalHoldOut",
     "PendingLearner",
     "RetentionCounts",
+    "RetentionDeletedIn",
     "RetentionPolicyIn",
     "RetentionPolicyOut",
     "RetentionReport",
@@ -140,9 +144,48 @@ class HeldLearner(PendingLearner):
     hold_reason: str
 
 
+class DeletedLearner(BaseModel):
+    """A learner the policy had erased: by the deletion, never by id (the id is gone)."""
+
+    deletion_id: uuid.UUID = Field(description="The deletion job (its certificate: "
+                                   "``GET /v1/deletions/{deletion_id}``)")  # fmt: skip
+    tombstone: str = Field(description="The deletion's tombstone (docs/privacy.md)")
+    rule: Literal["left", "left_under_13"]
+    left_on: date
+    due_since: date
+    deleted_at: datetime
+
+
 class RetentionCounts(BaseModel):
     pending: int
     held: int
+    deleted: int = Field(0, description="Learners the policy had erased, ever")
+
+
+class DuePending(BaseModel):
+    """A learner due for deletion, for the deletion job (internal)."""
+
+    learner_id: uuid.UUID
+    district_id: uuid.UUID
+    rule: Literal["left", "left_under_13"]
+    left_on: date
+    due_since: date
+
+
+class DuePendingList(BaseModel):
+    items: list[DuePending]
+
+
+class RetentionDeletedIn(BaseModel):
+    """The deletion job's record of a learner it erased for the policy (internal)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    deletion_id: uuid.UUID
+    tombstone: Annotated[str, StringConstraints(min_length=64, max_length=64)]
+    rule: Literal["left", "left_under_13"]
+    left_on: date
+    due_since: date
 
 
 class RetentionReport(BaseModel):
@@ -159,9 +202,9 @@ class RetentionReport(BaseModel):
                         "updated_at": "2027-01-05T15:04:05Z",
                     },
                     "last_run_at": "2027-01-06T02:00:00Z",
-                    "executed": False,
-                    "execution": "awaiting the deletion job: nothing has been deleted",
-                    "counts": {"pending": 1, "held": 0},
+                    "executed": True,
+                    "execution": "the deletion job erases the learners pending at its next run",
+                    "counts": {"pending": 1, "held": 0, "deleted": 1},
                     "pending": [
                         {
                             "learner_id": "5b1f3c2a-9d8e-4f7a-8b6c-1d2e3f4a5b6c",
@@ -172,6 +215,16 @@ class RetentionReport(BaseModel):
                         }
                     ],
                     "held": [],
+                    "deleted": [
+                        {
+                            "deletion_id": "0193a1f0-0000-7000-8000-000000000002",
+                            "tombstone": "5e1c0b6f" * 8,
+                            "rule": "left",
+                            "left_on": "2025-06-12",
+                            "due_since": "2026-06-12",
+                            "deleted_at": "2026-06-12T03:00:00Z",
+                        }
+                    ],
                 }
             ]
         }
@@ -183,8 +236,8 @@ class RetentionReport(BaseModel):
         description="When the scheduled evaluation last looked at this district; null: never"
     )
     executed: bool = Field(
-        description="Whether the learners listed were deleted. Always false for now: the "
-        "per-learner deletion job that executes the deletions is not built yet"
+        description="Whether the policy is carried out: true while it is on (the deletion job "
+        "erases the learners ``pending`` at its next run; ``deleted`` lists those it erased)"
     )
     execution: str = Field(description="The same in words")
     counts: RetentionCounts
@@ -193,6 +246,11 @@ class RetentionReport(BaseModel):
     )
     held: list[HeldLearner] = Field(
         description="Learners due but held back by a legal hold (at most 500)"
+    )
+    deleted: list[DeletedLearner] = Field(
+        default_factory=list,
+        description="Learners the policy had erased, by deletion and tombstone (at most 500, "
+        "newest first)",
     )
 
 

@@ -2,9 +2,11 @@
 and "Legal hold").
 
 The evaluation finds the learners a district's policy makes due for deletion and records them as
-pending deletions; it deletes nothing. Executing a deletion is the per-learner deletion job's
-(not built yet), which takes ``pending`` rows, asks ``domain.retention.may_delete`` again right
-before it changes anything, and marks them ``deleted``. The report says so (``executed: false``).
+pending deletions; it deletes nothing itself. The gateway's deletion job takes the ``pending``
+rows (``due_pending``), asks ``domain.retention.may_delete`` again before it is accepted and in
+the erase, right before anything changes; the erase removes the learner's row here with their
+others, and the job records the deletion, by tombstone, in ``retention_deletions``
+(``record_deleted``), which the report lists.
 """
 
 import uuid
@@ -27,11 +29,15 @@ from pathwise_profiles.repository import retention as repo
 from pathwise_profiles.schemas.retention import (
     AuditLogPolicies,
     AuditLogPolicy,
+    DeletedLearner,
+    DuePending,
+    DuePendingList,
     HeldLearner,
     LegalHoldIn,
     LegalHoldOut,
     PendingLearner,
     RetentionCounts,
+    RetentionDeletedIn,
     RetentionPolicyIn,
     RetentionPolicyOut,
     RetentionReport,
@@ -39,17 +45,22 @@ from pathwise_profiles.schemas.retention import (
 from pathwise_shared.auth import Principal
 from pathwise_shared.db.engine import Database
 from pathwise_shared.db.schedule import run_every
+from pathwise_shared.learner_export import DELETION_JOB
 from pathwise_shared.problems import Conflict, Forbidden, NotFound, UnprocessableContent
 from pathwise_shared.timeutil import utcnow
 
 __all__ = [
     "audit_log_policies",
     "check_may_delete",
+    "due_pending",
+    "erase_guard",
+    "erase_known",
     "get_hold",
     "get_policy",
     "learner_facts",
     "lift_hold",
     "put_policy",
+    "record_deleted",
     "report",
     "run_retention_sweeps",
     "set_hold",
@@ -58,10 +69,11 @@ __all__ = [
 
 _BATCH = 1000  # learners read per query during the evaluation
 _REPORT_ROWS = 500
-NOT_EXECUTED = (
-    "awaiting the deletion job: nothing has been deleted. The learners listed are due by the "
-    "district's policy; the per-learner deletion job, which is not built yet, will execute it"
+EXECUTED = (
+    "the deletion job erases the learners pending at its next run (unless a legal hold is set "
+    "first) and lists them under deleted, by deletion and tombstone"
 )
+NOT_EXECUTED = "the policy is off: nothing is due and nothing is deleted"
 
 
 # Facts -------------------------------------------------------------------------------------
@@ -124,6 +136,18 @@ async def check_may_delete(
     if not decision.allowed:
         raise Conflict(decision.reason, slug="legal-hold-active")
     return decision
+
+
+async def erase_guard(session: AsyncSession, district_id: uuid.UUID, learner_id: uuid.UUID) -> None:
+    """The learner erase's check (``pathwise_shared.learner_export``): refused under a hold."""
+    await check_may_delete(session, district_id, learner_id, utcnow())
+
+
+async def erase_known(session: AsyncSession, district_id: uuid.UUID, learner_id: uuid.UUID) -> None:
+    """Before a deletion is accepted: 404 unless a learner of the district (an erased one is
+    no longer one)."""
+    if await learner_facts(session, district_id, learner_id) is None:
+        raise NotFound("No such learner in your district.", slug="learner-not-found")
 
 
 # Legal holds -------------------------------------------------------------------------------
@@ -348,8 +372,49 @@ async def run_retention_sweeps(
         interval_seconds,
         sweep_retention,
         name="retention evaluation",
-        done_message="%d learners due for deletion (pending or held; nothing deleted)",
+        done_message="%d learners due for deletion (pending or held)",
         rounds=rounds,
+    )
+
+
+# The deletion job's side -------------------------------------------------------------------
+
+
+def _deletion_job(principal: Principal) -> uuid.UUID | None:
+    """Only the gateway's deletion job takes pending learners and records their deletion; its
+    principal without a district reads every district's."""
+    if not principal.is_system or principal.subject != f"system:{DELETION_JOB}":
+        raise Forbidden("Only the deletion job takes pending deletions.", slug="system-only")
+    return principal.district_id
+
+
+async def due_pending(session: AsyncSession, principal: Principal, limit: int) -> DuePendingList:
+    """The learners ``pending`` (due, no hold when last evaluated) of the districts whose policy
+    is on, oldest due first. The job asks ``may_delete`` again before it starts each."""
+    rows = await repo.due_pending(session, _deletion_job(principal), limit)
+    return DuePendingList(
+        items=[
+            DuePending(
+                learner_id=r["learner_id"],
+                district_id=r["district_id"],
+                rule=r["rule"],
+                left_on=r["left_on"],
+                due_since=r["due_since"],
+            )
+            for r in rows
+        ]
+    )
+
+
+async def record_deleted(
+    session: AsyncSession, principal: Principal, body: RetentionDeletedIn
+) -> None:
+    """The job erased a learner the policy made due (in the principal's district)."""
+    district_id = _deletion_job(principal)
+    if district_id is None:
+        raise Forbidden("A deletion is recorded in its district.", slug="system-only")
+    await repo.record_deleted(
+        session, {**body.model_dump(), "district_id": district_id, "deleted_at": utcnow()}
     )
 
 
@@ -375,13 +440,19 @@ async def report(
     pending = await repo.list_state(session, district_id, "pending", _REPORT_ROWS)
     held = await repo.list_state(session, district_id, "held", _REPORT_ROWS)
     holds = await repo.holds_of(session, district_id, [r["learner_id"] for r in held])
+    deleted = await repo.recent_deleted(session, district_id, _REPORT_ROWS)
+    executed = _policy_of(policy_row).enabled
     return RetentionReport(
         district_id=district_id,
         policy=_policy_out(district_id, policy_row),
         last_run_at=policy_row["last_run_at"] if policy_row else None,
-        executed=False,
-        execution=NOT_EXECUTED,
-        counts=RetentionCounts(pending=counts.get("pending", 0), held=counts.get("held", 0)),
+        executed=executed,
+        execution=EXECUTED if executed else NOT_EXECUTED,
+        counts=RetentionCounts(
+            pending=counts.get("pending", 0),
+            held=counts.get("held", 0),
+            deleted=await repo.count_deleted(session, district_id),
+        ),
         pending=[PendingLearner.model_validate(_pending(r)) for r in pending],
         held=[
             HeldLearner.model_validate(
@@ -397,4 +468,5 @@ async def report(
             )
             for r in held
         ],
+        deleted=[DeletedLearner.model_validate(dict(r)) for r in deleted],
     )

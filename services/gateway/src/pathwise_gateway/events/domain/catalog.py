@@ -38,6 +38,17 @@ class LearnerRef(_Data):
     learner_id: uuid.UUID
 
 
+class LearnerDeleted(_Data):
+    """Removed from the roster (``learner_id``), or erased by a deletion job: then no id, only
+    the job's ``deletion_id``, the learner's ``tombstone`` and the job's ``origin`` (a district
+    administrator's request, or the district's retention policy; docs/privacy.md "Deletion")."""
+
+    learner_id: uuid.UUID | None = None
+    deletion_id: uuid.UUID | None = None
+    tombstone: str | None = Field(None, max_length=64)
+    origin: Literal["request", "retention"] | None = None
+
+
 class LearnerCreated(LearnerRef):
     school_id: uuid.UUID | None = None
     grade: str | None = Field(None, max_length=20)
@@ -297,7 +308,7 @@ class EventType:
 _TYPES = (
     EventType("learner.created", "A learner was added to the roster.", LearnerCreated),
     EventType("learner.updated", "A learner's roster record changed.", LearnerChanged),
-    EventType("learner.deleted", "A learner was removed (or erased).", LearnerRef),
+    EventType("learner.deleted", "A learner was removed (or erased).", LearnerDeleted),
     EventType("profile.changed", "A learner profile changed (part names only).", ProfileChanged),
     EventType(
         "goal.completed",

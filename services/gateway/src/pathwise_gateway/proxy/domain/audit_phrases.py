@@ -194,6 +194,8 @@ PHRASES: Mapping[str, Phrase] = {
     "createLearnerExport": _p("asked for a copy of all of the learner's records", "records"),
     "getLearnerExport": _p("checked on a copy of the learner's records", "records"),
     "downloadLearnerExport": _p("downloaded a copy of all of the learner's records", "records"),
+    # the right to deletion (docs/privacy.md): the entry is erased with the learner's records
+    "createLearnerDeletion": _p("asked for all of the learner's records to be erased", "records"),
     # profiles: a user's own notifications (they can name a learner)
     "list_notifications": _p("read their notifications, which mention this learner", "records"),
     "read_notification": _p("marked a notification about this learner read", "records"),
@@ -209,6 +211,7 @@ RECORDED_AS: Mapping[tuple[str, str], str] = {
     ("POST", "/v1/learners/{learner_id}/exports"): "createLearnerExport",
     ("GET", "/v1/learners/{learner_id}/exports/{export_id}"): "getLearnerExport",
     ("GET", "/v1/learners/{learner_id}/exports/{export_id}/download"): "downloadLearnerExport",
+    ("POST", "/v1/learners/{learner_id}/deletions"): "createLearnerDeletion",
 }
 
 # Reading the audit log is not itself recorded (a log of reading the log would fill a

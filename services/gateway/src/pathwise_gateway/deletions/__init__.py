@@ -1,0 +1,1 @@
+"""Per-learner deletion: erase a learner in every service, leave a tombstone and a certificate."""
