@@ -5,6 +5,8 @@ the service's full document says (operations, access rules, UUID path parameters
 would be forwarded with another rule than the one it declares.
 """
 
+from collections.abc import Callable
+
 import pytest
 from fastapi import FastAPI
 
@@ -14,7 +16,11 @@ from pathwise_pathways.app import create_app as pathways_app
 from pathwise_profiles.app import create_app as profiles_app
 from pathwise_shared.route_manifest import route_manifest
 
-APPS = {"profiles": profiles_app, "pathways": pathways_app, "assessment": assessment_app}
+APPS: dict[str, Callable[[], FastAPI]] = {
+    "profiles": profiles_app,
+    "pathways": pathways_app,
+    "assessment": assessment_app,
+}
 
 
 @pytest.mark.parametrize("service", sorted(APPS))

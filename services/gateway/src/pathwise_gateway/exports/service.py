@@ -311,7 +311,6 @@ async def open_exports(app: FastAPI) -> None:
         sweep.add_done_callback(runner.tasks.discard)
 
 
-
 async def close_exports(app: FastAPI) -> None:
     runner: ExportRunner | None = getattr(app.state, "exports", None)
     if runner is not None:
