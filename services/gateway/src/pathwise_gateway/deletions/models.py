@@ -1,14 +1,15 @@
 """The deletion jobs' table. Imported by Alembic's environment and the gateway's learner data map."""
 
-from sqlalchemy import JSON, Column, Index, String, Table, Text, Uuid
+from sqlalchemy import JSON, Column, Index, String, Table, Text, Uuid, text
 
 from pathwise_gateway.models import Base
 from pathwise_shared.db import UTCDateTime
 
-__all__ = ["DELETION_ORIGINS", "DELETION_STATES", "learner_deletions"]
+__all__ = ["DELETION_ORIGINS", "DELETION_STATES", "UNFINISHED", "learner_deletions"]
 
 DELETION_STATES = ("queued", "running", "succeeded", "failed", "refused")
 DELETION_ORIGINS = ("request", "retention")
+UNFINISHED = "state IN ('queued', 'running', 'failed')"
 
 learner_deletions = Table(
     "learner_deletions",
@@ -38,4 +39,14 @@ learner_deletions = Table(
     Column("error", Text, nullable=True),
     Index("ix_learner_deletions_district_id", "district_id", "id"),
     Index("ix_learner_deletions_state", "state"),
+    # One unfinished job per learner, whoever asks: two gateway processes (an administrator's
+    # request and a retention round) checking for a job at the same moment cannot both insert.
+    Index(
+        "uq_learner_deletions_unfinished",
+        "district_id",
+        "tombstone",
+        unique=True,
+        postgresql_where=text(UNFINISHED),
+        sqlite_where=text(UNFINISHED),
+    ),
 )

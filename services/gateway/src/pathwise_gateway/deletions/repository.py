@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import RowMapping, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_gateway.deletions.models import learner_deletions
@@ -19,8 +20,15 @@ __all__ = [
 ]
 
 
-async def insert_job(session: AsyncSession, values: dict[str, Any]) -> None:
-    await session.execute(insert(learner_deletions).values(**values))
+async def insert_job(session: AsyncSession, values: dict[str, Any]) -> bool:
+    """Insert the job; False when another unfinished job of the learner got there first (the
+    partial unique index ``uq_learner_deletions_unfinished``), with nothing written."""
+    try:
+        async with session.begin_nested():
+            await session.execute(insert(learner_deletions).values(**values))
+    except IntegrityError:
+        return False
+    return True
 
 
 async def get_job(

@@ -49,7 +49,7 @@ from pathwise_shared.db.uow import unit_of_work
 from pathwise_shared.events import new_event
 from pathwise_shared.ids import new_id
 from pathwise_shared.learner_export import DELETION_JOB
-from pathwise_shared.problems import NotFound, Problem
+from pathwise_shared.problems import Conflict, NotFound, Problem
 from pathwise_shared.runners import resume_in_background, runner_is_gone, this_runner
 from pathwise_shared.storage import FileStore
 from pathwise_shared.timeutil import utcnow
@@ -382,7 +382,15 @@ async def new_job(
         "runner": this_runner(),
         "progress": {},
     }
-    await repo.insert_job(session, values)
+    if not await repo.insert_job(session, values):
+        # Another process made the learner's job between the look-up and the insert.
+        winner = await repo.active_job_of(session, district_id, mark)
+        if winner is not None:
+            return dict(winner), False
+        raise Conflict(
+            "Another deletion of this learner was being made; ask again.",
+            slug="conflict",
+        )
     return values, True
 
 

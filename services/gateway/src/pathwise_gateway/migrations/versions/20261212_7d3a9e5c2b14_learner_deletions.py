@@ -44,9 +44,19 @@ def upgrade() -> None:
     )
     op.create_index("ix_learner_deletions_district_id", "learner_deletions", ["district_id", "id"])
     op.create_index("ix_learner_deletions_state", "learner_deletions", ["state"])
+    unfinished = sa.text("state IN ('queued', 'running', 'failed')")
+    op.create_index(
+        "uq_learner_deletions_unfinished",
+        "learner_deletions",
+        ["district_id", "tombstone"],
+        unique=True,
+        postgresql_where=unfinished,
+        sqlite_where=unfinished,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("uq_learner_deletions_unfinished", table_name="learner_deletions")
     op.drop_index("ix_learner_deletions_state", table_name="learner_deletions")
     op.drop_index("ix_learner_deletions_district_id", table_name="learner_deletions")
     op.drop_table("learner_deletions")
