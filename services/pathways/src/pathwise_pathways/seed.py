@@ -214,10 +214,21 @@ async def seed_demo_live(urls: dict[str, str], secret: str) -> list[str]:
                 break
         return error
 
+    async def learner(client: httpx.AsyncClient, key: str) -> tuple[str, str | None, str | None]:
+        # The learner's portfolio and evidence right after their own plan, beside the other
+        # learners' plans (after all of them, they added a second to make run's start).
+        outcome = await plan(client, key)
+        portfolio = (
+            await seed_portfolio(client, headers, key) if key in PORTFOLIO_LEARNERS else None
+        )
+        evidence = await seed_evidence(client, secret) if key == EVIDENCE_LEARNER else None
+        return outcome, portfolio, evidence
+
     async with create_http_client(urls["pathways"], timeout=30.0) as client:
-        outcomes = await asyncio.gather(*(plan(client, key) for key in DEMO_LEARNERS))
-        portfolio = [await seed_portfolio(client, headers, key) for key in PORTFOLIO_LEARNERS]
-        evidence = await seed_evidence(client, secret)
+        seeded = await asyncio.gather(*(learner(client, key) for key in DEMO_LEARNERS))
+    outcomes = [outcome for outcome, _, _ in seeded]
+    portfolio = [made for _, made, _ in seeded if made is not None]
+    evidence = next(made for _, _, made in seeded if made is not None)
     planned = outcomes.count("planned")
     kept = outcomes.count("kept")
     errors = [o for o in outcomes if o not in {"planned", "kept"}]
