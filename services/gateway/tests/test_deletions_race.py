@@ -6,14 +6,14 @@ makes the second insert fail; the loser answers the winner's job."""
 import asyncio
 import contextlib
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, select
 
 from pathwise_devstack.testing import ServiceClient
 from pathwise_gateway.deletions.domain import tombstone
 from pathwise_gateway.deletions.models import learner_deletions
-from pathwise_gateway.deletions.service import new_job
+from pathwise_gateway.deletions.service import DeletionRunner, new_job
 from pathwise_shared.db import Database
 from pathwise_shared.db.uow import unit_of_work
 
@@ -47,7 +47,12 @@ async def test_two_requests_at_once_make_one_job(gateway: ServiceClient) -> None
     async def ask(origin: str) -> tuple[dict[str, Any], bool]:
         async with unit_of_work(db, write=True) as session:
             return await new_job(
-                session, runner, district, learner, requested_by=origin, origin=origin
+                session,
+                cast(DeletionRunner, runner),  # the two methods new_job uses
+                district,
+                learner,
+                requested_by=origin,
+                origin=origin,
             )
 
     first, second = await asyncio.gather(ask("request"), ask("retention"))

@@ -14,13 +14,25 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Protocol
 
+from sqlalchemy import RowMapping
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from pathwise_shared.db.engine import Database
 from pathwise_shared.db.errors import is_database_unavailable
+from pathwise_shared.db.uow import unit_of_work
 
-__all__ = ["RESUME_RETRY_SECONDS", "resume_in_background", "runner_is_gone", "this_runner"]
+__all__ = [
+    "RESUME_RETRY_SECONDS",
+    "resume_in_background",
+    "runner_is_gone",
+    "take_over_abandoned",
+    "this_runner",
+]
 
 # Tells this process from an earlier one that had the same host and pid.
 _TOKEN = secrets.token_hex(4)
@@ -91,3 +103,38 @@ def resume_in_background(
     tasks.add(task)
     task.add_done_callback(tasks.discard)
     return task
+
+
+class _UpdateJob(Protocol):
+    async def __call__(
+        self, session: AsyncSession, job_id: uuid.UUID, values: dict[str, Any], *, state: str
+    ) -> object: ...
+
+
+async def take_over_abandoned(
+    db: Database,
+    *,
+    unfinished: Callable[[AsyncSession], Awaitable[Sequence[RowMapping]]],
+    update_job: _UpdateJob,
+    launch: Callable[[uuid.UUID], None],
+    interrupted: str,
+) -> list[uuid.UUID]:
+    """Make this process the runner of every unfinished job whose runner is gone (queued again,
+    with ``interrupted`` as its error until it runs), then launch them; the ids taken over.
+    ``update_job`` changes a job only while it is still in the state read, so a job another
+    process took over meanwhile is left to it."""
+    taken: list[uuid.UUID] = []
+    async with unit_of_work(db, write=True) as session:
+        for job in await unfinished(session):
+            if not runner_is_gone(job["runner"]):
+                continue
+            await update_job(
+                session,
+                job["id"],
+                {"state": "queued", "runner": this_runner(), "error": interrupted},
+                state=job["state"],
+            )
+            taken.append(job["id"])
+    for job_id in taken:
+        launch(job_id)
+    return taken

@@ -50,7 +50,7 @@ from pathwise_shared.events import new_event
 from pathwise_shared.ids import new_id
 from pathwise_shared.learner_export import DELETION_JOB
 from pathwise_shared.problems import Conflict, NotFound, Problem
-from pathwise_shared.runners import resume_in_background, runner_is_gone, this_runner
+from pathwise_shared.runners import resume_in_background, take_over_abandoned, this_runner
 from pathwise_shared.storage import FileStore
 from pathwise_shared.timeutil import utcnow
 
@@ -240,20 +240,13 @@ class DeletionRunner:
     async def resume_abandoned(self) -> list[uuid.UUID]:
         """Take over the unfinished jobs (queued, running or failed: a failed one is tried
         again) of a process that is gone."""
-        resumed: list[uuid.UUID] = []
-        async with unit_of_work(self.db, write=True) as session:
-            for job in await repo.active_jobs(session):
-                if not runner_is_gone(job["runner"]):
-                    continue
-                await repo.update_job(
-                    session,
-                    job["id"],
-                    {"state": "queued", "runner": this_runner(), "error": INTERRUPTED},
-                    state=job["state"],
-                )
-                resumed.append(job["id"])
-        for job_id in resumed:
-            self.launch(job_id)
+        resumed = await take_over_abandoned(
+            self.db,
+            unfinished=repo.active_jobs,
+            update_job=repo.update_job,
+            launch=self.launch,
+            interrupted=INTERRUPTED,
+        )
         if resumed:
             logger.warning("resumed %d learner deletion(s) left by a stopped process", len(resumed))
         return resumed

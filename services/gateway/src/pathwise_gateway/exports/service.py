@@ -39,7 +39,7 @@ from pathwise_shared.db.uow import unit_of_work
 from pathwise_shared.ids import new_id
 from pathwise_shared.learner_export import EXPORT_JOB
 from pathwise_shared.problems import Conflict, NotFound, Problem
-from pathwise_shared.runners import resume_in_background, runner_is_gone, this_runner
+from pathwise_shared.runners import resume_in_background, take_over_abandoned, this_runner
 from pathwise_shared.storage import FileStore, make_store
 from pathwise_shared.timeutil import utcnow
 
@@ -211,22 +211,13 @@ class ExportRunner:
 
     async def resume_abandoned(self) -> list[uuid.UUID]:
         """Take over the queued or running jobs of a process that is gone and run them again."""
-        resumed: list[uuid.UUID] = []
-        async with unit_of_work(self.db, write=True) as session:
-            for job in await repo.active_jobs(session):
-                if job["state"] == "running" and not runner_is_gone(job["runner"]):
-                    continue
-                if job["state"] == "queued" and not runner_is_gone(job["runner"]):
-                    continue
-                await repo.update_job(
-                    session,
-                    job["id"],
-                    {"state": "queued", "runner": this_runner(), "error": INTERRUPTED},
-                    state=job["state"],
-                )
-                resumed.append(job["id"])
-        for job_id in resumed:
-            self.launch(job_id)
+        resumed = await take_over_abandoned(
+            self.db,
+            unfinished=repo.active_jobs,
+            update_job=repo.update_job,
+            launch=self.launch,
+            interrupted=INTERRUPTED,
+        )
         if resumed:
             logger.warning("resumed %d learner export(s) left by a stopped process", len(resumed))
         return resumed
