@@ -83,10 +83,14 @@ async def _run_online(url: str, metadata: MetaData, version_table: str) -> None:
     target = async_url(url)
     if target.get_backend_name() == "sqlite":
         _ensure_sqlite_dir(target)
+    # SQLite: wait for another connection's write (a running service's, a test's app beside the
+    # migration) as the services do, not the driver's 5 s, before "database is locked".
+    sqlite = target.get_backend_name() == "sqlite"
     engine = async_engine_from_config(
         {"sqlalchemy.url": target.render_as_string(hide_password=False)},
         prefix="sqlalchemy.",
         poolclass=pool.NullPool,
+        connect_args={"timeout": 30} if sqlite else {},
     )
     try:
         async with engine.connect() as connection:
