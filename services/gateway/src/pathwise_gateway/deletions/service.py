@@ -268,7 +268,11 @@ class DeletionRunner:
             learner_id = uuid.UUID(item["learner_id"])
             retention = {k: item[k] for k in ("rule", "left_on", "due_since")}
             try:
-                async with unit_of_work(self.db, write=True) as session:
+                # Not a write-first transaction (SQLite's BEGIN IMMEDIATE): new_job asks profiles
+                # over the network between its look-up and its insert, and the database's one
+                # write lock must not wait on that call; the insert takes it, as the
+                # administrator's request does.
+                async with unit_of_work(self.db) as session:
                     job, new = await new_job(
                         session,
                         self,
