@@ -10,11 +10,9 @@ the export misses, or a table declared as holding nothing that does hold the lea
 
 import io
 import json
-import struct
 import time
 import uuid
 import zipfile
-import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,9 +21,9 @@ import pytest
 from sqlalchemy import JSON, Column, MetaData, String, Table, Uuid
 
 from pathwise_assessment.learner_data import LEARNER_DATA as ASSESSMENT
-from pathwise_devstack.learner_rows import matching_rows
+from pathwise_devstack.learner_rows import PDF, give_records, matching_rows
 from pathwise_devstack.stack import Stack
-from pathwise_devstack.testing import dev_login
+from pathwise_devstack.testing import dev_login, png
 from pathwise_gateway import app as _gateway_app  # noqa: F401  (every feature's tables)
 from pathwise_gateway.learner_data import LEARNER_DATA as GATEWAY
 from pathwise_pathways.learner_data import LEARNER_DATA as PATHWAYS
@@ -107,22 +105,8 @@ LEARNER = demo_id("learner", "learner-01")  # guardian-01's child: goals, a path
 RICH = demo_id("learner", "learner-26")
 
 
-def _png() -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\x00\x7f"))
-        + chunk(b"IEND", b"")
-    )
-
-
-PNG = _png()
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+# What give_records uploads, to find again in the export.
+PNG = png()
 
 
 def _names_learner(value: Any, learner: uuid.UUID) -> bool:
@@ -181,41 +165,6 @@ def export_zip(gw: httpx.Client, learner: uuid.UUID, who: str) -> zipfile.ZipFil
     assert got.headers["content-type"] == "application/zip"
     assert len(got.content) == job["size_bytes"]
     return zipfile.ZipFile(io.BytesIO(got.content))
-
-
-def give_records(gw: httpx.Client) -> None:
-    """A portfolio file, a thread with an attachment and a reflection for learner-26."""
-    learner = dev_login(gw, "learner-26")
-    teacher = dev_login(gw, "teacher-03")
-    base = f"/v1/learners/{RICH}"
-    step = gw.get(f"{base}/pathway", headers=learner).json()["steps"][0]
-    added = gw.post(
-        f"{base}/portfolio",
-        data={"kind": "image", "title": "My dot", "step_id": step["id"]},
-        files={"file": ("dot.png", PNG, "image/png")},
-        headers=learner,
-    )
-    assert added.status_code == 201, added.text
-    made = gw.post(
-        f"{base}/threads",
-        json={"subject": "Report", "body": "Here it is.",
-              "participant_ids": [str(demo_id("user", "guardian-26"))]},
-        headers=teacher,
-    )  # fmt: skip
-    assert made.status_code == 201, made.text
-    posted = gw.post(
-        f"{base}/threads/{made.json()['id']}/messages",
-        data={"body": "The report, attached."},
-        files={"file": ("report.pdf", PDF, "application/pdf")},
-        headers=teacher,
-    )
-    assert posted.status_code == 201, posted.text
-    reflected = gw.post(
-        f"{base}/reflections",
-        json={"skill_code": step["skill_code"], "confidence": 3, "journal": "Getting there."},
-        headers=learner,
-    )
-    assert reflected.status_code == 201, reflected.text
 
 
 EXPORTS = {"learner-01": (LEARNER, "guardian-01"), "learner-26": (RICH, "admin-district")}

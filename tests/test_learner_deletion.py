@@ -25,10 +25,10 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from pathwise_devstack.learner_rows import learner_traces
+from pathwise_devstack.learner_rows import give_records, learner_traces
 from pathwise_devstack.services import SERVICES
 from pathwise_devstack.stack import Stack
-from pathwise_devstack.testing import dev_login, png, start_stack
+from pathwise_devstack.testing import dev_login, start_stack
 from pathwise_gateway.deletions.domain import tombstone
 from pathwise_gateway.deletions.models import learner_deletions
 from pathwise_gateway.events.models import event_log
@@ -94,41 +94,6 @@ def stored_files(demo: Stack) -> set[str]:
         for p in (root / d).rglob("*")
         if p.is_file() and not p.name.startswith(".part-")
     }
-
-
-def give_records(gw: httpx.Client) -> None:
-    """A portfolio file, a thread with an attachment and a reflection for learner-26."""
-    learner = dev_login(gw, "learner-26")
-    teacher = dev_login(gw, "teacher-03")
-    base = f"/v1/learners/{RICH}"
-    step = gw.get(f"{base}/pathway", headers=learner).json()["steps"][0]
-    added = gw.post(
-        f"{base}/portfolio",
-        data={"kind": "image", "title": "My dot", "step_id": step["id"]},
-        files={"file": ("dot.png", png(), "image/png")},
-        headers=learner,
-    )
-    assert added.status_code == 201, added.text
-    made = gw.post(
-        f"{base}/threads",
-        json={"subject": "Report", "body": "Here it is.",
-              "participant_ids": [str(demo_id("user", "guardian-26"))]},
-        headers=teacher,
-    )  # fmt: skip
-    assert made.status_code == 201, made.text
-    posted = gw.post(
-        f"{base}/threads/{made.json()['id']}/messages",
-        data={"body": "The report, attached."},
-        files={"file": ("report.pdf", PDF, "application/pdf")},
-        headers=teacher,
-    )
-    assert posted.status_code == 201, posted.text
-    reflected = gw.post(
-        f"{base}/reflections",
-        json={"skill_code": step["skill_code"], "confidence": 3, "journal": "Getting there."},
-        headers=learner,
-    )
-    assert reflected.status_code == 201, reflected.text
 
 
 def student(gw: httpx.Client, admin: dict[str, str], name: str) -> uuid.UUID:

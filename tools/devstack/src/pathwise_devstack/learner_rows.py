@@ -9,11 +9,16 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import httpx
 from sqlalchemy import MetaData, RowMapping, Table, select
 
+from pathwise_devstack.testing import dev_login, png
 from pathwise_shared.db import Database
+from pathwise_shared.demo import demo_id
 
-__all__ = ["learner_metadata", "learner_traces", "matching_rows"]
+__all__ = ["PDF", "give_records", "learner_metadata", "learner_traces", "matching_rows"]
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def matching_rows(
@@ -72,3 +77,39 @@ def learner_traces(database_urls: Mapping[str, str], learner: uuid.UUID) -> dict
         for service, metadata in learner_metadata().items()
         for table, rows in matching_rows(database_urls[service], metadata, holds).items()
     }
+
+
+def give_records(gw: httpx.Client) -> None:
+    """A portfolio file, a thread with an attachment and a reflection for learner-26 (the demo
+    learner the export and deletion tests fill in: records in every service and two stores)."""
+    learner = dev_login(gw, "learner-26")
+    teacher = dev_login(gw, "teacher-03")
+    base = f"/v1/learners/{demo_id('learner', 'learner-26')}"
+    step = gw.get(f"{base}/pathway", headers=learner).json()["steps"][0]
+    added = gw.post(
+        f"{base}/portfolio",
+        data={"kind": "image", "title": "My dot", "step_id": step["id"]},
+        files={"file": ("dot.png", png(), "image/png")},
+        headers=learner,
+    )
+    assert added.status_code == 201, added.text
+    made = gw.post(
+        f"{base}/threads",
+        json={"subject": "Report", "body": "Here it is.",
+              "participant_ids": [str(demo_id("user", "guardian-26"))]},
+        headers=teacher,
+    )  # fmt: skip
+    assert made.status_code == 201, made.text
+    posted = gw.post(
+        f"{base}/threads/{made.json()['id']}/messages",
+        data={"body": "The report, attached."},
+        files={"file": ("report.pdf", PDF, "application/pdf")},
+        headers=teacher,
+    )
+    assert posted.status_code == 201, posted.text
+    reflected = gw.post(
+        f"{base}/reflections",
+        json={"skill_code": step["skill_code"], "confidence": 3, "journal": "Getting there."},
+        headers=learner,
+    )
+    assert reflected.status_code == 201, reflected.text
