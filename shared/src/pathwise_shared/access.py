@@ -20,7 +20,7 @@ public operation of every service and fails when one of them appears in a path, 
 body without a declaration, so a new route cannot forget its object check.
 """
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, cast, get_args
 
@@ -173,11 +173,15 @@ class AccessRule:
         return rule
 
 
-def role_guard(roles: Iterable[str], scopes: Iterable[str]) -> Callable[[Principal], Principal]:
+def role_guard(
+    roles: Iterable[str], scopes: Iterable[str]
+) -> Callable[[Principal], Awaitable[Principal]]:
     allowed_roles = frozenset(roles)
     allowed_scopes = frozenset(scopes)
 
-    def guard(principal: CurrentPrincipal) -> Principal:
+    # Async on purpose, as every dependency: FastAPI runs a plain ``def`` in a worker thread, and
+    # that hand-off cost more than the check itself on every request (tests/test_dependencies.py).
+    async def guard(principal: CurrentPrincipal) -> Principal:
         if principal.is_system:
             return principal
         if principal.kind == "client":
@@ -190,7 +194,7 @@ def role_guard(roles: Iterable[str], scopes: Iterable[str]) -> Callable[[Princip
     return guard
 
 
-def _anyone(principal: CurrentPrincipal) -> Principal:
+async def _anyone(principal: CurrentPrincipal) -> Principal:
     """The guard of an anonymous operation: any verified internal token (the gateway's call for
     a tokenless caller carries the anonymous principal), nothing more."""
     return principal

@@ -13,12 +13,12 @@ from pathwise_shared.idempotency import IdempotentRequest, idempotent_request
 __all__ = ["AppDatabase", "IdempotencyKey", "UpstreamsDep"]
 
 
-def _upstreams(request: Request) -> Upstreams:
+async def _upstreams(request: Request) -> Upstreams:
     upstreams: Upstreams = request.app.state.upstreams
     return upstreams
 
 
-def _database(request: Request) -> Database:
+async def _database(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
 

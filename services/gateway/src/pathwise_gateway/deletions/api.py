@@ -26,7 +26,7 @@ router = APIRouter(tags=["deletions"])
 DELETERS = frozenset({"district_admin"})
 
 
-def _runner(request: Request) -> service.DeletionRunner:
+async def _runner(request: Request) -> service.DeletionRunner:
     runner: service.DeletionRunner = request.app.state.deletions
     return runner
 

@@ -28,7 +28,7 @@ router = APIRouter(tags=["exports"])
 EXPORTERS = frozenset({"district_admin", "guardian"})
 
 
-def _runner(request: Request) -> service.ExportRunner:
+async def _runner(request: Request) -> service.ExportRunner:
     runner: service.ExportRunner = request.app.state.exports
     return runner
 

@@ -62,7 +62,7 @@ SourcedId = Annotated[
 ]
 
 
-def _query(
+async def _query(
     filter_: FilterParam = None,
     sort: SortParam = None,
     order_by: OrderByParam = None,
