@@ -3,8 +3,8 @@
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Integer, Row, bindparam, case, func, or_, select, text, update
