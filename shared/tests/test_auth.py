@@ -1,7 +1,9 @@
 """Internal tokens: what the gateway mints, services verify; anything else is refused."""
 
+import time
 import uuid
 from datetime import timedelta
+from typing import Any
 
 import jwt
 import pytest
@@ -63,3 +65,34 @@ def _claims(**over: object) -> dict[str, object]:
 def test_bad_tokens_are_refused(token: str) -> None:
     with pytest.raises(Unauthorized):
         verify_internal_token(token, SECRET)
+
+
+def test_a_verified_token_is_remembered_only_until_it_expires(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Services keep the tokens they verified (the gateway reuses one per caller), so the check
+    is done once per token; the cached answer still ends at the token's ``exp``."""
+    principal = _principal()
+    token = issue_internal_token(principal, SECRET, ttl_seconds=1)
+    assert verify_internal_token(token, SECRET) == principal
+    calls: list[str] = []
+    real_decode = jwt.decode
+
+    def counting_decode(*args: Any, **kwargs: Any) -> Any:
+        calls.append("decode")
+        return real_decode(*args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", counting_decode)
+    assert verify_internal_token(token, SECRET) == principal
+    assert calls == []  # remembered: not decoded again
+    time.sleep(1.1)  # past its exp (whole seconds): checked again, and refused
+    with pytest.raises(Unauthorized):
+        verify_internal_token(token, SECRET)
+    assert calls == ["decode"]
+
+
+def test_a_token_verified_with_one_secret_is_not_accepted_with_another() -> None:
+    token = issue_internal_token(_principal(), SECRET)
+    verify_internal_token(token, SECRET)
+    with pytest.raises(Unauthorized):
+        verify_internal_token(token, "other-secret" * 4)

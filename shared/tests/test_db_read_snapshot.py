@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pathwise_devstack.testing import create_test_database, drop_test_database
 from pathwise_shared.db import Database
 from pathwise_shared.db.engine import ReadOnlyViolation
-from pathwise_shared.db.uow import unit_of_work
+from pathwise_shared.db.uow import one_statement_read, unit_of_work
 
 READ_A = text("SELECT a FROM pair WHERE id = 1")
 READ_B = text("SELECT b FROM pair WHERE id = 1")
@@ -99,6 +99,26 @@ async def test_a_read_only_unit_of_work_refuses_writes(url: str, one_statement: 
     try:
         with pytest.raises(ReadOnlyViolation, match="tried to write"):
             async with unit_of_work(db, read_only=True, one_statement=one_statement) as reading:
+                await reading.execute(text("UPDATE pair SET a = 9 WHERE id = 1"))
+        async with unit_of_work(db, read_only=True) as reading:
+            assert (await reading.execute(READ_A)).scalar_one() == 0
+    finally:
+        await db.dispose()
+
+
+async def test_a_one_statement_connection_refuses_a_second_statement_and_writes(url: str) -> None:
+    """The bare-connection form of the one-statement read (the profile read's): the same rules
+    as the session's."""
+    db = await _database(url)
+    try:
+        async with one_statement_read(db) as reading:
+            assert (await reading.execute(READ_A)).scalar_one() == 0
+            with pytest.raises(ReadOnlyViolation, match="second statement"):
+                await reading.execute(READ_B)
+        async with one_statement_read(db) as reading:  # a new read counts afresh
+            assert (await reading.execute(READ_B)).scalar_one() == 0
+        with pytest.raises(ReadOnlyViolation, match="tried to write"):
+            async with one_statement_read(db) as reading:
                 await reading.execute(text("UPDATE pair SET a = 9 WHERE id = 1"))
         async with unit_of_work(db, read_only=True) as reading:
             assert (await reading.execute(READ_A)).scalar_one() == 0

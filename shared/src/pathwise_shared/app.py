@@ -14,13 +14,13 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from sqlalchemy import Table
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from starlette.middleware import Middleware
 
 from pathwise_shared.db.engine import Database
 from pathwise_shared.db.errors import is_database_unavailable
 from pathwise_shared.db.migrations import MigrationSpec
-from pathwise_shared.db.uow import unit_of_work
+from pathwise_shared.db.uow import one_statement_read, unit_of_work
 from pathwise_shared.http import REQUEST_ID_HEADER
 from pathwise_shared.logging import configure_logging
 from pathwise_shared.metrics import MetricsMiddleware, metrics_endpoint
@@ -42,7 +42,7 @@ __all__ = [
     "DbSession",
     "Health",
     "Hook",
-    "OneStatementSession",
+    "OneStatementConnection",
     "create_service_app",
     "database_outage",
     "get_session",
@@ -88,17 +88,19 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-async def get_one_statement_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """A read-only session for a route that reads everything it answers in one statement (the
-    hottest reads): no transaction round trips, and a second statement raises rather than read
-    a later moment than the first."""
+async def get_one_statement_connection(request: Request) -> AsyncIterator[AsyncConnection]:
+    """A read-only connection for a route that reads everything it answers in one statement
+    (the hottest reads): no ORM session, no transaction round trips, and a second statement
+    raises rather than read a later moment than the first."""
     db: Database = request.app.state.db
-    async with unit_of_work(db, one_statement=True) as session:
-        yield session
+    async with one_statement_read(db) as conn:
+        yield conn
 
 
 DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
-OneStatementSession = Annotated[AsyncSession, Depends(get_one_statement_session, scope="function")]
+OneStatementConnection = Annotated[
+    AsyncConnection, Depends(get_one_statement_connection, scope="function")
+]
 
 
 HEALTH_TAG = {"name": "health", "description": "Liveness and readiness probes"}

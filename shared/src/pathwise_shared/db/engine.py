@@ -29,6 +29,7 @@ __all__ = [
     "async_url",
     "begin_read_only",
     "begin_write",
+    "read_only_options",
     "sync_url",
 ]
 
@@ -213,8 +214,15 @@ async def begin_read_only(session: AsyncSession, *, one_statement: bool = False)
     """
     if session.in_transaction():
         raise RuntimeError("begin_read_only() must come before the session's first statement")
+    options = read_only_options(session.get_bind().dialect.name, one_statement=one_statement)
+    await session.connection(execution_options=options)
+
+
+def read_only_options(dialect: str, *, one_statement: bool = False) -> dict[str, Any]:
+    """The execution options of a read-only unit of work on ``dialect`` (see
+    :func:`begin_read_only`), for a session's or a bare connection's first statement."""
     options: dict[str, Any] = {READ_ONLY_OPTION: True}
-    sqlite = session.get_bind().dialect.name == "sqlite"
+    sqlite = dialect == "sqlite"
     if one_statement:
         options[ONE_STATEMENT_OPTION] = [0]
         if not sqlite:
@@ -224,7 +232,7 @@ async def begin_read_only(session: AsyncSession, *, one_statement: bool = False)
     else:
         options["isolation_level"] = "REPEATABLE READ"
         options["postgresql_readonly"] = True
-    await session.connection(execution_options=options)
+    return options
 
 
 async def begin_write(session: AsyncSession) -> None:

@@ -8,6 +8,9 @@ success, roll back on any error, never half-written" is written once:
   read-modify-write transaction (``begin_write``: SQLite ``BEGIN IMMEDIATE``); ``read_only=True``
   (every GET's) reads one snapshot and refuses writes; ``one_statement=True`` (a read done in one
   statement) skips the transaction and refuses a second statement (``begin_read_only``).
+- ``one_statement_read(db)``: the same one-statement read on a bare Core connection, without an
+  ORM session (the hottest reads: the profile and its disclosure; the session's own bookkeeping
+  was about a twentieth of a profile read's CPU).
 - ``transaction(db)``: a Core connection in one transaction, for code that works in statements
   (the gateway's stores, the relay, bulk jobs).
 - ``commit_now(session)``: the one sanctioned mid-job commit, for long jobs that must make their
@@ -28,18 +31,23 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from pathwise_shared.db.engine import Database, begin_read_only, begin_write
+from pathwise_shared.db.engine import Database, begin_read_only, begin_write, read_only_options
 
 __all__ = [
     "BeforeCommit",
+    "StatementReader",
     "before_commit",
     "commit_now",
+    "one_statement_read",
     "roll_back_now",
     "transaction",
     "unit_of_work",
 ]
 
 BeforeCommit = Callable[[AsyncSession], Awaitable[None]]
+# What a read that only executes Core statements takes: the request's session, or the bare
+# connection of a one-statement read.
+StatementReader = AsyncSession | AsyncConnection
 _HOOKS = "pathwise.before_commit"
 
 
@@ -75,6 +83,16 @@ async def unit_of_work(
             session.info.pop(_HOOKS, None)
             await session.rollback()
             raise
+
+
+@asynccontextmanager
+async def one_statement_read(db: Database) -> AsyncIterator[AsyncConnection]:
+    """A connection for one read statement: no transaction on PostgreSQL (autocommit), and a
+    second statement or any write raises ``ReadOnlyViolation``. Nothing is committed: the
+    connection goes back to the pool as it came."""
+    async with db.engine.connect() as conn:
+        options = read_only_options(conn.dialect.name, one_statement=True)
+        yield await conn.execution_options(**options)
 
 
 @asynccontextmanager

@@ -27,7 +27,7 @@ from pathwise_profiles.service.access import check_access
 from pathwise_profiles.service.goal_progress import apply_goal_progress
 from pathwise_profiles.service.inbound import apply_changes
 from pathwise_shared.access import role_guard
-from pathwise_shared.app import DbSession, OneStatementSession
+from pathwise_shared.app import DbSession, OneStatementConnection
 from pathwise_shared.auth import CurrentPrincipal
 from pathwise_shared.events import EventEnvelope
 from pathwise_shared.problems import problem_responses
@@ -106,7 +106,7 @@ async def learner_goal(
 async def learner_disclosure(
     learner_id: uuid.UUID,
     principal: CurrentPrincipal,
-    session: OneStatementSession,
+    session: OneStatementConnection,
     policy: Policy,
 ) -> Disclosure:
     """Which profile parts the calling principal may not see; pathways and assessment withhold

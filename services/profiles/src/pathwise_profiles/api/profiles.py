@@ -16,7 +16,7 @@ from pathwise_profiles.schemas.profiles import (
 )
 from pathwise_profiles.service import profiles as svc
 from pathwise_shared.access import ALL_USERS, STAFF, access
-from pathwise_shared.app import DbSession, OneStatementSession
+from pathwise_shared.app import DbSession, OneStatementConnection
 from pathwise_shared.auth import CurrentPrincipal
 from pathwise_shared.pagination import DEFAULT_PAGE_SIZE, CursorParam, LimitParam, Page
 from pathwise_shared.problems import problem_responses
@@ -42,7 +42,7 @@ def _edit_access() -> dict[str, Any]:
 async def get_profile(
     learner_id: uuid.UUID,
     principal: CurrentPrincipal,
-    session: OneStatementSession,
+    session: OneStatementConnection,
     policy: Policy,
     response: Response,
 ) -> ProfileOut:

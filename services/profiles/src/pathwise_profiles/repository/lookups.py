@@ -33,6 +33,7 @@ from pathwise_profiles.repository.access import (
     relations_from,
 )
 from pathwise_shared.auth import Principal
+from pathwise_shared.db.uow import StatementReader
 
 __all__ = [
     "children_of",
@@ -166,7 +167,7 @@ def _consent_with_facts(names: tuple[str, ...], scoped: bool) -> AnySelect:
 
 
 async def consent_with_facts(
-    session: AsyncSession, principal: Principal, learner_id: uuid.UUID, today: date
+    session: StatementReader, principal: Principal, learner_id: uuid.UUID, today: date
 ) -> tuple[Relations, RowMapping | None]:
     """A learner's consent settings (restrictions, sharing) and the principal's relations to
     them, in one statement: what the disclosure needs (the profile and the access check share

@@ -26,6 +26,7 @@ from pathwise_profiles.repository.access import (
     relations_from,
 )
 from pathwise_shared.auth import Principal
+from pathwise_shared.db.uow import StatementReader
 
 __all__ = [
     "ProfileRead",
@@ -81,7 +82,7 @@ def _profile_with_facts(names: tuple[str, ...]) -> AnySelect:
 
 
 async def read_profile(
-    session: AsyncSession, principal: Principal, learner_id: uuid.UUID, today: date
+    session: StatementReader, principal: Principal, learner_id: uuid.UUID, today: date
 ) -> ProfileRead | None:
     """The profile in the principal's district with its goals and the access facts; None when
     there is none (the caller answers 404). The caller decides access before showing anything."""

@@ -35,6 +35,7 @@ from pathwise_profiles.schemas.internal import (
 from pathwise_profiles.service.access import enforce
 from pathwise_profiles.service.profiles import Policy
 from pathwise_shared.auth import Principal
+from pathwise_shared.db.uow import StatementReader
 from pathwise_shared.problems import Conflict, Forbidden, NotFound
 from pathwise_shared.timeutil import utcnow
 
@@ -178,7 +179,7 @@ def _hidden(reader: Reader, restrictions: Any, sharing: Any, policy: Policy) -> 
 
 
 async def disclosure(
-    session: AsyncSession, principal: Principal, learner_id: uuid.UUID, policy: Policy
+    session: StatementReader, principal: Principal, learner_id: uuid.UUID, policy: Policy
 ) -> Disclosure:
     """The parts of one learner the calling principal may not see, by the same rules (and the
     same relation from the access check) as ``GET /v1/learners/{id}/profile``."""

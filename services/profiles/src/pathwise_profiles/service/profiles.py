@@ -36,6 +36,7 @@ from pathwise_profiles.service.change_log import record
 from pathwise_profiles.service.events import emit
 from pathwise_profiles.service.notifications import notify_event
 from pathwise_shared.auth import Principal
+from pathwise_shared.db.uow import StatementReader
 from pathwise_shared.ids import new_id
 from pathwise_shared.pagination import Page, decode_id_cursor, page_of
 from pathwise_shared.problems import (
@@ -133,7 +134,7 @@ def _visible(reader: Reader, row: Record, policy: Policy) -> set[str]:
 
 
 async def get_profile(
-    session: AsyncSession, principal: Principal, learner_id: uuid.UUID, policy: Policy
+    session: StatementReader, principal: Principal, learner_id: uuid.UUID, policy: Policy
 ) -> ProfileOut:
     """The access facts, the profile and its goals in one statement, then the same decision
     and the same view as every other use of the profile."""

@@ -8,12 +8,17 @@ from fastapi import Depends, Request
 from pathwise_gateway.proxy.service.audit import AuditLog
 from pathwise_gateway.proxy.service.gateway import Gateway
 
-__all__ = ["AuditLogDep", "GatewayDep"]
+__all__ = ["AuditLogDep", "GatewayDep", "gateway_of"]
+
+
+def gateway_of(request: Request) -> Gateway:
+    """The app's gateway, for the catch-all route that finds it without a dependency."""
+    gateway: Gateway = request.app.state.gateway
+    return gateway
 
 
 async def _gateway(request: Request) -> Gateway:
-    gateway: Gateway = request.app.state.gateway
-    return gateway
+    return gateway_of(request)
 
 
 async def _audit_log(request: Request) -> AuditLog:
