@@ -55,12 +55,14 @@ def threaded(app: FastAPI) -> list[str]:
         for dep in dependant.dependencies:
             if dep.call is not None and not _runs_on_loop(dep.call):
                 name = getattr(dep.call, "__qualname__", repr(dep.call))
-                found.append(f"{sorted(route.methods)} {route.path}: {name}")
+                found.append(f"{sorted(route.methods or ())} {route.path}: {name}")
             walk(route, dep)
 
     for route in api_routes(app.routes):
         if not _runs_on_loop(route.endpoint):
-            found.append(f"{sorted(route.methods)} {route.path}: {route.endpoint.__qualname__}")
+            found.append(
+                f"{sorted(route.methods or ())} {route.path}: {route.endpoint.__qualname__}"
+            )
         walk(route, route.dependant)
     return sorted(set(found))
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Integer, Row, bindparam, case, func, or_, select, text, update
+from sqlalchemy import BindParameter, Integer, Row, bindparam, case, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -125,11 +125,11 @@ def _claim_statement(shape: tuple[bool, bool, bool] | None) -> Any:
         if internal_only:
             conditions.append(d.c.endpoint_id.is_(None))
         if skip_endpoints:
-            skipped = bindparam("skip_endpoints", expanding=True)
-            conditions.append(or_(d.c.endpoint_id.is_(None), d.c.endpoint_id.not_in(skipped)))
+            endpoints: BindParameter[Any] = bindparam("skip_endpoints", expanding=True)
+            conditions.append(or_(d.c.endpoint_id.is_(None), d.c.endpoint_id.not_in(endpoints)))
         if skip_subscribers:
-            skipped = bindparam("skip_subscribers", expanding=True)
-            conditions.append(or_(d.c.subscriber.is_(None), d.c.subscriber.not_in(skipped)))
+            subscribers: BindParameter[Any] = bindparam("skip_subscribers", expanding=True)
+            conditions.append(or_(d.c.subscriber.is_(None), d.c.subscriber.not_in(subscribers)))
     columns = [d.c.id]
     if shape is not None:
         columns += [d.c.endpoint_id, d.c.subscriber, d.c.next_attempt_at]
