@@ -62,6 +62,10 @@ def create_app(
         title="Pathwise pathways service",
         description="Skill frameworks and prerequisite graphs, activities, learner pathways with choice boards, mastery-gated advance, class grouping and insights, learners' portfolios.",
         routers=[
+            # First: every mastery.changed of every answer arrives here (POST /internal/events),
+            # and FastAPI tries included routers one by one. Order is otherwise free: no route
+            # hides another (tests/test_route_order.py).
+            internal.router,
             frameworks.router,
             activities.router,
             pathways.router,
@@ -71,7 +75,6 @@ def create_app(
             proposals.router,
             consents.router,
             evidence.router,
-            internal.router,
             learner_export_router(LEARNER_DATA, lambda request: request.app.state.portfolio_store),
         ],
         migrations=MIGRATIONS,

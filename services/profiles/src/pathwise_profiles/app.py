@@ -83,6 +83,12 @@ def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
         title="Pathwise profiles service",
         description="Districts, schools, classes, enrollments, users and guardian links; learner profiles and goals; OneRoster import; access checks.",
         routers=[
+            # The hottest first: FastAPI tries included routers one by one, and the profile read
+            # (and the gateway's access checks, internal.router) walked some eighty routes
+            # before theirs. Order is otherwise free: no route hides another
+            # (tests/test_route_order.py).
+            profiles.router,
+            internal.router,
             # The roster, one router per resource, then the rest.
             districts.router,
             schools.router,
@@ -95,7 +101,6 @@ def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
             changes.router,
             oneroster.router,
             imports.router,
-            profiles.router,
             voice.router,
             surveys.router,
             notifications.router,
@@ -103,7 +108,6 @@ def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
             messages.router,
             retention.router,
             retention.internal_router,
-            internal.router,
             learner_export_router(
                 LEARNER_DATA,
                 lambda request: request.app.state.message_store,
