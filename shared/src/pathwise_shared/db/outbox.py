@@ -11,6 +11,7 @@ have no gaps. The same statement works on SQLite (≥ 3.35, for ``RETURNING``) a
 """
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Integer, MetaData, String, Table, Text, Uuid
@@ -69,7 +70,10 @@ def event_sequences_table(metadata: MetaData) -> Table:
     )
 
 
+@lru_cache(maxsize=32)
 def _upsert(table: Table, is_pg: bool) -> Any:
+    # Built once per table and backend: every publish (each answer) runs it, and building the
+    # statement with its ON CONFLICT clause, and its cache key, cost more than executing it.
     insert = (postgresql.insert if is_pg else sqlite.insert)(table)
     # ``last`` of the inserted row is the count of the caller's events of the subject; on a
     # conflict it is added to the stored counter. The SET expressions all read the old row (SQL
@@ -102,10 +106,9 @@ async def sequence_events(
         for subject, group in sorted(by_subject.items())
     ]
     statement = _upsert(sequences, session.get_bind().dialect.name == "postgresql")
-    if len(rows) == 1:
-        result = (await session.execute(statement.values(rows[0]))).all()
-    else:
-        result = (await session.execute(statement, rows)).all()
+    # One row: a plain execution with its parameters (``.values(row)`` would build a new
+    # statement each time); several: SQLAlchemy's batched insert, RETURNING every row.
+    result = (await session.execute(statement, rows[0] if len(rows) == 1 else rows)).all()
     numbered: dict[Any, EventEnvelope] = {}
     for subject, last, previous in result:
         group = by_subject[subject]
@@ -147,7 +150,7 @@ async def enqueue_event(
     """Number the event and add it to the caller's transaction; it commits or rolls back with
     the change. Returns the envelope as written (with its ``sequence``)."""
     [numbered] = await sequence_events(session, _sequences_of(table), [envelope])
-    await session.execute(table.insert().values(outbox_row(numbered)))
+    await session.execute(_insert(table), outbox_row(numbered))
     return numbered
 
 
@@ -183,11 +186,16 @@ async def publish_many(
     return numbered
 
 
+@lru_cache(maxsize=32)
+def _insert(table: Table) -> Any:
+    return table.insert()
+
+
 async def enqueue_events(
     session: AsyncSession, table: Table, envelopes: Sequence[EventEnvelope]
 ) -> list[EventEnvelope]:
     """``enqueue_event`` for many events: one counter statement and one insert."""
     numbered = await sequence_events(session, _sequences_of(table), envelopes)
     if numbered:
-        await session.execute(table.insert(), [outbox_row(e) for e in numbered])
+        await session.execute(_insert(table), [outbox_row(e) for e in numbered])
     return numbered

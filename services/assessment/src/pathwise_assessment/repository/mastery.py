@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, tuple_, update
+from sqlalchemy import Integer, Table, bindparam, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -310,25 +310,39 @@ async def history(
     return list((await session.execute(query)).scalars())
 
 
+_HISTORY = cast(Table, MasteryHistory.__table__).c
+# Built once: every mastery.changed (most answers) carries the skill's latest evidence.
+_RECENT_EVIDENCE = (
+    select(
+        _HISTORY.response_id, _HISTORY.correct, _HISTORY.hard, _HISTORY.p_before, _HISTORY.p_after
+    )
+    .where(
+        _HISTORY.district_id == bindparam("district_id"),
+        _HISTORY.learner_id == bindparam("learner_id"),
+        _HISTORY.skill_code == bindparam("skill_code"),
+        _HISTORY.response_id.is_not(None),
+    )
+    .order_by(_HISTORY.id.desc())
+    .limit(bindparam("limit", type_=Integer))
+)
+
+
 async def recent_evidence(
     session: AsyncSession,
     district_id: uuid.UUID,
     learner_id: uuid.UUID,
     skill_code: str,
     limit: int = 10,
-) -> list[MasteryHistory]:
-    rows = await session.execute(
-        select(MasteryHistory)
-        .where(
-            MasteryHistory.district_id == district_id,
-            MasteryHistory.learner_id == learner_id,
-            MasteryHistory.skill_code == skill_code,
-            MasteryHistory.response_id.is_not(None),
-        )
-        .order_by(MasteryHistory.id.desc())
-        .limit(limit)
-    )
-    return list(rows.scalars())
+) -> Sequence[Any]:
+    """The skill's latest history rows that came from a response, newest first (plain rows:
+    ``response_id``, ``correct``, ``hard``, ``p_before``, ``p_after``)."""
+    params = {
+        "district_id": district_id,
+        "learner_id": learner_id,
+        "skill_code": skill_code,
+        "limit": limit,
+    }
+    return (await session.execute(_RECENT_EVIDENCE, params)).all()
 
 
 async def scored_responses(

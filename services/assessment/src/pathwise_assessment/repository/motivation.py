@@ -3,6 +3,7 @@ nothing here lists or orders learners)."""
 
 import uuid
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Table, distinct, func, select, update
@@ -47,17 +48,23 @@ def _insert(session: AsyncSession, table: Table) -> Any:
     )(table)
 
 
+@lru_cache(maxsize=2)
+def _add_practice(is_pg: bool) -> Any:
+    # Built once per backend: every answer runs it.
+    insert = (postgresql.insert if is_pg else sqlite.insert)(_DAYS)
+    return insert.on_conflict_do_update(
+        index_elements=[_DAYS.c.district_id, _DAYS.c.learner_id, _DAYS.c.day],
+        set_={"answers": _DAYS.c.answers + 1},
+    ).returning(_DAYS.c.answers)
+
+
 async def add_practice(
     session: AsyncSession, district_id: uuid.UUID, learner_id: uuid.UUID, day: date
 ) -> int:
     """Count one answer on ``day``; returns the day's count after it (1: a new practice day)."""
-    stmt = _insert(session, _DAYS)
-    stmt = stmt.values(district_id=district_id, learner_id=learner_id, day=day, answers=1)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[_DAYS.c.district_id, _DAYS.c.learner_id, _DAYS.c.day],
-        set_={"answers": _DAYS.c.answers + 1},
-    ).returning(_DAYS.c.answers)
-    return int((await session.execute(stmt)).scalar_one())
+    stmt = _add_practice(session.get_bind().dialect.name == "postgresql")
+    row = {"district_id": district_id, "learner_id": learner_id, "day": day, "answers": 1}
+    return int((await session.execute(stmt, row)).scalar_one())
 
 
 async def practice_days(
