@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_shared.db.types import UTCDateTime
+from pathwise_shared.db.uow import core
 from pathwise_shared.events import EventEnvelope
 
 __all__ = [
@@ -108,7 +109,8 @@ async def sequence_events(
     statement = _upsert(sequences, session.get_bind().dialect.name == "postgresql")
     # One row: a plain execution with its parameters (``.values(row)`` would build a new
     # statement each time); several: SQLAlchemy's batched insert, RETURNING every row.
-    result = (await session.execute(statement, rows[0] if len(rows) == 1 else rows)).all()
+    conn = await core(session)
+    result = (await conn.execute(statement, rows[0] if len(rows) == 1 else rows)).all()
     numbered: dict[Any, EventEnvelope] = {}
     for subject, last, previous in result:
         group = by_subject[subject]
@@ -150,7 +152,7 @@ async def enqueue_event(
     """Number the event and add it to the caller's transaction; it commits or rolls back with
     the change. Returns the envelope as written (with its ``sequence``)."""
     [numbered] = await sequence_events(session, _sequences_of(table), [envelope])
-    await session.execute(_insert(table), outbox_row(numbered))
+    await (await core(session)).execute(_insert(table), outbox_row(numbered))
     return numbered
 
 
@@ -197,5 +199,5 @@ async def enqueue_events(
     """``enqueue_event`` for many events: one counter statement and one insert."""
     numbered = await sequence_events(session, _sequences_of(table), envelopes)
     if numbered:
-        await session.execute(_insert(table), [outbox_row(e) for e in numbered])
+        await (await core(session)).execute(_insert(table), [outbox_row(e) for e in numbered])
     return numbered

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_assessment.domain.rows import ResponseRow, VersionRow
 from pathwise_assessment.models import Assessment, Attempt, AttemptItem, ItemVersion, Response
+from pathwise_shared.db.uow import core
 
 __all__ = [
     "add_attempt",
@@ -92,7 +93,9 @@ async def attempt_rows(
     order."""
     items: list[tuple[int, uuid.UUID]] = []
     responses: list[ResponseRow] = []
-    for row in await session.execute(_ITEMS_AND_RESPONSES, {"attempt_id": attempt_id}):
+    for row in await (await core(session)).execute(
+        _ITEMS_AND_RESPONSES, {"attempt_id": attempt_id}
+    ):
         items.append((row[0], row[1]))
         if row[2] is not None:
             responses.append(ResponseRow(*row[2:]))
@@ -101,7 +104,7 @@ async def attempt_rows(
 
 
 async def insert_response(session: AsyncSession, values: dict[str, Any]) -> None:
-    await session.execute(_INSERT_RESPONSE, values)
+    await (await core(session)).execute(_INSERT_RESPONSE, values)
 
 
 async def add_attempt(session: AsyncSession, attempt: Attempt) -> None:

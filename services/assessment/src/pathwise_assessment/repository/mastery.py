@@ -21,6 +21,7 @@ from pathwise_assessment.models import (
     SkillParams,
 )
 from pathwise_assessment.repository.cache import DistrictCache
+from pathwise_shared.db.uow import core
 
 __all__ = [
     "add_fit",
@@ -147,7 +148,7 @@ async def lock_state_rows(
     statement = _LOCK_UPSERT[session.get_bind().dialect.name]
     # One row is one statement; several are batched by SQLAlchemy's "insertmanyvalues" into one
     # multi-row INSERT, rows in the given (sorted) order.
-    rows = await session.execute(statement, values if len(values) > 1 else values[0])
+    rows = await (await core(session)).execute(statement, values if len(values) > 1 else values[0])
     return {r[0]: tuple(r) for r in rows}
 
 
@@ -155,12 +156,14 @@ async def update_states(session: AsyncSession, rows: Sequence[dict[str, Any]]) -
     """Write states locked by ``lock_state_rows`` (keys ``k_district_id``, ``k_learner_id``,
     ``k_skill_code`` and the new values)."""
     if rows:
-        await session.execute(_UPDATE_STATE, list(rows) if len(rows) > 1 else rows[0])
+        await (await core(session)).execute(_UPDATE_STATE, list(rows) if len(rows) > 1 else rows[0])
 
 
 async def insert_history(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
-        await session.execute(_INSERT_HISTORY, list(rows) if len(rows) > 1 else rows[0])
+        await (await core(session)).execute(
+            _INSERT_HISTORY, list(rows) if len(rows) > 1 else rows[0]
+        )
 
 
 async def params_for(
@@ -342,7 +345,7 @@ async def recent_evidence(
         "skill_code": skill_code,
         "limit": limit,
     }
-    return (await session.execute(_RECENT_EVIDENCE, params)).all()
+    return (await (await core(session)).execute(_RECENT_EVIDENCE, params)).all()
 
 
 async def scored_responses(

@@ -19,6 +19,7 @@ from pathwise_assessment.models import (
     MotivationPreference,
     PracticeDay,
 )
+from pathwise_shared.db.uow import core
 
 __all__ = [
     "add_practice",
@@ -64,7 +65,7 @@ async def add_practice(
     """Count one answer on ``day``; returns the day's count after it (1: a new practice day)."""
     stmt = _add_practice(session.get_bind().dialect.name == "postgresql")
     row = {"district_id": district_id, "learner_id": learner_id, "day": day, "answers": 1}
-    return int((await session.execute(stmt, row)).scalar_one())
+    return int((await (await core(session)).execute(stmt, row)).scalar_one())
 
 
 async def practice_days(
