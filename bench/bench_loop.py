@@ -48,6 +48,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -146,6 +147,7 @@ local reqs = {}
 local i = 0
 prepared = 0
 statuses = {}
+problems = {}
 issued = 0
 degraded = 0
 
@@ -175,6 +177,12 @@ function response(status, headers, body)
   local k = tostring(status)
   statuses[k] = (statuses[k] or 0) + 1
   if body and body:find('"degraded":%[%s*"') then degraded = degraded + 1 end
+  if status >= 400 then
+    -- Which problem: the last segment of the problem+json "type" (its slug).
+    local slug = body and body:match('"type":"[^"]*/([%w%-]+)"') or "?"
+    local p = k .. " " .. slug
+    problems[p] = (problems[p] or 0) + 1
+  end
 end
 
 local threads = {}
@@ -183,16 +191,20 @@ function setup(thread)
 end
 
 function done(summary, latency, requests)
-  local total_issued, total_prepared, total_degraded, counts = 0, 0, 0, {}
+  local total_issued, total_prepared, total_degraded, counts, kinds = 0, 0, 0, {}, {}
   for _, t in ipairs(threads) do
     total_issued = total_issued + t:get("issued")
     total_prepared = total_prepared + t:get("prepared")
     total_degraded = total_degraded + t:get("degraded")
     for k, v in pairs(t:get("statuses")) do counts[k] = (counts[k] or 0) + v end
+    for k, v in pairs(t:get("problems")) do kinds[k] = (kinds[k] or 0) + v end
   end
   local parts = {}
   for k, v in pairs(counts) do table.insert(parts, k .. "=" .. v) end
   io.write("BENCH statuses ", table.concat(parts, ","), "\n")
+  local named = {}
+  for k, v in pairs(kinds) do table.insert(named, k .. "=" .. v) end
+  io.write("BENCH problems ", table.concat(named, ","), "\n")
   io.write(string.format("BENCH issued=%d prepared=%d degraded=%d\n",
     total_issued, total_prepared, total_degraded))
   io.write(string.format("BENCH latency_us p50=%d p99=%d max=%d\n",
@@ -229,6 +241,8 @@ class WrkResult:
     p99_ms: float = 0.0
     max_ms: float = 0.0
     statuses: dict[int, int] = field(default_factory=dict)
+    # "503 service-unavailable" → count: each error answer's status and problem slug.
+    problems: dict[str, int] = field(default_factory=dict)
     non_2xx_3xx: int = 0
     socket_errors: int = 0
     degraded: int = 0
@@ -282,6 +296,9 @@ def parse_wrk(text: str) -> WrkResult:
     if m := re.search(r"^BENCH statuses (.*)$", text, re.M):
         pairs = (p.split("=") for p in m.group(1).split(",") if p)
         out.statuses = {int(k): int(v) for k, v in pairs}
+    if m := re.search(r"^BENCH problems (.*)$", text, re.M):
+        pairs = (p.rsplit("=", 1) for p in m.group(1).split(",") if p)
+        out.problems = {k: int(v) for k, v in pairs}
     if m := re.search(r"^BENCH issued=(\d+) prepared=(\d+) degraded=(\d+)", text, re.M):
         out.issued, out.prepared, out.degraded = (int(g) for g in m.groups())
     if m := re.search(r"^BENCH latency_us p50=(\d+) p99=(\d+) max=(\d+)", text, re.M):
@@ -342,6 +359,7 @@ def summarize(runs: Mapping[str, list[WrkResult]]) -> dict[str, Any]:
         paths[name] = {
             **mid.as_dict(),
             "errors_all_rounds": sum(r.errors for r in rounds),
+            "problems_all_rounds": dict(sum((Counter(r.problems) for r in rounds), Counter())),
             "requests_all_rounds": sum(r.requests for r in rounds),
             "ran_out_any_round": any(r.ran_out for r in rounds),
             "rounds_rps": [round(r.rps, 1) for r in rounds],
@@ -378,6 +396,9 @@ def markdown_table(summary: Mapping[str, Any], runs: Mapping[str, list[WrkResult
         else:
             ratio = "-"
         errors = f"{p['errors_all_rounds']} of {p['requests_all_rounds']:,}"
+        named = ", ".join(f"{n} {k}" for k, n in sorted(p.get("problems_all_rounds", {}).items()))
+        if named:
+            errors += f": {named}"
         if p["ran_out_any_round"]:
             errors += " (ran out of prepared answers)"
         lines.append(

@@ -41,6 +41,7 @@ Transfer/sec:    665.72KB
 HOOKED = (
     PLAIN
     + """BENCH statuses 200=1300,409=3,503=20
+BENCH problems 409 already-answered=3,503 database-busy=19,503 ?=1
 BENCH issued=1340 prepared=1330 degraded=4
 BENCH latency_us p50=2270 p99=22150 max=40340
 BENCH summary requests=1323 duration_us=1010000 connect=0 read=2 write=0 status=23 timeout=3
@@ -67,6 +68,8 @@ def test_the_done_hook_lines_win_and_every_failure_counts() -> None:
     assert got.errors == 23 + 5 + 4
     assert got.ran_out  # 1340 requests issued from 1330 prepared: some were sent twice
     assert got.as_dict()["statuses"] == {"200": 1300, "409": 3, "503": 20}
+    # Each error answer's problem, by its type's slug ("?" for a body that is not a problem).
+    assert got.problems == {"409 already-answered": 3, "503 database-busy": 19, "503 ?": 1}
 
 
 def _run(rps: float, p50: float = 10.0, p99: float = 20.0, bad: int = 0) -> WrkResult:
@@ -104,7 +107,11 @@ def test_ratios_are_medians_of_the_rounds_and_the_table_shows_them() -> None:
     assert any(r.startswith("| minimal answer endpoint |") and r.endswith("| 1 |") for r in table)
 
 
-_BODIES = {"/ok": (200, b'{"degraded":[]}'), "/half": (200, b'{"degraded":["x"]}')}
+_BODIES = {
+    "/ok": (200, b'{"degraded":[]}'),
+    "/half": (200, b'{"degraded":["x"]}'),
+    "/missing": (404, b'{"type":"https://pathwise.example/problems/learner-not-found"}'),
+}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -153,6 +160,7 @@ def test_the_lua_script_sends_the_prepared_requests_and_counts_what_came_back(
     assert sum(got.statuses.values()) == got.requests
     assert set(got.statuses) <= {200, 404} and got.statuses.get(404, 0) > 0
     assert got.degraded > 0 and got.errors == got.statuses.get(404, 0) + got.degraded
+    assert got.problems == {"404 learner-not-found": got.statuses[404]}
     assert got.prepared == 3 and got.ran_out
     # Each prepared request went out as prepared: method, path, its own token, its body.
     assert set(_Handler.seen) == {
