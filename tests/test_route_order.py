@@ -64,7 +64,7 @@ def hidden(app: FastAPI) -> list[str]:
         if not isinstance(route, APIRoute):
             continue
         path = sample_path(route)
-        for method in sorted(route.methods):
+        for method in sorted(route.methods or ()):
             winner = first_full_match(routes, method, path)
             if winner is not route:
                 found.append(f"{method} {route.path} → {getattr(winner, 'path', None)}")
