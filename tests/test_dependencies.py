@@ -8,7 +8,6 @@ meant, not in a dependency that became one by its spelling.
 """
 
 import inspect
-from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import pytest
@@ -16,26 +15,9 @@ from fastapi import Depends, FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from pathwise_assessment.app import create_app as assessment_app
-from pathwise_gateway.app import create_app as gateway_app
-from pathwise_pathways.app import create_app as pathways_app
-from pathwise_profiles.app import create_app as profiles_app
+from pathwise_devstack.testing import api_routes, service_apps
 
-APPS: dict[str, Callable[[], FastAPI]] = {
-    "profiles": profiles_app,
-    "pathways": pathways_app,
-    "assessment": assessment_app,
-    "gateway": gateway_app,
-}
-
-
-def api_routes(routes: Iterable[Any]) -> Iterator[APIRoute]:
-    """The app's operations, included routers unfolded (FastAPI keeps them as nested routers)."""
-    for route in routes:
-        if isinstance(route, APIRoute):
-            yield route
-        elif hasattr(route, "original_router"):
-            yield from api_routes(route.original_router.routes)
+APPS = service_apps()
 
 
 def _runs_on_loop(call: Any) -> bool:

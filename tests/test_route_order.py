@@ -9,7 +9,7 @@ its methods.
 """
 
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pytest
@@ -17,17 +17,9 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from starlette.routing import Match
 
-from pathwise_assessment.app import create_app as assessment_app
-from pathwise_gateway.app import create_app as gateway_app
-from pathwise_pathways.app import create_app as pathways_app
-from pathwise_profiles.app import create_app as profiles_app
+from pathwise_devstack.testing import service_apps
 
-APPS: dict[str, Callable[[], FastAPI]] = {
-    "profiles": profiles_app,
-    "pathways": pathways_app,
-    "assessment": assessment_app,
-    "gateway": gateway_app,
-}
+APPS = service_apps()
 
 
 def ordered_routes(routes: Iterable[Any]) -> Iterator[Any]:

@@ -5,7 +5,6 @@ steps of version 2: a writer committed between the statements. Here a writer com
 reader's two statements, on the suite's backend (SQLite, or PostgreSQL under ``make test-pg``).
 """
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pathwise_devstack.testing import create_test_database, drop_test_database
+from pathwise_devstack.testing import scratch_database
 from pathwise_shared.db import Database
 from pathwise_shared.db.engine import ReadOnlyViolation
 from pathwise_shared.db.uow import one_statement_read, unit_of_work
@@ -24,11 +23,8 @@ READ_B = text("SELECT b FROM pair WHERE id = 1")
 
 @pytest.fixture
 def url(tmp_path: Path) -> Iterator[str]:
-    made = create_test_database(f"snapshot_{uuid.uuid4().hex[:6]}", tmp_path)
-    try:
-        yield made.url
-    finally:
-        drop_test_database(made)
+    with scratch_database("snapshot", tmp_path) as made:
+        yield made
 
 
 async def _database(url: str) -> Database:

@@ -1,7 +1,6 @@
 """``core(session)``: Core statements on the session's own connection see what the session has
 pending, as the session's own statements would (autoflush), in the same transaction."""
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,7 +8,7 @@ import pytest
 from sqlalchemy import Integer, String, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from pathwise_devstack.testing import create_test_database, drop_test_database
+from pathwise_devstack.testing import scratch_database
 from pathwise_shared.db import Database
 from pathwise_shared.db.uow import core, unit_of_work
 
@@ -36,11 +35,8 @@ async def _write_then_fail(db: Database) -> None:
 
 @pytest.fixture
 def url(tmp_path: Path) -> Iterator[str]:
-    made = create_test_database(f"core_{uuid.uuid4().hex[:6]}", tmp_path)
-    try:
-        yield made.url
-    finally:
-        drop_test_database(made)
+    with scratch_database("core", tmp_path) as made:
+        yield made
 
 
 async def test_core_statements_see_the_sessions_pending_changes(url: str) -> None:

@@ -9,6 +9,7 @@ free of pytest, for the benchmarks that start stacks too.
 """
 
 import asyncio
+import importlib
 import os
 import struct
 import uuid
@@ -22,6 +23,7 @@ from typing import Any, Self
 import asyncpg
 import httpx
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
@@ -56,6 +58,7 @@ __all__ = [
     "RawUpstream",
     "ServiceClient",
     "TestDatabase",
+    "api_routes",
     "backend",
     "bearer",
     "client_login",
@@ -69,6 +72,8 @@ __all__ = [
     "make_principal",
     "png",
     "right_answer",
+    "scratch_database",
+    "service_apps",
     "service_client",
     "settings_beside",
     "start_stack",
@@ -153,6 +158,33 @@ def create_test_database(service: str, directory: Path) -> TestDatabase:
 def drop_test_database(db: TestDatabase) -> None:
     if db.pg_name:
         asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{db.pg_name}" WITH (FORCE)'))
+
+
+@contextmanager
+def scratch_database(prefix: str, directory: Path) -> Iterator[str]:
+    """The URL of an empty database of the suite's backend for one test, dropped after it."""
+    made = create_test_database(f"{prefix}_{uuid.uuid4().hex[:6]}", directory)
+    try:
+        yield made.url
+    finally:
+        drop_test_database(made)
+
+
+def service_apps() -> dict[str, Callable[[], FastAPI]]:
+    """Each service's app factory, by service name (imported when asked: most tests need none)."""
+    return {
+        spec.name: importlib.import_module(f"{spec.package}.app").create_app for spec in SERVICES
+    }
+
+
+def api_routes(routes: Iterable[Any]) -> Iterator[APIRoute]:
+    """An app's operations in the order Starlette tries them, included routers unfolded (FastAPI
+    keeps them as nested routers)."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        elif hasattr(route, "original_router"):
+            yield from api_routes(route.original_router.routes)
 
 
 def make_principal(
