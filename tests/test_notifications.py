@@ -226,6 +226,34 @@ def test_a_redelivered_event_notifies_no_one_twice(
     assert _about(_feed(gw, guardian), "mastery_milestone", skill_code="X.UPDATE.1") == []
 
 
+def test_a_batch_from_the_hub_notifies_each_event_once(
+    gw: httpx.Client, profiles: httpx.Client
+) -> None:
+    """Profiles' ``POST /internal/events/batch``: each event as the single route takes it, with
+    its own outcome; a malformed one in the middle costs only itself."""
+    guardian = dev_login(gw, "guardian-01")
+
+    def mastered(skill: str, learner: str = str(LEARNER)) -> dict[str, Any]:
+        data = {"learner_id": learner, "skill_code": skill, "p_known": 0.97, "mastered": True,
+                "previous_mastered": False}  # fmt: skip
+        event = new_event("mastery.changed", district_id=DEMO_DISTRICT, subject="t", data=data)
+        return event.model_dump(mode="json")
+
+    first, second = mastered("X.BATCH.1"), mastered("X.BATCH.2")
+    batch = [first, mastered("X.BATCH.3", learner="not-a-uuid"), second, first]
+    answer = profiles.post("/internal/events/batch", json={"events": batch})
+    assert answer.status_code == 200, answer.text
+    results = answer.json()["results"]
+    assert [(r["status"], r["outcome"]) for r in results] == [
+        (200, "notified"), (422, None), (200, "notified"), (200, "duplicate"),
+    ]  # fmt: skip
+    assert results[1]["type"].endswith("/invalid-event")
+    feed = _feed(gw, guardian)
+    for skill in ("X.BATCH.1", "X.BATCH.2"):
+        assert len(_about(feed, "mastery_milestone", skill_code=skill)) == 1
+    assert _about(feed, "mastery_milestone", skill_code="X.BATCH.3") == []
+
+
 def test_a_kind_turned_off_notifies_no_one(gw: httpx.Client, profiles: httpx.Client) -> None:
     guardian = dev_login(gw, "guardian-01")
     learner = dev_login(gw, "learner-01")

@@ -5,7 +5,8 @@ attempt before it.
 The real gateway app (real database, its real ingest and webhook API) with its own dispatcher
 switched off; each test runs real ``Dispatcher`` instances with short timeouts against a real
 loopback receiver (aiohttp) that can answer at once, hang past the timeout, or fail once. The
-receiver also plays pathways' ``POST /internal/events`` (the internal mastery feed).
+receiver also plays pathways' ``POST /internal/events`` and ``POST /internal/events/batch`` (the
+internal mastery feed).
 """
 
 import asyncio
@@ -57,6 +58,12 @@ class Receiver:
     # (hook name, webhook-id) -> monotonic time each answer was sent
     answered: dict[tuple[str, str], list[float]] = field(default_factory=lambda: defaultdict(list))
     release: asyncio.Event = field(default_factory=asyncio.Event)
+    # The internal feed: whether it takes batches (else 404, as a release without the route),
+    # every batch's event ids and districts, and events to fail once ("503": that status for
+    # the event; "missing": no outcome for it in the answer).
+    batch_route: bool = True
+    batches: list[list[tuple[str, str]]] = field(default_factory=list)
+    fail_once: dict[str, str] = field(default_factory=dict)
 
     def arrivals(self, name: str) -> dict[str, list[float]]:
         return {msg: times for (hook, msg), times in self.calls.items() if hook == name}
@@ -84,9 +91,28 @@ async def receiver() -> AsyncIterator[Receiver]:
         state.calls[("internal", str(envelope["id"]))].append(time.monotonic())
         return web.json_response({"status": "applied"})
 
+    async def internal_batch(request: web.Request) -> web.Response:
+        if not state.batch_route:
+            raise web.HTTPNotFound()
+        events = (await request.json())["events"]
+        state.batches.append([(str(e["id"]), str(e["district_id"])) for e in events])
+        results = []
+        for event in events:
+            event_id = str(event["id"])
+            state.calls[("internal", event_id)].append(time.monotonic())
+            failure = state.fail_once.pop(event_id, None)
+            if failure == "missing":
+                continue
+            if failure == "503":
+                results.append({"id": event_id, "status": 503, "type": "about:blank"})
+                continue
+            results.append({"id": event_id, "status": 200, "outcome": "applied"})
+        return web.json_response({"results": results})
+
     app = web.Application()
     app.router.add_post("/hooks/{name}", hooks)
     app.router.add_post("/internal/events", internal_events)
+    app.router.add_post("/internal/events/batch", internal_batch)
     runner = web.AppRunner(app, shutdown_timeout=0.1)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -127,6 +153,9 @@ async def clean_queue(gateway: ServiceClient, receiver: Receiver) -> AsyncIterat
     yield
     receiver.release.set()
     receiver.modes.clear()
+    receiver.batch_route = True
+    receiver.batches.clear()
+    receiver.fail_once.clear()
     async with gateway.app.state.db.session() as session, session.begin():
         await session.execute(
             update(event_deliveries)
@@ -367,3 +396,82 @@ async def test_the_second_attempt_is_timed_from_the_end_of_the_first(
         key = ("flaky", str(event.id))
         gap = receiver.calls[key][1] - receiver.answered[key][0]
         assert 0.9 <= gap < 1.6, gap
+
+
+# --- the internal feed in batches --------------------------------------------------------------
+
+
+async def internal_deliveries(
+    gateway: ServiceClient, event_ids: list[str]
+) -> dict[str, tuple[str, int]]:
+    """Pathways' deliveries of these events: event id -> (status, attempts)."""
+    d = event_deliveries
+    wanted = [uuid.UUID(e) for e in event_ids]
+    async with gateway.app.state.db.session() as session:
+        rows = (
+            await session.execute(
+                select(d.c.event_id, d.c.status, d.c.attempt_count).where(
+                    d.c.subscriber == "pathways", d.c.event_id.in_(wanted)
+                )
+            )
+        ).all()
+    return {str(row.event_id): (row.status, row.attempt_count) for row in rows}
+
+
+@pytest.mark.usefixtures("clean_queue")
+async def test_the_internal_feed_goes_in_batches_of_one_district_each_event_with_its_own_outcome(
+    gateway: ServiceClient, receiver: Receiver
+) -> None:
+    """A backlog of two districts' events to pathways goes in batches, never mixing districts
+    (the request speaks for one). Each event keeps its own outcome: one answered 503 inside an
+    otherwise successful batch, and one the answer leaves out, are retried alone and delivered on
+    their second attempt; the others are delivered once."""
+    first, second = uuid.uuid4(), uuid.uuid4()
+    events = [mastery(first) for _ in range(30)] + [mastery(second) for _ in range(12)]
+    ids = [str(e.id) for e in events]
+    receiver.fail_once[ids[3]] = "503"
+    receiver.fail_once[ids[35]] = "missing"
+    hub = settings(retry_schedule=(0, 0.2), lease_seconds=30)
+    await publish(gateway, *events)  # before the dispatcher runs: one claim finds them all
+    async with running_dispatcher(gateway, receiver, hub):
+
+        async def delivered() -> bool:
+            found = await internal_deliveries(gateway, ids)
+            return len(found) == len(ids) and all(s == "succeeded" for s, _ in found.values())
+
+        await until(delivered, timeout=10)
+    found = await internal_deliveries(gateway, ids)
+    attempts = {event_id: count for event_id, (_, count) in found.items()}
+    assert attempts.pop(ids[3]) == 2
+    assert attempts.pop(ids[35]) == 2
+    assert set(attempts.values()) == {1}
+    ours = [b for b in receiver.batches if {event for event, _ in b} & set(ids)]
+    assert max(len(b) for b in ours) > 1, [len(b) for b in ours]
+    for batch in ours:
+        assert len({district for _, district in batch}) == 1, batch
+    arrivals = receiver.arrivals("internal")
+    assert all(len(arrivals[e]) == (2 if e in (ids[3], ids[35]) else 1) for e in ids)
+
+
+@pytest.mark.usefixtures("clean_queue")
+async def test_a_subscriber_without_the_batch_route_gets_its_events_one_by_one(
+    gateway: ServiceClient, receiver: Receiver
+) -> None:
+    """A subscriber of an older release answers the batch route 404 (a rolling upgrade): the
+    same deliveries go to its ``POST /internal/events`` one by one, in the same attempt, and
+    every one is delivered once."""
+    receiver.batch_route = False
+    district = uuid.uuid4()
+    events = [mastery(district) for _ in range(10)]
+    ids = [str(e.id) for e in events]
+    await publish(gateway, *events)
+    async with running_dispatcher(gateway, receiver, settings(lease_seconds=30)):
+
+        async def delivered() -> bool:
+            found = await internal_deliveries(gateway, ids)
+            return len(found) == len(ids) and all(s == "succeeded" for s, _ in found.values())
+
+        await until(delivered, timeout=10)
+    assert {count for _, count in (await internal_deliveries(gateway, ids)).values()} == {1}
+    assert receiver.batches == []
+    assert all(len(receiver.arrivals("internal")[e]) == 1 for e in ids)

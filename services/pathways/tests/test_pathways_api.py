@@ -184,6 +184,56 @@ async def test_mastery_event_advances_dedupes_and_reopens(live: ServiceClient) -
     assert stranger.json() == {"status": "no pathway"}
 
 
+async def test_a_batch_of_events_applies_each_as_if_it_came_alone(live: ServiceClient) -> None:
+    """The hub's ``POST /internal/events/batch``: each event gets the outcome the single route
+    would have given it (advanced, duplicate, no pathway, a 422 for a malformed one, a 403 for
+    another district's), and the one that advanced is kept although others in its batch failed."""
+    before = (await live.get(f"/v1/learners/{LEARNER}/pathway", headers=live.as_(teacher()))).json()
+    first = next(s for s in before["steps"] if s["status"] == "ready")
+    advance = _event(first["skill_code"], True, 0.96)
+    malformed = _event(first["skill_code"], True, 0.96)
+    del malformed["data"]["skill_code"]
+    elsewhere = {**_event("3.NF.A.1", True, 0.9), "district_id": str(uuid.uuid4())}
+    stranger = _event("3.NF.A.1", True, 0.9, learner=uuid.uuid4())
+    batch = [advance, malformed, advance, elsewhere, stranger]
+    answer = await live.post(
+        "/internal/events/batch", json={"events": batch}, headers=live.as_(system())
+    )
+    assert answer.status_code == 200, answer.text
+    results = answer.json()["results"]
+    assert [r["id"] for r in results] == [e["id"] for e in batch]
+    assert [(r["status"], r["outcome"]) for r in results] == [
+        (200, "advanced"),
+        (422, None),
+        (200, "duplicate"),
+        (403, None),
+        (200, "no pathway"),
+    ]
+    assert results[1]["type"] == "https://pathwise.dev/problems/invalid-event"
+    assert results[3]["type"] == "https://pathwise.dev/problems/district-mismatch"
+    after = (await live.get(f"/v1/learners/{LEARNER}/pathway", headers=live.as_(teacher()))).json()
+    step = next(s for s in after["steps"] if s["skill_code"] == first["skill_code"])
+    assert step["status"] == "mastered"
+    assert after["version"] == before["version"] + 1
+    # Only the system delivers; a batch is one to fifty events.
+    refused = await live.post(
+        "/internal/events/batch", json={"events": [stranger]}, headers=live.as_(teacher())
+    )
+    assert refused.status_code == 403
+    too_many = [_event("3.NF.A.1", True, 0.9, learner=uuid.uuid4()) for _ in range(51)]
+    for events in ([], too_many):
+        oversized = await live.post(
+            "/internal/events/batch", json={"events": events}, headers=live.as_(system())
+        )
+        assert oversized.status_code == 422, oversized.text
+    # Back as the module found it: the step open again.
+    undo = _event(first["skill_code"], False, 0.4)
+    reopened = await live.post(
+        "/internal/events/batch", json={"events": [undo]}, headers=live.as_(system())
+    )
+    assert reopened.json()["results"][0]["outcome"] == "reopened"
+
+
 async def test_overrides_reorder_skip_insert_and_approval(live: ServiceClient) -> None:
     learner = demo_id("learner", "learner-12")
     planned = await live.post(

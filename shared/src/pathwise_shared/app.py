@@ -39,6 +39,7 @@ from pathwise_shared.security_headers import SecurityHeadersMiddleware
 from pathwise_shared.settings import ServiceSettings
 
 __all__ = [
+    "DatabaseDep",
     "DbSession",
     "Health",
     "Hook",
@@ -97,7 +98,15 @@ async def get_one_statement_connection(request: Request) -> AsyncIterator[AsyncC
         yield conn
 
 
+async def _database(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
 DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
+# The service's database itself, for a route whose units of work are its own: a read that stores
+# what it computed (a GET's session is read-only), a batch of events handled one by one.
+DatabaseDep = Annotated[Database, Depends(_database)]
 OneStatementConnection = Annotated[
     AsyncConnection, Depends(get_one_statement_connection, scope="function")
 ]

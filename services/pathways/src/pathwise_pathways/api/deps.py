@@ -8,8 +8,8 @@ from fastapi import Depends, Request
 from pathwise_pathways.service.graph_cache import GraphCache
 from pathwise_pathways.service.pathways.read import hidden_parts
 from pathwise_pathways.service.upstream import Upstream
+from pathwise_shared.app import DatabaseDep
 from pathwise_shared.auth import CurrentPrincipal
-from pathwise_shared.db import Database
 
 __all__ = [
     "Cache",
@@ -35,11 +35,6 @@ async def _upstream(request: Request) -> Upstream:
     return upstream
 
 
-async def _database(request: Request) -> Database:
-    db: Database = request.app.state.db
-    return db
-
-
 async def _consent_policy(request: Request) -> str:
     policy: str = request.app.state.settings.off_site_consent
     return policy
@@ -53,9 +48,6 @@ Cache = Annotated[GraphCache, Depends(_cache)]
 # ``PATHWAYS_OFF_SITE_CONSENT``: whether every off-site activity needs a guardian's consent.
 ConsentPolicy = Annotated[str, Depends(_consent_policy)]
 UpstreamDep = Annotated[Upstream, Depends(_upstream)]
-# The service's database, for a read that must store something in a unit of work of its own (a
-# GET's session is read-only): the class insights store the flags they computed.
-DatabaseDep = Annotated[Database, Depends(_database)]
 DistrictId = Annotated[uuid.UUID, Depends(_district)]
 
 

@@ -3,8 +3,9 @@
 import uuid
 
 from fastapi import APIRouter
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from pathwise_pathways.api.deps import Cache, DistrictId, HiddenParts, UpstreamDep
+from pathwise_pathways.api.deps import Cache, DatabaseDep, DistrictId, HiddenParts, UpstreamDep
 from pathwise_pathways.domain.disclosure import visible_flags
 from pathwise_pathways.schemas.flags import SupportFlagOut, SupportFlagsOut
 from pathwise_pathways.schemas.skills import ResolveRequest, ResolveResponse
@@ -16,6 +17,7 @@ from pathwise_shared.app import DbSession
 from pathwise_shared.auth import CurrentPrincipal
 from pathwise_shared.events import EventEnvelope
 from pathwise_shared.problems import UnprocessableContent, problem_responses
+from pathwise_shared.subscriber import EventBatch, EventBatchOutcomes, receive_batch
 
 __all__ = ["router"]
 
@@ -54,6 +56,25 @@ async def receive_event(
     Idempotent on the event id: a redelivery answers 200 ``duplicate`` and changes nothing.
     """
     return {"status": await progress.receive_event(session, cache, principal, envelope, upstream)}
+
+
+@router.post(
+    "/events/batch", response_model=EventBatchOutcomes, responses=problem_responses(401, 403, 422)
+)
+async def receive_events(
+    batch: EventBatch,
+    db: DatabaseDep,
+    principal: CurrentPrincipal,
+    cache: Cache,
+    upstream: UpstreamDep,
+) -> EventBatchOutcomes:
+    """The hub's batch of deliveries: each event as ``POST /internal/events`` would take it, in a
+    unit of work of its own, with its own outcome (pathwise_shared.subscriber)."""
+
+    async def handle(session: AsyncSession, envelope: EventEnvelope) -> str:
+        return await progress.receive_event(session, cache, principal, envelope, upstream)
+
+    return await receive_batch(db, principal, batch, handle)
 
 
 # The skill a flag is about, by the numbers each kind carries (domain/insights.py).

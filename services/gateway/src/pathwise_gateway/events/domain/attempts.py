@@ -11,10 +11,18 @@ from typing import Any
 from pathwise_gateway.events.domain.catalog import thin_data
 from pathwise_gateway.events.domain.schedule import Verdict
 
-__all__ = ["EXCERPT_BYTES", "INTERNAL_PATH", "AttemptResult", "webhook_body"]
+__all__ = [
+    "EXCERPT_BYTES",
+    "INTERNAL_BATCH_PATH",
+    "INTERNAL_PATH",
+    "AttemptResult",
+    "webhook_body",
+]
 
 EXCERPT_BYTES = 300
 INTERNAL_PATH = "/internal/events"
+# Several deliveries to one internal subscriber in one request (pathwise_shared.subscriber).
+INTERNAL_BATCH_PATH = "/internal/events/batch"
 
 
 def webhook_body(envelope: Mapping[str, Any]) -> bytes:

@@ -1,7 +1,8 @@
 """The delivery dispatcher: claims due deliveries, sends them, records every attempt.
 
-Internal subscribers get the envelope on their ``POST /internal/events`` with a system internal
-token; webhook endpoints get the thin body signed per Standard Webhooks, sent to the address the
+Internal subscribers get the envelopes on their ``POST /internal/events/batch``, those of one
+district together, with a system internal token (each event keeps its own outcome); webhook
+endpoints get the thin body signed per Standard Webhooks, sent to the address the
 SSRF guard checked.
 
 Isolation: every endpoint, and every internal subscriber, is a *lane* with its own in-flight
@@ -41,6 +42,7 @@ from pathwise_gateway.events.settings import EventHubSettings
 from pathwise_shared.calls import ServiceCaller
 from pathwise_shared.db import Database
 from pathwise_shared.db.uow import unit_of_work
+from pathwise_shared.subscriber import BATCH_MAX_EVENTS
 from pathwise_shared.timeutil import utcnow
 from pathwise_shared.waiting import wait_set
 
@@ -139,6 +141,7 @@ class Dispatcher:
             rows = await repository.claim_work(session, now, lease, limit, lanes)
         self._claimed_last = len(rows)
         targets: dict[str, asyncio.Future[DeliveryTarget]] = {}
+        touched: dict[LaneKey, Lane] = {}
         for row in rows:
             key = lane_of(row)
             lane = self._lanes.get(key)
@@ -148,31 +151,65 @@ class Dispatcher:
             lane.waiting.append(Claimed(row, lease, targets))
             if row.endpoint_id is not None:
                 self._webhooks_held += 1
+            touched[key] = lane
+        # Started once the whole claim is in its lanes: an internal subscriber's deliveries then
+        # go together rather than the first alone.
+        for key, lane in touched.items():
             self._start(key, lane)
         # A short claim took everything due that had room: wait for a wake-up or the next poll
         # rather than run a claim that finds nothing.
         return len(rows) >= limit
 
     def _start(self, key: LaneKey, lane: Lane) -> None:
-        """Start waiting deliveries while the lane has room."""
-        # A delivery is sent only while its lease outlasts the attempt (or half the lease, when
-        # tests set a lease shorter than the timeout): otherwise another dispatcher could take it
-        # while we are still sending. One skipped comes due again when its lease ends.
-        margin = timedelta(
-            seconds=min(self.settings.timeout_seconds, self.settings.lease_seconds / 2)
-        )
+        """Start waiting deliveries while the lane has room: one attempt each to an endpoint; to
+        an internal subscriber, those of one district together in one request (``_batch``)."""
         while lane.waiting and lane.in_flight < lane.budget and not self._stopping:
-            item = lane.waiting.popleft()
-            if item.lease_until - utcnow() < margin:
-                logger.warning("delivery %s not sent: its claim is about to lapse", item.row.id)
-                self._done(key, lane, item, started=False)
-                continue
-            lane.in_flight += 1
-            task = asyncio.create_task(self._run_attempt(key, lane, item))
+            if key[0] is None:
+                items = self._batch(key, lane)
+                if not items:
+                    continue
+                lane.in_flight += len(items)
+                task = asyncio.create_task(self._run_batch(key, lane, items))
+            else:
+                item = lane.waiting.popleft()
+                if not self._sendable(key, lane, item):
+                    continue
+                lane.in_flight += 1
+                task = asyncio.create_task(self._run_attempt(key, lane, item))
             self._attempts.add(task)
             task.add_done_callback(self._attempts.discard)
         if not lane.load and self._lanes.get(key) is lane:
             del self._lanes[key]
+
+    def _sendable(self, key: LaneKey, lane: Lane, item: Claimed) -> bool:
+        """A delivery is sent only while its lease outlasts the attempt (or half the lease, when
+        tests set a lease shorter than the timeout): otherwise another dispatcher could take it
+        while we are still sending. One skipped is let go here and comes due again when its
+        lease ends."""
+        margin = timedelta(
+            seconds=min(self.settings.timeout_seconds, self.settings.lease_seconds / 2)
+        )
+        if item.lease_until - utcnow() >= margin:
+            return True
+        logger.warning("delivery %s not sent: its claim is about to lapse", item.row.id)
+        self._done(key, lane, item, started=False)
+        return False
+
+    def _batch(self, key: LaneKey, lane: Lane) -> list[Claimed]:
+        """The next waiting deliveries of an internal subscriber's lane that go in one request:
+        the first one's district (the request speaks for one district), in their order, as many
+        as the lane has room for and a batch may hold; the others keep their places."""
+        room = min(lane.budget - lane.in_flight, BATCH_MAX_EVENTS)
+        batch: list[Claimed] = []
+        others: list[Claimed] = []
+        while lane.waiting and len(batch) < room:
+            item = lane.waiting.popleft()
+            if batch and item.row.district_id != batch[0].row.district_id:
+                others.append(item)
+            elif self._sendable(key, lane, item):
+                batch.append(item)
+        lane.waiting.extendleft(reversed(others))
+        return batch
 
     def _done(self, key: LaneKey, lane: Lane, item: Claimed, *, started: bool) -> None:
         if started:
@@ -184,6 +221,16 @@ class Dispatcher:
         # Other lanes' work is found by the next poll anyway.
         if lane.load <= lane.budget // 2:
             self._wake.set()
+
+    async def _run_batch(self, key: LaneKey, lane: Lane, items: list[Claimed]) -> None:
+        try:
+            results = await self.sender.attempt_batch([item.row for item in items])
+            self._finished.extend(results)
+            self._finished_ready.set()
+        finally:
+            for item in items:
+                self._done(key, lane, item, started=True)
+            self._start(key, lane)
 
     async def _run_attempt(self, key: LaneKey, lane: Lane, item: Claimed) -> None:
         try:
