@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -92,7 +93,9 @@ async def test_only_the_system_delivers_and_only_its_districts_events(db: Databa
         assert [r.status for r in answer.results] == [403, 200]
         assert answer.results[0].type is not None
         assert answer.results[0].type.endswith("district-mismatch")
-        teacher = Principal(subject="t-1", kind="user", district_id=DISTRICT, roles=frozenset({"teacher"}))
+        teacher = Principal(
+            subject="t-1", kind="user", district_id=DISTRICT, roles=frozenset({"teacher"})
+        )
         with pytest.raises(Forbidden):
             await receive_batch(db, teacher, EventBatch(events=[event("ok")]), handle)
         assert await seen(db) == {str(mine.id)}
@@ -101,8 +104,8 @@ async def test_only_the_system_delivers_and_only_its_districts_events(db: Databa
 
 
 def test_a_batch_holds_one_to_fifty_events() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValidationError, match="at least 1 item"):
         EventBatch(events=[])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValidationError, match="at most 50 items"):
         EventBatch(events=[event("ok") for _ in range(51)])
     assert len(EventBatch(events=[event("ok") for _ in range(50)]).events) == 50

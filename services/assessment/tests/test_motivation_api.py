@@ -181,6 +181,29 @@ async def test_flag_events_only_from_the_system_and_well_formed(api: ServiceClie
     assert ignored.json() == {"status": "ignored"}
 
 
+async def test_a_batch_of_flag_events_takes_each_as_if_it_came_alone(api: ServiceClient) -> None:
+    """``POST /internal/events/batch``, as the hub sends it: each event's outcome is the single
+    route's, and a malformed one costs only itself."""
+    learner_id = uuid.uuid4()
+    flagged = new_event(
+        "learner.flagged",
+        district_id=DEMO_DISTRICT,
+        subject=f"learner/{learner_id}/pathway",
+        data={"learner_id": str(learner_id), "flag_id": str(uuid.uuid4()), "code": "no_progress"},
+    ).model_dump(mode="json")
+    broken = {**flagged, "id": str(uuid.uuid4()), "data": {"learner_id": "nope", "code": "x"}}
+    other_type = {**flagged, "id": str(uuid.uuid4()), "type": "goal.completed"}
+    batch = {"events": [flagged, broken, flagged, other_type]}
+    got = await api.post("/internal/events/batch", json=batch, headers=api.as_(HUB))
+    assert got.status_code == 200, got.text
+    results = got.json()["results"]
+    assert [(r["status"], r["outcome"]) for r in results] == [
+        (200, "recorded"), (422, None), (200, "duplicate"), (200, "ignored"),
+    ]  # fmt: skip
+    refused = await api.post("/internal/events/batch", json=batch, headers=api.as_(TEACHER))
+    assert refused.status_code == 403
+
+
 async def test_five_practice_days_with_a_forgiven_gap_earn_the_streak_badge(
     api: ServiceClient,
 ) -> None:

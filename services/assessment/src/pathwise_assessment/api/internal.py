@@ -3,6 +3,7 @@
 import uuid
 
 from fastapi import APIRouter, Depends
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_assessment.api.mastery import skill_mastery
 from pathwise_assessment.schemas.attempts import ObjectOwner
@@ -22,10 +23,11 @@ from pathwise_assessment.service import motivation as motivation_service
 from pathwise_assessment.service import placements as placements_service
 from pathwise_assessment.service import signals as signals_service
 from pathwise_shared.access import role_guard
-from pathwise_shared.app import DbSession
+from pathwise_shared.app import DatabaseDep, DbSession
 from pathwise_shared.auth import CurrentPrincipal
 from pathwise_shared.events import EventEnvelope
 from pathwise_shared.problems import problem_responses
+from pathwise_shared.subscriber import EventBatch, EventBatchOutcomes, receive_batch
 
 __all__ = ["router"]
 
@@ -132,3 +134,16 @@ async def receive_event(
     are kept for the comeback badge (docs/assessment.md, "Motivation"). Idempotent on the event
     id: a redelivery answers 200 ``duplicate`` and changes nothing."""
     return {"status": await motivation_service.receive_event(session, principal, envelope)}
+
+
+@router.post("/events/batch", response_model=EventBatchOutcomes)
+async def receive_events(
+    batch: EventBatch, db: DatabaseDep, principal: CurrentPrincipal
+) -> EventBatchOutcomes:
+    """The hub's batch of deliveries: each event as ``POST /internal/events`` would take it, in a
+    unit of work of its own, with its own outcome (pathwise_shared.subscriber)."""
+
+    async def handle(session: AsyncSession, envelope: EventEnvelope) -> str:
+        return await motivation_service.receive_event(session, principal, envelope)
+
+    return await receive_batch(db, principal, batch, handle)
