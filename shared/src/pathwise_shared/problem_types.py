@@ -256,6 +256,8 @@ _TYPES: tuple[tuple[str, int, str], ...] = (
     ("evidence-conflict", 409, "Evidence conflict"),
     # The change feed (profiles, issue 17 part 6).
     ("cursor-of-another-district", 400, "Cursor of another district"),
+    # An event in the hub's batch of another district than the delivery's (issue 13).
+    ("district-mismatch", 403, "District mismatch"),
     ("{object}-exists", 409, "{Object} exists"),
     ("{object}-forbidden", 403, "{Object} forbidden"),
     ("{object}-not-found", 404, "{Object} not found"),
