@@ -9,13 +9,16 @@ in two statements (``pathway_reads``), a class's pathways likewise, whatever the
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import BindParameter, and_, bindparam, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_pathways.models import Activity, Pathway, PathwayStep, PathwayVersion, ProcessedEvent
+from pathwise_shared.db.uow import core
+from pathwise_shared.timeutil import utcnow
 
 __all__ = [
     "PathwayRead",
@@ -150,13 +153,20 @@ async def list_versions(
     return (await session.scalars(stmt)).all()
 
 
+@lru_cache(maxsize=2)
+def _record_event(is_pg: bool) -> Any:
+    # Built once per backend: every delivered event runs it.
+    insert = (postgresql.insert if is_pg else sqlite.insert)(ProcessedEvent)
+    return insert.on_conflict_do_nothing(index_elements=["event_id"]).returning(
+        ProcessedEvent.event_id
+    )
+
+
 async def record_event(session: AsyncSession, event_id: uuid.UUID, event_type: str) -> bool:
-    """True the first time an event id is seen; False for a redelivery."""
-    if await session.get(ProcessedEvent, event_id) is not None:
-        return False
-    try:
-        async with session.begin_nested():
-            session.add(ProcessedEvent(event_id=event_id, event_type=event_type))
-    except IntegrityError:
-        return False
-    return True
+    """True the first time an event id is seen; False for a redelivery. One statement (a look,
+    a savepoint, an insert and its release were four round trips per event): a concurrent
+    delivery of the same id waits on the row and then inserts nothing."""
+    statement = _record_event(session.get_bind().dialect.name == "postgresql")
+    params = {"event_id": event_id, "event_type": event_type, "received_at": utcnow()}
+    inserted = await (await core(session)).execute(statement, params)
+    return inserted.first() is not None
