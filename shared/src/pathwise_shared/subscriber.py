@@ -15,11 +15,14 @@ unavailable the rest of the batch is not tried: each is answered 503 and comes b
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pathwise_shared.auth import Principal
+from pathwise_shared.app import DatabaseDep
+from pathwise_shared.auth import CurrentPrincipal, Principal
 from pathwise_shared.db.engine import Database
 from pathwise_shared.db.errors import is_database_unavailable
 from pathwise_shared.db.uow import unit_of_work
@@ -32,6 +35,8 @@ __all__ = [
     "EventBatchOutcomes",
     "EventHandler",
     "EventOutcome",
+    "ServiceEventHandler",
+    "add_batch_route",
     "receive_batch",
 ]
 
@@ -43,6 +48,8 @@ BATCH_MAX_EVENTS = 50
 
 # One event, in the caller's transaction: what became of it ("advanced", "duplicate", ...).
 EventHandler = Callable[[AsyncSession, EventEnvelope], Awaitable[str]]
+# A service's own handling of one delivered event, as its ``POST /internal/events`` calls it.
+ServiceEventHandler = Callable[[AsyncSession, Principal, EventEnvelope], Awaitable[str]]
 
 
 class EventBatch(BaseModel):
@@ -114,3 +121,22 @@ def _problem(envelope: EventEnvelope, problem: Problem) -> EventOutcome:
     return EventOutcome(
         id=envelope.id, status=problem.status_code, type=problem.type, detail=problem.detail
     )
+
+
+def add_batch_route(router: APIRouter, handle: ServiceEventHandler, **route: Any) -> None:
+    """``POST /events/batch`` on a service's internal router, each event through ``handle``
+    (what the service's ``POST /internal/events`` calls) with the delivering principal. A
+    service whose handling needs more of the request (pathways: its graph cache and upstream
+    callers) declares the route itself around :func:`receive_batch`."""
+
+    @router.post("/events/batch", response_model=EventBatchOutcomes, **route)
+    async def receive_events(
+        batch: EventBatch, db: DatabaseDep, principal: CurrentPrincipal
+    ) -> EventBatchOutcomes:
+        """The hub's batch of deliveries: each event as ``POST /internal/events`` would take it,
+        in a unit of work of its own, with its own outcome (docs/events.md)."""
+
+        async def one(session: AsyncSession, envelope: EventEnvelope) -> str:
+            return await handle(session, principal, envelope)
+
+        return await receive_batch(db, principal, batch, one)

@@ -3,7 +3,6 @@
 import uuid
 
 from fastapi import APIRouter, Depends
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_assessment.api.mastery import skill_mastery
 from pathwise_assessment.schemas.attempts import ObjectOwner
@@ -23,11 +22,11 @@ from pathwise_assessment.service import motivation as motivation_service
 from pathwise_assessment.service import placements as placements_service
 from pathwise_assessment.service import signals as signals_service
 from pathwise_shared.access import role_guard
-from pathwise_shared.app import DatabaseDep, DbSession
+from pathwise_shared.app import DbSession
 from pathwise_shared.auth import CurrentPrincipal
 from pathwise_shared.events import EventEnvelope
 from pathwise_shared.problems import problem_responses
-from pathwise_shared.subscriber import EventBatch, EventBatchOutcomes, receive_batch
+from pathwise_shared.subscriber import add_batch_route
 
 __all__ = ["router"]
 
@@ -136,14 +135,4 @@ async def receive_event(
     return {"status": await motivation_service.receive_event(session, principal, envelope)}
 
 
-@router.post("/events/batch", response_model=EventBatchOutcomes)
-async def receive_events(
-    batch: EventBatch, db: DatabaseDep, principal: CurrentPrincipal
-) -> EventBatchOutcomes:
-    """The hub's batch of deliveries: each event as ``POST /internal/events`` would take it, in a
-    unit of work of its own, with its own outcome (pathwise_shared.subscriber)."""
-
-    async def handle(session: AsyncSession, envelope: EventEnvelope) -> str:
-        return await motivation_service.receive_event(session, principal, envelope)
-
-    return await receive_batch(db, principal, batch, handle)
+add_batch_route(router, motivation_service.receive_event)

@@ -3,7 +3,6 @@
 import uuid
 
 from fastapi import APIRouter, Depends
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_profiles.api.deps import Policy, Settings
 from pathwise_profiles.schemas.goal_progress import GoalProgressIn, GoalProgressOut
@@ -28,11 +27,11 @@ from pathwise_profiles.service.access import check_access
 from pathwise_profiles.service.goal_progress import apply_goal_progress
 from pathwise_profiles.service.inbound import apply_changes
 from pathwise_shared.access import role_guard
-from pathwise_shared.app import DatabaseDep, DbSession, OneStatementConnection
+from pathwise_shared.app import DbSession, OneStatementConnection
 from pathwise_shared.auth import CurrentPrincipal
 from pathwise_shared.events import EventEnvelope
 from pathwise_shared.problems import problem_responses
-from pathwise_shared.subscriber import EventBatch, EventBatchOutcomes, receive_batch
+from pathwise_shared.subscriber import add_batch_route
 
 __all__ = ["router"]
 
@@ -180,19 +179,9 @@ async def receive_event(
     return {"status": await notifications_service.receive_event(session, principal, envelope)}
 
 
-@router.post(
-    "/events/batch",
-    response_model=EventBatchOutcomes,
+add_batch_route(
+    router,
+    notifications_service.receive_event,
     responses=problem_responses(403),
     dependencies=[Depends(role_guard((), ()))],
 )
-async def receive_events(
-    batch: EventBatch, principal: CurrentPrincipal, db: DatabaseDep
-) -> EventBatchOutcomes:
-    """The hub's batch of deliveries: each event as ``POST /internal/events`` would take it, in a
-    unit of work of its own, with its own outcome (pathwise_shared.subscriber)."""
-
-    async def handle(session: AsyncSession, envelope: EventEnvelope) -> str:
-        return await notifications_service.receive_event(session, principal, envelope)
-
-    return await receive_batch(db, principal, batch, handle)
