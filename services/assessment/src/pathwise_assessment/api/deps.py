@@ -7,10 +7,9 @@ from fastapi import Depends, Header, Request
 
 from pathwise_assessment.service.upstreams import Upstreams
 from pathwise_shared.auth import CurrentPrincipal
-from pathwise_shared.db import Database
 from pathwise_shared.idempotency import IdempotentRequest, idempotent_request
 
-__all__ = ["AppDatabase", "IdempotencyKey", "UpstreamsDep"]
+__all__ = ["IdempotencyKey", "UpstreamsDep"]
 
 
 async def _upstreams(request: Request) -> Upstreams:
@@ -18,12 +17,6 @@ async def _upstreams(request: Request) -> Upstreams:
     return upstreams
 
 
-async def _database(request: Request) -> Database:
-    db: Database = request.app.state.db
-    return db
-
-
-AppDatabase = Annotated[Database, Depends(_database)]
 UpstreamsDep = Annotated[Upstreams, Depends(_upstreams)]
 
 

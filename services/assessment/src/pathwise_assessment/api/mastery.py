@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Path
 from fastapi import Response as HttpResponse
 
-from pathwise_assessment.api.deps import AppDatabase, UpstreamsDep
+from pathwise_assessment.api.deps import UpstreamsDep
 from pathwise_assessment.api.views import fit_out
 from pathwise_assessment.domain.rows import StateRow
 from pathwise_assessment.models import MasteryHistory
@@ -23,7 +23,7 @@ from pathwise_assessment.service import fits as fits_service
 from pathwise_assessment.service import mastery_read as service
 from pathwise_assessment.service import skill_params as params_service
 from pathwise_shared.access import ADMINS, ALL_USERS, STAFF, access
-from pathwise_shared.app import DbSession
+from pathwise_shared.app import DatabaseDep, DbSession
 from pathwise_shared.auth import CurrentPrincipal
 from pathwise_shared.pagination import CursorParam, LimitParam, Page, decode_id_cursor, page_of
 
@@ -99,7 +99,7 @@ async def create_fit(
     body: FitCreate,
     session: DbSession,
     principal: CurrentPrincipal,
-    db: AppDatabase,
+    db: DatabaseDep,
     background: BackgroundTasks,
     response: HttpResponse,
 ) -> FitOut:

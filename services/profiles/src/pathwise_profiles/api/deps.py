@@ -12,11 +12,10 @@ from fastapi import Depends, Query, Request
 from pathwise_profiles.service.profiles import Policy as VisibilityPolicy
 from pathwise_profiles.service.roster.common import ListParams
 from pathwise_profiles.settings import ProfilesSettings
-from pathwise_shared.db import Database
 from pathwise_shared.inputs import Timestamp
 from pathwise_shared.pagination import DEFAULT_PAGE_SIZE, CursorParam, LimitParam
 
-__all__ = ["Db", "GradeParam", "Listing", "Policy", "Settings"]
+__all__ = ["GradeParam", "Listing", "Policy", "Settings"]
 
 
 # The dependencies are ``async def`` though they never wait: FastAPI runs a plain ``def``
@@ -28,15 +27,7 @@ async def _settings(request: Request) -> ProfilesSettings:
     return settings
 
 
-async def _database(request: Request) -> Database:
-    db: Database = request.app.state.db
-    return db
-
-
 Settings = Annotated[ProfilesSettings, Depends(_settings)]
-# The database itself, for a background job that opens its own units of work after the answer
-# (the request's session is closed by then).
-Db = Annotated[Database, Depends(_database)]
 
 
 async def _policy(settings: Settings) -> VisibilityPolicy:

@@ -5,11 +5,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Form, Header, Request, Response, status
 
-from pathwise_profiles.api.deps import Db, Settings
+from pathwise_profiles.api.deps import Settings
 from pathwise_profiles.schemas.imports import FolderImport, ImportJobOut, ImportUpload
 from pathwise_profiles.service import imports as svc
 from pathwise_shared.access import access
-from pathwise_shared.app import DbSession
+from pathwise_shared.app import DatabaseDep, DbSession
 from pathwise_shared.auth import CurrentPrincipal
 from pathwise_shared.idempotency import REPLAYED_HEADER
 from pathwise_shared.pagination import DEFAULT_PAGE_SIZE, CursorParam, LimitParam, Page
@@ -46,7 +46,7 @@ async def upload_import(
     form: Annotated[ImportUpload, Form()],
     principal: CurrentPrincipal,
     session: DbSession,
-    db: Db,
+    db: DatabaseDep,
     settings: Settings,
     request: Request,
     response: Response,
@@ -80,7 +80,7 @@ async def folder_import(
     body: FolderImport,
     principal: CurrentPrincipal,
     session: DbSession,
-    db: Db,
+    db: DatabaseDep,
     settings: Settings,
     request: Request,
     response: Response,

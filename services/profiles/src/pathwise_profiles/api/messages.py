@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Form, Request, status
 from fastapi.responses import StreamingResponse
 from starlette.middleware import Middleware
 
-from pathwise_profiles.api.deps import Db, Settings
+from pathwise_profiles.api.deps import Settings
 from pathwise_profiles.domain.messages import ATTACHMENT_KINDS
 from pathwise_profiles.schemas.messages import (
     MessageCreate,
@@ -31,7 +31,7 @@ from pathwise_profiles.schemas.messages import (
 from pathwise_profiles.service import messages as service
 from pathwise_profiles.settings import ProfilesSettings
 from pathwise_shared.access import ALL_USERS, access
-from pathwise_shared.app import DbSession
+from pathwise_shared.app import DatabaseDep, DbSession
 from pathwise_shared.auth import CurrentPrincipal
 from pathwise_shared.body_limit import BodyLimitMiddleware
 from pathwise_shared.files import download_headers
@@ -231,7 +231,7 @@ async def post_message(
     thread_id: uuid.UUID,
     form: Annotated[MessageCreate, Form()],
     principal: CurrentPrincipal,
-    db: Db,
+    db: DatabaseDep,
     store: Store,
     settings: Settings,
 ) -> MessageOut:
