@@ -60,7 +60,8 @@ class Receiver:
     release: asyncio.Event = field(default_factory=asyncio.Event)
     # The internal feed: whether it takes batches (else 404, as a release without the route),
     # every batch's event ids and districts, and events to fail once ("503": that status for
-    # the event; "missing": no outcome for it in the answer).
+    # the event; "missing": no outcome for it in the answer; "garbled": a status that is no
+    # number).
     batch_route: bool = True
     batches: list[list[tuple[str, str]]] = field(default_factory=list)
     fail_once: dict[str, str] = field(default_factory=dict)
@@ -105,6 +106,9 @@ async def receiver() -> AsyncIterator[Receiver]:
                 continue
             if failure == "503":
                 results.append({"id": event_id, "status": 503, "type": "about:blank"})
+                continue
+            if failure == "garbled":
+                results.append({"id": event_id, "status": "fine"})
                 continue
             results.append({"id": event_id, "status": 200, "outcome": "applied"})
         return web.json_response({"results": results})
@@ -424,13 +428,14 @@ async def test_the_internal_feed_goes_in_batches_of_one_district_each_event_with
 ) -> None:
     """A backlog of two districts' events to pathways goes in batches, never mixing districts
     (the request speaks for one). Each event keeps its own outcome: one answered 503 inside an
-    otherwise successful batch, and one the answer leaves out, are retried alone and delivered on
-    their second attempt; the others are delivered once."""
+    otherwise successful batch, one the answer leaves out and one whose status is garbled, are
+    retried alone and delivered on their second attempt; the others are delivered once."""
     first, second = uuid.uuid4(), uuid.uuid4()
     events = [mastery(first) for _ in range(30)] + [mastery(second) for _ in range(12)]
     ids = [str(e.id) for e in events]
     receiver.fail_once[ids[3]] = "503"
     receiver.fail_once[ids[35]] = "missing"
+    receiver.fail_once[ids[10]] = "garbled"
     hub = settings(retry_schedule=(0, 0.2), lease_seconds=30)
     await publish(gateway, *events)  # before the dispatcher runs: one claim finds them all
     async with running_dispatcher(gateway, receiver, hub):
@@ -444,13 +449,14 @@ async def test_the_internal_feed_goes_in_batches_of_one_district_each_event_with
     attempts = {event_id: count for event_id, (_, count) in found.items()}
     assert attempts.pop(ids[3]) == 2
     assert attempts.pop(ids[35]) == 2
+    assert attempts.pop(ids[10]) == 2
     assert set(attempts.values()) == {1}
     ours = [b for b in receiver.batches if {event for event, _ in b} & set(ids)]
     assert max(len(b) for b in ours) > 1, [len(b) for b in ours]
     for batch in ours:
         assert len({district for _, district in batch}) == 1, batch
     arrivals = receiver.arrivals("internal")
-    assert all(len(arrivals[e]) == (2 if e in (ids[3], ids[35]) else 1) for e in ids)
+    assert all(len(arrivals[e]) == (2 if e in (ids[3], ids[10], ids[35]) else 1) for e in ids)
 
 
 @pytest.mark.usefixtures("clean_queue")

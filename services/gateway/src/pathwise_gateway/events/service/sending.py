@@ -215,18 +215,20 @@ class Sender:
                 )
                 continue
             outcome = outcomes.get(str(row.event_id))
-            if outcome is None:
+            own_status = outcome.get("status") if isinstance(outcome, dict) else None
+            # A receiver's bug (no outcome, or a status that is not a number) is this event's
+            # retry, never an exception that would lose the whole batch's outcomes to the lease.
+            if not isinstance(own_status, int) or isinstance(own_status, bool):
                 results.append(
                     AttemptResult(
                         **base,
                         verdict=Verdict.RETRY,
-                        error="the batch answer has no outcome for this event",
+                        error="the batch answer has no readable outcome for this event",
                         latency_ms=latency,
                         finished_at=finished,
                     )
                 )
                 continue
-            own_status = int(outcome.get("status", 500))
             results.append(
                 AttemptResult(
                     **base,
