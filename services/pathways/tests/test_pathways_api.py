@@ -234,6 +234,28 @@ async def test_a_batch_of_events_applies_each_as_if_it_came_alone(live: ServiceC
     assert reopened.json()["results"][0]["outcome"] == "reopened"
 
 
+async def test_the_same_batch_twice_at_once_applies_each_event_once(live: ServiceClient) -> None:
+    """A redelivery racing its first delivery (a timed-out attempt retried while the first still
+    runs): one of the two applies the event, the other answers ``duplicate``; the pathway moves
+    one version, not two."""
+    before = (await live.get(f"/v1/learners/{LEARNER}/pathway", headers=live.as_(teacher()))).json()
+    first = next(s for s in before["steps"] if s["status"] == "ready")
+    batch = {"events": [_event(first["skill_code"], True, 0.96)]}
+    answers = await asyncio.gather(
+        *(
+            live.post("/internal/events/batch", json=batch, headers=live.as_(system()))
+            for _ in range(2)
+        )
+    )
+    outcomes = sorted(a.json()["results"][0]["outcome"] for a in answers)
+    assert outcomes == ["advanced", "duplicate"], [a.text for a in answers]
+    after = (await live.get(f"/v1/learners/{LEARNER}/pathway", headers=live.as_(teacher()))).json()
+    assert after["version"] == before["version"] + 1
+    undo = {"events": [_event(first["skill_code"], False, 0.4)]}
+    reopened = await live.post("/internal/events/batch", json=undo, headers=live.as_(system()))
+    assert reopened.json()["results"][0]["outcome"] == "reopened"
+
+
 async def test_overrides_reorder_skip_insert_and_approval(live: ServiceClient) -> None:
     learner = demo_id("learner", "learner-12")
     planned = await live.post(
