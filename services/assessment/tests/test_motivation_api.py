@@ -157,14 +157,19 @@ async def test_a_flag_delivered_after_the_mastery_it_preceded_awards_on_arrival(
     assert sorted(e["badge"] for e in events) == ["comeback", "first_mastery"]
 
 
-async def test_flag_events_only_from_the_system_and_well_formed(api: ServiceClient) -> None:
-    learner_id = uuid.uuid4()
-    envelope = new_event(
+def flagged_event(learner_id: uuid.UUID) -> dict[str, Any]:
+    """A minimal ``learner.flagged`` envelope of the demo district, as JSON."""
+    return new_event(
         "learner.flagged",
         district_id=DEMO_DISTRICT,
         subject=f"learner/{learner_id}/pathway",
         data={"learner_id": str(learner_id), "flag_id": str(uuid.uuid4()), "code": "no_progress"},
     ).model_dump(mode="json")
+
+
+async def test_flag_events_only_from_the_system_and_well_formed(api: ServiceClient) -> None:
+    learner_id = uuid.uuid4()
+    envelope = flagged_event(learner_id)
     refused = await api.post("/internal/events", json=envelope, headers=api.as_(TEACHER))
     assert refused.status_code == 403
     other = make_principal(uuid.uuid4(), kind="system", subject="system:event-hub")
@@ -185,12 +190,7 @@ async def test_a_batch_of_flag_events_takes_each_as_if_it_came_alone(api: Servic
     """``POST /internal/events/batch``, as the hub sends it: each event's outcome is the single
     route's, and a malformed one costs only itself."""
     learner_id = uuid.uuid4()
-    flagged = new_event(
-        "learner.flagged",
-        district_id=DEMO_DISTRICT,
-        subject=f"learner/{learner_id}/pathway",
-        data={"learner_id": str(learner_id), "flag_id": str(uuid.uuid4()), "code": "no_progress"},
-    ).model_dump(mode="json")
+    flagged = flagged_event(learner_id)
     broken = {**flagged, "id": str(uuid.uuid4()), "data": {"learner_id": "nope", "code": "x"}}
     other_type = {**flagged, "id": str(uuid.uuid4()), "type": "goal.completed"}
     batch = {"events": [flagged, broken, flagged, other_type]}
