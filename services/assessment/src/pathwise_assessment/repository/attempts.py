@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_assessment.domain.rows import ResponseRow, VersionRow
 from pathwise_assessment.models import Assessment, Attempt, AttemptItem, ItemVersion, Response
-from pathwise_shared.db.uow import core
+from pathwise_shared.db.driver import HotStatement
 
 __all__ = [
     "add_attempt",
@@ -72,6 +72,15 @@ _ITEMS_AND_RESPONSES = (
     .order_by(_AI.position)
 )
 _INSERT_RESPONSE = insert(_RESPONSES)
+# The answer path's two on the driver (``HotStatement``): every column of the response named.
+_ITEMS_AND_RESPONSES_HOT = HotStatement(_ITEMS_AND_RESPONSES)
+_RESPONSE_COLUMNS = (
+    "id", "district_id", "attempt_id", "item_id", "item_version_id", "learner_id", "answer",
+    "status", "earned", "possible", "correct", "rubric", "created_at", "scored_at", "scored_by",
+)  # fmt: skip
+_INSERT_ANSWER = HotStatement(
+    insert(_RESPONSES).values({name: bindparam(name) for name in _RESPONSE_COLUMNS})
+)
 
 
 async def lock_attempt(
@@ -93,9 +102,7 @@ async def attempt_rows(
     order."""
     items: list[tuple[int, uuid.UUID]] = []
     responses: list[ResponseRow] = []
-    for row in await (await core(session)).execute(
-        _ITEMS_AND_RESPONSES, {"attempt_id": attempt_id}
-    ):
+    for row in await _ITEMS_AND_RESPONSES_HOT.rows(session, {"attempt_id": attempt_id}):
         items.append((row[0], row[1]))
         if row[2] is not None:
             responses.append(ResponseRow(*row[2:]))
@@ -104,7 +111,8 @@ async def attempt_rows(
 
 
 async def insert_response(session: AsyncSession, values: dict[str, Any]) -> None:
-    await (await core(session)).execute(_INSERT_RESPONSE, values)
+    """A new response: ``values`` names every column of ``_RESPONSE_COLUMNS``."""
+    await _INSERT_ANSWER.execute(session, values)
 
 
 async def add_attempt(session: AsyncSession, attempt: Attempt) -> None:

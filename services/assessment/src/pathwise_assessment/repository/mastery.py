@@ -21,6 +21,7 @@ from pathwise_assessment.models import (
     SkillParams,
 )
 from pathwise_assessment.repository.cache import DistrictCache
+from pathwise_shared.db.driver import HotStatement
 from pathwise_shared.db.uow import core
 
 __all__ = [
@@ -73,6 +74,15 @@ def _lock_upsert(is_pg: bool) -> Any:
 
 
 _LOCK_UPSERT = {"postgresql": _lock_upsert(True), "sqlite": _lock_upsert(False)}
+# One skill's row (the usual answer) on the driver (``HotStatement``), every column named.
+_LOCK_COLUMNS = (
+    "district_id", "learner_id", "skill_code", "p_known", "mastered", "level", "evidence_count",
+    "hard_correct_count", "evidence_weight", "updated_at",
+)  # fmt: skip
+_LOCK_ONE = {
+    name: HotStatement(stmt.values({c: bindparam(c) for c in _LOCK_COLUMNS}))
+    for name, stmt in _LOCK_UPSERT.items()
+}
 _UPDATE_STATE = (
     update(_STATES)
     .where(
@@ -90,6 +100,16 @@ _UPDATE_STATE = (
     )
 )
 _INSERT_HISTORY = insert(cast(Table, MasteryHistory.__table__))
+_UPDATE_ONE = HotStatement(_UPDATE_STATE)
+_HISTORY_COLUMNS = (
+    "id", "district_id", "learner_id", "skill_code", "response_id", "reason", "correct", "hard",
+    "p_before", "p_after", "mastered", "level", "created_at",
+)  # fmt: skip
+_INSERT_ONE_HISTORY = HotStatement(
+    insert(cast(Table, MasteryHistory.__table__)).values(
+        {c: bindparam(c) for c in _HISTORY_COLUMNS}
+    )
+)
 
 
 async def model_params(
@@ -145,25 +165,30 @@ async def lock_state_rows(
         }
         for code in sorted(prior)
     ]
-    statement = _LOCK_UPSERT[session.get_bind().dialect.name]
-    # One row is one statement; several are batched by SQLAlchemy's "insertmanyvalues" into one
-    # multi-row INSERT, rows in the given (sorted) order.
-    rows = await (await core(session)).execute(statement, values if len(values) > 1 else values[0])
+    dialect = session.get_bind().dialect.name
+    if len(values) == 1:
+        return {r[0]: tuple(r) for r in await _LOCK_ONE[dialect].rows(session, values[0])}
+    # Several rows are batched by SQLAlchemy's "insertmanyvalues" into one multi-row INSERT,
+    # rows in the given (sorted) order.
+    rows = await (await core(session)).execute(_LOCK_UPSERT[dialect], values)
     return {r[0]: tuple(r) for r in rows}
 
 
 async def update_states(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     """Write states locked by ``lock_state_rows`` (keys ``k_district_id``, ``k_learner_id``,
     ``k_skill_code`` and the new values)."""
-    if rows:
-        await (await core(session)).execute(_UPDATE_STATE, list(rows) if len(rows) > 1 else rows[0])
+    if len(rows) == 1:
+        await _UPDATE_ONE.execute(session, rows[0])
+    elif rows:
+        await (await core(session)).execute(_UPDATE_STATE, list(rows))
 
 
 async def insert_history(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        await (await core(session)).execute(
-            _INSERT_HISTORY, list(rows) if len(rows) > 1 else rows[0]
-        )
+    """History rows, each naming every column of ``_HISTORY_COLUMNS``."""
+    if len(rows) == 1:
+        await _INSERT_ONE_HISTORY.execute(session, rows[0])
+    elif rows:
+        await (await core(session)).execute(_INSERT_HISTORY, list(rows))
 
 
 async def params_for(

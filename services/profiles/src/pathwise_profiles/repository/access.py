@@ -24,7 +24,6 @@ from sqlalchemy import (
     ColumnElement,
     FromClause,
     Label,
-    RowMapping,
     Select,
     and_,
     bindparam,
@@ -186,7 +185,7 @@ def relation_params(principal: Principal, object_id: uuid.UUID, today: date) -> 
 
 
 def relations_from(
-    row: RowMapping,
+    row: Mapping[Any, Any],
     principal: Principal,
     target: TargetKind,
     object_id: uuid.UUID,

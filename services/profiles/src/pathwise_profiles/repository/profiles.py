@@ -5,7 +5,7 @@ service's hottest path, and building a statement per call cost more than running
 """
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -26,6 +26,7 @@ from pathwise_profiles.repository.access import (
     relations_from,
 )
 from pathwise_shared.auth import Principal
+from pathwise_shared.db.driver import HotStatement
 from pathwise_shared.db.uow import StatementReader
 
 __all__ = [
@@ -59,8 +60,14 @@ class ProfileRead:
     """The profile, its goals (by id) and the reader's relations to the learner, as one read."""
 
     relations: Relations
-    row: RowMapping
+    row: Mapping[Any, Any]
     goals: list[dict[str, Any]]
+
+
+@cache
+def _profile_read(names: tuple[str, ...]) -> HotStatement:
+    """The profile read's statement on the driver (a profile read's hottest part)."""
+    return HotStatement(_profile_with_facts(names))
 
 
 @cache
@@ -87,10 +94,9 @@ async def read_profile(
     """The profile in the principal's district with its goals and the access facts; None when
     there is none (the caller answers 404). The caller decides access before showing anything."""
     names = relation_names(principal, "learner")
-    result = await session.execute(
-        _profile_with_facts(names), relation_params(principal, learner_id, today)
+    rows = await _profile_read(names).mappings(
+        session, relation_params(principal, learner_id, today)
     )
-    rows = result.mappings().all()
     if not rows:
         return None
     first = rows[0]
