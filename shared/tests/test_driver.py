@@ -55,7 +55,14 @@ class Other(_Base):
     name: Mapped[str] = mapped_column(String(20))
 
 
+class Defaulted(_Base):
+    __tablename__ = "hot_defaulted"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    label: Mapped[str] = mapped_column(String(20), default="made in Python")
+
+
 THING = cast(Table, Thing.__table__)
+DEFAULTED = cast(Table, Defaulted.__table__)
 OTHER = cast(Table, Other.__table__)
 T = THING.c
 COLUMNS = ("id", "n", "name", "data", "score", "amount", "at")
@@ -171,6 +178,40 @@ async def test_expanding_parameters_are_refused(db: Database) -> None:
                     await hot.rows(session, {"ns": [1, 2]})
             else:  # SQLite runs the statement as SQLAlchemy would
                 assert await hot.rows(session, {"ns": [1, 2]}) == []
+    finally:
+        await db.dispose()
+
+
+async def test_many_parameter_sets_in_one_call(db: Database) -> None:
+    try:
+        await _create(db)
+        rows = [_values(1), _values(1), _values(2)]
+        async with unit_of_work(db, write=True) as session:
+            await INSERT.execute_many(session, rows)
+            await INSERT.execute_many(session, [])
+        async with unit_of_work(db, read_only=True) as session:
+            got = await HOT_READ.mappings(session, {"n": 1})
+            assert sorted(r["id"] for r in got) == sorted(r["id"] for r in rows[:2])
+        with pytest.raises(exc.IntegrityError):
+            async with unit_of_work(db, write=True) as session:
+                await INSERT.execute_many(session, [_values(3), rows[2]])
+        async with unit_of_work(db, read_only=True) as session:
+            assert (await session.execute(COUNT)).scalar_one() == 3  # none of the failed two
+    finally:
+        await db.dispose()
+
+
+async def test_python_side_defaults_are_refused(db: Database) -> None:
+    """A column left to a Python-side default would be NULL on the driver path: refused."""
+    try:
+        await _create(db)
+        hot = HotStatement(insert(DEFAULTED).values(id=bindparam("id")))
+        async with unit_of_work(db, write=True) as session:
+            if backend() == "postgresql":
+                with pytest.raises(ValueError, match="every column"):
+                    await hot.execute(session, {"id": 1})
+            else:
+                await hot.execute(session, {"id": 1})
     finally:
         await db.dispose()
 

@@ -17,13 +17,15 @@ statement that runs on every request is written once, as Core, and :class:`HotSt
 - **SQLite** (and any other dialect): the ordinary ``execute``; the embedded default is not the
   one a district runs under load, and one code path per backend would be two to test.
 
-Both give the rows as mappings by column name. Statements with expanding (``IN``) parameters are
-refused at build time: their SQL changes with the list's length.
+Both give the rows as mappings by column name or as tuples. Refused when first compiled: expanding
+(``IN``) parameters (the SQL changes with the list's length) and an insert or update that leaves
+a column with a Python-side default to SQLAlchemy (it would be written as NULL): name every
+column.
 """
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import exc
 from sqlalchemy.engine import Dialect
@@ -69,6 +71,11 @@ class HotStatement:
         assert isinstance(compiled, SQLCompiler)
         if "POSTCOMPILE" in compiled.string:
             raise ValueError("a hot statement cannot have expanding parameters")
+        if compiled.insert_prefetch or compiled.update_prefetch:
+            # Python-side defaults are computed by SQLAlchemy's execution context, which the
+            # driver path skips: the column would be written as NULL.
+            columns = [c.name for c in [*compiled.insert_prefetch, *compiled.update_prefetch]]
+            raise ValueError(f"a hot statement must name every column with a default: {columns}")
         order = compiled.positiontup or ()
         binds = tuple(
             (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
@@ -118,25 +125,64 @@ class HotStatement:
             return
         await self._run(conn, params)
 
-    async def _run(
-        self, conn: AsyncConnection, params: Mapping[str, Any]
-    ) -> tuple[list[str], list[list[Any]]]:
+    async def execute_many(
+        self, target: AsyncSession | AsyncConnection, rows: Sequence[Mapping[str, Any]]
+    ) -> None:
+        """Run a statement that returns no rows once per parameter set, in one round trip
+        (asyncpg's ``executemany``; SQLAlchemy's batched execution on SQLite)."""
+        if not rows:
+            return
+        conn = await _connection(target)
+        if conn.dialect.name != "postgresql":
+            await conn.execute(self.statement, [dict(r) for r in rows])
+            return
+        c = self._compiled_for(conn)
+        many = [self._args(c, r) for r in rows]
+        fairy = await self._announce_and_connect(conn, c.sql, many, True)
+        adapted: Any = fairy.dbapi_connection
+        try:
+            await self._begin(adapted)
+            driver: Any = fairy.driver_connection
+            await driver.executemany(c.sql, many)
+        except Exception as error:
+            await self._raise_as_sqlalchemy(conn, adapted, c.sql, many, error)
+
+    def _compiled_for(self, conn: AsyncConnection) -> _Compiled:
         if self._compiled is None:
             self._compiled = self._compile(conn.dialect)
-        c = self._compiled
+        return self._compiled
+
+    @staticmethod
+    def _args(c: _Compiled, params: Mapping[str, Any]) -> list[Any]:
         full = c.compiled.construct_params(params)
-        args = [full[name] if proc is None else proc(full[name]) for name, proc in c.binds]
+        return [full[name] if proc is None else proc(full[name]) for name, proc in c.binds]
+
+    @staticmethod
+    async def _announce_and_connect(conn: AsyncConnection, sql: str, args: Any, many: bool) -> Any:
+        """The engine's ``before_cursor_execute`` listeners see the statement (the read-only
+        guards, the tests' counts); then the pool's connection record, whose driver we use."""
         sync = conn.sync_connection
         assert sync is not None
         for listener in sync.dispatch.before_cursor_execute:
-            listener(sync, None, c.sql, args, None, False)
-        fairy = await conn.get_raw_connection()
+            listener(sync, None, sql, args, None, many)
+        return await conn.get_raw_connection()
+
+    @staticmethod
+    async def _begin(adapted: Any) -> None:
+        # SQLAlchemy's asyncpg cursor begins the transaction on a connection's first statement
+        # (``BEGIN`` is lazy); so must a statement that goes around it.
+        if adapted._transaction is None and adapted.isolation_level != "autocommit":
+            await adapted._start_transaction()
+
+    async def _run(
+        self, conn: AsyncConnection, params: Mapping[str, Any]
+    ) -> tuple[list[str], list[list[Any]]]:
+        c = self._compiled_for(conn)
+        args = self._args(c, params)
+        fairy = await self._announce_and_connect(conn, c.sql, args, False)
         adapted: Any = fairy.dbapi_connection
         try:
-            # SQLAlchemy's asyncpg cursor begins the transaction on a connection's first
-            # statement (``BEGIN`` is lazy); so must a statement that goes around it.
-            if adapted._transaction is None and adapted.isolation_level != "autocommit":
-                await adapted._start_transaction()
+            await self._begin(adapted)
             driver: Any = fairy.driver_connection
             if c.results is None:
                 prepared = await driver.prepare(c.sql)
@@ -148,7 +194,7 @@ class HotStatement:
                 records = await driver.fetch(c.sql, *args)
         except Exception as error:
             await self._raise_as_sqlalchemy(conn, adapted, c.sql, args, error)
-        processors = self._compiled.results
+        processors = self._compiled_for(conn).results
         assert processors is not None
         rows = [list(record.values()) for record in records]
         for position, proc in processors:
@@ -158,8 +204,8 @@ class HotStatement:
 
     @staticmethod
     async def _raise_as_sqlalchemy(
-        conn: AsyncConnection, adapted: Any, sql: str, args: list[Any], error: Exception
-    ) -> None:
+        conn: AsyncConnection, adapted: Any, sql: str, args: Any, error: Exception
+    ) -> NoReturn:
         """The error the session would have raised: the driver's error in its DB-API form
         (``IntegrityError``, ``OperationalError``…) wrapped as ``sqlalchemy.exc``; a lost
         connection is invalidated first."""
@@ -178,3 +224,4 @@ class HotStatement:
                 connection_invalidated=lost,
                 dialect=dialect,
             ) from error
+        raise error  # not reached: the adapter raises (a non-driver error as it came)

@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Integer, MetaData, String, Table, Text, Uuid
+from sqlalchemy import JSON, Column, Index, Integer, MetaData, String, Table, Text, Uuid, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pathwise_shared.db.driver import HotStatement
 from pathwise_shared.db.types import UTCDateTime
 from pathwise_shared.db.uow import core
 from pathwise_shared.events import EventEnvelope
@@ -71,6 +72,16 @@ def event_sequences_table(metadata: MetaData) -> Table:
     )
 
 
+_SEQUENCE_KEYS = ("subject", "last", "last_event_id")
+_OUTBOX_KEYS = ("id", "event_type", "district_id", "subject", "envelope", "occurred_at")
+
+
+@lru_cache(maxsize=32)
+def _hot_upsert(table: Table, is_pg: bool) -> HotStatement:
+    """One subject's counter bump (every publish, so every answer) on the driver."""
+    return HotStatement(_upsert(table, is_pg).values({k: bindparam(k) for k in _SEQUENCE_KEYS}))
+
+
 @lru_cache(maxsize=32)
 def _upsert(table: Table, is_pg: bool) -> Any:
     # Built once per table and backend: every publish (each answer) runs it, and building the
@@ -106,11 +117,13 @@ async def sequence_events(
         {"subject": subject, "last": len(group), "last_event_id": group[-1].id}
         for subject, group in sorted(by_subject.items())
     ]
-    statement = _upsert(sequences, session.get_bind().dialect.name == "postgresql")
-    # One row: a plain execution with its parameters (``.values(row)`` would build a new
-    # statement each time); several: SQLAlchemy's batched insert, RETURNING every row.
-    conn = await core(session)
-    result = (await conn.execute(statement, rows[0] if len(rows) == 1 else rows)).all()
+    is_pg = session.get_bind().dialect.name == "postgresql"
+    # One row (one subject: an answer's events): the driver; several: SQLAlchemy's batched
+    # insert, RETURNING every row.
+    if len(rows) == 1:
+        result = await _hot_upsert(sequences, is_pg).rows(session, rows[0])
+    else:
+        result = (await (await core(session)).execute(_upsert(sequences, is_pg), rows)).all()
     numbered: dict[Any, EventEnvelope] = {}
     for subject, last, previous in result:
         group = by_subject[subject]
@@ -152,7 +165,7 @@ async def enqueue_event(
     """Number the event and add it to the caller's transaction; it commits or rolls back with
     the change. Returns the envelope as written (with its ``sequence``)."""
     [numbered] = await sequence_events(session, _sequences_of(table), [envelope])
-    await (await core(session)).execute(_insert(table), outbox_row(numbered))
+    await _insert(table).execute(session, outbox_row(numbered))
     return numbered
 
 
@@ -189,8 +202,8 @@ async def publish_many(
 
 
 @lru_cache(maxsize=32)
-def _insert(table: Table) -> Any:
-    return table.insert()
+def _insert(table: Table) -> HotStatement:
+    return HotStatement(table.insert().values({k: bindparam(k) for k in _OUTBOX_KEYS}))
 
 
 async def enqueue_events(
@@ -198,6 +211,5 @@ async def enqueue_events(
 ) -> list[EventEnvelope]:
     """``enqueue_event`` for many events: one counter statement and one insert."""
     numbered = await sequence_events(session, _sequences_of(table), envelopes)
-    if numbered:
-        await (await core(session)).execute(_insert(table), [outbox_row(e) for e in numbered])
+    await _insert(table).execute_many(session, [outbox_row(e) for e in numbered])
     return numbered

@@ -100,12 +100,12 @@ _UPDATE_STATE = (
     )
 )
 _INSERT_HISTORY = insert(cast(Table, MasteryHistory.__table__))
-_UPDATE_ONE = HotStatement(_UPDATE_STATE)
+_UPDATE_HOT = HotStatement(_UPDATE_STATE)
 _HISTORY_COLUMNS = (
     "id", "district_id", "learner_id", "skill_code", "response_id", "reason", "correct", "hard",
     "p_before", "p_after", "mastered", "level", "created_at",
 )  # fmt: skip
-_INSERT_ONE_HISTORY = HotStatement(
+_INSERT_HISTORY_HOT = HotStatement(
     insert(cast(Table, MasteryHistory.__table__)).values(
         {c: bindparam(c) for c in _HISTORY_COLUMNS}
     )
@@ -177,18 +177,12 @@ async def lock_state_rows(
 async def update_states(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     """Write states locked by ``lock_state_rows`` (keys ``k_district_id``, ``k_learner_id``,
     ``k_skill_code`` and the new values)."""
-    if len(rows) == 1:
-        await _UPDATE_ONE.execute(session, rows[0])
-    elif rows:
-        await (await core(session)).execute(_UPDATE_STATE, list(rows))
+    await _UPDATE_HOT.execute_many(session, rows)
 
 
 async def insert_history(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     """History rows, each naming every column of ``_HISTORY_COLUMNS``."""
-    if len(rows) == 1:
-        await _INSERT_ONE_HISTORY.execute(session, rows[0])
-    elif rows:
-        await (await core(session)).execute(_INSERT_HISTORY, list(rows))
+    await _INSERT_HISTORY_HOT.execute_many(session, rows)
 
 
 async def params_for(

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, distinct, func, select, update
+from sqlalchemy import CursorResult, Table, bindparam, distinct, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,7 +19,7 @@ from pathwise_assessment.models import (
     MotivationPreference,
     PracticeDay,
 )
-from pathwise_shared.db.uow import core
+from pathwise_shared.db.driver import HotStatement
 
 __all__ = [
     "add_practice",
@@ -50,13 +50,18 @@ def _insert(session: AsyncSession, table: Table) -> Any:
 
 
 @lru_cache(maxsize=2)
-def _add_practice(is_pg: bool) -> Any:
-    # Built once per backend: every answer runs it.
+def _add_practice(is_pg: bool) -> HotStatement:
+    # Built once per backend, run on the driver: every answer runs it.
     insert = (postgresql.insert if is_pg else sqlite.insert)(_DAYS)
-    return insert.on_conflict_do_update(
-        index_elements=[_DAYS.c.district_id, _DAYS.c.learner_id, _DAYS.c.day],
-        set_={"answers": _DAYS.c.answers + 1},
-    ).returning(_DAYS.c.answers)
+    keys = ("district_id", "learner_id", "day", "answers")
+    return HotStatement(
+        insert.values({k: bindparam(k) for k in keys})
+        .on_conflict_do_update(
+            index_elements=[_DAYS.c.district_id, _DAYS.c.learner_id, _DAYS.c.day],
+            set_={"answers": _DAYS.c.answers + 1},
+        )
+        .returning(_DAYS.c.answers)
+    )
 
 
 async def add_practice(
@@ -65,7 +70,8 @@ async def add_practice(
     """Count one answer on ``day``; returns the day's count after it (1: a new practice day)."""
     stmt = _add_practice(session.get_bind().dialect.name == "postgresql")
     row = {"district_id": district_id, "learner_id": learner_id, "day": day, "answers": 1}
-    return int((await (await core(session)).execute(stmt, row)).scalar_one())
+    [(answers,)] = await stmt.rows(session, row)
+    return int(answers)
 
 
 async def practice_days(
