@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_pathways.models import Activity, Pathway, PathwayStep, PathwayVersion, ProcessedEvent
-from pathwise_shared.db.uow import core
+from pathwise_shared.db.driver import HotStatement
 from pathwise_shared.timeutil import utcnow
 
 __all__ = [
@@ -154,11 +154,14 @@ async def list_versions(
 
 
 @lru_cache(maxsize=2)
-def _record_event(is_pg: bool) -> Any:
-    # Built once per backend: every delivered event runs it.
+def _record_event(is_pg: bool) -> HotStatement:
+    # Built once per backend, run on the driver: every delivered event runs it.
     insert = (postgresql.insert if is_pg else sqlite.insert)(ProcessedEvent)
-    return insert.on_conflict_do_nothing(index_elements=["event_id"]).returning(
-        ProcessedEvent.event_id
+    keys = ("event_id", "event_type", "received_at")
+    return HotStatement(
+        insert.values({k: bindparam(k) for k in keys})
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(ProcessedEvent.event_id)
     )
 
 
@@ -168,5 +171,4 @@ async def record_event(session: AsyncSession, event_id: uuid.UUID, event_type: s
     delivery of the same id waits on the row and then inserts nothing."""
     statement = _record_event(session.get_bind().dialect.name == "postgresql")
     params = {"event_id": event_id, "event_type": event_type, "received_at": utcnow()}
-    inserted = await (await core(session)).execute(statement, params)
-    return inserted.first() is not None
+    return bool(await statement.rows(session, params))
