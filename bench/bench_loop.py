@@ -841,8 +841,10 @@ def main(quick: bool, only: Sequence[str] | None = None) -> dict[str, Any]:
 
             def run(name: str, seconds: float) -> WrkResult:
                 path = paths[name]
-                # Enough fresh answers for the run at the best rate seen so far, and a margin.
-                wanted = math.ceil(max(rate.get(name, 150.0), 50.0) * seconds * 1.6) + 64
+                # Enough fresh answers for the run at the best rate seen so far, and a margin:
+                # twice that, and never fewer than 150/s' worth (the warm-up's rate is a cold
+                # start's, and a run that outpaced 1.6 times it once ran out).
+                wanted = math.ceil(max(rate.get(name, 150.0), 150.0) * seconds * 2) + 64
                 reqs = path.requests(wanted)
                 measured = run_wrk(path.base, reqs, seconds, workdir)
                 if path.give_back is not None:
