@@ -122,6 +122,20 @@ async def _insert_then_fail(db: Database) -> None:
         raise RuntimeError("the request fails")
 
 
+async def test_a_textual_statement(db: Database) -> None:
+    try:
+        await _create(db)
+        hot = HotStatement(text("SELECT id, name FROM hot_other WHERE id >= :low ORDER BY id"))
+        async with unit_of_work(db, read_only=True) as session:
+            assert [tuple(r) for r in await hot.rows(session, {"low": 2})] == [(2, "two")]
+            assert [dict(r) for r in await hot.mappings(session, {"low": 1})] == [
+                {"id": 1, "name": "one"},
+                {"id": 2, "name": "two"},
+            ]
+    finally:
+        await db.dispose()
+
+
 async def test_a_first_statement_runs_in_the_sessions_transaction(db: Database) -> None:
     """Nothing ran through the session before it: the driver statement still begins the
     transaction, so the unit of work's rollback takes it back."""

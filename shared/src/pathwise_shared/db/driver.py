@@ -3,9 +3,10 @@ the session's own asyncpg connection.
 
 Why: on the hottest paths (a profile read, an answer) SQLAlchemy's work around each statement
 (the execution context, the cursor adapter, its lock and greenlet hop, the result wrapping) costs
-more CPU than the driver's. Measured on one connection, the profile read's statement took 0.21 ms
-of CPU through ``AsyncConnection.execute`` and 0.09 ms through asyncpg (docs/benchmarks.md). So a
-statement that runs on every request is written once, as Core, and :class:`HotStatement` runs it:
+about as much CPU as the driver's. Measured on one connection (``python -m bench driver``,
+docs/benchmarks.md "Fifth pass"), the profile read's statement took 0.22 to 0.29 ms of the client's
+CPU through ``AsyncConnection.execute`` and 0.16 to 0.19 ms as a ``HotStatement``. So a statement
+that runs on every request is written once, as Core, and :class:`HotStatement` runs it:
 
 - **PostgreSQL**: compiled once (``$n`` parameters, the types' bind and result processors looked
   up once), then ``fetch`` on the driver connection underneath the session, in the session's own
@@ -87,7 +88,12 @@ class HotStatement:
         assert self._compiled is not None
         results: list[tuple[int, Processor]] = []
         types = [entry[3] for entry in self._compiled.compiled._result_columns]
+        if not types:
+            # A textual statement declares no columns: nothing to process.
+            types = [None] * len(oids)
         for position, (type_, oid) in enumerate(zip(types, oids, strict=True)):
+            if type_ is None:
+                continue
             proc = type_.dialect_impl(dialect).result_processor(dialect, oid)
             if proc is not None:
                 results.append((position, proc))

@@ -71,7 +71,6 @@ _ITEMS_AND_RESPONSES = (
     .where(_AI.attempt_id == bindparam("attempt_id"))
     .order_by(_AI.position)
 )
-_INSERT_RESPONSE = insert(_RESPONSES)
 # The answer path's two on the driver (``HotStatement``): every column of the response named.
 _ITEMS_AND_RESPONSES_HOT = HotStatement(_ITEMS_AND_RESPONSES)
 _RESPONSE_COLUMNS = (
