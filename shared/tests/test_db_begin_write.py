@@ -4,6 +4,7 @@ Real SQLite files (WAL, the service pragmas), two connections of one engine, as 
 """
 
 import asyncio
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,8 @@ async def test_a_writer_that_cannot_get_the_lock_is_a_503(tmp_path: Path) -> Non
         dbapi_connection.execute("PRAGMA busy_timeout=50")
 
     await db.engine.dispose()  # reconnect with the short wait
+    assert db.write_gate is not None
+    db.write_gate.timeout = 0.05  # and as short a wait for this process's turn
     try:
         async with db.session() as holder, db.session() as late:
             await begin_write(holder)
@@ -91,7 +94,78 @@ async def test_a_writer_that_cannot_get_the_lock_is_a_503(tmp_path: Path) -> Non
             assert caught.value.status_code == 503
             assert caught.value.headers["Retry-After"] == "1"
             await holder.rollback()
+        # Nothing was left held: the next writer gets in at once.
+        async with db.session() as next_one:
+            await asyncio.wait_for(begin_write(next_one), timeout=2.0)
+            await next_one.commit()
     finally:
+        await db.dispose()
+
+
+async def test_writers_of_a_process_take_the_lock_in_arrival_order(tmp_path: Path) -> None:
+    """Queued at the process's write gate, not in SQLite's busy handler (which sleeps and
+    retries with growing pauses, so a later writer could get in before an earlier one)."""
+    db = await _database(tmp_path)
+    order: list[int] = []
+
+    async def writer(n: int) -> None:
+        await asyncio.sleep(n * 0.005)  # arrive in order
+        async with db.session() as session:
+            await begin_write(session)
+            order.append(n)
+            await asyncio.sleep(0.02)  # hold the lock a while
+            await session.execute(text("UPDATE counter SET n = n + 1 WHERE id = 1"))
+            await session.commit()
+
+    try:
+        await asyncio.gather(*(writer(n) for n in range(10)))
+        assert order == list(range(10))
+        assert await _count(db) == 10
+    finally:
+        await db.dispose()
+
+
+async def test_a_writer_that_gives_up_waiting_leaves_no_turn_held(tmp_path: Path) -> None:
+    """A request cancelled while it waits for its turn (the caller went away) does not keep
+    the gate: the writers after it still get in."""
+    db = await _database(tmp_path)
+    try:
+        async with db.session() as holder:
+            await begin_write(holder)
+            waiting = asyncio.create_task(_increment(db, 0.0, write=True))
+            await asyncio.sleep(0.05)
+            waiting.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await waiting
+            await holder.commit()
+        await asyncio.wait_for(_increment(db, 0.0, write=True), timeout=2.0)
+        assert await _count(db) == 1
+    finally:
+        await db.dispose()
+
+
+async def test_a_writer_of_another_process_is_still_waited_for(tmp_path: Path) -> None:
+    """The gate orders this process's writers; another process's writer (here a plain sqlite3
+    connection holding the write lock) is met through busy_timeout, and the turn is handed on
+    when that wait fails."""
+    db = await _database(tmp_path)
+
+    @event.listens_for(db.engine.sync_engine, "connect")
+    def short_wait(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute("PRAGMA busy_timeout=50")
+
+    await db.engine.dispose()
+    other = sqlite3.connect(tmp_path / "race.db", isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        with pytest.raises(ServiceUnavailable):
+            async with db.session() as session:
+                await begin_write(session)
+        other.execute("ROLLBACK")
+        await asyncio.wait_for(_increment(db, 0.0, write=True), timeout=2.0)
+        assert await _count(db) == 1
+    finally:
+        other.close()
         await db.dispose()
 
 
