@@ -53,7 +53,7 @@ class WriteGate:
     Without it, concurrent ``BEGIN IMMEDIATE`` transactions wait in SQLite's busy handler, which
     sleeps and retries with growing pauses (up to 100 ms): a writer that arrived early could keep
     losing to later ones, and the lock sat free while they slept. Under a class answering at once
-    that was the answers' tail (p99 10 to 14 times p50, docs/benchmarks.md). Queued here first,
+    that was the answers' tail (p99 10 to 28 times p50, docs/benchmarks.md). Queued here first,
     each writer of the process finds the lock free when its turn comes; writers of other
     processes (a script, a second worker) still meet it through ``busy_timeout``.
     """
