@@ -26,6 +26,7 @@ from pathwise_gateway.migrations import MIGRATIONS
 from pathwise_gateway.models import outbox
 from pathwise_gateway.proxy.api import audit
 from pathwise_gateway.proxy.api import forwarding as proxy
+from pathwise_gateway.proxy.api.fast_path import install_forward_first
 from pathwise_gateway.proxy.api.openapi import install_merged_openapi
 from pathwise_gateway.proxy.service.audit import start_audit_log, stop_audit_log
 from pathwise_gateway.proxy.service.audit_retention import (
@@ -145,6 +146,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     setattr(app.state, ANONYMOUS_OPERATIONS_KEY, anonymous_operations)
     # Last: the catch-all must not shadow any other /v1 route.
     app.include_router(proxy.router)
+    install_forward_first(app, [proxy.PATH, proxy.ONEROSTER_PATH])
     install_merged_openapi(app)
     # Inside the request-id middleware (index 1, after the security headers), so a 413 carries
     # the request id (and the security headers) too.
