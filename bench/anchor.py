@@ -7,7 +7,9 @@ read must do.
   one response row; 201 with a small pydantic model.
 - ``GET /learners/{learner_id}/profile``: one primary-key read; 200 with a small pydantic model.
 
-No auth, no middleware, no ORM: it is the floor, not a competitor. PostgreSQL goes through an
+No auth, no middleware, no ORM: it is the floor, not a competitor. :func:`create_proxy_app` is
+the least a gateway hop can be, put in front of it: a catch-all that passes each request on with
+aiohttp (the gateway's client) and the answer back, without any check (the hop's own floor). PostgreSQL goes through an
 asyncpg pool of 10 (the services' pool size); SQLite through the standard library's ``sqlite3``
 inline on its own file, with the services' pragmas (WAL, synchronous=NORMAL, busy timeout). Run as
 ``python -m uvicorn bench.anchor:create_app --factory`` with ``ANCHOR_DATABASE_URL`` set; the
@@ -23,11 +25,12 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import aiohttp
 import asyncpg
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI, HTTPException, Request, Response
 from pydantic import BaseModel
 
-__all__ = ["AnswerIn", "AnswerOut", "ProfileOut", "create_app", "prepare"]
+__all__ = ["AnswerIn", "AnswerOut", "ProfileOut", "create_app", "create_proxy_app", "prepare"]
 
 # The services' default pool (PATHWISE_DB_POOL_SIZE, fixed): the same number of connections.
 POOL_SIZE = 20
@@ -214,3 +217,33 @@ def _sqlite_app(url: str) -> FastAPI:
 def create_app() -> FastAPI:
     url = os.environ["ANCHOR_DATABASE_URL"]
     return _sqlite_app(url) if url.startswith("sqlite") else _postgres_app(url)
+
+
+def create_proxy_app() -> FastAPI:
+    """The anchor behind the least a proxy does: every request to ``ANCHOR_UPSTREAM`` as it came
+    (method, path, query, body, content type), its status, body and content type back. No
+    authentication, limits, checks, audit or middleware: what the hop itself costs."""
+    upstream = os.environ["ANCHOR_UPSTREAM"]
+    client: aiohttp.ClientSession | None = None
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        nonlocal client
+        client = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=POOL_SIZE * 4))
+        yield
+        await client.close()
+
+    app = FastAPI(lifespan=lifespan)
+
+    @app.api_route("/{path:path}", methods=["GET", "PUT"])
+    async def forward(path: str, request: Request) -> Response:
+        assert client is not None
+        body = await request.body()
+        query = request.url.query
+        url = f"{upstream}/{path}" + (f"?{query}" if query else "")
+        headers = {"Content-Type": request.headers["content-type"]} if body else None
+        async with client.request(request.method, url, data=body or None, headers=headers) as r:
+            content = await r.read()
+            return Response(content, status_code=r.status, media_type=r.content_type)
+
+    return app

@@ -16,6 +16,9 @@ a cheap no-op). Paths, in each round, in this order:
   (item-major order: the 32 requests in flight belong to different learners);
 - ``answer_direct``: the same straight to the assessment service, each learner's own internal
   token (what the gateway forwards, without the gateway);
+- ``anchor_answer_proxied`` / ``anchor_read_proxied``: the same behind a minimal proxy
+  (``bench.anchor.create_proxy_app``: a catch-all passing each request on with aiohttp, no
+  checks): what a gateway hop costs before the gateway does anything;
 - ``anchor_read``: the anchor's primary-key read;
 - ``profile_gateway`` / ``profile_direct``: ``GET /v1/learners/{id}/profile`` as the learners'
   teacher, through the gateway and straight to profiles;
@@ -91,6 +94,8 @@ RATIOS: dict[str, tuple[str, str]] = {
     "profile_gateway/anchor_read": ("profile_gateway", "anchor_read"),
     "profile_direct/anchor_read": ("profile_direct", "anchor_read"),
     "answer_gateway/answer_direct": ("answer_gateway", "answer_direct"),
+    "anchor_answer_proxied/anchor_answer": ("anchor_answer_proxied", "anchor_answer"),
+    "anchor_read_proxied/anchor_read": ("anchor_read_proxied", "anchor_read"),
     "profile_gateway/profile_direct": ("profile_gateway", "profile_direct"),
     "overview_gateway/anchor_read": ("overview_gateway", "anchor_read"),
     "dashboard_gateway/anchor_read": ("dashboard_gateway", "anchor_read"),
@@ -99,7 +104,8 @@ RATIOS: dict[str, tuple[str, str]] = {
 # The column "ratio" of the table: each path against its anchor.
 TABLE_RATIO = {
     "answer_gateway": "anchor_answer", "answer_direct": "anchor_answer",
-    "anchor_answer": "anchor_answer", "profile_gateway": "anchor_read",
+    "anchor_answer": "anchor_answer", "anchor_answer_proxied": "anchor_answer",
+    "anchor_read_proxied": "anchor_read", "profile_gateway": "anchor_read",
     "profile_direct": "anchor_read", "anchor_read": "anchor_read",
     "overview_gateway": "anchor_read", "dashboard_gateway": "anchor_read",
     "next_gateway": "anchor_answer",
@@ -108,9 +114,11 @@ LABELS = {
     "answer_gateway": "answer, through the gateway, each learner's own token",
     "answer_direct": "answer, straight to the assessment service",
     "anchor_answer": "minimal answer endpoint",
+    "anchor_answer_proxied": "minimal answer endpoint behind a minimal proxy (the hop alone)",
     "profile_gateway": "profile read, through the gateway (teacher)",
     "profile_direct": "profile read, straight to profiles",
     "anchor_read": "minimal primary-key read",
+    "anchor_read_proxied": "minimal primary-key read behind a minimal proxy (the hop alone)",
     "overview_gateway": "learner overview, through the gateway (teacher)",
     "dashboard_gateway": "class dashboard (35 learners), through the gateway",
     "next_gateway": "adaptive /next (fresh attempt), through the gateway",
@@ -672,43 +680,65 @@ async def _class_check(gateway: str, world: World, learners: Sequence[Learner]) 
 # -- the anchor process ----------------------------------------------------------------------
 
 
+@dataclass
+class Anchor:
+    url: str
+    proxied_url: str  # the same app behind the minimal proxy
+    pids: list[int]
+    answers: list[Req]
+
+
+def _start_app(
+    factory: str, env: Mapping[str, str], log: Path
+) -> tuple[subprocess.Popen[bytes], str]:
+    """``python -m uvicorn <factory> --factory`` on a free port, once its ``/docs`` answers."""
+    port = free_port()
+    cmd = [
+        sys.executable, "-m", "uvicorn", factory, "--factory",
+        "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning",
+    ]  # fmt: skip
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{url}/docs", timeout=2).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline or proc.poll() is not None:
+            proc.kill()
+            raise RuntimeError(f"{factory} did not start: {log}")
+        time.sleep(0.2)
+
+
 @contextmanager
-def _anchor(workdir: Path, learners: Sequence[uuid.UUID]) -> Iterator[tuple[str, int, list[Req]]]:
-    """The anchor app on its own database of the stack's kind; yields its URL, its pid and the
-    answer requests to cycle through (anchor attempts x random item ids)."""
+def _anchor(workdir: Path, learners: Sequence[uuid.UUID]) -> Iterator[Anchor]:
+    """The anchor app on its own database of the stack's kind, and the minimal proxy in front of
+    it; the answer requests to cycle through (anchor attempts x random item ids)."""
     db = create_test_database("anchor", workdir)
     attempts = [uuid.uuid4() for _ in range(1000)]
-    proc: subprocess.Popen[bytes] | None = None
+    procs: list[subprocess.Popen[bytes]] = []
     try:
         asyncio.run(prepare_anchor(db.url, attempts, learners))
-        port = free_port()
         env = {**os.environ, "ANCHOR_DATABASE_URL": db.url}
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-        cmd = [
-            sys.executable, "-m", "uvicorn", "bench.anchor:create_app", "--factory",
-            "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning",
-        ]  # fmt: skip
-        with open(workdir / "anchor.log", "wb") as log:
-            proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/docs", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError(f"the anchor app did not start: {workdir / 'anchor.log'}")
-            time.sleep(0.2)
+        app, url = _start_app("bench.anchor:create_app", env, workdir / "anchor.log")
+        procs.append(app)
+        proxy, proxied = _start_app(
+            "bench.anchor:create_proxy_app", {**env, "ANCHOR_UPSTREAM": url},
+            workdir / "anchor-proxy.log",
+        )  # fmt: skip
+        procs.append(proxy)
         answers = [
             Req("PUT", f"/attempts/{attempts[n % len(attempts)]}/responses/{uuid.uuid4()}", "",
                 {"answer": {"choice": "b" if n % 10 < 7 else "a"}})
             for n in range(30_000)
         ]  # fmt: skip
-        yield url, proc.pid, answers
+        yield Anchor(url, proxied, [p.pid for p in procs], answers)
     finally:
-        if proc is not None:
+        for proc in procs:
             proc.terminate()
             proc.wait(timeout=15)
         drop_test_database(db)
@@ -785,7 +815,7 @@ def main(quick: bool, only: Sequence[str] | None = None) -> dict[str, Any]:
         world = asyncio.run(_build_world(stack))
         gateway = stack.config.url("gateway")
         learner_ids = [lrn.id for lrn in world.learners]
-        with _anchor(workdir, learner_ids) as (anchor_url, anchor_pid, anchor_answers):
+        with _anchor(workdir, learner_ids) as anchor:
             if HISTORY_READS & set(names) and not ANSWER_PATHS & set(names):
                 seeding = AnswerPool(stack, world, direct=True)
                 started = time.perf_counter()
@@ -803,17 +833,17 @@ def main(quick: bool, only: Sequence[str] | None = None) -> dict[str, Any]:
             direct = AnswerPool(stack, world, direct=True)
             nexts = NextPool(stack, world)
             readers = world.demo_learners + learner_ids
+            anchor_reads = [Req("GET", f"/learners/{lid}/profile") for lid in learner_ids]
             t, ti = world.teacher_token, world.teacher_internal
             every: dict[str, Target] = {
-                "anchor_answer": Target(anchor_url, _cycle(anchor_answers)),
+                "anchor_answer": Target(anchor.url, _cycle(anchor.answers)),
+                "anchor_answer_proxied": Target(anchor.proxied_url, _cycle(anchor.answers)),
                 "answer_gateway": Target(gateway, via_gw.take, via_gw.give_back),
                 "answer_direct": Target(
                     stack.config.url("assessment"), direct.take, direct.give_back
                 ),
-                "anchor_read": Target(
-                    anchor_url,
-                    _cycle([Req("GET", f"/learners/{lid}/profile") for lid in learner_ids]),
-                ),
+                "anchor_read": Target(anchor.url, _cycle(anchor_reads)),
+                "anchor_read_proxied": Target(anchor.proxied_url, _cycle(anchor_reads)),
                 "profile_gateway": Target(
                     gateway,
                     _cycle([Req("GET", f"/v1/learners/{lid}/profile", t) for lid in readers]),
@@ -835,7 +865,7 @@ def main(quick: bool, only: Sequence[str] | None = None) -> dict[str, Any]:
             paths = {name: every[name] for name in names}
             rate: dict[str, float] = {}
             waited: list[float] = []
-            pids = [p.pid for p in stack.processes.values()] + [anchor_pid]
+            pids = [p.pid for p in stack.processes.values()] + anchor.pids
             idle = cpu_rate(pids)
             result["idle_cpu_cores"] = round(idle, 3)
 
