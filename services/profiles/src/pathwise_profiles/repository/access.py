@@ -38,6 +38,7 @@ from pathwise_profiles.domain.access_rules import Relations, TargetKind
 from pathwise_profiles.models import classes, enrollments, guardian_links, schools, user_schools
 from pathwise_profiles.models import learner_profiles as profiles
 from pathwise_shared.auth import Principal
+from pathwise_shared.db.driver import HotStatement
 
 __all__ = [
     "DISTRICT",
@@ -214,6 +215,13 @@ _BASES = {
 
 
 @cache
+def _facts_read(target: TargetKind, names: tuple[str, ...], scoped: bool) -> HotStatement:
+    """The check's one statement on the driver: every guarded route of profiles runs it, and the
+    gateway's object check on a cache miss (``POST /internal/access-check``)."""
+    return HotStatement(_facts_statement(target, names, scoped))
+
+
+@cache
 def _facts_statement(target: TargetKind, names: tuple[str, ...], scoped: bool) -> AnySelect:
     base, key, district = _BASES[target]
     where = [key == OBJECT]
@@ -238,9 +246,9 @@ async def load_relations(
         # A user or client without a district sees nothing.
         return Relations(found=False)
     names = relation_names(principal, target)
-    stmt = _facts_statement(target, names, scoped)
-    result = await session.execute(stmt, relation_params(principal, object_id, today))
-    row = result.mappings().first()
-    if row is None:
+    rows = await _facts_read(target, names, scoped).mappings(
+        session, relation_params(principal, object_id, today)
+    )
+    if not rows:
         return Relations(found=False)
-    return relations_from(row, principal, target, object_id, names)
+    return relations_from(rows[0], principal, target, object_id, names)
