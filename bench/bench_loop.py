@@ -184,7 +184,13 @@ end
 function response(status, headers, body)
   local k = tostring(status)
   statuses[k] = (statuses[k] or 0) + 1
-  if body and body:find('"degraded":%[%s*"') then degraded = degraded + 1 end
+  local part = body and body:match('"degraded":%[%s*"([%w_]+)"')
+  if part then
+    -- Which part was missing (the first named): the answer is counted as an error.
+    degraded = degraded + 1
+    local p = "degraded " .. part
+    problems[p] = (problems[p] or 0) + 1
+  end
   if status >= 400 then
     -- Which problem: the last segment of the problem+json "type" (its slug).
     local slug = body and body:match('"type":"[^"]*/([%w%-]+)"') or "?"

@@ -15,13 +15,13 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from sqlalchemy import Table
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.middleware import Middleware
 
 from pathwise_shared.db.engine import Database
 from pathwise_shared.db.errors import is_database_unavailable
 from pathwise_shared.db.migrations import MigrationSpec
-from pathwise_shared.db.uow import one_statement_read, unit_of_work
+from pathwise_shared.db.uow import unit_of_work
 from pathwise_shared.http import REQUEST_ID_HEADER
 from pathwise_shared.logging import configure_logging
 from pathwise_shared.metrics import MetricsMiddleware, metrics_endpoint
@@ -44,7 +44,6 @@ __all__ = [
     "DbSession",
     "Health",
     "Hook",
-    "OneStatementConnection",
     "create_service_app",
     "database_outage",
     "get_session",
@@ -90,15 +89,6 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-async def get_one_statement_connection(request: Request) -> AsyncIterator[AsyncConnection]:
-    """A read-only connection for a route that reads everything it answers in one statement
-    (the hottest reads): no ORM session, no transaction round trips, and a second statement
-    raises rather than read a later moment than the first."""
-    db: Database = request.app.state.db
-    async with one_statement_read(db) as conn:
-        yield conn
-
-
 async def _database(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
@@ -106,11 +96,9 @@ async def _database(request: Request) -> Database:
 
 DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
 # The service's database itself, for a route whose units of work are its own: a read that stores
-# what it computed (a GET's session is read-only), a batch of events handled one by one.
+# what it computed (a GET's session is read-only), a batch of events handled one by one, a hot
+# read whose one statement runs on ``one_statement_read(db)`` opened by its service.
 DatabaseDep = Annotated[Database, Depends(_database)]
-OneStatementConnection = Annotated[
-    AsyncConnection, Depends(get_one_statement_connection, scope="function")
-]
 
 
 HEALTH_TAG = {"name": "health", "description": "Liveness and readiness probes"}

@@ -23,11 +23,11 @@ from pathwise_profiles.schemas.internal import (
 )
 from pathwise_profiles.service import lookups
 from pathwise_profiles.service import notifications as notifications_service
-from pathwise_profiles.service.access import check_access
+from pathwise_profiles.service.access import check_alone
 from pathwise_profiles.service.goal_progress import apply_goal_progress
 from pathwise_profiles.service.inbound import apply_changes
 from pathwise_shared.access import role_guard
-from pathwise_shared.app import DbSession, OneStatementConnection
+from pathwise_shared.app import DatabaseDep, DbSession
 from pathwise_shared.auth import CurrentPrincipal
 from pathwise_shared.events import EventEnvelope
 from pathwise_shared.problems import problem_responses
@@ -40,16 +40,11 @@ router = APIRouter(prefix="/internal", tags=["internal"], responses=problem_resp
 
 @router.post("/access-check", response_model=AccessCheckAnswer)
 async def access_check(
-    body: AccessCheckRequest, principal: CurrentPrincipal, session: DbSession
+    body: AccessCheckRequest, principal: CurrentPrincipal, db: DatabaseDep
 ) -> AccessCheckAnswer:
     """May the calling principal do ``action`` on the learner, class or school?"""
-    if body.learner_id is not None:
-        decision = await check_access(session, principal, body.action, "learner", body.learner_id)
-    elif body.class_id is not None:
-        decision = await check_access(session, principal, body.action, "class", body.class_id)
-    else:
-        assert body.school_id is not None  # the model validator guarantees exactly one target
-        decision = await check_access(session, principal, body.action, "school", body.school_id)
+    target, object_id = body.target()
+    decision = await check_alone(db, principal, body.action, target, object_id)
     return AccessCheckAnswer(allowed=decision.allowed, found=decision.found, reason=decision.reason)
 
 
@@ -107,12 +102,12 @@ async def learner_goal(
 async def learner_disclosure(
     learner_id: uuid.UUID,
     principal: CurrentPrincipal,
-    session: OneStatementConnection,
+    db: DatabaseDep,
     policy: Policy,
 ) -> Disclosure:
     """Which profile parts the calling principal may not see; pathways and assessment withhold
     what they derive from those parts (docs/profiles.md, "Derived data")."""
-    return await lookups.disclosure(session, principal, learner_id, policy)
+    return await lookups.read_disclosure(db, principal, learner_id, policy)
 
 
 @router.get("/me/children", response_model=GuardianChildren)

@@ -16,7 +16,7 @@ from pathwise_profiles.schemas.profiles import (
 )
 from pathwise_profiles.service import profiles as svc
 from pathwise_shared.access import ALL_USERS, STAFF, access
-from pathwise_shared.app import DbSession, OneStatementConnection
+from pathwise_shared.app import DatabaseDep, DbSession
 from pathwise_shared.auth import CurrentPrincipal
 from pathwise_shared.pagination import DEFAULT_PAGE_SIZE, CursorParam, LimitParam, Page
 from pathwise_shared.problems import problem_responses
@@ -42,12 +42,12 @@ def _edit_access() -> dict[str, Any]:
 async def get_profile(
     learner_id: uuid.UUID,
     principal: CurrentPrincipal,
-    session: OneStatementConnection,
+    db: DatabaseDep,
     policy: Policy,
     response: Response,
 ) -> ProfileOut:
     """The profile as this reader may see it; withheld parts are null and named in ``hidden``."""
-    profile = await svc.get_profile(session, principal, learner_id, policy)
+    profile = await svc.read_profile(db, principal, learner_id, policy)
     response.headers["ETag"] = profile.etag
     return profile
 

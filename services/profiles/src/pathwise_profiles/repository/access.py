@@ -32,13 +32,13 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from pathwise_profiles.domain.access_rules import Relations, TargetKind
 from pathwise_profiles.models import classes, enrollments, guardian_links, schools, user_schools
 from pathwise_profiles.models import learner_profiles as profiles
 from pathwise_shared.auth import Principal
 from pathwise_shared.db.driver import HotStatement
+from pathwise_shared.db.uow import StatementReader
 
 __all__ = [
     "DISTRICT",
@@ -235,7 +235,7 @@ def _facts_statement(target: TargetKind, names: tuple[str, ...], scoped: bool) -
 
 
 async def load_relations(
-    session: AsyncSession,
+    session: StatementReader,
     principal: Principal,
     target: TargetKind,
     object_id: uuid.UUID,

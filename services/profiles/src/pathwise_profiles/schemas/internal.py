@@ -46,6 +46,15 @@ class AccessCheckRequest(StrictBody):
             raise ValueError("name exactly one of learner_id, class_id, school_id")
         return self
 
+    def target(self) -> tuple[Literal["learner", "class", "school"], uuid.UUID]:
+        """The one object named (the validator guarantees exactly one)."""
+        if self.learner_id is not None:
+            return "learner", self.learner_id
+        if self.class_id is not None:
+            return "class", self.class_id
+        assert self.school_id is not None
+        return "school", self.school_id
+
 
 class AccessCheckAnswer(BaseModel):
     allowed: bool

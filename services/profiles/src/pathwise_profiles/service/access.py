@@ -7,14 +7,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pathwise_profiles.domain.access_rules import Decision, TargetKind, decide
 from pathwise_profiles.repository.access import load_relations
 from pathwise_shared.auth import Principal
+from pathwise_shared.db.engine import Database
+from pathwise_shared.db.uow import StatementReader, one_statement_read
 from pathwise_shared.problems import Forbidden, NotFound
 from pathwise_shared.timeutil import utcnow
 
-__all__ = ["check_access", "enforce", "require_access"]
+__all__ = ["check_access", "check_alone", "enforce", "require_access"]
+
+
+async def check_alone(
+    db: Database, principal: Principal, action: str, target: TargetKind, object_id: uuid.UUID
+) -> Decision:
+    """The check as a request of its own (the gateway's ``POST /internal/access-check`` on a
+    cache miss): its one statement on a connection without a transaction, so no ``BEGIN`` and
+    ``COMMIT`` around it."""
+    async with one_statement_read(db) as conn:
+        return await check_access(conn, principal, action, target, object_id)
 
 
 async def check_access(
-    session: AsyncSession,
+    session: StatementReader,
     principal: Principal,
     action: str,
     target: TargetKind,

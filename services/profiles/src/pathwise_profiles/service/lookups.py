@@ -35,7 +35,8 @@ from pathwise_profiles.schemas.internal import (
 from pathwise_profiles.service.access import enforce
 from pathwise_profiles.service.profiles import Policy
 from pathwise_shared.auth import Principal
-from pathwise_shared.db.uow import StatementReader
+from pathwise_shared.db.engine import Database
+from pathwise_shared.db.uow import StatementReader, one_statement_read
 from pathwise_shared.problems import Conflict, Forbidden, NotFound
 from pathwise_shared.timeutil import utcnow
 
@@ -176,6 +177,15 @@ def _hidden(reader: Reader, restrictions: Any, sharing: Any, policy: Policy) -> 
         learner_may_hide_from_teachers=policy.learner_may_hide_from_teachers,
     )
     return sorted(set(PARTS) - visible)
+
+
+async def read_disclosure(
+    db: Database, principal: Principal, learner_id: uuid.UUID, policy: Policy
+) -> Disclosure:
+    """``GET /internal/learners/{id}/disclosure``: :func:`disclosure` on a connection of its own
+    for its one statement (as ``service.profiles.read_profile``, and for the same reason)."""
+    async with one_statement_read(db) as conn:
+        return await disclosure(conn, principal, learner_id, policy)
 
 
 async def disclosure(
