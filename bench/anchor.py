@@ -9,8 +9,10 @@ read must do.
 
 No auth, no middleware, no ORM: it is the floor, not a competitor. :func:`create_proxy_app` is
 the least a gateway hop can be, put in front of it: a catch-all that passes each request on with
-aiohttp (the gateway's client) and the answer back, without any check (the hop's own floor). PostgreSQL goes through an
-asyncpg pool of 10 (the services' pool size); SQLite through the standard library's ``sqlite3``
+aiohttp (the gateway's client) and the answer back, without any check (the hop's own floor).
+PostgreSQL goes through an asyncpg pool of the services' size (20), or of what the server's
+connection limit leaves beside the stack's pools (``ANCHOR_POOL_SIZE``, set by the benchmark);
+SQLite through the standard library's ``sqlite3``
 inline on its own file, with the services' pragmas (WAL, synchronous=NORMAL, busy timeout). Run as
 ``python -m uvicorn bench.anchor:create_app --factory`` with ``ANCHOR_DATABASE_URL`` set; the
 tables and rows come from :func:`prepare` (the benchmark calls it before starting the app).
@@ -126,7 +128,14 @@ def _postgres_app(url: str) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         nonlocal pool
-        pool = await asyncpg.create_pool(url, min_size=2, max_size=POOL_SIZE)
+        # Idle connections go back to the server within seconds: the stack measured between the
+        # anchor's runs shares the server's connection limit with it (bench_loop.anchor_pool).
+        pool = await asyncpg.create_pool(
+            url,
+            min_size=2,
+            max_size=int(os.environ.get("ANCHOR_POOL_SIZE", POOL_SIZE)),
+            max_inactive_connection_lifetime=2.0,
+        )
         yield
         await pool.close()
 

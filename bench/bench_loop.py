@@ -59,10 +59,12 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import asyncpg
 import httpx
 
+from bench.anchor import POOL_SIZE as ANCHOR_POOL_SIZE
 from bench.anchor import prepare as prepare_anchor
-from bench.common import percentile, running_stack
+from bench.common import SERVICE_POOL_SIZE, percentile, running_stack
 from pathwise_devstack.stack import Stack, free_port
 from pathwise_devstack.testing import (
     TEST_SECRET,
@@ -692,6 +694,7 @@ class Anchor:
     proxied_url: str  # the same app behind the minimal proxy
     pids: list[int]
     answers: list[Req]
+    pool: int | None  # PostgreSQL: the anchor's connections (None: SQLite)
 
 
 def _start_app(
@@ -719,6 +722,24 @@ def _start_app(
         time.sleep(0.2)
 
 
+# The stack's four processes, each with the production pool.
+SERVICES_POOLS = 4 * SERVICE_POOL_SIZE
+
+
+async def _anchor_pool(url: str) -> int:
+    """The anchor's pool on PostgreSQL: the services' size, or what the server's connection limit
+    leaves beside the stack's four pools (with a few for the benchmark's own connections). Over
+    the limit, the stack's pools met "too many clients" while growing: a burst of 503s that
+    looked like the stack's own failure (31 degraded overviews a run, until 2026-12-01)."""
+    conn = await asyncpg.connect(url)
+    try:
+        limit = int(await conn.fetchval("SHOW max_connections"))
+        reserved = int(await conn.fetchval("SHOW superuser_reserved_connections"))
+    finally:
+        await conn.close()
+    return max(2, min(ANCHOR_POOL_SIZE, limit - reserved - SERVICES_POOLS - 5))
+
+
 @contextmanager
 def _anchor(workdir: Path, learners: Sequence[uuid.UUID]) -> Iterator[Anchor]:
     """The anchor app on its own database of the stack's kind, and the minimal proxy in front of
@@ -729,6 +750,9 @@ def _anchor(workdir: Path, learners: Sequence[uuid.UUID]) -> Iterator[Anchor]:
     try:
         asyncio.run(prepare_anchor(db.url, attempts, learners))
         env = {**os.environ, "ANCHOR_DATABASE_URL": db.url}
+        pool = asyncio.run(_anchor_pool(db.url)) if db.url.startswith("postgresql") else None
+        if pool is not None:
+            env["ANCHOR_POOL_SIZE"] = str(pool)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
         app, url = _start_app("bench.anchor:create_app", env, workdir / "anchor.log")
         procs.append(app)
@@ -742,7 +766,7 @@ def _anchor(workdir: Path, learners: Sequence[uuid.UUID]) -> Iterator[Anchor]:
                 {"answer": {"choice": "b" if n % 10 < 7 else "a"}})
             for n in range(30_000)
         ]  # fmt: skip
-        yield Anchor(url, proxied, [p.pid for p in procs], answers)
+        yield Anchor(url, proxied, [p.pid for p in procs], answers, pool)
     finally:
         for proc in procs:
             proc.terminate()
@@ -872,6 +896,7 @@ def main(quick: bool, only: Sequence[str] | None = None) -> dict[str, Any]:
             rate: dict[str, float] = {}
             waited: list[float] = []
             pids = [p.pid for p in stack.processes.values()] + anchor.pids
+            result["anchor_pool"] = anchor.pool
             idle = cpu_rate(pids)
             result["idle_cpu_cores"] = round(idle, 3)
 
@@ -905,6 +930,13 @@ def main(quick: bool, only: Sequence[str] | None = None) -> dict[str, Any]:
                 if class_check:
                     checks.append(asyncio.run(_class_check(gateway, world, class_learners)))
         summary = summarize(runs)
+        # What the services logged (warnings and up, as in the tests' stacks): an error or a
+        # degraded answer in the table can then be traced. Beside the results, not committed.
+        logs = ROOT / "bench" / "results" / "loop-logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        for service in stack.processes:
+            (logs / f"{service}.log").write_text(stack.log_text(service))
+        result["logs"] = str(logs.relative_to(ROOT))
     result.update(summary)
     if checks:
         result["class_check"] = sorted(checks, key=lambda c: c["wall_s"])[len(checks) // 2]

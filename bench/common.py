@@ -21,7 +21,7 @@ import aiohttp
 from pathwise_devstack.stack import Stack
 from pathwise_devstack.testing import start_stack
 
-__all__ = ["LoadResult", "load", "percentile", "running_stack"]
+__all__ = ["SERVICE_POOL_SIZE", "LoadResult", "load", "percentile", "running_stack"]
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -91,6 +91,10 @@ def load(
     return asyncio.run(_load(url, method, headers or {}, body, connections, duration, warmup, ok))
 
 
+# Each service's connections, as in production (PATHWISE_DB_POOL_SIZE's default).
+SERVICE_POOL_SIZE = 20
+
+
 @contextmanager
 def running_stack(env: Mapping[str, str] | None = None, *, seed: bool = True) -> Iterator[Stack]:
     """The four services on free loopback ports with fresh databases (and the demo district).
@@ -99,7 +103,9 @@ def running_stack(env: Mapping[str, str] | None = None, *, seed: bool = True) ->
     exactly as in the test suite.
     """
     # The services' production pool, not the tests' small one: the pool is part of what is measured.
-    production_pool = {"PATHWISE_DB_POOL_SIZE": "20", "PATHWISE_DB_MAX_OVERFLOW": "0"}
+    production_pool = {
+        "PATHWISE_DB_POOL_SIZE": str(SERVICE_POOL_SIZE), "PATHWISE_DB_MAX_OVERFLOW": "0",
+    }  # fmt: skip
     with (
         tempfile.TemporaryDirectory(prefix="pathwise-bench-") as tmp,
         start_stack(Path(tmp), seed=seed, env={**production_pool, **(env or {})}) as stack,
