@@ -23,7 +23,7 @@ from pathwise_pathways.service.pathways.history import pathway_subject
 from pathwise_shared.auth import Principal
 from pathwise_shared.db import Database
 from pathwise_shared.db.outbox import publish
-from pathwise_shared.db.uow import unit_of_work
+from pathwise_shared.db.uow import roll_back_now, unit_of_work
 from pathwise_shared.events import EventEnvelope, new_event
 from pathwise_shared.problems import NotFound
 from pathwise_shared.timeutil import utcnow
@@ -136,6 +136,12 @@ async def sync_flags(
     rows = list(stored) if stored is not None else await repo.flags_of(session, district_id, ids)
     if not _changed(rows, computed):
         return _by_learner(rows, ids)
+    # The read's transaction ends before the write's begins: a request holds one connection at a
+    # time. Holding the read's while waiting for a second, as many dashboards at once as the pool
+    # has connections each held one and waited for another until the pool's timeout (30 s, then
+    # 503s for them and for everything else in the service). Nothing is read after this; the
+    # read's objects are not used again (the answer is read from the write).
+    await roll_back_now(session)
     try:
         async with unit_of_work(db, write=True) as writing:
             await _sync(writing, district_id, computed, class_id, now or utcnow())
