@@ -729,8 +729,8 @@ SERVICES_POOLS = 4 * SERVICE_POOL_SIZE
 async def _anchor_pool(url: str) -> int:
     """The anchor's pool on PostgreSQL: the services' size, or what the server's connection limit
     leaves beside the stack's four pools (with a few for the benchmark's own connections). Over
-    the limit, the stack's pools met "too many clients" while growing: a burst of 503s that
-    looked like the stack's own failure (31 degraded overviews a run, until 2026-12-01)."""
+    the limit (80 + 20 on a default server's 100), a stack pool growing late would be refused
+    ("too many clients") and answer 503s that look like the stack's own failure."""
     conn = await asyncpg.connect(url)
     try:
         limit = int(await conn.fetchval("SHOW max_connections"))

@@ -58,3 +58,34 @@ async def test_a_changed_flag_is_written_by_a_request_holding_the_only_connectio
             ]
     finally:
         await db.dispose()
+
+
+async def test_two_dashboards_at_once_on_a_pool_of_two_store_the_flag_once(
+    migrated: testing.TestDatabase,
+) -> None:
+    """The same changed flag from two reads at once, each holding its read's connection: both
+    answer with the one stored flag (the loser of the insert reads the winner's)."""
+    db = Database(migrated.url, outbox=outbox, pool_size=2, max_overflow=0, pool_timeout=5)
+    district, learner = uuid.uuid4(), uuid.uuid4()
+    flag = Flag(code="no_progress", detail="No progress on 3.NF.A.1", numbers={"answers": 9})
+    started = asyncio.Event()
+    ready = 0
+
+    async def dashboard() -> list[str]:
+        nonlocal ready
+        async with unit_of_work(db, read_only=True) as reading:
+            stored = await repo.flags_of(reading, district, [learner])
+            ready += 1
+            if ready == 2:
+                started.set()
+            await started.wait()  # both reads hold a connection: the pool is full
+            written = await sync_flags(reading, db, district, {learner: [flag]}, stored=stored)
+        return [f.code for f in written[learner]]
+
+    try:
+        both = await asyncio.wait_for(asyncio.gather(dashboard(), dashboard()), timeout=30)
+        assert list(both) == [["no_progress"], ["no_progress"]]
+        async with unit_of_work(db, read_only=True) as again:
+            assert len(await repo.flags_of(again, district, [learner])) == 1
+    finally:
+        await db.dispose()

@@ -6,6 +6,7 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, Field, model_validator
 
+from pathwise_profiles.domain.access_rules import TargetKind
 from pathwise_shared.access import Action
 from pathwise_shared.inputs import StrictBody
 
@@ -46,7 +47,7 @@ class AccessCheckRequest(StrictBody):
             raise ValueError("name exactly one of learner_id, class_id, school_id")
         return self
 
-    def target(self) -> tuple[Literal["learner", "class", "school"], uuid.UUID]:
+    def target(self) -> tuple[TargetKind, uuid.UUID]:
         """The one object named (the validator guarantees exactly one)."""
         if self.learner_id is not None:
             return "learner", self.learner_id
