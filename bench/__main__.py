@@ -43,6 +43,12 @@ def main() -> int:
         "e.g. dashboard_gateway); what their ratios need comes along",
     )
     parser.add_argument(
+        "--no-events",
+        action="store_true",
+        help="loop: every outbox relay off, so an answer's events are not relayed or handled "
+        "(what the answer costs without the work its events set off)",
+    )
+    parser.add_argument(
         "--seed", type=int, help="another seed, for benchmarks that take one (school)"
     )
     args = parser.parse_args()
@@ -56,6 +62,11 @@ def main() -> int:
         cannot = [n for n in names if "only" not in _parameters(n)]
         if cannot:
             parser.error(f"--only: {cannot} measure(s) no selectable paths")
+    if args.no_events:
+        cannot = [n for n in names if "events" not in _parameters(n)]
+        if cannot:
+            parser.error(f"--no-events: {cannot} take no such option")
+        extra["events"] = False
     RESULTS.mkdir(exist_ok=True)
     modules = {name: importlib.import_module(f"bench.bench_{name}") for name in names}
     options: dict[str, int] = {}

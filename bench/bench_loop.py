@@ -33,6 +33,11 @@ a cheap no-op). Paths, in each round, in this order:
 Rounds alternate the anchor and the real paths (the machine is shared and noisy); each path's
 numbers are its median round and each ratio the median of the per-round ratios. The backend follows
 ``PATHWISE_TEST_DATABASE`` like the tests (one backend per run). ``--quick``: one short round.
+Where the CPU goes: each run also takes every process's CPU time (each service, the anchor, its
+proxy and, on PostgreSQL, the local server's processes) from the start of wrk until the stack is
+idle again, less its idle use, per answered request (:class:`CpuMeter`; a second table). An
+answer's events are relayed and handled after it is answered; they count. ``--no-events`` turns
+every outbox relay off: the same answers without the work their events set off elsewhere.
 ``--only dashboard_gateway`` (names above, comma-separated): only those paths, with the anchor
 each is compared to; ``class_check`` names the class check. The overview and dashboard summarize
 the learners' history, which a full run's answer paths write: without either answer path, each
@@ -264,6 +269,8 @@ class WrkResult:
     degraded: int = 0
     issued: int = 0
     prepared: int = 0
+    # CPU per answered request, in ms, by process group (see :class:`CpuMeter`).
+    cpu_ms: dict[str, float] = field(default_factory=dict)
 
     @property
     def errors(self) -> int:
@@ -380,6 +387,7 @@ def summarize(runs: Mapping[str, list[WrkResult]]) -> dict[str, Any]:
             "ran_out_any_round": any(r.ran_out for r in rounds),
             "rounds_rps": [round(r.rps, 1) for r in rounds],
             "p99_over_p50": round(mid.p99_ms / mid.p50_ms, 2) if mid.p50_ms else 0.0,
+            "cpu_ms_per_request": median_cpu(rounds),
         }
     ratios = {
         name: median_ratio(runs[a], runs[b])
@@ -387,6 +395,52 @@ def summarize(runs: Mapping[str, list[WrkResult]]) -> dict[str, Any]:
         if runs.get(a) and runs.get(b)
     }
     return {"paths": paths, "ratios": ratios}
+
+
+def median_cpu(rounds: Sequence[WrkResult]) -> dict[str, float]:
+    """Each process group's median over the rounds of its CPU per request (ms); the groups that
+    did no work on the path are left out."""
+    names = {name for r in rounds for name in r.cpu_ms}
+    medians = {
+        name: round(statistics.median(r.cpu_ms.get(name, 0.0) for r in rounds), 3)
+        for name in sorted(names)
+    }
+    return {name: ms for name, ms in medians.items() if ms >= CPU_SHOWN_MS}
+
+
+# A group under this (ms per request) is left out of the CPU table: idle noise, not the path's.
+CPU_SHOWN_MS = 0.05
+CPU_COLUMNS = (
+    "gateway",
+    "profiles",
+    "pathways",
+    "assessment",
+    "anchor proxy",
+    "anchor",
+    "postgres",
+)
+
+
+def cpu_table(summary: Mapping[str, Any]) -> str:
+    """Where each path's CPU goes: ms per request by process group (the median round's of each),
+    and their sum; the machine has ``os.cpu_count()`` cores to share among them."""
+    paths = summary["paths"]
+    columns = [
+        c for c in CPU_COLUMNS if any(c in p.get("cpu_ms_per_request", {}) for p in paths.values())
+    ]
+    if not columns:
+        return ""
+    lines = [
+        "| path (CPU ms per request) | " + " | ".join(columns) + " | total |",
+        "|---|" + "---|" * (len(columns) + 1),
+    ]
+    for name in LABELS:
+        cpu = paths.get(name, {}).get("cpu_ms_per_request")
+        if not cpu:
+            continue
+        cells = [f"{cpu[c]:.2f}" if c in cpu else "" for c in columns]
+        lines.append(f"| {LABELS[name]} | " + " | ".join(cells) + f" | {sum(cpu.values()):.2f} |")
+    return "\n".join(lines)
 
 
 def _num(x: float) -> str:
@@ -778,14 +832,72 @@ def _anchor(workdir: Path, learners: Sequence[uuid.UUID]) -> Iterator[Anchor]:
 
 
 def _cpu_seconds(pids: Sequence[int]) -> float:
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
-    return total / os.sysconf("SC_CLK_TCK")
+    return sum(_cpu_of(pid) for pid in pids)
+
+
+def _cpu_of(pid: int) -> float:
+    """A process's CPU seconds so far (user + system); 0 for one that is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def postgres_pids() -> list[int]:
+    """The local PostgreSQL server's processes (its backends included), when it runs here."""
+    found = subprocess.run(["pgrep", "-x", "postgres"], capture_output=True, text=True)
+    return [int(p) for p in found.stdout.split()]
+
+
+class CpuMeter:
+    """Where a path's CPU goes: each process group's CPU seconds (a service, the anchor, its
+    proxy, the PostgreSQL server) from the start of a run until the stack is idle again (so the
+    events an answer set off, relayed and handled after wrk stopped, count), less the group's
+    idle use over that time, per request wrk saw answered. PostgreSQL's backends come and go:
+    each snapshot looks for them again, and a backend that ended within the run loses its share
+    (the pools keep theirs open, so that is rare)."""
+
+    def __init__(self, groups: Mapping[str, Sequence[int]], postgres: bool) -> None:
+        self.groups = {name: list(pids) for name, pids in groups.items()}
+        self.postgres = postgres
+        self.idle: dict[str, float] = {}
+
+    def snapshot(self) -> tuple[float, dict[str, dict[int, float]]]:
+        groups = dict(self.groups)
+        if self.postgres:
+            groups["postgres"] = postgres_pids()
+        return time.monotonic(), {
+            name: {pid: _cpu_of(pid) for pid in pids} for name, pids in groups.items()
+        }
+
+    @staticmethod
+    def _used(before: Mapping[int, float], after: Mapping[int, float]) -> float:
+        return sum(after[pid] - before.get(pid, 0.0) for pid in after)
+
+    def measure_idle(self, seconds: float = 2.0) -> float:
+        """Each group's idle use (cores) over ``seconds``; the total."""
+        start, before = self.snapshot()
+        time.sleep(seconds)
+        end, after = self.snapshot()
+        self.idle = {
+            name: self._used(before.get(name, {}), used) / (end - start)
+            for name, used in after.items()
+        }
+        return sum(self.idle.values())
+
+    def per_request(
+        self,
+        before: tuple[float, dict[str, dict[int, float]]],
+        after: tuple[float, dict[str, dict[int, float]]],
+        requests: int,
+    ) -> dict[str, float]:
+        elapsed = after[0] - before[0]
+        out: dict[str, float] = {}
+        for name, used in after[1].items():
+            busy = self._used(before[1].get(name, {}), used) - self.idle.get(name, 0.0) * elapsed
+            out[name] = round(max(busy, 0.0) * 1000 / max(requests, 1), 3)
+        return out
 
 
 def cpu_rate(pids: Sequence[int], seconds: float = 2.0) -> float:
@@ -821,7 +933,7 @@ def _cycle(reqs: list[Req]) -> Callable[[int], list[Req]]:
     return lambda _n: reqs
 
 
-def main(quick: bool, only: Sequence[str] | None = None) -> dict[str, Any]:
+def main(quick: bool, only: Sequence[str] | None = None, events: bool = True) -> dict[str, Any]:
     names, class_check = selected(only)
     duration = 3.0 if quick else 5.0
     rounds = 1 if quick else 3
@@ -832,11 +944,16 @@ def main(quick: bool, only: Sequence[str] | None = None) -> dict[str, Any]:
         # The machine is shared: say how busy it was, the numbers depend on it.
         "load_average_at_start": [round(x, 1) for x in os.getloadavg()],
         "measured": [*names, *([CLASS_CHECK] if class_check else [])],
+        "events": events,
     }  # fmt: skip
     if not shutil.which(WRK):
         return {**result, "error": f"{WRK} not found"}
     env = {"GATEWAY_RATE_LIMIT_USER": "100000000/minute",
            "GATEWAY_ACCESS_TOKEN_TTL_SECONDS": "3600"}  # fmt: skip
+    if not events:
+        # Every service's outbox relay off: an answer's events stay in assessment's outbox, so
+        # the run shows what the answer costs without the work its events set off elsewhere.
+        env["PATHWISE_OUTBOX_RELAY"] = "false"
     with (
         tempfile.TemporaryDirectory(prefix="pathwise-bench-loop-") as tmp,
         running_stack(env) as stack,
@@ -897,6 +1014,11 @@ def main(quick: bool, only: Sequence[str] | None = None) -> dict[str, Any]:
             waited: list[float] = []
             pids = [p.pid for p in stack.processes.values()] + anchor.pids
             result["anchor_pool"] = anchor.pool
+            groups = {name: [proc.pid] for name, proc in stack.processes.items()}
+            app_pid, proxy_pid = anchor.pids
+            groups.update({"anchor": [app_pid], "anchor proxy": [proxy_pid]})
+            meter = CpuMeter(groups, postgres=anchor.pool is not None)
+            meter.measure_idle()
             idle = cpu_rate(pids)
             result["idle_cpu_cores"] = round(idle, 3)
 
@@ -907,6 +1029,7 @@ def main(quick: bool, only: Sequence[str] | None = None) -> dict[str, Any]:
                 # start's, and a run that outpaced 1.6 times it once ran out).
                 wanted = math.ceil(max(rate.get(name, 150.0), 150.0) * seconds * 2) + 64
                 reqs = path.requests(wanted)
+                before = meter.snapshot()
                 measured = run_wrk(path.base, reqs, seconds, workdir)
                 if path.give_back is not None:
                     path.give_back(reqs, min(measured.issued, len(reqs)))
@@ -914,6 +1037,7 @@ def main(quick: bool, only: Sequence[str] | None = None) -> dict[str, Any]:
                     measured.prepared = 0  # a read path cycles on purpose: never "ran out"
                 rate[name] = max(rate.get(name, 0.0), measured.rps)
                 waited.append(wait_idle(pids, idle))
+                measured.cpu_ms = meter.per_request(before, meter.snapshot(), measured.requests)
                 return measured
 
             # Every path once before measuring: warm caches, connections, and a first rate.
@@ -946,5 +1070,6 @@ def main(quick: bool, only: Sequence[str] | None = None) -> dict[str, Any]:
     }  # fmt: skip
     result["load_average_at_end"] = [round(x, 1) for x in os.getloadavg()]
     result["table"] = markdown_table(summary, runs)
-    print(result["table"], flush=True)
+    result["cpu_table"] = cpu_table(summary)
+    print(result["table"], result["cpu_table"], sep="\n\n", flush=True)
     return result

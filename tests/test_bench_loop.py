@@ -2,8 +2,10 @@
 script that cycles prepared requests and counts statuses, and the medians, ratios and table.
 No timing is asserted: the numbers here are made up or only counted."""
 
+import os
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -12,8 +14,10 @@ import pytest
 
 from bench.bench_loop import (
     RATIOS,
+    CpuMeter,
     Req,
     WrkResult,
+    cpu_table,
     markdown_table,
     median_ratio,
     parse_wrk,
@@ -105,6 +109,44 @@ def test_ratios_are_medians_of_the_rounds_and_the_table_shows_them() -> None:
     row = next(r for r in table if r.startswith("| answer, through the gateway"))
     assert row.split(" | ")[1:] == ["300", "10.0 ms", "20.0 ms", "2.0", "2 of 800", "0.250 |"]
     assert any(r.startswith("| minimal answer endpoint |") and r.endswith("| 1 |") for r in table)
+
+
+def test_cpu_per_request_takes_off_the_idle_use_and_counts_processes_that_came_late() -> None:
+    meter = CpuMeter({"assessment": [11], "gateway": [12]}, postgres=False)
+    meter.idle = {"assessment": 0.1, "gateway": 0.0}  # cores, e.g. a relay's polling
+    before = (100.0, {"assessment": {11: 5.0}, "gateway": {12: 1.0}, "postgres": {20: 3.0}})
+    # 2 s later: assessment used 0.7 s (0.2 of it idle), a new PostgreSQL backend 0.05 s.
+    after = (
+        102.0,
+        {"assessment": {11: 5.7}, "gateway": {12: 1.1}, "postgres": {20: 3.1, 21: 0.05}},
+    )
+    got = meter.per_request(before, after, requests=100)
+    assert got == {"assessment": 5.0, "gateway": 1.0, "postgres": 1.5}
+
+
+def test_the_meter_sees_this_process_work() -> None:
+    meter = CpuMeter({"me": [os.getpid()]}, postgres=False)
+    before = meter.snapshot()
+    deadline = time.process_time() + 0.2
+    while time.process_time() < deadline:
+        pass
+    assert meter.per_request(before, meter.snapshot(), requests=1)["me"] >= 100
+
+
+def test_the_cpu_table_shows_the_median_round_per_group_and_leaves_out_idle_noise() -> None:
+    def run(assessment: float, postgres: float) -> WrkResult:
+        got = _run(100)
+        got.cpu_ms = {"assessment": assessment, "postgres": postgres, "anchor": 0.01}
+        return got
+
+    runs = {"answer_direct": [run(5.0, 2.0), run(7.0, 1.0), run(6.0, 3.0)]}
+    summary = summarize(runs)
+    assert summary["paths"]["answer_direct"]["cpu_ms_per_request"] == {
+        "assessment": 6.0, "postgres": 2.0,
+    }  # fmt: skip
+    table = cpu_table(summary).splitlines()
+    assert table[0] == "| path (CPU ms per request) | assessment | postgres | total |"
+    assert table[2] == "| answer, straight to the assessment service | 6.00 | 2.00 | 8.00 |"
 
 
 _BODIES = {
