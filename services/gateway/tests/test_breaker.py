@@ -65,3 +65,39 @@ def test_half_open_lets_one_trial_through_and_a_lost_trial_expires() -> None:
     assert breaker.allow()
     breaker.record_answer(500, {}, b"boom")  # reachable: closes
     assert breaker.state == "closed" and breaker.allow()
+
+
+class Heard:
+    """A listener that keeps what it was told."""
+
+    def __init__(self) -> None:
+        self.told: list[tuple[str, ...]] = []
+
+    def failed(self, reason: str, *, opened: bool) -> None:
+        self.told.append(("failed", reason, "opened" if opened else "counted"))
+
+    def recovered(self) -> None:
+        self.told.append(("recovered",))
+
+
+def test_the_listener_hears_each_failure_the_opening_and_the_recovery_once() -> None:
+    clock, heard = Clock(), Heard()
+    breaker = CircuitBreaker(failures=2, reset_seconds=10, clock=clock, listener=heard)
+    breaker.record_answer(200, {}, b"{}")  # an answer while closed: nothing to say
+    breaker.record_failure("ServerDisconnectedError: Server disconnected")
+    breaker.record_answer(
+        503, PROBLEM, _problem("https://pathwise.dev/problems/database-unavailable")
+    )
+    clock.now += 10
+    assert breaker.allow()
+    breaker.record_failure("ConnectTimeout")  # the trial failed: open again, not "opened"
+    clock.now += 10
+    assert breaker.allow()
+    breaker.record_answer(200, {}, b"{}")
+    breaker.record_answer(200, {}, b"{}")
+    assert heard.told == [
+        ("failed", "ServerDisconnectedError: Server disconnected", "counted"),
+        ("failed", "answered 503 (https://pathwise.dev/problems/database-unavailable)", "opened"),
+        ("failed", "ConnectTimeout", "counted"),
+        ("recovered",),
+    ]

@@ -10,6 +10,7 @@ the calls that reach it. Behaviour of the real services is tested in ``tests/``.
 
 import asyncio
 import json
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -281,17 +282,27 @@ async def test_application_500s_do_not_open_the_breaker(gateway_db: testing.Test
             assert answer.status_code == 200, answer.text  # other requests still pass
 
 
+def _hear(caplog: pytest.LogCaptureFixture) -> None:
+    """The gateway's own warnings from here on: its start-up set the root logger's handlers
+    (``pathwise_shared.logging``), which took pytest's off."""
+    caplog.clear()
+    caplog.handler.setLevel(logging.WARNING)
+    logging.getLogger().addHandler(caplog.handler)
+
+
 @pytest.mark.parametrize("mode", ["unavailable", "unreachable"])
 async def test_unavailable_upstream_opens_the_breaker(
-    gateway_db: testing.TestDatabase, mode: str
+    gateway_db: testing.TestDatabase, mode: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A service whose database is down (503 about itself), or that refuses connections."""
+    """A service whose database is down (503 about itself), or that refuses connections; the
+    gateway's log says why each call counted and when the breaker opened."""
     async with FaultyUpstream("unavailable") as upstream:
         settings = _settings(
             gateway_db, pathways_url=upstream.url, breaker_failures=2, breaker_reset_seconds=60
         )
         headers = _bearer(settings, _teacher())
         async with _gateway(settings) as gw:
+            _hear(caplog)
             if mode == "unreachable":
                 # The routes are loaded at start-up; then the service stops listening.
                 await upstream.stop_listening()
@@ -304,24 +315,39 @@ async def test_unavailable_upstream_opens_the_breaker(
             _assert_problem(opened, 503)
             assert 50 <= int(opened.headers["retry-after"]) <= 60  # the open breaker's answer
             assert upstream.hits == hits  # answered by the open breaker, not by the upstream
+    said = [r.getMessage() for r in caplog.records if r.name == "pathwise.gateway.upstreams"]
+    seen = "database-unavailable" if mode == "unavailable" else "Error"
+    assert len(said) == 2, said  # one per counted call; the refused third is not a failure
+    assert said[0].startswith("pathways unavailable: ") and seen in said[0]
+    assert said[1].startswith("pathways: circuit breaker open (calls refused for 60 s) after: ")
 
 
 async def test_a_neighbours_outage_passed_on_does_not_open_the_breaker(
-    gateway_db: testing.TestDatabase,
+    gateway_db: testing.TestDatabase, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A 503 the service relays from *its* upstream: the request fails, the service is up."""
+    """A 503 the service relays from *its* upstream: the request fails, the service is up (and
+    the gateway's log says whose 503 it passed on)."""
     async with FaultyUpstream("neighbour") as upstream:
         settings = _settings(
             gateway_db, pathways_url=upstream.url, breaker_failures=2, breaker_reset_seconds=60
         )
         headers = _bearer(settings, _teacher())
         async with _gateway(settings) as gw:
+            _hear(caplog)
             for _ in range(3):  # one more than opens the breaker on unavailability
                 before = upstream.hits
                 answer = await gw.get("/v1/skills", headers=headers)
                 _assert_problem(answer, 503)
                 assert answer.headers["retry-after"] == "1"  # the service's own advice
                 assert upstream.hits > before  # it reached the service: no breaker opened
+    said = [r.getMessage() for r in caplog.records if r.name == "pathwise.gateway.forward"]
+    assert (
+        said
+        == [
+            "pathways answered 503 (https://pathwise.dev/problems/service-unavailable), passed on as 503"
+        ]
+        * 3
+    )
 
 
 async def test_access_check_500s_do_not_open_the_breaker(

@@ -13,7 +13,22 @@ from asgi_correlation_id import correlation_id
 from httpx_aiohttp import AiohttpTransport
 from httpx_retries import Retry, RetryTransport
 
-__all__ = ["IDEMPOTENT_METHODS", "REQUEST_ID_HEADER", "create_http_client"]
+__all__ = [
+    "CLIENT_KEEP_ALIVE_SECONDS",
+    "IDEMPOTENT_METHODS",
+    "REQUEST_ID_HEADER",
+    "SERVER_KEEP_ALIVE_SECONDS",
+    "create_http_client",
+]
+
+# How long an idle connection is kept open: by each service's server (uvicorn's
+# ``timeout_keep_alive``, given explicitly wherever a service is started), and by the clients
+# that call our services, which give a connection up well before the server closes it. With the
+# two equal (httpx's and uvicorn's default, 5 s), a call sent on a connection the server was
+# closing at that moment failed ("Server disconnected", "Can not write request body"): under load
+# that was a burst of 503s for a gateway's access checks (docs/benchmarks.md, seventh pass).
+SERVER_KEEP_ALIVE_SECONDS = 5
+CLIENT_KEEP_ALIVE_SECONDS = 3.0
 
 REQUEST_ID_HEADER = "X-Request-ID"
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
@@ -38,7 +53,9 @@ def create_http_client(
 ) -> httpx.AsyncClient:
     """An ``httpx.AsyncClient`` for calls between our services (or to webhook receivers)."""
     limits = httpx.Limits(
-        max_connections=max_connections, max_keepalive_connections=max_connections
+        max_connections=max_connections,
+        max_keepalive_connections=max_connections,
+        keepalive_expiry=CLIENT_KEEP_ALIVE_SECONDS,
     )
     transport: httpx.AsyncBaseTransport = AiohttpTransport(limits=limits, trust_env=False)
     if retries > 0:

@@ -21,13 +21,15 @@ import sys
 import time
 import traceback
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from fastapi import FastAPI
 
 from pathwise_devstack.services import ServiceSpec
+from pathwise_shared.http import SERVER_KEEP_ALIVE_SECONDS
 from pathwise_shared.logging import configure_logging
 
-__all__ = ["ForkedProcess", "fork_uvicorn", "prepare_apps"]
+__all__ = ["UVICORN_OPTIONS", "ForkedProcess", "fork_uvicorn", "prepare_apps"]
 
 
 def prepare_apps(specs: Iterable[ServiceSpec], env: Mapping[str, str]) -> dict[str, FastAPI]:
@@ -74,6 +76,14 @@ class ForkedProcess:
         self.send_signal(signal.SIGKILL)
 
 
+# As ``python -m uvicorn … --no-access-log --timeout-graceful-shutdown 5 --timeout-keep-alive 5``.
+UVICORN_OPTIONS: dict[str, Any] = {
+    "access_log": False,
+    "timeout_graceful_shutdown": 5,
+    "timeout_keep_alive": SERVER_KEEP_ALIVE_SECONDS,
+}
+
+
 def fork_uvicorn(app: FastAPI, *, host: str, port: int, log_fd: int | None = None) -> ForkedProcess:
     """Fork a child that serves ``app`` (from :func:`prepare_apps`) with uvicorn, as
     ``python -m uvicorn … --no-access-log`` would. Call it while this process has no running
@@ -92,9 +102,7 @@ def fork_uvicorn(app: FastAPI, *, host: str, port: int, log_fd: int | None = Non
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         import uvicorn
 
-        config = uvicorn.Config(
-            app, host=host, port=port, access_log=False, timeout_graceful_shutdown=5
-        )
+        config = uvicorn.Config(app, host=host, port=port, **UVICORN_OPTIONS)
         # After uvicorn's own logging set-up, as when uvicorn calls an app factory; the parent
         # built several apps, so its logging is the last one's.
         settings = app.state.settings

@@ -18,6 +18,7 @@ from pathwise_devstack.forked import ForkedProcess, fork_uvicorn, prepare_apps
 from pathwise_devstack.receiver import HOOK_PATH
 from pathwise_devstack.services import SERVICES, ServiceSpec
 from pathwise_gateway.seed import DEMO_WEBHOOK_SECRET
+from pathwise_shared.http import SERVER_KEEP_ALIVE_SECONDS
 
 __all__ = ["RECEIVER", "Stack", "StackConfig", "free_port", "free_ports"]
 
@@ -132,6 +133,7 @@ class Stack:
             sys.executable, "-m", "uvicorn", spec.app_factory, "--factory",
             "--host", self.config.host, "--port", str(self.config.ports[spec.name]),
             "--no-access-log", "--timeout-graceful-shutdown", "5",
+            "--timeout-keep-alive", str(SERVER_KEEP_ALIVE_SECONDS),
         ]  # fmt: skip
         self._spawn(spec.name, cmd, env)
 

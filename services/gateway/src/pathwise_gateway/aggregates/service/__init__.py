@@ -23,7 +23,7 @@ from pathwise_gateway.aggregates.domain import (
     summarize_learner,
 )
 from pathwise_gateway.proxy.service.gateway import Gateway
-from pathwise_gateway.proxy.service.upstreams import Upstream
+from pathwise_gateway.proxy.service.upstreams import Upstream, failure_reason
 from pathwise_shared.auth import Principal
 from pathwise_shared.problems import Problem, ServiceUnavailable
 
@@ -109,8 +109,8 @@ async def _internal(
         )
     try:
         response = await upstream.caller.request(method, path, principal, **kwargs)
-    except ServiceUnavailable:  # no answer at all: refused, reset, timed out
-        breaker.record_failure()
+    except ServiceUnavailable as exc:  # no answer at all: refused, reset, timed out
+        breaker.record_failure(failure_reason(exc))
         raise
     # Only an answer saying the service itself is unavailable counts (proxy/domain/breaker.py).
     breaker.record_answer(response.status_code, response.headers, response.content)

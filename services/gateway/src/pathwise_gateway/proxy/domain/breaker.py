@@ -18,29 +18,53 @@ the service's other operations still work. See docs/gateway.md, "Circuit breaker
 import json
 import time
 from collections.abc import Callable, Mapping
+from typing import Protocol
 
 from pathwise_shared.problem_types import PROBLEM_TYPE_BASE
 
-__all__ = ["OWN_OUTAGE_TYPES", "CircuitBreaker", "answer_says_unavailable"]
+__all__ = [
+    "OWN_OUTAGE_TYPES",
+    "BreakerListener",
+    "CircuitBreaker",
+    "answer_says_unavailable",
+    "problem_type",
+]
 
 # Problem types by which a service says that it, not a neighbour, cannot serve right now.
 OWN_OUTAGE_TYPES = frozenset({PROBLEM_TYPE_BASE + "database-unavailable", "about:blank"})
+
+
+def problem_type(headers: Mapping[str, str], body: bytes) -> str | None:
+    """The problem type of a Pathwise service's error answer; None for any other body (a proxy
+    or server in front of the service, a body that is not a problem)."""
+    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    if "problem+json" not in content_type:
+        return None
+    try:
+        problem = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(problem, dict):
+        return None
+    return str(problem.get("type", "about:blank"))
 
 
 def answer_says_unavailable(status: int, headers: Mapping[str, str], body: bytes) -> bool:
     """Whether an upstream's answer counts against its breaker (pure; see the module doc)."""
     if status != 503:
         return False
-    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
-    if "problem+json" not in content_type:
-        return True  # not a Pathwise service's answer: a proxy or server in front of it
-    try:
-        problem = json.loads(body)
-    except ValueError:
-        return True
-    if not isinstance(problem, dict):
-        return True
-    return str(problem.get("type", "about:blank")) in OWN_OUTAGE_TYPES
+    kind = problem_type(headers, body)
+    return kind is None or kind in OWN_OUTAGE_TYPES
+
+
+class BreakerListener(Protocol):
+    """Told what the breaker saw, so the service around it can say so (the breaker stays pure)."""
+
+    def failed(self, reason: str, *, opened: bool) -> None:
+        """A sign the service is unavailable; ``opened``: this one opened the breaker."""
+
+    def recovered(self) -> None:
+        """The service answered again after the breaker had opened."""
 
 
 class CircuitBreaker:
@@ -49,8 +73,10 @@ class CircuitBreaker:
         failures: int = 5,
         reset_seconds: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
+        listener: BreakerListener | None = None,
     ) -> None:
         self.threshold = failures
+        self.listener = listener
         self.reset_seconds = reset_seconds
         self._clock = clock
         self._failures = 0
@@ -88,19 +114,28 @@ class CircuitBreaker:
 
     def record_success(self) -> None:
         """The service answered (any answer that is not about its own unavailability)."""
+        was_open = self._opened_at is not None
         self._failures = 0
         self._opened_at = None
         self._trial_started = None
+        if was_open and self.listener is not None:
+            self.listener.recovered()
 
-    def record_failure(self) -> None:
-        """The service could not be reached, timed out, or said it is unavailable."""
+    def record_failure(self, reason: str = "") -> None:
+        """The service could not be reached, timed out, or said it is unavailable (``reason``:
+        what was seen, for the listener)."""
         self._trial_started = None
         self._failures += 1
+        opened = self._opened_at is None and self._failures >= self.threshold
         if self._opened_at is not None or self._failures >= self.threshold:
             self._opened_at = self._clock()
+        if self.listener is not None:
+            self.listener.failed(reason, opened=opened)
 
     def record_answer(self, status: int, headers: Mapping[str, str], body: bytes) -> None:
         if answer_says_unavailable(status, headers, body):
-            self.record_failure()
+            self.record_failure(
+                f"answered {status} ({problem_type(headers, body) or 'no problem'})"
+            )
         else:
             self.record_success()

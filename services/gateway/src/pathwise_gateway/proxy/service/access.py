@@ -23,7 +23,7 @@ from typing import Any
 
 from pathwise_gateway.edge.domain.access import check_route
 from pathwise_gateway.proxy.domain.objects import object_id_of
-from pathwise_gateway.proxy.service.upstreams import Upstream
+from pathwise_gateway.proxy.service.upstreams import Upstream, failure_reason
 from pathwise_shared.access import AccessRule
 from pathwise_shared.auth import Principal
 from pathwise_shared.problems import Forbidden, NotFound, Problem, ServiceUnavailable
@@ -206,8 +206,8 @@ class AccessChecker:
         # No answer at all (refused, reset, timed out) is a ServiceUnavailable here and counts.
         try:
             response = await upstream.caller.request(method, path, principal, **kwargs)
-        except ServiceUnavailable:
-            breaker.record_failure()
+        except ServiceUnavailable as exc:
+            breaker.record_failure(failure_reason(exc))
             raise
         # An answer counts only when it says the service itself is unavailable: a 500 of one
         # check still fails that check, but must not open the breaker for everyone (breaker.py).

@@ -31,7 +31,7 @@ from pathwise_gateway.proxy.domain.route_table import RouteTable
 from pathwise_gateway.proxy.repository.audit import client_names, list_entries
 from pathwise_gateway.proxy.schemas import ReadableEntry
 from pathwise_gateway.proxy.service.audit import AuditLog
-from pathwise_gateway.proxy.service.upstreams import Upstream
+from pathwise_gateway.proxy.service.upstreams import Upstream, failure_reason
 from pathwise_shared.auth import Principal
 from pathwise_shared.problems import ServiceUnavailable, UnprocessableContent
 
@@ -106,8 +106,8 @@ async def _people(
             principal,
             json={"ids": [str(i) for i in ids]},
         )
-    except ServiceUnavailable:
-        breaker.record_failure()
+    except ServiceUnavailable as exc:
+        breaker.record_failure(failure_reason(exc))
         raise
     breaker.record_answer(response.status_code, response.headers, response.content)
     body: Any = profiles.caller.answer(response)

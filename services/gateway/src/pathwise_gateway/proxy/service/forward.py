@@ -29,6 +29,7 @@ idempotent POST) reads every answer whole.
 """
 
 import asyncio
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
@@ -41,7 +42,8 @@ from asgi_correlation_id import correlation_id
 from multidict import CIMultiDictProxy
 from yarl import URL
 
-from pathwise_gateway.proxy.service.upstreams import Upstream
+from pathwise_gateway.proxy.domain.breaker import answer_says_unavailable, problem_type
+from pathwise_gateway.proxy.service.upstreams import Upstream, failure_reason
 from pathwise_shared.answer_learners import LEARNERS_HEADER, parse_header_line
 from pathwise_shared.auth import Principal, issue_internal_token
 from pathwise_shared.http import IDEMPOTENT_METHODS
@@ -89,6 +91,7 @@ RESPONSE_HEADERS = (
     "content-disposition",
 )
 _RESPONSE_HEADERS = frozenset(RESPONSE_HEADERS)
+logger = logging.getLogger("pathwise.gateway.forward")
 _RETRY_STATUSES = frozenset({502, 503, 504})
 _RETRIES = 2
 _BACKOFF_SECONDS = 0.05
@@ -248,6 +251,14 @@ class Forwarder:
         breaker.record_answer(status, got, content)
         if status >= 500:
             if status in (503, 504):
+                if not answer_says_unavailable(status, got, content):
+                    # Not counted against the breaker (nor logged by it): say it here.
+                    logger.warning(
+                        "%s answered %s (%s), passed on as 503",
+                        upstream.name,
+                        status,
+                        problem_type(got, content) or "no problem",
+                    )
                 raise _unavailable(upstream, got.get("retry-after", "5"))
             raise BadGateway(f"The {upstream.name} service failed; quote the request id.")
         kept: dict[str, str] = {}
@@ -319,10 +330,10 @@ class Forwarder:
                 if not last:
                     await asyncio.sleep(_BACKOFF_SECONDS * 2**attempt)
                     continue
-                breaker.record_failure()
+                breaker.record_failure(failure_reason(exc))
                 raise _unavailable(upstream) from exc
             except TimeoutError as exc:  # the service took the connection but not its time
-                breaker.record_failure()
+                breaker.record_failure(failure_reason(exc))
                 raise GatewayTimeout(
                     f"The {upstream.name} service did not answer in time.",
                     headers={"Retry-After": str(breaker.retry_after())},
@@ -331,7 +342,7 @@ class Forwarder:
                 # Never a 500: a URL that cannot be sent names nothing the service has.
                 raise NotFound("No such operation.", slug="no-such-operation") from exc
             except aiohttp.ClientError as exc:
-                breaker.record_failure()
+                breaker.record_failure(failure_reason(exc))
                 raise _unavailable(upstream) from exc
             if status in _RETRY_STATUSES and not last:
                 await asyncio.sleep(_BACKOFF_SECONDS * 2**attempt)
@@ -381,16 +392,16 @@ class Forwarder:
         except httpx.ConnectTimeout as exc:
             # The request never reached the service: it is down, not slow. (httpx-aiohttp also
             # reports a refused or dropped connection as ConnectTimeout.)
-            breaker.record_failure()
+            breaker.record_failure(failure_reason(exc))
             raise _unavailable(upstream) from exc
         except httpx.TimeoutException as exc:
-            breaker.record_failure()
+            breaker.record_failure(failure_reason(exc))
             raise GatewayTimeout(
                 f"The {upstream.name} service did not answer in time.",
                 headers={"Retry-After": str(breaker.retry_after())},
             ) from exc
         except httpx.HTTPError as exc:
-            breaker.record_failure()
+            breaker.record_failure(failure_reason(exc))
             raise _unavailable(upstream) from exc
         return response.status_code, response.headers, response.content, None
 

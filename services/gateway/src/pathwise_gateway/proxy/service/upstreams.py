@@ -7,6 +7,7 @@ these same clients; ``app.state.callers`` offers them to the rest of the gateway
 principal resolver) without making it depend on the proxy.
 """
 
+import logging
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -17,11 +18,49 @@ from fastapi import FastAPI
 from pathwise_gateway.proxy.domain.breaker import CircuitBreaker
 from pathwise_gateway.settings import GatewaySettings
 from pathwise_shared.calls import ServiceCaller, ServiceCallers
-from pathwise_shared.http import REQUEST_ID_HEADER, create_http_client
+from pathwise_shared.http import CLIENT_KEEP_ALIVE_SECONDS, REQUEST_ID_HEADER, create_http_client
 
-__all__ = ["UPSTREAM_NAMES", "Upstream", "Upstreams", "close_upstreams", "open_upstreams"]
+__all__ = [
+    "UPSTREAM_NAMES",
+    "Upstream",
+    "Upstreams",
+    "close_upstreams",
+    "failure_reason",
+    "open_upstreams",
+]
 
 UPSTREAM_NAMES = ("profiles", "pathways", "assessment")
+logger = logging.getLogger("pathwise.gateway.upstreams")
+
+
+def failure_reason(exc: BaseException) -> str:
+    """What a failed call saw, for the log: the error's class and message (its cause's, when it
+    wraps one: the driver's error says more than our 503)."""
+    seen = exc.__cause__ or exc
+    return f"{type(seen).__name__}: {seen}"[:300]
+
+
+@dataclass(frozen=True)
+class _LoggedBreaker:
+    """Says in the gateway's log why an upstream counted as unavailable, and when its breaker
+    opens and closes: a 503 the gateway answers on a service's behalf must be traceable."""
+
+    name: str
+    reset_seconds: float
+
+    def failed(self, reason: str, *, opened: bool) -> None:
+        if opened:
+            logger.warning(
+                "%s: circuit breaker open (calls refused for %.0f s) after: %s",
+                self.name,
+                self.reset_seconds,
+                reason or "no answer",
+            )
+        else:
+            logger.warning("%s unavailable: %s", self.name, reason or "no answer")
+
+    def recovered(self) -> None:
+        logger.warning("%s answers again: circuit breaker closed", self.name)
 
 
 @dataclass
@@ -43,9 +82,12 @@ class Upstream:
 
 def _forwarding_session(timeout: float) -> aiohttp.ClientSession:
     """One pooled session per upstream; explicit timeouts (connect, including the wait for a
-    pooled connection, and each read); no cookies (a service's Set-Cookie is never kept)."""
+    pooled connection, and each read); idle connections given up before the service closes them
+    (``pathwise_shared.http``); no cookies (a service's Set-Cookie is never kept)."""
     return aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=200, limit_per_host=200),
+        connector=aiohttp.TCPConnector(
+            limit=200, limit_per_host=200, keepalive_timeout=CLIENT_KEEP_ALIVE_SECONDS
+        ),
         timeout=aiohttp.ClientTimeout(total=None, connect=min(timeout, 2.0), sock_read=timeout),
         cookie_jar=aiohttp.DummyCookieJar(),
         trust_env=False,
@@ -54,7 +96,11 @@ def _forwarding_session(timeout: float) -> aiohttp.ClientSession:
 
 def _httpx_transport_client(base_url: str, timeout: float) -> httpx.AsyncClient:
     """The same client on httpx's default transport (retries on connect errors only)."""
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    limits = httpx.Limits(
+        max_connections=200,
+        max_keepalive_connections=200,
+        keepalive_expiry=CLIENT_KEEP_ALIVE_SECONDS,
+    )
     return httpx.AsyncClient(
         base_url=base_url,
         transport=httpx.AsyncHTTPTransport(limits=limits, retries=2),
@@ -100,7 +146,9 @@ class Upstreams:
                 client=clients[name],
                 caller=self.callers[name],
                 breaker=CircuitBreaker(
-                    failures=settings.breaker_failures, reset_seconds=settings.breaker_reset_seconds
+                    failures=settings.breaker_failures,
+                    reset_seconds=settings.breaker_reset_seconds,
+                    listener=_LoggedBreaker(name, settings.breaker_reset_seconds),
                 ),
                 session=(
                     _forwarding_session(settings.http_timeout_seconds)
