@@ -42,6 +42,7 @@ from pathwise_assessment.domain.bkt import DEFAULT_PARAMS, BktParams, decay
 
 __all__ = [
     "DEFAULT_HALF_LIFE_DAYS",
+    "DEFAULT_MODEL",
     "DEFAULT_THRESHOLD",
     "DIFFICULTY_SCALE",
     "EVIDENCE_CAP",
@@ -142,6 +143,12 @@ class SkillModel:
             raise ValueError("threshold must be in (0.5, 1)")
 
 
+# A skill without stored parameters: one shared instance (frozen), not a new one per answer.
+# The class dashboard's signals ask for it for every answer of every learner, and building and
+# validating one each time was a tenth of that read's CPU.
+DEFAULT_MODEL = SkillModel()
+
+
 def skill_model(
     params: BktParams | None = None,
     threshold: float = DEFAULT_THRESHOLD,
@@ -203,7 +210,7 @@ def _clamp(value: float, lo: float, hi: float) -> float:
 
 
 def _model(params: Mapping[str, SkillModel], code: str) -> SkillModel:
-    return params.get(code) or SkillModel()
+    return params.get(code) or DEFAULT_MODEL
 
 
 def _skills(item: ItemEvidence) -> list[str]:

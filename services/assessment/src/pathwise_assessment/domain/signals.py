@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from pathwise_assessment.domain.mastery import (
+    DEFAULT_MODEL,
     ItemEvidence,
     SkillModel,
     item_guess_slip,
@@ -152,7 +153,7 @@ def answer_p_correct(parts: Sequence[Answer], params: Mapping[str, SkillModel]) 
         return item_p_correct({p.skill_code: p.p_before for p in parts}, item, params)
     chances = []
     for part in parts:
-        model = params.get(part.skill_code) or SkillModel()
+        model = params.get(part.skill_code) or DEFAULT_MODEL
         chances.append(part.p_before * (1.0 - model.slip) + (1.0 - part.p_before) * model.guess)
     return math.prod(chances)
 
@@ -170,16 +171,16 @@ def answer_chances(parts: Sequence[Answer], code: str, params: Mapping[str, Skil
         guess, slip = item_guess_slip(item, params)
         known = {p.skill_code: p.p_before for p in others}
         rest = math.prod(
-            known[c] if c in known else (params.get(c) or SkillModel()).prior
+            known[c] if c in known else (params.get(c) or DEFAULT_MODEL).prior
             for c in dict.fromkeys(item.skill_codes)
             if c != code
         )
         right_known = rest * (1.0 - slip) + (1.0 - rest) * guess
         return right_known, guess, part.correct
-    model = params.get(code) or SkillModel()
+    model = params.get(code) or DEFAULT_MODEL
     rest = 1.0
     for other in others:
-        m = params.get(other.skill_code) or SkillModel()
+        m = params.get(other.skill_code) or DEFAULT_MODEL
         rest *= other.p_before * (1.0 - m.slip) + (1.0 - other.p_before) * m.guess
     return rest * (1.0 - model.slip), rest * model.guess, part.correct
 
