@@ -845,7 +845,10 @@ def _cpu_of(pid: int) -> float:
 
 
 def postgres_pids() -> list[int]:
-    """The local PostgreSQL server's processes (its backends included), when it runs here."""
+    """The local PostgreSQL server's processes (its backends included), when it runs here;
+    none without ``pgrep`` (the table then has no PostgreSQL column)."""
+    if shutil.which("pgrep") is None:
+        return []
     found = subprocess.run(["pgrep", "-x", "postgres"], capture_output=True, text=True)
     return [int(p) for p in found.stdout.split()]
 
@@ -873,7 +876,8 @@ class CpuMeter:
 
     @staticmethod
     def _used(before: Mapping[int, float], after: Mapping[int, float]) -> float:
-        return sum(after[pid] - before.get(pid, 0.0) for pid in after)
+        # Never below 0: a process that is gone reads as 0 s.
+        return sum(max(after[pid] - before.get(pid, 0.0), 0.0) for pid in after)
 
     def measure_idle(self, seconds: float = 2.0) -> float:
         """Each group's idle use (cores) over ``seconds``; the total."""
@@ -1019,7 +1023,8 @@ def main(quick: bool, only: Sequence[str] | None = None, events: bool = True) ->
             groups.update({"anchor": [app_pid], "anchor proxy": [proxy_pid]})
             meter = CpuMeter(groups, postgres=anchor.pool is not None)
             meter.measure_idle()
-            idle = cpu_rate(pids)
+            # The stack's and the anchor's idle use (wait_idle watches their processes).
+            idle = sum(cores for name, cores in meter.idle.items() if name != "postgres")
             result["idle_cpu_cores"] = round(idle, 3)
 
             def run(name: str, seconds: float) -> WrkResult:

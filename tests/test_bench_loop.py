@@ -124,6 +124,12 @@ def test_cpu_per_request_takes_off_the_idle_use_and_counts_processes_that_came_l
     assert got == {"assessment": 5.0, "gateway": 1.0, "postgres": 1.5}
 
 
+def test_a_process_gone_within_the_run_counts_nothing_rather_than_less_than_nothing() -> None:
+    meter = CpuMeter({"pathways": [13]}, postgres=False)
+    got = meter.per_request((0.0, {"pathways": {13: 4.0}}), (1.0, {"pathways": {13: 0.0}}), 10)
+    assert got == {"pathways": 0.0}
+
+
 def test_the_meter_sees_this_process_work() -> None:
     meter = CpuMeter({"me": [os.getpid()]}, postgres=False)
     before = meter.snapshot()

@@ -79,6 +79,9 @@ class Heard:
     def recovered(self) -> None:
         self.told.append(("recovered",))
 
+    def passed_on(self, reason: str) -> None:
+        self.told.append(("passed on", reason))
+
 
 def test_the_listener_hears_each_failure_the_opening_and_the_recovery_once() -> None:
     clock, heard = Clock(), Heard()
@@ -95,9 +98,13 @@ def test_the_listener_hears_each_failure_the_opening_and_the_recovery_once() -> 
     assert breaker.allow()
     breaker.record_answer(200, {}, b"{}")
     breaker.record_answer(200, {}, b"{}")
+    neighbour = _problem("https://pathwise.dev/problems/service-unavailable")
+    breaker.record_answer(503, PROBLEM, neighbour)  # a neighbour's outage: said, not counted
+    assert breaker.state == "closed"
     assert heard.told == [
         ("failed", "ServerDisconnectedError: Server disconnected", "counted"),
         ("failed", "answered 503 (https://pathwise.dev/problems/database-unavailable)", "opened"),
         ("failed", "ConnectTimeout", "counted"),
         ("recovered",),
+        ("passed on", "answered 503 (https://pathwise.dev/problems/service-unavailable)"),
     ]

@@ -340,7 +340,7 @@ async def test_a_neighbours_outage_passed_on_does_not_open_the_breaker(
                 _assert_problem(answer, 503)
                 assert answer.headers["retry-after"] == "1"  # the service's own advice
                 assert upstream.hits > before  # it reached the service: no breaker opened
-    said = [r.getMessage() for r in caplog.records if r.name == "pathwise.gateway.forward"]
+    said = [r.getMessage() for r in caplog.records if r.name == "pathwise.gateway.upstreams"]
     assert (
         said
         == [

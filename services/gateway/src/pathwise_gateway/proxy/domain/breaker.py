@@ -66,6 +66,9 @@ class BreakerListener(Protocol):
     def recovered(self) -> None:
         """The service answered again after the breaker had opened."""
 
+    def passed_on(self, reason: str) -> None:
+        """The service answered 503 or 504 about a neighbour: not counted, but the call fails."""
+
 
 class CircuitBreaker:
     def __init__(
@@ -133,9 +136,10 @@ class CircuitBreaker:
             self.listener.failed(reason, opened=opened)
 
     def record_answer(self, status: int, headers: Mapping[str, str], body: bytes) -> None:
+        said = f"answered {status} ({problem_type(headers, body) or 'no problem'})"
         if answer_says_unavailable(status, headers, body):
-            self.record_failure(
-                f"answered {status} ({problem_type(headers, body) or 'no problem'})"
-            )
-        else:
-            self.record_success()
+            self.record_failure(said)
+            return
+        if status in (503, 504) and self.listener is not None:
+            self.listener.passed_on(said)
+        self.record_success()

@@ -29,7 +29,6 @@ idempotent POST) reads every answer whole.
 """
 
 import asyncio
-import logging
 import time
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
@@ -42,7 +41,6 @@ from asgi_correlation_id import correlation_id
 from multidict import CIMultiDictProxy
 from yarl import URL
 
-from pathwise_gateway.proxy.domain.breaker import answer_says_unavailable, problem_type
 from pathwise_gateway.proxy.service.upstreams import Upstream, failure_reason
 from pathwise_shared.answer_learners import LEARNERS_HEADER, parse_header_line
 from pathwise_shared.auth import Principal, issue_internal_token
@@ -91,7 +89,6 @@ RESPONSE_HEADERS = (
     "content-disposition",
 )
 _RESPONSE_HEADERS = frozenset(RESPONSE_HEADERS)
-logger = logging.getLogger("pathwise.gateway.forward")
 _RETRY_STATUSES = frozenset({502, 503, 504})
 _RETRIES = 2
 _BACKOFF_SECONDS = 0.05
@@ -251,14 +248,6 @@ class Forwarder:
         breaker.record_answer(status, got, content)
         if status >= 500:
             if status in (503, 504):
-                if not answer_says_unavailable(status, got, content):
-                    # Not counted against the breaker (nor logged by it): say it here.
-                    logger.warning(
-                        "%s answered %s (%s), passed on as 503",
-                        upstream.name,
-                        status,
-                        problem_type(got, content) or "no problem",
-                    )
                 raise _unavailable(upstream, got.get("retry-after", "5"))
             raise BadGateway(f"The {upstream.name} service failed; quote the request id.")
         kept: dict[str, str] = {}

@@ -62,6 +62,9 @@ class _LoggedBreaker:
     def recovered(self) -> None:
         logger.warning("%s answers again: circuit breaker closed", self.name)
 
+    def passed_on(self, reason: str) -> None:
+        logger.warning("%s %s, passed on as 503", self.name, reason)
+
 
 @dataclass
 class Upstream:
